@@ -1,0 +1,856 @@
+//! The redb ledger: tables, schema version, the one write path and its audit log.
+//!
+//! Architecture invariant: every change goes through [`Ledger::transact`], which
+//! opens one redb write transaction, hands the caller a [`Tx`] whose every write
+//! method validates the record and appends an audit change, and commits only if
+//! the caller succeeds. A crash at any moment leaves the ledger as it was before
+//! or after the commit, never between (redb commits are atomic and durable).
+//!
+//! Processes share the file in redb's `SingleWriter` mode: one writer at a time,
+//! any number of readers beside it, each reading the last committed snapshot.
+//! A second writer waits a bounded time and then fails with [`LedgerError::Busy`].
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use redb::{
+    ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadOnlyTable, ReadTransaction,
+    ReadableDatabase, ReadableTable, ReadableTableMetadata, Table, TableDefinition,
+    WriteTransaction,
+};
+
+use crate::codec::{self, Change, DecodeError, StatusChange};
+use crate::model::*;
+
+/// The schema this build writes. Bump it only for a change the record encoding
+/// cannot absorb (a new field never needs it), and add the step to [`MIGRATIONS`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Steps that bring a ledger from version `i + 1` to `i + 2`, run in one write
+/// transaction on the first writable open by a newer build. Empty while there is only one version.
+const MIGRATIONS: &[fn(&WriteTransaction) -> Result<(), redb::Error>] = &[];
+
+const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+const INSTITUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("institutions");
+/// Keyed (institution_id, id) so that one institution's inspections are one range.
+const INSPECTIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("inspections");
+/// id → institution_id, to find an inspection by its own id.
+const INSPECTION_IDS: TableDefinition<&str, &str> = TableDefinition::new("inspection_ids");
+/// Keyed (institution_id, id): `inst.findings()` is a range scan of adjacent pages.
+const FINDINGS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("findings");
+const FINDING_IDS: TableDefinition<&str, &str> = TableDefinition::new("finding_ids");
+/// (institution_id, sequence) → status change; sorted by date when read.
+const STATUS_HISTORY: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("status_history");
+/// Audit entry number → JSON header of one operation. Append-only.
+const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
+/// (audit entry, n) → one changed record with its before-image. Append-only.
+const AUDIT_CHANGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("audit_changes");
+
+const MAGIC: &str = "casebook ledger";
+
+/// Errors of opening, reading and writing the ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("no ledger at {0}: create one with `casebook init` (or `casebook demo` for the demo city), or point --db / CASEBOOK_DB at an existing one")]
+    Missing(PathBuf),
+    #[error("{0} already exists; `init` never overwrites a ledger")]
+    Exists(PathBuf),
+    #[error("{path} is not a casebook ledger ({why})")]
+    NotALedger { path: PathBuf, why: String },
+    #[error("{path} was written by a newer casebook (schema {found}, this build knows up to {supported}): upgrade casebook to open it")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the ledger {path} is busy: another casebook process is writing to it; gave up after waiting {waited:.1?} (set CASEBOOK_BUSY_TIMEOUT=SECONDS to wait longer)")]
+    Busy { path: PathBuf, waited: Duration },
+    #[error("ledger storage error: {0}")]
+    Storage(String),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("{0}")]
+    Rejected(Rejection),
+}
+
+/// A record refused by validation, with every reason.
+#[derive(Debug, Clone)]
+pub struct Rejection(pub Vec<FieldError>);
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v: Vec<String> = self.0.iter().map(|e| e.to_string()).collect();
+        f.write_str(&v.join("; "))
+    }
+}
+
+macro_rules! storage_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for LedgerError {
+            fn from(e: $t) -> Self { LedgerError::Storage(e.to_string()) }
+        }
+    )*};
+}
+storage_from!(
+    redb::Error,
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError
+);
+
+fn reject(e: Vec<FieldError>) -> LedgerError {
+    LedgerError::Rejected(Rejection(e))
+}
+
+/// What an operation is, for its audit entry.
+#[derive(Debug, Clone, Default)]
+pub struct Operation {
+    /// Who: `--operator`, default `$USER`.
+    pub operator: String,
+    /// The command line or a description of the operation.
+    pub command: String,
+    /// SHA-256 of the script, for script writes.
+    pub script_sha256: Option<String>,
+    /// The input file and its SHA-256, for imports.
+    pub file: Option<(String, String)>,
+}
+
+/// What one upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+/// Counts of an operation's changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub other: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Inserted => self.inserted += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+enum Db {
+    W(Database),
+    R(ReadOnlyDatabase),
+}
+
+/// An open ledger file.
+pub struct Ledger {
+    db: Db,
+    path: PathBuf,
+}
+
+fn builder() -> redb::Builder {
+    let mut b = Database::builder();
+    // Every process must open in the same mode (see module docs).
+    b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+    b.set_cache_size(256 << 20);
+    b
+}
+
+/// How long a writer waits for another writer: `CASEBOOK_BUSY_TIMEOUT` seconds, default 10.
+pub fn busy_timeout() -> Duration {
+    std::env::var("CASEBOOK_BUSY_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(10))
+}
+
+fn open_error(path: &Path, e: DatabaseError) -> LedgerError {
+    match e {
+        DatabaseError::UpgradeRequired(v) => LedgerError::NotALedger {
+            path: path.into(),
+            why: format!("an old redb file format {v}"),
+        },
+        other => LedgerError::NotALedger {
+            path: path.into(),
+            why: other.to_string(),
+        },
+    }
+}
+
+impl Ledger {
+    /// Creates a new, empty ledger configured with Guangzhou's 11 districts.
+    pub fn create(path: &Path) -> Result<Ledger, LedgerError> {
+        if path.exists() && std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(true) {
+            return Err(LedgerError::Exists(path.into()));
+        }
+        let db = builder()
+            .create(path)
+            .map_err(|e| open_error(path, e))?;
+        let txn = db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            meta.insert("magic", MAGIC)?;
+            meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+            meta.insert("districts", DEFAULT_DISTRICTS.join(" ").as_str())?;
+            meta.insert("created_at", chrono::Local::now().to_rfc3339().as_str())?;
+            txn.open_table(INSTITUTIONS)?;
+            txn.open_table(INSPECTIONS)?;
+            txn.open_table(INSPECTION_IDS)?;
+            txn.open_table(FINDINGS)?;
+            txn.open_table(FINDING_IDS)?;
+            txn.open_table(STATUS_HISTORY)?;
+            txn.open_table(AUDIT)?;
+            txn.open_table(AUDIT_CHANGES)?;
+        }
+        txn.commit()?;
+        Ok(Ledger {
+            db: Db::W(db),
+            path: path.into(),
+        })
+    }
+
+    /// Opens for reading only: never blocks and is never blocked by a writer.
+    pub fn open_read(path: &Path) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Missing(path.into()));
+        }
+        let db = match builder().open_read_only(path) {
+            Ok(db) => db,
+            // A ledger left by a crash must be repaired by a writable open first.
+            Err(DatabaseError::RepairAborted) => {
+                drop(Self::open_write(path, busy_timeout())?);
+                builder()
+                    .open_read_only(path)
+                    .map_err(|e| open_error(path, e))?
+            }
+            Err(e) => return Err(open_error(path, e)),
+        };
+        let l = Ledger {
+            db: Db::R(db),
+            path: path.into(),
+        };
+        l.check_schema(false)?;
+        Ok(l)
+    }
+
+    /// Opens for writing, waiting up to `wait` for another writer to finish.
+    pub fn open_write(path: &Path, wait: Duration) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Missing(path.into()));
+        }
+        let start = Instant::now();
+        let db = loop {
+            match builder().open(path) {
+                Ok(db) => break db,
+                Err(DatabaseError::DatabaseAlreadyOpen) => {
+                    if start.elapsed() >= wait {
+                        return Err(LedgerError::Busy {
+                            path: path.into(),
+                            waited: start.elapsed(),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(open_error(path, e)),
+            }
+        };
+        let l = Ledger {
+            db: Db::W(db),
+            path: path.into(),
+        };
+        l.check_schema(true)?;
+        Ok(l)
+    }
+
+    /// The file this ledger lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn begin_read(&self) -> Result<ReadTransaction, LedgerError> {
+        Ok(match &self.db {
+            Db::W(d) => d.begin_read()?,
+            Db::R(d) => d.begin_read()?,
+        })
+    }
+
+    fn check_schema(&self, writable: bool) -> Result<(), LedgerError> {
+        let not = |why: &str| LedgerError::NotALedger {
+            path: self.path.clone(),
+            why: why.into(),
+        };
+        let txn = self.begin_read()?;
+        let meta = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Err(not("a redb file without casebook's tables"))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if meta.get("magic")?.map(|g| g.value() == MAGIC) != Some(true) {
+            return Err(not("no casebook marker"));
+        }
+        let v: u32 = meta
+            .get("schema_version")?
+            .and_then(|g| g.value().parse().ok())
+            .ok_or_else(|| not("no schema version"))?;
+        if v > SCHEMA_VERSION {
+            return Err(LedgerError::NewerSchema {
+                path: self.path.clone(),
+                found: v,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if v < SCHEMA_VERSION {
+            let Db::W(db) = &self.db else {
+                return Err(LedgerError::Storage(format!(
+                    "{} has schema {v}; run any writing command (e.g. `casebook init` is refused, but `casebook import`) once to migrate it to {SCHEMA_VERSION}",
+                    self.path.display()
+                )));
+            };
+            if writable {
+                let w = db.begin_write()?;
+                for step in &MIGRATIONS[(v as usize - 1)..] {
+                    step(&w)?;
+                }
+                w.open_table(META)?
+                    .insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+                w.commit()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A consistent snapshot for reading.
+    pub fn reader(&self) -> Result<Reader, LedgerError> {
+        let txn = self.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let districts = meta
+            .get("districts")?
+            .map(|g| g.value().split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        Ok(Reader {
+            institutions: txn.open_table(INSTITUTIONS)?,
+            inspections: txn.open_table(INSPECTIONS)?,
+            inspection_ids: txn.open_table(INSPECTION_IDS)?,
+            findings: txn.open_table(FINDINGS)?,
+            finding_ids: txn.open_table(FINDING_IDS)?,
+            history: txn.open_table(STATUS_HISTORY)?,
+            audit: txn.open_table(AUDIT)?,
+            districts,
+            _txn: txn,
+        })
+    }
+
+    /// Runs `f` in one write transaction. The transaction commits, with one audit
+    /// entry for `op` and every change `f` made, only if `f` returns `Ok` and
+    /// `dry_run` is false; otherwise nothing is written.
+    pub fn transact<T, E: From<LedgerError>>(
+        &self,
+        op: &Operation,
+        dry_run: bool,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<(T, Counts), E> {
+        let Db::W(db) = &self.db else {
+            return Err(LedgerError::Storage("the ledger was opened read-only".into()).into());
+        };
+        let txn = db.begin_write().map_err(LedgerError::from)?;
+        let (out, counts, seq) = {
+            let seq = {
+                let audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
+                let last = audit.last().map_err(LedgerError::from)?;
+                last.map(|(k, _)| k.value() + 1).unwrap_or(1)
+            };
+            let districts: Vec<String> = {
+                let meta = txn.open_table(META).map_err(LedgerError::from)?;
+                let d = meta.get("districts").map_err(LedgerError::from)?;
+                d.map(|g| g.value().split_whitespace().map(String::from).collect())
+                    .unwrap_or_default()
+            };
+            let mut tx = Tx::open(&txn, seq, districts)?;
+            let out = f(&mut tx)?;
+            (out, tx.counts, seq)
+        };
+        if dry_run {
+            txn.abort().map_err(LedgerError::from)?;
+            return Ok((out, counts));
+        }
+        {
+            let header = serde_json::json!({
+                "at": chrono::Local::now().to_rfc3339(),
+                "operator": op.operator,
+                "command": op.command,
+                "script_sha256": op.script_sha256,
+                "file": op.file.as_ref().map(|f| &f.0),
+                "file_sha256": op.file.as_ref().map(|f| &f.1),
+                "inserted": counts.inserted,
+                "updated": counts.updated,
+                "unchanged": counts.unchanged,
+                "other": counts.other,
+            });
+            let mut audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
+            audit
+                .insert(seq, header.to_string().as_str())
+                .map_err(LedgerError::from)?;
+        }
+        txn.commit().map_err(LedgerError::from)?;
+        Ok((out, counts))
+    }
+}
+
+/// Open tables of one write transaction. Every write method validates first,
+/// then writes the record and its audit change.
+pub struct Tx<'t> {
+    institutions: Table<'t, &'static str, &'static [u8]>,
+    inspections: Table<'t, (&'static str, &'static str), &'static [u8]>,
+    inspection_ids: Table<'t, &'static str, &'static str>,
+    findings: Table<'t, (&'static str, &'static str), &'static [u8]>,
+    finding_ids: Table<'t, &'static str, &'static str>,
+    history: Table<'t, (&'static str, u64), &'static [u8]>,
+    changes: Table<'t, (u64, u64), &'static [u8]>,
+    audit_seq: u64,
+    n_changes: u64,
+    districts: Vec<String>,
+    /// What this transaction has done so far.
+    pub counts: Counts,
+}
+
+impl<'t> Tx<'t> {
+    fn open(txn: &'t WriteTransaction, audit_seq: u64, districts: Vec<String>) -> Result<Self, LedgerError> {
+        Ok(Tx {
+            institutions: txn.open_table(INSTITUTIONS)?,
+            inspections: txn.open_table(INSPECTIONS)?,
+            inspection_ids: txn.open_table(INSPECTION_IDS)?,
+            findings: txn.open_table(FINDINGS)?,
+            finding_ids: txn.open_table(FINDING_IDS)?,
+            history: txn.open_table(STATUS_HISTORY)?,
+            changes: txn.open_table(AUDIT_CHANGES)?,
+            audit_seq,
+            n_changes: 0,
+            districts,
+            counts: Counts::default(),
+        })
+    }
+
+    /// The audit entry this transaction will commit as.
+    pub fn audit_seq(&self) -> u64 {
+        self.audit_seq
+    }
+
+    /// The ledger's configured districts.
+    pub fn districts(&self) -> &[String] {
+        &self.districts
+    }
+
+    fn record_change(&mut self, kind: &str, id: &str, action: &str, before: Vec<u8>) -> Result<(), LedgerError> {
+        self.n_changes += 1;
+        let c = Change {
+            kind: kind.into(),
+            id: id.into(),
+            action: action.into(),
+            before,
+        };
+        self.changes
+            .insert((self.audit_seq, self.n_changes), codec::encode_change(&c).as_slice())?;
+        Ok(())
+    }
+
+    /// Whether an institution exists (in this transaction's view).
+    pub fn has_institution(&self, id: &str) -> Result<bool, LedgerError> {
+        Ok(self.institutions.get(id)?.is_some())
+    }
+
+    /// Reads an institution as this transaction sees it.
+    pub fn institution(&self, id: &str) -> Result<Option<Institution>, LedgerError> {
+        match self.institutions.get(id)? {
+            Some(g) => Ok(Some(codec::decode_institution(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads a finding by id as this transaction sees it.
+    pub fn finding(&self, id: &str) -> Result<Option<Finding>, LedgerError> {
+        let Some(inst) = self.finding_ids.get(id)?.map(|g| g.value().to_string()) else {
+            return Ok(None);
+        };
+        match self.findings.get((inst.as_str(), id))? {
+            Some(g) => Ok(Some(codec::decode_finding(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Inserts or updates an institution by id. A change of status or status
+    /// date adds a dated entry to its status history.
+    pub fn upsert_institution(&mut self, x: &Institution, reason: &str) -> Result<Outcome, LedgerError> {
+        let errs = x.validate(&self.districts);
+        if !errs.is_empty() {
+            return Err(reject(errs));
+        }
+        let old = self.institutions.get(x.id.as_str())?.map(|g| g.value().to_vec());
+        let mut new = x.clone();
+        let outcome = match &old {
+            None => {
+                self.push_status(&x.id, x.status_date, x.status, reason)?;
+                Outcome::Inserted
+            }
+            Some(ob) => {
+                let o = codec::decode_institution(ob)?;
+                if (o.status, o.status_date) != (x.status, x.status_date) {
+                    self.push_status(&x.id, x.status_date, x.status, reason)?;
+                    // The record carries the latest-dated status, whatever order entries came in.
+                    let (d, s) = self.current_status(&x.id)?.unwrap_or((x.status_date, x.status));
+                    new.status_date = d;
+                    new.status = s;
+                }
+                Outcome::Updated
+            }
+        };
+        let enc = codec::encode_institution(&new);
+        if old.as_deref() == Some(enc.as_slice()) {
+            self.counts.add(Outcome::Unchanged);
+            return Ok(Outcome::Unchanged);
+        }
+        self.institutions.insert(x.id.as_str(), enc.as_slice())?;
+        let action = if outcome == Outcome::Inserted { "insert" } else { "update" };
+        self.record_change("institution", &x.id, action, old.unwrap_or_default())?;
+        self.counts.add(outcome);
+        Ok(outcome)
+    }
+
+    fn push_status(&mut self, id: &str, date: NaiveDate, status: Status, reason: &str) -> Result<(), LedgerError> {
+        let next = {
+            let mut r = self.history.range((id, 0u64)..=(id, u64::MAX))?;
+            r.next_back().transpose()?.map(|(k, _)| k.value().1 + 1).unwrap_or(1)
+        };
+        let c = StatusChange {
+            date,
+            status,
+            reason: reason.into(),
+            audit: self.audit_seq,
+        };
+        self.history.insert((id, next), codec::encode_status(&c).as_slice())?;
+        Ok(())
+    }
+
+    fn current_status(&self, id: &str) -> Result<Option<(NaiveDate, Status)>, LedgerError> {
+        let mut best: Option<(NaiveDate, u64, Status)> = None;
+        for e in self.history.range((id, 0u64)..=(id, u64::MAX))? {
+            let (k, v) = e?;
+            let c = codec::decode_status(v.value())?;
+            let key = (c.date, k.value().1);
+            if best.is_none_or(|b| (b.0, b.1) <= key) {
+                best = Some((c.date, key.1, c.status));
+            }
+        }
+        Ok(best.map(|b| (b.0, b.2)))
+    }
+
+    /// Changes an institution's status effective `date`, with a reason (audited).
+    pub fn set_status(&mut self, id: &str, status: Status, date: NaiveDate, reason: &str) -> Result<(), LedgerError> {
+        let Some(ob) = self.institutions.get(id)?.map(|g| g.value().to_vec()) else {
+            return Err(reject(vec![FieldError::new("id", id, "no such institution")]));
+        };
+        let mut x = codec::decode_institution(&ob)?;
+        self.push_status(id, date, status, reason)?;
+        let (d, s) = self.current_status(id)?.unwrap_or((date, status));
+        x.status = s;
+        x.status_date = d;
+        self.institutions.insert(id, codec::encode_institution(&x).as_slice())?;
+        self.record_change("institution", id, &format!("status {status} from {date}: {reason}"), ob)?;
+        self.counts.other += 1;
+        Ok(())
+    }
+
+    /// Inserts or updates an inspection by id; its institution must exist.
+    pub fn upsert_inspection(&mut self, x: &Inspection) -> Result<Outcome, LedgerError> {
+        let mut errs = x.validate();
+        if errs.is_empty() && !self.has_institution(&x.institution_id)? {
+            errs.push(FieldError::new(
+                "institution_id",
+                x.institution_id.clone(),
+                "no institution with this id in the ledger (import institutions first)",
+            ));
+        }
+        if !errs.is_empty() {
+            return Err(reject(errs));
+        }
+        let prev_inst = self.inspection_ids.get(x.id.as_str())?.map(|g| g.value().to_string());
+        let old = match &prev_inst {
+            Some(pi) => self
+                .inspections
+                .get((pi.as_str(), x.id.as_str()))?
+                .map(|g| g.value().to_vec()),
+            None => None,
+        };
+        let enc = codec::encode_inspection(x);
+        if old.as_deref() == Some(enc.as_slice()) {
+            self.counts.add(Outcome::Unchanged);
+            return Ok(Outcome::Unchanged);
+        }
+        if let Some(pi) = &prev_inst {
+            if pi != &x.institution_id {
+                self.inspections.remove((pi.as_str(), x.id.as_str()))?;
+            }
+        }
+        if prev_inst.as_deref() != Some(x.institution_id.as_str()) {
+            self.inspection_ids.insert(x.id.as_str(), x.institution_id.as_str())?;
+        }
+        self.inspections
+            .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
+        let outcome = if old.is_some() { Outcome::Updated } else { Outcome::Inserted };
+        let action = if old.is_some() { "update" } else { "insert" };
+        self.record_change("inspection", &x.id, action, old.unwrap_or_default())?;
+        self.counts.add(outcome);
+        Ok(outcome)
+    }
+
+    /// Inserts or updates a finding by id; its institution (and inspection, if
+    /// given, of the same institution) must exist.
+    pub fn upsert_finding(&mut self, x: &Finding) -> Result<Outcome, LedgerError> {
+        let mut errs = x.validate();
+        if errs.iter().all(|e| e.field != "institution_id") && !self.has_institution(&x.institution_id)? {
+            errs.push(FieldError::new(
+                "institution_id",
+                x.institution_id.clone(),
+                "no institution with this id in the ledger (import institutions first)",
+            ));
+        }
+        if let Some(n) = &x.inspection_id {
+            match self.inspection_ids.get(n.as_str())?.map(|g| g.value().to_string()) {
+                None => errs.push(FieldError::new(
+                    "inspection_id",
+                    n.clone(),
+                    "no inspection with this id in the ledger (import inspections first)",
+                )),
+                Some(i) if i != x.institution_id => errs.push(FieldError::new(
+                    "inspection_id",
+                    n.clone(),
+                    format!("this inspection was of institution {i}, not {}", x.institution_id),
+                )),
+                _ => {}
+            }
+        }
+        if !errs.is_empty() {
+            return Err(reject(errs));
+        }
+        self.write_finding(x)
+    }
+
+    fn write_finding(&mut self, x: &Finding) -> Result<Outcome, LedgerError> {
+        let prev_inst = self.finding_ids.get(x.id.as_str())?.map(|g| g.value().to_string());
+        let old = match &prev_inst {
+            Some(pi) => self
+                .findings
+                .get((pi.as_str(), x.id.as_str()))?
+                .map(|g| g.value().to_vec()),
+            None => None,
+        };
+        let enc = codec::encode_finding(x);
+        if old.as_deref() == Some(enc.as_slice()) {
+            self.counts.add(Outcome::Unchanged);
+            return Ok(Outcome::Unchanged);
+        }
+        if let Some(pi) = &prev_inst {
+            if pi != &x.institution_id {
+                self.findings.remove((pi.as_str(), x.id.as_str()))?;
+            }
+        }
+        if prev_inst.as_deref() != Some(x.institution_id.as_str()) {
+            self.finding_ids.insert(x.id.as_str(), x.institution_id.as_str())?;
+        }
+        self.findings
+            .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
+        let outcome = if old.is_some() { Outcome::Updated } else { Outcome::Inserted };
+        let action = if old.is_some() { "update" } else { "insert" };
+        self.record_change("finding", &x.id, action, old.unwrap_or_default())?;
+        self.counts.add(outcome);
+        Ok(outcome)
+    }
+
+    /// A finding id not yet used, of the form `F<date>-<n>`.
+    pub fn next_finding_id(&self, date: NaiveDate) -> Result<String, LedgerError> {
+        let base = format!("F{}", date.format("%Y%m%d"));
+        for n in 1.. {
+            let id = format!("{base}-{n:04}");
+            if self.finding_ids.get(id.as_str())?.is_none() {
+                return Ok(id);
+            }
+        }
+        unreachable!()
+    }
+
+    /// Count of stored findings (for generated ids and summaries).
+    pub fn finding_count(&self) -> Result<u64, LedgerError> {
+        Ok(self.finding_ids.len()?)
+    }
+}
+
+/// A consistent, read-only snapshot of the ledger. Cheap to create; every read
+/// of one snapshot sees the same committed state whatever writers do meanwhile.
+pub struct Reader {
+    institutions: ReadOnlyTable<&'static str, &'static [u8]>,
+    inspections: ReadOnlyTable<(&'static str, &'static str), &'static [u8]>,
+    inspection_ids: ReadOnlyTable<&'static str, &'static str>,
+    findings: ReadOnlyTable<(&'static str, &'static str), &'static [u8]>,
+    finding_ids: ReadOnlyTable<&'static str, &'static str>,
+    history: ReadOnlyTable<(&'static str, u64), &'static [u8]>,
+    audit: ReadOnlyTable<u64, &'static str>,
+    districts: Vec<String>,
+    _txn: ReadTransaction,
+}
+
+/// Upper bound for a string key range: no id contains this character.
+const MAX_ID: &str = "\u{10FFFF}";
+
+impl Reader {
+    /// The configured districts, in order.
+    pub fn districts(&self) -> &[String] {
+        &self.districts
+    }
+
+    /// One institution, if it exists.
+    pub fn institution(&self, id: &str) -> Result<Option<Institution>, LedgerError> {
+        match self.institutions.get(id)? {
+            Some(g) => Ok(Some(codec::decode_institution(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Numbers of records: institutions, inspections, findings.
+    pub fn counts(&self) -> Result<(u64, u64, u64), LedgerError> {
+        Ok((self.institutions.len()?, self.inspection_ids.len()?, self.finding_ids.len()?))
+    }
+
+    /// Every institution in id order.
+    pub fn institutions(&self) -> Result<impl Iterator<Item = Result<Institution, LedgerError>> + '_, LedgerError> {
+        Ok(self.institutions.iter()?.map(|e| {
+            let (_, v) = e?;
+            Ok(codec::decode_institution(v.value())?)
+        }))
+    }
+
+    /// Institution ids that start with `prefix`, at most `limit` (for completion).
+    pub fn institution_ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, LedgerError> {
+        let mut out = Vec::new();
+        for e in self.institutions.range(prefix..)? {
+            let (k, _) = e?;
+            let k = k.value();
+            if !k.starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            out.push(k.to_string());
+        }
+        Ok(out)
+    }
+
+    /// One institution's findings, by id, as a range scan.
+    pub fn findings_of(&self, inst: &str) -> Result<Vec<Finding>, LedgerError> {
+        let mut out = Vec::new();
+        for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
+            let (_, v) = e?;
+            out.push(codec::decode_finding(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` with each raw encoded finding of one institution (no allocation per record).
+    pub fn for_each_finding_raw(&self, inst: &str, mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>) -> Result<(), LedgerError> {
+        for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
+            let (_, v) = e?;
+            f(v.value())?;
+        }
+        Ok(())
+    }
+
+    /// One institution's inspections, by id, as a range scan.
+    pub fn inspections_of(&self, inst: &str) -> Result<Vec<Inspection>, LedgerError> {
+        let mut out = Vec::new();
+        for e in self.inspections.range((inst, "")..(inst, MAX_ID))? {
+            let (_, v) = e?;
+            out.push(codec::decode_inspection(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Every finding, grouped by institution.
+    pub fn findings(&self) -> Result<impl Iterator<Item = Result<Finding, LedgerError>> + '_, LedgerError> {
+        Ok(self.findings.iter()?.map(|e| {
+            let (_, v) = e?;
+            Ok(codec::decode_finding(v.value())?)
+        }))
+    }
+
+    /// Every inspection, grouped by institution.
+    pub fn inspections(&self) -> Result<impl Iterator<Item = Result<Inspection, LedgerError>> + '_, LedgerError> {
+        Ok(self.inspections.iter()?.map(|e| {
+            let (_, v) = e?;
+            Ok(codec::decode_inspection(v.value())?)
+        }))
+    }
+
+    /// One finding by its id.
+    pub fn finding(&self, id: &str) -> Result<Option<Finding>, LedgerError> {
+        let Some(inst) = self.finding_ids.get(id)?.map(|g| g.value().to_string()) else {
+            return Ok(None);
+        };
+        match self.findings.get((inst.as_str(), id))? {
+            Some(g) => Ok(Some(codec::decode_finding(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// One inspection by its id.
+    pub fn inspection(&self, id: &str) -> Result<Option<Inspection>, LedgerError> {
+        let Some(inst) = self.inspection_ids.get(id)?.map(|g| g.value().to_string()) else {
+            return Ok(None);
+        };
+        match self.inspections.get((inst.as_str(), id))? {
+            Some(g) => Ok(Some(codec::decode_inspection(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// An institution's status history, oldest first (ties in entry order).
+    pub fn status_history(&self, inst: &str) -> Result<Vec<StatusChange>, LedgerError> {
+        let mut v = Vec::new();
+        for e in self.history.range((inst, 0u64)..=(inst, u64::MAX))? {
+            let (_, val) = e?;
+            v.push(codec::decode_status(val.value())?);
+        }
+        v.sort_by_key(|c| c.date);
+        Ok(v)
+    }
+
+    /// The status in force on `d`: the latest entry dated on or before it.
+    /// The record carries the latest-dated status, so the history is read only
+    /// when `d` is before that.
+    pub fn status_as_of(&self, x: &Institution, d: NaiveDate) -> Result<Option<Status>, LedgerError> {
+        if x.status_date <= d {
+            return Ok(Some(x.status));
+        }
+        Ok(self
+            .status_history(&x.id)?
+            .into_iter()
+            .rev()
+            .find(|c| c.date <= d)
+            .map(|c| c.status))
+    }
+
+    /// Audit entries (number, JSON header), newest last.
+    pub fn audit(&self) -> Result<Vec<(u64, String)>, LedgerError> {
+        let mut v = Vec::new();
+        for e in self.audit.iter()? {
+            let (k, val) = e?;
+            v.push((k.value(), val.value().to_string()));
+        }
+        Ok(v)
+    }
+}
