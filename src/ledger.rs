@@ -377,6 +377,7 @@ impl Ledger {
             };
             let mut tx = Tx::open(&txn, seq, districts)?;
             let out = f(&mut tx)?;
+            tx.flush_inserts()?;
             (out, tx.counts, seq)
         };
         if dry_run {
@@ -419,6 +420,10 @@ pub struct Tx<'t> {
     audit_seq: u64,
     n_changes: u64,
     districts: Vec<String>,
+    /// Institutions known to exist in this transaction.
+    known: std::collections::HashSet<String>,
+    /// Inserted ids not yet written to the audit: (kind, ids, count).
+    inserted: (&'static str, String, u32),
     /// What this transaction has done so far.
     pub counts: Counts,
 }
@@ -436,6 +441,8 @@ impl<'t> Tx<'t> {
             audit_seq,
             n_changes: 0,
             districts,
+            known: Default::default(),
+            inserted: ("", String::new(), 0),
             counts: Counts::default(),
         })
     }
@@ -463,9 +470,17 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
-    /// Whether an institution exists (in this transaction's view).
-    pub fn has_institution(&self, id: &str) -> Result<bool, LedgerError> {
-        Ok(self.institutions.get(id)?.is_some())
+    /// Whether an institution exists (in this transaction's view). Institutions
+    /// are never deleted, so a positive answer is cached for the transaction.
+    pub fn has_institution(&mut self, id: &str) -> Result<bool, LedgerError> {
+        if self.known.contains(id) {
+            return Ok(true);
+        }
+        let found = self.institutions.get(id)?.is_some();
+        if found {
+            self.known.insert(id.to_string());
+        }
+        Ok(found)
     }
 
     /// Reads an institution as this transaction sees it.
@@ -519,10 +534,9 @@ impl<'t> Tx<'t> {
             return Ok(Outcome::Unchanged);
         }
         self.institutions.insert(x.id.as_str(), enc.as_slice())?;
-        let action = if outcome == Outcome::Inserted { "insert" } else { "update" };
-        self.record_change("institution", &x.id, action, old.unwrap_or_default())?;
-        self.counts.add(outcome);
-        Ok(outcome)
+        self.known.insert(x.id.clone());
+        debug_assert_eq!(outcome == Outcome::Inserted, old.is_none());
+        self.changed("institution", &x.id, old)
     }
 
     fn push_status(&mut self, id: &str, date: NaiveDate, status: Status, reason: &str) -> Result<(), LedgerError> {
@@ -605,11 +619,7 @@ impl<'t> Tx<'t> {
         }
         self.inspections
             .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
-        let outcome = if old.is_some() { Outcome::Updated } else { Outcome::Inserted };
-        let action = if old.is_some() { "update" } else { "insert" };
-        self.record_change("inspection", &x.id, action, old.unwrap_or_default())?;
-        self.counts.add(outcome);
-        Ok(outcome)
+        self.changed("inspection", &x.id, old)
     }
 
     /// Inserts or updates a finding by id; its institution (and inspection, if
@@ -645,7 +655,11 @@ impl<'t> Tx<'t> {
     }
 
     fn write_finding(&mut self, x: &Finding) -> Result<Outcome, LedgerError> {
-        let prev_inst = self.finding_ids.get(x.id.as_str())?.map(|g| g.value().to_string());
+        // One index operation for the common case of a new id: insert returns the old value.
+        let prev_inst = self
+            .finding_ids
+            .insert(x.id.as_str(), x.institution_id.as_str())?
+            .map(|g| g.value().to_string());
         let old = match &prev_inst {
             Some(pi) => self
                 .findings
@@ -663,16 +677,45 @@ impl<'t> Tx<'t> {
                 self.findings.remove((pi.as_str(), x.id.as_str()))?;
             }
         }
-        if prev_inst.as_deref() != Some(x.institution_id.as_str()) {
-            self.finding_ids.insert(x.id.as_str(), x.institution_id.as_str())?;
-        }
         self.findings
             .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
-        let outcome = if old.is_some() { Outcome::Updated } else { Outcome::Inserted };
-        let action = if old.is_some() { "update" } else { "insert" };
-        self.record_change("finding", &x.id, action, old.unwrap_or_default())?;
-        self.counts.add(outcome);
-        Ok(outcome)
+        self.changed("finding", &x.id, old)
+    }
+
+    /// Records an insert (batched: ids only) or an update (with its before-image) and counts it.
+    fn changed(&mut self, kind: &'static str, id: &str, old: Option<Vec<u8>>) -> Result<Outcome, LedgerError> {
+        match old {
+            Some(before) => {
+                self.record_change(kind, id, "update", before)?;
+                self.counts.add(Outcome::Updated);
+                Ok(Outcome::Updated)
+            }
+            None => {
+                if self.inserted.0 != kind {
+                    self.flush_inserts()?;
+                    self.inserted.0 = kind;
+                }
+                self.inserted.1.push_str(id);
+                self.inserted.1.push('\n');
+                self.inserted.2 += 1;
+                if self.inserted.2 >= 4096 {
+                    self.flush_inserts()?;
+                }
+                self.counts.add(Outcome::Inserted);
+                Ok(Outcome::Inserted)
+            }
+        }
+    }
+
+    /// Writes the pending batch of inserted ids as one audit change (newline-separated ids).
+    fn flush_inserts(&mut self) -> Result<(), LedgerError> {
+        if self.inserted.2 > 0 {
+            let ids = std::mem::take(&mut self.inserted.1);
+            let kind = self.inserted.0;
+            self.record_change(kind, ids.trim_end(), "insert", Vec::new())?;
+            self.inserted.2 = 0;
+        }
+        Ok(())
     }
 
     /// A finding id not yet used, of the form `F<date>-<n>`.

@@ -2,6 +2,11 @@
 //!
 //! See ARCHITECTURE.md for the map of modules and the invariants.
 
+pub mod cli;
 pub mod codec;
+pub mod export;
+pub mod format;
+pub mod import;
 pub mod ledger;
 pub mod model;
+pub mod register;

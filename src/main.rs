@@ -1,1 +1,4 @@
-fn main() {}
+//! The `casebook` binary: all the work is in the library; see `cli`.
+fn main() {
+    std::process::exit(casebook::cli::main());
+}

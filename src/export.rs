@@ -1,0 +1,121 @@
+//! `casebook export`: what import reads, written back out.
+//!
+//! CSV uses the English headers and neutralises free-text cells a spreadsheet
+//! would run as a formula (see `format::neutralise`); JSON Lines writes typed
+//! values (numbers, booleans, null, arrays). Import of either gives back the
+//! same records.
+
+use std::io::Write;
+
+use crate::format::{self, Kind};
+use crate::ledger::{LedgerError, Reader};
+
+/// Output format of export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+/// Errors of export.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot write the export: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl From<csv::Error> for ExportError {
+    fn from(e: csv::Error) -> Self {
+        ExportError::Io(std::io::Error::other(e.to_string()))
+    }
+}
+
+/// Writes every record of `kind` to `out`; returns the number of rows.
+pub fn export(reader: &Reader, kind: Kind, fmt: ExportFormat, out: &mut dyn Write) -> Result<u64, ExportError> {
+    let cols: Vec<&'static str> = kind.columns().iter().map(|(en, _)| *en).collect();
+    let mut n = 0u64;
+    match fmt {
+        ExportFormat::Csv => {
+            let mut w = csv::WriterBuilder::new().from_writer(out);
+            w.write_record(&cols)?;
+            let mut emit = |row: Vec<String>| -> Result<(), ExportError> {
+                for (v, c) in row.iter().zip(&cols) {
+                    if format::is_free_text(c) {
+                        w.write_field(format::neutralise(v).as_bytes())?;
+                    } else {
+                        w.write_field(v.as_bytes())?;
+                    }
+                }
+                w.write_record(None::<&[u8]>)?;
+                n += 1;
+                Ok(())
+            };
+            each_row(reader, kind, &mut emit)?;
+            w.flush()?;
+        }
+        ExportFormat::Jsonl => {
+            let mut line = String::new();
+            let mut emit = |row: Vec<String>| -> Result<(), ExportError> {
+                line.clear();
+                line.push('{');
+                for (i, (v, c)) in row.iter().zip(&cols).enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    line.push('"');
+                    line.push_str(c);
+                    line.push_str("\":");
+                    line.push_str(&json_value(c, v));
+                }
+                line.push_str("}\n");
+                out.write_all(line.as_bytes())?;
+                n += 1;
+                Ok(())
+            };
+            each_row(reader, kind, &mut emit)?;
+            out.flush()?;
+        }
+    }
+    Ok(n)
+}
+
+fn json_value(col: &str, v: &str) -> String {
+    if v.is_empty() && !matches!(col, "name" | "street" | "address" | "organizer" | "note") {
+        return "null".into();
+    }
+    match col {
+        "students" | "teachers" | "qualified_teachers" | "area_m2" | "prepaid_balance" | "inspectors" | "severity" => {
+            v.to_string()
+        }
+        "fire_approved" => v.to_string(),
+        "departments" => serde_json::to_string(&v.split(';').collect::<Vec<_>>()).unwrap(),
+        _ => serde_json::to_string(v).unwrap(),
+    }
+}
+
+fn each_row(
+    reader: &Reader,
+    kind: Kind,
+    emit: &mut dyn FnMut(Vec<String>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    match kind {
+        Kind::Institutions => {
+            for x in reader.institutions()? {
+                emit(format::institution_row(&x?))?;
+            }
+        }
+        Kind::Inspections => {
+            for x in reader.inspections()? {
+                emit(format::inspection_row(&x?))?;
+            }
+        }
+        Kind::Findings => {
+            for x in reader.findings()? {
+                emit(format::finding_row(&x?))?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,384 @@
+//! The file formats of SPEC §3: which columns each record kind has, their
+//! Chinese headers, and how a record becomes a row of text and back.
+//! Import and export both use these tables, so a round trip cannot drift.
+
+use chrono::NaiveDate;
+
+use crate::model::*;
+
+/// The record kinds that files carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    Institutions,
+    Inspections,
+    Findings,
+}
+
+impl Kind {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Institutions => "institutions",
+            Kind::Inspections => "inspections",
+            Kind::Findings => "findings",
+        }
+    }
+
+    /// The columns: English field name and accepted Chinese headers (the first is canonical).
+    pub fn columns(self) -> &'static [(&'static str, &'static [&'static str])] {
+        match self {
+            Kind::Institutions => INSTITUTION_COLUMNS,
+            Kind::Inspections => INSPECTION_COLUMNS,
+            Kind::Findings => FINDING_COLUMNS,
+        }
+    }
+
+    /// Fields that must have a column in every file.
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            Kind::Institutions => &["id", "name", "district", "category", "status", "status_date"],
+            Kind::Inspections => &["id", "institution_id", "date"],
+            Kind::Findings => &["id", "institution_id", "kind", "severity", "opened_on", "deadline"],
+        }
+    }
+
+    /// Maps a header (English or Chinese, case and blanks ignored) to its field.
+    pub fn field_of_header(self, h: &str) -> Option<&'static str> {
+        let t = h.trim().trim_start_matches('\u{feff}');
+        self.columns()
+            .iter()
+            .find(|(en, zh)| t.eq_ignore_ascii_case(en) || zh.contains(&t))
+            .map(|(en, _)| *en)
+    }
+}
+
+const INSTITUTION_COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &["机构编号"]),
+    ("name", &["机构名称"]),
+    ("uscc", &["统一社会信用代码"]),
+    ("district", &["所属区"]),
+    ("street", &["街镇"]),
+    ("address", &["地址"]),
+    ("category", &["类别"]),
+    ("licence_no", &["办学许可证号"]),
+    ("licence_issued", &["发证日期"]),
+    ("licence_expires", &["许可证有效期至"]),
+    ("organizer", &["举办者"]),
+    ("students", &["学员数"]),
+    ("teachers", &["教师数"]),
+    ("qualified_teachers", &["持证教师数"]),
+    ("area_m2", &["场地面积"]),
+    ("prepaid_balance", &["预收费余额"]),
+    ("fire_approved", &["消防验收"]),
+    ("status", &["状态"]),
+    ("status_date", &["状态日期"]),
+];
+
+const INSPECTION_COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &["检查编号"]),
+    ("institution_id", &["机构编号"]),
+    ("date", &["检查日期"]),
+    ("operation", &["行动名称", "专项行动"]),
+    ("departments", &["参与部门"]),
+    ("inspectors", &["检查人次", "检查人数"]),
+    ("note", &["备注"]),
+];
+
+const FINDING_COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &["整改项编号", "问题编号"]),
+    ("institution_id", &["机构编号"]),
+    ("inspection_id", &["检查编号"]),
+    ("kind", &["问题类型"]),
+    ("severity", &["严重程度"]),
+    ("opened_on", &["发现日期"]),
+    ("deadline", &["整改期限"]),
+    ("rectified_on", &["整改日期"]),
+    ("verified_on", &["销号日期"]),
+    ("note", &["备注"]),
+];
+
+/// Text columns a spreadsheet might read as a formula; dates, numbers and enums never start so.
+pub fn is_free_text(field: &str) -> bool {
+    matches!(
+        field,
+        "name" | "street" | "address" | "organizer" | "licence_no" | "operation" | "note" | "uscc" | "id"
+            | "institution_id" | "inspection_id"
+    )
+}
+
+fn starts_formula(s: &str) -> bool {
+    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
+}
+
+/// Neutralises a CSV cell a spreadsheet would run as a formula by prefixing `'`.
+/// A cell that already starts with `'` before such a character gets one more,
+/// so that [`unneutralise`] restores every value exactly.
+pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
+    if starts_formula(s) || (s.starts_with('\'') && (starts_formula(&s[1..]) || s[1..].starts_with('\''))) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// Undoes [`neutralise`] on import.
+pub fn unneutralise(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if starts_formula(rest) || rest.starts_with('\'') => rest,
+        _ => s,
+    }
+}
+
+fn d(v: Option<NaiveDate>) -> String {
+    v.map(fmt_date).unwrap_or_default()
+}
+
+/// The row of an institution, in column order.
+pub fn institution_row(x: &Institution) -> Vec<String> {
+    vec![
+        x.id.clone(),
+        x.name.clone(),
+        x.uscc.clone().unwrap_or_default(),
+        x.district.clone(),
+        x.street.clone(),
+        x.address.clone(),
+        x.category.as_str().into(),
+        x.licence_no.clone().unwrap_or_default(),
+        d(x.licence_issued),
+        d(x.licence_expires),
+        x.organizer.clone(),
+        x.students.to_string(),
+        x.teachers.to_string(),
+        x.qualified_teachers.to_string(),
+        fmt_num(x.area_m2),
+        fmt_yuan(x.prepaid_fen),
+        x.fire_approved.to_string(),
+        x.status.as_str().into(),
+        fmt_date(x.status_date),
+    ]
+}
+
+/// The row of an inspection, in column order.
+pub fn inspection_row(x: &Inspection) -> Vec<String> {
+    vec![
+        x.id.clone(),
+        x.institution_id.clone(),
+        fmt_date(x.date),
+        x.operation.clone().unwrap_or_default(),
+        x.departments.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(";"),
+        x.inspectors.to_string(),
+        x.note.clone(),
+    ]
+}
+
+/// The row of a finding, in column order.
+pub fn finding_row(x: &Finding) -> Vec<String> {
+    vec![
+        x.id.clone(),
+        x.institution_id.clone(),
+        x.inspection_id.clone().unwrap_or_default(),
+        x.kind.as_str().into(),
+        x.severity.to_string(),
+        fmt_date(x.opened_on),
+        fmt_date(x.deadline),
+        d(x.rectified_on),
+        d(x.verified_on),
+        x.note.clone(),
+    ]
+}
+
+/// Reads fields of one row by English field name; `None` or "" is a missing value.
+pub trait Row {
+    fn get(&self, field: &str) -> Option<&str>;
+}
+
+struct P<'r, R: Row + ?Sized> {
+    row: &'r R,
+    errs: Vec<FieldError>,
+}
+
+impl<'r, R: Row + ?Sized> P<'r, R> {
+    fn opt(&self, f: &'static str) -> Option<&'r str> {
+        self.row.get(f).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+    fn text(&self, f: &'static str) -> String {
+        self.row.get(f).map(|s| s.trim().to_string()).unwrap_or_default()
+    }
+    fn otext(&self, f: &'static str) -> Option<String> {
+        self.opt(f).map(String::from)
+    }
+    fn req(&mut self, f: &'static str) -> Option<&'r str> {
+        let v = self.opt(f);
+        if v.is_none() {
+            self.errs.push(FieldError::new(f, "", "is required but empty"));
+        }
+        v
+    }
+    fn date(&mut self, f: &'static str) -> NaiveDate {
+        match self.req(f) {
+            Some(v) => self.parse_date(f, v),
+            None => NaiveDate::MIN,
+        }
+    }
+    fn parse_date(&mut self, f: &'static str, v: &str) -> NaiveDate {
+        match parse_date(v) {
+            Ok(d) => d,
+            Err(why) => {
+                self.errs.push(FieldError::new(f, v, why));
+                NaiveDate::MIN
+            }
+        }
+    }
+    fn odate(&mut self, f: &'static str) -> Option<NaiveDate> {
+        let v = self.opt(f)?;
+        Some(self.parse_date(f, v))
+    }
+    fn int(&mut self, f: &'static str) -> i64 {
+        let Some(v) = self.opt(f) else { return 0 };
+        match v.replace(',', "").parse::<i64>() {
+            Ok(n) => n,
+            Err(_) => {
+                // Spreadsheets write whole numbers as "12.0".
+                match v.parse::<f64>() {
+                    Ok(x) if x.fract() == 0.0 && x.abs() < 1e15 => x as i64,
+                    _ => {
+                        self.errs.push(FieldError::new(f, v, "is not a whole number"));
+                        0
+                    }
+                }
+            }
+        }
+    }
+    fn en<E>(&mut self, f: &'static str, parse: fn(&str) -> Option<E>, choices: fn() -> String, default: E) -> E {
+        let Some(v) = self.req(f) else { return default };
+        match parse(v) {
+            Some(e) => e,
+            None => {
+                self.errs.push(FieldError::new(f, v, format!("is not one of: {}", choices())));
+                default
+            }
+        }
+    }
+}
+
+/// Parses an institution row into a record (with defaults where a field was bad) and the
+/// errors found. Validation against the ledger happens on write.
+pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldError>) {
+    let mut p = P { row, errs: Vec::new() };
+    let id = p.req("id").unwrap_or_default().to_string();
+    let name = p.req("name").unwrap_or_default().to_string();
+    let district = p.req("district").unwrap_or_default().to_string();
+    let category = p.en("category", Category::parse, Category::choices, Category::NonSubject);
+    let area_m2 = match p.opt("area_m2") {
+        None => 0.0,
+        Some(v) => v.replace(',', "").parse::<f64>().unwrap_or_else(|_| {
+            p.errs.push(FieldError::new("area_m2", v, "is not a number of square metres"));
+            0.0
+        }),
+    };
+    let prepaid_fen = match p.opt("prepaid_balance") {
+        None => 0,
+        Some(v) => parse_yuan(v).unwrap_or_else(|why| {
+            p.errs.push(FieldError::new("prepaid_balance", v, why));
+            0
+        }),
+    };
+    let fire_approved = match p.opt("fire_approved") {
+        None => false,
+        Some(v) => parse_bool(v).unwrap_or_else(|| {
+            p.errs.push(FieldError::new("fire_approved", v, "is not a yes/no value: true/false or 是/否"));
+            false
+        }),
+    };
+    let x = Institution {
+        id,
+        name,
+        uscc: p.otext("uscc"),
+        district,
+        street: p.text("street"),
+        address: p.text("address"),
+        category,
+        licence_no: p.otext("licence_no"),
+        licence_issued: p.odate("licence_issued"),
+        licence_expires: p.odate("licence_expires"),
+        organizer: p.text("organizer"),
+        students: p.int("students"),
+        teachers: p.int("teachers"),
+        qualified_teachers: p.int("qualified_teachers"),
+        area_m2,
+        prepaid_fen,
+        fire_approved,
+        status: p.en("status", Status::parse, Status::choices, Status::Operating),
+        status_date: p.date("status_date"),
+    };
+    (x, p.errs)
+}
+
+/// Parses an inspection row.
+pub fn inspection_from(row: &(impl Row + ?Sized)) -> (Inspection, Vec<FieldError>) {
+    let mut p = P { row, errs: Vec::new() };
+    let mut departments = Vec::new();
+    if let Some(v) = p.opt("departments") {
+        for part in v.split([';', '；', ',', '，', '、', '|', ' ']).filter(|s| !s.trim().is_empty()) {
+            match Department::parse(part) {
+                Some(d) if !departments.contains(&d) => departments.push(d),
+                Some(_) => {}
+                None => p.errs.push(FieldError::new(
+                    "departments",
+                    part,
+                    format!("is not a department: {} (separate several with ';')", Department::choices()),
+                )),
+            }
+        }
+    }
+    let x = Inspection {
+        id: p.req("id").unwrap_or_default().to_string(),
+        institution_id: p.req("institution_id").unwrap_or_default().to_string(),
+        date: p.date("date"),
+        operation: p.otext("operation"),
+        departments,
+        inspectors: p.int("inspectors"),
+        note: p.text("note"),
+    };
+    (x, p.errs)
+}
+
+/// Parses a finding row.
+pub fn finding_from(row: &(impl Row + ?Sized)) -> (Finding, Vec<FieldError>) {
+    let mut p = P { row, errs: Vec::new() };
+    let x = Finding {
+        id: p.req("id").unwrap_or_default().to_string(),
+        institution_id: p.req("institution_id").unwrap_or_default().to_string(),
+        inspection_id: p.otext("inspection_id"),
+        kind: p.en("kind", FindingKind::parse, FindingKind::choices, FindingKind::Other),
+        severity: if p.req("severity").is_some() { p.int("severity") } else { 1 },
+        opened_on: p.date("opened_on"),
+        deadline: p.date("deadline"),
+        rectified_on: p.odate("rectified_on"),
+        verified_on: p.odate("verified_on"),
+        note: p.text("note"),
+    };
+    (x, p.errs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutralise_round_trips() {
+        for s in ["=SUM(A1)", "+1", "-x", "@a", "'=x", "''", "'", "'abc", "plain", "", "\tx"] {
+            let n = neutralise(s);
+            assert!(!starts_formula(&n), "{s:?} -> {n:?}");
+            assert_eq!(unneutralise(&n), s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn headers_map_in_both_languages() {
+        assert_eq!(Kind::Institutions.field_of_header("机构名称"), Some("name"));
+        assert_eq!(Kind::Institutions.field_of_header(" Name "), Some("name"));
+        assert_eq!(Kind::Findings.field_of_header("机构编号"), Some("institution_id"));
+        assert_eq!(Kind::Findings.field_of_header("bogus"), None);
+    }
+}

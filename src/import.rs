@@ -1,0 +1,582 @@
+//! `casebook import`: CSV and JSON Lines into the ledger, one file = one transaction.
+//!
+//! A file is read twice. The first pass hashes it (for the audit log) and
+//! decides its encoding: UTF-8 (with or without BOM) when every byte is valid
+//! UTF-8, else GB18030 (a superset of GBK, what Excel writes on Chinese
+//! Windows) when every byte is valid GB18030, else the file is refused. The
+//! second pass streams rows through the parser and the ledger's validating
+//! write path; rows are never all held in memory. Every bad row is collected,
+//! and if there is any the transaction is dropped, so nothing is written.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::format::{self, Kind, Row};
+use crate::ledger::{Counts, Ledger, LedgerError, Operation};
+use crate::model::FieldError;
+
+/// One problem in one row of an input file.
+#[derive(Debug, Clone)]
+pub struct RowError {
+    pub line: u64,
+    pub field: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Why an import failed. In every case nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot tell the file type from its name: use a .csv or .jsonl file")]
+    UnknownType { path: PathBuf },
+    #[error("{path}: the file is neither UTF-8 nor GB18030/GBK (line {line} has bytes valid in neither): save it from the spreadsheet as \"CSV UTF-8\"")]
+    Encoding { path: PathBuf, line: u64 },
+    #[error("{path}:{line}: {message}")]
+    Header {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{}", bad_rows_message(.path, .errors, .rows))]
+    BadRows {
+        path: PathBuf,
+        errors: Vec<RowError>,
+        rows: u64,
+    },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+fn bad_rows_message(path: &Path, errors: &[RowError], rows: &u64) -> String {
+    let mut s = String::new();
+    for e in errors {
+        if e.value.is_empty() {
+            s.push_str(&format!("{}:{}: {}: {}\n", path.display(), e.line, e.field, e.reason));
+        } else {
+            s.push_str(&format!(
+                "{}:{}: {} = \"{}\": {}\n",
+                path.display(),
+                e.line,
+                e.field,
+                e.value,
+                e.reason
+            ));
+        }
+    }
+    let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+    lines.dedup();
+    s.push_str(&format!(
+        "{} error{} in {} of {} rows of {}; nothing was written",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" },
+        lines.len(),
+        rows,
+        path.display()
+    ));
+    s
+}
+
+/// What a successful import did.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub counts: Counts,
+    pub encoding: &'static str,
+    pub dry_run: bool,
+}
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub dry_run: bool,
+    /// Show a progress bar when stderr is a terminal.
+    pub progress: bool,
+    pub operator: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Enc {
+    Utf8,
+    Utf8Bom,
+    Gb18030,
+}
+
+impl Enc {
+    fn name(self) -> &'static str {
+        match self {
+            Enc::Utf8 => "UTF-8",
+            Enc::Utf8Bom => "UTF-8 with BOM",
+            Enc::Gb18030 => "GB18030",
+        }
+    }
+}
+
+/// First pass: SHA-256 of the file and its encoding.
+fn sniff(path: &Path) -> Result<(String, Enc), ImportError> {
+    let io = |source| ImportError::Io {
+        path: path.into(),
+        source,
+    };
+    let mut f = File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut carry: Vec<u8> = Vec::new();
+    let mut utf8 = true;
+    let mut first = true;
+    let mut bom = false;
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        if first {
+            bom = buf[..n].starts_with(b"\xEF\xBB\xBF");
+            first = false;
+        }
+        if utf8 {
+            carry.extend_from_slice(&buf[..n]);
+            match std::str::from_utf8(&carry) {
+                Ok(_) => carry.clear(),
+                Err(e) if e.error_len().is_none() => {
+                    let keep = carry.split_off(e.valid_up_to());
+                    carry = keep;
+                }
+                Err(_) => utf8 = false,
+            }
+        }
+    }
+    if utf8 && !carry.is_empty() {
+        utf8 = false;
+    }
+    let sha = format!("{:x}", hasher.finalize());
+    if utf8 {
+        return Ok((sha, if bom { Enc::Utf8Bom } else { Enc::Utf8 }));
+    }
+    // Check that the whole file is valid GB18030 and say where it is not.
+    let bytes = std::fs::read(path).map_err(io)?;
+    let mut dec = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(bytes.len() * 3 / 2 + 16);
+    let (res, read) = dec.decode_to_string_without_replacement(&bytes, &mut out, true);
+    if let encoding_rs::DecoderResult::Malformed(..) = res {
+        let line = bytes[..read].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        return Err(ImportError::Encoding {
+            path: path.into(),
+            line,
+        });
+    }
+    Ok((sha, Enc::Gb18030))
+}
+
+/// Counts bytes read so a progress bar can follow the file.
+struct Counting<R> {
+    inner: R,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(b) = &self.bar {
+            b.inc(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+fn open_decoded(path: &Path, enc: Enc, bar: Option<indicatif::ProgressBar>) -> Result<Box<dyn Read>, ImportError> {
+    let f = File::open(path).map_err(|source| ImportError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let raw = Counting { inner: f, bar };
+    Ok(match enc {
+        Enc::Utf8 => Box::new(raw),
+        Enc::Utf8Bom => {
+            let mut r = raw;
+            let mut bom = [0u8; 3];
+            r.read_exact(&mut bom).map_err(|source| ImportError::Io {
+                path: path.into(),
+                source,
+            })?;
+            Box::new(r)
+        }
+        Enc::Gb18030 => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding_rs::GB18030))
+                .build(raw),
+        ),
+    })
+}
+
+/// A CSV row seen through the header map.
+struct CsvRow<'a> {
+    rec: &'a csv::StringRecord,
+    cols: &'a [(&'static str, usize)],
+}
+
+impl Row for CsvRow<'_> {
+    fn get(&self, field: &str) -> Option<&str> {
+        let (_, i) = self.cols.iter().find(|(f, _)| *f == field)?;
+        let v = self.rec.get(*i)?;
+        Some(if format::is_free_text(field) {
+            format::unneutralise(v)
+        } else {
+            v
+        })
+    }
+}
+
+struct MapRow(Vec<(&'static str, String)>);
+
+impl Row for MapRow {
+    fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parsed records of any kind, so one loop drives all three.
+enum Rec {
+    Institution(crate::model::Institution),
+    Inspection(crate::model::Inspection),
+    Finding(crate::model::Finding),
+}
+
+/// Parses a row; on a parse error the record's own checks still run, so a
+/// row's every problem is reported at once, not one per attempt.
+fn parse_row(kind: Kind, row: &dyn Row, districts: &[String]) -> Result<Rec, Vec<FieldError>> {
+    fn merge(mut errs: Vec<FieldError>, more: Vec<FieldError>) -> Vec<FieldError> {
+        for e in more {
+            if !errs.iter().any(|x| x.field == e.field) {
+                errs.push(e);
+            }
+        }
+        errs
+    }
+    match kind {
+        Kind::Institutions => match format::institution_from(row) {
+            (x, e) if e.is_empty() => Ok(Rec::Institution(x)),
+            (x, e) => Err(merge(e, x.validate(districts))),
+        },
+        Kind::Inspections => match format::inspection_from(row) {
+            (x, e) if e.is_empty() => Ok(Rec::Inspection(x)),
+            (x, e) => Err(merge(e, x.validate())),
+        },
+        Kind::Findings => match format::finding_from(row) {
+            (x, e) if e.is_empty() => Ok(Rec::Finding(x)),
+            (x, e) => Err(merge(e, x.validate())),
+        },
+    }
+}
+
+impl Row for &dyn Row {
+    fn get(&self, field: &str) -> Option<&str> {
+        (**self).get(field)
+    }
+}
+
+/// Rows buffered before they are written in key order (bounded, so memory stays flat).
+const CHUNK: usize = 131_072;
+
+impl Rec {
+    /// The key the record is stored under.
+    fn key(&self) -> (&str, &str) {
+        match self {
+            Rec::Institution(x) => (x.id.as_str(), ""),
+            Rec::Inspection(x) => (x.institution_id.as_str(), x.id.as_str()),
+            Rec::Finding(x) => (x.institution_id.as_str(), x.id.as_str()),
+        }
+    }
+}
+
+/// The state one import carries from row to row.
+struct Sink<'p> {
+    pending: Vec<(u64, Rec)>,
+    path: &'p Path,
+    kind: Kind,
+    errors: Vec<RowError>,
+    seen: HashMap<String, u64>,
+    rows: u64,
+    reason: String,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, line: u64, errs: Vec<FieldError>) {
+        for e in errs {
+            self.errors.push(RowError {
+                line,
+                field: e.field.to_string(),
+                value: e.value,
+                reason: e.reason,
+            });
+        }
+    }
+
+    fn row(&mut self, tx: &mut crate::ledger::Tx<'_>, line: u64, row: &dyn Row) -> Result<(), LedgerError> {
+        self.rows += 1;
+        let id = row.get("id").unwrap_or("").trim();
+        if !id.is_empty() {
+            if let Some(first) = self.seen.get(id) {
+                self.push(
+                    line,
+                    vec![FieldError::new(
+                        "id",
+                        id,
+                        format!("appears twice in this file (first on line {first})"),
+                    )],
+                );
+                return Ok(());
+            }
+            self.seen.insert(id.to_string(), line);
+        }
+        let rec = match parse_row(self.kind, &row, tx.districts()) {
+            Ok(r) => r,
+            Err(e) => {
+                self.push(line, e);
+                return Ok(());
+            }
+        };
+        self.pending.push((line, rec));
+        if self.pending.len() >= CHUNK {
+            self.flush(tx)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending rows in key order: B-tree inserts in order touch each
+    /// page once per chunk instead of once per row, which is most of an import's time.
+    fn flush(&mut self, tx: &mut crate::ledger::Tx<'_>) -> Result<(), LedgerError> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
+        for (line, rec) in &pending {
+            let r = match rec {
+                Rec::Institution(x) => tx.upsert_institution(x, &self.reason),
+                Rec::Inspection(x) => tx.upsert_inspection(x),
+                Rec::Finding(x) => tx.upsert_finding(x),
+            };
+            match r {
+                Ok(_) => {}
+                Err(LedgerError::Rejected(rej)) => self.push(*line, rej.0),
+                Err(e) => return Err(e),
+            }
+        }
+        pending.clear();
+        self.pending = pending;
+        Ok(())
+    }
+
+    fn header_error(&self, line: u64, message: String) -> ImportError {
+        ImportError::Header {
+            path: self.path.into(),
+            line,
+            message,
+        }
+    }
+}
+
+/// Imports one file of `kind` into the ledger as one transaction.
+pub fn import_file(ledger: &Ledger, kind: Kind, path: &Path, opts: &ImportOptions) -> Result<ImportReport, ImportError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let jsonl = match ext.as_str() {
+        "csv" | "txt" => false,
+        "jsonl" | "ndjson" => true,
+        _ => return Err(ImportError::UnknownType { path: path.into() }),
+    };
+    let (sha, enc) = sniff(path)?;
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = (opts.progress && std::io::stderr().is_terminal() && len > 4 << 20).then(|| {
+        let b = indicatif::ProgressBar::new(len);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {eta}")
+                .unwrap()
+                .progress_chars("=> "),
+        );
+        b.set_message(format!("importing {}", kind.as_str()));
+        b
+    });
+    let reader = open_decoded(path, enc, bar.clone())?;
+    let op = Operation {
+        operator: opts.operator.clone(),
+        command: format!("import {} {}", kind.as_str(), path.display()),
+        script_sha256: None,
+        file: Some((path.display().to_string(), sha)),
+    };
+    let mut sink = Sink {
+        pending: Vec::with_capacity(CHUNK),
+        path,
+        kind,
+        errors: Vec::new(),
+        seen: HashMap::new(),
+        rows: 0,
+        reason: format!("import {}", path.display()),
+    };
+    let result = ledger.transact(&op, opts.dry_run, |tx| -> Result<(), ImportError> {
+        if jsonl {
+            read_jsonl(reader, &mut sink, tx)?;
+        } else {
+            read_csv(reader, &mut sink, tx)?;
+        }
+        sink.flush(tx)?;
+        if !sink.errors.is_empty() {
+            sink.errors.sort_by_key(|e| e.line);
+            return Err(ImportError::BadRows {
+                path: path.into(),
+                errors: std::mem::take(&mut sink.errors),
+                rows: sink.rows,
+            });
+        }
+        Ok(())
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let ((), counts) = result?;
+    Ok(ImportReport {
+        rows: sink.rows,
+        counts,
+        encoding: enc.name(),
+        dry_run: opts.dry_run,
+    })
+}
+
+fn read_csv(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger::Tx<'_>) -> Result<(), ImportError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 16, reader));
+    let mut rec = csv::StringRecord::new();
+    let csv_err = |sink: &Sink<'_>, e: csv::Error| {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        match e.kind() {
+            csv::ErrorKind::Io(_) => sink.header_error(line, format!("cannot read the file: {e}")),
+            _ => sink.header_error(line, format!("not a well-formed CSV file: {e}")),
+        }
+    };
+    if !rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
+        return Err(sink.header_error(1, "the file is empty: the first line must be the column headers".into()));
+    }
+    let cols = header_map(sink, rec.iter())?;
+    let width = rec.len();
+    while rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.len() == 1 && rec.get(0).is_some_and(|s| s.trim().is_empty()) {
+            continue; // a blank line
+        }
+        if rec.len() != width {
+            sink.rows += 1;
+            sink.push(
+                line,
+                vec![FieldError::new(
+                    "row",
+                    "",
+                    format!("has {} fields but the header has {width}", rec.len()),
+                )],
+            );
+            continue;
+        }
+        sink.row(tx, line, &CsvRow { rec: &rec, cols: &cols })?;
+    }
+    Ok(())
+}
+
+fn header_map<'h>(sink: &Sink<'_>, headers: impl Iterator<Item = &'h str>) -> Result<Vec<(&'static str, usize)>, ImportError> {
+    let mut cols: Vec<(&'static str, usize)> = Vec::new();
+    let mut unknown = Vec::new();
+    for (i, h) in headers.enumerate() {
+        match sink.kind.field_of_header(h) {
+            Some(f) if cols.iter().any(|(g, _)| *g == f) => {
+                return Err(sink.header_error(1, format!("column \"{h}\" ({f}) appears twice in the header")))
+            }
+            Some(f) => cols.push((f, i)),
+            None => unknown.push(h.to_string()),
+        }
+    }
+    if !unknown.is_empty() {
+        let known: Vec<String> = sink
+            .kind
+            .columns()
+            .iter()
+            .map(|(en, zh)| format!("{en}/{}", zh[0]))
+            .collect();
+        return Err(sink.header_error(
+            1,
+            format!(
+                "unknown column{} {} for {}; the columns are: {}",
+                if unknown.len() > 1 { "s" } else { "" },
+                unknown.iter().map(|u| format!("\"{u}\"")).collect::<Vec<_>>().join(", "),
+                sink.kind.as_str(),
+                known.join(", ")
+            ),
+        ));
+    }
+    let missing: Vec<&str> = sink
+        .kind
+        .required()
+        .iter()
+        .copied()
+        .filter(|r| !cols.iter().any(|(f, _)| f == r))
+        .collect();
+    if !missing.is_empty() {
+        return Err(sink.header_error(1, format!("missing required column(s): {}", missing.join(", "))));
+    }
+    Ok(cols)
+}
+
+fn read_jsonl(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger::Tx<'_>) -> Result<(), ImportError> {
+    let r = BufReader::with_capacity(1 << 16, reader);
+    for (n, line) in r.lines().enumerate() {
+        let line_no = n as u64 + 1;
+        let line = line.map_err(|e| sink.header_error(line_no, format!("cannot read the file: {e}")))?;
+        let t = line.trim().trim_start_matches('\u{feff}');
+        if t.is_empty() {
+            continue;
+        }
+        let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(t) {
+            Ok(o) => o,
+            Err(e) => {
+                sink.rows += 1;
+                sink.push(line_no, vec![FieldError::new("row", "", format!("is not a JSON object: {e}"))]);
+                continue;
+            }
+        };
+        let mut fields = Vec::with_capacity(obj.len());
+        let mut errs = Vec::new();
+        for (k, v) in obj {
+            let Some(f) = sink.kind.field_of_header(&k) else {
+                errs.push(FieldError::new("row", "", format!("has an unknown key \"{k}\"")));
+                continue;
+            };
+            let s = match v {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                other => other.to_string(),
+            };
+            fields.push((f, s));
+        }
+        if !errs.is_empty() {
+            sink.rows += 1;
+            sink.push(line_no, errs);
+            continue;
+        }
+        sink.row(tx, line_no, &MapRow(fields))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! `casebook show ID`: the register of one institution (一户一册) as text.
+//!
+//! Tables are drawn by comfy-table, which measures cells by display width, so
+//! Chinese text stays aligned in a terminal.
+
+use chrono::NaiveDate;
+use comfy_table::{presets, ContentArrangement, Table};
+
+use crate::ledger::{LedgerError, Reader};
+use crate::model::*;
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t
+}
+
+fn od(d: Option<NaiveDate>) -> String {
+    d.map(fmt_date).unwrap_or_else(|| "—".into())
+}
+
+/// Renders the register of institution `id` as of `as_of`, or `None` if there is no such institution.
+pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, LedgerError> {
+    let Some(x) = r.institution(id)? else {
+        return Ok(None);
+    };
+    let mut out = String::new();
+    let status_now = r.status_as_of(&x, as_of)?;
+    out.push_str(&format!("{}  {}    (as of {})\n", x.id, x.name, fmt_date(as_of)));
+
+    let mut t = table();
+    t.set_header(vec!["field", "字段", "value"]);
+    let lic = if x.licensed(as_of) { "valid" } else { "not valid" };
+    let rows: Vec<(&str, &str, String)> = vec![
+        ("uscc", "统一社会信用代码", x.uscc.clone().unwrap_or_else(|| "—".into())),
+        ("district / street", "所属区 / 街镇", format!("{} / {}", x.district, x.street)),
+        ("address", "地址", x.address.clone()),
+        ("category", "类别", format!("{} {}", x.category.zh(), x.category)),
+        ("organizer", "举办者", x.organizer.clone()),
+        (
+            "licence",
+            "办学许可证",
+            match &x.licence_no {
+                Some(n) => format!(
+                    "{n}  {} – {}  ({lic} on {})",
+                    od(x.licence_issued),
+                    od(x.licence_expires),
+                    fmt_date(as_of)
+                ),
+                None => "none (无证)".into(),
+            },
+        ),
+        (
+            "students / teachers",
+            "学员 / 教师 (持证)",
+            format!("{} / {} ({} qualified)", x.students, x.teachers, x.qualified_teachers),
+        ),
+        ("area", "场地面积", format!("{} m²", fmt_num(x.area_m2))),
+        ("prepaid balance", "预收费余额", format!("{} yuan", fmt_yuan(x.prepaid_fen))),
+        ("fire approved", "消防验收", if x.fire_approved { "是 yes".into() } else { "否 no".into() }),
+        (
+            "status",
+            "状态",
+            match status_now {
+                Some(s) => format!("{} {}", s.zh(), s),
+                None => "— (no status yet on this date)".into(),
+            },
+        ),
+    ];
+    for (en, zh, v) in rows {
+        t.add_row(vec![en.to_string(), zh.to_string(), v]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+
+    let hist = r.status_history(id)?;
+    out.push_str(&format!("\nStatus history 状态变更 ({})\n", hist.len()));
+    let mut t = table();
+    t.set_header(vec!["from", "status", "reason"]);
+    for h in &hist {
+        let mark = if h.date > as_of { " (after as-of)" } else { "" };
+        t.add_row(vec![
+            format!("{}{mark}", fmt_date(h.date)),
+            format!("{} {}", h.status.zh(), h.status),
+            h.reason.clone(),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+
+    let mut insp = r.inspections_of(id)?;
+    insp.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    out.push_str(&format!("\nInspections 检查记录 ({})\n", insp.len()));
+    if !insp.is_empty() {
+        let mut t = table();
+        t.set_header(vec!["date", "id", "operation", "departments", "inspectors", "note"]);
+        for i in &insp {
+            t.add_row(vec![
+                fmt_date(i.date),
+                i.id.clone(),
+                i.operation.clone().unwrap_or_default(),
+                i.departments.iter().map(|d| d.zh()).collect::<Vec<_>>().join("、"),
+                i.inspectors.to_string(),
+                i.note.clone(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    let mut fs = r.findings_of(id)?;
+    fs.sort_by(|a, b| (a.opened_on, &a.id).cmp(&(b.opened_on, &b.id)));
+    let later = fs.iter().filter(|f| !f.visible(as_of)).count();
+    fs.retain(|f| f.visible(as_of));
+    let open = fs.iter().filter(|f| f.status(as_of) != FindingStatus::Closed).count();
+    let overdue = fs.iter().filter(|f| f.overdue(as_of)).count();
+    out.push_str(&format!(
+        "\nFindings 整改项 ({}: {} open, {} overdue){}\n",
+        fs.len(),
+        open,
+        overdue,
+        if later > 0 {
+            format!("; {later} opened after {} not shown", fmt_date(as_of))
+        } else {
+            String::new()
+        }
+    ));
+    if !fs.is_empty() {
+        let mut t = table();
+        t.set_header(vec![
+            "opened", "id", "kind", "sev", "deadline", "rectified", "closed out", "status", "note",
+        ]);
+        for f in &fs {
+            let st = f.status(as_of);
+            let status = if f.overdue(as_of) {
+                format!("{} overdue {} d", st.as_str(), (as_of - f.deadline).num_days())
+            } else {
+                st.as_str().to_string()
+            };
+            let after = |d: Option<NaiveDate>| match d {
+                Some(d) if d > as_of => format!("({})", fmt_date(d)),
+                d => od(d),
+            };
+            t.add_row(vec![
+                fmt_date(f.opened_on),
+                f.id.clone(),
+                format!("{} {}", f.kind.zh(), f.kind),
+                f.severity.to_string(),
+                fmt_date(f.deadline),
+                after(f.rectified_on),
+                after(f.verified_on),
+                status,
+                f.note.clone(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    Ok(Some(out))
+}
