@@ -76,12 +76,80 @@ pub enum Cmd {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Run a Rhai script against the ledger (SPEC §5).
+    Run {
+        /// The .rhai script.
+        script: PathBuf,
+        #[command(flatten)]
+        run: RunFlags,
+    },
+    /// Parse and check a script without running it: syntax errors, unknown functions, misspelt properties.
+    Check {
+        /// The .rhai scripts.
+        #[arg(required = true)]
+        scripts: Vec<PathBuf>,
+    },
     /// List the audit log: every change ever made, newest last.
     Audit {
         /// Show only the last N entries.
         #[arg(long, default_value = "20")]
         last: usize,
     },
+}
+
+/// Flags of `run` (and of the commands built on it).
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunFlags {
+    /// The date the script sees the ledger as of (default today).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// A script argument, seen as args.K (repeatable).
+    #[arg(long = "arg", value_name = "K=V", value_parser = parse_kv)]
+    pub args: Vec<(String, String)>,
+    /// Rows format (default: table on a terminal, jsonl when piped).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::script::RowFormat>,
+    /// Also write the rows as a file in this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Allow the script to change the ledger (one transaction, audited).
+    #[arg(long)]
+    pub write: bool,
+    /// Stop the script after this many seconds.
+    #[arg(long, default_value = "60", value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Stop the script after this many operations (0: no limit).
+    #[arg(long, default_value = "0", value_name = "N")]
+    pub max_operations: u64,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("\"{s}\" is not K=V")),
+    }
+}
+
+impl RunFlags {
+    /// The run options these flags describe.
+    pub fn options(&self, operator: String) -> Result<crate::script::RunOptions> {
+        if !(self.timeout > 0.0) {
+            bail!("--timeout must be a positive number of seconds");
+        }
+        Ok(crate::script::RunOptions {
+            as_of: as_of(&self.as_of)?,
+            args: self.args.clone(),
+            format: self.format,
+            out_dir: self.out.clone(),
+            write: self.write,
+            operator,
+            limits: crate::script::Limits {
+                timeout: std::time::Duration::from_secs_f64(self.timeout),
+                max_operations: self.max_operations,
+                ..Default::default()
+            },
+        })
+    }
 }
 
 /// The operator: `--operator`, else `$USER`, else "unknown".
@@ -131,6 +199,14 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         }
     }
     exit::DATA
+}
+
+/// An empty ledger in the temp directory, for commands that need only the API.
+fn tempdir_ledger() -> Result<PathBuf> {
+    let p = std::env::temp_dir().join(format!("casebook-check-{}.redb", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    Ledger::create(&p)?;
+    Ok(p)
 }
 
 fn open_read(db: &Path) -> Result<Ledger> {
@@ -213,6 +289,68 @@ fn run(cli: Cli) -> Result<i32> {
                     }
                     bail!("no institution with id \"{id}\"; ids that start alike: {}", near.join(", "));
                 }
+            }
+        }
+        Cmd::Run { script, run } => {
+            let opts = run.options(op)?;
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            match crate::script::run_file(&cli.db, &script, &opts, &mut w) {
+                Ok(changes) => {
+                    w.flush().ok();
+                    if !changes.is_empty() {
+                        eprintln!("committed {} change(s):", changes.len());
+                        for c in changes {
+                            eprintln!("  {c}");
+                        }
+                    }
+                }
+                Err(crate::script::RunError::Script(msg)) => {
+                    w.flush().ok();
+                    eprint!("{msg}");
+                    return Ok(exit::DATA);
+                }
+                Err(crate::script::RunError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Cmd::Check { scripts } => {
+            // Checking needs the API's names, not data: an empty in-memory-like ledger would do,
+            // but a real one is used when present so `institution("…")` ids could be checked later.
+            let tmp;
+            let ledger = match Ledger::open_read(&cli.db) {
+                Ok(l) => l,
+                Err(_) => {
+                    tmp = tempdir_ledger()?;
+                    Ledger::open_read(&tmp)?
+                }
+            };
+            let host = crate::script::ScriptHost::new(
+                &ledger,
+                chrono::Local::now().date_naive(),
+                Default::default(),
+                false,
+                Default::default(),
+            )?;
+            let (mut n_err, mut n_warn) = (0, 0);
+            for s in &scripts {
+                let src = crate::script::read_script(s)?;
+                let (errs, warns) = crate::script::check_source(&host, &s.display().to_string(), &src);
+                for e in &errs {
+                    eprint!("{e}");
+                }
+                for w in &warns {
+                    eprint!("{w}");
+                }
+                n_err += errs.len();
+                n_warn += warns.len();
+            }
+            eprintln!(
+                "checked {} script(s): {n_err} error(s), {n_warn} warning(s)",
+                scripts.len()
+            );
+            if n_err > 0 {
+                return Ok(exit::DATA);
             }
         }
         Cmd::Audit { last } => {

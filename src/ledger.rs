@@ -29,7 +29,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Steps that bring a ledger from version `i + 1` to `i + 2`, run in one write
 /// transaction on the first writable open by a newer build. Empty while there is only one version.
-const MIGRATIONS: &[fn(&WriteTransaction) -> Result<(), redb::Error>] = &[];
+type Migration = fn(&WriteTransaction) -> Result<(), redb::Error>;
+const MIGRATIONS: &[Migration] = &[];
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const INSTITUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("institutions");
@@ -46,6 +47,9 @@ const STATUS_HISTORY: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new
 const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
 /// (audit entry, n) → one changed record with its before-image. Append-only.
 const AUDIT_CHANGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("audit_changes");
+
+/// (list name, institution_id, sequence) → one spell on a black/white list.
+const LISTS: TableDefinition<(&str, &str, u64), &str> = TableDefinition::new("lists");
 
 const MAGIC: &str = "casebook ledger";
 
@@ -102,6 +106,27 @@ storage_from!(
 
 fn reject(e: Vec<FieldError>) -> LedgerError {
     LedgerError::Rejected(Rejection(e))
+}
+
+/// One spell of an institution on a black or white list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListEntry {
+    pub list: String,
+    pub institution_id: String,
+    pub added: NaiveDate,
+    pub reason: String,
+    pub removed: Option<NaiveDate>,
+    pub removed_reason: Option<String>,
+    /// The audit entry that added it.
+    pub audit: u64,
+    pub operator: String,
+}
+
+impl ListEntry {
+    /// Whether the institution was on the list on `d`.
+    pub fn on(&self, d: NaiveDate) -> bool {
+        self.added <= d && self.removed.is_none_or(|r| r > d)
+    }
 }
 
 /// What an operation is, for its audit entry.
@@ -209,6 +234,7 @@ impl Ledger {
             txn.open_table(STATUS_HISTORY)?;
             txn.open_table(AUDIT)?;
             txn.open_table(AUDIT_CHANGES)?;
+            txn.open_table(LISTS)?;
         }
         txn.commit()?;
         Ok(Ledger {
@@ -345,6 +371,7 @@ impl Ledger {
             finding_ids: txn.open_table(FINDING_IDS)?,
             history: txn.open_table(STATUS_HISTORY)?,
             audit: txn.open_table(AUDIT)?,
+            lists: txn.open_table(LISTS)?,
             districts,
             _txn: txn,
         })
@@ -417,6 +444,7 @@ pub struct Tx<'t> {
     finding_ids: Table<'t, &'static str, &'static str>,
     history: Table<'t, (&'static str, u64), &'static [u8]>,
     changes: Table<'t, (u64, u64), &'static [u8]>,
+    lists: Table<'t, (&'static str, &'static str, u64), &'static str>,
     audit_seq: u64,
     n_changes: u64,
     districts: Vec<String>,
@@ -438,6 +466,7 @@ impl<'t> Tx<'t> {
             finding_ids: txn.open_table(FINDING_IDS)?,
             history: txn.open_table(STATUS_HISTORY)?,
             changes: txn.open_table(AUDIT_CHANGES)?,
+            lists: txn.open_table(LISTS)?,
             audit_seq,
             n_changes: 0,
             districts,
@@ -518,7 +547,11 @@ impl<'t> Tx<'t> {
             }
             Some(ob) => {
                 let o = codec::decode_institution(ob)?;
-                if (o.status, o.status_date) != (x.status, x.status_date) {
+                // Push only a status the history does not hold yet, so that
+                // re-importing an old row after later changes stays idempotent.
+                if (o.status, o.status_date) != (x.status, x.status_date)
+                    && !self.has_status(&x.id, x.status_date, x.status)?
+                {
                     self.push_status(&x.id, x.status_date, x.status, reason)?;
                     // The record carries the latest-dated status, whatever order entries came in.
                     let (d, s) = self.current_status(&x.id)?.unwrap_or((x.status_date, x.status));
@@ -552,6 +585,16 @@ impl<'t> Tx<'t> {
         };
         self.history.insert((id, next), codec::encode_status(&c).as_slice())?;
         Ok(())
+    }
+
+    fn has_status(&self, id: &str, date: NaiveDate, status: Status) -> Result<bool, LedgerError> {
+        for e in self.history.range((id, 0u64)..=(id, u64::MAX))? {
+            let c = codec::decode_status(e?.1.value())?;
+            if c.date == date && c.status == status {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn current_status(&self, id: &str) -> Result<Option<(NaiveDate, Status)>, LedgerError> {
@@ -718,6 +761,71 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
+    /// Puts an institution on a named list from `date`. Being on the list already is an error.
+    pub fn list_add(&mut self, list: &str, id: &str, date: NaiveDate, reason: &str, operator: &str) -> Result<(), LedgerError> {
+        if !self.has_institution(id)? {
+            return Err(reject(vec![FieldError::new("id", id, "no such institution")]));
+        }
+        let (last, open) = self.list_last(list, id)?;
+        if let Some(e) = open {
+            return Err(reject(vec![FieldError::new(
+                "id",
+                id,
+                format!("is already on list {list} since {}", e.added),
+            )]));
+        }
+        let e = ListEntry {
+            list: list.into(),
+            institution_id: id.into(),
+            added: date,
+            reason: reason.into(),
+            removed: None,
+            removed_reason: None,
+            audit: self.audit_seq,
+            operator: operator.into(),
+        };
+        self.lists
+            .insert((list, id, last + 1), serde_json::to_string(&e).unwrap().as_str())?;
+        self.record_change("list", id, &format!("add to {list}: {reason}"), Vec::new())?;
+        self.counts.other += 1;
+        Ok(())
+    }
+
+    /// Takes an institution off a named list from `date`; the entry is kept with its removal.
+    pub fn list_remove(&mut self, list: &str, id: &str, date: NaiveDate, reason: &str) -> Result<(), LedgerError> {
+        let (last, open) = self.list_last(list, id)?;
+        let Some(mut e) = open else {
+            return Err(reject(vec![FieldError::new("id", id, format!("is not on list {list}"))]));
+        };
+        if date < e.added {
+            return Err(reject(vec![FieldError::new(
+                "date",
+                fmt_date(date),
+                format!("is before the entry was added ({})", e.added),
+            )]));
+        }
+        let before = serde_json::to_string(&e).unwrap();
+        e.removed = Some(date);
+        e.removed_reason = Some(reason.into());
+        self.lists
+            .insert((list, id, last), serde_json::to_string(&e).unwrap().as_str())?;
+        self.record_change("list", id, &format!("remove from {list}: {reason}"), before.into_bytes())?;
+        self.counts.other += 1;
+        Ok(())
+    }
+
+    fn list_last(&self, list: &str, id: &str) -> Result<(u64, Option<ListEntry>), LedgerError> {
+        let mut r = self.lists.range((list, id, 0u64)..=(list, id, u64::MAX))?;
+        match r.next_back().transpose()? {
+            None => Ok((0, None)),
+            Some((k, v)) => {
+                let e: ListEntry = serde_json::from_str(v.value())
+                    .map_err(|e| LedgerError::Storage(format!("bad list entry: {e}")))?;
+                Ok((k.value().2, e.removed.is_none().then_some(e)))
+            }
+        }
+    }
+
     /// A finding id not yet used, of the form `F<date>-<n>`.
     pub fn next_finding_id(&self, date: NaiveDate) -> Result<String, LedgerError> {
         let base = format!("F{}", date.format("%Y%m%d"));
@@ -746,6 +854,7 @@ pub struct Reader {
     finding_ids: ReadOnlyTable<&'static str, &'static str>,
     history: ReadOnlyTable<(&'static str, u64), &'static [u8]>,
     audit: ReadOnlyTable<u64, &'static str>,
+    lists: ReadOnlyTable<(&'static str, &'static str, u64), &'static str>,
     districts: Vec<String>,
     _txn: ReadTransaction,
 }
@@ -885,6 +994,26 @@ impl Reader {
             .rev()
             .find(|c| c.date <= d)
             .map(|c| c.status))
+    }
+
+    /// Every entry ever made on list `list` (all lists if empty), in list/institution order.
+    pub fn list_entries(&self, list: &str) -> Result<Vec<ListEntry>, LedgerError> {
+        let mut v = Vec::new();
+        for e in self.lists.iter()? {
+            let (k, val) = e?;
+            if list.is_empty() || k.value().0 == list {
+                v.push(
+                    serde_json::from_str(val.value())
+                        .map_err(|e| LedgerError::Storage(format!("bad list entry: {e}")))?,
+                );
+            }
+        }
+        Ok(v)
+    }
+
+    /// An institution's list entries (every list).
+    pub fn list_entries_of(&self, id: &str) -> Result<Vec<ListEntry>, LedgerError> {
+        Ok(self.list_entries("")?.into_iter().filter(|e| e.institution_id == id).collect())
     }
 
     /// Audit entries (number, JSON header), newest last.

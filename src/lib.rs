@@ -4,9 +4,11 @@
 
 pub mod cli;
 pub mod codec;
+pub mod demo;
 pub mod export;
 pub mod format;
 pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod register;
+pub mod script;

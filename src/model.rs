@@ -357,7 +357,7 @@ impl Institution {
                 ));
             }
         }
-        if !(self.area_m2 >= 0.0) || !self.area_m2.is_finite() {
+        if self.area_m2.is_nan() || self.area_m2 < 0.0 || !self.area_m2.is_finite() {
             e.push(FieldError::new(
                 "area_m2",
                 self.area_m2.to_string(),
@@ -466,13 +466,9 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
             }
         }
     }
-    let norm: String = t
-        .replace('年', "-")
-        .replace('月', "-")
-        .replace('日', "")
-        .replace('/', "-");
+    let norm: String = t.replace(['年', '月', '/'], "-").replace('日', "");
     let parts: Vec<&str> = norm.split('-').collect();
-    let bad = || format!("is not a date: write it as YYYY-MM-DD, e.g. 2019-02-20");
+    let bad = || "is not a date: write it as YYYY-MM-DD, e.g. 2019-02-20".to_string();
     if parts.len() != 3
         || parts[0].len() != 4
         || parts

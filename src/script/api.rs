@@ -1,0 +1,944 @@
+//! The script API of SPEC §5: record types, dates, collections and functions.
+//!
+//! Records reach scripts as registered custom types with getters, not as maps
+//! built per record: a getter computes one field when the script asks for it.
+//! Every record carries the as-of date of the run that produced it, so derived
+//! fields (`status`, `overdue`, `licensed`) are computed for that date and
+//! never from a global.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{Datelike, Duration, NaiveDate};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext, Position, INT};
+
+use crate::ledger::{LedgerError, Reader};
+use crate::model::*;
+
+/// The ledger as one run sees it: a consistent snapshot and the as-of date.
+pub struct Snapshot {
+    pub reader: Reader,
+    pub as_of: NaiveDate,
+}
+
+/// A change a script asked for; applied in one transaction when the script ends without error.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    SetStatus { id: String, status: Status, reason: String },
+    OpenFinding(Finding),
+    Rectify(String),
+    CloseOut(String),
+    ListAdd { list: String, id: String, reason: String },
+    ListRemove { list: String, id: String, reason: String },
+}
+
+/// What a run collects: emitted rows, explicit columns, queued writes.
+#[derive(Default)]
+pub struct Output {
+    pub rows: Vec<Map>,
+    pub columns: Option<Vec<String>>,
+    pub writes: Vec<WriteOp>,
+}
+
+/// State shared by the functions registered on one engine.
+pub struct Host {
+    /// The snapshot new reads use; the REPL swaps it when the date changes or the ledger moves on.
+    pub snap: RwLock<Arc<Snapshot>>,
+    pub out: Mutex<Output>,
+    /// Whether write functions are allowed (`--write`, or `:write on`).
+    pub write: std::sync::atomic::AtomicBool,
+    /// Script arguments (`--arg K=V`), as strings.
+    pub args: Map,
+}
+
+impl Host {
+    /// The current snapshot.
+    pub fn snap(&self) -> Arc<Snapshot> {
+        self.snap.read().unwrap().clone()
+    }
+}
+
+/// A date in scripts: ISO when printed, compared with dates only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub NaiveDate);
+
+/// An institution as of a date.
+#[derive(Clone)]
+pub struct Inst {
+    pub x: Arc<Institution>,
+    pub snap: Arc<Snapshot>,
+}
+
+/// A finding as of a date.
+#[derive(Clone)]
+pub struct Find {
+    pub f: Arc<Finding>,
+    pub as_of: NaiveDate,
+    pub snap: Arc<Snapshot>,
+}
+
+/// An inspection.
+#[derive(Clone)]
+pub struct Insp {
+    pub i: Arc<Inspection>,
+}
+
+/// Which records a lazy collection walks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecKind {
+    Institutions,
+    Inspections,
+    Findings,
+}
+
+/// `institutions()`, `inspections()`, `findings()`: walked lazily from the
+/// ledger, so a script over a million findings never holds them all.
+#[derive(Clone)]
+pub struct Records {
+    pub kind: RecKind,
+    pub snap: Arc<Snapshot>,
+}
+
+/// Property names of each record type with a one-line description: the one
+/// list used by getters, `:help`, completion and `casebook check`.
+pub const INSTITUTION_PROPS: &[(&str, &str)] = &[
+    ("id", "ledger number"),
+    ("name", "name (机构名称)"),
+    ("uscc", "unified social credit code, or ()"),
+    ("district", "district (所属区)"),
+    ("street", "street or town (街镇)"),
+    ("address", "address"),
+    ("category", "\"subject\" or \"non_subject\""),
+    ("licence_no", "school-running licence number, or ()"),
+    ("licence_issued", "licence issue date, or ()"),
+    ("licence_expires", "licence expiry date, or ()"),
+    ("organizer", "organizer (举办者)"),
+    ("students", "number of students"),
+    ("teachers", "number of teachers"),
+    ("qualified_teachers", "teachers holding a teacher qualification"),
+    ("area_m2", "teaching area in m² (float)"),
+    ("prepaid_balance", "prepaid fees held, yuan (float)"),
+    ("fire_approved", "fire-safety acceptance passed (bool)"),
+    ("status", "status in force on the as-of date, or () if none yet"),
+    ("status_date", "date the status in force took effect, or ()"),
+    ("licensed", "licence valid on the as-of date (bool)"),
+];
+
+/// Finding properties.
+pub const FINDING_PROPS: &[(&str, &str)] = &[
+    ("id", "finding id"),
+    ("institution_id", "institution's ledger number"),
+    ("inspection_id", "inspection that found it, or ()"),
+    ("kind", "kind of problem, e.g. \"fire_hazard\""),
+    ("severity", "1 (minor) to 3 (serious)"),
+    ("opened_on", "date found"),
+    ("deadline", "rectification deadline"),
+    ("rectified_on", "date reported fixed, or () (also () if after the as-of date)"),
+    ("verified_on", "date closed out (销号), or () (also () if after the as-of date)"),
+    ("note", "note"),
+    ("status", "\"open\", \"rectified\" or \"closed\" on the as-of date"),
+    ("overdue", "not closed and past its deadline on the as-of date (bool)"),
+    ("days_overdue", "days past the deadline if overdue, else 0"),
+];
+
+/// Inspection properties.
+pub const INSPECTION_PROPS: &[(&str, &str)] = &[
+    ("id", "inspection id"),
+    ("institution_id", "institution's ledger number"),
+    ("date", "date of the visit"),
+    ("operation", "campaign name, or ()"),
+    ("departments", "array of departments, e.g. [\"education\", \"fire\"]"),
+    ("inspectors", "number of inspectors (人次)"),
+    ("note", "note"),
+];
+
+thread_local! {
+    static SYMS: std::cell::RefCell<HashMap<usize, ImmutableString>> = Default::default();
+}
+
+/// A shared string for a `'static` name, so enum getters do not allocate.
+fn sym(s: &'static str) -> Dynamic {
+    SYMS.with(|m| {
+        m.borrow_mut()
+            .entry(s.as_ptr() as usize ^ (s.len() << 48))
+            .or_insert_with(|| ImmutableString::from(s))
+            .clone()
+            .into()
+    })
+}
+
+fn opt_str(s: &Option<String>) -> Dynamic {
+    match s {
+        Some(s) => s.clone().into(),
+        None => Dynamic::UNIT,
+    }
+}
+
+fn opt_date(d: Option<NaiveDate>) -> Dynamic {
+    match d {
+        Some(d) => Dynamic::from(Date(d)),
+        None => Dynamic::UNIT,
+    }
+}
+
+/// One institution property by index into [`INSTITUTION_PROPS`].
+fn inst_prop(i: &Inst, k: usize) -> Dynamic {
+    let x = &i.x;
+    let d = i.snap.as_of;
+    match k {
+        0 => x.id.clone().into(),
+        1 => x.name.clone().into(),
+        2 => opt_str(&x.uscc),
+        3 => x.district.clone().into(),
+        4 => x.street.clone().into(),
+        5 => x.address.clone().into(),
+        6 => sym(x.category.as_str()),
+        7 => opt_str(&x.licence_no),
+        8 => opt_date(x.licence_issued),
+        9 => opt_date(x.licence_expires),
+        10 => x.organizer.clone().into(),
+        11 => (x.students as INT).into(),
+        12 => (x.teachers as INT).into(),
+        13 => (x.qualified_teachers as INT).into(),
+        14 => x.area_m2.into(),
+        15 => x.prepaid_yuan().into(),
+        16 => x.fire_approved.into(),
+        17 => match status_entry(i) {
+            Some((_, s)) => sym(s.as_str()),
+            None => Dynamic::UNIT,
+        },
+        18 => match status_entry(i) {
+            Some((dt, _)) => Dynamic::from(Date(dt)),
+            None => Dynamic::UNIT,
+        },
+        19 => x.licensed(d).into(),
+        _ => Dynamic::UNIT,
+    }
+}
+
+/// The status in force on the snapshot's date and the date it took effect.
+fn status_entry(i: &Inst) -> Option<(NaiveDate, Status)> {
+    let d = i.snap.as_of;
+    if i.x.status_date <= d {
+        return Some((i.x.status_date, i.x.status));
+    }
+    let hist = i.snap.reader.status_history(&i.x.id).ok()?;
+    hist.into_iter().rev().find(|c| c.date <= d).map(|c| (c.date, c.status))
+}
+
+/// One finding property by index into [`FINDING_PROPS`].
+fn find_prop(f: &Find, k: usize) -> Dynamic {
+    let x = &f.f;
+    let d = f.as_of;
+    let upto = |v: Option<NaiveDate>| opt_date(v.filter(|v| *v <= d));
+    match k {
+        0 => x.id.clone().into(),
+        1 => x.institution_id.clone().into(),
+        2 => opt_str(&x.inspection_id),
+        3 => sym(x.kind.as_str()),
+        4 => (x.severity as INT).into(),
+        5 => Dynamic::from(Date(x.opened_on)),
+        6 => Dynamic::from(Date(x.deadline)),
+        7 => upto(x.rectified_on),
+        8 => upto(x.verified_on),
+        9 => x.note.clone().into(),
+        10 => sym(x.status(d).as_str()),
+        11 => x.overdue(d).into(),
+        12 => (if x.overdue(d) { (d - x.deadline).num_days() } else { 0 } as INT).into(),
+        _ => Dynamic::UNIT,
+    }
+}
+
+/// One inspection property by index into [`INSPECTION_PROPS`].
+fn insp_prop(i: &Insp, k: usize) -> Dynamic {
+    let x = &i.i;
+    match k {
+        0 => x.id.clone().into(),
+        1 => x.institution_id.clone().into(),
+        2 => Dynamic::from(Date(x.date)),
+        3 => opt_str(&x.operation),
+        4 => x.departments.iter().map(|d| sym(d.as_str())).collect::<Array>().into(),
+        5 => (x.inspectors as INT).into(),
+        6 => x.note.clone().into(),
+        _ => Dynamic::UNIT,
+    }
+}
+
+/// A property of any record or map by name (for `group_by`, `sum_by`, tables); `None` if it has none.
+pub fn prop(v: &Dynamic, name: &str) -> Option<Dynamic> {
+    if let Some(i) = v.read_lock::<Inst>() {
+        let k = INSTITUTION_PROPS.iter().position(|(n, _)| *n == name)?;
+        return Some(inst_prop(&i, k));
+    }
+    if let Some(f) = v.read_lock::<Find>() {
+        let k = FINDING_PROPS.iter().position(|(n, _)| *n == name)?;
+        return Some(find_prop(&f, k));
+    }
+    if let Some(i) = v.read_lock::<Insp>() {
+        let k = INSPECTION_PROPS.iter().position(|(n, _)| *n == name)?;
+        return Some(insp_prop(&i, k));
+    }
+    if let Some(m) = v.read_lock::<Map>() {
+        return m.get(name).cloned();
+    }
+    None
+}
+
+/// The property names of a record, for tables and field lists; `None` for other values.
+pub fn record_props(v: &Dynamic) -> Option<&'static [(&'static str, &'static str)]> {
+    if v.is::<Inst>() {
+        Some(INSTITUTION_PROPS)
+    } else if v.is::<Find>() {
+        Some(FINDING_PROPS)
+    } else if v.is::<Insp>() {
+        Some(INSPECTION_PROPS)
+    } else {
+        None
+    }
+}
+
+type RResult<T> = Result<T, Box<EvalAltResult>>;
+
+fn err<T>(msg: impl Into<String>) -> RResult<T> {
+    Err(Box::new(EvalAltResult::ErrorRuntime(msg.into().into(), Position::NONE)))
+}
+
+fn ledger_err(e: LedgerError) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(format!("ledger: {e}").into(), Position::NONE))
+}
+
+impl Records {
+    /// Every record, in ledger order, as script values.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = RResult<Dynamic>> + '_> {
+        let snap = self.snap.clone();
+        let d = snap.as_of;
+        match self.kind {
+            RecKind::Institutions => match self.snap.reader.institutions() {
+                Ok(it) => Box::new(it.map(move |r| {
+                    r.map(|x| {
+                        Dynamic::from(Inst {
+                            x: Arc::new(x),
+                            snap: snap.clone(),
+                        })
+                    })
+                    .map_err(ledger_err)
+                })),
+                Err(e) => Box::new(std::iter::once(Err(ledger_err(e)))),
+            },
+            RecKind::Findings => match self.snap.reader.findings() {
+                Ok(it) => Box::new(it.filter_map(move |r| match r {
+                    Ok(f) if f.visible(d) => Some(Ok(Dynamic::from(Find {
+                        f: Arc::new(f),
+                        as_of: d,
+                        snap: snap.clone(),
+                    }))),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(ledger_err(e))),
+                })),
+                Err(e) => Box::new(std::iter::once(Err(ledger_err(e)))),
+            },
+            RecKind::Inspections => match self.snap.reader.inspections() {
+                Ok(it) => Box::new(it.filter_map(move |r| match r {
+                    Ok(i) if i.date <= d => Some(Ok(Dynamic::from(Insp { i: Arc::new(i) }))),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(ledger_err(e))),
+                })),
+                Err(e) => Box::new(std::iter::once(Err(ledger_err(e)))),
+            },
+        }
+    }
+}
+
+/// The `for` loop over a collection walks it lazily.
+pub struct RecordsIter {
+    // The iterator borrows the snapshot's tables, which live as long as this Arc.
+    _keep: Box<Records>,
+    it: Box<dyn Iterator<Item = RResult<Dynamic>>>,
+}
+
+impl Iterator for RecordsIter {
+    type Item = RResult<Dynamic>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.it.next()
+    }
+}
+
+impl IntoIterator for Records {
+    type Item = RResult<Dynamic>;
+    type IntoIter = RecordsIter;
+    fn into_iter(self) -> RecordsIter {
+        let keep = Box::new(self);
+        // SAFETY: the iterator borrows `*keep`, a heap allocation owned by the
+        // returned value and never moved or dropped before the iterator (field order).
+        let r: &'static Records = unsafe { &*(keep.as_ref() as *const Records) };
+        RecordsIter { it: r.iter(), _keep: keep }
+    }
+}
+
+fn call_bool(ctx: &NativeCallContext, f: &FnPtr, v: Dynamic) -> RResult<bool> {
+    let r: Dynamic = f.call_within_context(ctx, (v,))?;
+    r.as_bool().or_else(|_| {
+        err(format!(
+            "the function passed to filter must return true or false, not {}",
+            type_name(&r)
+        ))
+    })
+}
+
+/// The plain-words name of a value's type, for error messages.
+pub fn type_name(v: &Dynamic) -> String {
+    let n = v.type_name();
+    friendly_type(n).to_string()
+}
+
+/// Maps Rust/Rhai type names to the words scripts use.
+pub fn friendly_type(n: &str) -> &str {
+    match n {
+        "i64" | "int" => "a number",
+        "f64" | "float" => "a decimal number",
+        "string" | "ImmutableString" | "&str" | "&str | ImmutableString | String" => "a string",
+        "bool" => "true/false",
+        "()" => "nothing (())",
+        "array" => "an array",
+        "map" => "a map",
+        _ if n.ends_with("Date") || n == "date" => "a date",
+        _ if n.ends_with("Inst") || n == "institution" => "an institution",
+        _ if n.ends_with("Find") || n == "finding" => "a finding",
+        _ if n.ends_with("Insp") || n == "inspection" => "an inspection",
+        _ if n.ends_with("Records") || n == "records" => "a collection of records",
+        _ => n,
+    }
+}
+
+/// Names, signatures, descriptions and examples of the script functions: the
+/// text of `:help`, and the list `casebook check` knows.
+pub const FUNCTIONS: &[(&str, &str, &str, &str)] = &[
+    ("institutions", "institutions()", "every institution, closed ones included (lazy; for, filter, map, len)", "institutions().filter(|i| i.district == \"天河\").len()"),
+    ("institution", "institution(id)", "one institution, or () if unknown", "institution(\"GZ-TH-00001\").name"),
+    ("inspections", "inspections()", "every inspection dated on or before the as-of date", "inspections().len()"),
+    ("findings", "findings()", "every finding opened on or before the as-of date", "findings().filter(|f| f.overdue).len()"),
+    ("districts", "districts()", "the ledger's configured districts", "districts()"),
+    ("as_of", "as_of()", "the date the script sees the ledger as of", "as_of() - 7"),
+    ("date", "date(\"YYYY-MM-DD\")", "a date from ISO text", "date(\"2019-02-20\") + 30"),
+    ("emit", "emit(map)", "add one row to the result", "emit(#{id: i.id, name: i.name})"),
+    ("columns", "columns([names])", "fix the order of result columns", "columns([\"id\", \"name\"])"),
+    ("count_by", "count_by(items, \"prop\")", "map of property value → count", "count_by(findings(), \"kind\")"),
+    ("sum_by", "sum_by(items, \"prop\")", "sum of a numeric property", "sum_by(institutions(), \"students\")"),
+    ("group_by", "group_by(items, \"prop\")", "map of property value → array of items", "group_by(institutions(), \"district\")"),
+    ("sum", "sum(array)", "sum of numbers", "sum([1, 2, 3])"),
+    ("yuan", "yuan(amount)", "money as text with thousands separators", "yuan(1234567.5)  // \"1,234,567.50\""),
+    ("fmt_num", "fmt_num(number, decimals)", "a number as text with thousands separators", "fmt_num(12345, 0)  // \"12,345\""),
+    ("pct", "pct(part, whole)", "percentage text with one decimal", "pct(3, 8)  // \"37.5%\""),
+    ("to_array", "records.to_array()", "a lazy collection as an array (to sort it, for example)", "findings().to_array()"),
+    ("status_history", "inst.status_history()", "array of #{date, status, reason}, oldest first", "institution(\"GZ-1\").status_history()"),
+    ("lists_of", "inst.lists()", "names of the lists the institution is on as of the date", "i.lists().contains(\"blacklist\")"),
+    ("on_list", "on_list(name)", "ids on a named list as of the date", "on_list(\"blacklist\").len()"),
+    ("set_status", "set_status(id, status, reason)", "(--write) change an institution's status from the as-of date", "set_status(\"GZ-1\", \"closed\", \"无证办学\")"),
+    ("open_finding", "open_finding(map)", "(--write) record a new finding; returns its id", "open_finding(#{institution_id: \"GZ-1\", kind: \"fire_hazard\", severity: 2, deadline: as_of() + 15})"),
+    ("rectify", "rectify(finding_id)", "(--write) mark a finding rectified on the as-of date", "rectify(\"F2018-000001\")"),
+    ("close_out", "close_out(finding_id)", "(--write) close out (销号) a rectified finding on the as-of date", "close_out(\"F2018-000001\")"),
+    ("list_add", "list_add(list, id, reason)", "(--write) put an institution on a named list", "list_add(\"blacklist\", \"GZ-1\", \"无证办学\")"),
+    ("list_remove", "list_remove(list, id, reason)", "(--write) take an institution off a named list", "list_remove(\"blacklist\", \"GZ-1\", \"整改完成\")"),
+];
+
+fn collect(ctx: &NativeCallContext, v: Dynamic) -> RResult<Vec<Dynamic>> {
+    let _ = ctx;
+    if let Some(r) = v.read_lock::<Records>().map(|r| r.clone()) {
+        return r.iter().collect();
+    }
+    if v.is_array() {
+        return Ok(v.into_array().unwrap());
+    }
+    err(format!("expected an array or a collection of records, got {}", type_name(&v)))
+}
+
+fn key_text(v: &Dynamic) -> String {
+    if v.is_unit() {
+        "()".into()
+    } else if let Some(d) = v.read_lock::<Date>() {
+        fmt_date(d.0)
+    } else {
+        v.to_string()
+    }
+}
+
+fn as_f64(v: &Dynamic) -> Option<f64> {
+    v.as_int().map(|i| i as f64).ok().or_else(|| v.as_float().ok())
+}
+
+/// Thousands separators for the integer part.
+pub fn group_digits(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = s.split_once('.').map(|(a, b)| (a.to_string(), Some(b.to_string()))).unwrap_or((s.clone(), None));
+    let mut out = String::new();
+    for (n, c) in int.chars().enumerate() {
+        if n > 0 && (int.len() - n) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    if v < 0.0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn check_write(host: &Host, what: &str) -> RResult<()> {
+    if host.write.load(std::sync::atomic::Ordering::Relaxed) {
+        Ok(())
+    } else {
+        err(format!(
+            "{what} changes the ledger, which this run may not do: run with --write to allow it (in the REPL, :write on). Nothing was changed."
+        ))
+    }
+}
+
+/// Registers the whole API on `engine`, bound to `host`.
+pub fn register(engine: &mut Engine, host: Arc<Host>) {
+    // ---- types and properties
+    engine.register_type_with_name::<Inst>("institution");
+    engine.register_type_with_name::<Find>("finding");
+    engine.register_type_with_name::<Insp>("inspection");
+    engine.register_type_with_name::<Date>("date");
+    engine.register_type_with_name::<Records>("records");
+    engine.register_iterator_result::<Records, Dynamic>();
+
+    for (k, (name, _)) in INSTITUTION_PROPS.iter().enumerate() {
+        engine.register_get(*name, move |i: &mut Inst| inst_prop(i, k));
+    }
+    for (k, (name, _)) in FINDING_PROPS.iter().enumerate() {
+        engine.register_get(*name, move |f: &mut Find| find_prop(f, k));
+    }
+    for (k, (name, _)) in INSPECTION_PROPS.iter().enumerate() {
+        engine.register_get(*name, move |i: &mut Insp| insp_prop(i, k));
+    }
+    engine.register_fn("to_string", |i: &mut Inst| format!("institution {} {}", i.x.id, i.x.name));
+    engine.register_fn("to_debug", |i: &mut Inst| format!("institution {} {}", i.x.id, i.x.name));
+    engine.register_fn("to_string", |f: &mut Find| format!("finding {} {} of {}", f.f.id, f.f.kind, f.f.institution_id));
+    engine.register_fn("to_debug", |f: &mut Find| format!("finding {} {} of {}", f.f.id, f.f.kind, f.f.institution_id));
+    engine.register_fn("to_string", |i: &mut Insp| format!("inspection {} of {} on {}", i.i.id, i.i.institution_id, i.i.date));
+    engine.register_fn("to_debug", |i: &mut Insp| format!("inspection {} of {} on {}", i.i.id, i.i.institution_id, i.i.date));
+    engine.register_fn("==", |a: &mut Inst, b: Inst| a.x.id == b.x.id);
+    engine.register_fn("==", |a: &mut Find, b: Find| a.f.id == b.f.id);
+
+    // inst.findings(), inst.inspections(): range scans of one institution.
+    engine.register_fn("findings", |i: &mut Inst| -> RResult<Array> {
+        let d = i.snap.as_of;
+        let mut out = Array::new();
+        i.snap
+            .reader
+            .for_each_finding_raw(&i.x.id, |raw| {
+                let f = crate::codec::decode_finding(raw)?;
+                if f.visible(d) {
+                    out.push(Dynamic::from(Find {
+                        f: Arc::new(f),
+                        as_of: d,
+                        snap: i.snap.clone(),
+                    }));
+                }
+                Ok(())
+            })
+            .map_err(ledger_err)?;
+        Ok(out)
+    });
+    engine.register_fn("inspections", |i: &mut Inst| -> RResult<Array> {
+        let d = i.snap.as_of;
+        let v = i.snap.reader.inspections_of(&i.x.id).map_err(ledger_err)?;
+        Ok(v.into_iter()
+            .filter(|x| x.date <= d)
+            .map(|x| Dynamic::from(Insp { i: Arc::new(x) }))
+            .collect())
+    });
+    engine.register_fn("status_history", |i: &mut Inst| -> RResult<Array> {
+        let v = i.snap.reader.status_history(&i.x.id).map_err(ledger_err)?;
+        Ok(v.into_iter()
+            .filter(|c| c.date <= i.snap.as_of)
+            .map(|c| {
+                let mut m = Map::new();
+                m.insert("date".into(), Dynamic::from(Date(c.date)));
+                m.insert("status".into(), sym(c.status.as_str()));
+                m.insert("reason".into(), c.reason.into());
+                Dynamic::from_map(m)
+            })
+            .collect())
+    });
+    engine.register_fn("lists", |i: &mut Inst| -> RResult<Array> {
+        let v = i.snap.reader.list_entries_of(&i.x.id).map_err(ledger_err)?;
+        Ok(v.into_iter().filter(|e| e.on(i.snap.as_of)).map(|e| e.list.into()).collect())
+    });
+    engine.register_fn("institution", |f: &mut Find| -> RResult<Dynamic> {
+        match f.snap.reader.institution(&f.f.institution_id).map_err(ledger_err)? {
+            Some(x) => Ok(Dynamic::from(Inst { x: Arc::new(x), snap: f.snap.clone() })),
+            None => Ok(Dynamic::UNIT),
+        }
+    });
+
+    // ---- dates
+    engine.register_fn("date", |s: &str| -> RResult<Date> {
+        parse_date(s).map(Date).or_else(|why| err(format!("date(\"{s}\"): \"{s}\" {why}")))
+    });
+    engine.register_fn("to_string", |d: &mut Date| fmt_date(d.0));
+    engine.register_fn("to_debug", |d: &mut Date| fmt_date(d.0));
+    engine.register_get("year", |d: &mut Date| d.0.year() as INT);
+    engine.register_get("month", |d: &mut Date| d.0.month() as INT);
+    engine.register_get("day", |d: &mut Date| d.0.day() as INT);
+    engine.register_get("weekday", |d: &mut Date| d.0.weekday().number_from_monday() as INT);
+    engine.register_fn("+", |d: Date, n: INT| -> RResult<Date> {
+        d.0.checked_add_signed(Duration::days(n)).map(Date).ok_or_else(|| "date out of range".into())
+    });
+    engine.register_fn("-", |d: Date, n: INT| -> RResult<Date> {
+        d.0.checked_sub_signed(Duration::days(n)).map(Date).ok_or_else(|| "date out of range".into())
+    });
+    engine.register_fn("-", |a: Date, b: Date| (a.0 - b.0).num_days() as INT);
+    engine.register_fn("==", |a: Date, b: Date| a == b);
+    engine.register_fn("!=", |a: Date, b: Date| a != b);
+    engine.register_fn("<", |a: Date, b: Date| a < b);
+    engine.register_fn("<=", |a: Date, b: Date| a <= b);
+    engine.register_fn(">", |a: Date, b: Date| a > b);
+    engine.register_fn(">=", |a: Date, b: Date| a >= b);
+    engine.register_fn("add_months", |d: Date, n: INT| -> RResult<Date> {
+        let m = chrono::Months::new(n.unsigned_abs() as u32);
+        let r = if n >= 0 { d.0.checked_add_months(m) } else { d.0.checked_sub_months(m) };
+        r.map(Date).ok_or_else(|| "date out of range".into())
+    });
+    // Comparing a date with text is the commonest slip: say what to write instead.
+    for op in ["==", "!=", "<", "<=", ">", ">="] {
+        engine.register_fn(op, move |_: Date, s: ImmutableString| -> RResult<bool> {
+            err(format!("cannot compare a date with a string: use date(\"{s}\")"))
+        });
+        engine.register_fn(op, move |s: ImmutableString, _: Date| -> RResult<bool> {
+            err(format!("cannot compare a string with a date: use date(\"{s}\")"))
+        });
+    }
+    // Optional dates are (): comparing them answers false rather than stopping the run.
+    for op in ["<", "<=", ">", ">="] {
+        engine.register_fn(op, |_: Date, _: ()| false);
+        engine.register_fn(op, |_: (), _: Date| false);
+    }
+    engine.register_fn("==", |_: Date, _: ()| false);
+    engine.register_fn("==", |_: (), _: Date| false);
+    engine.register_fn("!=", |_: Date, _: ()| true);
+    engine.register_fn("!=", |_: (), _: Date| true);
+
+    // ---- collections
+    let h = host.clone();
+    engine.register_fn("institutions", move || Records { kind: RecKind::Institutions, snap: h.snap() });
+    let h = host.clone();
+    engine.register_fn("findings", move || Records { kind: RecKind::Findings, snap: h.snap() });
+    let h = host.clone();
+    engine.register_fn("inspections", move || Records { kind: RecKind::Inspections, snap: h.snap() });
+    let h = host.clone();
+    engine.register_fn("institution", move |id: &str| -> RResult<Dynamic> {
+        let snap = h.snap();
+        match snap.reader.institution(id).map_err(ledger_err)? {
+            Some(x) => Ok(Dynamic::from(Inst { x: Arc::new(x), snap })),
+            None => Ok(Dynamic::UNIT),
+        }
+    });
+    let h = host.clone();
+    engine.register_fn("districts", move || -> Array {
+        h.snap().reader.districts().iter().map(|d| d.clone().into()).collect()
+    });
+    let h = host.clone();
+    engine.register_fn("as_of", move || Date(h.snap().as_of));
+    let h = host.clone();
+    engine.register_fn("on_list", move |name: &str| -> RResult<Array> {
+        let snap = h.snap();
+        let v = snap.reader.list_entries(name).map_err(ledger_err)?;
+        Ok(v.into_iter().filter(|e| e.on(snap.as_of)).map(|e| e.institution_id.into()).collect())
+    });
+
+    engine.register_fn("len", |r: &mut Records| -> RResult<INT> {
+        match r.kind {
+            RecKind::Institutions => Ok(r.snap.reader.counts().map_err(ledger_err)?.0 as INT),
+            _ => {
+                let mut n = 0;
+                for x in r.iter() {
+                    let _ = x?;
+                    n += 1;
+                }
+                Ok(n)
+            }
+        }
+    });
+    engine.register_fn("is_empty", |r: &mut Records| -> RResult<bool> { Ok(r.iter().next().transpose()?.is_none()) });
+    engine.register_fn("to_array", |r: &mut Records| -> RResult<Array> { r.iter().collect() });
+    engine.register_fn("filter", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
+        let mut out = Array::new();
+        for x in r.iter() {
+            let x = x?;
+            if call_bool(&ctx, &f, x.clone())? {
+                out.push(x);
+            }
+        }
+        Ok(out)
+    });
+    engine.register_fn("map", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
+        let mut out = Array::new();
+        for x in r.iter() {
+            out.push(f.call_within_context(&ctx, (x?,))?);
+        }
+        Ok(out)
+    });
+    engine.register_fn("count", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<INT> {
+        let mut n = 0;
+        for x in r.iter() {
+            if call_bool(&ctx, &f, x?)? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    });
+    engine.register_fn("count", |ctx: NativeCallContext, r: Array, f: FnPtr| -> RResult<INT> {
+        let mut n = 0;
+        for x in r {
+            if call_bool(&ctx, &f, x)? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    });
+    engine.register_fn("any", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<bool> {
+        for x in r.iter() {
+            if call_bool(&ctx, &f, x?)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    });
+    engine.register_fn("all", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<bool> {
+        for x in r.iter() {
+            if !call_bool(&ctx, &f, x?)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    });
+
+    // ---- aggregation
+    engine.register_fn("count_by", |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
+        let mut m = Map::new();
+        for x in collect(&ctx, items)? {
+            let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
+            let e = m.entry(k.into()).or_insert(Dynamic::from(0 as INT));
+            *e = Dynamic::from(e.as_int().unwrap_or(0) + 1);
+        }
+        Ok(m)
+    });
+    engine.register_fn("group_by", |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
+        let mut m: Map = Map::new();
+        for x in collect(&ctx, items)? {
+            let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
+            let e = m.entry(k.into()).or_insert_with(|| Dynamic::from_array(Array::new()));
+            e.write_lock::<Array>().unwrap().push(x);
+        }
+        Ok(m)
+    });
+    engine.register_fn("sum_by", |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Dynamic> {
+        let (mut i, mut f, mut float) = (0 as INT, 0.0f64, false);
+        for x in collect(&ctx, items)? {
+            let v = prop(&x, p).ok_or_else(|| no_prop(&x, p))?;
+            if let Ok(n) = v.as_int() {
+                i += n;
+            } else if let Ok(n) = v.as_float() {
+                f += n;
+                float = true;
+            } else if !v.is_unit() {
+                return err(format!("sum_by: property {p} is {}, not a number", type_name(&v)));
+            }
+        }
+        Ok(if float { Dynamic::from(f + i as f64) } else { Dynamic::from(i) })
+    });
+    engine.register_fn("sum", |a: Array| -> RResult<Dynamic> {
+        let (mut i, mut f, mut float) = (0 as INT, 0.0f64, false);
+        for v in a {
+            if let Ok(n) = v.as_int() {
+                i += n;
+            } else if let Ok(n) = v.as_float() {
+                f += n;
+                float = true;
+            } else {
+                return err(format!("sum: {} is not a number", type_name(&v)));
+            }
+        }
+        Ok(if float { Dynamic::from(f + i as f64) } else { Dynamic::from(i) })
+    });
+    engine.register_fn("yuan", |v: Dynamic| -> RResult<String> {
+        as_f64(&v).map(|x| group_digits(x, 2)).ok_or_else(|| format!("yuan: {} is not a number", type_name(&v)).into())
+    });
+    engine.register_fn("fmt_num", |v: Dynamic, dec: INT| -> RResult<String> {
+        as_f64(&v)
+            .map(|x| group_digits(x, dec.clamp(0, 10) as usize))
+            .ok_or_else(|| format!("fmt_num: {} is not a number", type_name(&v)).into())
+    });
+    engine.register_fn("pct", |a: Dynamic, b: Dynamic| -> RResult<String> {
+        match (as_f64(&a), as_f64(&b)) {
+            (Some(_), Some(w)) if w == 0.0 => Ok("—".into()),
+            (Some(p), Some(w)) => Ok(format!("{:.1}%", p * 100.0 / w)),
+            _ => err("pct: both arguments must be numbers"),
+        }
+    });
+
+    // ---- output
+    let h = host.clone();
+    engine.register_fn("emit", move |m: Map| {
+        h.out.lock().unwrap().rows.push(m);
+    });
+    let h = host.clone();
+    engine.register_fn("emit", move |v: Dynamic| -> RResult<()> {
+        let Some(props) = record_props(&v) else {
+            return err(format!("emit takes a map like #{{id: i.id}} or a record, not {}", type_name(&v)));
+        };
+        let mut m = Map::new();
+        for (p, _) in props {
+            m.insert((*p).into(), prop(&v, p).unwrap_or_default());
+        }
+        h.out.lock().unwrap().rows.push(m);
+        Ok(())
+    });
+    let h = host.clone();
+    engine.register_fn("columns", move |a: Array| {
+        h.out.lock().unwrap().columns = Some(a.iter().map(|v| v.to_string()).collect());
+    });
+
+    // ---- writes (queued, applied in one transaction when the script ends without error)
+    let h = host.clone();
+    engine.register_fn("set_status", move |id: &str, status: &str, reason: &str| -> RResult<()> {
+        check_write(&h, "set_status")?;
+        let Some(s) = Status::parse(status) else {
+            return err(format!("set_status: \"{status}\" is not a status; use one of {}", Status::choices()));
+        };
+        if h.snap().reader.institution(id).map_err(ledger_err)?.is_none() {
+            return err(format!("set_status: no institution with id \"{id}\""));
+        }
+        if reason.trim().is_empty() {
+            return err("set_status: give a reason; it is recorded in the status history");
+        }
+        h.out.lock().unwrap().writes.push(WriteOp::SetStatus { id: id.into(), status: s, reason: reason.into() });
+        Ok(())
+    });
+    let h = host.clone();
+    engine.register_fn("open_finding", move |m: Map| -> RResult<String> {
+        check_write(&h, "open_finding")?;
+        let snap = h.snap();
+        let mut fields: Vec<(&'static str, String)> = Vec::new();
+        for (k, v) in &m {
+            let Some(f) = crate::format::Kind::Findings.field_of_header(k) else {
+                return err(format!(
+                    "open_finding: unknown field \"{k}\"; the fields are {}",
+                    crate::format::Kind::Findings.columns().iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
+                ));
+            };
+            if !v.is_unit() {
+                fields.push((f, key_text(v)));
+            }
+        }
+        if !fields.iter().any(|(f, _)| *f == "opened_on") {
+            fields.push(("opened_on", fmt_date(snap.as_of)));
+        }
+        let mut out = h.out.lock().unwrap();
+        if !fields.iter().any(|(f, _)| *f == "id") {
+            let queued: Vec<&str> = out.writes.iter().filter_map(|w| match w { WriteOp::OpenFinding(f) => Some(f.id.as_str()), _ => None }).collect();
+            let base = format!("F{}", snap.as_of.format("%Y%m%d"));
+            let mut n = 1;
+            let id = loop {
+                let id = format!("{base}-{n:04}");
+                if !queued.contains(&id.as_str()) && snap.reader.finding(&id).map_err(ledger_err)?.is_none() {
+                    break id;
+                }
+                n += 1;
+            };
+            fields.push(("id", id));
+        }
+        struct R<'a>(&'a [(&'static str, String)]);
+        impl crate::format::Row for R<'_> {
+            fn get(&self, field: &str) -> Option<&str> {
+                self.0.iter().find(|(f, _)| *f == field).map(|(_, v)| v.as_str())
+            }
+        }
+        let (f, mut errs) = crate::format::finding_from(&R(&fields));
+        if errs.is_empty() {
+            errs = f.validate();
+        }
+        if errs.is_empty() && snap.reader.institution(&f.institution_id).map_err(ledger_err)?.is_none() {
+            errs.push(FieldError::new("institution_id", f.institution_id.clone(), "no such institution"));
+        }
+        if errs.is_empty() && snap.reader.finding(&f.id).map_err(ledger_err)?.is_some() {
+            errs.push(FieldError::new("id", f.id.clone(), "a finding with this id exists already"));
+        }
+        if !errs.is_empty() {
+            let v: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            return err(format!("open_finding: {}", v.join("; ")));
+        }
+        let id = f.id.clone();
+        out.writes.push(WriteOp::OpenFinding(f));
+        Ok(id)
+    });
+    let h = host.clone();
+    engine.register_fn("rectify", move |id: &str| -> RResult<()> {
+        check_write(&h, "rectify")?;
+        let snap = h.snap();
+        let Some(f) = snap.reader.finding(id).map_err(ledger_err)? else {
+            return err(format!("rectify: no finding with id \"{id}\""));
+        };
+        if let Some(r) = f.rectified_on.filter(|r| *r <= snap.as_of) {
+            return err(format!("rectify: finding {id} was already rectified on {r}"));
+        }
+        if f.opened_on > snap.as_of {
+            return err(format!("rectify: finding {id} is opened on {}, after {}", f.opened_on, snap.as_of));
+        }
+        h.out.lock().unwrap().writes.push(WriteOp::Rectify(id.into()));
+        Ok(())
+    });
+    let h = host.clone();
+    engine.register_fn("close_out", move |id: &str| -> RResult<()> {
+        check_write(&h, "close_out")?;
+        let snap = h.snap();
+        let Some(f) = snap.reader.finding(id).map_err(ledger_err)? else {
+            return err(format!("close_out: no finding with id \"{id}\""));
+        };
+        if let Some(v) = f.verified_on.filter(|v| *v <= snap.as_of) {
+            return err(format!("close_out: finding {id} was already closed out on {v}"));
+        }
+        let queued_rectify = h.out.lock().unwrap().writes.iter().any(|w| matches!(w, WriteOp::Rectify(x) if x == id));
+        if !f.rectified_on.is_some_and(|r| r <= snap.as_of) && !queued_rectify {
+            return err(format!("close_out: finding {id} is not rectified yet; a finding is closed out (销号) after it is rectified: call rectify(\"{id}\") first"));
+        }
+        h.out.lock().unwrap().writes.push(WriteOp::CloseOut(id.into()));
+        Ok(())
+    });
+    let h = host.clone();
+    engine.register_fn("list_add", move |list: &str, id: &str, reason: &str| -> RResult<()> {
+        check_write(&h, "list_add")?;
+        if h.snap().reader.institution(id).map_err(ledger_err)?.is_none() {
+            return err(format!("list_add: no institution with id \"{id}\""));
+        }
+        if list.trim().is_empty() {
+            return err("list_add: the list needs a name, e.g. \"blacklist\"");
+        }
+        h.out.lock().unwrap().writes.push(WriteOp::ListAdd { list: list.into(), id: id.into(), reason: reason.into() });
+        Ok(())
+    });
+    let h = host;
+    engine.register_fn("list_remove", move |list: &str, id: &str, reason: &str| -> RResult<()> {
+        check_write(&h, "list_remove")?;
+        h.out.lock().unwrap().writes.push(WriteOp::ListRemove { list: list.into(), id: id.into(), reason: reason.into() });
+        Ok(())
+    });
+}
+
+fn no_prop(x: &Dynamic, p: &str) -> Box<EvalAltResult> {
+    let known = record_props(x)
+        .map(|ps| ps.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
+    if known.is_empty() {
+        format!("{} has no property \"{p}\"", type_name(x)).into()
+    } else {
+        format!("{} has no property \"{p}\"; it has: {known}", type_name(x)).into()
+    }
+}

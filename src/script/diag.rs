@@ -1,0 +1,260 @@
+//! Errors and warnings in words policy staff can act on: file, line, column,
+//! the source line with a caret under the spot, and the chain of function calls.
+
+use rhai::{EvalAltResult, ParseError, Position};
+
+use super::api::{friendly_type, FINDING_PROPS, FUNCTIONS, INSPECTION_PROPS, INSTITUTION_PROPS};
+use super::host::Limits;
+
+/// A located message about a script.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: &'static str,
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+    /// Function frames, innermost last: (function name, line, column of the call).
+    pub stack: Vec<(String, usize, usize)>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// Renders like a compiler: `error: …`, `--> file:line:col`, the line, a caret.
+    pub fn render(&self, file: &str, src: &str) -> String {
+        let mut s = format!("{}: {}\n", self.severity, self.message);
+        if self.line > 0 {
+            s.push_str(&format!("  --> {file}:{}:{}\n", self.line, self.column));
+            if let Some(text) = src.lines().nth(self.line - 1) {
+                let num = self.line.to_string();
+                let pad = " ".repeat(num.len());
+                s.push_str(&format!("{pad} |\n{num} | {text}\n"));
+                // The caret goes under the column, counting display width for Chinese text.
+                let before: String = text.chars().take(self.column.saturating_sub(1)).collect();
+                let w = unicode_width::UnicodeWidthStr::width(before.as_str());
+                let lead: String = before.chars().filter(|c| *c == '\t').map(|_| '\t').collect();
+                let spaces = w.saturating_sub(lead.len());
+                s.push_str(&format!("{pad} | {lead}{}^\n", " ".repeat(spaces)));
+            }
+        } else {
+            s.push_str(&format!("  --> {file}\n"));
+        }
+        for (name, l, c) in self.stack.iter().rev() {
+            s.push_str(&format!("  = in fn {name}, called at {file}:{l}:{c}\n"));
+        }
+        if let Some(h) = &self.help {
+            s.push_str(&format!("  = help: {h}\n"));
+        }
+        s
+    }
+}
+
+fn loc(p: Position) -> (usize, usize) {
+    (p.line().unwrap_or(0), p.position().unwrap_or(0))
+}
+
+/// A parse error as a diagnostic.
+pub fn parse_diag(e: &ParseError) -> Diagnostic {
+    let (line, column) = loc(e.1);
+    let msg = e.0.to_string();
+    Diagnostic {
+        severity: "error",
+        message: format!("syntax: {}", msg.trim_end_matches('.')),
+        line,
+        column,
+        stack: Vec::new(),
+        help: None,
+    }
+}
+
+/// Rewrites Rhai's type names in a message into the words scripts use.
+fn friendly_sig(sig: &str) -> String {
+    // e.g. "< (date, string)" or "foo (i64)"
+    let Some((name, rest)) = sig.split_once(" (") else {
+        return sig.to_string();
+    };
+    let args: Vec<&str> = rest.trim_end_matches(')').split(", ").filter(|a| !a.is_empty()).collect();
+    let words: Vec<&str> = args.iter().map(|a| friendly_type(a.trim_start_matches("&mut "))).collect();
+    let name = name.trim();
+    let ops = ["<", "<=", ">", ">=", "==", "!="];
+    if ops.contains(&name) && words.len() == 2 {
+        return format!("cannot compare {} with {}", words[0], words[1]);
+    }
+    if ["+", "-", "*", "/", "%"].contains(&name) && words.len() == 2 {
+        return format!("cannot use {name} on {} and {}", words[0], words[1]);
+    }
+    if words.is_empty() {
+        format!("there is no function {name}()")
+    } else {
+        format!("there is no function {name} that takes ({})", words.join(", "))
+    }
+}
+
+/// Closest known name within a small edit distance, for "did you mean".
+pub fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d > 0 && *d <= 2.max(word.len() / 4) && *d < c.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Every property name any record has.
+pub fn all_props() -> impl Iterator<Item = &'static str> {
+    INSTITUTION_PROPS
+        .iter()
+        .chain(FINDING_PROPS)
+        .chain(INSPECTION_PROPS)
+        .map(|(n, _)| *n)
+}
+
+/// A runtime error as a diagnostic, with its call stack and the limit it hit, if any.
+pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
+    let mut stack = Vec::new();
+    let mut cur = e;
+    while let EvalAltResult::ErrorInFunctionCall(name, _src, inner, pos) = cur {
+        let (l, c) = loc(*pos);
+        if !name.starts_with("anon$") {
+            stack.push((name.clone(), l, c));
+        } else {
+            stack.push(("|closure|".into(), l, c));
+        }
+        cur = inner;
+    }
+    let (line, column) = loc(cur.position());
+    let mut help = None;
+    let message = match cur {
+        EvalAltResult::ErrorTerminated(token, _) => {
+            let t = token.to_string();
+            if t == "cancelled" {
+                "cancelled".to_string()
+            } else {
+                help = Some("raise the limit with --timeout SECONDS if the script is meant to run this long".into());
+                format!("the script ran longer than the time limit of {} s", limits.timeout.as_secs_f64())
+            }
+        }
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            help = Some("raise the limit with --max-operations N (0 means no limit); an endless loop?".into());
+            format!("the script ran more than {} operations", limits.max_operations)
+        }
+        EvalAltResult::ErrorStackOverflow(_) => {
+            help = Some("a function that calls itself without end? The limit is fixed to protect the process".into());
+            format!("functions called each other more than {} deep", limits.max_call_depth)
+        }
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let (kind, max) = if what.to_lowercase().contains("string") {
+                ("a string", limits.max_string.to_string() + " bytes")
+            } else if what.to_lowercase().contains("array") {
+                ("an array", limits.max_array.to_string() + " items")
+            } else if what.to_lowercase().contains("map") || what.to_lowercase().contains("object") {
+                ("a map", limits.max_map.to_string() + " entries")
+            } else {
+                ("a value", what.clone())
+            };
+            help = Some("a loop that keeps growing a value? The size limits protect the nightly job".into());
+            format!("{kind} grew past the size limit of {max}")
+        }
+        EvalAltResult::ErrorFunctionNotFound(sig, _) => {
+            let name = sig.split(" (").next().unwrap_or(sig).trim();
+            if let Some(m) = did_you_mean(name, FUNCTIONS.iter().map(|f| f.0)) {
+                help = Some(format!("did you mean {m}?"));
+            }
+            friendly_sig(sig)
+        }
+        EvalAltResult::ErrorPropertyNotFound(p, _) | EvalAltResult::ErrorDotExpr(p, _) => {
+            let name = p
+                .split('\'')
+                .nth(1)
+                .or_else(|| p.split('`').nth(1))
+                .unwrap_or(p.as_str())
+                .to_string();
+            if let Some(m) = did_you_mean(&name, all_props()) {
+                help = Some(format!("did you mean .{m}?"));
+            }
+            if p.contains("getter") || p.contains("Unknown property") {
+                format!("no property .{name} here: {}", p.replace("Unknown property", "unknown property"))
+            } else {
+                format!("no property .{name}")
+            }
+        }
+        EvalAltResult::ErrorVariableNotFound(v, _) => {
+            let cands = FUNCTIONS.iter().map(|f| f.0);
+            if let Some(m) = did_you_mean(v, cands) {
+                help = Some(format!("did you mean {m}()?"));
+            }
+            format!("there is no variable {v}: declare it with let {v} = …")
+        }
+        EvalAltResult::ErrorMismatchDataType(want, got, _) => {
+            format!("expected {} but got {}", friendly_type(want), friendly_type(got))
+        }
+        EvalAltResult::ErrorArithmetic(m, _) => format!("arithmetic: {m}"),
+        EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+        other => {
+            let s = other.to_string();
+            // Drop Rhai's own " (line x, position y)" suffix: the location is printed separately.
+            match s.rfind(" (line ") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    };
+    Diagnostic {
+        severity: "error",
+        message,
+        line,
+        column,
+        stack,
+        help,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_signatures_become_words() {
+        assert_eq!(friendly_sig("< (date, string)"), "cannot compare a date with a string");
+        assert!(friendly_sig("foo (i64)").contains("there is no function foo"));
+    }
+
+    #[test]
+    fn typos_find_their_names() {
+        assert_eq!(did_you_mean("overdeu", all_props()), Some("overdue"));
+        assert_eq!(did_you_mean("institutons", FUNCTIONS.iter().map(|f| f.0)), Some("institutions"));
+        assert_eq!(did_you_mean("zzzzzz", all_props()), None);
+    }
+
+    #[test]
+    fn caret_sits_under_the_column_with_chinese_text() {
+        let d = Diagnostic {
+            severity: "error",
+            message: "m".into(),
+            line: 1,
+            column: 9,
+            stack: vec![],
+            help: None,
+        };
+        let out = d.render("x.rhai", "let 逾期 = 1 +;");
+        let lines: Vec<&str> = out.lines().collect();
+        let src = lines.iter().find(|l| l.contains("逾期")).unwrap();
+        let caret = lines.iter().find(|l| l.trim_end().ends_with('^')).unwrap();
+        let col = unicode_width::UnicodeWidthStr::width(&caret[..caret.find('^').unwrap()]);
+        let want = unicode_width::UnicodeWidthStr::width(&src[..src.find('=').unwrap()]);
+        assert_eq!(col, want);
+    }
+}

@@ -1,0 +1,213 @@
+//! The Rhai engine that scripts run in: the sandbox, the limits, and turning
+//! what a script did into rows and (with `--write`) one audited transaction.
+//!
+//! Architecture invariant: a script never holds a write transaction. Its write
+//! calls are validated when made and queued; [`apply_writes`] applies the queue
+//! in one transaction after the script has finished without error.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use rhai::{Dynamic, Engine, EvalAltResult, Map, OptimizationLevel, Scope, AST};
+
+use super::api::{self, Host, Output, Snapshot, WriteOp};
+use crate::ledger::{Ledger, LedgerError, Operation};
+
+/// Limits a script runs under. Every one is named in the error that hits it.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall-clock limit (`--timeout`).
+    pub timeout: Duration,
+    /// Operations limit (`--max-operations`), 0 for none.
+    pub max_operations: u64,
+    pub max_call_depth: usize,
+    pub max_expr_depth: usize,
+    pub max_string: usize,
+    pub max_array: usize,
+    pub max_map: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(60),
+            max_operations: 0,
+            max_call_depth: 64,
+            max_expr_depth: 128,
+            max_string: 16 << 20,
+            max_array: 10_000_000,
+            max_map: 1_000_000,
+        }
+    }
+}
+
+/// Why a script stopped early: set by the progress callback, read when turning the error into words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Timeout,
+    Cancelled,
+}
+
+/// One engine with the API bound to a ledger snapshot.
+pub struct ScriptHost {
+    pub engine: Engine,
+    pub host: Arc<Host>,
+    pub limits: Limits,
+    /// Set to stop the running evaluation (Ctrl-C in the REPL).
+    pub cancel: Arc<AtomicBool>,
+    started: Arc<Mutex<Instant>>,
+}
+
+impl ScriptHost {
+    /// Builds an engine over `ledger` as of `as_of`.
+    pub fn new(ledger: &Ledger, as_of: NaiveDate, args: Map, write: bool, limits: Limits) -> Result<ScriptHost, LedgerError> {
+        let snap = Arc::new(Snapshot {
+            reader: ledger.reader()?,
+            as_of,
+        });
+        let host = Arc::new(Host {
+            snap: RwLock::new(snap),
+            out: Mutex::new(Output::default()),
+            write: AtomicBool::new(write),
+            args,
+        });
+        let mut engine = Engine::new();
+        // No module import from disk: scripts cannot read files.
+        engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+        engine.disable_symbol("eval");
+        engine.set_optimization_level(OptimizationLevel::Simple);
+        engine.set_max_call_levels(limits.max_call_depth);
+        engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
+        engine.set_max_string_size(limits.max_string);
+        engine.set_max_array_size(limits.max_array);
+        engine.set_max_map_size(limits.max_map);
+        engine.set_max_operations(limits.max_operations);
+        engine.on_print(|s| println!("{s}"));
+        engine.on_debug(|s, src, pos| {
+            let src = src.unwrap_or("script");
+            eprintln!("{src}:{}: {s}", pos.line().unwrap_or(0));
+        });
+        let cancel = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(Mutex::new(Instant::now()));
+        {
+            let cancel = cancel.clone();
+            let started = started.clone();
+            let timeout = limits.timeout;
+            let stop: Arc<Mutex<Option<Stop>>> = Arc::new(Mutex::new(None));
+            engine.on_progress(move |ops| {
+                // Checking the clock costs more than an operation: look every 4096.
+                if ops & 0xfff != 0 {
+                    return None;
+                }
+                if cancel.load(Ordering::Relaxed) {
+                    *stop.lock().unwrap() = Some(Stop::Cancelled);
+                    return Some("cancelled".into());
+                }
+                if started.lock().unwrap().elapsed() > timeout {
+                    *stop.lock().unwrap() = Some(Stop::Timeout);
+                    return Some(format!("timeout:{}", timeout.as_secs_f64()).into());
+                }
+                None
+            });
+        }
+        api::register(&mut engine, host.clone());
+        Ok(ScriptHost {
+            engine,
+            host,
+            limits,
+            cancel,
+            started,
+        })
+    }
+
+    /// A scope holding `args`.
+    pub fn scope(&self) -> Scope<'static> {
+        let mut s = Scope::new();
+        s.push_constant("args", self.host.args.clone());
+        s
+    }
+
+    /// Compiles a script.
+    pub fn compile(&self, src: &str) -> Result<AST, rhai::ParseError> {
+        let scope = self.scope();
+        self.engine.compile_with_scope(&scope, src)
+    }
+
+    /// Runs a compiled script in `scope`, starting the clock for `--timeout`.
+    pub fn run(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Box<EvalAltResult>> {
+        *self.started.lock().unwrap() = Instant::now();
+        self.cancel.store(false, Ordering::Relaxed);
+        self.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
+    }
+
+    /// Takes what the script emitted and queued so far.
+    pub fn take_output(&self) -> Output {
+        std::mem::take(&mut *self.host.out.lock().unwrap())
+    }
+
+    /// Changes the date reads are made as of (and takes a fresh snapshot of the ledger).
+    pub fn set_snapshot(&self, ledger: &Ledger, as_of: NaiveDate) -> Result<(), LedgerError> {
+        let snap = Arc::new(Snapshot {
+            reader: ledger.reader()?,
+            as_of,
+        });
+        *self.host.snap.write().unwrap() = snap;
+        Ok(())
+    }
+
+    /// The as-of date of the current snapshot.
+    pub fn as_of(&self) -> NaiveDate {
+        self.host.snap().as_of
+    }
+}
+
+/// Applies queued writes in one transaction dated `as_of`; returns a line per change.
+pub fn apply_writes(ledger: &Ledger, op: &Operation, as_of: NaiveDate, writes: &[WriteOp]) -> Result<Vec<String>, LedgerError> {
+    let (lines, _) = ledger.transact(op, false, |tx| -> Result<Vec<String>, LedgerError> {
+        let mut lines = Vec::new();
+        for w in writes {
+            match w {
+                WriteOp::SetStatus { id, status, reason } => {
+                    tx.set_status(id, *status, as_of, reason)?;
+                    lines.push(format!("{id}: status {status} from {as_of} ({reason})"));
+                }
+                WriteOp::OpenFinding(f) => {
+                    tx.upsert_finding(f)?;
+                    lines.push(format!("{}: opened finding {} ({}), deadline {}", f.institution_id, f.id, f.kind, f.deadline));
+                }
+                WriteOp::Rectify(id) => {
+                    let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
+                    f.rectified_on = Some(as_of);
+                    tx.upsert_finding(&f)?;
+                    lines.push(format!("{}: finding {id} rectified on {as_of}", f.institution_id));
+                }
+                WriteOp::CloseOut(id) => {
+                    let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
+                    f.verified_on = Some(as_of);
+                    tx.upsert_finding(&f)?;
+                    lines.push(format!("{}: finding {id} closed out (销号) on {as_of}", f.institution_id));
+                }
+                WriteOp::ListAdd { list, id, reason } => {
+                    tx.list_add(list, id, as_of, reason, &op.operator)?;
+                    lines.push(format!("{id}: added to {list} from {as_of} ({reason})"));
+                }
+                WriteOp::ListRemove { list, id, reason } => {
+                    tx.list_remove(list, id, as_of, reason)?;
+                    lines.push(format!("{id}: removed from {list} on {as_of} ({reason})"));
+                }
+            }
+        }
+        Ok(lines)
+    })?;
+    Ok(lines)
+}
+
+fn missing_finding(id: &str) -> LedgerError {
+    LedgerError::Rejected(crate::ledger::Rejection(vec![crate::model::FieldError::new(
+        "finding_id",
+        id,
+        "no such finding",
+    )]))
+}

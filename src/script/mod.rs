@@ -1,0 +1,268 @@
+//! The Rhai scripting host: the API of SPEC §5, `casebook run` and `casebook check`.
+//!
+//! - `api`: record types, dates, collections, functions (what scripts see)
+//! - `host`: the sandboxed engine, limits, applying queued writes
+//! - `diag`: errors and warnings with file, line, column and a caret
+//! - `output`: rows as table / CSV / JSON / JSON Lines
+
+pub mod api;
+pub mod diag;
+pub mod host;
+pub mod output;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rhai::{Dynamic, Map, AST};
+use sha2::{Digest, Sha256};
+
+pub use host::{Limits, ScriptHost};
+pub use output::RowFormat;
+
+use crate::ledger::{busy_timeout, Ledger, LedgerError, Operation};
+
+/// How to run a script.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub as_of: NaiveDate,
+    pub args: Vec<(String, String)>,
+    /// Rows format; `None` picks table on a terminal, JSON Lines otherwise.
+    pub format: Option<RowFormat>,
+    /// Where rows are also written as a file.
+    pub out_dir: Option<PathBuf>,
+    pub write: bool,
+    pub operator: String,
+    pub limits: Limits,
+}
+
+/// Why a run failed, already rendered for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Script(String),
+    #[error("cannot read the script {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
+}
+
+/// Reads a script file.
+pub fn read_script(path: &Path) -> Result<String, RunError> {
+    std::fs::read_to_string(path).map_err(|source| RunError::Io {
+        path: path.into(),
+        source,
+    })
+}
+
+/// SHA-256 of a script's text, recorded with every change it makes.
+pub fn sha256_hex(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+fn args_map(args: &[(String, String)]) -> Map {
+    args.iter().map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone()))).collect()
+}
+
+/// Runs a script file against the ledger at `db`; rows go to `stdout`.
+/// Returns the lines describing committed changes (empty without `--write`).
+pub fn run_file(db: &Path, script: &Path, opts: &RunOptions, stdout: &mut dyn Write) -> Result<Vec<String>, RunError> {
+    let src = read_script(script)?;
+    let ledger = if opts.write {
+        Ledger::open_write(db, busy_timeout())?
+    } else {
+        Ledger::open_read(db)?
+    };
+    let host = ScriptHost::new(&ledger, opts.as_of, args_map(&opts.args), opts.write, opts.limits.clone())?;
+    let file = script.display().to_string();
+    let ast = host
+        .compile(&src)
+        .map_err(|e| RunError::Script(diag::parse_diag(&e).render(&file, &src)))?;
+    let mut scope = host.scope();
+    let value = host
+        .run(&mut scope, &ast)
+        .map_err(|e| RunError::Script(diag::runtime_diag(&e, &host.limits).render(&file, &src)))?;
+    let out = host.take_output();
+    let orders = output::literal_key_orders(&ast);
+    let cols = output::columns_for(&out.rows, out.columns.as_deref(), &orders);
+    let fmt = opts.format.unwrap_or(if std::io::stdout().is_terminal() {
+        RowFormat::Table
+    } else {
+        RowFormat::Jsonl
+    });
+    let mut changes = Vec::new();
+    if !out.writes.is_empty() {
+        let op = Operation {
+            operator: opts.operator.clone(),
+            command: format!("run {file} --as-of {} --write", opts.as_of),
+            script_sha256: Some(sha256_hex(&src)),
+            file: None,
+        };
+        changes = host::apply_writes(&ledger, &op, opts.as_of, &out.writes).map_err(|e| {
+            RunError::Script(format!(
+                "error: the script's changes were refused, nothing was written: {e}\n  --> {file}\n"
+            ))
+        })?;
+    }
+    output::write_rows(stdout, fmt, &cols, &out.rows).map_err(RunError::Output)?;
+    if out.rows.is_empty() && !value.is_unit() {
+        writeln!(stdout, "{}", output::cell(&value)).map_err(RunError::Output)?;
+    }
+    if let Some(dir) = &opts.out_dir {
+        let stem = script.file_stem().and_then(|s| s.to_str()).unwrap_or("rows");
+        let ext = match fmt {
+            RowFormat::Table | RowFormat::Csv => "csv",
+            RowFormat::Json => "json",
+            RowFormat::Jsonl => "jsonl",
+        };
+        let file_fmt = if fmt == RowFormat::Table { RowFormat::Csv } else { fmt };
+        write_under(dir, &format!("{stem}.{ext}"), |w| output::write_rows(w, file_fmt, &cols, &out.rows))
+            .map_err(RunError::Output)?;
+    }
+    Ok(changes)
+}
+
+/// Writes a file under `dir` only: the name is reduced to safe characters and
+/// written beside its target first, then renamed, so a reader never sees half a file.
+pub fn write_under(
+    dir: &Path,
+    name: &str,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<PathBuf> {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .collect();
+    let safe = safe.trim_start_matches('.').to_string();
+    let safe = if safe.is_empty() { "out".to_string() } else { safe };
+    std::fs::create_dir_all(dir)?;
+    let target = dir.join(&safe);
+    let tmp = dir.join(format!(".{safe}.partial"));
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        f(&mut w)?;
+        w.flush()?;
+        w.get_ref().sync_all()?;
+    }
+    std::fs::rename(&tmp, &target)?;
+    Ok(target)
+}
+
+/// Names of every function the engine knows (API, standard library, script-defined).
+pub fn known_functions(host: &ScriptHost, ast: Option<&AST>) -> std::collections::HashSet<String> {
+    let mut names: std::collections::HashSet<String> = host
+        .engine
+        .gen_fn_signatures(true)
+        .into_iter()
+        .filter_map(|s| {
+            let s = s.trim_start_matches("fn ").trim_start_matches("get$").to_string();
+            let name = s.split('(').next()?.trim().to_string();
+            Some(name.trim_start_matches("get$").to_string())
+        })
+        .collect();
+    for b in [
+        "print", "debug", "type_of", "Fn", "call", "curry", "is_shared", "is_def_fn", "is_def_var", "eval", "this",
+        "throw", "sleep", "timestamp",
+    ] {
+        names.insert(b.into());
+    }
+    if let Some(ast) = ast {
+        for f in ast.iter_functions() {
+            names.insert(f.name.to_string());
+        }
+    }
+    names
+}
+
+/// `casebook check`: every syntax error (recovering line by line), then
+/// warnings for unknown functions and misspelt properties. Returns (errors, warnings).
+pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, Vec<String>) {
+    let mut errors = Vec::new();
+    let mut text = src.to_string();
+    let mut blanked = std::collections::HashSet::new();
+    let ast = loop {
+        match host.compile(&text) {
+            Ok(ast) => break Some(ast),
+            Err(e) => {
+                let d = diag::parse_diag(&e);
+                errors.push(d.render(file, src));
+                // Blank the offending line and parse again to find the next error.
+                if d.line == 0 || !blanked.insert(d.line) || errors.len() >= 20 {
+                    break None;
+                }
+                text = text
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| if i + 1 == d.line { "" } else { l })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                if text.trim().is_empty() {
+                    break None;
+                }
+            }
+        }
+    };
+    let mut warnings = Vec::new();
+    if !errors.is_empty() {
+        // Later errors may only be echoes of the first once lines are blanked.
+        return (errors, warnings);
+    }
+    let Some(ast) = ast else {
+        return (errors, warnings);
+    };
+    let known = known_functions(host, Some(&ast));
+    let props: std::collections::HashSet<&str> = diag::all_props()
+        .chain(["year", "month", "day", "weekday", "len", "is_empty", "start", "end"])
+        .collect();
+    ast.walk(&mut |path: &[rhai::ASTNode]| {
+        let node = path.last();
+        let (name, pos, is_method) = match node {
+            Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(f, pos))) if f.op_token.is_none() && f.namespace.is_empty() => {
+                (f.name.to_string(), *pos, false)
+            }
+            Some(rhai::ASTNode::Expr(rhai::Expr::MethodCall(f, pos))) => (f.name.to_string(), *pos, true),
+            Some(rhai::ASTNode::Expr(rhai::Expr::Property(p, pos))) => {
+                let n = p.2.as_str();
+                if !props.contains(n) {
+                    if let Some(m) = diag::did_you_mean(n, diag::all_props()) {
+                        let d = diag::Diagnostic {
+                            severity: "warning",
+                            message: format!("no record has the property .{n}"),
+                            line: pos.line().unwrap_or(0),
+                            column: pos.position().unwrap_or(0),
+                            stack: vec![],
+                            help: Some(format!("did you mean .{m}? (a map of your own may have it: then ignore this)")),
+                        };
+                        warnings.push(d.render(file, src));
+                    }
+                }
+                return true;
+            }
+            _ => return true,
+        };
+        if !known.contains(&name) && !name.starts_with("anon$") {
+            let cands = known.iter().map(|s| s.as_str());
+            let help = diag::did_you_mean(&name, cands).map(|m| format!("did you mean {m}?"));
+            let d = diag::Diagnostic {
+                severity: "warning",
+                message: if is_method {
+                    format!("there is no method .{name}() in the script API")
+                } else {
+                    format!("there is no function {name}() in the script API or this script")
+                },
+                line: pos.line().unwrap_or(0),
+                column: pos.position().unwrap_or(0),
+                stack: vec![],
+                help,
+            };
+            warnings.push(d.render(file, src));
+        }
+        true
+    });
+    (errors, warnings)
+}

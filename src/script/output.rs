@@ -1,0 +1,193 @@
+//! Rendering what scripts produce: emitted rows as a table, CSV, JSON or JSON
+//! Lines, and any value the REPL shows.
+
+use std::io::Write;
+
+use comfy_table::{presets, ContentArrangement, Table};
+use rhai::{Dynamic, Map, AST};
+
+use super::api::{self, Date};
+use crate::model::fmt_date;
+
+/// Output format of rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RowFormat {
+    Table,
+    Csv,
+    Json,
+    Jsonl,
+}
+
+/// Key orders of every map literal in a script, as written. Rhai maps are
+/// sorted, so this is how `emit(#{name: …, id: …})` keeps its column order.
+pub fn literal_key_orders(ast: &AST) -> Vec<Vec<String>> {
+    let mut orders = Vec::new();
+    ast.walk(&mut |path: &[rhai::ASTNode]| {
+        if let Some(rhai::ASTNode::Expr(rhai::Expr::Map(m, _))) = path.last() {
+            orders.push(m.0.iter().map(|(id, _)| id.name.to_string()).collect());
+        }
+        true
+    });
+    orders
+}
+
+/// The columns for a set of rows: explicit `columns([...])`, else the written
+/// order of a map literal with the first row's keys, else the first row's
+/// keys; keys that only later rows have are appended.
+pub fn columns_for(rows: &[Map], explicit: Option<&[String]>, orders: &[Vec<String>]) -> Vec<String> {
+    if let Some(c) = explicit {
+        return c.to_vec();
+    }
+    let Some(first) = rows.first() else {
+        return Vec::new();
+    };
+    let mut cols: Vec<String> = orders
+        .iter()
+        .find(|o| o.len() == first.len() && o.iter().all(|k| first.contains_key(k.as_str())))
+        .cloned()
+        .unwrap_or_else(|| first.keys().map(|k| k.to_string()).collect());
+    for r in rows.iter().skip(1) {
+        for k in r.keys() {
+            if !cols.iter().any(|c| c == k.as_str()) {
+                cols.push(k.to_string());
+            }
+        }
+    }
+    cols
+}
+
+/// A value as text in a cell.
+pub fn cell(v: &Dynamic) -> String {
+    if v.is_unit() {
+        return String::new();
+    }
+    if let Some(d) = v.read_lock::<Date>() {
+        return fmt_date(d.0);
+    }
+    if let Ok(f) = v.as_float() {
+        return if f.fract() == 0.0 && f.abs() < 1e15 {
+            format!("{f:.1}")
+        } else {
+            let s = format!("{f:.4}");
+            s.trim_end_matches('0').to_string()
+        };
+    }
+    if let Some(id) = api::prop(v, "id").filter(|_| api::record_props(v).is_some()) {
+        return id.to_string();
+    }
+    if v.is_array() {
+        let a = v.read_lock::<rhai::Array>().unwrap();
+        return a.iter().map(cell).collect::<Vec<_>>().join(";");
+    }
+    v.to_string()
+}
+
+/// A value as JSON.
+pub fn json(v: &Dynamic) -> serde_json::Value {
+    use serde_json::Value as J;
+    if v.is_unit() {
+        return J::Null;
+    }
+    if let Ok(b) = v.as_bool() {
+        return J::Bool(b);
+    }
+    if let Ok(i) = v.as_int() {
+        return J::from(i);
+    }
+    if let Ok(f) = v.as_float() {
+        return serde_json::Number::from_f64(f).map(J::Number).unwrap_or(J::Null);
+    }
+    if let Some(d) = v.read_lock::<Date>() {
+        return J::String(fmt_date(d.0));
+    }
+    if let Some(a) = v.read_lock::<rhai::Array>() {
+        return J::Array(a.iter().map(json).collect());
+    }
+    if let Some(m) = v.read_lock::<Map>() {
+        return J::Object(m.iter().map(|(k, v)| (k.to_string(), json(v))).collect());
+    }
+    if let Some(props) = api::record_props(v) {
+        return J::Object(
+            props
+                .iter()
+                .map(|(p, _)| (p.to_string(), json(&api::prop(v, p).unwrap_or_default())))
+                .collect(),
+        );
+    }
+    J::String(v.to_string())
+}
+
+/// A table with comfy-table, whose widths count Chinese characters as two columns.
+pub fn table(cols: &[String], rows: &[Vec<String>]) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(cols.to_vec());
+    for r in rows {
+        t.add_row(r.clone());
+    }
+    // Right-align columns that hold only numbers, as sqlite3 and DuckDB do.
+    for (i, _) in cols.iter().enumerate() {
+        let numeric = !rows.is_empty()
+            && rows.iter().all(|r| {
+                r.get(i)
+                    .is_some_and(|c| c.is_empty() || c.replace([',', '%'], "").parse::<f64>().is_ok())
+            });
+        if numeric {
+            if let Some(c) = t.column_mut(i) {
+                c.set_cell_alignment(comfy_table::CellAlignment::Right);
+            }
+        }
+    }
+    t.to_string()
+}
+
+/// Writes rows in a format.
+pub fn write_rows(out: &mut dyn Write, fmt: RowFormat, cols: &[String], rows: &[Map]) -> std::io::Result<()> {
+    let get = |r: &Map, c: &str| r.get(c).cloned().unwrap_or_default();
+    match fmt {
+        RowFormat::Table => {
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| cols.iter().map(|c| cell(&get(r, c))).collect())
+                .collect();
+            writeln!(out, "{}", table(cols, &cells))?;
+            writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" })?;
+        }
+        RowFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(cols).map_err(std::io::Error::other)?;
+            for r in rows {
+                let cells = cols.iter().map(|c| {
+                    let s = cell(&get(r, c));
+                    crate::format::neutralise(&s).into_owned()
+                });
+                w.write_record(cells).map_err(std::io::Error::other)?;
+            }
+            w.flush()?;
+        }
+        RowFormat::Json => {
+            let arr: Vec<serde_json::Value> = rows.iter().map(|r| ordered_json(r, cols)).collect();
+            serde_json::to_writer_pretty(&mut *out, &arr)?;
+            writeln!(out)?;
+        }
+        RowFormat::Jsonl => {
+            for r in rows {
+                serde_json::to_writer(&mut *out, &ordered_json(r, cols))?;
+                writeln!(out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ordered_json(r: &Map, cols: &[String]) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for c in cols {
+        m.insert(c.clone(), json(&r.get(c.as_str()).cloned().unwrap_or_default()));
+    }
+    serde_json::Value::Object(m)
+}
