@@ -30,7 +30,12 @@ pub mod exit {
 #[command(name = "casebook", version, about, long_about = None)]
 pub struct Cli {
     /// The ledger file.
-    #[arg(long, global = true, env = "CASEBOOK_DB", default_value = "casebook.redb")]
+    #[arg(
+        long,
+        global = true,
+        env = "CASEBOOK_DB",
+        default_value = "casebook.redb"
+    )]
     pub db: PathBuf,
     /// Who is acting, recorded in the audit log (default: $USER).
     #[arg(long, global = true)]
@@ -133,7 +138,7 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 impl RunFlags {
     /// The run options these flags describe.
     pub fn options(&self, operator: String) -> Result<crate::script::RunOptions> {
-        if !(self.timeout > 0.0) {
+        if self.timeout.is_nan() || self.timeout <= 0.0 {
             bail!("--timeout must be a positive number of seconds");
         }
         Ok(crate::script::RunOptions {
@@ -174,7 +179,11 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
     match run(cli) {
@@ -189,11 +198,13 @@ pub fn main() -> i32 {
 /// The exit code for an error: 3 when the ledger was busy, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> i32 {
     for c in e.chain() {
-        let busy = matches!(c.downcast_ref::<LedgerError>(), Some(LedgerError::Busy { .. }))
-            || matches!(
-                c.downcast_ref::<ImportError>(),
-                Some(ImportError::Ledger(LedgerError::Busy { .. }))
-            );
+        let busy = matches!(
+            c.downcast_ref::<LedgerError>(),
+            Some(LedgerError::Busy { .. })
+        ) || matches!(
+            c.downcast_ref::<ImportError>(),
+            Some(ImportError::Ledger(LedgerError::Busy { .. }))
+        );
         if busy {
             return exit::BUSY;
         }
@@ -224,7 +235,11 @@ fn run(cli: Cli) -> Result<i32> {
             Ledger::create(&cli.db)?;
             println!("created an empty ledger at {}", cli.db.display());
         }
-        Cmd::Import { kind, file, dry_run } => {
+        Cmd::Import {
+            kind,
+            file,
+            dry_run,
+        } => {
             let ledger = open_write(&cli.db)?;
             let opts = ImportOptions {
                 dry_run,
@@ -243,17 +258,26 @@ fn run(cli: Cli) -> Result<i32> {
                 c.inserted,
                 c.updated,
                 c.unchanged,
-                if r.dry_run { "; dry run, nothing written" } else { "" }
+                if r.dry_run {
+                    "; dry run, nothing written"
+                } else {
+                    ""
+                }
             );
         }
-        Cmd::Export { kind, format, output } => {
+        Cmd::Export {
+            kind,
+            format,
+            output,
+        } => {
             let ledger = open_read(&cli.db)?;
             let reader = ledger.reader()?;
             let n = match &output {
                 Some(p) => {
                     // Write beside the target and rename, so a failed export never leaves half a file.
                     let tmp = p.with_extension("partial");
-                    let f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+                    let f = std::fs::File::create(&tmp)
+                        .with_context(|| format!("cannot create {}", tmp.display()))?;
                     let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
                     let n = export::export(&reader, kind, format, &mut w)?;
                     w.flush()?;
@@ -267,7 +291,11 @@ fn run(cli: Cli) -> Result<i32> {
                     match export::export(&reader, kind, format, &mut w) {
                         Ok(n) => n,
                         // A closed pipe (`| head`) is the reader's choice, not an error.
-                        Err(export::ExportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+                        Err(export::ExportError::Io(e))
+                            if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                        {
+                            return Ok(0)
+                        }
                         Err(e) => return Err(e.into()),
                     }
                 }
@@ -287,7 +315,10 @@ fn run(cli: Cli) -> Result<i32> {
                     if near.is_empty() {
                         bail!("no institution with id \"{id}\" in {}", cli.db.display());
                     }
-                    bail!("no institution with id \"{id}\"; ids that start alike: {}", near.join(", "));
+                    bail!(
+                        "no institution with id \"{id}\"; ids that start alike: {}",
+                        near.join(", ")
+                    );
                 }
             }
         }
@@ -310,19 +341,22 @@ fn run(cli: Cli) -> Result<i32> {
                     eprint!("{msg}");
                     return Ok(exit::DATA);
                 }
-                Err(crate::script::RunError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(crate::script::RunError::Output(e))
+                    if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => return Err(e.into()),
             }
         }
         Cmd::Check { scripts } => {
             // Checking needs the API's names, not data: an empty in-memory-like ledger would do,
             // but a real one is used when present so `institution("…")` ids could be checked later.
-            let tmp;
+            let mut tmp = None;
             let ledger = match Ledger::open_read(&cli.db) {
                 Ok(l) => l,
                 Err(_) => {
-                    tmp = tempdir_ledger()?;
-                    Ledger::open_read(&tmp)?
+                    let p = tempdir_ledger()?;
+                    let l = Ledger::open_read(&p)?;
+                    tmp = Some(p);
+                    l
                 }
             };
             let host = crate::script::ScriptHost::new(
@@ -335,7 +369,8 @@ fn run(cli: Cli) -> Result<i32> {
             let (mut n_err, mut n_warn) = (0, 0);
             for s in &scripts {
                 let src = crate::script::read_script(s)?;
-                let (errs, warns) = crate::script::check_source(&host, &s.display().to_string(), &src);
+                let (errs, warns) =
+                    crate::script::check_source(&host, &s.display().to_string(), &src);
                 for e in &errs {
                     eprint!("{e}");
                 }
@@ -349,6 +384,11 @@ fn run(cli: Cli) -> Result<i32> {
                 "checked {} script(s): {n_err} error(s), {n_warn} warning(s)",
                 scripts.len()
             );
+            drop(host);
+            drop(ledger);
+            if let Some(p) = tmp {
+                let _ = std::fs::remove_file(p);
+            }
             if n_err > 0 {
                 return Ok(exit::DATA);
             }
@@ -361,8 +401,58 @@ fn run(cli: Cli) -> Result<i32> {
                 println!("#{n} {header}");
             }
         }
-        Cmd::Demo { out: _ } => {
-            bail!("demo is not built yet")
+        Cmd::Demo { out } => {
+            if cli.db.exists() {
+                eprintln!("using the existing ledger at {}", cli.db.display());
+            } else {
+                let t = std::time::Instant::now();
+                let s = crate::demo::build(&cli.db, &op)?;
+                eprintln!(
+                    "built the demo city at {} in {:.1?}: {} institutions, {} inspections, {} findings",
+                    cli.db.display(),
+                    t.elapsed(),
+                    s.institutions,
+                    s.inspections,
+                    s.findings
+                );
+            }
+            let as_of = crate::demo::report_date();
+            let fmt = if std::io::stdout().is_terminal() {
+                crate::script::RowFormat::Table
+            } else {
+                crate::script::RowFormat::Jsonl
+            };
+            for (name, src) in crate::demo::SAMPLE_SCRIPTS {
+                println!("\n== {name} (as of {as_of})");
+                std::io::stdout().flush().ok();
+                let opts = crate::script::RunOptions {
+                    as_of,
+                    args: Vec::new(),
+                    format: Some(fmt),
+                    out_dir: out.clone(),
+                    write: false,
+                    operator: op.clone(),
+                    limits: Default::default(),
+                };
+                // The scripts are bundled so that `demo` works from any directory.
+                let dir =
+                    std::env::temp_dir().join(format!("casebook-demo-{}", std::process::id()));
+                let path = crate::script::write_under(&dir, name, |w| w.write_all(src.as_bytes()))?;
+                let stdout = std::io::stdout();
+                let mut w = std::io::BufWriter::new(stdout.lock());
+                let r = crate::script::run_file(&cli.db, &path, &opts, &mut w);
+                w.flush().ok();
+                drop(w);
+                let _ = std::fs::remove_dir_all(&dir);
+                match r {
+                    Ok(_) => {}
+                    Err(crate::script::RunError::Script(msg)) => {
+                        eprint!("{msg}");
+                        return Ok(exit::DATA);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
         }
     }
     Ok(exit::OK)

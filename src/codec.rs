@@ -254,7 +254,10 @@ pub fn decode_institution(b: &[u8]) -> Result<Institution, DecodeError> {
             4 => x.district = v.s(),
             5 => x.street = v.s(),
             6 => x.address = v.s(),
-            7 => x.category = Category::from_code(v.u() as u8).ok_or_else(|| r.err("bad category"))?,
+            7 => {
+                x.category =
+                    Category::from_code(v.u() as u8).ok_or_else(|| r.err("bad category"))?
+            }
             8 => x.licence_no = Some(v.s()),
             9 => x.licence_issued = v.d(),
             10 => x.licence_expires = v.d(),

@@ -55,6 +55,13 @@ pub struct DemoSummary {
 }
 
 /// The date of the bureau's report: every figure of SPEC §1 holds as of this day.
+/// The sample scripts `casebook demo` runs, bundled into the binary.
+pub const SAMPLE_SCRIPTS: &[(&str, &str)] = &[(
+    "campaign_summary.rhai",
+    include_str!("../scripts/campaign_summary.rhai"),
+)];
+
+/// The date of the bureau's report (2019-02-20).
 pub fn report_date() -> NaiveDate {
     ymd(2019, 2, 20)
 }

@@ -33,7 +33,12 @@ impl From<csv::Error> for ExportError {
 }
 
 /// Writes every record of `kind` to `out`; returns the number of rows.
-pub fn export(reader: &Reader, kind: Kind, fmt: ExportFormat, out: &mut dyn Write) -> Result<u64, ExportError> {
+pub fn export(
+    reader: &Reader,
+    kind: Kind,
+    fmt: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
     let cols: Vec<&'static str> = kind.columns().iter().map(|(en, _)| *en).collect();
     let mut n = 0u64;
     match fmt {
@@ -86,9 +91,8 @@ fn json_value(col: &str, v: &str) -> String {
         return "null".into();
     }
     match col {
-        "students" | "teachers" | "qualified_teachers" | "area_m2" | "prepaid_balance" | "inspectors" | "severity" => {
-            v.to_string()
-        }
+        "students" | "teachers" | "qualified_teachers" | "area_m2" | "prepaid_balance"
+        | "inspectors" | "severity" => v.to_string(),
         "fire_approved" => v.to_string(),
         "departments" => serde_json::to_string(&v.split(';').collect::<Vec<_>>()).unwrap(),
         _ => serde_json::to_string(v).unwrap(),

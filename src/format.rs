@@ -36,9 +36,23 @@ impl Kind {
     /// Fields that must have a column in every file.
     pub fn required(self) -> &'static [&'static str] {
         match self {
-            Kind::Institutions => &["id", "name", "district", "category", "status", "status_date"],
+            Kind::Institutions => &[
+                "id",
+                "name",
+                "district",
+                "category",
+                "status",
+                "status_date",
+            ],
             Kind::Inspections => &["id", "institution_id", "date"],
-            Kind::Findings => &["id", "institution_id", "kind", "severity", "opened_on", "deadline"],
+            Kind::Findings => &[
+                "id",
+                "institution_id",
+                "kind",
+                "severity",
+                "opened_on",
+                "deadline",
+            ],
         }
     }
 
@@ -101,8 +115,17 @@ const FINDING_COLUMNS: &[(&str, &[&str])] = &[
 pub fn is_free_text(field: &str) -> bool {
     matches!(
         field,
-        "name" | "street" | "address" | "organizer" | "licence_no" | "operation" | "note" | "uscc" | "id"
-            | "institution_id" | "inspection_id"
+        "name"
+            | "street"
+            | "address"
+            | "organizer"
+            | "licence_no"
+            | "operation"
+            | "note"
+            | "uscc"
+            | "id"
+            | "institution_id"
+            | "inspection_id"
     )
 }
 
@@ -114,7 +137,9 @@ fn starts_formula(s: &str) -> bool {
 /// A cell that already starts with `'` before such a character gets one more,
 /// so that [`unneutralise`] restores every value exactly.
 pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
-    if starts_formula(s) || (s.starts_with('\'') && (starts_formula(&s[1..]) || s[1..].starts_with('\''))) {
+    if starts_formula(s)
+        || (s.starts_with('\'') && (starts_formula(&s[1..]) || s[1..].starts_with('\'')))
+    {
         format!("'{s}").into()
     } else {
         s.into()
@@ -165,7 +190,11 @@ pub fn inspection_row(x: &Inspection) -> Vec<String> {
         x.institution_id.clone(),
         fmt_date(x.date),
         x.operation.clone().unwrap_or_default(),
-        x.departments.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(";"),
+        x.departments
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>()
+            .join(";"),
         x.inspectors.to_string(),
         x.note.clone(),
     ]
@@ -202,7 +231,10 @@ impl<'r, R: Row + ?Sized> P<'r, R> {
         self.row.get(f).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
     fn text(&self, f: &'static str) -> String {
-        self.row.get(f).map(|s| s.trim().to_string()).unwrap_or_default()
+        self.row
+            .get(f)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
     }
     fn otext(&self, f: &'static str) -> Option<String> {
         self.opt(f).map(String::from)
@@ -210,7 +242,8 @@ impl<'r, R: Row + ?Sized> P<'r, R> {
     fn req(&mut self, f: &'static str) -> Option<&'r str> {
         let v = self.opt(f);
         if v.is_none() {
-            self.errs.push(FieldError::new(f, "", "is required but empty"));
+            self.errs
+                .push(FieldError::new(f, "", "is required but empty"));
         }
         v
     }
@@ -242,19 +275,30 @@ impl<'r, R: Row + ?Sized> P<'r, R> {
                 match v.parse::<f64>() {
                     Ok(x) if x.fract() == 0.0 && x.abs() < 1e15 => x as i64,
                     _ => {
-                        self.errs.push(FieldError::new(f, v, "is not a whole number"));
+                        self.errs
+                            .push(FieldError::new(f, v, "is not a whole number"));
                         0
                     }
                 }
             }
         }
     }
-    fn en<E>(&mut self, f: &'static str, parse: fn(&str) -> Option<E>, choices: fn() -> String, default: E) -> E {
+    fn en<E>(
+        &mut self,
+        f: &'static str,
+        parse: fn(&str) -> Option<E>,
+        choices: fn() -> String,
+        default: E,
+    ) -> E {
         let Some(v) = self.req(f) else { return default };
         match parse(v) {
             Some(e) => e,
             None => {
-                self.errs.push(FieldError::new(f, v, format!("is not one of: {}", choices())));
+                self.errs.push(FieldError::new(
+                    f,
+                    v,
+                    format!("is not one of: {}", choices()),
+                ));
                 default
             }
         }
@@ -264,15 +308,27 @@ impl<'r, R: Row + ?Sized> P<'r, R> {
 /// Parses an institution row into a record (with defaults where a field was bad) and the
 /// errors found. Validation against the ledger happens on write.
 pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldError>) {
-    let mut p = P { row, errs: Vec::new() };
+    let mut p = P {
+        row,
+        errs: Vec::new(),
+    };
     let id = p.req("id").unwrap_or_default().to_string();
     let name = p.req("name").unwrap_or_default().to_string();
     let district = p.req("district").unwrap_or_default().to_string();
-    let category = p.en("category", Category::parse, Category::choices, Category::NonSubject);
+    let category = p.en(
+        "category",
+        Category::parse,
+        Category::choices,
+        Category::NonSubject,
+    );
     let area_m2 = match p.opt("area_m2") {
         None => 0.0,
         Some(v) => v.replace(',', "").parse::<f64>().unwrap_or_else(|_| {
-            p.errs.push(FieldError::new("area_m2", v, "is not a number of square metres"));
+            p.errs.push(FieldError::new(
+                "area_m2",
+                v,
+                "is not a number of square metres",
+            ));
             0.0
         }),
     };
@@ -286,7 +342,11 @@ pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldErr
     let fire_approved = match p.opt("fire_approved") {
         None => false,
         Some(v) => parse_bool(v).unwrap_or_else(|| {
-            p.errs.push(FieldError::new("fire_approved", v, "is not a yes/no value: true/false or 是/否"));
+            p.errs.push(FieldError::new(
+                "fire_approved",
+                v,
+                "is not a yes/no value: true/false or 是/否",
+            ));
             false
         }),
     };
@@ -316,17 +376,26 @@ pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldErr
 
 /// Parses an inspection row.
 pub fn inspection_from(row: &(impl Row + ?Sized)) -> (Inspection, Vec<FieldError>) {
-    let mut p = P { row, errs: Vec::new() };
+    let mut p = P {
+        row,
+        errs: Vec::new(),
+    };
     let mut departments = Vec::new();
     if let Some(v) = p.opt("departments") {
-        for part in v.split([';', '；', ',', '，', '、', '|', ' ']).filter(|s| !s.trim().is_empty()) {
+        for part in v
+            .split([';', '；', ',', '，', '、', '|', ' '])
+            .filter(|s| !s.trim().is_empty())
+        {
             match Department::parse(part) {
                 Some(d) if !departments.contains(&d) => departments.push(d),
                 Some(_) => {}
                 None => p.errs.push(FieldError::new(
                     "departments",
                     part,
-                    format!("is not a department: {} (separate several with ';')", Department::choices()),
+                    format!(
+                        "is not a department: {} (separate several with ';')",
+                        Department::choices()
+                    ),
                 )),
             }
         }
@@ -345,13 +414,25 @@ pub fn inspection_from(row: &(impl Row + ?Sized)) -> (Inspection, Vec<FieldError
 
 /// Parses a finding row.
 pub fn finding_from(row: &(impl Row + ?Sized)) -> (Finding, Vec<FieldError>) {
-    let mut p = P { row, errs: Vec::new() };
+    let mut p = P {
+        row,
+        errs: Vec::new(),
+    };
     let x = Finding {
         id: p.req("id").unwrap_or_default().to_string(),
         institution_id: p.req("institution_id").unwrap_or_default().to_string(),
         inspection_id: p.otext("inspection_id"),
-        kind: p.en("kind", FindingKind::parse, FindingKind::choices, FindingKind::Other),
-        severity: if p.req("severity").is_some() { p.int("severity") } else { 1 },
+        kind: p.en(
+            "kind",
+            FindingKind::parse,
+            FindingKind::choices,
+            FindingKind::Other,
+        ),
+        severity: if p.req("severity").is_some() {
+            p.int("severity")
+        } else {
+            1
+        },
         opened_on: p.date("opened_on"),
         deadline: p.date("deadline"),
         rectified_on: p.odate("rectified_on"),
@@ -367,7 +448,9 @@ mod tests {
 
     #[test]
     fn neutralise_round_trips() {
-        for s in ["=SUM(A1)", "+1", "-x", "@a", "'=x", "''", "'", "'abc", "plain", "", "\tx"] {
+        for s in [
+            "=SUM(A1)", "+1", "-x", "@a", "'=x", "''", "'", "'abc", "plain", "", "\tx",
+        ] {
             let n = neutralise(s);
             assert!(!starts_formula(&n), "{s:?} -> {n:?}");
             assert_eq!(unneutralise(&n), s, "{s:?}");
@@ -378,7 +461,10 @@ mod tests {
     fn headers_map_in_both_languages() {
         assert_eq!(Kind::Institutions.field_of_header("机构名称"), Some("name"));
         assert_eq!(Kind::Institutions.field_of_header(" Name "), Some("name"));
-        assert_eq!(Kind::Findings.field_of_header("机构编号"), Some("institution_id"));
+        assert_eq!(
+            Kind::Findings.field_of_header("机构编号"),
+            Some("institution_id")
+        );
         assert_eq!(Kind::Findings.field_of_header("bogus"), None);
     }
 }

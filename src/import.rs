@@ -60,7 +60,13 @@ fn bad_rows_message(path: &Path, errors: &[RowError], rows: &u64) -> String {
     let mut s = String::new();
     for e in errors {
         if e.value.is_empty() {
-            s.push_str(&format!("{}:{}: {}: {}\n", path.display(), e.line, e.field, e.reason));
+            s.push_str(&format!(
+                "{}:{}: {}: {}\n",
+                path.display(),
+                e.line,
+                e.field,
+                e.reason
+            ));
         } else {
             s.push_str(&format!(
                 "{}:{}: {} = \"{}\": {}\n",
@@ -193,7 +199,11 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn open_decoded(path: &Path, enc: Enc, bar: Option<indicatif::ProgressBar>) -> Result<Box<dyn Read>, ImportError> {
+fn open_decoded(
+    path: &Path,
+    enc: Enc,
+    bar: Option<indicatif::ProgressBar>,
+) -> Result<Box<dyn Read>, ImportError> {
     let f = File::open(path).map_err(|source| ImportError::Io {
         path: path.into(),
         source,
@@ -240,7 +250,10 @@ struct MapRow(Vec<(&'static str, String)>);
 
 impl Row for MapRow {
     fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|(f, _)| *f == field).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -321,7 +334,12 @@ impl Sink<'_> {
         }
     }
 
-    fn row(&mut self, tx: &mut crate::ledger::Tx<'_>, line: u64, row: &dyn Row) -> Result<(), LedgerError> {
+    fn row(
+        &mut self,
+        tx: &mut crate::ledger::Tx<'_>,
+        line: u64,
+        row: &dyn Row,
+    ) -> Result<(), LedgerError> {
         self.rows += 1;
         let id = row.get("id").unwrap_or("").trim();
         if !id.is_empty() {
@@ -384,7 +402,12 @@ impl Sink<'_> {
 }
 
 /// Imports one file of `kind` into the ledger as one transaction.
-pub fn import_file(ledger: &Ledger, kind: Kind, path: &Path, opts: &ImportOptions) -> Result<ImportReport, ImportError> {
+pub fn import_file(
+    ledger: &Ledger,
+    kind: Kind,
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -452,7 +475,11 @@ pub fn import_file(ledger: &Ledger, kind: Kind, path: &Path, opts: &ImportOption
     })
 }
 
-fn read_csv(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger::Tx<'_>) -> Result<(), ImportError> {
+fn read_csv(
+    reader: Box<dyn Read>,
+    sink: &mut Sink<'_>,
+    tx: &mut crate::ledger::Tx<'_>,
+) -> Result<(), ImportError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -466,7 +493,10 @@ fn read_csv(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger::
         }
     };
     if !rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
-        return Err(sink.header_error(1, "the file is empty: the first line must be the column headers".into()));
+        return Err(sink.header_error(
+            1,
+            "the file is empty: the first line must be the column headers".into(),
+        ));
     }
     let cols = header_map(sink, rec.iter())?;
     let width = rec.len();
@@ -487,18 +517,31 @@ fn read_csv(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger::
             );
             continue;
         }
-        sink.row(tx, line, &CsvRow { rec: &rec, cols: &cols })?;
+        sink.row(
+            tx,
+            line,
+            &CsvRow {
+                rec: &rec,
+                cols: &cols,
+            },
+        )?;
     }
     Ok(())
 }
 
-fn header_map<'h>(sink: &Sink<'_>, headers: impl Iterator<Item = &'h str>) -> Result<Vec<(&'static str, usize)>, ImportError> {
+fn header_map<'h>(
+    sink: &Sink<'_>,
+    headers: impl Iterator<Item = &'h str>,
+) -> Result<Vec<(&'static str, usize)>, ImportError> {
     let mut cols: Vec<(&'static str, usize)> = Vec::new();
     let mut unknown = Vec::new();
     for (i, h) in headers.enumerate() {
         match sink.kind.field_of_header(h) {
             Some(f) if cols.iter().any(|(g, _)| *g == f) => {
-                return Err(sink.header_error(1, format!("column \"{h}\" ({f}) appears twice in the header")))
+                return Err(sink.header_error(
+                    1,
+                    format!("column \"{h}\" ({f}) appears twice in the header"),
+                ))
             }
             Some(f) => cols.push((f, i)),
             None => unknown.push(h.to_string()),
@@ -516,7 +559,11 @@ fn header_map<'h>(sink: &Sink<'_>, headers: impl Iterator<Item = &'h str>) -> Re
             format!(
                 "unknown column{} {} for {}; the columns are: {}",
                 if unknown.len() > 1 { "s" } else { "" },
-                unknown.iter().map(|u| format!("\"{u}\"")).collect::<Vec<_>>().join(", "),
+                unknown
+                    .iter()
+                    .map(|u| format!("\"{u}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 sink.kind.as_str(),
                 known.join(", ")
             ),
@@ -530,16 +577,24 @@ fn header_map<'h>(sink: &Sink<'_>, headers: impl Iterator<Item = &'h str>) -> Re
         .filter(|r| !cols.iter().any(|(f, _)| f == r))
         .collect();
     if !missing.is_empty() {
-        return Err(sink.header_error(1, format!("missing required column(s): {}", missing.join(", "))));
+        return Err(sink.header_error(
+            1,
+            format!("missing required column(s): {}", missing.join(", ")),
+        ));
     }
     Ok(cols)
 }
 
-fn read_jsonl(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger::Tx<'_>) -> Result<(), ImportError> {
+fn read_jsonl(
+    reader: Box<dyn Read>,
+    sink: &mut Sink<'_>,
+    tx: &mut crate::ledger::Tx<'_>,
+) -> Result<(), ImportError> {
     let r = BufReader::with_capacity(1 << 16, reader);
     for (n, line) in r.lines().enumerate() {
         let line_no = n as u64 + 1;
-        let line = line.map_err(|e| sink.header_error(line_no, format!("cannot read the file: {e}")))?;
+        let line =
+            line.map_err(|e| sink.header_error(line_no, format!("cannot read the file: {e}")))?;
         let t = line.trim().trim_start_matches('\u{feff}');
         if t.is_empty() {
             continue;
@@ -548,7 +603,14 @@ fn read_jsonl(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger
             Ok(o) => o,
             Err(e) => {
                 sink.rows += 1;
-                sink.push(line_no, vec![FieldError::new("row", "", format!("is not a JSON object: {e}"))]);
+                sink.push(
+                    line_no,
+                    vec![FieldError::new(
+                        "row",
+                        "",
+                        format!("is not a JSON object: {e}"),
+                    )],
+                );
                 continue;
             }
         };
@@ -556,7 +618,11 @@ fn read_jsonl(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger
         let mut errs = Vec::new();
         for (k, v) in obj {
             let Some(f) = sink.kind.field_of_header(&k) else {
-                errs.push(FieldError::new("row", "", format!("has an unknown key \"{k}\"")));
+                errs.push(FieldError::new(
+                    "row",
+                    "",
+                    format!("has an unknown key \"{k}\""),
+                ));
                 continue;
             };
             let s = match v {
@@ -564,7 +630,11 @@ fn read_jsonl(reader: Box<dyn Read>, sink: &mut Sink<'_>, tx: &mut crate::ledger
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Array(a) => a
                     .iter()
-                    .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                    .map(|x| {
+                        x.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| x.to_string())
+                    })
                     .collect::<Vec<_>>()
                     .join(";"),
                 other => other.to_string(),

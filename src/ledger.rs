@@ -216,9 +216,7 @@ impl Ledger {
         if path.exists() && std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(true) {
             return Err(LedgerError::Exists(path.into()));
         }
-        let db = builder()
-            .create(path)
-            .map_err(|e| open_error(path, e))?;
+        let db = builder().create(path).map_err(|e| open_error(path, e))?;
         let txn = db.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
@@ -293,7 +291,23 @@ impl Ledger {
             path: path.into(),
         };
         l.check_schema(true)?;
+        l.ensure_tables()?;
         Ok(l)
+    }
+
+    /// Creates tables a newer build added, so that readers always find them.
+    /// Adding an empty table needs no schema bump.
+    fn ensure_tables(&self) -> Result<(), LedgerError> {
+        let Db::W(db) = &self.db else { return Ok(()) };
+        let txn = db.begin_read()?;
+        if txn.open_table(LISTS).is_ok() {
+            return Ok(());
+        }
+        drop(txn);
+        let w = db.begin_write()?;
+        w.open_table(LISTS)?;
+        w.commit()?;
+        Ok(())
     }
 
     /// The file this ledger lives in.
@@ -457,7 +471,11 @@ pub struct Tx<'t> {
 }
 
 impl<'t> Tx<'t> {
-    fn open(txn: &'t WriteTransaction, audit_seq: u64, districts: Vec<String>) -> Result<Self, LedgerError> {
+    fn open(
+        txn: &'t WriteTransaction,
+        audit_seq: u64,
+        districts: Vec<String>,
+    ) -> Result<Self, LedgerError> {
         Ok(Tx {
             institutions: txn.open_table(INSTITUTIONS)?,
             inspections: txn.open_table(INSPECTIONS)?,
@@ -486,7 +504,13 @@ impl<'t> Tx<'t> {
         &self.districts
     }
 
-    fn record_change(&mut self, kind: &str, id: &str, action: &str, before: Vec<u8>) -> Result<(), LedgerError> {
+    fn record_change(
+        &mut self,
+        kind: &str,
+        id: &str,
+        action: &str,
+        before: Vec<u8>,
+    ) -> Result<(), LedgerError> {
         self.n_changes += 1;
         let c = Change {
             kind: kind.into(),
@@ -494,8 +518,10 @@ impl<'t> Tx<'t> {
             action: action.into(),
             before,
         };
-        self.changes
-            .insert((self.audit_seq, self.n_changes), codec::encode_change(&c).as_slice())?;
+        self.changes.insert(
+            (self.audit_seq, self.n_changes),
+            codec::encode_change(&c).as_slice(),
+        )?;
         Ok(())
     }
 
@@ -533,12 +559,19 @@ impl<'t> Tx<'t> {
 
     /// Inserts or updates an institution by id. A change of status or status
     /// date adds a dated entry to its status history.
-    pub fn upsert_institution(&mut self, x: &Institution, reason: &str) -> Result<Outcome, LedgerError> {
+    pub fn upsert_institution(
+        &mut self,
+        x: &Institution,
+        reason: &str,
+    ) -> Result<Outcome, LedgerError> {
         let errs = x.validate(&self.districts);
         if !errs.is_empty() {
             return Err(reject(errs));
         }
-        let old = self.institutions.get(x.id.as_str())?.map(|g| g.value().to_vec());
+        let old = self
+            .institutions
+            .get(x.id.as_str())?
+            .map(|g| g.value().to_vec());
         let mut new = x.clone();
         let outcome = match &old {
             None => {
@@ -554,7 +587,9 @@ impl<'t> Tx<'t> {
                 {
                     self.push_status(&x.id, x.status_date, x.status, reason)?;
                     // The record carries the latest-dated status, whatever order entries came in.
-                    let (d, s) = self.current_status(&x.id)?.unwrap_or((x.status_date, x.status));
+                    let (d, s) = self
+                        .current_status(&x.id)?
+                        .unwrap_or((x.status_date, x.status));
                     new.status_date = d;
                     new.status = s;
                 }
@@ -572,10 +607,19 @@ impl<'t> Tx<'t> {
         self.changed("institution", &x.id, old)
     }
 
-    fn push_status(&mut self, id: &str, date: NaiveDate, status: Status, reason: &str) -> Result<(), LedgerError> {
+    fn push_status(
+        &mut self,
+        id: &str,
+        date: NaiveDate,
+        status: Status,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
         let next = {
             let mut r = self.history.range((id, 0u64)..=(id, u64::MAX))?;
-            r.next_back().transpose()?.map(|(k, _)| k.value().1 + 1).unwrap_or(1)
+            r.next_back()
+                .transpose()?
+                .map(|(k, _)| k.value().1 + 1)
+                .unwrap_or(1)
         };
         let c = StatusChange {
             date,
@@ -583,7 +627,8 @@ impl<'t> Tx<'t> {
             reason: reason.into(),
             audit: self.audit_seq,
         };
-        self.history.insert((id, next), codec::encode_status(&c).as_slice())?;
+        self.history
+            .insert((id, next), codec::encode_status(&c).as_slice())?;
         Ok(())
     }
 
@@ -611,17 +656,33 @@ impl<'t> Tx<'t> {
     }
 
     /// Changes an institution's status effective `date`, with a reason (audited).
-    pub fn set_status(&mut self, id: &str, status: Status, date: NaiveDate, reason: &str) -> Result<(), LedgerError> {
+    pub fn set_status(
+        &mut self,
+        id: &str,
+        status: Status,
+        date: NaiveDate,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
         let Some(ob) = self.institutions.get(id)?.map(|g| g.value().to_vec()) else {
-            return Err(reject(vec![FieldError::new("id", id, "no such institution")]));
+            return Err(reject(vec![FieldError::new(
+                "id",
+                id,
+                "no such institution",
+            )]));
         };
         let mut x = codec::decode_institution(&ob)?;
         self.push_status(id, date, status, reason)?;
         let (d, s) = self.current_status(id)?.unwrap_or((date, status));
         x.status = s;
         x.status_date = d;
-        self.institutions.insert(id, codec::encode_institution(&x).as_slice())?;
-        self.record_change("institution", id, &format!("status {status} from {date}: {reason}"), ob)?;
+        self.institutions
+            .insert(id, codec::encode_institution(&x).as_slice())?;
+        self.record_change(
+            "institution",
+            id,
+            &format!("status {status} from {date}: {reason}"),
+            ob,
+        )?;
         self.counts.other += 1;
         Ok(())
     }
@@ -639,7 +700,10 @@ impl<'t> Tx<'t> {
         if !errs.is_empty() {
             return Err(reject(errs));
         }
-        let prev_inst = self.inspection_ids.get(x.id.as_str())?.map(|g| g.value().to_string());
+        let prev_inst = self
+            .inspection_ids
+            .get(x.id.as_str())?
+            .map(|g| g.value().to_string());
         let old = match &prev_inst {
             Some(pi) => self
                 .inspections
@@ -658,7 +722,8 @@ impl<'t> Tx<'t> {
             }
         }
         if prev_inst.as_deref() != Some(x.institution_id.as_str()) {
-            self.inspection_ids.insert(x.id.as_str(), x.institution_id.as_str())?;
+            self.inspection_ids
+                .insert(x.id.as_str(), x.institution_id.as_str())?;
         }
         self.inspections
             .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
@@ -669,7 +734,9 @@ impl<'t> Tx<'t> {
     /// given, of the same institution) must exist.
     pub fn upsert_finding(&mut self, x: &Finding) -> Result<Outcome, LedgerError> {
         let mut errs = x.validate();
-        if errs.iter().all(|e| e.field != "institution_id") && !self.has_institution(&x.institution_id)? {
+        if errs.iter().all(|e| e.field != "institution_id")
+            && !self.has_institution(&x.institution_id)?
+        {
             errs.push(FieldError::new(
                 "institution_id",
                 x.institution_id.clone(),
@@ -677,7 +744,11 @@ impl<'t> Tx<'t> {
             ));
         }
         if let Some(n) = &x.inspection_id {
-            match self.inspection_ids.get(n.as_str())?.map(|g| g.value().to_string()) {
+            match self
+                .inspection_ids
+                .get(n.as_str())?
+                .map(|g| g.value().to_string())
+            {
                 None => errs.push(FieldError::new(
                     "inspection_id",
                     n.clone(),
@@ -686,7 +757,10 @@ impl<'t> Tx<'t> {
                 Some(i) if i != x.institution_id => errs.push(FieldError::new(
                     "inspection_id",
                     n.clone(),
-                    format!("this inspection was of institution {i}, not {}", x.institution_id),
+                    format!(
+                        "this inspection was of institution {i}, not {}",
+                        x.institution_id
+                    ),
                 )),
                 _ => {}
             }
@@ -726,7 +800,12 @@ impl<'t> Tx<'t> {
     }
 
     /// Records an insert (batched: ids only) or an update (with its before-image) and counts it.
-    fn changed(&mut self, kind: &'static str, id: &str, old: Option<Vec<u8>>) -> Result<Outcome, LedgerError> {
+    fn changed(
+        &mut self,
+        kind: &'static str,
+        id: &str,
+        old: Option<Vec<u8>>,
+    ) -> Result<Outcome, LedgerError> {
         match old {
             Some(before) => {
                 self.record_change(kind, id, "update", before)?;
@@ -762,9 +841,20 @@ impl<'t> Tx<'t> {
     }
 
     /// Puts an institution on a named list from `date`. Being on the list already is an error.
-    pub fn list_add(&mut self, list: &str, id: &str, date: NaiveDate, reason: &str, operator: &str) -> Result<(), LedgerError> {
+    pub fn list_add(
+        &mut self,
+        list: &str,
+        id: &str,
+        date: NaiveDate,
+        reason: &str,
+        operator: &str,
+    ) -> Result<(), LedgerError> {
         if !self.has_institution(id)? {
-            return Err(reject(vec![FieldError::new("id", id, "no such institution")]));
+            return Err(reject(vec![FieldError::new(
+                "id",
+                id,
+                "no such institution",
+            )]));
         }
         let (last, open) = self.list_last(list, id)?;
         if let Some(e) = open {
@@ -784,18 +874,30 @@ impl<'t> Tx<'t> {
             audit: self.audit_seq,
             operator: operator.into(),
         };
-        self.lists
-            .insert((list, id, last + 1), serde_json::to_string(&e).unwrap().as_str())?;
+        self.lists.insert(
+            (list, id, last + 1),
+            serde_json::to_string(&e).unwrap().as_str(),
+        )?;
         self.record_change("list", id, &format!("add to {list}: {reason}"), Vec::new())?;
         self.counts.other += 1;
         Ok(())
     }
 
     /// Takes an institution off a named list from `date`; the entry is kept with its removal.
-    pub fn list_remove(&mut self, list: &str, id: &str, date: NaiveDate, reason: &str) -> Result<(), LedgerError> {
+    pub fn list_remove(
+        &mut self,
+        list: &str,
+        id: &str,
+        date: NaiveDate,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
         let (last, open) = self.list_last(list, id)?;
         let Some(mut e) = open else {
-            return Err(reject(vec![FieldError::new("id", id, format!("is not on list {list}"))]));
+            return Err(reject(vec![FieldError::new(
+                "id",
+                id,
+                format!("is not on list {list}"),
+            )]));
         };
         if date < e.added {
             return Err(reject(vec![FieldError::new(
@@ -807,9 +909,16 @@ impl<'t> Tx<'t> {
         let before = serde_json::to_string(&e).unwrap();
         e.removed = Some(date);
         e.removed_reason = Some(reason.into());
-        self.lists
-            .insert((list, id, last), serde_json::to_string(&e).unwrap().as_str())?;
-        self.record_change("list", id, &format!("remove from {list}: {reason}"), before.into_bytes())?;
+        self.lists.insert(
+            (list, id, last),
+            serde_json::to_string(&e).unwrap().as_str(),
+        )?;
+        self.record_change(
+            "list",
+            id,
+            &format!("remove from {list}: {reason}"),
+            before.into_bytes(),
+        )?;
         self.counts.other += 1;
         Ok(())
     }
@@ -878,11 +987,17 @@ impl Reader {
 
     /// Numbers of records: institutions, inspections, findings.
     pub fn counts(&self) -> Result<(u64, u64, u64), LedgerError> {
-        Ok((self.institutions.len()?, self.inspection_ids.len()?, self.finding_ids.len()?))
+        Ok((
+            self.institutions.len()?,
+            self.inspection_ids.len()?,
+            self.finding_ids.len()?,
+        ))
     }
 
     /// Every institution in id order.
-    pub fn institutions(&self) -> Result<impl Iterator<Item = Result<Institution, LedgerError>> + '_, LedgerError> {
+    pub fn institutions(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Institution, LedgerError>> + '_, LedgerError> {
         Ok(self.institutions.iter()?.map(|e| {
             let (_, v) = e?;
             Ok(codec::decode_institution(v.value())?)
@@ -890,7 +1005,11 @@ impl Reader {
     }
 
     /// Institution ids that start with `prefix`, at most `limit` (for completion).
-    pub fn institution_ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, LedgerError> {
+    pub fn institution_ids_with_prefix(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, LedgerError> {
         let mut out = Vec::new();
         for e in self.institutions.range(prefix..)? {
             let (k, _) = e?;
@@ -914,7 +1033,11 @@ impl Reader {
     }
 
     /// Calls `f` with each raw encoded finding of one institution (no allocation per record).
-    pub fn for_each_finding_raw(&self, inst: &str, mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>) -> Result<(), LedgerError> {
+    pub fn for_each_finding_raw(
+        &self,
+        inst: &str,
+        mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
         for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
             let (_, v) = e?;
             f(v.value())?;
@@ -933,7 +1056,9 @@ impl Reader {
     }
 
     /// Every finding, grouped by institution.
-    pub fn findings(&self) -> Result<impl Iterator<Item = Result<Finding, LedgerError>> + '_, LedgerError> {
+    pub fn findings(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Finding, LedgerError>> + '_, LedgerError> {
         Ok(self.findings.iter()?.map(|e| {
             let (_, v) = e?;
             Ok(codec::decode_finding(v.value())?)
@@ -941,7 +1066,9 @@ impl Reader {
     }
 
     /// Every inspection, grouped by institution.
-    pub fn inspections(&self) -> Result<impl Iterator<Item = Result<Inspection, LedgerError>> + '_, LedgerError> {
+    pub fn inspections(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Inspection, LedgerError>> + '_, LedgerError> {
         Ok(self.inspections.iter()?.map(|e| {
             let (_, v) = e?;
             Ok(codec::decode_inspection(v.value())?)
@@ -984,7 +1111,11 @@ impl Reader {
     /// The status in force on `d`: the latest entry dated on or before it.
     /// The record carries the latest-dated status, so the history is read only
     /// when `d` is before that.
-    pub fn status_as_of(&self, x: &Institution, d: NaiveDate) -> Result<Option<Status>, LedgerError> {
+    pub fn status_as_of(
+        &self,
+        x: &Institution,
+        d: NaiveDate,
+    ) -> Result<Option<Status>, LedgerError> {
         if x.status_date <= d {
             return Ok(Some(x.status));
         }
@@ -1013,7 +1144,11 @@ impl Reader {
 
     /// An institution's list entries (every list).
     pub fn list_entries_of(&self, id: &str) -> Result<Vec<ListEntry>, LedgerError> {
-        Ok(self.list_entries("")?.into_iter().filter(|e| e.institution_id == id).collect())
+        Ok(self
+            .list_entries("")?
+            .into_iter()
+            .filter(|e| e.institution_id == id)
+            .collect())
     }
 
     /// Audit entries (number, JSON header), newest last.

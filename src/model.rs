@@ -395,10 +395,7 @@ impl Institution {
 fn check_id(e: &mut Vec<FieldError>, field: &'static str, id: &str) {
     if id.is_empty() {
         e.push(FieldError::new(field, "", "must not be empty"));
-    } else if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
+    } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         e.push(FieldError::new(
             field,
             id,
@@ -457,8 +454,9 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     let b = t.as_bytes();
     if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         let num = |r: std::ops::Range<usize>| {
-            b[r].iter()
-                .try_fold(0u32, |a, &c| c.is_ascii_digit().then(|| a * 10 + (c - b'0') as u32))
+            b[r].iter().try_fold(0u32, |a, &c| {
+                c.is_ascii_digit().then(|| a * 10 + (c - b'0') as u32)
+            })
         };
         if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
             if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
@@ -483,9 +481,8 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     if !(1..=12).contains(&m) {
         return Err(format!("has month {m}: there is no such month"));
     }
-    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| {
-        format!("is not a real calendar date ({y}-{m:02} has no day {d})")
-    })
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| format!("is not a real calendar date ({y}-{m:02} has no day {d})"))
 }
 
 /// Formats a date as ISO `YYYY-MM-DD`.
@@ -511,7 +508,10 @@ pub fn parse_yuan(s: &str) -> Result<i64, String> {
         None => (false, t),
     };
     let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(bad());
     }
     if frac.len() > 2 && frac[2..].bytes().any(|b| b != b'0') {
@@ -522,7 +522,10 @@ pub fn parse_yuan(s: &str) -> Result<i64, String> {
     for (k, b) in frac.bytes().take(2).enumerate() {
         f += (b - b'0') as i64 * if k == 0 { 10 } else { 1 };
     }
-    let v = i.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)?;
+    let v = i
+        .checked_mul(100)
+        .and_then(|v| v.checked_add(f))
+        .ok_or_else(bad)?;
     Ok(if neg { -v } else { v })
 }
 
@@ -559,15 +562,22 @@ mod tests {
         let e = check_uscc("91440101MA5CJQ4N58").unwrap_err();
         assert!(e.contains("'8'") && e.contains("'9'"), "{e}");
         assert!(check_uscc("91440101MA5CJQ4N5").unwrap_err().contains("18"));
-        assert!(check_uscc("91440101MA5CJQ4NI9").unwrap_err().contains("'I'"));
+        assert!(check_uscc("91440101MA5CJQ4NI9")
+            .unwrap_err()
+            .contains("'I'"));
     }
 
     #[test]
     fn dates_are_real_calendar_dates() {
         assert_eq!(parse_date("2019-02-20").unwrap().to_string(), "2019-02-20");
         assert_eq!(parse_date("2019/2/5").unwrap().to_string(), "2019-02-05");
-        assert_eq!(parse_date("2019年2月5日").unwrap().to_string(), "2019-02-05");
-        assert!(parse_date("2019-02-30").unwrap_err().contains("real calendar"));
+        assert_eq!(
+            parse_date("2019年2月5日").unwrap().to_string(),
+            "2019-02-05"
+        );
+        assert!(parse_date("2019-02-30")
+            .unwrap_err()
+            .contains("real calendar"));
         assert!(parse_date("2019-13-01").unwrap_err().contains("month"));
         assert!(parse_date("20/02/2019").is_err());
         assert!(parse_date("").is_err());
@@ -590,7 +600,10 @@ mod tests {
         assert_eq!(Status::parse("主动关停"), Some(Status::SelfClosed));
         assert_eq!(Status::parse("self_closed"), Some(Status::SelfClosed));
         assert_eq!(FindingKind::parse("密考"), Some(FindingKind::SecretExam));
-        assert_eq!(Status::from_code(Status::Converted.code()), Some(Status::Converted));
+        assert_eq!(
+            Status::from_code(Status::Converted.code()),
+            Some(Status::Converted)
+        );
         assert_eq!(Status::parse("bogus"), None);
     }
 
@@ -616,8 +629,14 @@ mod tests {
         assert!(!f.visible(d("2019-01-09")));
         assert_eq!(f.status(d("2019-01-14")), FindingStatus::Open);
         assert_eq!(f.status(d("2019-01-15")), FindingStatus::Rectified);
-        assert!(!f.overdue(d("2019-01-20")), "the deadline day itself is not overdue");
-        assert!(f.overdue(d("2019-01-21")), "rectified but not verified is still overdue");
+        assert!(
+            !f.overdue(d("2019-01-20")),
+            "the deadline day itself is not overdue"
+        );
+        assert!(
+            f.overdue(d("2019-01-21")),
+            "rectified but not verified is still overdue"
+        );
         assert_eq!(f.status(d("2019-01-25")), FindingStatus::Closed);
         assert!(!f.overdue(d("2019-01-25")));
     }

@@ -27,16 +27,37 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     };
     let mut out = String::new();
     let status_now = r.status_as_of(&x, as_of)?;
-    out.push_str(&format!("{}  {}    (as of {})\n", x.id, x.name, fmt_date(as_of)));
+    out.push_str(&format!(
+        "{}  {}    (as of {})\n",
+        x.id,
+        x.name,
+        fmt_date(as_of)
+    ));
 
     let mut t = table();
     t.set_header(vec!["field", "字段", "value"]);
-    let lic = if x.licensed(as_of) { "valid" } else { "not valid" };
+    let lic = if x.licensed(as_of) {
+        "valid"
+    } else {
+        "not valid"
+    };
     let rows: Vec<(&str, &str, String)> = vec![
-        ("uscc", "统一社会信用代码", x.uscc.clone().unwrap_or_else(|| "—".into())),
-        ("district / street", "所属区 / 街镇", format!("{} / {}", x.district, x.street)),
+        (
+            "uscc",
+            "统一社会信用代码",
+            x.uscc.clone().unwrap_or_else(|| "—".into()),
+        ),
+        (
+            "district / street",
+            "所属区 / 街镇",
+            format!("{} / {}", x.district, x.street),
+        ),
         ("address", "地址", x.address.clone()),
-        ("category", "类别", format!("{} {}", x.category.zh(), x.category)),
+        (
+            "category",
+            "类别",
+            format!("{} {}", x.category.zh(), x.category),
+        ),
         ("organizer", "举办者", x.organizer.clone()),
         (
             "licence",
@@ -54,11 +75,26 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         (
             "students / teachers",
             "学员 / 教师 (持证)",
-            format!("{} / {} ({} qualified)", x.students, x.teachers, x.qualified_teachers),
+            format!(
+                "{} / {} ({} qualified)",
+                x.students, x.teachers, x.qualified_teachers
+            ),
         ),
         ("area", "场地面积", format!("{} m²", fmt_num(x.area_m2))),
-        ("prepaid balance", "预收费余额", format!("{} yuan", fmt_yuan(x.prepaid_fen))),
-        ("fire approved", "消防验收", if x.fire_approved { "是 yes".into() } else { "否 no".into() }),
+        (
+            "prepaid balance",
+            "预收费余额",
+            format!("{} yuan", fmt_yuan(x.prepaid_fen)),
+        ),
+        (
+            "fire approved",
+            "消防验收",
+            if x.fire_approved {
+                "是 yes".into()
+            } else {
+                "否 no".into()
+            },
+        ),
         (
             "status",
             "状态",
@@ -94,13 +130,24 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     out.push_str(&format!("\nInspections 检查记录 ({})\n", insp.len()));
     if !insp.is_empty() {
         let mut t = table();
-        t.set_header(vec!["date", "id", "operation", "departments", "inspectors", "note"]);
+        t.set_header(vec![
+            "date",
+            "id",
+            "operation",
+            "departments",
+            "inspectors",
+            "note",
+        ]);
         for i in &insp {
             t.add_row(vec![
                 fmt_date(i.date),
                 i.id.clone(),
                 i.operation.clone().unwrap_or_default(),
-                i.departments.iter().map(|d| d.zh()).collect::<Vec<_>>().join("、"),
+                i.departments
+                    .iter()
+                    .map(|d| d.zh())
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 i.inspectors.to_string(),
                 i.note.clone(),
             ]);
@@ -113,7 +160,10 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     fs.sort_by(|a, b| (a.opened_on, &a.id).cmp(&(b.opened_on, &b.id)));
     let later = fs.iter().filter(|f| !f.visible(as_of)).count();
     fs.retain(|f| f.visible(as_of));
-    let open = fs.iter().filter(|f| f.status(as_of) != FindingStatus::Closed).count();
+    let open = fs
+        .iter()
+        .filter(|f| f.status(as_of) != FindingStatus::Closed)
+        .count();
     let overdue = fs.iter().filter(|f| f.overdue(as_of)).count();
     out.push_str(&format!(
         "\nFindings 整改项 ({}: {} open, {} overdue){}\n",
@@ -129,12 +179,24 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     if !fs.is_empty() {
         let mut t = table();
         t.set_header(vec![
-            "opened", "id", "kind", "sev", "deadline", "rectified", "closed out", "status", "note",
+            "opened",
+            "id",
+            "kind",
+            "sev",
+            "deadline",
+            "rectified",
+            "closed out",
+            "status",
+            "note",
         ]);
         for f in &fs {
             let st = f.status(as_of);
             let status = if f.overdue(as_of) {
-                format!("{} overdue {} d", st.as_str(), (as_of - f.deadline).num_days())
+                format!(
+                    "{} overdue {} d",
+                    st.as_str(),
+                    (as_of - f.deadline).num_days()
+                )
             } else {
                 st.as_str().to_string()
             };

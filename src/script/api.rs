@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{Datelike, Duration, NaiveDate};
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext, Position, INT};
+use rhai::{
+    Array, Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext,
+    Position, INT,
+};
 
 use crate::ledger::{LedgerError, Reader};
 use crate::model::*;
@@ -24,12 +27,24 @@ pub struct Snapshot {
 /// A change a script asked for; applied in one transaction when the script ends without error.
 #[derive(Debug, Clone)]
 pub enum WriteOp {
-    SetStatus { id: String, status: Status, reason: String },
+    SetStatus {
+        id: String,
+        status: Status,
+        reason: String,
+    },
     OpenFinding(Finding),
     Rectify(String),
     CloseOut(String),
-    ListAdd { list: String, id: String, reason: String },
-    ListRemove { list: String, id: String, reason: String },
+    ListAdd {
+        list: String,
+        id: String,
+        reason: String,
+    },
+    ListRemove {
+        list: String,
+        id: String,
+        reason: String,
+    },
 }
 
 /// What a run collects: emitted rows, explicit columns, queued writes.
@@ -115,11 +130,17 @@ pub const INSTITUTION_PROPS: &[(&str, &str)] = &[
     ("organizer", "organizer (举办者)"),
     ("students", "number of students"),
     ("teachers", "number of teachers"),
-    ("qualified_teachers", "teachers holding a teacher qualification"),
+    (
+        "qualified_teachers",
+        "teachers holding a teacher qualification",
+    ),
     ("area_m2", "teaching area in m² (float)"),
     ("prepaid_balance", "prepaid fees held, yuan (float)"),
     ("fire_approved", "fire-safety acceptance passed (bool)"),
-    ("status", "status in force on the as-of date, or () if none yet"),
+    (
+        "status",
+        "status in force on the as-of date, or () if none yet",
+    ),
     ("status_date", "date the status in force took effect, or ()"),
     ("licensed", "licence valid on the as-of date (bool)"),
 ];
@@ -133,11 +154,23 @@ pub const FINDING_PROPS: &[(&str, &str)] = &[
     ("severity", "1 (minor) to 3 (serious)"),
     ("opened_on", "date found"),
     ("deadline", "rectification deadline"),
-    ("rectified_on", "date reported fixed, or () (also () if after the as-of date)"),
-    ("verified_on", "date closed out (销号), or () (also () if after the as-of date)"),
+    (
+        "rectified_on",
+        "date reported fixed, or () (also () if after the as-of date)",
+    ),
+    (
+        "verified_on",
+        "date closed out (销号), or () (also () if after the as-of date)",
+    ),
     ("note", "note"),
-    ("status", "\"open\", \"rectified\" or \"closed\" on the as-of date"),
-    ("overdue", "not closed and past its deadline on the as-of date (bool)"),
+    (
+        "status",
+        "\"open\", \"rectified\" or \"closed\" on the as-of date",
+    ),
+    (
+        "overdue",
+        "not closed and past its deadline on the as-of date (bool)",
+    ),
     ("days_overdue", "days past the deadline if overdue, else 0"),
 ];
 
@@ -147,7 +180,10 @@ pub const INSPECTION_PROPS: &[(&str, &str)] = &[
     ("institution_id", "institution's ledger number"),
     ("date", "date of the visit"),
     ("operation", "campaign name, or ()"),
-    ("departments", "array of departments, e.g. [\"education\", \"fire\"]"),
+    (
+        "departments",
+        "array of departments, e.g. [\"education\", \"fire\"]",
+    ),
     ("inspectors", "number of inspectors (人次)"),
     ("note", "note"),
 ];
@@ -223,7 +259,10 @@ fn status_entry(i: &Inst) -> Option<(NaiveDate, Status)> {
         return Some((i.x.status_date, i.x.status));
     }
     let hist = i.snap.reader.status_history(&i.x.id).ok()?;
-    hist.into_iter().rev().find(|c| c.date <= d).map(|c| (c.date, c.status))
+    hist.into_iter()
+        .rev()
+        .find(|c| c.date <= d)
+        .map(|c| (c.date, c.status))
 }
 
 /// One finding property by index into [`FINDING_PROPS`].
@@ -244,7 +283,12 @@ fn find_prop(f: &Find, k: usize) -> Dynamic {
         9 => x.note.clone().into(),
         10 => sym(x.status(d).as_str()),
         11 => x.overdue(d).into(),
-        12 => (if x.overdue(d) { (d - x.deadline).num_days() } else { 0 } as INT).into(),
+        12 => (if x.overdue(d) {
+            (d - x.deadline).num_days()
+        } else {
+            0
+        } as INT)
+            .into(),
         _ => Dynamic::UNIT,
     }
 }
@@ -257,7 +301,12 @@ fn insp_prop(i: &Insp, k: usize) -> Dynamic {
         1 => x.institution_id.clone().into(),
         2 => Dynamic::from(Date(x.date)),
         3 => opt_str(&x.operation),
-        4 => x.departments.iter().map(|d| sym(d.as_str())).collect::<Array>().into(),
+        4 => x
+            .departments
+            .iter()
+            .map(|d| sym(d.as_str()))
+            .collect::<Array>()
+            .into(),
         5 => (x.inspectors as INT).into(),
         6 => x.note.clone().into(),
         _ => Dynamic::UNIT,
@@ -300,11 +349,17 @@ pub fn record_props(v: &Dynamic) -> Option<&'static [(&'static str, &'static str
 type RResult<T> = Result<T, Box<EvalAltResult>>;
 
 fn err<T>(msg: impl Into<String>) -> RResult<T> {
-    Err(Box::new(EvalAltResult::ErrorRuntime(msg.into().into(), Position::NONE)))
+    Err(Box::new(EvalAltResult::ErrorRuntime(
+        msg.into().into(),
+        Position::NONE,
+    )))
 }
 
 fn ledger_err(e: LedgerError) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(format!("ledger: {e}").into(), Position::NONE))
+    Box::new(EvalAltResult::ErrorRuntime(
+        format!("ledger: {e}").into(),
+        Position::NONE,
+    ))
 }
 
 impl Records {
@@ -371,7 +426,10 @@ impl IntoIterator for Records {
         // SAFETY: the iterator borrows `*keep`, a heap allocation owned by the
         // returned value and never moved or dropped before the iterator (field order).
         let r: &'static Records = unsafe { &*(keep.as_ref() as *const Records) };
-        RecordsIter { it: r.iter(), _keep: keep }
+        RecordsIter {
+            it: r.iter(),
+            _keep: keep,
+        }
     }
 }
 
@@ -449,7 +507,10 @@ fn collect(ctx: &NativeCallContext, v: Dynamic) -> RResult<Vec<Dynamic>> {
     if v.is_array() {
         return Ok(v.into_array().unwrap());
     }
-    err(format!("expected an array or a collection of records, got {}", type_name(&v)))
+    err(format!(
+        "expected an array or a collection of records, got {}",
+        type_name(&v)
+    ))
 }
 
 fn key_text(v: &Dynamic) -> String {
@@ -463,13 +524,19 @@ fn key_text(v: &Dynamic) -> String {
 }
 
 fn as_f64(v: &Dynamic) -> Option<f64> {
-    v.as_int().map(|i| i as f64).ok().or_else(|| v.as_float().ok())
+    v.as_int()
+        .map(|i| i as f64)
+        .ok()
+        .or_else(|| v.as_float().ok())
 }
 
 /// Thousands separators for the integer part.
 pub fn group_digits(v: f64, decimals: usize) -> String {
     let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = s.split_once('.').map(|(a, b)| (a.to_string(), Some(b.to_string()))).unwrap_or((s.clone(), None));
+    let (int, frac) = s
+        .split_once('.')
+        .map(|(a, b)| (a.to_string(), Some(b.to_string())))
+        .unwrap_or((s.clone(), None));
     let mut out = String::new();
     for (n, c) in int.chars().enumerate() {
         if n > 0 && (int.len() - n) % 3 == 0 {
@@ -517,12 +584,30 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     for (k, (name, _)) in INSPECTION_PROPS.iter().enumerate() {
         engine.register_get(*name, move |i: &mut Insp| insp_prop(i, k));
     }
-    engine.register_fn("to_string", |i: &mut Inst| format!("institution {} {}", i.x.id, i.x.name));
-    engine.register_fn("to_debug", |i: &mut Inst| format!("institution {} {}", i.x.id, i.x.name));
-    engine.register_fn("to_string", |f: &mut Find| format!("finding {} {} of {}", f.f.id, f.f.kind, f.f.institution_id));
-    engine.register_fn("to_debug", |f: &mut Find| format!("finding {} {} of {}", f.f.id, f.f.kind, f.f.institution_id));
-    engine.register_fn("to_string", |i: &mut Insp| format!("inspection {} of {} on {}", i.i.id, i.i.institution_id, i.i.date));
-    engine.register_fn("to_debug", |i: &mut Insp| format!("inspection {} of {} on {}", i.i.id, i.i.institution_id, i.i.date));
+    engine.register_fn("to_string", |i: &mut Inst| {
+        format!("institution {} {}", i.x.id, i.x.name)
+    });
+    engine.register_fn("to_debug", |i: &mut Inst| {
+        format!("institution {} {}", i.x.id, i.x.name)
+    });
+    engine.register_fn("to_string", |f: &mut Find| {
+        format!("finding {} {} of {}", f.f.id, f.f.kind, f.f.institution_id)
+    });
+    engine.register_fn("to_debug", |f: &mut Find| {
+        format!("finding {} {} of {}", f.f.id, f.f.kind, f.f.institution_id)
+    });
+    engine.register_fn("to_string", |i: &mut Insp| {
+        format!(
+            "inspection {} of {} on {}",
+            i.i.id, i.i.institution_id, i.i.date
+        )
+    });
+    engine.register_fn("to_debug", |i: &mut Insp| {
+        format!(
+            "inspection {} of {} on {}",
+            i.i.id, i.i.institution_id, i.i.date
+        )
+    });
     engine.register_fn("==", |a: &mut Inst, b: Inst| a.x.id == b.x.id);
     engine.register_fn("==", |a: &mut Find, b: Find| a.f.id == b.f.id);
 
@@ -569,30 +654,49 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     });
     engine.register_fn("lists", |i: &mut Inst| -> RResult<Array> {
         let v = i.snap.reader.list_entries_of(&i.x.id).map_err(ledger_err)?;
-        Ok(v.into_iter().filter(|e| e.on(i.snap.as_of)).map(|e| e.list.into()).collect())
+        Ok(v.into_iter()
+            .filter(|e| e.on(i.snap.as_of))
+            .map(|e| e.list.into())
+            .collect())
     });
     engine.register_fn("institution", |f: &mut Find| -> RResult<Dynamic> {
-        match f.snap.reader.institution(&f.f.institution_id).map_err(ledger_err)? {
-            Some(x) => Ok(Dynamic::from(Inst { x: Arc::new(x), snap: f.snap.clone() })),
+        match f
+            .snap
+            .reader
+            .institution(&f.f.institution_id)
+            .map_err(ledger_err)?
+        {
+            Some(x) => Ok(Dynamic::from(Inst {
+                x: Arc::new(x),
+                snap: f.snap.clone(),
+            })),
             None => Ok(Dynamic::UNIT),
         }
     });
 
     // ---- dates
     engine.register_fn("date", |s: &str| -> RResult<Date> {
-        parse_date(s).map(Date).or_else(|why| err(format!("date(\"{s}\"): \"{s}\" {why}")))
+        parse_date(s)
+            .map(Date)
+            .or_else(|why| err(format!("date(\"{s}\"): \"{s}\" {why}")))
     });
     engine.register_fn("to_string", |d: &mut Date| fmt_date(d.0));
     engine.register_fn("to_debug", |d: &mut Date| fmt_date(d.0));
     engine.register_get("year", |d: &mut Date| d.0.year() as INT);
     engine.register_get("month", |d: &mut Date| d.0.month() as INT);
     engine.register_get("day", |d: &mut Date| d.0.day() as INT);
-    engine.register_get("weekday", |d: &mut Date| d.0.weekday().number_from_monday() as INT);
+    engine.register_get("weekday", |d: &mut Date| {
+        d.0.weekday().number_from_monday() as INT
+    });
     engine.register_fn("+", |d: Date, n: INT| -> RResult<Date> {
-        d.0.checked_add_signed(Duration::days(n)).map(Date).ok_or_else(|| "date out of range".into())
+        d.0.checked_add_signed(Duration::days(n))
+            .map(Date)
+            .ok_or_else(|| "date out of range".into())
     });
     engine.register_fn("-", |d: Date, n: INT| -> RResult<Date> {
-        d.0.checked_sub_signed(Duration::days(n)).map(Date).ok_or_else(|| "date out of range".into())
+        d.0.checked_sub_signed(Duration::days(n))
+            .map(Date)
+            .ok_or_else(|| "date out of range".into())
     });
     engine.register_fn("-", |a: Date, b: Date| (a.0 - b.0).num_days() as INT);
     engine.register_fn("==", |a: Date, b: Date| a == b);
@@ -603,16 +707,24 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     engine.register_fn(">=", |a: Date, b: Date| a >= b);
     engine.register_fn("add_months", |d: Date, n: INT| -> RResult<Date> {
         let m = chrono::Months::new(n.unsigned_abs() as u32);
-        let r = if n >= 0 { d.0.checked_add_months(m) } else { d.0.checked_sub_months(m) };
+        let r = if n >= 0 {
+            d.0.checked_add_months(m)
+        } else {
+            d.0.checked_sub_months(m)
+        };
         r.map(Date).ok_or_else(|| "date out of range".into())
     });
     // Comparing a date with text is the commonest slip: say what to write instead.
     for op in ["==", "!=", "<", "<=", ">", ">="] {
         engine.register_fn(op, move |_: Date, s: ImmutableString| -> RResult<bool> {
-            err(format!("cannot compare a date with a string: use date(\"{s}\")"))
+            err(format!(
+                "cannot compare a date with a string: use date(\"{s}\")"
+            ))
         });
         engine.register_fn(op, move |s: ImmutableString, _: Date| -> RResult<bool> {
-            err(format!("cannot compare a string with a date: use date(\"{s}\")"))
+            err(format!(
+                "cannot compare a string with a date: use date(\"{s}\")"
+            ))
         });
     }
     // Optional dates are (): comparing them answers false rather than stopping the run.
@@ -627,22 +739,39 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
 
     // ---- collections
     let h = host.clone();
-    engine.register_fn("institutions", move || Records { kind: RecKind::Institutions, snap: h.snap() });
+    engine.register_fn("institutions", move || Records {
+        kind: RecKind::Institutions,
+        snap: h.snap(),
+    });
     let h = host.clone();
-    engine.register_fn("findings", move || Records { kind: RecKind::Findings, snap: h.snap() });
+    engine.register_fn("findings", move || Records {
+        kind: RecKind::Findings,
+        snap: h.snap(),
+    });
     let h = host.clone();
-    engine.register_fn("inspections", move || Records { kind: RecKind::Inspections, snap: h.snap() });
+    engine.register_fn("inspections", move || Records {
+        kind: RecKind::Inspections,
+        snap: h.snap(),
+    });
     let h = host.clone();
     engine.register_fn("institution", move |id: &str| -> RResult<Dynamic> {
         let snap = h.snap();
         match snap.reader.institution(id).map_err(ledger_err)? {
-            Some(x) => Ok(Dynamic::from(Inst { x: Arc::new(x), snap })),
+            Some(x) => Ok(Dynamic::from(Inst {
+                x: Arc::new(x),
+                snap,
+            })),
             None => Ok(Dynamic::UNIT),
         }
     });
     let h = host.clone();
     engine.register_fn("districts", move || -> Array {
-        h.snap().reader.districts().iter().map(|d| d.clone().into()).collect()
+        h.snap()
+            .reader
+            .districts()
+            .iter()
+            .map(|d| d.clone().into())
+            .collect()
     });
     let h = host.clone();
     engine.register_fn("as_of", move || Date(h.snap().as_of));
@@ -650,7 +779,10 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     engine.register_fn("on_list", move |name: &str| -> RResult<Array> {
         let snap = h.snap();
         let v = snap.reader.list_entries(name).map_err(ledger_err)?;
-        Ok(v.into_iter().filter(|e| e.on(snap.as_of)).map(|e| e.institution_id.into()).collect())
+        Ok(v.into_iter()
+            .filter(|e| e.on(snap.as_of))
+            .map(|e| e.institution_id.into())
+            .collect())
     });
 
     engine.register_fn("len", |r: &mut Records| -> RResult<INT> {
@@ -666,94 +798,134 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             }
         }
     });
-    engine.register_fn("is_empty", |r: &mut Records| -> RResult<bool> { Ok(r.iter().next().transpose()?.is_none()) });
-    engine.register_fn("to_array", |r: &mut Records| -> RResult<Array> { r.iter().collect() });
-    engine.register_fn("filter", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
-        let mut out = Array::new();
-        for x in r.iter() {
-            let x = x?;
-            if call_bool(&ctx, &f, x.clone())? {
-                out.push(x);
+    engine.register_fn("is_empty", |r: &mut Records| -> RResult<bool> {
+        Ok(r.iter().next().transpose()?.is_none())
+    });
+    engine.register_fn("to_array", |r: &mut Records| -> RResult<Array> {
+        r.iter().collect()
+    });
+    engine.register_fn(
+        "filter",
+        |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
+            let mut out = Array::new();
+            for x in r.iter() {
+                let x = x?;
+                if call_bool(&ctx, &f, x.clone())? {
+                    out.push(x);
+                }
             }
-        }
-        Ok(out)
-    });
-    engine.register_fn("map", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
-        let mut out = Array::new();
-        for x in r.iter() {
-            out.push(f.call_within_context(&ctx, (x?,))?);
-        }
-        Ok(out)
-    });
-    engine.register_fn("count", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<INT> {
-        let mut n = 0;
-        for x in r.iter() {
-            if call_bool(&ctx, &f, x?)? {
-                n += 1;
+            Ok(out)
+        },
+    );
+    engine.register_fn(
+        "map",
+        |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
+            let mut out = Array::new();
+            for x in r.iter() {
+                out.push(f.call_within_context(&ctx, (x?,))?);
             }
-        }
-        Ok(n)
-    });
-    engine.register_fn("count", |ctx: NativeCallContext, r: Array, f: FnPtr| -> RResult<INT> {
-        let mut n = 0;
-        for x in r {
-            if call_bool(&ctx, &f, x)? {
-                n += 1;
+            Ok(out)
+        },
+    );
+    engine.register_fn(
+        "count",
+        |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<INT> {
+            let mut n = 0;
+            for x in r.iter() {
+                if call_bool(&ctx, &f, x?)? {
+                    n += 1;
+                }
             }
-        }
-        Ok(n)
-    });
-    engine.register_fn("any", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<bool> {
-        for x in r.iter() {
-            if call_bool(&ctx, &f, x?)? {
-                return Ok(true);
+            Ok(n)
+        },
+    );
+    engine.register_fn(
+        "count",
+        |ctx: NativeCallContext, r: Array, f: FnPtr| -> RResult<INT> {
+            let mut n = 0;
+            for x in r {
+                if call_bool(&ctx, &f, x)? {
+                    n += 1;
+                }
             }
-        }
-        Ok(false)
-    });
-    engine.register_fn("all", |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<bool> {
-        for x in r.iter() {
-            if !call_bool(&ctx, &f, x?)? {
-                return Ok(false);
+            Ok(n)
+        },
+    );
+    engine.register_fn(
+        "any",
+        |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<bool> {
+            for x in r.iter() {
+                if call_bool(&ctx, &f, x?)? {
+                    return Ok(true);
+                }
             }
-        }
-        Ok(true)
-    });
+            Ok(false)
+        },
+    );
+    engine.register_fn(
+        "all",
+        |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<bool> {
+            for x in r.iter() {
+                if !call_bool(&ctx, &f, x?)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        },
+    );
 
     // ---- aggregation
-    engine.register_fn("count_by", |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
-        let mut m = Map::new();
-        for x in collect(&ctx, items)? {
-            let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
-            let e = m.entry(k.into()).or_insert(Dynamic::from(0 as INT));
-            *e = Dynamic::from(e.as_int().unwrap_or(0) + 1);
-        }
-        Ok(m)
-    });
-    engine.register_fn("group_by", |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
-        let mut m: Map = Map::new();
-        for x in collect(&ctx, items)? {
-            let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
-            let e = m.entry(k.into()).or_insert_with(|| Dynamic::from_array(Array::new()));
-            e.write_lock::<Array>().unwrap().push(x);
-        }
-        Ok(m)
-    });
-    engine.register_fn("sum_by", |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Dynamic> {
-        let (mut i, mut f, mut float) = (0 as INT, 0.0f64, false);
-        for x in collect(&ctx, items)? {
-            let v = prop(&x, p).ok_or_else(|| no_prop(&x, p))?;
-            if let Ok(n) = v.as_int() {
-                i += n;
-            } else if let Ok(n) = v.as_float() {
-                f += n;
-                float = true;
-            } else if !v.is_unit() {
-                return err(format!("sum_by: property {p} is {}, not a number", type_name(&v)));
+    engine.register_fn(
+        "count_by",
+        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
+            let mut m = Map::new();
+            for x in collect(&ctx, items)? {
+                let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
+                let e = m.entry(k.into()).or_insert(Dynamic::from(0 as INT));
+                *e = Dynamic::from(e.as_int().unwrap_or(0) + 1);
             }
-        }
-        Ok(if float { Dynamic::from(f + i as f64) } else { Dynamic::from(i) })
-    });
+            Ok(m)
+        },
+    );
+    engine.register_fn(
+        "group_by",
+        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
+            let mut m: Map = Map::new();
+            for x in collect(&ctx, items)? {
+                let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
+                let e = m
+                    .entry(k.into())
+                    .or_insert_with(|| Dynamic::from_array(Array::new()));
+                e.write_lock::<Array>().unwrap().push(x);
+            }
+            Ok(m)
+        },
+    );
+    engine.register_fn(
+        "sum_by",
+        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Dynamic> {
+            let (mut i, mut f, mut float) = (0 as INT, 0.0f64, false);
+            for x in collect(&ctx, items)? {
+                let v = prop(&x, p).ok_or_else(|| no_prop(&x, p))?;
+                if let Ok(n) = v.as_int() {
+                    i += n;
+                } else if let Ok(n) = v.as_float() {
+                    f += n;
+                    float = true;
+                } else if !v.is_unit() {
+                    return err(format!(
+                        "sum_by: property {p} is {}, not a number",
+                        type_name(&v)
+                    ));
+                }
+            }
+            Ok(if float {
+                Dynamic::from(f + i as f64)
+            } else {
+                Dynamic::from(i)
+            })
+        },
+    );
     engine.register_fn("sum", |a: Array| -> RResult<Dynamic> {
         let (mut i, mut f, mut float) = (0 as INT, 0.0f64, false);
         for v in a {
@@ -766,10 +938,16 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
                 return err(format!("sum: {} is not a number", type_name(&v)));
             }
         }
-        Ok(if float { Dynamic::from(f + i as f64) } else { Dynamic::from(i) })
+        Ok(if float {
+            Dynamic::from(f + i as f64)
+        } else {
+            Dynamic::from(i)
+        })
     });
     engine.register_fn("yuan", |v: Dynamic| -> RResult<String> {
-        as_f64(&v).map(|x| group_digits(x, 2)).ok_or_else(|| format!("yuan: {} is not a number", type_name(&v)).into())
+        as_f64(&v)
+            .map(|x| group_digits(x, 2))
+            .ok_or_else(|| format!("yuan: {} is not a number", type_name(&v)).into())
     });
     engine.register_fn("fmt_num", |v: Dynamic, dec: INT| -> RResult<String> {
         as_f64(&v)
@@ -778,7 +956,7 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     });
     engine.register_fn("pct", |a: Dynamic, b: Dynamic| -> RResult<String> {
         match (as_f64(&a), as_f64(&b)) {
-            (Some(_), Some(w)) if w == 0.0 => Ok("—".into()),
+            (Some(_), Some(0.0)) => Ok("—".into()),
             (Some(p), Some(w)) => Ok(format!("{:.1}%", p * 100.0 / w)),
             _ => err("pct: both arguments must be numbers"),
         }
@@ -792,7 +970,10 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     let h = host.clone();
     engine.register_fn("emit", move |v: Dynamic| -> RResult<()> {
         let Some(props) = record_props(&v) else {
-            return err(format!("emit takes a map like #{{id: i.id}} or a record, not {}", type_name(&v)));
+            return err(format!(
+                "emit takes a map like #{{id: i.id}} or a record, not {}",
+                type_name(&v)
+            ));
         };
         let mut m = Map::new();
         for (p, _) in props {
@@ -808,20 +989,35 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
 
     // ---- writes (queued, applied in one transaction when the script ends without error)
     let h = host.clone();
-    engine.register_fn("set_status", move |id: &str, status: &str, reason: &str| -> RResult<()> {
-        check_write(&h, "set_status")?;
-        let Some(s) = Status::parse(status) else {
-            return err(format!("set_status: \"{status}\" is not a status; use one of {}", Status::choices()));
-        };
-        if h.snap().reader.institution(id).map_err(ledger_err)?.is_none() {
-            return err(format!("set_status: no institution with id \"{id}\""));
-        }
-        if reason.trim().is_empty() {
-            return err("set_status: give a reason; it is recorded in the status history");
-        }
-        h.out.lock().unwrap().writes.push(WriteOp::SetStatus { id: id.into(), status: s, reason: reason.into() });
-        Ok(())
-    });
+    engine.register_fn(
+        "set_status",
+        move |id: &str, status: &str, reason: &str| -> RResult<()> {
+            check_write(&h, "set_status")?;
+            let Some(s) = Status::parse(status) else {
+                return err(format!(
+                    "set_status: \"{status}\" is not a status; use one of {}",
+                    Status::choices()
+                ));
+            };
+            if h.snap()
+                .reader
+                .institution(id)
+                .map_err(ledger_err)?
+                .is_none()
+            {
+                return err(format!("set_status: no institution with id \"{id}\""));
+            }
+            if reason.trim().is_empty() {
+                return err("set_status: give a reason; it is recorded in the status history");
+            }
+            h.out.lock().unwrap().writes.push(WriteOp::SetStatus {
+                id: id.into(),
+                status: s,
+                reason: reason.into(),
+            });
+            Ok(())
+        },
+    );
     let h = host.clone();
     engine.register_fn("open_finding", move |m: Map| -> RResult<String> {
         check_write(&h, "open_finding")?;
@@ -831,7 +1027,12 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             let Some(f) = crate::format::Kind::Findings.field_of_header(k) else {
                 return err(format!(
                     "open_finding: unknown field \"{k}\"; the fields are {}",
-                    crate::format::Kind::Findings.columns().iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
+                    crate::format::Kind::Findings
+                        .columns()
+                        .iter()
+                        .map(|c| c.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             };
             if !v.is_unit() {
@@ -843,12 +1044,21 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         }
         let mut out = h.out.lock().unwrap();
         if !fields.iter().any(|(f, _)| *f == "id") {
-            let queued: Vec<&str> = out.writes.iter().filter_map(|w| match w { WriteOp::OpenFinding(f) => Some(f.id.as_str()), _ => None }).collect();
+            let queued: Vec<&str> = out
+                .writes
+                .iter()
+                .filter_map(|w| match w {
+                    WriteOp::OpenFinding(f) => Some(f.id.as_str()),
+                    _ => None,
+                })
+                .collect();
             let base = format!("F{}", snap.as_of.format("%Y%m%d"));
             let mut n = 1;
             let id = loop {
                 let id = format!("{base}-{n:04}");
-                if !queued.contains(&id.as_str()) && snap.reader.finding(&id).map_err(ledger_err)?.is_none() {
+                if !queued.contains(&id.as_str())
+                    && snap.reader.finding(&id).map_err(ledger_err)?.is_none()
+                {
                     break id;
                 }
                 n += 1;
@@ -858,18 +1068,35 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         struct R<'a>(&'a [(&'static str, String)]);
         impl crate::format::Row for R<'_> {
             fn get(&self, field: &str) -> Option<&str> {
-                self.0.iter().find(|(f, _)| *f == field).map(|(_, v)| v.as_str())
+                self.0
+                    .iter()
+                    .find(|(f, _)| *f == field)
+                    .map(|(_, v)| v.as_str())
             }
         }
         let (f, mut errs) = crate::format::finding_from(&R(&fields));
         if errs.is_empty() {
             errs = f.validate();
         }
-        if errs.is_empty() && snap.reader.institution(&f.institution_id).map_err(ledger_err)?.is_none() {
-            errs.push(FieldError::new("institution_id", f.institution_id.clone(), "no such institution"));
+        if errs.is_empty()
+            && snap
+                .reader
+                .institution(&f.institution_id)
+                .map_err(ledger_err)?
+                .is_none()
+        {
+            errs.push(FieldError::new(
+                "institution_id",
+                f.institution_id.clone(),
+                "no such institution",
+            ));
         }
         if errs.is_empty() && snap.reader.finding(&f.id).map_err(ledger_err)?.is_some() {
-            errs.push(FieldError::new("id", f.id.clone(), "a finding with this id exists already"));
+            errs.push(FieldError::new(
+                "id",
+                f.id.clone(),
+                "a finding with this id exists already",
+            ));
         }
         if !errs.is_empty() {
             let v: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
@@ -887,12 +1114,21 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             return err(format!("rectify: no finding with id \"{id}\""));
         };
         if let Some(r) = f.rectified_on.filter(|r| *r <= snap.as_of) {
-            return err(format!("rectify: finding {id} was already rectified on {r}"));
+            return err(format!(
+                "rectify: finding {id} was already rectified on {r}"
+            ));
         }
         if f.opened_on > snap.as_of {
-            return err(format!("rectify: finding {id} is opened on {}, after {}", f.opened_on, snap.as_of));
+            return err(format!(
+                "rectify: finding {id} is opened on {}, after {}",
+                f.opened_on, snap.as_of
+            ));
         }
-        h.out.lock().unwrap().writes.push(WriteOp::Rectify(id.into()));
+        h.out
+            .lock()
+            .unwrap()
+            .writes
+            .push(WriteOp::Rectify(id.into()));
         Ok(())
     });
     let h = host.clone();
@@ -906,30 +1142,49 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             return err(format!("close_out: finding {id} was already closed out on {v}"));
         }
         let queued_rectify = h.out.lock().unwrap().writes.iter().any(|w| matches!(w, WriteOp::Rectify(x) if x == id));
-        if !f.rectified_on.is_some_and(|r| r <= snap.as_of) && !queued_rectify {
+        if f.rectified_on.is_none_or(|r| r > snap.as_of) && !queued_rectify {
             return err(format!("close_out: finding {id} is not rectified yet; a finding is closed out (销号) after it is rectified: call rectify(\"{id}\") first"));
         }
         h.out.lock().unwrap().writes.push(WriteOp::CloseOut(id.into()));
         Ok(())
     });
     let h = host.clone();
-    engine.register_fn("list_add", move |list: &str, id: &str, reason: &str| -> RResult<()> {
-        check_write(&h, "list_add")?;
-        if h.snap().reader.institution(id).map_err(ledger_err)?.is_none() {
-            return err(format!("list_add: no institution with id \"{id}\""));
-        }
-        if list.trim().is_empty() {
-            return err("list_add: the list needs a name, e.g. \"blacklist\"");
-        }
-        h.out.lock().unwrap().writes.push(WriteOp::ListAdd { list: list.into(), id: id.into(), reason: reason.into() });
-        Ok(())
-    });
+    engine.register_fn(
+        "list_add",
+        move |list: &str, id: &str, reason: &str| -> RResult<()> {
+            check_write(&h, "list_add")?;
+            if h.snap()
+                .reader
+                .institution(id)
+                .map_err(ledger_err)?
+                .is_none()
+            {
+                return err(format!("list_add: no institution with id \"{id}\""));
+            }
+            if list.trim().is_empty() {
+                return err("list_add: the list needs a name, e.g. \"blacklist\"");
+            }
+            h.out.lock().unwrap().writes.push(WriteOp::ListAdd {
+                list: list.into(),
+                id: id.into(),
+                reason: reason.into(),
+            });
+            Ok(())
+        },
+    );
     let h = host;
-    engine.register_fn("list_remove", move |list: &str, id: &str, reason: &str| -> RResult<()> {
-        check_write(&h, "list_remove")?;
-        h.out.lock().unwrap().writes.push(WriteOp::ListRemove { list: list.into(), id: id.into(), reason: reason.into() });
-        Ok(())
-    });
+    engine.register_fn(
+        "list_remove",
+        move |list: &str, id: &str, reason: &str| -> RResult<()> {
+            check_write(&h, "list_remove")?;
+            h.out.lock().unwrap().writes.push(WriteOp::ListRemove {
+                list: list.into(),
+                id: id.into(),
+                reason: reason.into(),
+            });
+            Ok(())
+        },
+    );
 }
 
 fn no_prop(x: &Dynamic, p: &str) -> Box<EvalAltResult> {

@@ -31,7 +31,11 @@ impl Diagnostic {
                 // The caret goes under the column, counting display width for Chinese text.
                 let before: String = text.chars().take(self.column.saturating_sub(1)).collect();
                 let w = unicode_width::UnicodeWidthStr::width(before.as_str());
-                let lead: String = before.chars().filter(|c| *c == '\t').map(|_| '\t').collect();
+                let lead: String = before
+                    .chars()
+                    .filter(|c| *c == '\t')
+                    .map(|_| '\t')
+                    .collect();
                 let spaces = w.saturating_sub(lead.len());
                 s.push_str(&format!("{pad} | {lead}{}^\n", " ".repeat(spaces)));
             }
@@ -72,8 +76,15 @@ fn friendly_sig(sig: &str) -> String {
     let Some((name, rest)) = sig.split_once(" (") else {
         return sig.to_string();
     };
-    let args: Vec<&str> = rest.trim_end_matches(')').split(", ").filter(|a| !a.is_empty()).collect();
-    let words: Vec<&str> = args.iter().map(|a| friendly_type(a.trim_start_matches("&mut "))).collect();
+    let args: Vec<&str> = rest
+        .trim_end_matches(')')
+        .split(", ")
+        .filter(|a| !a.is_empty())
+        .collect();
+    let words: Vec<&str> = args
+        .iter()
+        .map(|a| friendly_type(a.trim_start_matches("&mut ")))
+        .collect();
     let name = name.trim();
     let ops = ["<", "<=", ">", ">=", "==", "!="];
     if ops.contains(&name) && words.len() == 2 {
@@ -85,7 +96,10 @@ fn friendly_sig(sig: &str) -> String {
     if words.is_empty() {
         format!("there is no function {name}()")
     } else {
-        format!("there is no function {name} that takes ({})", words.join(", "))
+        format!(
+            "there is no function {name} that takes ({})",
+            words.join(", ")
+        )
     }
 }
 
@@ -144,28 +158,43 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
                 "cancelled".to_string()
             } else {
                 help = Some("raise the limit with --timeout SECONDS if the script is meant to run this long".into());
-                format!("the script ran longer than the time limit of {} s", limits.timeout.as_secs_f64())
+                format!(
+                    "the script ran longer than the time limit of {} s",
+                    limits.timeout.as_secs_f64()
+                )
             }
         }
         EvalAltResult::ErrorTooManyOperations(_) => {
-            help = Some("raise the limit with --max-operations N (0 means no limit); an endless loop?".into());
-            format!("the script ran more than {} operations", limits.max_operations)
+            help = Some(
+                "raise the limit with --max-operations N (0 means no limit); an endless loop?"
+                    .into(),
+            );
+            format!(
+                "the script ran more than {} operations",
+                limits.max_operations
+            )
         }
         EvalAltResult::ErrorStackOverflow(_) => {
             help = Some("a function that calls itself without end? The limit is fixed to protect the process".into());
-            format!("functions called each other more than {} deep", limits.max_call_depth)
+            format!(
+                "functions called each other more than {} deep",
+                limits.max_call_depth
+            )
         }
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             let (kind, max) = if what.to_lowercase().contains("string") {
                 ("a string", limits.max_string.to_string() + " bytes")
             } else if what.to_lowercase().contains("array") {
                 ("an array", limits.max_array.to_string() + " items")
-            } else if what.to_lowercase().contains("map") || what.to_lowercase().contains("object") {
+            } else if what.to_lowercase().contains("map") || what.to_lowercase().contains("object")
+            {
                 ("a map", limits.max_map.to_string() + " entries")
             } else {
                 ("a value", what.clone())
             };
-            help = Some("a loop that keeps growing a value? The size limits protect the nightly job".into());
+            help = Some(
+                "a loop that keeps growing a value? The size limits protect the nightly job".into(),
+            );
             format!("{kind} grew past the size limit of {max}")
         }
         EvalAltResult::ErrorFunctionNotFound(sig, _) => {
@@ -186,7 +215,10 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
                 help = Some(format!("did you mean .{m}?"));
             }
             if p.contains("getter") || p.contains("Unknown property") {
-                format!("no property .{name} here: {}", p.replace("Unknown property", "unknown property"))
+                format!(
+                    "no property .{name} here: {}",
+                    p.replace("Unknown property", "unknown property")
+                )
             } else {
                 format!("no property .{name}")
             }
@@ -199,7 +231,11 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
             format!("there is no variable {v}: declare it with let {v} = …")
         }
         EvalAltResult::ErrorMismatchDataType(want, got, _) => {
-            format!("expected {} but got {}", friendly_type(want), friendly_type(got))
+            format!(
+                "expected {} but got {}",
+                friendly_type(want),
+                friendly_type(got)
+            )
         }
         EvalAltResult::ErrorArithmetic(m, _) => format!("arithmetic: {m}"),
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
@@ -228,14 +264,20 @@ mod tests {
 
     #[test]
     fn operator_signatures_become_words() {
-        assert_eq!(friendly_sig("< (date, string)"), "cannot compare a date with a string");
+        assert_eq!(
+            friendly_sig("< (date, string)"),
+            "cannot compare a date with a string"
+        );
         assert!(friendly_sig("foo (i64)").contains("there is no function foo"));
     }
 
     #[test]
     fn typos_find_their_names() {
         assert_eq!(did_you_mean("overdeu", all_props()), Some("overdue"));
-        assert_eq!(did_you_mean("institutons", FUNCTIONS.iter().map(|f| f.0)), Some("institutions"));
+        assert_eq!(
+            did_you_mean("institutons", FUNCTIONS.iter().map(|f| f.0)),
+            Some("institutions")
+        );
         assert_eq!(did_you_mean("zzzzzz", all_props()), None);
     }
 

@@ -62,7 +62,13 @@ pub struct ScriptHost {
 
 impl ScriptHost {
     /// Builds an engine over `ledger` as of `as_of`.
-    pub fn new(ledger: &Ledger, as_of: NaiveDate, args: Map, write: bool, limits: Limits) -> Result<ScriptHost, LedgerError> {
+    pub fn new(
+        ledger: &Ledger,
+        as_of: NaiveDate,
+        args: Map,
+        write: bool,
+        limits: Limits,
+    ) -> Result<ScriptHost, LedgerError> {
         let snap = Arc::new(Snapshot {
             reader: ledger.reader()?,
             as_of,
@@ -164,7 +170,12 @@ impl ScriptHost {
 }
 
 /// Applies queued writes in one transaction dated `as_of`; returns a line per change.
-pub fn apply_writes(ledger: &Ledger, op: &Operation, as_of: NaiveDate, writes: &[WriteOp]) -> Result<Vec<String>, LedgerError> {
+pub fn apply_writes(
+    ledger: &Ledger,
+    op: &Operation,
+    as_of: NaiveDate,
+    writes: &[WriteOp],
+) -> Result<Vec<String>, LedgerError> {
     let (lines, _) = ledger.transact(op, false, |tx| -> Result<Vec<String>, LedgerError> {
         let mut lines = Vec::new();
         for w in writes {
@@ -175,19 +186,28 @@ pub fn apply_writes(ledger: &Ledger, op: &Operation, as_of: NaiveDate, writes: &
                 }
                 WriteOp::OpenFinding(f) => {
                     tx.upsert_finding(f)?;
-                    lines.push(format!("{}: opened finding {} ({}), deadline {}", f.institution_id, f.id, f.kind, f.deadline));
+                    lines.push(format!(
+                        "{}: opened finding {} ({}), deadline {}",
+                        f.institution_id, f.id, f.kind, f.deadline
+                    ));
                 }
                 WriteOp::Rectify(id) => {
                     let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
                     f.rectified_on = Some(as_of);
                     tx.upsert_finding(&f)?;
-                    lines.push(format!("{}: finding {id} rectified on {as_of}", f.institution_id));
+                    lines.push(format!(
+                        "{}: finding {id} rectified on {as_of}",
+                        f.institution_id
+                    ));
                 }
                 WriteOp::CloseOut(id) => {
                     let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
                     f.verified_on = Some(as_of);
                     tx.upsert_finding(&f)?;
-                    lines.push(format!("{}: finding {id} closed out (销号) on {as_of}", f.institution_id));
+                    lines.push(format!(
+                        "{}: finding {id} closed out (销号) on {as_of}",
+                        f.institution_id
+                    ));
                 }
                 WriteOp::ListAdd { list, id, reason } => {
                     tx.list_add(list, id, as_of, reason, &op.operator)?;
@@ -205,9 +225,7 @@ pub fn apply_writes(ledger: &Ledger, op: &Operation, as_of: NaiveDate, writes: &
 }
 
 fn missing_finding(id: &str) -> LedgerError {
-    LedgerError::Rejected(crate::ledger::Rejection(vec![crate::model::FieldError::new(
-        "finding_id",
-        id,
-        "no such finding",
-    )]))
+    LedgerError::Rejected(crate::ledger::Rejection(vec![
+        crate::model::FieldError::new("finding_id", id, "no such finding"),
+    ]))
 }

@@ -66,19 +66,32 @@ pub fn sha256_hex(text: &str) -> String {
 }
 
 fn args_map(args: &[(String, String)]) -> Map {
-    args.iter().map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone()))).collect()
+    args.iter()
+        .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+        .collect()
 }
 
 /// Runs a script file against the ledger at `db`; rows go to `stdout`.
 /// Returns the lines describing committed changes (empty without `--write`).
-pub fn run_file(db: &Path, script: &Path, opts: &RunOptions, stdout: &mut dyn Write) -> Result<Vec<String>, RunError> {
+pub fn run_file(
+    db: &Path,
+    script: &Path,
+    opts: &RunOptions,
+    stdout: &mut dyn Write,
+) -> Result<Vec<String>, RunError> {
     let src = read_script(script)?;
     let ledger = if opts.write {
         Ledger::open_write(db, busy_timeout())?
     } else {
         Ledger::open_read(db)?
     };
-    let host = ScriptHost::new(&ledger, opts.as_of, args_map(&opts.args), opts.write, opts.limits.clone())?;
+    let host = ScriptHost::new(
+        &ledger,
+        opts.as_of,
+        args_map(&opts.args),
+        opts.write,
+        opts.limits.clone(),
+    )?;
     let file = script.display().to_string();
     let ast = host
         .compile(&src)
@@ -114,15 +127,24 @@ pub fn run_file(db: &Path, script: &Path, opts: &RunOptions, stdout: &mut dyn Wr
         writeln!(stdout, "{}", output::cell(&value)).map_err(RunError::Output)?;
     }
     if let Some(dir) = &opts.out_dir {
-        let stem = script.file_stem().and_then(|s| s.to_str()).unwrap_or("rows");
+        let stem = script
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("rows");
         let ext = match fmt {
             RowFormat::Table | RowFormat::Csv => "csv",
             RowFormat::Json => "json",
             RowFormat::Jsonl => "jsonl",
         };
-        let file_fmt = if fmt == RowFormat::Table { RowFormat::Csv } else { fmt };
-        write_under(dir, &format!("{stem}.{ext}"), |w| output::write_rows(w, file_fmt, &cols, &out.rows))
-            .map_err(RunError::Output)?;
+        let file_fmt = if fmt == RowFormat::Table {
+            RowFormat::Csv
+        } else {
+            fmt
+        };
+        write_under(dir, &format!("{stem}.{ext}"), |w| {
+            output::write_rows(w, file_fmt, &cols, &out.rows)
+        })
+        .map_err(RunError::Output)?;
     }
     Ok(changes)
 }
@@ -136,10 +158,20 @@ pub fn write_under(
 ) -> std::io::Result<PathBuf> {
     let safe: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let safe = safe.trim_start_matches('.').to_string();
-    let safe = if safe.is_empty() { "out".to_string() } else { safe };
+    let safe = if safe.is_empty() {
+        "out".to_string()
+    } else {
+        safe
+    };
     std::fs::create_dir_all(dir)?;
     let target = dir.join(&safe);
     let tmp = dir.join(format!(".{safe}.partial"));
@@ -160,14 +192,29 @@ pub fn known_functions(host: &ScriptHost, ast: Option<&AST>) -> std::collections
         .gen_fn_signatures(true)
         .into_iter()
         .filter_map(|s| {
-            let s = s.trim_start_matches("fn ").trim_start_matches("get$").to_string();
+            let s = s
+                .trim_start_matches("fn ")
+                .trim_start_matches("get$")
+                .to_string();
             let name = s.split('(').next()?.trim().to_string();
             Some(name.trim_start_matches("get$").to_string())
         })
         .collect();
     for b in [
-        "print", "debug", "type_of", "Fn", "call", "curry", "is_shared", "is_def_fn", "is_def_var", "eval", "this",
-        "throw", "sleep", "timestamp",
+        "print",
+        "debug",
+        "type_of",
+        "Fn",
+        "call",
+        "curry",
+        "is_shared",
+        "is_def_fn",
+        "is_def_var",
+        "eval",
+        "this",
+        "throw",
+        "sleep",
+        "timestamp",
     ] {
         names.insert(b.into());
     }
@@ -217,7 +264,9 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
     };
     let known = known_functions(host, Some(&ast));
     let props: std::collections::HashSet<&str> = diag::all_props()
-        .chain(["year", "month", "day", "weekday", "len", "is_empty", "start", "end"])
+        .chain([
+            "year", "month", "day", "weekday", "len", "is_empty", "start", "end",
+        ])
         .collect();
     ast.walk(&mut |path: &[rhai::ASTNode]| {
         let node = path.last();

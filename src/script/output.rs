@@ -34,7 +34,11 @@ pub fn literal_key_orders(ast: &AST) -> Vec<Vec<String>> {
 /// The columns for a set of rows: explicit `columns([...])`, else the written
 /// order of a map literal with the first row's keys, else the first row's
 /// keys; keys that only later rows have are appended.
-pub fn columns_for(rows: &[Map], explicit: Option<&[String]>, orders: &[Vec<String>]) -> Vec<String> {
+pub fn columns_for(
+    rows: &[Map],
+    explicit: Option<&[String]>,
+    orders: &[Vec<String>],
+) -> Vec<String> {
     if let Some(c) = explicit {
         return c.to_vec();
     }
@@ -95,7 +99,9 @@ pub fn json(v: &Dynamic) -> serde_json::Value {
         return J::from(i);
     }
     if let Ok(f) = v.as_float() {
-        return serde_json::Number::from_f64(f).map(J::Number).unwrap_or(J::Null);
+        return serde_json::Number::from_f64(f)
+            .map(J::Number)
+            .unwrap_or(J::Null);
     }
     if let Some(d) = v.read_lock::<Date>() {
         return J::String(fmt_date(d.0));
@@ -130,8 +136,9 @@ pub fn table(cols: &[String], rows: &[Vec<String>]) -> String {
     for (i, _) in cols.iter().enumerate() {
         let numeric = !rows.is_empty()
             && rows.iter().all(|r| {
-                r.get(i)
-                    .is_some_and(|c| c.is_empty() || c.replace([',', '%'], "").parse::<f64>().is_ok())
+                r.get(i).is_some_and(|c| {
+                    c.is_empty() || c.replace([',', '%'], "").parse::<f64>().is_ok()
+                })
             });
         if numeric {
             if let Some(c) = t.column_mut(i) {
@@ -143,7 +150,12 @@ pub fn table(cols: &[String], rows: &[Vec<String>]) -> String {
 }
 
 /// Writes rows in a format.
-pub fn write_rows(out: &mut dyn Write, fmt: RowFormat, cols: &[String], rows: &[Map]) -> std::io::Result<()> {
+pub fn write_rows(
+    out: &mut dyn Write,
+    fmt: RowFormat,
+    cols: &[String],
+    rows: &[Map],
+) -> std::io::Result<()> {
     let get = |r: &Map, c: &str| r.get(c).cloned().unwrap_or_default();
     match fmt {
         RowFormat::Table => {
@@ -155,7 +167,12 @@ pub fn write_rows(out: &mut dyn Write, fmt: RowFormat, cols: &[String], rows: &[
                 .map(|r| cols.iter().map(|c| cell(&get(r, c))).collect())
                 .collect();
             writeln!(out, "{}", table(cols, &cells))?;
-            writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" })?;
+            writeln!(
+                out,
+                "({} row{})",
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" }
+            )?;
         }
         RowFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
@@ -187,7 +204,10 @@ pub fn write_rows(out: &mut dyn Write, fmt: RowFormat, cols: &[String], rows: &[
 fn ordered_json(r: &Map, cols: &[String]) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     for c in cols {
-        m.insert(c.clone(), json(&r.get(c.as_str()).cloned().unwrap_or_default()));
+        m.insert(
+            c.clone(),
+            json(&r.get(c.as_str()).cloned().unwrap_or_default()),
+        );
     }
     serde_json::Value::Object(m)
 }
