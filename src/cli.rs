@@ -94,6 +94,12 @@ pub enum Cmd {
         #[arg(required = true)]
         scripts: Vec<PathBuf>,
     },
+    /// An interactive session for investigations and trying out rules (SPEC §6).
+    Repl {
+        /// The date the session starts as of (default today; :as-of changes it).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// List the audit log: every change ever made, newest last.
     Audit {
         /// Show only the last N entries.
@@ -392,6 +398,9 @@ fn run(cli: Cli) -> Result<i32> {
             if n_err > 0 {
                 return Ok(exit::DATA);
             }
+        }
+        Cmd::Repl { as_of: a } => {
+            crate::repl::run(&cli.db, as_of(&a)?, op)?;
         }
         Cmd::Audit { last } => {
             let ledger = open_read(&cli.db)?;

@@ -11,4 +11,5 @@ pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod register;
+pub mod repl;
 pub mod script;
