@@ -446,7 +446,7 @@ fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize) -> String {
             "[{}]",
             items
                 .iter()
-                .map(|x| quote(x))
+                .map(quote)
                 .collect::<Vec<_>>()
                 .join(", ")
         );
