@@ -20,14 +20,30 @@ pub enum ExportFormat {
 /// Errors of export.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    // Not `#[from]`: that would make the error its own source, and `{:#}`
+    // would print the reason twice.
     #[error("cannot write the export: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
 
+impl From<std::io::Error> for ExportError {
+    fn from(e: std::io::Error) -> Self {
+        ExportError::Io(e)
+    }
+}
+
 impl From<csv::Error> for ExportError {
     fn from(e: csv::Error) -> Self {
+        // Keep the I/O error itself, so that a closed pipe (`| head`) is still
+        // recognised as one and not reported as a failure.
+        if e.is_io_error() {
+            if let csv::ErrorKind::Io(io) = e.into_kind() {
+                return ExportError::Io(io);
+            }
+            unreachable!("is_io_error");
+        }
         ExportError::Io(std::io::Error::other(e.to_string()))
     }
 }

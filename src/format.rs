@@ -216,6 +216,65 @@ pub fn finding_row(x: &Finding) -> Vec<String> {
     ]
 }
 
+/// Keeps the stored value of every optional field whose column `has` says the
+/// file lacks (the required columns are always present). See `import::parse_row`.
+pub fn keep_absent_institution(x: &mut Institution, old: &Institution, has: &dyn Fn(&str) -> bool) {
+    macro_rules! keep {
+        ($($col:literal => $f:ident),*) => {$(
+            if !has($col) {
+                x.$f = old.$f.clone();
+            }
+        )*};
+    }
+    keep!(
+        "uscc" => uscc,
+        "street" => street,
+        "address" => address,
+        "licence_no" => licence_no,
+        "licence_issued" => licence_issued,
+        "licence_expires" => licence_expires,
+        "organizer" => organizer,
+        "students" => students,
+        "teachers" => teachers,
+        "qualified_teachers" => qualified_teachers,
+        "area_m2" => area_m2,
+        "prepaid_balance" => prepaid_fen,
+        "fire_approved" => fire_approved
+    );
+}
+
+/// As [`keep_absent_institution`], for an inspection.
+pub fn keep_absent_inspection(x: &mut Inspection, old: &Inspection, has: &dyn Fn(&str) -> bool) {
+    if !has("operation") {
+        x.operation = old.operation.clone();
+    }
+    if !has("departments") {
+        x.departments = old.departments.clone();
+    }
+    if !has("inspectors") {
+        x.inspectors = old.inspectors;
+    }
+    if !has("note") {
+        x.note = old.note.clone();
+    }
+}
+
+/// As [`keep_absent_institution`], for a finding.
+pub fn keep_absent_finding(x: &mut Finding, old: &Finding, has: &dyn Fn(&str) -> bool) {
+    if !has("inspection_id") {
+        x.inspection_id = old.inspection_id.clone();
+    }
+    if !has("rectified_on") {
+        x.rectified_on = old.rectified_on;
+    }
+    if !has("verified_on") {
+        x.verified_on = old.verified_on;
+    }
+    if !has("note") {
+        x.note = old.note.clone();
+    }
+}
+
 /// Reads fields of one row by English field name; `None` or "" is a missing value.
 pub trait Row {
     fn get(&self, field: &str) -> Option<&str>;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::format::{self, Kind, Row};
-use crate::ledger::{Counts, Ledger, LedgerError, Operation};
+use crate::ledger::{Counts, Ledger, LedgerError, Operation, Reader};
 use crate::model::FieldError;
 
 /// One problem in one row of an input file.
@@ -31,11 +31,10 @@ pub struct RowError {
 /// Why an import failed. In every case nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    // `err` is deliberately not a `source`: the message already says it, and
+    // `{:#}` would print it a second time.
+    #[error("cannot read {path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{path}: cannot tell the file type from its name: use a .csv or .jsonl file")]
     UnknownType { path: PathBuf },
     #[error("{path}: the file is neither UTF-8 nor GB18030/GBK (line {line} has bytes valid in neither): save it from the spreadsheet as \"CSV UTF-8\"")]
@@ -128,9 +127,9 @@ impl Enc {
 
 /// First pass: SHA-256 of the file and its encoding.
 fn sniff(path: &Path) -> Result<(String, Enc), ImportError> {
-    let io = |source| ImportError::Io {
+    let io = |err| ImportError::Io {
         path: path.into(),
-        source,
+        err,
     };
     let mut f = File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
@@ -204,9 +203,9 @@ fn open_decoded(
     enc: Enc,
     bar: Option<indicatif::ProgressBar>,
 ) -> Result<Box<dyn Read>, ImportError> {
-    let f = File::open(path).map_err(|source| ImportError::Io {
+    let f = File::open(path).map_err(|err| ImportError::Io {
         path: path.into(),
-        source,
+        err,
     })?;
     let raw = Counting { inner: f, bar };
     Ok(match enc {
@@ -214,9 +213,9 @@ fn open_decoded(
         Enc::Utf8Bom => {
             let mut r = raw;
             let mut bom = [0u8; 3];
-            r.read_exact(&mut bom).map_err(|source| ImportError::Io {
+            r.read_exact(&mut bom).map_err(|err| ImportError::Io {
                 path: path.into(),
-                source,
+                err,
             })?;
             Box::new(r)
         }
@@ -266,7 +265,18 @@ enum Rec {
 
 /// Parses a row; on a parse error the record's own checks still run, so a
 /// row's every problem is reported at once, not one per attempt.
-fn parse_row(kind: Kind, row: &dyn Row, districts: &[String]) -> Result<Rec, Vec<FieldError>> {
+///
+/// A file need not have every column. For a record already in the ledger, a
+/// field whose column the file lacks (or, in JSON Lines, whose key is absent)
+/// keeps its stored value, so a file of just `id,…,status,status_date` updates
+/// the status without wiping licence, counts and the rest. An empty cell (or
+/// JSON `null`) does clear the field.
+fn parse_row(
+    kind: Kind,
+    row: &dyn Row,
+    districts: &[String],
+    stored: &Reader,
+) -> Result<Result<Rec, Vec<FieldError>>, LedgerError> {
     fn merge(mut errs: Vec<FieldError>, more: Vec<FieldError>) -> Vec<FieldError> {
         for e in more {
             if !errs.iter().any(|x| x.field == e.field) {
@@ -275,20 +285,49 @@ fn parse_row(kind: Kind, row: &dyn Row, districts: &[String]) -> Result<Rec, Vec
         }
         errs
     }
-    match kind {
-        Kind::Institutions => match format::institution_from(row) {
-            (x, e) if e.is_empty() => Ok(Rec::Institution(x)),
-            (x, e) => Err(merge(e, x.validate(districts))),
-        },
-        Kind::Inspections => match format::inspection_from(row) {
-            (x, e) if e.is_empty() => Ok(Rec::Inspection(x)),
-            (x, e) => Err(merge(e, x.validate())),
-        },
-        Kind::Findings => match format::finding_from(row) {
-            (x, e) if e.is_empty() => Ok(Rec::Finding(x)),
-            (x, e) => Err(merge(e, x.validate())),
-        },
-    }
+    let has = |f: &str| row.get(f).is_some();
+    let partial = kind.columns().iter().any(|(f, _)| !has(f));
+    Ok(match kind {
+        Kind::Institutions => {
+            let (mut x, e) = format::institution_from(row);
+            if partial && !x.id.is_empty() {
+                if let Some(old) = stored.institution(&x.id)? {
+                    format::keep_absent_institution(&mut x, &old, &has);
+                }
+            }
+            if e.is_empty() {
+                Ok(Rec::Institution(x))
+            } else {
+                Err(merge(e, x.validate(districts)))
+            }
+        }
+        Kind::Inspections => {
+            let (mut x, e) = format::inspection_from(row);
+            if partial && !x.id.is_empty() {
+                if let Some(old) = stored.inspection(&x.id)? {
+                    format::keep_absent_inspection(&mut x, &old, &has);
+                }
+            }
+            if e.is_empty() {
+                Ok(Rec::Inspection(x))
+            } else {
+                Err(merge(e, x.validate()))
+            }
+        }
+        Kind::Findings => {
+            let (mut x, e) = format::finding_from(row);
+            if partial && !x.id.is_empty() {
+                if let Some(old) = stored.finding(&x.id)? {
+                    format::keep_absent_finding(&mut x, &old, &has);
+                }
+            }
+            if e.is_empty() {
+                Ok(Rec::Finding(x))
+            } else {
+                Err(merge(e, x.validate()))
+            }
+        }
+    })
 }
 
 impl Row for &dyn Row {
@@ -320,6 +359,8 @@ struct Sink<'p> {
     seen: HashMap<String, u64>,
     rows: u64,
     reason: String,
+    /// The ledger as it was before this import, for the fields a file leaves out.
+    stored: Reader,
 }
 
 impl Sink<'_> {
@@ -356,7 +397,7 @@ impl Sink<'_> {
             }
             self.seen.insert(id.to_string(), line);
         }
-        let rec = match parse_row(self.kind, &row, tx.districts()) {
+        let rec = match parse_row(self.kind, &row, tx.districts(), &self.stored)? {
             Ok(r) => r,
             Err(e) => {
                 self.push(line, e);
@@ -445,6 +486,7 @@ pub fn import_file(
         seen: HashMap::new(),
         rows: 0,
         reason: format!("import {}", path.display()),
+        stored: ledger.reader()?,
     };
     let result = ledger.transact(&op, opts.dry_run, |tx| -> Result<(), ImportError> {
         if jsonl {
@@ -483,7 +525,7 @@ fn read_csv(
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 16, reader));
+        .from_reader(CrlfToLf::new(reader));
     let mut rec = csv::StringRecord::new();
     let csv_err = |sink: &Sink<'_>, e: csv::Error| {
         let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -527,6 +569,80 @@ fn read_csv(
         )?;
     }
     Ok(())
+}
+
+/// Turns CRLF row ends into LF before the CSV parser sees them, leaving
+/// quoted cells alone. The parser ends a CRLF row at the CR and counts the
+/// LF as the start of the next row, so without this every error in a file
+/// saved on Windows (Excel's CSV) was reported one line too early.
+struct CrlfToLf<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    in_quotes: bool,
+    cr: bool,
+    eof: bool,
+}
+
+impl<R: Read> CrlfToLf<R> {
+    fn new(inner: R) -> Self {
+        CrlfToLf {
+            inner,
+            buf: vec![0; 1 << 16],
+            pos: 0,
+            len: 0,
+            in_quotes: false,
+            cr: false,
+            eof: false,
+        }
+    }
+}
+
+impl<R: Read> Read for CrlfToLf<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut w = 0;
+        while w < out.len() {
+            if self.pos == self.len {
+                if w > 0 {
+                    break;
+                }
+                if self.eof {
+                    if self.cr {
+                        self.cr = false;
+                        out[w] = b'\r';
+                        w += 1;
+                    }
+                    break;
+                }
+                self.len = self.inner.read(&mut self.buf)?;
+                self.pos = 0;
+                self.eof = self.len == 0;
+                continue;
+            }
+            let b = self.buf[self.pos];
+            if self.cr {
+                self.cr = false;
+                if b != b'\n' {
+                    // A lone CR: keep it, and look at `b` again on the next turn.
+                    out[w] = b'\r';
+                    w += 1;
+                    continue;
+                }
+            }
+            self.pos += 1;
+            if b == b'\r' && !self.in_quotes {
+                self.cr = true;
+                continue;
+            }
+            if b == b'"' {
+                self.in_quotes = !self.in_quotes;
+            }
+            out[w] = b;
+            w += 1;
+        }
+        Ok(w)
+    }
 }
 
 fn header_map<'h>(
@@ -626,7 +742,8 @@ fn read_jsonl(
                 continue;
             };
             let s = match v {
-                serde_json::Value::Null => continue,
+                // An explicit null clears the field; an absent key keeps it.
+                serde_json::Value::Null => String::new(),
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Array(a) => a
                     .iter()
@@ -649,4 +766,42 @@ fn read_jsonl(
         sink.row(tx, line_no, &MapRow(fields))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crlf(input: &[u8], chunk: usize) -> Vec<u8> {
+        // Read through a tiny output buffer too, to cross every boundary.
+        struct Chunked<'a>(&'a [u8], usize);
+        impl Read for Chunked<'_> {
+            fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(self.1).min(b.len());
+                b[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = CrlfToLf::new(Chunked(input, chunk));
+        let mut out = Vec::new();
+        let mut b = [0u8; 3];
+        loop {
+            let n = r.read(&mut b).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&b[..n]);
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_row_ends_become_lf_but_quoted_cells_keep_theirs() {
+        let input = b"a,b\r\n\"x\r\ny\",\"q\"\"\"\r\nlone\rcr,z\r";
+        let want = b"a,b\n\"x\r\ny\",\"q\"\"\"\nlone\rcr,z\r";
+        for chunk in 1..8 {
+            assert_eq!(crlf(input, chunk), want.to_vec(), "chunk {chunk}");
+        }
+    }
 }

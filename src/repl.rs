@@ -444,11 +444,7 @@ fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize) -> String {
         }
         let mut s = format!(
             "[{}]",
-            items
-                .iter()
-                .map(quote)
-                .collect::<Vec<_>>()
-                .join(", ")
+            items.iter().map(quote).collect::<Vec<_>>().join(", ")
         );
         if total > items.len() {
             s.push_str(&format!("\n… {} more not shown", total - items.len()));

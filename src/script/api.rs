@@ -64,6 +64,14 @@ pub struct Host {
     pub write: std::sync::atomic::AtomicBool,
     /// Script arguments (`--arg K=V`), as strings.
     pub args: Map,
+    /// The script being run, so that worker threads can call its functions.
+    pub ast: RwLock<Option<Arc<rhai::AST>>>,
+    /// The limits, and the stop flag and clock the progress callback reads (shared with workers).
+    pub limits: super::host::Limits,
+    pub cancel: Arc<std::sync::atomic::AtomicBool>,
+    pub started: Arc<Mutex<std::time::Instant>>,
+    /// In a worker thread, `print` output waits here to be printed in order.
+    pub prints: Option<Mutex<Vec<String>>>,
 }
 
 impl Host {
@@ -817,9 +825,13 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             Ok(out)
         },
     );
+    let h = host.clone();
     engine.register_fn(
         "map",
-        |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
+        move |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
+            if let Some(out) = super::par::try_par_map(&h, r, &f)? {
+                return Ok(out);
+            }
             let mut out = Array::new();
             for x in r.iter() {
                 out.push(f.call_within_context(&ctx, (x?,))?);

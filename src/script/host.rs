@@ -43,13 +43,6 @@ impl Default for Limits {
     }
 }
 
-/// Why a script stopped early: set by the progress callback, read when turning the error into words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
-    Timeout,
-    Cancelled,
-}
-
 /// One engine with the API bound to a ledger snapshot.
 pub struct ScriptHost {
     pub engine: Engine,
@@ -78,53 +71,19 @@ impl ScriptHost {
             out: Mutex::new(Output::default()),
             write: AtomicBool::new(write),
             args,
+            ast: RwLock::new(None),
+            limits: limits.clone(),
+            cancel: Arc::new(AtomicBool::new(false)),
+            started: Arc::new(Mutex::new(Instant::now())),
+            prints: None,
         });
-        let mut engine = Engine::new();
-        // No module import from disk: scripts cannot read files.
-        engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
-        engine.disable_symbol("eval");
-        engine.set_optimization_level(OptimizationLevel::Simple);
-        engine.set_max_call_levels(limits.max_call_depth);
-        engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
-        engine.set_max_string_size(limits.max_string);
-        engine.set_max_array_size(limits.max_array);
-        engine.set_max_map_size(limits.max_map);
-        engine.set_max_operations(limits.max_operations);
-        engine.on_print(|s| println!("{s}"));
-        engine.on_debug(|s, src, pos| {
-            let src = src.unwrap_or("script");
-            eprintln!("{src}:{}: {s}", pos.line().unwrap_or(0));
-        });
-        let cancel = Arc::new(AtomicBool::new(false));
-        let started = Arc::new(Mutex::new(Instant::now()));
-        {
-            let cancel = cancel.clone();
-            let started = started.clone();
-            let timeout = limits.timeout;
-            let stop: Arc<Mutex<Option<Stop>>> = Arc::new(Mutex::new(None));
-            engine.on_progress(move |ops| {
-                // Checking the clock costs more than an operation: look every 4096.
-                if ops & 0xfff != 0 {
-                    return None;
-                }
-                if cancel.load(Ordering::Relaxed) {
-                    *stop.lock().unwrap() = Some(Stop::Cancelled);
-                    return Some("cancelled".into());
-                }
-                if started.lock().unwrap().elapsed() > timeout {
-                    *stop.lock().unwrap() = Some(Stop::Timeout);
-                    return Some(format!("timeout:{}", timeout.as_secs_f64()).into());
-                }
-                None
-            });
-        }
-        api::register(&mut engine, host.clone());
+        let engine = build_engine(host.clone());
         Ok(ScriptHost {
             engine,
+            cancel: host.cancel.clone(),
+            started: host.started.clone(),
             host,
             limits,
-            cancel,
-            started,
         })
     }
 
@@ -143,6 +102,7 @@ impl ScriptHost {
 
     /// Runs a compiled script in `scope`, starting the clock for `--timeout`.
     pub fn run(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Box<EvalAltResult>> {
+        *self.host.ast.write().unwrap() = Some(Arc::new(ast.clone()));
         *self.started.lock().unwrap() = Instant::now();
         self.cancel.store(false, Ordering::Relaxed);
         self.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
@@ -167,6 +127,53 @@ impl ScriptHost {
     pub fn as_of(&self) -> NaiveDate {
         self.host.snap().as_of
     }
+}
+
+/// Builds a sandboxed engine with the whole API bound to `host`.
+pub fn build_engine(host: Arc<Host>) -> Engine {
+    let mut engine = Engine::new();
+    let limits = host.limits.clone();
+    // No module import from disk: scripts cannot read files.
+    engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    engine.disable_symbol("eval");
+    engine.set_optimization_level(OptimizationLevel::Simple);
+    engine.set_max_call_levels(limits.max_call_depth);
+    engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
+    engine.set_max_string_size(limits.max_string);
+    engine.set_max_array_size(limits.max_array);
+    engine.set_max_map_size(limits.max_map);
+    engine.set_max_operations(limits.max_operations);
+    {
+        let h = host.clone();
+        engine.on_print(move |s| match &h.prints {
+            Some(buf) => buf.lock().unwrap().push(s.to_string()),
+            None => println!("{s}"),
+        });
+    }
+    engine.on_debug(|s, src, pos| {
+        let src = src.unwrap_or("script");
+        eprintln!("{src}:{}: {s}", pos.line().unwrap_or(0));
+    });
+    {
+        let cancel = host.cancel.clone();
+        let started = host.started.clone();
+        let timeout = limits.timeout;
+        engine.on_progress(move |ops| {
+            // Checking the clock costs more than an operation: look every 4096.
+            if ops & 0xfff != 0 {
+                return None;
+            }
+            if cancel.load(Ordering::Relaxed) {
+                return Some("cancelled".into());
+            }
+            if started.lock().unwrap().elapsed() > timeout {
+                return Some(format!("timeout:{}", timeout.as_secs_f64()).into());
+            }
+            None
+        });
+    }
+    api::register(&mut engine, host);
+    engine
 }
 
 /// Applies queued writes in one transaction dated `as_of`; returns a line per change.

@@ -9,6 +9,7 @@ pub mod api;
 pub mod diag;
 pub mod host;
 pub mod output;
+pub mod par;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,120 @@
+//! Running `institutions().map(f)` on every core.
+//!
+//! One Rhai engine shared by two threads gives no speed-up, so each worker
+//! builds its own engine (same API, same snapshot, same limits and stop flag)
+//! and calls the script's function from the shared AST. Results, emitted rows,
+//! queued writes and printed lines are put back in institution order, so a
+//! parallel run gives exactly what a sequential one would.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use rhai::{Array, Dynamic, EvalAltResult, FnPtr};
+
+use super::api::{Host, Inst, Output, RecKind, Records};
+
+/// Below this many institutions the threads cost more than they save.
+const MIN_PARALLEL: usize = 2_000;
+
+/// Maps `f` over the institutions on several threads, or returns `None` when
+/// that would not be exactly equivalent or worth it (the function captures
+/// variables it might change, or there is one core, or few records).
+pub fn try_par_map(
+    host: &Arc<Host>,
+    r: &Records,
+    f: &FnPtr,
+) -> Result<Option<Array>, Box<EvalAltResult>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if r.kind != RecKind::Institutions
+        || threads < 2
+        || !f.curry().is_empty()
+        || host.prints.is_some()
+    {
+        return Ok(None);
+    }
+    let Some(ast) = host.ast.read().unwrap().clone() else {
+        return Ok(None);
+    };
+    let snap = r.snap.clone();
+    let insts: Vec<_> = match snap.reader.institutions() {
+        Ok(it) => it
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("ledger: {e}"))?,
+        Err(e) => return Err(format!("ledger: {e}").into()),
+    };
+    if insts.len() < MIN_PARALLEL {
+        return Ok(None);
+    }
+    let chunk = insts.len().div_ceil(threads);
+    let results: Vec<Result<(Array, Output, Vec<String>), Box<EvalAltResult>>> =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = insts
+                .chunks(chunk)
+                .map(|part| {
+                    let ast = ast.clone();
+                    let snap = snap.clone();
+                    let f = f.clone();
+                    s.spawn(move || {
+                        let worker = Arc::new(Host {
+                            snap: RwLock::new(snap.clone()),
+                            out: Mutex::new(Output::default()),
+                            write: std::sync::atomic::AtomicBool::new(
+                                host.write.load(std::sync::atomic::Ordering::Relaxed),
+                            ),
+                            args: host.args.clone(),
+                            ast: RwLock::new(Some(ast.clone())),
+                            limits: host.limits.clone(),
+                            cancel: host.cancel.clone(),
+                            started: host.started.clone(),
+                            prints: Some(Mutex::new(Vec::new())),
+                        });
+                        let engine = super::host::build_engine(worker.clone());
+                        // One call context for the whole chunk: FnPtr::call would build a
+                        // fresh global state for every institution.
+                        let mut global = engine.new_global_runtime_state();
+                        global.lib.push(ast.shared_lib().clone());
+                        let ctx = rhai::NativeCallContext::new_with_all_fields(
+                            &engine,
+                            f.fn_name(),
+                            None,
+                            &global,
+                            rhai::Position::NONE,
+                        );
+                        let mut out = Array::with_capacity(part.len());
+                        for x in part {
+                            let v = Dynamic::from(Inst {
+                                x: Arc::new(x.clone()),
+                                snap: snap.clone(),
+                            });
+                            out.push(f.call_raw(&ctx, None, [v])?);
+                        }
+                        let o = std::mem::take(&mut *worker.out.lock().unwrap());
+                        let p =
+                            std::mem::take(&mut *worker.prints.as_ref().unwrap().lock().unwrap());
+                        Ok((out, o, p))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("worker thread panicked"))
+                .collect()
+        });
+    let mut all = Array::with_capacity(insts.len());
+    let mut main_out = host.out.lock().unwrap();
+    for r in results {
+        let (a, o, p) = r?;
+        all.extend(a);
+        main_out.rows.extend(o.rows);
+        main_out.writes.extend(o.writes);
+        if o.columns.is_some() {
+            main_out.columns = o.columns;
+        }
+        for line in p {
+            println!("{line}");
+        }
+    }
+    Ok(Some(all))
+}
