@@ -12,6 +12,9 @@ use rhai::{Array, Dynamic, EvalAltResult, FnPtr};
 
 use super::api::{Host, Inst, Output, RecKind, Records};
 
+/// What one worker hands back: its results, its output, its printed lines.
+type Chunk = (Array, Output, Vec<String>);
+
 /// Below this many institutions the threads cost more than they save.
 const MIN_PARALLEL: usize = 2_000;
 
@@ -48,7 +51,7 @@ pub fn try_par_map(
         return Ok(None);
     }
     let chunk = insts.len().div_ceil(threads);
-    let results: Vec<Result<(Array, Output, Vec<String>), Box<EvalAltResult>>> =
+    let results: Vec<Result<Chunk, Box<EvalAltResult>>> =
         std::thread::scope(|s| {
             let handles: Vec<_> = insts
                 .chunks(chunk)
