@@ -275,6 +275,25 @@ pub fn keep_absent_finding(x: &mut Finding, old: &Finding, has: &dyn Fn(&str) ->
     }
 }
 
+/// Removes thousands separators ("12,000.50" → "12000.50"), refusing a comma
+/// that is not one: "450,5" is a decimal comma and must not become 4505.
+fn ungroup(v: &str) -> Result<std::borrow::Cow<'_, str>, &'static str> {
+    if !v.contains(',') {
+        return Ok(v.into());
+    }
+    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let int = body.split('.').next().unwrap_or_default();
+    let mut groups = int.split(',');
+    let first = groups.next().unwrap_or_default();
+    let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+    if (1..=3).contains(&first.len()) && digits(first) && groups.all(|g| g.len() == 3 && digits(g))
+    {
+        Ok(v.replace(',', "").into())
+    } else {
+        Err("has a comma that is not a thousands separator: write decimals with a point, e.g. 450.5")
+    }
+}
+
 /// Reads fields of one row by English field name; `None` or "" is a missing value.
 pub trait Row {
     fn get(&self, field: &str) -> Option<&str>;
@@ -326,8 +345,16 @@ impl<'r, R: Row + ?Sized> P<'r, R> {
         Some(self.parse_date(f, v))
     }
     fn int(&mut self, f: &'static str) -> i64 {
-        let Some(v) = self.opt(f) else { return 0 };
-        match v.replace(',', "").parse::<i64>() {
+        let Some(raw) = self.opt(f) else { return 0 };
+        let v = match ungroup(raw) {
+            Ok(v) => v,
+            Err(why) => {
+                self.errs.push(FieldError::new(f, raw, why));
+                return 0;
+            }
+        };
+        let v = v.as_ref();
+        match v.parse::<i64>() {
             Ok(n) => n,
             Err(_) => {
                 // Spreadsheets write whole numbers as "12.0".
@@ -335,7 +362,7 @@ impl<'r, R: Row + ?Sized> P<'r, R> {
                     Ok(x) if x.fract() == 0.0 && x.abs() < 1e15 => x as i64,
                     _ => {
                         self.errs
-                            .push(FieldError::new(f, v, "is not a whole number"));
+                            .push(FieldError::new(f, raw, "is not a whole number"));
                         0
                     }
                 }
@@ -382,21 +409,33 @@ pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldErr
     );
     let area_m2 = match p.opt("area_m2") {
         None => 0.0,
-        Some(v) => v.replace(',', "").parse::<f64>().unwrap_or_else(|_| {
-            p.errs.push(FieldError::new(
-                "area_m2",
-                v,
-                "is not a number of square metres",
-            ));
-            0.0
-        }),
+        Some(v) => match ungroup(v) {
+            Ok(n) => n.parse::<f64>().unwrap_or_else(|_| {
+                p.errs.push(FieldError::new(
+                    "area_m2",
+                    v,
+                    "is not a number of square metres",
+                ));
+                0.0
+            }),
+            Err(why) => {
+                p.errs.push(FieldError::new("area_m2", v, why));
+                0.0
+            }
+        },
     };
     let prepaid_fen = match p.opt("prepaid_balance") {
         None => 0,
-        Some(v) => parse_yuan(v).unwrap_or_else(|why| {
-            p.errs.push(FieldError::new("prepaid_balance", v, why));
-            0
-        }),
+        Some(v) => match ungroup(v)
+            .map_err(String::from)
+            .and_then(|n| parse_yuan(&n))
+        {
+            Ok(fen) => fen,
+            Err(why) => {
+                p.errs.push(FieldError::new("prepaid_balance", v, why));
+                0
+            }
+        },
     };
     let fire_approved = match p.opt("fire_approved") {
         None => false,
@@ -514,6 +553,18 @@ mod tests {
             assert!(!starts_formula(&n), "{s:?} -> {n:?}");
             assert_eq!(unneutralise(&n), s, "{s:?}");
         }
+    }
+
+    #[test]
+    fn only_real_thousands_separators_are_removed() {
+        assert_eq!(ungroup("1,200").unwrap(), "1200");
+        assert_eq!(ungroup("12,000.50").unwrap(), "12000.50");
+        assert_eq!(ungroup("1,234,567").unwrap(), "1234567");
+        assert_eq!(ungroup("450.5").unwrap(), "450.5");
+        assert!(ungroup("450,5").is_err());
+        assert!(ungroup("1,20").is_err());
+        assert!(ungroup("1234,567").is_err());
+        assert!(ungroup(",5").is_err());
     }
 
     #[test]

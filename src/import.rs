@@ -8,7 +8,6 @@
 //! write path; rows are never all held in memory. Every bad row is collected,
 //! and if there is any the transaction is dropped, so nothing is written.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -125,8 +124,8 @@ impl Enc {
     }
 }
 
-/// First pass: SHA-256 of the file and its encoding.
-fn sniff(path: &Path) -> Result<(String, Enc), ImportError> {
+/// First pass: SHA-256 of the file, its encoding and its CSV column separator.
+fn sniff(path: &Path) -> Result<(String, Enc, u8), ImportError> {
     let io = |err| ImportError::Io {
         path: path.into(),
         err,
@@ -138,6 +137,7 @@ fn sniff(path: &Path) -> Result<(String, Enc), ImportError> {
     let mut utf8 = true;
     let mut first = true;
     let mut bom = false;
+    let mut delimiter = b',';
     loop {
         let n = f.read(&mut buf).map_err(io)?;
         if n == 0 {
@@ -146,6 +146,9 @@ fn sniff(path: &Path) -> Result<(String, Enc), ImportError> {
         hasher.update(&buf[..n]);
         if first {
             bom = buf[..n].starts_with(b"\xEF\xBB\xBF");
+            // Separators are ASCII, and no GB18030 multi-byte sequence contains
+            // these bytes, so the raw bytes tell in every accepted encoding.
+            delimiter = sniff_delimiter(&buf[..n]);
             first = false;
         }
         if utf8 {
@@ -165,7 +168,7 @@ fn sniff(path: &Path) -> Result<(String, Enc), ImportError> {
     }
     let sha = format!("{:x}", hasher.finalize());
     if utf8 {
-        return Ok((sha, if bom { Enc::Utf8Bom } else { Enc::Utf8 }));
+        return Ok((sha, if bom { Enc::Utf8Bom } else { Enc::Utf8 }, delimiter));
     }
     // Check that the whole file is valid GB18030 and say where it is not.
     let bytes = std::fs::read(path).map_err(io)?;
@@ -179,7 +182,7 @@ fn sniff(path: &Path) -> Result<(String, Enc), ImportError> {
             line,
         });
     }
-    Ok((sha, Enc::Gb18030))
+    Ok((sha, Enc::Gb18030, delimiter))
 }
 
 /// Counts bytes read so a progress bar can follow the file.
@@ -356,7 +359,7 @@ struct Sink<'p> {
     path: &'p Path,
     kind: Kind,
     errors: Vec<RowError>,
-    seen: HashMap<String, u64>,
+    seen: rustc_hash::FxHashMap<String, u64>,
     rows: u64,
     reason: String,
     /// The ledger as it was before this import, for the fields a file leaves out.
@@ -415,17 +418,35 @@ impl Sink<'_> {
     /// page once per chunk instead of once per row, which is most of an import's time.
     fn flush(&mut self, tx: &mut crate::ledger::Tx<'_>) -> Result<(), LedgerError> {
         let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
-        for (line, rec) in &pending {
-            let r = match rec {
-                Rec::Institution(x) => tx.upsert_institution(x, &self.reason),
-                Rec::Inspection(x) => tx.upsert_inspection(x),
-                Rec::Finding(x) => tx.upsert_finding(x),
-            };
-            match r {
-                Ok(_) => {}
-                Err(LedgerError::Rejected(rej)) => self.push(*line, rej.0),
-                Err(e) => return Err(e),
+        if self.kind == Kind::Findings {
+            let fs: Vec<&crate::model::Finding> = pending
+                .iter()
+                .filter_map(|(_, r)| match r {
+                    Rec::Finding(f) => Some(f),
+                    _ => None,
+                })
+                .collect();
+            let results = tx.upsert_findings(&fs)?;
+            for ((line, _), r) in pending.iter().zip(results) {
+                match r {
+                    Ok(_) => {}
+                    Err(LedgerError::Rejected(rej)) => self.push(*line, rej.0),
+                    Err(e) => return Err(e),
+                }
+            }
+        } else {
+            pending.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
+            for (line, rec) in &pending {
+                let r = match rec {
+                    Rec::Institution(x) => tx.upsert_institution(x, &self.reason),
+                    Rec::Inspection(x) => tx.upsert_inspection(x),
+                    Rec::Finding(x) => tx.upsert_finding(x),
+                };
+                match r {
+                    Ok(_) => {}
+                    Err(LedgerError::Rejected(rej)) => self.push(*line, rej.0),
+                    Err(e) => return Err(e),
+                }
             }
         }
         pending.clear();
@@ -459,7 +480,7 @@ pub fn import_file(
         "jsonl" | "ndjson" => true,
         _ => return Err(ImportError::UnknownType { path: path.into() }),
     };
-    let (sha, enc) = sniff(path)?;
+    let (sha, enc, delimiter) = sniff(path)?;
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let bar = (opts.progress && std::io::stderr().is_terminal() && len > 4 << 20).then(|| {
         let b = indicatif::ProgressBar::new(len);
@@ -483,7 +504,7 @@ pub fn import_file(
         path,
         kind,
         errors: Vec::new(),
-        seen: HashMap::new(),
+        seen: Default::default(),
         rows: 0,
         reason: format!("import {}", path.display()),
         stored: ledger.reader()?,
@@ -492,7 +513,7 @@ pub fn import_file(
         if jsonl {
             read_jsonl(reader, &mut sink, tx)?;
         } else {
-            read_csv(reader, &mut sink, tx)?;
+            read_csv(reader, delimiter, &mut sink, tx)?;
         }
         sink.flush(tx)?;
         if !sink.errors.is_empty() {
@@ -519,12 +540,14 @@ pub fn import_file(
 
 fn read_csv(
     reader: Box<dyn Read>,
+    delimiter: u8,
     sink: &mut Sink<'_>,
     tx: &mut crate::ledger::Tx<'_>,
 ) -> Result<(), ImportError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(CrlfToLf::new(reader));
     let mut rec = csv::StringRecord::new();
     let csv_err = |sink: &Sink<'_>, e: csv::Error| {
@@ -540,14 +563,18 @@ fn read_csv(
             "the file is empty: the first line must be the column headers".into(),
         ));
     }
-    let cols = header_map(sink, rec.iter())?;
+    let (cols, unnamed) = header_map(sink, rec.iter())?;
     let width = rec.len();
     while rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        if rec.len() == 1 && rec.get(0).is_some_and(|s| s.trim().is_empty()) {
-            continue; // a blank line
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            // A blank line, or a row of empty cells as spreadsheets write
+            // below the data (",,,,,").
+            continue;
         }
-        if rec.len() != width {
+        // Spreadsheets pad rows with empty cells past the last named column.
+        let extra_blank = rec.len() > width && rec.iter().skip(width).all(|c| c.trim().is_empty());
+        if rec.len() != width && !extra_blank {
             sink.rows += 1;
             sink.push(
                 line,
@@ -555,6 +582,25 @@ fn read_csv(
                     "row",
                     "",
                     format!("has {} fields but the header has {width}", rec.len()),
+                )],
+            );
+            continue;
+        }
+        if let Some((i, v)) = unnamed
+            .iter()
+            .filter_map(|&i| rec.get(i).map(|v| (i, v.trim())))
+            .find(|(_, v)| !v.is_empty())
+        {
+            sink.rows += 1;
+            sink.push(
+                line,
+                vec![FieldError::new(
+                    "row",
+                    v,
+                    format!(
+                        "is in column {} which has no header: name the column or delete it",
+                        i + 1
+                    ),
                 )],
             );
             continue;
@@ -569,6 +615,24 @@ fn read_csv(
         )?;
     }
     Ok(())
+}
+
+/// The column separator, judged from the header line: a comma, unless the
+/// header has none but has tabs (Excel's "Text (Tab delimited)", 文本文件(制表符分隔))
+/// or semicolons (Excel in locales that write decimal commas). A header
+/// without commas could not be read as comma-separated anyway.
+fn sniff_delimiter(start: &[u8]) -> u8 {
+    let line = start.split(|&b| b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| line.iter().filter(|&&b| b == d).count();
+    if count(b',') > 0 {
+        b','
+    } else if count(b'\t') > 0 {
+        b'\t'
+    } else if count(b';') > 0 {
+        b';'
+    } else {
+        b','
+    }
 }
 
 /// Turns CRLF row ends into LF before the CSV parser sees them, leaving
@@ -645,13 +709,25 @@ impl<R: Read> Read for CrlfToLf<R> {
     }
 }
 
+/// Field name and column index of every known header cell.
+type Columns = Vec<(&'static str, usize)>;
+
+/// Maps header cells to fields; also returns the indices of blank header cells
+/// (the empty columns spreadsheets leave after the last one), which are ignored.
 fn header_map<'h>(
     sink: &Sink<'_>,
     headers: impl Iterator<Item = &'h str>,
-) -> Result<Vec<(&'static str, usize)>, ImportError> {
-    let mut cols: Vec<(&'static str, usize)> = Vec::new();
+) -> Result<(Columns, Vec<usize>), ImportError> {
+    let mut cols: Columns = Vec::new();
     let mut unknown = Vec::new();
+    let mut unnamed = Vec::new();
+    let mut named = Vec::new();
     for (i, h) in headers.enumerate() {
+        if h.trim().trim_start_matches('\u{feff}').is_empty() {
+            unnamed.push(i);
+            continue;
+        }
+        named.push(h);
         match sink.kind.field_of_header(h) {
             Some(f) if cols.iter().any(|(g, _)| *g == f) => {
                 return Err(sink.header_error(
@@ -670,10 +746,27 @@ fn header_map<'h>(
             .iter()
             .map(|(en, zh)| format!("{en}/{}", zh[0]))
             .collect();
+        // A file of another kind is the likeliest reason for many unknown columns.
+        let other = [Kind::Institutions, Kind::Inspections, Kind::Findings]
+            .into_iter()
+            .find(|k| *k != sink.kind && named.iter().all(|h| k.field_of_header(h).is_some()));
+        let hint = match other {
+            Some(k) => format!(
+                "\nthese are the columns of {k}: to import them, run `casebook import {k} {}`",
+                sink.path.display(),
+                k = k.as_str()
+            ),
+            // Not one known column: most often a title row above the headers.
+            None if cols.is_empty() => {
+                "\nthe first line must be the column headers: delete any title rows above them"
+                    .to_string()
+            }
+            None => String::new(),
+        };
         return Err(sink.header_error(
             1,
             format!(
-                "unknown column{} {} for {}; the columns are: {}",
+                "unknown column{} {} for {}; the columns are: {}{hint}",
                 if unknown.len() > 1 { "s" } else { "" },
                 unknown
                     .iter()
@@ -698,7 +791,7 @@ fn header_map<'h>(
             format!("missing required column(s): {}", missing.join(", ")),
         ));
     }
-    Ok(cols)
+    Ok((cols, unnamed))
 }
 
 fn read_jsonl(

@@ -395,7 +395,7 @@ impl Institution {
 fn check_id(e: &mut Vec<FieldError>, field: &'static str, id: &str) {
     if id.is_empty() {
         e.push(FieldError::new(field, "", "must not be empty"));
-    } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    } else if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         e.push(FieldError::new(
             field,
             id,

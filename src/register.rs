@@ -160,15 +160,16 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     fs.sort_by(|a, b| (a.opened_on, &a.id).cmp(&(b.opened_on, &b.id)));
     let later = fs.iter().filter(|f| !f.visible(as_of)).count();
     fs.retain(|f| f.visible(as_of));
-    let open = fs
-        .iter()
-        .filter(|f| f.status(as_of) != FindingStatus::Closed)
-        .count();
+    let count = |st: FindingStatus| fs.iter().filter(|f| f.status(as_of) == st).count();
     let overdue = fs.iter().filter(|f| f.overdue(as_of)).count();
+    // Open, rectified and closed are counted apart: "open" alone would hide
+    // that a rectified finding still awaits the bureau's close-out.
     out.push_str(&format!(
-        "\nFindings 整改项 ({}: {} open, {} overdue){}\n",
+        "\nFindings 整改项 ({}: {} open, {} rectified, {} closed; {} overdue){}\n",
         fs.len(),
-        open,
+        count(FindingStatus::Open),
+        count(FindingStatus::Rectified),
+        count(FindingStatus::Closed),
         overdue,
         if later > 0 {
             format!("; {later} opened after {} not shown", fmt_date(as_of))
@@ -214,6 +215,49 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
                 after(f.verified_on),
                 status,
                 f.note.clone(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    let mut lists = r.list_entries_of(id)?;
+    lists.sort_by(|a, b| (a.added, &a.list).cmp(&(b.added, &b.list)));
+    let later = lists.iter().filter(|e| e.added > as_of).count();
+    lists.retain(|e| e.added <= as_of);
+    out.push_str(&format!(
+        "\nLists 名单 ({}: on {} as of {}){}\n",
+        lists.len(),
+        lists.iter().filter(|e| e.on(as_of)).count(),
+        fmt_date(as_of),
+        if later > 0 {
+            format!("; {later} added after {} not shown", fmt_date(as_of))
+        } else {
+            String::new()
+        }
+    ));
+    if !lists.is_empty() {
+        let mut t = table();
+        t.set_header(vec![
+            "list",
+            "added",
+            "reason",
+            "removed",
+            "why removed",
+            "by",
+        ]);
+        for e in &lists {
+            let removed = match e.removed {
+                Some(d) if d > as_of => format!("({})", fmt_date(d)),
+                d => od(d),
+            };
+            t.add_row(vec![
+                e.list.clone(),
+                fmt_date(e.added),
+                e.reason.clone(),
+                removed,
+                e.removed_reason.clone().unwrap_or_default(),
+                e.operator.clone(),
             ]);
         }
         out.push_str(&t.to_string());

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of casebook against sqlite3, Python and DuckDB on the
+# benchmark city of ../shared/bench (100,000 institutions, 1,000,000 findings).
+#
+#   bench/compare.sh [DIR] [RUNS]     e.g. bench/compare.sh /tmp/city 5
+#
+# Builds the release binary, builds the city once, then, RUNS times and
+# interleaved: imports the three CSVs into a fresh ledger and loads them into a
+# fresh sqlite file; runs the credit rule in casebook, sqlite3, Python and
+# DuckDB (when `import duckdb` works); times `casebook show` and the export of
+# every finding. Prints medians and ratios. Needs sqlite3 and python3.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED:-$root/../shared}
+dir=${1:-/tmp/city}; runs=${2:-5}
+mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
+(cd "$root" && cargo build --release --quiet)
+cb=$root/target/release/casebook
+[ -f "$dir/findings.csv" ] || python3 "$shared/bench/gen_city.py" "$dir" >&2
+t() { # name cmd… : appends "name seconds maxrss_kib" to $log
+  local name=$1; shift
+  /usr/bin/time -f "$name %e %M" -a -o "$log" "$@" >/dev/null
+}
+log=$(mktemp)
+for r in $(seq "$runs"); do
+  rm -f "$dir/bench.redb" "$dir/bench.sqlite"
+  t casebook-import sh -c "'$cb' init --db '$dir/bench.redb' && for k in institutions inspections findings; do '$cb' import \$k '$dir/'\$k.csv --db '$dir/bench.redb'; done"
+  t sqlite3-load sh -c "cd '$dir' && sqlite3 bench.sqlite < '$shared/bench/load_sqlite.sql'"
+  t casebook-rule "$cb" run "$shared/bench/rule.rhai" --as-of 2019-02-20 --db "$dir/bench.redb" --format jsonl
+  t sqlite3-rule sh -c "sqlite3 '$dir/bench.sqlite' < '$shared/bench/score.sql'"
+  t python-rule python3 "$shared/bench/score.py" "$dir/bench.sqlite"
+  if python3 -c 'import duckdb' 2>/dev/null; then t duckdb-rule python3 "$shared/bench/score_duckdb.py" "$dir"; fi
+  t casebook-show "$cb" show I0042424 --as-of 2019-02-20 --db "$dir/bench.redb"
+  t casebook-export-findings "$cb" export findings --db "$dir/bench.redb"
+done
+echo "checksums:"
+"$cb" run "$shared/bench/rule.rhai" --as-of 2019-02-20 --db "$dir/bench.redb" --format jsonl
+sqlite3 "$dir/bench.sqlite" < "$shared/bench/score.sql"
+python3 - "$log" "$runs" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) == 3 and not p[0].startswith("Command"):
+        rows[p[0]].append((float(p[1]), int(p[2])))
+med = {k: statistics.median(s for s, _ in v) for k, v in rows.items()}
+print(f"\nmedians of {sys.argv[2]} interleaved runs (wall seconds, peak RSS MiB):")
+for k, v in rows.items():
+    print(f"  {k:26s} {med[k]:7.3f} s  {max(m for _, m in v) / 1024:7.1f} MiB")
+def ratio(a, b):
+    if a in med and b in med: print(f"  {a} / {b} = {med[a] / med[b]:.2f}")
+print("ratios:")
+ratio("casebook-import", "sqlite3-load")
+ratio("casebook-rule", "sqlite3-rule")
+ratio("casebook-rule", "python-rule")
+ratio("casebook-rule", "duckdb-rule")
+if "casebook-export-findings" in med:
+    print(f"  export: {1_000_000 / med['casebook-export-findings']:,.0f} findings/s")
+PY
+rm -f "$log"

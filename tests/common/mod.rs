@@ -1,0 +1,238 @@
+//! Shared helpers of the integration tests: a temp directory holding one
+//! ledger, the real `casebook` binary pointed at it, and file writers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// A temporary working directory with a ledger path inside it (not created until `init`).
+pub struct Ws {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+/// What one run of the binary gave.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().expect("casebook was killed by a signal"),
+            stdout: String::from_utf8(o.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(o.stderr).expect("stderr is UTF-8"),
+        }
+    }
+
+    /// Asserts exit code 0 and returns self.
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts the exit code and returns self.
+    #[track_caller]
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stderr contains every one of `parts`.
+    #[track_caller]
+    pub fn stderr_has(self, parts: &[&str]) -> Run {
+        for p in parts {
+            assert!(
+                self.stderr.contains(p),
+                "stderr does not contain {p:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// Asserts that stdout contains every one of `parts`.
+    #[track_caller]
+    pub fn stdout_has(self, parts: &[&str]) -> Run {
+        for p in parts {
+            assert!(
+                self.stdout.contains(p),
+                "stdout does not contain {p:?}:\n{}",
+                self.stdout
+            );
+        }
+        self
+    }
+}
+
+impl Ws {
+    /// A fresh directory; the ledger file does not exist yet.
+    pub fn new() -> Ws {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("ledger.redb");
+        Ws { dir, db }
+    }
+
+    /// A fresh directory with an empty ledger made by `casebook init`.
+    pub fn init() -> Ws {
+        let ws = Ws::new();
+        ws.run(&["init"]).ok();
+        ws
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The binary, run in the temp directory with `--db` set and no stray environment.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("casebook").expect("the casebook binary");
+        c.current_dir(self.dir.path())
+            .env_remove("CASEBOOK_DB")
+            .env_remove("CASEBOOK_BUSY_TIMEOUT")
+            .env("USER", "tester")
+            .arg("--db")
+            .arg(&self.db);
+        c
+    }
+
+    /// Runs `casebook --db LEDGER args...`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd().args(args).output().expect("run casebook"))
+    }
+
+    /// Runs the binary without any `--db` flag (for usage errors and env tests).
+    pub fn run_bare(&self, args: &[&str]) -> Run {
+        let mut c = Command::cargo_bin("casebook").expect("the casebook binary");
+        c.current_dir(self.dir.path())
+            .env_remove("CASEBOOK_DB")
+            .env_remove("CASEBOOK_BUSY_TIMEOUT")
+            .env("USER", "tester");
+        Run::from(c.args(args).output().expect("run casebook"))
+    }
+
+    /// Writes a file into the temp directory and returns its name (relative to it).
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
+        std::fs::write(self.dir.path().join(name), bytes).expect("write fixture");
+        name.to_string()
+    }
+
+    /// Copies a committed fixture from tests/fixtures into the temp directory.
+    pub fn fixture(&self, name: &str) -> String {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        let bytes = std::fs::read(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        self.write(name, bytes)
+    }
+
+    /// Runs `casebook import KIND FILE` and asserts success.
+    #[track_caller]
+    pub fn import(&self, kind: &str, file: &str) -> Run {
+        self.run(&["import", kind, file]).ok()
+    }
+
+    /// `casebook export KIND --format FORMAT`, asserting success.
+    #[track_caller]
+    pub fn export(&self, kind: &str, format: &str) -> String {
+        self.run(&["export", kind, "--format", format]).ok().stdout
+    }
+
+    /// Everything the ledger holds, as the exports of every kind in both formats.
+    #[track_caller]
+    pub fn snapshot(&self) -> String {
+        let mut s = String::new();
+        for kind in ["institutions", "inspections", "findings"] {
+            for format in ["csv", "jsonl"] {
+                s.push_str(&format!("== {kind} {format}\n"));
+                s.push_str(&self.export(kind, format));
+            }
+        }
+        s
+    }
+
+    /// The number of audit entries.
+    #[track_caller]
+    pub fn audit_len(&self) -> usize {
+        self.run(&["audit", "--last", "1000000"])
+            .ok()
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .count()
+    }
+}
+
+/// The header of an institutions CSV with every column, in export order.
+pub const INSTITUTION_HEADER: &str = "id,name,uscc,district,street,address,category,licence_no,licence_issued,licence_expires,organizer,students,teachers,qualified_teachers,area_m2,prepaid_balance,fire_approved,status,status_date";
+
+/// A valid USCC (GB 32100-2015 check character correct).
+pub const GOOD_USCC: &str = "91440101MA5CJQ4N59";
+
+/// Three valid institutions (UTF-8, LF), in export order, with every column.
+pub const THREE_INSTITUTIONS: &str = "\
+id,name,uscc,district,street,address,category,licence_no,licence_issued,licence_expires,organizer,students,teachers,qualified_teachers,area_m2,prepaid_balance,fire_approved,status,status_date
+GZ-0001,星辰数学培训中心,91440101MA5CJQ4N59,天河,石牌街,天河路1号,subject,教民144010600001,2017-03-01,2020-02-29,广州星辰教育科技有限公司,320,18,15,450.5,128000.50,true,operating,2017-03-01
+GZ-0002,小画家美术工作室,,海珠,南华西街,,non_subject,,,,李四,45,3,1,80,0,false,rectifying,2018-05-10
+GZ-0003,启航英语,,番禺,市桥街,番禺大道88号,subject,,,,王五,150,9,4,200,56000,false,self_closed,2018-09-01
+";
+
+/// Inspections of the three institutions above.
+pub const TWO_INSPECTIONS: &str = "\
+id,institution_id,date,operation,departments,inspectors,note
+INS-1,GZ-0001,2018-04-02,春季联合执法,education;fire;market,6,首次检查
+INS-2,GZ-0002,2018-05-10,春季联合执法,education;police,4,
+";
+
+/// Findings of the institutions and inspections above.
+pub const THREE_FINDINGS: &str = "\
+id,institution_id,inspection_id,kind,severity,opened_on,deadline,rectified_on,verified_on,note
+F-1,GZ-0001,INS-1,fire_hazard,3,2018-04-02,2018-05-02,2018-04-20,2018-05-05,安全出口堵塞
+F-2,GZ-0002,INS-2,no_licence,2,2018-05-10,2018-08-10,,,无证办学
+F-3,GZ-0001,,late_hours,1,2018-09-01,2018-10-01,2018-09-15,,晚上九点后上课
+";
+
+/// A ledger holding the three institutions, two inspections and three findings.
+pub fn populated() -> Ws {
+    let ws = Ws::init();
+    let f = ws.write("inst.csv", THREE_INSTITUTIONS);
+    ws.import("institutions", &f);
+    let f = ws.write("insp.csv", TWO_INSPECTIONS);
+    ws.import("inspections", &f);
+    let f = ws.write("find.csv", THREE_FINDINGS);
+    ws.import("findings", &f);
+    ws
+}
+
+/// Parses a CSV text into rows of cells.
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|x| x.expect("valid CSV").iter().map(String::from).collect())
+        .collect()
+}
+
+/// The CSV export parsed into maps from column to value, one per row.
+pub fn csv_maps(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let rows = csv_rows(text);
+    let (head, body) = rows.split_first().expect("a header row");
+    body.iter()
+        .map(|r| head.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
+}

@@ -1,0 +1,429 @@
+//! Runaway and broken scripts (SPEC §5): endless loops, deep recursion and
+//! huge values are stopped with an error naming the limit and the flag that
+//! raises it; scripts cannot import from disk; syntax and runtime errors show
+//! file:line:col, the source line, a caret and the chain of calls; and
+//! `casebook check` reports every syntax error and warns about typos.
+//!
+//! The assertions are about exit codes and messages, never durations.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// An empty ledger in a temporary directory (limits need no data).
+struct Fixture {
+    dir: TempDir,
+    db: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ledger.redb");
+        let f = Fixture { dir, db };
+        f.cmd().arg("init").assert().success();
+        f
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("casebook").unwrap();
+        c.env_remove("CASEBOOK_DB")
+            .current_dir(self.dir.path())
+            .arg("--db")
+            .arg(&self.db);
+        c
+    }
+
+    /// Writes `name` in the fixture directory.
+    fn file(&self, name: &str, src: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, src).unwrap();
+        p
+    }
+
+    fn run(&self, name: &str, src: &str, extra: &[&str]) -> Output {
+        let p = self.file(name, src);
+        self.cmd()
+            .arg("run")
+            .arg(&p)
+            .args(["--as-of", "2019-02-20"])
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a script that must fail with exit code 1; returns stderr.
+    fn fails(&self, name: &str, src: &str, extra: &[&str]) -> String {
+        let out = self.run(name, src, extra);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "expected exit 1 for {name}:\n{src}\nstderr:\n{err}"
+        );
+        err
+    }
+
+    /// `casebook check FILES...`: (exit code, stderr).
+    fn check(&self, files: &[(&str, &str)]) -> (i32, String) {
+        let mut c = self.cmd();
+        c.arg("check");
+        for (name, src) in files {
+            c.arg(self.file(name, src));
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+}
+
+/// The display column of the caret in a rendered diagnostic and of `needle` in the source line.
+fn caret_and_target(err: &str, line_no: usize, needle: &str) -> (usize, usize) {
+    use unicode_width::UnicodeWidthStr;
+    let lines: Vec<&str> = err.lines().collect();
+    let prefix = format!("{line_no} | ");
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no source line {line_no} in\n{err}"));
+    let src = &lines[i][prefix.len()..];
+    let caret_line = lines[i + 1];
+    let bar = caret_line.find("| ").expect("caret line") + 2;
+    let caret = caret_line[bar..].find('^').expect("a caret");
+    let target = src.find(needle).expect("needle in source line");
+    (
+        UnicodeWidthStr::width(&caret_line[bar..bar + caret]),
+        UnicodeWidthStr::width(&src[..target]),
+    )
+}
+
+// ------------------------------------------------------------ time and work
+
+#[test]
+fn an_endless_loop_stops_at_the_time_limit_and_names_timeout() {
+    let f = Fixture::new();
+    let err = f.fails(
+        "endless.rhai",
+        "let n = 0;\nloop { n += 1; }\n",
+        &["--timeout", "1"],
+    );
+    assert!(err.contains("time limit"), "{err}");
+    assert!(err.contains("--timeout"), "{err}");
+    assert!(err.contains("endless.rhai:2:"), "{err}");
+}
+
+#[test]
+fn a_fractional_or_bad_timeout() {
+    let f = Fixture::new();
+    let err = f.fails("endless.rhai", "loop { }\n", &["--timeout", "0.5"]);
+    assert!(err.contains("time limit"), "{err}");
+    let out = f.run("ok.rhai", "1", &["--timeout", "0"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--timeout"));
+}
+
+#[test]
+fn the_operations_limit_names_max_operations() {
+    let f = Fixture::new();
+    let err = f.fails(
+        "ops.rhai",
+        "let n = 0;\nfor i in 0..100000 { n += i; }\n",
+        &["--max-operations", "1000"],
+    );
+    assert!(err.contains("operations"), "{err}");
+    assert!(err.contains("1000"), "{err}");
+    assert!(err.contains("--max-operations"), "{err}");
+    // The same loop is fine without the limit.
+    let out = f.run(
+        "ops.rhai",
+        "let n = 0;\nfor i in 0..100000 { n += i; }\nn",
+        &[],
+    );
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "4999950000");
+}
+
+#[test]
+fn deep_recursion_is_stopped() {
+    let f = Fixture::new();
+    let err = f.fails(
+        "deep.rhai",
+        "fn down(n) {\n    down(n + 1)\n}\ndown(0);\n",
+        &[],
+    );
+    assert!(err.contains("deep"), "{err}");
+    assert!(err.contains("called each other"), "{err}");
+    // Moderate recursion is fine.
+    let out = f.run(
+        "fact.rhai",
+        "fn fact(n) { if n <= 1 { 1 } else { n * fact(n - 1) } }\nfact(20)",
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2432902008176640000"
+    );
+}
+
+// ------------------------------------------------------------------ sizes
+
+#[test]
+fn a_string_doubled_in_a_loop_hits_the_size_limit() {
+    let f = Fixture::new();
+    let err = f.fails(
+        "string.rhai",
+        "let s = \"校外培训\";\nloop { s += s; }\n",
+        &["--timeout", "30"],
+    );
+    assert!(err.contains("size limit"), "{err}");
+    assert!(err.contains("string"), "{err}");
+    assert!(err.contains("string.rhai:2:"), "{err}");
+}
+
+#[test]
+fn an_array_doubled_in_a_loop_hits_the_size_limit() {
+    let f = Fixture::new();
+    let err = f.fails(
+        "array.rhai",
+        "let a = [1];\nloop { a += a; }\n",
+        &["--timeout", "30"],
+    );
+    assert!(err.contains("size limit"), "{err}");
+    assert!(err.contains("array"), "{err}");
+}
+
+#[test]
+fn an_array_pushed_in_a_loop_is_stopped() {
+    let f = Fixture::new();
+    let err = f.fails(
+        "push.rhai",
+        "let a = [];\nloop { a.push(1); }\n",
+        &["--timeout", "2"],
+    );
+    assert!(err.contains("limit"), "{err}");
+}
+
+#[test]
+#[ignore = "bug: pushing onto an array is O(n) under Rhai's data-size check (the whole array is re-measured after every push), so the 10,000,000-item limit is never reached: `loop { a.push(1) }` runs into --timeout (60 s by default) instead, and 80,000 pushes already take ~16 s in a debug build"]
+fn an_array_pushed_in_a_loop_hits_the_size_limit() {
+    let f = Fixture::new();
+    let err = f.fails(
+        "push.rhai",
+        "let a = [];\nloop { a.push(1); }\n",
+        &["--timeout", "20"],
+    );
+    assert!(err.contains("size limit"), "{err}");
+}
+
+// ---------------------------------------------------------------- sandbox
+
+#[test]
+fn scripts_cannot_import_modules_from_disk() {
+    let f = Fixture::new();
+    let err = f.fails("imp.rhai", "import \"x\" as y;\nprint(1);\n", &[]);
+    assert!(err.contains("imp.rhai:1:"), "{err}");
+    assert!(err.contains("\"x\"") || err.contains(": x"), "{err}");
+    // Not even a module that exists beside the script.
+    f.file("helper.rhai", "fn twice(x) { x * 2 }\n");
+    let err = f.fails(
+        "imp2.rhai",
+        "import \"helper\" as h;\nprint(h::twice(2));\n",
+        &[],
+    );
+    assert!(!err.is_empty());
+    let err = f.fails(
+        "imp3.rhai",
+        "import \"./helper.rhai\" as h;\nprint(h::twice(2));\n",
+        &[],
+    );
+    assert!(!err.is_empty());
+}
+
+#[test]
+#[ignore = "rough edge: import \"helper\" as h; with helper.rhai beside the script says only \"Module not found: helper\", not that scripts cannot import modules; casebook check says nothing about import"]
+fn importing_says_scripts_cannot_import() {
+    let f = Fixture::new();
+    f.file("helper.rhai", "fn twice(x) { x * 2 }\n");
+    let err = f.fails(
+        "imp.rhai",
+        "import \"helper\" as h;\nprint(h::twice(2));\n",
+        &[],
+    );
+    let first = err.lines().next().unwrap_or("");
+    assert!(first.contains("import"), "{err}");
+}
+
+#[test]
+fn eval_is_not_available() {
+    let f = Fixture::new();
+    let err = f.fails("eval.rhai", "eval(\"1 + 1\")\n", &[]);
+    assert!(err.contains("eval.rhai:1:"), "{err}");
+}
+
+// --------------------------------------------------------------- messages
+
+#[test]
+fn a_syntax_error_shows_file_line_column_the_line_and_a_caret() {
+    let f = Fixture::new();
+    let err = f.fails(
+        "syntax.rhai",
+        "let a = 1;\nlet b = (a + ;\nprint(b);\n",
+        &[],
+    );
+    assert!(err.contains("syntax.rhai:2:14"), "{err}");
+    assert!(err.contains("2 | let b = (a + ;"), "{err}");
+    let (caret, target) = caret_and_target(&err, 2, ";");
+    assert_eq!(caret, target, "caret not under the ';':\n{err}");
+    // Nothing ran: no output.
+    let out = f.run("syntax2.rhai", "print(\"ran\");\nlet = 3;\n", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn the_caret_sits_under_the_spot_on_a_line_with_chinese_text() {
+    let f = Fixture::new();
+    let err = f.fails("zh.rhai", "let 逾期 = 1;\nlet 合计 = 逾期 +;\n", &[]);
+    assert!(err.contains("zh.rhai:2:"), "{err}");
+    let (caret, target) = caret_and_target(&err, 2, ";");
+    assert_eq!(caret, target, "caret not under the ';':\n{err}");
+}
+
+#[test]
+fn a_runtime_error_shows_the_line_and_the_chain_of_calls() {
+    let f = Fixture::new();
+    let src = "fn 核对(x) {\n    x / 0\n}\nfn 汇总(x) {\n    核对(x) + 1\n}\nlet y = 汇总(5);\n";
+    let err = f.fails("chain.rhai", src, &[]);
+    assert!(err.contains("chain.rhai:2:"), "{err}");
+    assert!(err.contains("x / 0"), "{err}");
+    assert!(err.contains("in fn 核对"), "{err}");
+    assert!(err.contains("in fn 汇总"), "{err}");
+    assert!(
+        err.contains("chain.rhai:5:"),
+        "the inner call's place: {err}"
+    );
+    assert!(
+        err.contains("chain.rhai:7:"),
+        "the outer call's place: {err}"
+    );
+    // Innermost first.
+    assert!(err.find("in fn 核对").unwrap() < err.find("in fn 汇总").unwrap());
+}
+
+#[test]
+fn a_thrown_error_shows_its_text_and_place() {
+    let f = Fixture::new();
+    let err = f.fails("throw.rhai", "let x = 1;\nthrow \"区名不对：北京\";\n", &[]);
+    assert!(err.contains("区名不对：北京"), "{err}");
+    assert!(err.contains("throw.rhai:2:1"), "{err}");
+}
+
+#[test]
+fn a_misspelt_function_at_run_time_suggests_the_right_one() {
+    let f = Fixture::new();
+    let err = f.fails("typo.rhai", "let n = institutons().len();\n", &[]);
+    assert!(err.contains("institutons"), "{err}");
+    assert!(err.contains("did you mean institutions"), "{err}");
+    assert!(err.contains("typo.rhai:1:9"), "{err}");
+}
+
+#[test]
+fn a_misspelt_property_at_run_time_suggests_the_right_one() {
+    let f = Fixture::new();
+    let csv =
+        "id,name,district,category,status,status_date\nA1,甲,天河,subject,operating,2018-01-01\n";
+    let p = f.file("i.csv", csv);
+    f.cmd()
+        .args(["import", "institutions"])
+        .arg(&p)
+        .assert()
+        .success();
+    let err = f.fails(
+        "prop.rhai",
+        "for i in institutions() {\n    print(i.distrct);\n}\n",
+        &[],
+    );
+    assert!(err.contains("distrct"), "{err}");
+    assert!(err.contains("did you mean .district"), "{err}");
+    assert!(err.contains("prop.rhai:2:"), "{err}");
+}
+
+// ------------------------------------------------------------------ check
+
+#[test]
+fn check_reports_every_syntax_error_and_exits_1() {
+    let f = Fixture::new();
+    let (code, err) = f.check(&[(
+        "two.rhai",
+        "let a = 1 +;\nlet b = 2;\nlet c = (3;\nprint(b);\n",
+    )]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("two.rhai:1:"), "first error: {err}");
+    assert!(err.contains("two.rhai:3:"), "second error: {err}");
+    assert!(err.contains("2 error(s)"), "{err}");
+}
+
+#[test]
+fn check_warns_about_a_misspelt_function_and_exits_0() {
+    let f = Fixture::new();
+    let (code, err) = f.check(&[("fn.rhai", "let n = institutons().len();\nprint(n);\n")]);
+    assert_eq!(code, 0, "warnings only: {err}");
+    assert!(err.contains("warning"), "{err}");
+    assert!(err.contains("did you mean institutions"), "{err}");
+    assert!(err.contains("fn.rhai:1:9"), "{err}");
+    assert!(err.contains("0 error(s), 1 warning(s)"), "{err}");
+}
+
+#[test]
+fn check_warns_about_a_misspelt_property_and_exits_0() {
+    let f = Fixture::new();
+    let (code, err) = f.check(&[(
+        "prop.rhai",
+        "for f in findings() {\n    if f.overdeu { print(f.id); }\n}\n",
+    )]);
+    assert_eq!(code, 0, "warnings only: {err}");
+    assert!(err.contains("did you mean .overdue"), "{err}");
+    assert!(err.contains("prop.rhai:2:"), "{err}");
+}
+
+#[test]
+fn check_does_not_run_the_script_and_is_quiet_on_a_good_one() {
+    let f = Fixture::new();
+    let good = r#"
+fn score(inst) { 100 - inst.findings().len() * 5 }
+let 逾期 = findings().filter(|f| f.overdue);
+for i in institutions() { emit(#{id: i.id, score: score(i), n: 逾期.len()}); }
+set_status("A1", "closed", "不会执行");
+loop { }
+"#;
+    let (code, err) = f.check(&[("good.rhai", good)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("0 error(s), 0 warning(s)"), "{err}");
+    assert!(!err.contains("warning:"), "{err}");
+}
+
+#[test]
+fn check_takes_several_files_and_fails_if_any_has_an_error() {
+    let f = Fixture::new();
+    let (code, err) = f.check(&[
+        ("a.rhai", "let n = institutons().len();\n"),
+        ("b.rhai", "let x = ;\n"),
+        ("c.rhai", "print(1);\n"),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("a.rhai:1:9"), "{err}");
+    assert!(err.contains("b.rhai:1:"), "{err}");
+    assert!(
+        err.contains("checked 3 script(s): 1 error(s), 1 warning(s)"),
+        "{err}"
+    );
+}
