@@ -132,6 +132,9 @@ pub struct RunFlags {
     /// Stop the script after this many operations (0: no limit).
     #[arg(long, default_value = "0", value_name = "N")]
     pub max_operations: u64,
+    /// Stop the script when casebook holds more than this much memory.
+    #[arg(long, default_value = "2048", value_name = "MIB")]
+    pub max_memory: usize,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -157,6 +160,7 @@ impl RunFlags {
             limits: crate::script::Limits {
                 timeout: std::time::Duration::from_secs_f64(self.timeout),
                 max_operations: self.max_operations,
+                max_memory: self.max_memory << 20,
                 ..Default::default()
             },
         })

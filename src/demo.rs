@@ -56,10 +56,16 @@ pub struct DemoSummary {
 
 /// The date of the bureau's report: every figure of SPEC §1 holds as of this day.
 /// The sample scripts `casebook demo` runs, bundled into the binary.
-pub const SAMPLE_SCRIPTS: &[(&str, &str)] = &[(
-    "campaign_summary.rhai",
-    include_str!("../scripts/campaign_summary.rhai"),
-)];
+pub const SAMPLE_SCRIPTS: &[(&str, &str)] = &[
+    (
+        "campaign_summary.rhai",
+        include_str!("../scripts/campaign_summary.rhai"),
+    ),
+    (
+        "weekly_report.rhai",
+        include_str!("../scripts/weekly_report.rhai"),
+    ),
+];
 
 /// The date of the bureau's report (2019-02-20).
 pub fn report_date() -> NaiveDate {

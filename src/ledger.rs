@@ -742,7 +742,10 @@ impl<'t> Tx<'t> {
     /// to calling [`Tx::upsert_finding`] on each, but each index is written in its
     /// own key order: ids in input order (usually ascending), records sorted by
     /// institution. Writing B-trees in key order is most of a bulk import's speed.
-    pub fn upsert_findings(&mut self, xs: &[&Finding]) -> Result<Vec<Result<Outcome, LedgerError>>, LedgerError> {
+    pub fn upsert_findings(
+        &mut self,
+        xs: &[&Finding],
+    ) -> Result<Vec<Result<Outcome, LedgerError>>, LedgerError> {
         let mut out: Vec<Result<Outcome, LedgerError>> = Vec::with_capacity(xs.len());
         let mut prev: Vec<Option<String>> = vec![None; xs.len()];
         for (i, x) in xs.iter().enumerate() {
@@ -757,7 +760,8 @@ impl<'t> Tx<'t> {
         }
         let mut order: Vec<usize> = (0..xs.len()).filter(|&i| out[i].is_ok()).collect();
         order.sort_unstable_by(|&a, &b| {
-            (xs[a].institution_id.as_str(), xs[a].id.as_str()).cmp(&(xs[b].institution_id.as_str(), xs[b].id.as_str()))
+            (xs[a].institution_id.as_str(), xs[a].id.as_str())
+                .cmp(&(xs[b].institution_id.as_str(), xs[b].id.as_str()))
         });
         for i in order {
             out[i] = Ok(self.write_finding(xs[i], prev[i].take())?);
@@ -814,7 +818,11 @@ impl<'t> Tx<'t> {
             .map(|g| g.value().to_string()))
     }
 
-    fn write_finding(&mut self, x: &Finding, prev_inst: Option<String>) -> Result<Outcome, LedgerError> {
+    fn write_finding(
+        &mut self,
+        x: &Finding,
+        prev_inst: Option<String>,
+    ) -> Result<Outcome, LedgerError> {
         let old = match &prev_inst {
             Some(pi) => self
                 .findings

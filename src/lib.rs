@@ -2,6 +2,7 @@
 //!
 //! See ARCHITECTURE.md for the map of modules and the invariants.
 
+pub mod alloc;
 pub mod cli;
 pub mod codec;
 pub mod demo;

@@ -548,14 +548,13 @@ impl Session {
             return;
         }
         let t = Instant::now();
-        let ast = match self.host.engine.compile_with_scope(&self.scope, src) {
+        let (ast, orders) = match self.host.compile_in(&self.scope, src) {
             Ok(a) => a,
             Err(e) => {
                 let _ = write!(out, "{}", diag::parse_diag(&e).render(file, src));
                 return;
             }
         };
-        let orders = output::literal_key_orders(&ast);
         let saved = self.lib.clone();
         self.lib += ast;
         let r = self.host.run(&mut self.scope, &self.lib);

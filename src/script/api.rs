@@ -497,7 +497,11 @@ pub const FUNCTIONS: &[(&str, &str, &str, &str)] = &[
     ("pct", "pct(part, whole)", "percentage text with one decimal", "pct(3, 8)  // \"37.5%\""),
     ("to_array", "records.to_array()", "a lazy collection as an array (to sort it, for example)", "findings().to_array()"),
     ("status_history", "inst.status_history()", "array of #{date, status, reason}, oldest first", "institution(\"GZ-1\").status_history()"),
-    ("lists_of", "inst.lists()", "names of the lists the institution is on as of the date", "i.lists().contains(\"blacklist\")"),
+    ("lists", "inst.lists()", "names of the lists the institution is on as of the date", "i.lists().contains(\"blacklist\")"),
+    ("institution", "finding.institution()", "the institution a finding belongs to", "f.institution().name"),
+    ("add_months", "add_months(date, n)", "the date n calendar months later (or earlier if n < 0)", "add_months(as_of(), -1)"),
+    ("is_empty", "records.is_empty()", "whether a collection has no records as of the date", "findings().is_empty()"),
+    ("join", "join(array, separator)", "array items as one text", "join([\"a\", \"b\"], \"、\")"),
     ("on_list", "on_list(name)", "ids on a named list as of the date", "on_list(\"blacklist\").len()"),
     ("set_status", "set_status(id, status, reason)", "(--write) change an institution's status from the as-of date", "set_status(\"GZ-1\", \"closed\", \"无证办学\")"),
     ("open_finding", "open_finding(map)", "(--write) record a new finding; returns its id", "open_finding(#{institution_id: \"GZ-1\", kind: \"fire_hazard\", severity: 2, deadline: as_of() + 15})"),
@@ -560,6 +564,25 @@ pub fn group_digits(v: f64, decimals: usize) -> String {
         format!("-{out}")
     } else {
         out
+    }
+}
+
+/// A finding as the run sees it: one queued by `open_finding` earlier in the run, else the ledger's.
+fn finding_for_write(h: &Host, snap: &Snapshot, id: &str) -> RResult<Option<Finding>> {
+    let queued = h
+        .out
+        .lock()
+        .unwrap()
+        .writes
+        .iter()
+        .rev()
+        .find_map(|w| match w {
+            WriteOp::OpenFinding(f) if f.id == id => Some(f.clone()),
+            _ => None,
+        });
+    match queued {
+        Some(f) => Ok(Some(f)),
+        None => snap.reader.finding(id).map_err(ledger_err),
     }
 }
 
@@ -886,6 +909,18 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         },
     );
 
+    engine.register_fn("join", |a: Array, sep: &str| -> String {
+        a.iter().map(key_text).collect::<Vec<_>>().join(sep)
+    });
+    engine.register_indexer_get(|r: &mut Records, i: INT| -> RResult<Dynamic> {
+        // Walks to the i-th record: fine for a look, slow in a loop (use `for` or to_array()).
+        let n = usize::try_from(i).map_err(|_| format!("index {i} is negative"))?;
+        match r.iter().nth(n) {
+            Some(x) => x,
+            None => err(format!("index {i} is past the end of the collection")),
+        }
+    });
+
     // ---- aggregation
     engine.register_fn(
         "count_by",
@@ -991,7 +1026,12 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         for (p, _) in props {
             m.insert((*p).into(), prop(&v, p).unwrap_or_default());
         }
-        h.out.lock().unwrap().rows.push(m);
+        let mut out = h.out.lock().unwrap();
+        // A record emitted first fixes the columns in its fields' order (SPEC §2), not alphabetically.
+        if out.rows.is_empty() && out.columns.is_none() {
+            out.columns = Some(props.iter().map(|(p, _)| p.to_string()).collect());
+        }
+        out.rows.push(m);
         Ok(())
     });
     let h = host.clone();
@@ -1103,7 +1143,13 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
                 "no such institution",
             ));
         }
-        if errs.is_empty() && snap.reader.finding(&f.id).map_err(ledger_err)?.is_some() {
+        let queued_same = out
+            .writes
+            .iter()
+            .any(|w| matches!(w, WriteOp::OpenFinding(q) if q.id == f.id));
+        if errs.is_empty()
+            && (queued_same || snap.reader.finding(&f.id).map_err(ledger_err)?.is_some())
+        {
             errs.push(FieldError::new(
                 "id",
                 f.id.clone(),
@@ -1122,7 +1168,7 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     engine.register_fn("rectify", move |id: &str| -> RResult<()> {
         check_write(&h, "rectify")?;
         let snap = h.snap();
-        let Some(f) = snap.reader.finding(id).map_err(ledger_err)? else {
+        let Some(f) = finding_for_write(&h, &snap, id)? else {
             return err(format!("rectify: no finding with id \"{id}\""));
         };
         if let Some(r) = f.rectified_on.filter(|r| *r <= snap.as_of) {
@@ -1147,7 +1193,7 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     engine.register_fn("close_out", move |id: &str| -> RResult<()> {
         check_write(&h, "close_out")?;
         let snap = h.snap();
-        let Some(f) = snap.reader.finding(id).map_err(ledger_err)? else {
+        let Some(f) = finding_for_write(&h, &snap, id)? else {
             return err(format!("close_out: no finding with id \"{id}\""));
         };
         if let Some(v) = f.verified_on.filter(|v| *v <= snap.as_of) {
@@ -1189,6 +1235,31 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         "list_remove",
         move |list: &str, id: &str, reason: &str| -> RResult<()> {
             check_write(&h, "list_remove")?;
+            let snap = h.snap();
+            let on_now = snap
+                .reader
+                .list_entries(list)
+                .map_err(ledger_err)?
+                .iter()
+                .any(|e| e.institution_id == id && e.removed.is_none());
+            // Adds and removes queued earlier in this run count too, last one wins.
+            let queued = h
+                .out
+                .lock()
+                .unwrap()
+                .writes
+                .iter()
+                .rev()
+                .find_map(|w| match w {
+                    WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
+                    WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => {
+                        Some(false)
+                    }
+                    _ => None,
+                });
+            if !queued.unwrap_or(on_now) {
+                return err(format!("list_remove: {id} is not on list \"{list}\""));
+            }
             h.out.lock().unwrap().writes.push(WriteOp::ListRemove {
                 list: list.into(),
                 id: id.into(),

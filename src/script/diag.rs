@@ -156,6 +156,12 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
             let t = token.to_string();
             if t == "cancelled" {
                 "cancelled".to_string()
+            } else if t.starts_with("memory:") {
+                help = Some("a loop that keeps growing a string, array or map? Raise the limit with --max-memory MIB if the data really is this large".into());
+                format!(
+                    "the script used more than the memory limit of {} MiB",
+                    limits.max_memory >> 20
+                )
             } else {
                 help = Some("raise the limit with --timeout SECONDS if the script is meant to run this long".into());
                 format!(
@@ -182,20 +188,8 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
             )
         }
         EvalAltResult::ErrorDataTooLarge(what, _) => {
-            let (kind, max) = if what.to_lowercase().contains("string") {
-                ("a string", limits.max_string.to_string() + " bytes")
-            } else if what.to_lowercase().contains("array") {
-                ("an array", limits.max_array.to_string() + " items")
-            } else if what.to_lowercase().contains("map") || what.to_lowercase().contains("object")
-            {
-                ("a map", limits.max_map.to_string() + " entries")
-            } else {
-                ("a value", what.clone())
-            };
-            help = Some(
-                "a loop that keeps growing a value? The size limits protect the nightly job".into(),
-            );
-            format!("{kind} grew past the size limit of {max}")
+            help = Some("a loop that keeps growing a value?".into());
+            format!("{what} grew past its size limit")
         }
         EvalAltResult::ErrorFunctionNotFound(sig, _) => {
             let name = sig.split(" (").next().unwrap_or(sig).trim();
@@ -238,6 +232,10 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
             )
         }
         EvalAltResult::ErrorArithmetic(m, _) => format!("arithmetic: {m}"),
+        EvalAltResult::ErrorModuleNotFound(m, _) => {
+            help = Some("put the shared functions in the same script".into());
+            format!("scripts cannot import modules (\"{m}\"): they may not read files")
+        }
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
         other => {
             let s = other.to_string();

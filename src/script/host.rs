@@ -24,9 +24,8 @@ pub struct Limits {
     pub max_operations: u64,
     pub max_call_depth: usize,
     pub max_expr_depth: usize,
-    pub max_string: usize,
-    pub max_array: usize,
-    pub max_map: usize,
+    /// Heap limit in bytes (`--max-memory`, MiB on the command line).
+    pub max_memory: usize,
 }
 
 impl Default for Limits {
@@ -36,9 +35,7 @@ impl Default for Limits {
             max_operations: 0,
             max_call_depth: 64,
             max_expr_depth: 128,
-            max_string: 16 << 20,
-            max_array: 10_000_000,
-            max_map: 1_000_000,
+            max_memory: 2048 << 20,
         }
     }
 }
@@ -97,7 +94,23 @@ impl ScriptHost {
     /// Compiles a script.
     pub fn compile(&self, src: &str) -> Result<AST, rhai::ParseError> {
         let scope = self.scope();
-        self.engine.compile_with_scope(&scope, src)
+        self.compile_in(&scope, src).map(|(ast, _)| ast)
+    }
+
+    /// Compiles in a scope; also returns the key order of every map literal as
+    /// written, read before the optimiser folds constant maps into sorted ones.
+    pub fn compile_in(
+        &self,
+        scope: &Scope,
+        src: &str,
+    ) -> Result<(AST, Vec<Vec<String>>), rhai::ParseError> {
+        let raw = self.engine.compile_with_scope(scope, src)?;
+        let orders = super::output::literal_key_orders(&raw);
+        Ok((
+            self.engine
+                .optimize_ast(scope, raw, OptimizationLevel::Simple),
+            orders,
+        ))
     }
 
     /// Runs a compiled script in `scope`, starting the clock for `--timeout`.
@@ -136,12 +149,12 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
     // No module import from disk: scripts cannot read files.
     engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     engine.disable_symbol("eval");
-    engine.set_optimization_level(OptimizationLevel::Simple);
+    // Compile unoptimised; `compile_in` optimises after reading map key orders.
+    engine.set_optimization_level(OptimizationLevel::None);
     engine.set_max_call_levels(limits.max_call_depth);
     engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
-    engine.set_max_string_size(limits.max_string);
-    engine.set_max_array_size(limits.max_array);
-    engine.set_max_map_size(limits.max_map);
+    // No string/array/map size limits in Rhai: with any of them set it re-measures
+    // whole arrays after every push (quadratic). The heap limit below covers all three.
     engine.set_max_operations(limits.max_operations);
     {
         let h = host.clone();
@@ -158,7 +171,13 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
         let cancel = host.cancel.clone();
         let started = host.started.clone();
         let timeout = limits.timeout;
+        let max_memory = limits.max_memory;
         engine.on_progress(move |ops| {
+            // One atomic load per operation: a doubling string is caught within one step.
+            let held = crate::alloc::heap_bytes();
+            if held > max_memory {
+                return Some(format!("memory:{held}").into());
+            }
             // Checking the clock costs more than an operation: look every 4096.
             if ops & 0xfff != 0 {
                 return None;

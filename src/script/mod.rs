@@ -94,15 +94,14 @@ pub fn run_file(
         opts.limits.clone(),
     )?;
     let file = script.display().to_string();
-    let ast = host
-        .compile(&src)
+    let (ast, orders) = host
+        .compile_in(&host.scope(), &src)
         .map_err(|e| RunError::Script(diag::parse_diag(&e).render(&file, &src)))?;
     let mut scope = host.scope();
     let value = host
         .run(&mut scope, &ast)
         .map_err(|e| RunError::Script(diag::runtime_diag(&e, &host.limits).render(&file, &src)))?;
     let out = host.take_output();
-    let orders = output::literal_key_orders(&ast);
     let cols = output::columns_for(&out.rows, out.columns.as_deref(), &orders);
     let fmt = opts.format.unwrap_or(if std::io::stdout().is_terminal() {
         RowFormat::Table

@@ -175,6 +175,9 @@ pub fn write_rows(
             )?;
         }
         RowFormat::Csv => {
+            if cols.is_empty() {
+                return Ok(());
+            }
             let mut w = csv::Writer::from_writer(out);
             w.write_record(cols).map_err(std::io::Error::other)?;
             for r in rows {

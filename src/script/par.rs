@@ -51,60 +51,58 @@ pub fn try_par_map(
         return Ok(None);
     }
     let chunk = insts.len().div_ceil(threads);
-    let results: Vec<Result<Chunk, Box<EvalAltResult>>> =
-        std::thread::scope(|s| {
-            let handles: Vec<_> = insts
-                .chunks(chunk)
-                .map(|part| {
-                    let ast = ast.clone();
-                    let snap = snap.clone();
-                    let f = f.clone();
-                    s.spawn(move || {
-                        let worker = Arc::new(Host {
-                            snap: RwLock::new(snap.clone()),
-                            out: Mutex::new(Output::default()),
-                            write: std::sync::atomic::AtomicBool::new(
-                                host.write.load(std::sync::atomic::Ordering::Relaxed),
-                            ),
-                            args: host.args.clone(),
-                            ast: RwLock::new(Some(ast.clone())),
-                            limits: host.limits.clone(),
-                            cancel: host.cancel.clone(),
-                            started: host.started.clone(),
-                            prints: Some(Mutex::new(Vec::new())),
+    let results: Vec<Result<Chunk, Box<EvalAltResult>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = insts
+            .chunks(chunk)
+            .map(|part| {
+                let ast = ast.clone();
+                let snap = snap.clone();
+                let f = f.clone();
+                s.spawn(move || {
+                    let worker = Arc::new(Host {
+                        snap: RwLock::new(snap.clone()),
+                        out: Mutex::new(Output::default()),
+                        write: std::sync::atomic::AtomicBool::new(
+                            host.write.load(std::sync::atomic::Ordering::Relaxed),
+                        ),
+                        args: host.args.clone(),
+                        ast: RwLock::new(Some(ast.clone())),
+                        limits: host.limits.clone(),
+                        cancel: host.cancel.clone(),
+                        started: host.started.clone(),
+                        prints: Some(Mutex::new(Vec::new())),
+                    });
+                    let engine = super::host::build_engine(worker.clone());
+                    // One call context for the whole chunk: FnPtr::call would build a
+                    // fresh global state for every institution.
+                    let mut global = engine.new_global_runtime_state();
+                    global.lib.push(ast.shared_lib().clone());
+                    let ctx = rhai::NativeCallContext::new_with_all_fields(
+                        &engine,
+                        f.fn_name(),
+                        None,
+                        &global,
+                        rhai::Position::NONE,
+                    );
+                    let mut out = Array::with_capacity(part.len());
+                    for x in part {
+                        let v = Dynamic::from(Inst {
+                            x: Arc::new(x.clone()),
+                            snap: snap.clone(),
                         });
-                        let engine = super::host::build_engine(worker.clone());
-                        // One call context for the whole chunk: FnPtr::call would build a
-                        // fresh global state for every institution.
-                        let mut global = engine.new_global_runtime_state();
-                        global.lib.push(ast.shared_lib().clone());
-                        let ctx = rhai::NativeCallContext::new_with_all_fields(
-                            &engine,
-                            f.fn_name(),
-                            None,
-                            &global,
-                            rhai::Position::NONE,
-                        );
-                        let mut out = Array::with_capacity(part.len());
-                        for x in part {
-                            let v = Dynamic::from(Inst {
-                                x: Arc::new(x.clone()),
-                                snap: snap.clone(),
-                            });
-                            out.push(f.call_raw(&ctx, None, [v])?);
-                        }
-                        let o = std::mem::take(&mut *worker.out.lock().unwrap());
-                        let p =
-                            std::mem::take(&mut *worker.prints.as_ref().unwrap().lock().unwrap());
-                        Ok((out, o, p))
-                    })
+                        out.push(f.call_raw(&ctx, None, [v])?);
+                    }
+                    let o = std::mem::take(&mut *worker.out.lock().unwrap());
+                    let p = std::mem::take(&mut *worker.prints.as_ref().unwrap().lock().unwrap());
+                    Ok((out, o, p))
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("worker thread panicked"))
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker thread panicked"))
+            .collect()
+    });
     let mut all = Array::with_capacity(insts.len());
     let mut main_out = host.out.lock().unwrap();
     for r in results {
