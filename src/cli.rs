@@ -100,6 +100,50 @@ pub enum Cmd {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Score every institution with a rule's fn score(inst): score, grade and reasons.
+    Score {
+        /// The rule: a .rhai script defining fn score(inst) (and optionally fn grade(score)).
+        script: PathBuf,
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Record the run in the decision log (`casebook runs`).
+        #[arg(long)]
+        save: bool,
+        /// Output format (default: table on a terminal, jsonl when piped).
+        #[arg(long, value_enum)]
+        format: Option<crate::script::RowFormat>,
+        /// A script argument, seen as args.K (repeatable).
+        #[arg(long = "arg", value_name = "K=V", value_parser = parse_kv)]
+        args: Vec<(String, String)>,
+        /// Rows a terminal table shows (lowest scores first).
+        #[arg(long, default_value = "50")]
+        limit: usize,
+    },
+    /// The decision log: saved scoring runs.
+    Runs {
+        #[command(subcommand)]
+        cmd: Option<RunsCmd>,
+    },
+    /// What a rule change would change: grades, a transition matrix, reasons.
+    Diff {
+        /// The current rule (omit with --run to compare against a saved run).
+        old: PathBuf,
+        /// The proposed rule.
+        new: Option<PathBuf>,
+        /// Compare the new rule against this saved run instead of an old script.
+        #[arg(long)]
+        run: Option<u64>,
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Changed institutions to list.
+        #[arg(long, default_value = "50")]
+        limit: usize,
+    },
+    /// Black and white lists: names and members.
+    Lists {
+        #[command(subcommand)]
+        cmd: Option<ListsCmd>,
+    },
     /// List the audit log: every change ever made, newest last.
     Audit {
         /// Show only the last N entries.
@@ -165,6 +209,32 @@ impl RunFlags {
             },
         })
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RunsCmd {
+    /// One saved run: its header and decisions.
+    Show {
+        run: u64,
+        /// Only this institution.
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long, value_enum)]
+        format: Option<crate::script::RowFormat>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ListsCmd {
+    /// Who was on a list on a date, with reason, since when and who decided.
+    Show {
+        name: String,
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Also show entries that have ended.
+        #[arg(long)]
+        history: bool,
+    },
 }
 
 /// The operator: `--operator`, else `$USER`, else "unknown".
@@ -405,6 +475,310 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Cmd::Repl { as_of: a } => {
             crate::repl::run(&cli.db, as_of(&a)?, op)?;
+        }
+        Cmd::Score {
+            script,
+            as_of: a,
+            save,
+            format,
+            args,
+            limit,
+        } => {
+            let d = as_of(&a)?;
+            let ledger = if save {
+                open_write(&cli.db)?
+            } else {
+                open_read(&cli.db)?
+            };
+            let args = args
+                .into_iter()
+                .map(|(k, v)| (k.into(), rhai::Dynamic::from(v)))
+                .collect();
+            let host = crate::decide::scoring_host(&ledger, d, args, Default::default())?;
+            let rule = match crate::decide::load_rule(&host, &script) {
+                Ok(r) => r,
+                Err(crate::script::RunError::Script(m)) => {
+                    eprint!("{m}");
+                    return Ok(exit::DATA);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut ds = match crate::decide::score_all(&host, &[&rule], true) {
+                Ok(mut v) => v.remove(0),
+                Err(crate::script::RunError::Script(m)) => {
+                    eprint!("{m}");
+                    return Ok(exit::DATA);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let terminal = std::io::stdout().is_terminal();
+            let fmt = format.unwrap_or(if terminal {
+                crate::script::RowFormat::Table
+            } else {
+                crate::script::RowFormat::Jsonl
+            });
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            if fmt == crate::script::RowFormat::Table {
+                let mut worst = ds.clone();
+                worst.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.id.cmp(&b.id)));
+                crate::decide::write_decisions(&mut w, fmt, &worst, limit)?;
+                let (cols, rows) =
+                    crate::decide::distribution(&ds, host.host.snap().reader.districts());
+                writeln!(w, "\nGrades by district (as of {d})")?;
+                writeln!(w, "{}", crate::script::output::table(&cols, &rows))?;
+            } else {
+                match crate::decide::write_decisions(&mut w, fmt, &ds, usize::MAX) {
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::OK),
+                    r => r?,
+                }
+            }
+            w.flush().ok();
+            drop(w);
+            if save {
+                drop(host);
+                let run = crate::decide::save_run(&ledger, &rule, d, &op, &ds)?;
+                eprintln!("saved as run {run} in the decision log ({} institutions); `casebook runs show {run}`", ds.len());
+            }
+            ds.clear();
+        }
+        Cmd::Runs { cmd } => {
+            let ledger = open_read(&cli.db)?;
+            let r = ledger.reader()?;
+            match cmd {
+                None => {
+                    let cols: Vec<String> = [
+                        "run", "as of", "script", "sha256", "operator", "saved at", "grades",
+                    ]
+                    .map(String::from)
+                    .into();
+                    let rows: Vec<Vec<String>> = r
+                        .runs()?
+                        .iter()
+                        .map(|(n, h)| {
+                            vec![
+                                n.to_string(),
+                                h["as_of"].as_str().unwrap_or("").into(),
+                                h["script"].as_str().unwrap_or("").into(),
+                                h["script_sha256"]
+                                    .as_str()
+                                    .unwrap_or("")
+                                    .chars()
+                                    .take(12)
+                                    .collect(),
+                                h["operator"].as_str().unwrap_or("").into(),
+                                h["at"].as_str().unwrap_or("").chars().take(19).collect(),
+                                h["grades"]
+                                    .as_object()
+                                    .map(|m| {
+                                        m.iter()
+                                            .map(|(g, n)| format!("{g}:{n}"))
+                                            .collect::<Vec<_>>()
+                                            .join(" ")
+                                    })
+                                    .unwrap_or_default(),
+                            ]
+                        })
+                        .collect();
+                    if rows.is_empty() {
+                        println!("no saved runs yet: `casebook score RULE --save` records one");
+                    } else {
+                        println!("{}", crate::script::output::table(&cols, &rows));
+                    }
+                }
+                Some(RunsCmd::Show { run, id, format }) => {
+                    drop(r);
+                    let (header, mut ds) = match crate::decide::load_run(&ledger, run) {
+                        Ok(x) => x,
+                        Err(crate::script::RunError::Script(m)) => {
+                            eprint!("{m}");
+                            return Ok(exit::DATA);
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    if let Some(id) = &id {
+                        ds.retain(|d| &d.id == id);
+                        if ds.is_empty() {
+                            bail!("run {run} has no decision for \"{id}\"");
+                        }
+                    }
+                    let fmt = format.unwrap_or(if std::io::stdout().is_terminal() {
+                        crate::script::RowFormat::Table
+                    } else {
+                        crate::script::RowFormat::Jsonl
+                    });
+                    if fmt == crate::script::RowFormat::Table {
+                        println!(
+                            "run {run}: {} as of {} by {} at {} (sha256 {})",
+                            header["script"].as_str().unwrap_or(""),
+                            header["as_of"].as_str().unwrap_or(""),
+                            header["operator"].as_str().unwrap_or(""),
+                            header["at"].as_str().unwrap_or(""),
+                            header["script_sha256"].as_str().unwrap_or("")
+                        );
+                    }
+                    let stdout = std::io::stdout();
+                    let mut w = std::io::BufWriter::new(stdout.lock());
+                    match crate::decide::write_decisions(&mut w, fmt, &ds, 200) {
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                            return Ok(exit::OK)
+                        }
+                        r => r?,
+                    }
+                }
+            }
+        }
+        Cmd::Diff {
+            old,
+            new,
+            run,
+            as_of: a,
+            limit,
+        } => {
+            let d = as_of(&a)?;
+            let ledger = open_read(&cli.db)?;
+            let host =
+                crate::decide::scoring_host(&ledger, d, Default::default(), Default::default())?;
+            let fail = |e: crate::script::RunError| -> Result<i32> {
+                match e {
+                    crate::script::RunError::Script(m) => {
+                        eprint!("{m}");
+                        Ok(exit::DATA)
+                    }
+                    e => Err(e.into()),
+                }
+            };
+            let (new_path, old_path) = match (&new, run) {
+                (Some(n), None) => (n.clone(), Some(old.clone())),
+                (None, Some(_)) => (old.clone(), None),
+                (Some(_), Some(_)) => bail!("give either OLD.rhai NEW.rhai or --run RUN NEW.rhai, not both"),
+                (None, None) => bail!("give the new rule too: casebook diff OLD.rhai NEW.rhai (or --run RUN NEW.rhai)"),
+            };
+            let new_rule = match crate::decide::load_rule(&host, &new_path) {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            };
+            let (old_ds, new_ds) = match (old_path, run) {
+                (Some(p), _) => {
+                    let old_rule = match crate::decide::load_rule(&host, &p) {
+                        Ok(r) => r,
+                        Err(e) => return fail(e),
+                    };
+                    match crate::decide::score_all(&host, &[&old_rule, &new_rule], true) {
+                        Ok(mut v) => {
+                            let n = v.pop().unwrap();
+                            (v.pop().unwrap(), n)
+                        }
+                        Err(e) => return fail(e),
+                    }
+                }
+                (None, Some(r)) => {
+                    let (_, o) = match crate::decide::load_run(&ledger, r) {
+                        Ok(x) => x,
+                        Err(e) => return fail(e),
+                    };
+                    match crate::decide::score_all(&host, &[&new_rule], true) {
+                        Ok(mut v) => (o, v.remove(0)),
+                        Err(e) => return fail(e),
+                    }
+                }
+                (None, None) => unreachable!(),
+            };
+            print!(
+                "{}",
+                crate::decide::render_diff(&crate::decide::diff(&old_ds, &new_ds), limit)
+            );
+        }
+        Cmd::Lists { cmd } => {
+            let ledger = open_read(&cli.db)?;
+            let r = ledger.reader()?;
+            let entries = r.list_entries("")?;
+            match cmd {
+                None => {
+                    let today = chrono::Local::now().date_naive();
+                    let mut names: Vec<&str> = entries.iter().map(|e| e.list.as_str()).collect();
+                    names.sort();
+                    names.dedup();
+                    if names.is_empty() {
+                        println!("no lists yet: scripts add entries with list_add(NAME, ID, REASON) under --write");
+                    }
+                    for n in names {
+                        let on = entries
+                            .iter()
+                            .filter(|e| e.list == n && e.on(today))
+                            .count();
+                        let ever = entries.iter().filter(|e| e.list == n).count();
+                        println!("{n}: {on} on the list today, {ever} entries in its history");
+                    }
+                }
+                Some(ListsCmd::Show {
+                    name,
+                    as_of: a,
+                    history,
+                }) => {
+                    let d = as_of(&a)?;
+                    let cols: Vec<String> = [
+                        "id",
+                        "name",
+                        "district",
+                        "since",
+                        "until",
+                        "reason",
+                        "decided by",
+                        "operator",
+                    ]
+                    .map(String::from)
+                    .into();
+                    let mut rows = Vec::new();
+                    for e in entries
+                        .iter()
+                        .filter(|e| e.list == name && (history || e.on(d)))
+                    {
+                        let x = r.institution(&e.institution_id)?;
+                        let by = r
+                            .audit_entry(e.audit)?
+                            .map(|h| {
+                                let v: serde_json::Value =
+                                    serde_json::from_str(&h).unwrap_or_default();
+                                let cmd = v["command"].as_str().unwrap_or("").to_string();
+                                let sha: String = v["script_sha256"]
+                                    .as_str()
+                                    .unwrap_or("")
+                                    .chars()
+                                    .take(12)
+                                    .collect();
+                                if sha.is_empty() {
+                                    cmd
+                                } else {
+                                    format!("{cmd} ({sha})")
+                                }
+                            })
+                            .unwrap_or_default();
+                        rows.push(vec![
+                            e.institution_id.clone(),
+                            x.as_ref().map(|x| x.name.clone()).unwrap_or_default(),
+                            x.as_ref().map(|x| x.district.clone()).unwrap_or_default(),
+                            crate::model::fmt_date(e.added),
+                            e.removed.map(crate::model::fmt_date).unwrap_or_default(),
+                            e.reason.clone(),
+                            by,
+                            e.operator.clone(),
+                        ]);
+                    }
+                    println!(
+                        "{name} as of {d}: {} {}",
+                        rows.len(),
+                        if history {
+                            "entries (with history)"
+                        } else {
+                            "on the list"
+                        }
+                    );
+                    if !rows.is_empty() {
+                        println!("{}", crate::script::output::table(&cols, &rows));
+                    }
+                }
+            }
         }
         Cmd::Audit { last } => {
             let ledger = open_read(&cli.db)?;

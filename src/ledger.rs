@@ -51,6 +51,11 @@ const AUDIT_CHANGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("
 /// (list name, institution_id, sequence) → one spell on a black/white list.
 const LISTS: TableDefinition<(&str, &str, u64), &str> = TableDefinition::new("lists");
 
+/// Run number → JSON header of a saved scoring run (the decision log). Never modified.
+const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
+/// (run, institution_id) → JSON {score, grade, reasons}. Never modified.
+const RUN_RESULTS: TableDefinition<(u64, &str), &str> = TableDefinition::new("run_results");
+
 const MAGIC: &str = "casebook ledger";
 
 /// Errors of opening, reading and writing the ledger.
@@ -233,6 +238,8 @@ impl Ledger {
             txn.open_table(AUDIT)?;
             txn.open_table(AUDIT_CHANGES)?;
             txn.open_table(LISTS)?;
+            txn.open_table(RUNS)?;
+            txn.open_table(RUN_RESULTS)?;
         }
         txn.commit()?;
         Ok(Ledger {
@@ -300,12 +307,14 @@ impl Ledger {
     fn ensure_tables(&self) -> Result<(), LedgerError> {
         let Db::W(db) = &self.db else { return Ok(()) };
         let txn = db.begin_read()?;
-        if txn.open_table(LISTS).is_ok() {
+        if txn.open_table(LISTS).is_ok() && txn.open_table(RUN_RESULTS).is_ok() {
             return Ok(());
         }
         drop(txn);
         let w = db.begin_write()?;
         w.open_table(LISTS)?;
+        w.open_table(RUNS)?;
+        w.open_table(RUN_RESULTS)?;
         w.commit()?;
         Ok(())
     }
@@ -385,7 +394,9 @@ impl Ledger {
             finding_ids: txn.open_table(FINDING_IDS)?,
             history: txn.open_table(STATUS_HISTORY)?,
             audit: txn.open_table(AUDIT)?,
-            lists: txn.open_table(LISTS)?,
+            lists: optional(txn.open_table(LISTS))?,
+            runs: optional(txn.open_table(RUNS))?,
+            run_results: optional(txn.open_table(RUN_RESULTS))?,
             districts,
             _txn: txn,
         })
@@ -459,6 +470,8 @@ pub struct Tx<'t> {
     history: Table<'t, (&'static str, u64), &'static [u8]>,
     changes: Table<'t, (u64, u64), &'static [u8]>,
     lists: Table<'t, (&'static str, &'static str, u64), &'static str>,
+    runs: Table<'t, u64, &'static str>,
+    run_results: Table<'t, (u64, &'static str), &'static str>,
     audit_seq: u64,
     n_changes: u64,
     districts: Vec<String>,
@@ -485,6 +498,8 @@ impl<'t> Tx<'t> {
             history: txn.open_table(STATUS_HISTORY)?,
             changes: txn.open_table(AUDIT_CHANGES)?,
             lists: txn.open_table(LISTS)?,
+            runs: txn.open_table(RUNS)?,
+            run_results: txn.open_table(RUN_RESULTS)?,
             audit_seq,
             n_changes: 0,
             districts,
@@ -981,6 +996,36 @@ impl<'t> Tx<'t> {
         }
     }
 
+    /// Saves a scoring run in the decision log; returns its number. Runs are
+    /// only ever added: nothing in casebook changes or removes one.
+    pub fn save_run<'a>(
+        &mut self,
+        header: &serde_json::Value,
+        results: impl Iterator<Item = (&'a str, serde_json::Value)>,
+    ) -> Result<u64, LedgerError> {
+        let run = {
+            let last = self.runs.last()?;
+            last.map(|(k, _)| k.value() + 1).unwrap_or(1)
+        };
+        let mut h = header.clone();
+        h["run"] = run.into();
+        h["audit"] = self.audit_seq.into();
+        self.runs.insert(run, h.to_string().as_str())?;
+        let mut n = 0u64;
+        for (id, v) in results {
+            self.run_results.insert((run, id), v.to_string().as_str())?;
+            n += 1;
+        }
+        self.record_change(
+            "run",
+            &run.to_string(),
+            &format!("saved scoring run {run} ({n} institutions)"),
+            Vec::new(),
+        )?;
+        self.counts.other += 1;
+        Ok(run)
+    }
+
     /// A finding id not yet used, of the form `F<date>-<n>`.
     pub fn next_finding_id(&self, date: NaiveDate) -> Result<String, LedgerError> {
         let base = format!("F{}", date.format("%Y%m%d"));
@@ -1009,9 +1054,21 @@ pub struct Reader {
     finding_ids: ReadOnlyTable<&'static str, &'static str>,
     history: ReadOnlyTable<(&'static str, u64), &'static [u8]>,
     audit: ReadOnlyTable<u64, &'static str>,
-    lists: ReadOnlyTable<(&'static str, &'static str, u64), &'static str>,
+    // Tables added after the first release are optional here: a read-only
+    // handle cannot create them in a ledger an older build wrote.
+    lists: Option<ReadOnlyTable<(&'static str, &'static str, u64), &'static str>>,
+    runs: Option<ReadOnlyTable<u64, &'static str>>,
+    run_results: Option<ReadOnlyTable<(u64, &'static str), &'static str>>,
     districts: Vec<String>,
     _txn: ReadTransaction,
+}
+
+fn optional<T>(r: Result<T, redb::TableError>) -> Result<Option<T>, LedgerError> {
+    match r {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Upper bound for a string key range: no id contains this character.
@@ -1176,7 +1233,10 @@ impl Reader {
     /// Every entry ever made on list `list` (all lists if empty), in list/institution order.
     pub fn list_entries(&self, list: &str) -> Result<Vec<ListEntry>, LedgerError> {
         let mut v = Vec::new();
-        for e in self.lists.iter()? {
+        let Some(lists) = &self.lists else {
+            return Ok(v);
+        };
+        for e in lists.iter()? {
             let (k, val) = e?;
             if list.is_empty() || k.value().0 == list {
                 v.push(
@@ -1195,6 +1255,51 @@ impl Reader {
             .into_iter()
             .filter(|e| e.institution_id == id)
             .collect())
+    }
+
+    /// Saved scoring runs (number, JSON header), oldest first.
+    pub fn runs(&self) -> Result<Vec<(u64, serde_json::Value)>, LedgerError> {
+        let mut v = Vec::new();
+        let Some(runs) = &self.runs else { return Ok(v) };
+        for e in runs.iter()? {
+            let (k, val) = e?;
+            v.push((
+                k.value(),
+                serde_json::from_str(val.value()).unwrap_or_default(),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// The results of one saved run, by institution id.
+    pub fn run_results(&self, run: u64) -> Result<Vec<(String, serde_json::Value)>, LedgerError> {
+        let mut v = Vec::new();
+        let Some(rr) = &self.run_results else {
+            return Ok(v);
+        };
+        for e in rr.range((run, "")..(run, MAX_ID))? {
+            let (k, val) = e?;
+            v.push((
+                k.value().1.to_string(),
+                serde_json::from_str(val.value()).unwrap_or_default(),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// One institution's result in one saved run.
+    pub fn run_result(&self, run: u64, id: &str) -> Result<Option<serde_json::Value>, LedgerError> {
+        let Some(rr) = &self.run_results else {
+            return Ok(None);
+        };
+        Ok(rr
+            .get((run, id))?
+            .map(|g| serde_json::from_str(g.value()).unwrap_or_default()))
+    }
+
+    /// One audit entry's JSON header.
+    pub fn audit_entry(&self, n: u64) -> Result<Option<String>, LedgerError> {
+        Ok(self.audit.get(n)?.map(|g| g.value().to_string()))
     }
 
     /// Audit entries (number, JSON header), newest last.

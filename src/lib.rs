@@ -5,6 +5,7 @@
 pub mod alloc;
 pub mod cli;
 pub mod codec;
+pub mod decide;
 pub mod demo;
 pub mod export;
 pub mod format;

@@ -21,9 +21,16 @@ const FIGURES: [(&str, i64); 12] = [
     ("on-site checks", 809),
 ];
 
+/// The JSON rows printed under the "== campaign_summary.rhai" title (the demo
+/// may run further sample scripts after it, each under its own title).
 fn json_rows(stdout: &str) -> Vec<serde_json::Value> {
-    stdout
+    let start = stdout
+        .find("== campaign_summary.rhai")
+        .unwrap_or_else(|| panic!("no campaign summary in:\n{stdout}"));
+    stdout[start..]
         .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("== "))
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()

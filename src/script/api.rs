@@ -22,6 +22,34 @@ use crate::model::*;
 pub struct Snapshot {
     pub reader: Reader,
     pub as_of: NaiveDate,
+    /// Saved runs with an as-of date on or before this one, newest first (read once, on first use).
+    pub runs: std::sync::OnceLock<Vec<(u64, NaiveDate)>>,
+}
+
+impl Snapshot {
+    /// A snapshot of `reader` as of `as_of`.
+    pub fn new(reader: Reader, as_of: NaiveDate) -> Snapshot {
+        Snapshot {
+            reader,
+            as_of,
+            runs: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn past_runs(&self) -> &[(u64, NaiveDate)] {
+        self.runs.get_or_init(|| {
+            let mut v: Vec<(u64, NaiveDate)> = self
+                .reader
+                .runs()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(n, h)| Some((n, parse_date(h["as_of"].as_str()?).ok()?)))
+                .filter(|(_, d)| *d <= self.as_of)
+                .collect();
+            v.sort_by_key(|r| std::cmp::Reverse((r.1, r.0)));
+            v
+        })
+    }
 }
 
 /// A change a script asked for; applied in one transaction when the script ends without error.
@@ -72,9 +100,50 @@ pub struct Host {
     pub started: Arc<Mutex<std::time::Instant>>,
     /// In a worker thread, `print` output waits here to be printed in order.
     pub prints: Option<Mutex<Vec<String>>>,
+    /// Reasons recorded by `deduct` during the current `score` call.
+    pub trace: Mutex<Vec<(f64, String)>>,
+    /// Under `casebook test`: the scratch ledger fixture helpers write to.
+    pub fixture: Option<Arc<crate::ledger::Ledger>>,
 }
 
 impl Host {
+    /// A host over `snap` with nothing emitted yet.
+    pub fn new(snap: Arc<Snapshot>, args: Map, write: bool, limits: super::host::Limits) -> Host {
+        Host {
+            snap: RwLock::new(snap),
+            out: Mutex::new(Output::default()),
+            write: std::sync::atomic::AtomicBool::new(write),
+            args,
+            ast: RwLock::new(None),
+            limits,
+            cancel: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            started: Arc::new(Mutex::new(std::time::Instant::now())),
+            prints: None,
+            trace: Mutex::new(Vec::new()),
+            fixture: None,
+        }
+    }
+
+    /// A host for a worker thread: same snapshot, script, limits and stop flag;
+    /// its own output and printed lines, merged back in order by the caller.
+    pub fn worker(&self) -> Host {
+        Host {
+            snap: RwLock::new(self.snap()),
+            out: Mutex::new(Output::default()),
+            write: std::sync::atomic::AtomicBool::new(
+                self.write.load(std::sync::atomic::Ordering::Relaxed),
+            ),
+            args: self.args.clone(),
+            ast: RwLock::new(self.ast.read().unwrap().clone()),
+            limits: self.limits.clone(),
+            cancel: self.cancel.clone(),
+            started: self.started.clone(),
+            prints: Some(Mutex::new(Vec::new())),
+            trace: Mutex::new(Vec::new()),
+            fixture: None,
+        }
+    }
+
     /// The current snapshot.
     pub fn snap(&self) -> Arc<Snapshot> {
         self.snap.read().unwrap().clone()
@@ -502,6 +571,9 @@ pub const FUNCTIONS: &[(&str, &str, &str, &str)] = &[
     ("add_months", "add_months(date, n)", "the date n calendar months later (or earlier if n < 0)", "add_months(as_of(), -1)"),
     ("is_empty", "records.is_empty()", "whether a collection has no records as of the date", "findings().is_empty()"),
     ("join", "join(array, separator)", "array items as one text", "join([\"a\", \"b\"], \"、\")"),
+    ("deduct", "deduct(points, reason)", "in fn score: record why points are lost; returns the points", "s -= deduct(20, \"无证办学\");"),
+    ("last_grade", "inst.last_grade()", "grade in the latest saved scoring run on or before the date, or ()", "i.last_grade() == \"D\""),
+    ("past_grades", "inst.past_grades()", "saved grades newest first: #{run, as_of, grade, score}", "i.past_grades().len()"),
     ("on_list", "on_list(name)", "ids on a named list as of the date", "on_list(\"blacklist\").len()"),
     ("set_status", "set_status(id, status, reason)", "(--write) change an institution's status from the as-of date", "set_status(\"GZ-1\", \"closed\", \"无证办学\")"),
     ("open_finding", "open_finding(map)", "(--write) record a new finding; returns its id", "open_finding(#{institution_id: \"GZ-1\", kind: \"fire_hazard\", severity: 2, deadline: as_of() + 15})"),
@@ -921,6 +993,54 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         }
     });
 
+    // ---- decisions: reasons and the decision log
+    let h = host.clone();
+    engine.register_fn(
+        "deduct",
+        move |points: Dynamic, reason: &str| -> RResult<Dynamic> {
+            let p = as_f64(&points).ok_or_else(|| {
+                format!("deduct: {} is not a number of points", type_name(&points))
+            })?;
+            h.trace.lock().unwrap().push((p, reason.to_string()));
+            Ok(points)
+        },
+    );
+    engine.register_fn("past_grades", |i: &mut Inst| -> RResult<Array> {
+        let mut out = Array::new();
+        for (run, d) in i.snap.past_runs() {
+            if let Some(r) = i
+                .snap
+                .reader
+                .run_result(*run, &i.x.id)
+                .map_err(ledger_err)?
+            {
+                let mut m = Map::new();
+                m.insert("run".into(), (*run as INT).into());
+                m.insert("as_of".into(), Dynamic::from(Date(*d)));
+                m.insert("grade".into(), r["grade"].as_str().unwrap_or("").into());
+                m.insert("score".into(), json_num(&r["score"]));
+                out.push(Dynamic::from_map(m));
+            }
+        }
+        Ok(out)
+    });
+    engine.register_fn("last_grade", |i: &mut Inst| -> RResult<Dynamic> {
+        for (run, _) in i.snap.past_runs() {
+            if let Some(r) = i
+                .snap
+                .reader
+                .run_result(*run, &i.x.id)
+                .map_err(ledger_err)?
+            {
+                return Ok(r["grade"]
+                    .as_str()
+                    .map(|g| g.to_string().into())
+                    .unwrap_or(Dynamic::UNIT));
+            }
+        }
+        Ok(Dynamic::UNIT)
+    });
+
     // ---- aggregation
     engine.register_fn(
         "count_by",
@@ -1268,6 +1388,13 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             Ok(())
         },
     );
+}
+
+fn json_num(v: &serde_json::Value) -> Dynamic {
+    match v.as_i64() {
+        Some(i) => (i as INT).into(),
+        None => v.as_f64().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+    }
 }
 
 fn no_prop(x: &Dynamic, p: &str) -> Box<EvalAltResult> {

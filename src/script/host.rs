@@ -6,7 +6,7 @@
 //! in one transaction after the script has finished without error.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -59,29 +59,22 @@ impl ScriptHost {
         write: bool,
         limits: Limits,
     ) -> Result<ScriptHost, LedgerError> {
-        let snap = Arc::new(Snapshot {
-            reader: ledger.reader()?,
-            as_of,
-        });
-        let host = Arc::new(Host {
-            snap: RwLock::new(snap),
-            out: Mutex::new(Output::default()),
-            write: AtomicBool::new(write),
-            args,
-            ast: RwLock::new(None),
-            limits: limits.clone(),
-            cancel: Arc::new(AtomicBool::new(false)),
-            started: Arc::new(Mutex::new(Instant::now())),
-            prints: None,
-        });
+        let snap = Arc::new(Snapshot::new(ledger.reader()?, as_of));
+        Ok(Self::with_host(Host::new(snap, args, write, limits)))
+    }
+
+    /// Builds an engine around a prepared host.
+    pub fn with_host(host: Host) -> ScriptHost {
+        let host = Arc::new(host);
+        let limits = host.limits.clone();
         let engine = build_engine(host.clone());
-        Ok(ScriptHost {
+        ScriptHost {
             engine,
             cancel: host.cancel.clone(),
             started: host.started.clone(),
             host,
             limits,
-        })
+        }
     }
 
     /// A scope holding `args`.
@@ -128,10 +121,7 @@ impl ScriptHost {
 
     /// Changes the date reads are made as of (and takes a fresh snapshot of the ledger).
     pub fn set_snapshot(&self, ledger: &Ledger, as_of: NaiveDate) -> Result<(), LedgerError> {
-        let snap = Arc::new(Snapshot {
-            reader: ledger.reader()?,
-            as_of,
-        });
+        let snap = Arc::new(Snapshot::new(ledger.reader()?, as_of));
         *self.host.snap.write().unwrap() = snap;
         Ok(())
     }

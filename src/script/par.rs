@@ -6,7 +6,7 @@
 //! queued writes and printed lines are put back in institution order, so a
 //! parallel run gives exactly what a sequential one would.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr};
 
@@ -59,19 +59,7 @@ pub fn try_par_map(
                 let snap = snap.clone();
                 let f = f.clone();
                 s.spawn(move || {
-                    let worker = Arc::new(Host {
-                        snap: RwLock::new(snap.clone()),
-                        out: Mutex::new(Output::default()),
-                        write: std::sync::atomic::AtomicBool::new(
-                            host.write.load(std::sync::atomic::Ordering::Relaxed),
-                        ),
-                        args: host.args.clone(),
-                        ast: RwLock::new(Some(ast.clone())),
-                        limits: host.limits.clone(),
-                        cancel: host.cancel.clone(),
-                        started: host.started.clone(),
-                        prints: Some(Mutex::new(Vec::new())),
-                    });
+                    let worker = Arc::new(host.worker());
                     let engine = super::host::build_engine(worker.clone());
                     // One call context for the whole chunk: FnPtr::call would build a
                     // fresh global state for every institution.
