@@ -354,6 +354,13 @@ fn run(cli: Cli) -> Result<i32> {
             let reader = ledger.reader()?;
             let n = match &output {
                 Some(p) => {
+                    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+                        (Ok(x), Ok(y)) => x == y,
+                        _ => false,
+                    };
+                    if same(p, &cli.db) {
+                        bail!("refusing to export over the ledger itself ({}): choose another --output file", p.display());
+                    }
                     // Write beside the target and rename, so a failed export never leaves half a file.
                     let tmp = p.with_extension("partial");
                     let f = std::fs::File::create(&tmp)
@@ -391,7 +398,8 @@ fn run(cli: Cli) -> Result<i32> {
             match crate::register::render(&reader, &id, d)? {
                 Some(text) => print!("{text}"),
                 None => {
-                    let near = reader.institution_ids_with_prefix(&id[..id.len().min(4)], 5)?;
+                    let prefix: String = id.chars().take(4).collect();
+                    let near = reader.institution_ids_with_prefix(&prefix, 5)?;
                     if near.is_empty() {
                         bail!("no institution with id \"{id}\" in {}", cli.db.display());
                     }
@@ -810,7 +818,12 @@ fn run(cli: Cli) -> Result<i32> {
                 crate::script::RowFormat::Jsonl
             };
             for (name, src) in crate::demo::SAMPLE_SCRIPTS {
-                println!("\n== {name} (as of {as_of})");
+                // Titles go where a reader looks: stdout on a terminal, stderr when the rows are piped.
+                if fmt == crate::script::RowFormat::Table {
+                    println!("\n== {name} (as of {as_of})");
+                } else {
+                    eprintln!("== {name} (as of {as_of})");
+                }
                 std::io::stdout().flush().ok();
                 let opts = crate::script::RunOptions {
                     as_of,

@@ -195,11 +195,23 @@ fn builder() -> redb::Builder {
 
 /// How long a writer waits for another writer: `CASEBOOK_BUSY_TIMEOUT` seconds, default 10.
 pub fn busy_timeout() -> Duration {
-    std::env::var("CASEBOOK_BUSY_TIMEOUT")
+    let Ok(s) = std::env::var("CASEBOOK_BUSY_TIMEOUT") else {
+        return Duration::from_secs(10);
+    };
+    match s
+        .trim()
+        .parse::<f64>()
         .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(10))
+        .and_then(|x| Duration::try_from_secs_f64(x.max(0.0)).ok())
+    {
+        Some(d) => d,
+        None => {
+            eprintln!(
+                "warning: CASEBOOK_BUSY_TIMEOUT=\"{s}\" is not a number of seconds; waiting 10 s"
+            );
+            Duration::from_secs(10)
+        }
+    }
 }
 
 fn open_error(path: &Path, e: DatabaseError) -> LedgerError {
@@ -220,6 +232,15 @@ impl Ledger {
     pub fn create(path: &Path) -> Result<Ledger, LedgerError> {
         if path.exists() && std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(true) {
             return Err(LedgerError::Exists(path.into()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(LedgerError::Storage(format!(
+                    "cannot create {}: the directory {} does not exist",
+                    path.display(),
+                    dir.display()
+                )));
+            }
         }
         let db = builder().create(path).map_err(|e| open_error(path, e))?;
         let txn = db.begin_write()?;
@@ -597,11 +618,12 @@ impl<'t> Tx<'t> {
                 let o = codec::decode_institution(ob)?;
                 // Push only a status the history does not hold yet, so that
                 // re-importing an old row after later changes stays idempotent.
-                if (o.status, o.status_date) != (x.status, x.status_date)
-                    && !self.has_status(&x.id, x.status_date, x.status)?
-                {
-                    self.push_status(&x.id, x.status_date, x.status, reason)?;
-                    // The record carries the latest-dated status, whatever order entries came in.
+                if (o.status, o.status_date) != (x.status, x.status_date) {
+                    if !self.has_status(&x.id, x.status_date, x.status)? {
+                        self.push_status(&x.id, x.status_date, x.status, reason)?;
+                    }
+                    // The record carries the latest-dated status, whatever order entries
+                    // came in: an older file re-imported never rolls it back.
                     let (d, s) = self
                         .current_status(&x.id)?
                         .unwrap_or((x.status_date, x.status));

@@ -303,7 +303,6 @@ fn a_cell_holding_a_windows_line_break_survives_a_csv_round_trip() {
 /// renames the CSV over the ledger: exit 0, and the ledger is gone ("not a
 /// casebook ledger" on the next command).
 #[test]
-#[ignore = "bug in src/cli.rs (not owned here): `export -o LEDGER` replaces the ledger with CSV"]
 fn export_to_the_ledger_file_itself_is_refused() {
     let ws = rich();
     let before = ws.snapshot();

@@ -90,7 +90,6 @@ fn a_reader_while_the_writer_is_held_exports_the_last_committed_state() {
 /// replaced by the 10 s default. Either should be a clear error or a
 /// documented fallback.
 #[test]
-#[ignore = "bug in src/ledger.rs (not owned here): CASEBOOK_BUSY_TIMEOUT=-1 panics"]
 fn a_negative_busy_timeout_is_not_a_crash() {
     let ws = populated();
     let r = busy_import(&ws, "inst.csv", "-1");

@@ -162,7 +162,6 @@ fn init_in_a_directory_that_does_not_exist_fails_with_exit_code_1() {
 /// ledger (I/O error: No such file or directory)" although there is no file at
 /// all; the user needs to hear that the directory does not exist.
 #[test]
-#[ignore = "bug in src/ledger.rs (not owned here): create() reports a missing directory as 'not a casebook ledger'"]
 fn init_in_a_directory_that_does_not_exist_does_not_call_it_a_bad_ledger() {
     let ws = Ws::new();
     let r = ws

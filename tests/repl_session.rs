@@ -1,159 +1,775 @@
-//! exploratory
+//! The REPL (SPEC §6) driven as a person drives it: the real binary in a
+//! pseudo-terminal, keys in, screen out.
+//!
+//! No test depends on timing. Every wait is for something the session prints,
+//! with a generous guard ([`GUARD`]) that only turns a hang into a failure.
+//! The waits lean on rustyline's own markers: it writes `ESC[?2004h`
+//! (bracketed paste on) right after it puts the terminal in raw mode to read a
+//! line, and `ESC[?2004l` when it hands the line over. So the text between the
+//! two is exactly what casebook printed for one entry, and the next entry is
+//! typed only once `ESC[?2004h` and the prompt are on the screen (rustyline
+//! drops type-ahead that arrives in the same read as the end of the line it
+//! accepts, so sending early would lose keys).
+//!
+//! Each session gets its own temp dir, ledger and `CASEBOOK_HISTORY`, so no
+//! test touches the real history, and a 120×40 window (a pty starts at 0×0,
+//! which no real terminal reports).
+
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use rexpect::process::PtyProcess;
+use rexpect::process::{PtyProcess, WaitStatus};
+use unicode_width::UnicodeWidthChar;
+
+/// How long any single wait may take before the test fails (a hang guard, not a timing assumption).
+const GUARD: Duration = Duration::from_secs(30);
+/// rustyline starts reading a line (raw mode is on).
+const LINE_START: &str = "\x1b[?2004h";
+/// rustyline has handed a line over.
+const LINE_END: &str = "\x1b[?2004l";
+const PROMPT: &str = "casebook 2019-02-20> ";
+
+const INSTITUTIONS: &str = "\
+id,name,district,category,students,status,status_date
+GZ-0001,星辰数学培训中心,天河,subject,320,operating,2017-03-01
+GZ-0002,Abc Tutoring,海珠,non_subject,45,rectifying,2018-05-10
+GZ-0003,小画家美术工作室,番禺,non_subject,80,operating,2016-09-01
+";
+
+/// F-1 is open and overdue on 2019-02-20 but not yet on 2018-04-20; F-2 is closed out.
+const FINDINGS: &str = "\
+id,institution_id,kind,severity,opened_on,deadline,rectified_on,verified_on
+F-1,GZ-0001,fire_hazard,2,2018-04-02,2018-05-02,,
+F-2,GZ-0002,no_licence,3,2018-05-10,2018-06-10,2018-06-01,2018-06-05
+";
+
+/// A temp dir with a small ledger made by the binary itself.
+struct Ws {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Ws {
+    fn new() -> Ws {
+        Ws::with(INSTITUTIONS)
+    }
+
+    fn with(institutions: &str) -> Ws {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("ledger.redb");
+        let ws = Ws { dir, db };
+        ws.ok(&["init"]);
+        std::fs::write(ws.dir.path().join("institutions.csv"), institutions).unwrap();
+        std::fs::write(ws.dir.path().join("findings.csv"), FINDINGS).unwrap();
+        ws.ok(&["import", "institutions", "institutions.csv"]);
+        ws.ok(&["import", "findings", "findings.csv"]);
+        ws
+    }
+
+    fn history(&self) -> PathBuf {
+        self.dir.path().join("history")
+    }
+
+    /// The binary with `--db`, in the temp dir, with nothing of the caller's environment that matters.
+    fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_casebook"));
+        c.current_dir(self.dir.path())
+            .env_remove("CASEBOOK_DB")
+            .env_remove("CASEBOOK_BUSY_TIMEOUT")
+            .env_remove("NO_COLOR")
+            .env_remove("XDG_DATA_HOME")
+            .env("HOME", self.dir.path())
+            .env("USER", "tester")
+            .env("CASEBOOK_HISTORY", self.history())
+            .env("TERM", "xterm")
+            .arg("--db")
+            .arg(&self.db);
+        c
+    }
+
+    /// Runs a non-interactive command, asserts success and returns stdout.
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.command().args(args).output().expect("run casebook");
+        assert!(
+            o.status.success(),
+            "casebook {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).expect("UTF-8")
+    }
+
+    /// `casebook repl --as-of 2019-02-20` in a pty, colours allowed, at its first prompt.
+    fn repl(&self) -> Repl {
+        self.repl_env(&[])
+    }
+
+    /// The same with extra environment variables.
+    fn repl_env(&self, env: &[(&str, &str)]) -> Repl {
+        let mut c = self.command();
+        c.args(["repl", "--as-of", "2019-02-20"]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let mut r = Repl::spawn(c);
+        r.expect("casebook repl on ");
+        r.expect("(3 institutions)");
+        r.ready();
+        r
+    }
+}
 
 #[derive(Default)]
-struct Buf {
+struct Screen {
     bytes: Vec<u8>,
     eof: bool,
 }
 
+/// One session in a pseudo-terminal: what it printed so far, and how far the test has read.
 struct Repl {
     proc: PtyProcess,
-    w: File,
-    shared: Arc<(Mutex<Buf>, Condvar)>,
+    keys: File,
+    screen: Arc<(Mutex<Screen>, Condvar)>,
     pos: usize,
+    /// The prompt the next line is expected under.
+    prompt: String,
 }
 
 impl Repl {
-    fn spawn(cmd: Command) -> Repl {
-        let mut proc = PtyProcess::new(cmd).expect("spawn");
-        proc.set_kill_timeout(Some(5000));
-        let mut r = proc.get_file_handle().unwrap();
-        let w = proc.get_file_handle().unwrap();
-        let shared: Arc<(Mutex<Buf>, Condvar)> = Default::default();
-        let s2 = shared.clone();
+    fn spawn(mut cmd: Command) -> Repl {
+        // SAFETY: between fork and exec only an ioctl on the child's own stdin (the pty slave).
+        unsafe {
+            cmd.pre_exec(|| {
+                let size = libc::winsize {
+                    ws_row: 40,
+                    ws_col: 120,
+                    ws_xpixel: 0,
+                    ws_ypixel: 0,
+                };
+                if libc::ioctl(0, libc::TIOCSWINSZ, &size) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut proc = PtyProcess::new(cmd).expect("start casebook in a pty");
+        // If a test fails mid-session, dropping the process must not hang.
+        proc.set_kill_timeout(Some(5_000));
+        let mut out = proc.get_file_handle().expect("pty");
+        let keys = proc.get_file_handle().expect("pty");
+        let screen: Arc<(Mutex<Screen>, Condvar)> = Default::default();
+        let s = screen.clone();
         std::thread::spawn(move || {
-            let mut b = [0u8; 4096];
+            let mut buf = [0u8; 4096];
             loop {
-                let n = r.read(&mut b).unwrap_or(0);
-                let (m, c) = &*s2;
-                let mut g = m.lock().unwrap();
+                // EIO once the child has exited and closed the terminal.
+                let n = out.read(&mut buf).unwrap_or(0);
+                let (lock, cv) = &*s;
+                let mut sc = lock.lock().unwrap();
                 if n == 0 {
-                    g.eof = true;
-                    c.notify_all();
+                    sc.eof = true;
+                } else {
+                    sc.bytes.extend_from_slice(&buf[..n]);
+                }
+                cv.notify_all();
+                if n == 0 {
                     break;
                 }
-                g.bytes.extend_from_slice(&b[..n]);
-                c.notify_all();
             }
         });
         Repl {
             proc,
-            w,
-            shared,
+            keys,
+            screen,
             pos: 0,
+            prompt: PROMPT.to_string(),
         }
     }
-    fn send(&mut self, s: &str) {
-        self.w.write_all(s.as_bytes()).unwrap();
-        self.w.flush().unwrap();
+
+    /// Types keys.
+    fn send(&mut self, keys: &str) {
+        self.keys.write_all(keys.as_bytes()).expect("type");
+        self.keys.flush().expect("type");
     }
+
+    /// Waits until `needle` is printed; returns what was printed before it, and reads past it.
+    #[track_caller]
     fn expect(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let (m, c) = &*self.shared;
-        let mut g = m.lock().unwrap();
+        let deadline = Instant::now() + GUARD;
+        let (lock, cv) = &*self.screen;
+        let mut sc = lock.lock().unwrap();
         loop {
-            let hay = &g.bytes[self.pos..];
-            if let Some(i) = hay
+            let rest = &sc.bytes[self.pos..];
+            if let Some(i) = rest
                 .windows(needle.len())
                 .position(|w| w == needle.as_bytes())
             {
-                let out = String::from_utf8_lossy(&hay[..i]).into_owned();
+                let before = String::from_utf8_lossy(&rest[..i]).into_owned();
                 self.pos += i + needle.len();
-                return out;
+                return before;
             }
             let now = Instant::now();
-            if g.eof || now >= deadline {
+            if sc.eof || now >= deadline {
+                let tail = String::from_utf8_lossy(&sc.bytes[self.pos.saturating_sub(2000)..]);
                 panic!(
-                    "expected {needle:?}; got {:?}",
-                    String::from_utf8_lossy(hay)
+                    "{} while waiting for {needle:?}; the screen since the last match (and a little before):\n{tail:?}",
+                    if sc.eof { "the session ended" } else { "nothing came" }
                 );
             }
-            g = c.wait_timeout(g, deadline - now).unwrap().0;
+            sc = cv.wait_timeout(sc, deadline - now).unwrap().0;
         }
     }
-    fn all(&self) -> String {
-        String::from_utf8_lossy(&self.shared.0.lock().unwrap().bytes).into_owned()
+
+    /// Waits for a fresh prompt: raw mode on and the prompt drawn.
+    #[track_caller]
+    fn ready(&mut self) {
+        self.expect(LINE_START);
+        let prompt = self.prompt.clone();
+        self.expect(&prompt);
+    }
+
+    /// Presses Enter on what was typed and returns what casebook printed for it.
+    #[track_caller]
+    fn submit(&mut self) -> String {
+        self.send("\r");
+        self.expect(LINE_END);
+        let out = self.expect(LINE_START);
+        let prompt = self.prompt.clone();
+        self.expect(&prompt);
+        out.trim_start_matches(['\r', '\n']).trim_end().to_string()
+    }
+
+    /// Types one entry, presses Enter, returns casebook's output for it.
+    #[track_caller]
+    fn entry(&mut self, line: &str) -> String {
+        self.send(line);
+        self.submit()
+    }
+
+    /// Everything the session printed, as text.
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.screen.0.lock().unwrap().bytes).into_owned()
+    }
+
+    /// Presses Ctrl-D at the prompt and returns the exit code.
+    #[track_caller]
+    fn ctrl_d(&mut self) -> i32 {
+        self.send("\x04");
+        self.wait_exit()
+    }
+
+    #[track_caller]
+    fn wait_exit(&mut self) -> i32 {
+        let deadline = Instant::now() + GUARD;
+        {
+            let (lock, cv) = &*self.screen;
+            let mut sc = lock.lock().unwrap();
+            while !sc.eof {
+                let now = Instant::now();
+                assert!(now < deadline, "the session did not end");
+                sc = cv.wait_timeout(sc, deadline - now).unwrap().0;
+            }
+        }
+        match self.proc.wait().expect("wait") {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("casebook did not exit normally: {other:?}"),
+        }
+    }
+}
+
+/// Whether `s` holds an SGR (colour) escape sequence `ESC [ digits/; m`.
+fn has_sgr(s: &str) -> bool {
+    let b = s.as_bytes();
+    (0..b.len()).any(|i| {
+        if b[i] != 0x1b || b.get(i + 1) != Some(&b'[') {
+            return false;
+        }
+        let mut j = i + 2;
+        while j < b.len() && (b[j].is_ascii_digit() || b[j] == b';') {
+            j += 1;
+        }
+        b.get(j) == Some(&b'm')
+    })
+}
+
+/// The display columns of the border and separator characters on a table line.
+fn separator_columns(line: &str) -> Vec<usize> {
+    let mut col = 0;
+    let mut v = Vec::new();
+    for c in line.chars() {
+        if "│┆┌┐└┘├┤┬┴┼╞╡╪".contains(c) {
+            v.push(col);
+        }
+        col += c.width().unwrap_or(0);
+    }
+    v
+}
+
+/// Asserts that `out` holds one box-drawn table whose lines all line up on screen.
+#[track_caller]
+fn assert_aligned_table(out: &str) {
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with(['┌', '│', '╞', '├', '└']))
+        .collect();
+    assert!(lines.len() >= 5, "no table in:\n{out}");
+    let first = separator_columns(lines[0]);
+    for l in &lines {
+        assert_eq!(
+            separator_columns(l),
+            first,
+            "line {l:?} is not aligned with {:?} in:\n{out}",
+            lines[0]
+        );
     }
 }
 
 #[test]
-fn explore() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("l.redb");
-    let bin = env!("CARGO_BIN_EXE_casebook");
-    let run = |args: &[&str]| {
-        let o = Command::new(bin)
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{o:?}");
-    };
-    run(&["init"]);
-    std::fs::write(
-        dir.path().join("i.csv"),
-        "id,name,district,category,students,status,status_date\nGZ-0001,星辰数学培训中心,天河,subject,320,operating,2017-03-01\nGZ-0002,Abc Tutoring,海珠,non_subject,45,rectifying,2018-05-10\n",
-    )
-    .unwrap();
-    run(&[
-        "import",
-        "institutions",
-        dir.path().join("i.csv").to_str().unwrap(),
-    ]);
-    let mut c = Command::new(bin);
-    c.arg("--db")
-        .arg(&db)
-        .args(["repl", "--as-of", "2019-02-20"])
-        .env("CASEBOOK_HISTORY", dir.path().join("history"))
-        .env("TERM", "xterm");
-    if std::env::var_os("NC").is_some() {
-        c.env("NO_COLOR", "1");
-    }
-    let mut r = Repl::spawn(c);
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
-    r.send("40 + 2\r");
-    r.expect("42");
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
-    r.send("fn double(x) {\r  x * 2\r}\r");
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
-    r.send("double(21) + 100\r");
-    r.expect("142");
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
-    r.send("let inst = institution(\"GZ-0001\");\r");
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
-    r.send("inst.stud\t\r");
-    r.expect("320");
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
+fn a_multi_line_function_then_a_call() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    // An unclosed `{` continues the entry: nothing is evaluated until the `}`.
+    r.send("fn label(id) {\r");
+    r.send("  let i = institution(id);\r");
+    r.send("  i.name + \"/\" + i.district\r");
+    assert_eq!(r.entry("}"), "");
+    assert_eq!(r.entry("label(\"GZ-0001\")"), "星辰数学培训中心/天河");
+    // A later function may call an earlier one.
+    assert_eq!(
+        r.entry("fn shout(id) { label(id) + \"!\" }; shout(\"GZ-0003\")"),
+        "小画家美术工作室/番禺!"
+    );
+    // Brackets and strings spanning lines, too.
+    r.send("let ids = [\r");
+    r.send("  \"GZ-0001\",\r");
+    assert_eq!(r.entry("  \"GZ-0002\"];"), "");
+    assert_eq!(r.entry("ids.map(|id| shout(id)).len()"), "2");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn variables_and_functions_persist_across_entries() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    assert_eq!(r.entry("let total = 0;"), "");
+    assert_eq!(
+        r.entry("for i in institutions() { total += i.students; }"),
+        ""
+    );
+    assert_eq!(r.entry("total"), "445");
+    assert_eq!(r.entry("fn twice(x) { x * 2 }"), "");
+    assert_eq!(r.entry("total = twice(total);"), "");
+    assert_eq!(r.entry("twice(total)"), "1780");
+    // An entry that fails keeps what earlier entries made, and the functions it defined.
+    let out = r.entry("fn thrice(x) { x * 3 }; total = 1; throw \"stop\";");
+    assert!(out.contains("stop"), "{out}");
+    assert_eq!(r.entry("thrice(total)"), "3");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn tab_completes_after_inst_dot() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    assert_eq!(r.entry("let inst = institution(\"GZ-0001\");"), "");
+    // One candidate: Tab completes it in place.
+    r.send("inst.stud\t");
+    r.expect("inst.students");
+    assert_eq!(r.submit(), "320");
+    // Several: the second Tab lists them, each with what it means.
     r.send("inst.licen\t\t");
-    r.expect("licensed");
-    r.send("sed\r");
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
-    r.send("institutions()\r");
-    r.expect("records");
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
+    let listed = r.expect("licensed  — licence valid on the as-of date (bool)");
+    for p in [
+        "licence_no  — ",
+        "licence_issued  — ",
+        "licence_expires  — ",
+    ] {
+        assert!(listed.contains(p), "{p} not listed:\n{listed:?}");
+    }
+    r.send("sed");
+    assert_eq!(r.submit(), "false");
+    // Methods too.
+    r.send("inst.findi\t");
+    r.expect("inst.findings()");
+    assert_eq!(r.entry(".len()"), "1");
+    // Session variables complete at the start of a word.
+    assert_eq!(r.entry("let students_total = 445;"), "");
+    r.send("students_t\t");
+    r.expect("students_total");
+    assert_eq!(r.submit(), "445");
+    // Ledger ids complete inside institution("…
+    r.send("institution(\"GZ-000\t\t");
+    let listed = r.expect("GZ-0003");
+    assert!(
+        listed.contains("GZ-0001") && listed.contains("GZ-0002"),
+        "{listed:?}"
+    );
+    assert_eq!(r.entry("2\").name"), "Abc Tutoring");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn a_table_with_chinese_names_lines_up() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    let out = r.entry("institutions()");
+    for name in [
+        "星辰数学培训中心",
+        "Abc Tutoring",
+        "小画家美术工作室",
+        "天河",
+    ] {
+        assert!(out.contains(name), "{name} missing:\n{out}");
+    }
+    assert_aligned_table(&out);
+    // One count line, not two.
+    let counts: Vec<&str> = out.lines().filter(|l| l.starts_with('(')).collect();
+    assert_eq!(counts.len(), 1, "count lines {counts:?} in:\n{out}");
+    assert!(counts[0].starts_with("(3 "), "{out}");
+
+    // Maps with Chinese keys and values: columns in the order written.
+    let out = r.entry(
+        "institutions().to_array().map(|i| #{名称: i.name, 所属区: i.district, 学员数: i.students})",
+    );
+    assert_aligned_table(&out);
+    let header = out.lines().nth(1).unwrap_or_default();
+    let (a, b, c) = (
+        header.find("名称"),
+        header.find("所属区"),
+        header.find("学员数"),
+    );
+    assert!(
+        a.is_some() && a < b && b < c,
+        "columns out of order:\n{out}"
+    );
+    assert!(out.contains("小画家美术工作室"), "{out}");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn an_error_then_a_working_line() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    assert_eq!(r.entry("let kept = 7;"), "");
+    // A misspelt property: where, what, and a suggestion.
+    let out = r.entry("institution(\"GZ-0001\").nmae");
+    assert!(out.starts_with("error"), "{out}");
+    assert!(out.contains("<repl>:1:"), "{out}");
+    assert!(out.contains("institution(\"GZ-0001\").nmae"), "{out}");
+    assert!(out.contains("name"), "{out}");
+    assert_eq!(r.entry("kept * 6"), "42");
+    // A syntax error.
+    let out = r.entry("let broken = ;");
+    assert!(out.starts_with("error"), "{out}");
+    assert!(out.contains("<repl>:1:"), "{out}");
+    assert_eq!(r.entry("kept + 1"), "8");
+    // An unknown function.
+    let out = r.entry("institutoins()");
+    assert!(out.contains("error"), "{out}");
+    assert!(out.contains("institutions"), "{out}");
+    // An unknown command.
+    let out = r.entry(":frobnicate");
+    assert!(out.contains("unknown command"), "{out}");
+    assert_eq!(r.entry("\"still \" + \"here\""), "still here");
+    // Errors do not change how the session ends.
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn as_of_changes_a_result() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    let overdue = "findings().filter(|f| f.overdue).len()";
+    assert_eq!(r.entry(overdue), "1");
+    assert_eq!(r.entry("findings().len()"), "2");
+    assert_eq!(r.entry("as_of()"), "2019-02-20");
+    r.prompt = "casebook 2018-04-20> ".into();
+    assert_eq!(r.entry(":as-of 2018-04-20"), "now as of 2018-04-20");
+    assert_eq!(r.entry(overdue), "0");
+    assert_eq!(r.entry("findings().len()"), "1");
+    assert_eq!(r.entry("as_of()"), "2018-04-20");
+    assert_eq!(r.entry("institution(\"GZ-0002\").status"), "");
+    // A bad date changes nothing.
+    let out = r.entry(":as-of 2018-02-30");
+    assert!(out.starts_with("error"), "{out}");
+    assert_eq!(r.entry("as_of()"), "2018-04-20");
+    r.prompt = PROMPT.into();
+    assert_eq!(r.entry(":as-of 2019-02-20"), "now as of 2019-02-20");
+    assert_eq!(r.entry(overdue), "1");
+    assert_eq!(r.entry("institution(\"GZ-0002\").status"), "rectifying");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn history_is_there_in_a_second_session() {
+    let ws = Ws::new();
+    let mut r = ws.repl_env(&[("NO_COLOR", "1")]);
+    assert_eq!(r.entry("\"hist\" + \"ory-ok\""), "history-ok");
+    assert_eq!(r.entry("40 + 2"), "42");
+    assert_eq!(r.ctrl_d(), 0);
+    let saved = std::fs::read_to_string(ws.history()).expect("the history file");
+    assert!(saved.contains("\"hist\" + \"ory-ok\""), "{saved}");
+
+    let mut r = ws.repl_env(&[("NO_COLOR", "1")]);
+    // Up twice: the second-to-last line of the first session.
+    r.send("\x1b[A");
+    r.expect("40 + 2");
+    r.send("\x1b[A");
+    r.expect("\"hist\" + \"ory-ok\"");
+    assert_eq!(r.submit(), "history-ok");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn ctrl_c_stops_a_long_loop_and_the_session_goes_on() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    assert_eq!(r.entry("let kept = 5;"), "");
     r.send("print(\"st\" + \"art\"); loop { }\r");
+    r.expect(LINE_END);
+    // The loop is running once "start" is out; only then press Ctrl-C.
     r.expect("start");
     r.send("\x03");
-    r.expect("cancelled");
-    r.expect("\x1b[?2004h");
-    r.expect("casebook 2019-02-20> ");
-    r.send("\x04");
-    std::thread::sleep(Duration::from_millis(500));
-    std::fs::write("/tmp/transcript.txt", r.all()).unwrap();
+    let out = r.expect(LINE_START);
+    r.expect(PROMPT);
+    assert!(out.contains("cancelled"), "{out:?}");
+    assert_eq!(r.entry("kept + 1"), "6");
+    // Ctrl-C at the prompt drops the line being typed, not the session.
+    r.send("this is not sent");
+    r.send("\x03");
+    r.ready();
+    assert_eq!(r.entry("\"after\" + \"-cancel\""), "after-cancel");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn ctrl_d_and_quit_leave_with_exit_0() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    assert_eq!(r.ctrl_d(), 0);
+    let mut r = ws.repl();
+    r.send(":quit\r");
+    assert_eq!(r.wait_exit(), 0);
+}
+
+#[test]
+fn help_name_shows_an_example() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    let out = r.entry(":help findings");
+    assert!(out.contains("findings()"), "{out}");
+    assert!(
+        out.contains("example: findings().filter(|f| f.overdue).len()"),
+        "{out}"
+    );
+    let out = r.entry(":help set_status");
+    assert!(out.contains("example: set_status("), "{out}");
+    let out = r.entry(":help overdue");
+    assert!(out.contains("finding.overdue"), "{out}");
+    let out = r.entry(":help overdeu");
+    assert!(out.contains("did you mean overdue"), "{out}");
+    let out = r.entry(":help");
+    for s in [":as-of", ":load", ":show", ":write", "institutions()"] {
+        assert!(out.contains(s), "{s} missing from :help:\n{out}");
+    }
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn show_id_prints_the_register() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    let out = r.entry(":show GZ-0001");
+    for s in [
+        "GZ-0001",
+        "星辰数学培训中心",
+        "(as of 2019-02-20)",
+        "Status history",
+        "Findings",
+        "F-1",
+        "overdue",
+    ] {
+        assert!(out.contains(s), "{s} missing from the register:\n{out}");
+    }
+    // The register follows the session's date.
+    r.prompt = "casebook 2018-04-20> ".into();
+    r.entry(":as-of 2018-04-20");
+    let out = r.entry(":show GZ-0001");
+    assert!(out.contains("(as of 2018-04-20)"), "{out}");
+    assert!(!out.contains("overdue 2"), "{out}");
+    let out = r.entry(":show NOPE-1");
+    assert!(out.contains("no institution"), "{out}");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn format_json_and_back() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    assert_eq!(r.entry(":format json"), "");
+    let out = r.entry("institutions().filter(|i| i.district == \"天河\")");
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"));
+    assert_eq!(v[0]["id"], "GZ-0001", "{out}");
+    assert_eq!(v[0]["name"], "星辰数学培训中心", "{out}");
+    assert_eq!(v.as_array().map(|a| a.len()), Some(1), "{out}");
+    let out = r.entry("#{名称: \"星辰\", n: 2}");
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"));
+    assert_eq!(v, serde_json::json!({"名称": "星辰", "n": 2}));
+    let out = r.entry(":format xml");
+    assert!(out.starts_with("error"), "{out}");
+    assert_eq!(r.entry(":format table"), "");
+    assert_aligned_table(&r.entry("institutions()"));
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn long_results_are_cut_in_tables_but_not_in_csv() {
+    let mut csv = String::from("id,name,district,category,status,status_date\n");
+    for n in 1..=60 {
+        csv.push_str(&format!(
+            "GZ-{n:04},机构{n},白云,non_subject,operating,2018-01-01\n"
+        ));
+    }
+    let ws = Ws::with(&csv);
+    let mut c = ws.command();
+    c.args(["repl", "--as-of", "2019-02-20"]);
+    let mut r = Repl::spawn(c);
+    r.expect("(60 institutions)");
+    r.ready();
+    let out = r.entry("institutions()");
+    assert_aligned_table(&out);
+    assert!(out.contains("showing 50 of 60"), "{out}");
+    assert!(out.contains("GZ-0050") && !out.contains("GZ-0051"), "{out}");
+    assert!(
+        !out.contains("(60 "),
+        "a count line besides the note:\n{out}"
+    );
+    // The note says csv shows everything: it must.
+    assert_eq!(r.entry(":format csv"), "");
+    let out = r.entry("institutions()");
+    assert_eq!(out.lines().count(), 61, "header and 60 rows:\n{out}");
+    assert!(out.contains("GZ-0060,机构60,白云"), "{out}");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn timing_on_prints_a_time() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    assert_eq!(r.entry(":timing on"), "");
+    let out = r.entry("1 + 1");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0], "2");
+    let t = lines[1]
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no time in {out:?}"));
+    let unit = t.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+    assert!(["ns", "µs", "ms", "s"].contains(&unit), "{out:?}");
+    t[..t.len() - unit.len()]
+        .parse::<f64>()
+        .unwrap_or_else(|_| panic!("{out:?}"));
+    // Errors are timed too.
+    let out = r.entry("nope()");
+    assert!(out.lines().last().unwrap_or("").ends_with("s)"), "{out}");
+    assert_eq!(r.entry(":timing off"), "");
+    assert_eq!(r.entry("1 + 1"), "2");
+    let out = r.entry(":timing maybe");
+    assert!(out.starts_with("error"), "{out}");
+    assert_eq!(r.ctrl_d(), 0);
+}
+
+#[test]
+fn write_on_commits_and_reports_the_change() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    let call = "set_status(\"GZ-0002\", \"closed\", \"无证办学\")";
+    let out = r.entry(call);
+    assert!(out.starts_with("error"), "{out}");
+    assert!(out.contains("--write"), "{out}");
+    assert!(out.contains(":write on"), "{out}");
+    assert_eq!(r.entry("institution(\"GZ-0002\").status"), "rectifying");
+
+    r.prompt = "casebook 2019-02-20 [write]> ".into();
+    let out = r.entry(":write on");
+    assert!(out.contains("writes are on"), "{out}");
+    let out = r.entry(call);
+    assert!(out.starts_with("committed 1 change(s):"), "{out}");
+    assert!(out.contains("GZ-0002"), "{out}");
+    assert!(out.contains("closed"), "{out}");
+    // The session sees its own change at once.
+    assert_eq!(r.entry("institution(\"GZ-0002\").status"), "closed");
+    // A failing entry writes nothing.
+    let out = r.entry("set_status(\"GZ-0001\", \"closed\", \"x\"); throw \"no\";");
+    assert!(out.contains("nothing was written"), "{out}");
+    assert_eq!(r.entry("institution(\"GZ-0001\").status"), "operating");
+
+    r.prompt = PROMPT.into();
+    assert_eq!(r.entry(":write off"), "writes are off");
+    let out = r.entry(call);
+    assert!(out.contains("--write"), "{out}");
+    assert_eq!(r.ctrl_d(), 0);
+
+    let csv = ws.ok(&["export", "institutions"]);
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("GZ-0002,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(row.ends_with(",closed,2019-02-20"), "{row}");
+    let row = csv.lines().find(|l| l.starts_with("GZ-0001,")).unwrap();
+    assert!(row.ends_with(",operating,2017-03-01"), "{row}");
+    let audit = ws.ok(&["audit"]);
+    assert!(audit.contains("repl: set_status"), "{audit}");
+}
+
+#[test]
+fn no_color_means_no_escapes() {
+    let ws = Ws::new();
+    let entries = [
+        "40 + 2",
+        "\"text\"",
+        "let x = 1; // a comment",
+        "institutions()",
+        "nope()",
+        ":help as_of",
+    ];
+    // With colours allowed, the typed line is highlighted: the control for the check below.
+    let mut r = ws.repl();
+    for e in entries {
+        r.entry(e);
+    }
+    assert_eq!(r.ctrl_d(), 0);
+    assert!(
+        has_sgr(&r.screen()),
+        "no colour at all, even without NO_COLOR"
+    );
+
+    let mut r = ws.repl_env(&[("NO_COLOR", "1")]);
+    for e in entries {
+        let out = r.entry(e);
+        assert!(
+            !out.contains('\x1b'),
+            "escape in the output of {e}: {out:?}"
+        );
+    }
+    // History hints are drawn plainly too.
+    r.send("40");
+    r.expect(" + 2");
+    r.send("\x15"); // Ctrl-U: clear the line
+    assert_eq!(r.entry("1"), "1");
+    assert_eq!(r.ctrl_d(), 0);
+    let screen = r.screen();
+    assert!(
+        !has_sgr(&screen),
+        "a colour escape with NO_COLOR=1:\n{screen:?}"
+    );
 }

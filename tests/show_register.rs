@@ -309,7 +309,6 @@ fn an_unknown_id_exits_1_with_a_message() {
 /// at byte 4, so an id of Chinese characters (a user typing the institution's
 /// name) panics with exit code 101 instead of saying there is no such id.
 #[test]
-#[ignore = "bug in src/cli.rs (not owned here): `show 星辰数学` panics slicing inside a UTF-8 character"]
 fn show_with_a_chinese_name_instead_of_an_id_says_no_such_institution() {
     let ws = register();
     let r = ws.run(&["show", "星辰数学", "--as-of", "2019-01-01"]);
@@ -378,7 +377,6 @@ fn chinese_text_keeps_every_table_aligned() {
 /// The register then shows "经营中 operating" as of 2019 although the history's
 /// latest entry is 整改中 rectifying from 2018-06-01, and export says the same.
 #[test]
-#[ignore = "bug in src/ledger.rs (not owned here): re-importing an older row rolls the status back"]
 fn re_importing_an_older_file_keeps_the_latest_status() {
     let ws = Ws::init();
     let old = ws.write("jan.csv", inst_row("operating", "2018-01-01"));

@@ -285,7 +285,7 @@ mod tests {
             severity: "error",
             message: "m".into(),
             line: 1,
-            column: 9,
+            column: 8,
             stack: vec![],
             help: None,
         };
