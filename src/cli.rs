@@ -144,6 +144,18 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: Option<ListsCmd>,
     },
+    /// Run the test_* functions of rule scripts, each on a scratch ledger of its own.
+    Test {
+        /// A directory of .rhai scripts, or one script.
+        #[arg(default_value = "scripts")]
+        dir: PathBuf,
+        /// Only tests whose name contains this.
+        #[arg(long)]
+        filter: Option<String>,
+        /// The date tests start as of (set_as_of changes it).
+        #[arg(long, default_value = "2019-02-20")]
+        as_of: String,
+    },
     /// List the audit log: every change ever made, newest last.
     Audit {
         /// Show only the last N entries.
@@ -786,6 +798,24 @@ fn run(cli: Cli) -> Result<i32> {
                         println!("{}", crate::script::output::table(&cols, &rows));
                     }
                 }
+            }
+        }
+        Cmd::Test {
+            dir,
+            filter,
+            as_of: a,
+        } => {
+            let d = as_of(&Some(a))?;
+            let files = crate::ruletest::script_files(&dir)
+                .with_context(|| format!("cannot read {}", dir.display()))?;
+            if files.is_empty() {
+                bail!("no .rhai scripts in {}", dir.display());
+            }
+            let outcomes = crate::ruletest::run_tests(&files, filter.as_deref(), d)?;
+            let stdout = std::io::stdout();
+            let (_, failed) = crate::ruletest::report(&outcomes, &mut stdout.lock())?;
+            if failed > 0 {
+                return Ok(exit::DATA);
             }
         }
         Cmd::Audit { last } => {

@@ -14,4 +14,5 @@ pub mod ledger;
 pub mod model;
 pub mod register;
 pub mod repl;
+pub mod ruletest;
 pub mod script;

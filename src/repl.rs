@@ -367,16 +367,28 @@ const MAX_ROWS: usize = 50;
 /// Renders a value the way people read it: records and maps in an array as a
 /// table, one record as a field list, scalars plainly.
 pub fn render(v: &Dynamic, fmt: RowFormat) -> String {
+    render_ordered(v, fmt, &[])
+}
+
+/// [`render`], with maps' columns in the order their literals were written
+/// (`orders` as from [`output::literal_key_orders`]; Rhai maps themselves are sorted).
+pub fn render_ordered(v: &Dynamic, fmt: RowFormat, orders: &[Vec<String>]) -> String {
     if v.is_unit() {
         return String::new();
     }
     if let Some(r) = v.read_lock::<Records>().map(|r| r.clone()) {
+        // A table shows the first MAX_ROWS; csv and json show every record.
+        let keep = if fmt == RowFormat::Table {
+            MAX_ROWS
+        } else {
+            usize::MAX
+        };
         let mut items = Vec::new();
         let mut total = 0usize;
         for x in r.iter() {
             match x {
                 Ok(x) => {
-                    if items.len() <= MAX_ROWS {
+                    if items.len() < keep {
                         items.push(x);
                     }
                     total += 1;
@@ -384,14 +396,19 @@ pub fn render(v: &Dynamic, fmt: RowFormat) -> String {
                 Err(e) => return format!("error: {e}"),
             }
         }
-        let mut s = render_array(&items[..items.len().min(MAX_ROWS)], fmt, total);
-        if fmt == RowFormat::Table {
-            s.push_str(&format!("\n({total} records)"));
+        if total == 0 && fmt == RowFormat::Table {
+            return "(0 records)".to_string();
         }
-        return s;
+        // render_array ends a table with the count (or what it left out): no second count here.
+        return render_array(&items, fmt, total, orders);
     }
     if let Some(a) = v.read_lock::<rhai::Array>() {
-        return render_array(&a[..a.len().min(MAX_ROWS)], fmt, a.len());
+        let keep = if fmt == RowFormat::Table {
+            a.len().min(MAX_ROWS)
+        } else {
+            a.len()
+        };
+        return render_array(&a[..keep], fmt, a.len(), orders);
     }
     if fmt == RowFormat::Json {
         return serde_json::to_string_pretty(&output::json(v)).unwrap_or_default();
@@ -415,11 +432,13 @@ pub fn render(v: &Dynamic, fmt: RowFormat) -> String {
             .map(|k| unicode_width::UnicodeWidthStr::width(k.as_str()))
             .max()
             .unwrap_or(0);
-        return m
+        let keys = output::columns_for(std::slice::from_ref(&*m), None, orders);
+        return keys
             .iter()
-            .map(|(k, x)| {
+            .map(|k| {
                 let pad = w - unicode_width::UnicodeWidthStr::width(k.as_str());
-                format!("{}{k}: {}", " ".repeat(pad), output::cell(x))
+                let x = m.get(k.as_str()).cloned().unwrap_or_default();
+                format!("{}{k}: {}", " ".repeat(pad), output::cell(&x))
             })
             .collect::<Vec<_>>()
             .join("\n");
@@ -430,7 +449,7 @@ pub fn render(v: &Dynamic, fmt: RowFormat) -> String {
     output::cell(v)
 }
 
-fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize) -> String {
+fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize, orders: &[Vec<String>]) -> String {
     let table_like = !items.is_empty()
         && items
             .iter()
@@ -458,7 +477,7 @@ fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize) -> String {
                 .iter()
                 .filter_map(|x| x.read_lock::<Map>().map(|m| m.clone()))
                 .collect();
-            output::columns_for(&maps, None, &[])
+            output::columns_for(&maps, None, orders)
         }
     };
     let rows: Vec<Map> = items
@@ -523,6 +542,9 @@ struct Session {
     write: bool,
     operator: String,
     names: Arc<Mutex<Vec<String>>>,
+    /// Key orders of the map literals of every entry so far, so that a map
+    /// built by a function defined earlier still shows its keys as written.
+    orders: Vec<Vec<String>>,
 }
 
 impl Session {
@@ -555,6 +577,11 @@ impl Session {
                 return;
             }
         };
+        for o in orders {
+            if !self.orders.contains(&o) {
+                self.orders.push(o);
+            }
+        }
         let saved = self.lib.clone();
         self.lib += ast;
         let r = self.host.run(&mut self.scope, &self.lib);
@@ -576,10 +603,10 @@ impl Session {
             Ok(v) => {
                 if !result.rows.is_empty() {
                     let cols =
-                        output::columns_for(&result.rows, result.columns.as_deref(), &orders);
+                        output::columns_for(&result.rows, result.columns.as_deref(), &self.orders);
                     let _ = output::write_rows(out, self.fmt, &cols, &result.rows);
                 }
-                let text = render(&v, self.fmt);
+                let text = render_ordered(&v, self.fmt, &self.orders);
                 if !text.is_empty() {
                     let _ = writeln!(out, "{text}");
                 }
@@ -822,6 +849,7 @@ pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<()> {
         write: false,
         operator,
         names,
+        orders: Vec::new(),
     };
     s.refresh_names();
     let config = rustyline::Config::builder()

@@ -773,3 +773,33 @@ fn no_color_means_no_escapes() {
         "a colour escape with NO_COLOR=1:\n{screen:?}"
     );
 }
+
+#[test]
+fn zz_dump() {
+    let ws = Ws::new();
+    let mut r = ws.repl();
+    for e in [
+        "institution(\"GZ-0001\").nmae",
+        "let broken = ;",
+        "institutoins()",
+        ":as-of 2018-02-30",
+        "set_status(\"GZ-0002\", \"closed\", \"无证办学\")",
+        "#{名称: \"星辰\", n: 2}",
+        "findings()",
+        "inspections()",
+        "[]",
+        "institutions().filter(|i| false)",
+        "[1, \"a\", 2.5]",
+        "institution(\"GZ-0001\")",
+        "date(\"2019-01-01\")",
+        ":load nothing.rhai",
+        ":show",
+        "print(\"x\")",
+        "emit(#{b: 1, a: 2}); emit(#{b: 3, a: 4});",
+        "fn f() {",
+    ] {
+        let out = r.entry(e);
+        eprintln!("=== {e}\n{out}");
+    }
+    r.ctrl_d();
+}
