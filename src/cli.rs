@@ -188,6 +188,9 @@ pub struct RunFlags {
     /// Stop the script after this many operations (0: no limit).
     #[arg(long, default_value = "0", value_name = "N")]
     pub max_operations: u64,
+    /// Where notice templates are (notice(KIND, …) renders KIND.txt.j2 from here).
+    #[arg(long, default_value = "templates")]
+    pub templates: PathBuf,
     /// Stop the script when casebook holds more than this much memory.
     #[arg(long, default_value = "2048", value_name = "MIB")]
     pub max_memory: usize,
@@ -213,6 +216,7 @@ impl RunFlags {
             out_dir: self.out.clone(),
             write: self.write,
             operator,
+            templates: self.templates.clone(),
             limits: crate::script::Limits {
                 timeout: std::time::Duration::from_secs_f64(self.timeout),
                 max_operations: self.max_operations,
@@ -863,6 +867,7 @@ fn run(cli: Cli) -> Result<i32> {
                     write: false,
                     operator: op.clone(),
                     limits: Default::default(),
+                    templates: PathBuf::from("templates"),
                 };
                 // The scripts are bundled so that `demo` works from any directory.
                 let dir =

@@ -56,6 +56,9 @@ const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
 /// (run, institution_id) → JSON {score, grade, reasons}. Never modified.
 const RUN_RESULTS: TableDefinition<(u64, &str), &str> = TableDefinition::new("run_results");
 
+/// (institution_id, kind, day number) → JSON {date, file, sha256, audit, operator}: the notice register.
+const NOTICES: TableDefinition<(&str, &str, i64), &str> = TableDefinition::new("notices");
+
 const MAGIC: &str = "casebook ledger";
 
 /// Errors of opening, reading and writing the ledger.
@@ -261,6 +264,7 @@ impl Ledger {
             txn.open_table(LISTS)?;
             txn.open_table(RUNS)?;
             txn.open_table(RUN_RESULTS)?;
+            txn.open_table(NOTICES)?;
         }
         txn.commit()?;
         Ok(Ledger {
@@ -328,7 +332,10 @@ impl Ledger {
     fn ensure_tables(&self) -> Result<(), LedgerError> {
         let Db::W(db) = &self.db else { return Ok(()) };
         let txn = db.begin_read()?;
-        if txn.open_table(LISTS).is_ok() && txn.open_table(RUN_RESULTS).is_ok() {
+        if txn.open_table(LISTS).is_ok()
+            && txn.open_table(RUN_RESULTS).is_ok()
+            && txn.open_table(NOTICES).is_ok()
+        {
             return Ok(());
         }
         drop(txn);
@@ -336,6 +343,7 @@ impl Ledger {
         w.open_table(LISTS)?;
         w.open_table(RUNS)?;
         w.open_table(RUN_RESULTS)?;
+        w.open_table(NOTICES)?;
         w.commit()?;
         Ok(())
     }
@@ -418,6 +426,7 @@ impl Ledger {
             lists: optional(txn.open_table(LISTS))?,
             runs: optional(txn.open_table(RUNS))?,
             run_results: optional(txn.open_table(RUN_RESULTS))?,
+            notices: optional(txn.open_table(NOTICES))?,
             districts,
             _txn: txn,
         })
@@ -493,6 +502,7 @@ pub struct Tx<'t> {
     lists: Table<'t, (&'static str, &'static str, u64), &'static str>,
     runs: Table<'t, u64, &'static str>,
     run_results: Table<'t, (u64, &'static str), &'static str>,
+    notices: Table<'t, (&'static str, &'static str, i64), &'static str>,
     audit_seq: u64,
     n_changes: u64,
     districts: Vec<String>,
@@ -521,6 +531,7 @@ impl<'t> Tx<'t> {
             lists: txn.open_table(LISTS)?,
             runs: txn.open_table(RUNS)?,
             run_results: txn.open_table(RUN_RESULTS)?,
+            notices: txn.open_table(NOTICES)?,
             audit_seq,
             n_changes: 0,
             districts,
@@ -1048,6 +1059,34 @@ impl<'t> Tx<'t> {
         Ok(run)
     }
 
+    /// Records a notice issued on `date`; returns false (and records nothing) if
+    /// the same kind of notice was already issued to the institution that day.
+    pub fn record_notice(
+        &mut self,
+        id: &str,
+        kind: &str,
+        date: NaiveDate,
+        file: &str,
+        sha256: &str,
+        operator: &str,
+    ) -> Result<bool, LedgerError> {
+        let key = (id, kind, codec::date_num(date));
+        if self.notices.get(key)?.is_some() {
+            return Ok(false);
+        }
+        let v = serde_json::json!({"date": fmt_date(date), "file": file, "sha256": sha256,
+            "audit": self.audit_seq, "operator": operator});
+        self.notices.insert(key, v.to_string().as_str())?;
+        self.record_change(
+            "notice",
+            id,
+            &format!("{kind} issued on {date}: {file}"),
+            Vec::new(),
+        )?;
+        self.counts.other += 1;
+        Ok(true)
+    }
+
     /// A finding id not yet used, of the form `F<date>-<n>`.
     pub fn next_finding_id(&self, date: NaiveDate) -> Result<String, LedgerError> {
         let base = format!("F{}", date.format("%Y%m%d"));
@@ -1081,6 +1120,7 @@ pub struct Reader {
     lists: Option<ReadOnlyTable<(&'static str, &'static str, u64), &'static str>>,
     runs: Option<ReadOnlyTable<u64, &'static str>>,
     run_results: Option<ReadOnlyTable<(u64, &'static str), &'static str>>,
+    notices: Option<ReadOnlyTable<(&'static str, &'static str, i64), &'static str>>,
     districts: Vec<String>,
     _txn: ReadTransaction,
 }
@@ -1317,6 +1357,28 @@ impl Reader {
         Ok(rr
             .get((run, id))?
             .map(|g| serde_json::from_str(g.value()).unwrap_or_default()))
+    }
+
+    /// Notices issued to an institution: (kind, date, JSON record), oldest first per kind.
+    pub fn notices_of(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(String, NaiveDate, serde_json::Value)>, LedgerError> {
+        let mut v = Vec::new();
+        let Some(t) = &self.notices else { return Ok(v) };
+        for e in t.range((id, "", i64::MIN)..=(id, MAX_ID, i64::MAX))? {
+            let (k, val) = e?;
+            let (_, kind, day) = k.value();
+            let Some(d) = NaiveDate::from_num_days_from_ce_opt(day as i32) else {
+                continue;
+            };
+            v.push((
+                kind.to_string(),
+                d,
+                serde_json::from_str(val.value()).unwrap_or_default(),
+            ));
+        }
+        Ok(v)
     }
 
     /// One audit entry's JSON header.

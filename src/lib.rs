@@ -12,6 +12,7 @@ pub mod format;
 pub mod import;
 pub mod ledger;
 pub mod model;
+pub mod notice;
 pub mod register;
 pub mod repl;
 pub mod ruletest;

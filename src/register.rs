@@ -263,5 +263,30 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         out.push_str(&t.to_string());
         out.push('\n');
     }
+
+    let mut notices = r.notices_of(id)?;
+    notices.retain(|(_, d, _)| *d <= as_of);
+    notices.sort_by_key(|n| n.1);
+    out.push_str(&format!("\nNotices 文书 ({})\n", notices.len()));
+    if !notices.is_empty() {
+        let mut t = table();
+        t.set_header(vec!["date", "kind", "file", "sha256", "by"]);
+        for (kind, d, v) in &notices {
+            t.add_row(vec![
+                fmt_date(*d),
+                kind.clone(),
+                v["file"].as_str().unwrap_or("").to_string(),
+                v["sha256"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(12)
+                    .collect(),
+                v["operator"].as_str().unwrap_or("").to_string(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
     Ok(Some(out))
 }

@@ -48,7 +48,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         ":show",
         ":show ID — the register of one institution (一户一册)",
     ),
-    (":format", ":format table|json|csv — how results are shown"),
+    (
+        ":format",
+        ":format table|json|jsonl|csv — how results are shown",
+    ),
     (":timing", ":timing on|off — time each evaluation"),
     (
         ":write",
@@ -663,6 +666,9 @@ impl Session {
                     let _ = writeln!(out, "error: :as-of \"{arg}\" {why}");
                 }
             },
+            ":show" if arg.is_empty() => {
+                let _ = writeln!(out, "error: :show ID — give an institution's ledger number");
+            }
             ":show" => {
                 let r = self
                     .ledger
@@ -687,7 +693,7 @@ impl Session {
                     "csv" => RowFormat::Csv,
                     "jsonl" => RowFormat::Jsonl,
                     _ => {
-                        let _ = writeln!(out, "error: :format table, json or csv");
+                        let _ = writeln!(out, "error: :format table, json, jsonl or csv");
                         return true;
                     }
                 };
@@ -735,6 +741,9 @@ impl Session {
                         }
                     }
                 }
+            }
+            ":load" if arg.is_empty() => {
+                let _ = writeln!(out, "error: :load FILE — give the script to run");
             }
             ":load" => match std::fs::read_to_string(arg) {
                 Ok(src) => self.eval(&src, arg, out),

@@ -73,6 +73,14 @@ pub enum WriteOp {
         id: String,
         reason: String,
     },
+    /// A rendered notice: written under `--out` and recorded in the notice register at commit.
+    Notice {
+        id: String,
+        kind: String,
+        dir: std::path::PathBuf,
+        name: String,
+        text: String,
+    },
 }
 
 /// What a run collects: emitted rows, explicit columns, queued writes.
@@ -104,6 +112,8 @@ pub struct Host {
     pub trace: Mutex<Vec<(f64, String)>>,
     /// Under `casebook test`: the scratch ledger fixture helpers write to.
     pub fixture: Option<Arc<crate::ledger::Ledger>>,
+    /// Where notices are rendered from and written to (set with `--out`).
+    pub notices: Option<crate::notice::NoticeCfg>,
 }
 
 impl Host {
@@ -121,6 +131,7 @@ impl Host {
             prints: None,
             trace: Mutex::new(Vec::new()),
             fixture: None,
+            notices: None,
         }
     }
 
@@ -141,6 +152,7 @@ impl Host {
             prints: Some(Mutex::new(Vec::new())),
             trace: Mutex::new(Vec::new()),
             fixture: None,
+            notices: self.notices.clone(),
         }
     }
 
@@ -574,6 +586,8 @@ pub const FUNCTIONS: &[(&str, &str, &str, &str)] = &[
     ("deduct", "deduct(points, reason)", "in fn score: record why points are lost; returns the points", "s -= deduct(20, \"无证办学\");"),
     ("last_grade", "inst.last_grade()", "grade in the latest saved scoring run on or before the date, or ()", "i.last_grade() == \"D\""),
     ("past_grades", "inst.past_grades()", "saved grades newest first: #{run, as_of, grade, score}", "i.past_grades().len()"),
+    ("notice", "notice(kind, inst, data)", "(--write --out) render templates/KIND.txt.j2 for an institution, file it under --out and record it; false if already issued today", "notice(\"overdue_reminder\", i, #{})"),
+    ("notices_sent", "notices_sent(inst, kind, since)", "how many notices of a kind the institution got from `since` to the as-of date", "notices_sent(i, \"overdue_reminder\", as_of() - 7) == 0"),
     ("on_list", "on_list(name)", "ids on a named list as of the date", "on_list(\"blacklist\").len()"),
     ("set_status", "set_status(id, status, reason)", "(--write) change an institution's status from the as-of date", "set_status(\"GZ-1\", \"closed\", \"无证办学\")"),
     ("open_finding", "open_finding(map)", "(--write) record a new finding; returns its id", "open_finding(#{institution_id: \"GZ-1\", kind: \"fire_hazard\", severity: 2, deadline: as_of() + 15})"),
@@ -1041,6 +1055,29 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         Ok(Dynamic::UNIT)
     });
 
+    // ---- notices
+    let h = host.clone();
+    engine.register_fn(
+        "notices_sent",
+        move |i: Dynamic, kind: &str, since: Date| -> RResult<INT> {
+            let id = record_id(&i)?;
+            let snap = h.snap();
+            let v = snap.reader.notices_of(&id).map_err(ledger_err)?;
+            Ok(v.iter()
+                .filter(|(k, d, _)| k == kind && *d >= since.0 && *d <= snap.as_of)
+                .count() as INT)
+        },
+    );
+    let h = host.clone();
+    engine.register_fn(
+        "notice",
+        move |kind: &str, i: Dynamic, data: Map| -> RResult<bool> { notice(&h, kind, i, data) },
+    );
+    let h = host.clone();
+    engine.register_fn("notice", move |kind: &str, i: Dynamic| -> RResult<bool> {
+        notice(&h, kind, i, Map::new())
+    });
+
     // ---- aggregation
     engine.register_fn(
         "count_by",
@@ -1388,6 +1425,99 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             Ok(())
         },
     );
+}
+
+/// The institution id of a record or an id string.
+fn record_id(v: &Dynamic) -> RResult<String> {
+    if let Some(i) = v.read_lock::<Inst>() {
+        return Ok(i.x.id.clone());
+    }
+    if v.is_string() {
+        return Ok(v.to_string());
+    }
+    err(format!(
+        "expected an institution or its id, not {}",
+        type_name(v)
+    ))
+}
+
+/// `notice(kind, inst, data)`: renders and queues a notice; false if this kind
+/// was already issued to the institution on the as-of date (so re-runs issue none).
+fn notice(h: &Host, kind: &str, i: Dynamic, data: Map) -> RResult<bool> {
+    check_write(h, "notice")?;
+    let Some(cfg) = &h.notices else {
+        return err(
+            "notice writes files, so the run needs --out DIR (notices go to DIR/notices/KIND/)",
+        );
+    };
+    let id = record_id(&i)?;
+    let snap = h.snap();
+    let Some(x) = snap.reader.institution(&id).map_err(ledger_err)? else {
+        return err(format!("notice: no institution with id \"{id}\""));
+    };
+    let day = fmt_date(snap.as_of);
+    let sent = snap.reader.notices_of(&id).map_err(ledger_err)?;
+    if sent.iter().any(|(k, d, _)| k == kind && *d == snap.as_of) {
+        return Ok(false);
+    }
+    let queued = h
+        .out
+        .lock()
+        .unwrap()
+        .writes
+        .iter()
+        .any(|w| matches!(w, WriteOp::Notice { id: q, kind: k, .. } if q == &id && k == kind));
+    if queued {
+        return Ok(false);
+    }
+    let inst = Dynamic::from(Inst {
+        x: Arc::new(x),
+        snap: snap.clone(),
+    });
+    let mut open = Vec::new();
+    let mut overdue = Vec::new();
+    for f in snap.reader.findings_of(&id).map_err(ledger_err)? {
+        if f.visible(snap.as_of) && f.status(snap.as_of) != FindingStatus::Closed {
+            let fd = Dynamic::from(Find {
+                f: Arc::new(f.clone()),
+                as_of: snap.as_of,
+                snap: snap.clone(),
+            });
+            let mut j = super::output::json(&fd);
+            j["kind_zh"] = f.kind.zh().into();
+            j["status_zh"] = f.status(snap.as_of).zh().into();
+            if f.overdue(snap.as_of) {
+                overdue.push(j.clone());
+            }
+            open.push(j);
+        }
+    }
+    let mut ij = super::output::json(&inst);
+    ij["category_zh"] = x_zh(&inst);
+    let ctx = serde_json::json!({
+        "kind": kind,
+        "institution": ij,
+        "findings": open,
+        "overdue": overdue,
+        "as_of": day,
+        "data": super::output::json(&Dynamic::from_map(data)),
+    });
+    let (ext, text) = crate::notice::render(cfg, kind, &ctx).or_else(|e| err(e))?;
+    let (dir, name) = crate::notice::file_name(kind, &id, &day, ext);
+    h.out.lock().unwrap().writes.push(WriteOp::Notice {
+        id,
+        kind: kind.to_string(),
+        dir: cfg.out.join(dir),
+        name,
+        text,
+    });
+    Ok(true)
+}
+
+fn x_zh(inst: &Dynamic) -> serde_json::Value {
+    inst.read_lock::<Inst>()
+        .map(|i| i.x.category.zh().into())
+        .unwrap_or_default()
 }
 
 fn json_num(v: &serde_json::Value) -> Dynamic {

@@ -192,10 +192,34 @@ pub fn apply_writes(
     as_of: NaiveDate,
     writes: &[WriteOp],
 ) -> Result<Vec<String>, LedgerError> {
-    let (lines, _) = ledger.transact(op, false, |tx| -> Result<Vec<String>, LedgerError> {
+    // Notice files are written inside the transaction, before it commits, and
+    // removed again if it does not: a notice on disk is always in the register.
+    let mut written: Vec<std::path::PathBuf> = Vec::new();
+    let r = ledger.transact(op, false, |tx| -> Result<Vec<String>, LedgerError> {
         let mut lines = Vec::new();
         for w in writes {
             match w {
+                WriteOp::Notice {
+                    id,
+                    kind,
+                    dir,
+                    name,
+                    text,
+                } => {
+                    let sha = crate::script::sha256_hex(text);
+                    let rel = format!("{}/{name}", dir.display());
+                    if tx.record_notice(id, kind, as_of, &rel, &sha, &op.operator)? {
+                        let p =
+                            crate::script::write_under(dir, name, |w| w.write_all(text.as_bytes()))
+                                .map_err(|e| {
+                                    LedgerError::Storage(format!(
+                                        "cannot write the notice {rel}: {e}"
+                                    ))
+                                })?;
+                        lines.push(format!("{id}: {kind} issued: {}", p.display()));
+                        written.push(p);
+                    }
+                }
                 WriteOp::SetStatus { id, status, reason } => {
                     tx.set_status(id, *status, as_of, reason)?;
                     lines.push(format!("{id}: status {status} from {as_of} ({reason})"));
@@ -236,8 +260,16 @@ pub fn apply_writes(
             }
         }
         Ok(lines)
-    })?;
-    Ok(lines)
+    });
+    match r {
+        Ok((lines, _)) => Ok(lines),
+        Err(e) => {
+            for p in written {
+                let _ = std::fs::remove_file(p);
+            }
+            Err(e)
+        }
+    }
 }
 
 fn missing_finding(id: &str) -> LedgerError {

@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub write: bool,
     pub operator: String,
     pub limits: Limits,
+    /// Where notice templates are (`--templates`).
+    pub templates: PathBuf,
 }
 
 /// Why a run failed, already rendered for the user.
@@ -86,13 +88,13 @@ pub fn run_file(
     } else {
         Ledger::open_read(db)?
     };
-    let host = ScriptHost::new(
-        &ledger,
-        opts.as_of,
-        args_map(&opts.args),
-        opts.write,
-        opts.limits.clone(),
-    )?;
+    let snap = std::sync::Arc::new(api::Snapshot::new(ledger.reader()?, opts.as_of));
+    let mut h = api::Host::new(snap, args_map(&opts.args), opts.write, opts.limits.clone());
+    h.notices = opts.out_dir.as_ref().map(|out| crate::notice::NoticeCfg {
+        out: out.clone(),
+        templates: opts.templates.clone(),
+    });
+    let host = ScriptHost::with_host(h);
     let file = script.display().to_string();
     let (ast, orders) = host
         .compile_in(&host.scope(), &src)
