@@ -1502,7 +1502,7 @@ fn notice(h: &Host, kind: &str, i: Dynamic, data: Map) -> RResult<bool> {
         "as_of": day,
         "data": super::output::json(&Dynamic::from_map(data)),
     });
-    let (ext, text) = crate::notice::render(cfg, kind, &ctx).or_else(|e| err(e))?;
+    let (ext, text) = crate::notice::render(cfg, kind, &ctx).or_else(err)?;
     let (dir, name) = crate::notice::file_name(kind, &id, &day, ext);
     h.out.lock().unwrap().writes.push(WriteOp::Notice {
         id,
