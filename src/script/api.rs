@@ -89,6 +89,8 @@ pub struct Output {
     pub rows: Vec<Map>,
     pub columns: Option<Vec<String>>,
     pub writes: Vec<WriteOp>,
+    /// Pages rendered by `publish`: (directory, file name, text), written when the script succeeds.
+    pub files: Vec<(std::path::PathBuf, String, String)>,
 }
 
 /// State shared by the functions registered on one engine.
@@ -589,6 +591,8 @@ pub const FUNCTIONS: &[(&str, &str, &str, &str)] = &[
     ("notice", "notice(kind, inst, data)", "(--write --out) render templates/KIND.txt.j2 for an institution, file it under --out and record it; false if already issued today", "notice(\"overdue_reminder\", i, #{})"),
     ("notices_sent", "notices_sent(inst, kind, since)", "how many notices of a kind the institution got from `since` to the as-of date", "notices_sent(i, \"overdue_reminder\", as_of() - 7) == 0"),
     ("on_list", "on_list(name)", "ids on a named list as of the date", "on_list(\"blacklist\").len()"),
+    ("list_entries", "list_entries(name)", "entries on a named list as of the date: #{id, since, reason, operator}", "list_entries(\"whitelist\")"),
+    ("publish", "publish(template, file, data)", "(--out) render templates/TEMPLATE.j2 with data into --out/FILE, e.g. a page", "publish(\"lists_page.html\", \"lists.html\", #{districts: []})"),
     ("set_status", "set_status(id, status, reason)", "(--write) change an institution's status from the as-of date", "set_status(\"GZ-1\", \"closed\", \"无证办学\")"),
     ("open_finding", "open_finding(map)", "(--write) record a new finding; returns its id", "open_finding(#{institution_id: \"GZ-1\", kind: \"fire_hazard\", severity: 2, deadline: as_of() + 15})"),
     ("rectify", "rectify(finding_id)", "(--write) mark a finding rectified on the as-of date", "rectify(\"F2018-000001\")"),
@@ -892,6 +896,47 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     });
     let h = host.clone();
     engine.register_fn("as_of", move || Date(h.snap().as_of));
+    let h = host.clone();
+    engine.register_fn("list_entries", move |name: &str| -> RResult<Array> {
+        let snap = h.snap();
+        let v = snap.reader.list_entries(name).map_err(ledger_err)?;
+        Ok(v.into_iter()
+            .filter(|e| e.on(snap.as_of))
+            .map(|e| {
+                let mut m = Map::new();
+                m.insert("id".into(), e.institution_id.into());
+                m.insert("since".into(), Dynamic::from(Date(e.added)));
+                m.insert("reason".into(), e.reason.into());
+                m.insert("operator".into(), e.operator.into());
+                Dynamic::from_map(m)
+            })
+            .collect())
+    });
+    let h = host.clone();
+    engine.register_fn(
+        "publish",
+        move |template: &str, file: &str, data: Map| -> RResult<()> {
+            let Some(cfg) = &h.notices else {
+                return err("publish writes a file, so the run needs --out DIR");
+            };
+            let kind = template.trim_end_matches(".j2");
+            let (stem, _) = kind.rsplit_once('.').unwrap_or((kind, ""));
+            let ctx = super::output::json(&Dynamic::from_map(data));
+            let mut ctx = if ctx.is_object() {
+                ctx
+            } else {
+                serde_json::json!({})
+            };
+            ctx["as_of"] = fmt_date(h.snap().as_of).into();
+            let (_, text) = crate::notice::render(cfg, stem, &ctx).or_else(err)?;
+            h.out
+                .lock()
+                .unwrap()
+                .files
+                .push((cfg.out.clone(), file.to_string(), text));
+            Ok(())
+        },
+    );
     let h = host.clone();
     engine.register_fn("on_list", move |name: &str| -> RResult<Array> {
         let snap = h.snap();

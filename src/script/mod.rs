@@ -124,6 +124,11 @@ pub fn run_file(
             ))
         })?;
     }
+    for (dir, name, text) in &out.files {
+        let p =
+            write_under(dir, name, |w| w.write_all(text.as_bytes())).map_err(RunError::Output)?;
+        changes.push(format!("wrote {}", p.display()));
+    }
     output::write_rows(stdout, fmt, &cols, &out.rows).map_err(RunError::Output)?;
     if out.rows.is_empty() && !value.is_unit() {
         writeln!(stdout, "{}", output::cell(&value)).map_err(RunError::Output)?;
