@@ -434,7 +434,7 @@ fn run(cli: Cli) -> Result<i32> {
                 Ok(changes) => {
                     w.flush().ok();
                     if !changes.is_empty() {
-                        eprintln!("done, {} change(s):", changes.len());
+                        eprintln!("committed {} change(s):", changes.len());
                         for c in changes {
                             eprintln!("  {c}");
                         }
