@@ -4,16 +4,13 @@
 //! Chinese text stays aligned in a terminal.
 
 use chrono::NaiveDate;
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::Table;
 
 use crate::ledger::{LedgerError, Reader};
 use crate::model::*;
 
 fn table() -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t
+    crate::script::output::new_table()
 }
 
 fn od(d: Option<NaiveDate>) -> String {

@@ -123,11 +123,24 @@ pub fn json(v: &Dynamic) -> serde_json::Value {
     J::String(v.to_string())
 }
 
+/// An empty table in the house style. Cells are wrapped to the terminal's
+/// width only when there is a real one: a pseudo-terminal reporting 0 columns
+/// (`script`, some CI runners) would otherwise squeeze every cell to one letter.
+pub fn new_table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED);
+    let wide_enough = t.width().is_some_and(|w| w >= 40);
+    t.set_content_arrangement(if wide_enough {
+        ContentArrangement::Dynamic
+    } else {
+        ContentArrangement::Disabled
+    });
+    t
+}
+
 /// A table with comfy-table, whose widths count Chinese characters as two columns.
 pub fn table(cols: &[String], rows: &[Vec<String>]) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    let mut t = new_table();
     t.set_header(cols.to_vec());
     for r in rows {
         t.add_row(r.clone());
