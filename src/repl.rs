@@ -656,7 +656,10 @@ impl Session {
             ":as-of" => match crate::model::parse_date(arg) {
                 Ok(d) => match self.host.set_snapshot(&self.ledger, d) {
                     Ok(()) => {
-                        let _ = writeln!(out, "now as of {d}");
+                        let _ = writeln!(
+                            out,
+                            "now as of {d} (records already held in variables keep the date they were read on: read them again)"
+                        );
                     }
                     Err(e) => {
                         let _ = writeln!(out, "error: {e}");
