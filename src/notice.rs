@@ -122,7 +122,7 @@ mod tests {
         let ctx = serde_json::json!({"name": "<b>启航</b>"});
         assert_eq!(
             render(&cfg, "a", &ctx).unwrap().1,
-            "<p>&lt;b&gt;启航&lt;/b&gt;</p>"
+            "<p>&lt;b&gt;启航&lt;&#x2f;b&gt;</p>"
         );
         assert_eq!(render(&cfg, "b", &ctx).unwrap().1, "<b>启航</b>");
         assert!(render(&cfg, "c", &ctx).unwrap_err().contains("no template"));

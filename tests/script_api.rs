@@ -967,6 +967,11 @@ fn every_api_function_and_property_is_exercised() {
     let sources = [
         include_str!("script_api.rs"),
         include_str!("script_writes.rs"),
+        include_str!("notices.rs"),
+        include_str!("../scripts/notices.rhai"),
+        include_str!("../scripts/publish_lists.rhai"),
+        include_str!("../scripts/credit_score.rhai"),
+        include_str!("../scripts/whitelist.rhai"),
     ]
     .concat();
     let mut missing = Vec::new();

@@ -1,0 +1,258 @@
+//! The nightly notice job: notices rendered from the templates, written only
+//! under --out, recorded in the notice register, never issued twice a day.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct City {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+fn casebook() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_casebook"))
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl City {
+    /// Two institutions: A1 has an overdue finding and a new one; B1 is clean.
+    fn new() -> City {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("n.redb");
+        let c = City { dir, db };
+        c.ok(&["init"]);
+        c.import(
+            "institutions",
+            "id,name,district,category,status,status_date\n\
+             A1,启航艺术培训中心,天河,non_subject,operating,2018-01-01\n\
+             B1,明德书法工作室,海珠,non_subject,operating,2018-01-01\n",
+        );
+        c.import(
+            "findings",
+            "id,institution_id,kind,severity,opened_on,deadline,note\n\
+             F1,A1,fire_hazard,2,2019-01-02,2019-01-20,消防通道堵塞\n\
+             F2,A1,false_advertising,1,2019-02-18,2019-03-18,\n",
+        );
+        c
+    }
+
+    fn import(&self, kind: &str, text: &str) {
+        let f = self.dir.path().join(format!("{kind}.csv"));
+        std::fs::write(&f, text).unwrap();
+        self.ok(&["import", kind, f.to_str().unwrap()]);
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        casebook()
+            .args(args)
+            .arg("--db")
+            .arg(&self.db)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn out(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    fn nightly(&self, day: &str) -> Output {
+        let script = root().join("scripts/notices.rhai");
+        let templates = root().join("templates");
+        let out = self.out();
+        self.run(&[
+            "run",
+            script.to_str().unwrap(),
+            "--as-of",
+            day,
+            "--write",
+            "--format",
+            "jsonl",
+            "--out",
+            out.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+        ])
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                v.extend(files_under(&p));
+            } else {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn the_nightly_job_issues_each_notice_once_a_day() {
+    let c = City::new();
+    let first = c.nightly("2019-02-20");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let rows = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        rows.contains("整改通知书") && rows.contains("逾期催告书"),
+        "{rows}"
+    );
+    assert!(
+        !rows.contains("B1"),
+        "a clean institution gets nothing: {rows}"
+    );
+    let notices: Vec<PathBuf> = files_under(&c.out().join("notices"));
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    let reminder =
+        std::fs::read_to_string(c.out().join("notices/overdue_reminder/A1-2019-02-20.txt"))
+            .unwrap();
+    assert!(
+        reminder.contains("启航艺术培训中心") && reminder.contains("消防隐患"),
+        "{reminder}"
+    );
+    assert!(reminder.contains("已逾期 31 天"), "{reminder}");
+    let rect = std::fs::read_to_string(
+        c.out()
+            .join("notices/rectification_notice/A1-2019-02-20.txt"),
+    )
+    .unwrap();
+    assert!(
+        rect.contains("虚假宣传") && rect.contains("整改期限 2019-03-18"),
+        "{rect}"
+    );
+
+    // A re-run the same night issues nothing and leaves the files alone.
+    let again = c.nightly("2019-02-20");
+    assert!(again.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "notices issued on 2019-02-20: 整改通知书 0, 逾期催告 0, 黑名单告知 0"
+    );
+    assert_eq!(files_under(&c.out().join("notices")), notices);
+
+    // The register is in the ledger: show lists both notices with their file.
+    let show = c.ok(&["show", "A1", "--as-of", "2019-02-20"]);
+    assert!(
+        show.contains("Notices 文书 (2)") && show.contains("overdue_reminder"),
+        "{show}"
+    );
+    // A week later the overdue reminder is due again, the rectification notice is not.
+    let later = c.nightly("2019-02-27");
+    let out = String::from_utf8_lossy(&later.stdout);
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with('{')).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(rows[0].contains("逾期催告书"), "{out}");
+}
+
+#[test]
+fn notices_need_write_and_out_and_nothing_is_written_without_them() {
+    let c = City::new();
+    let script = root().join("scripts/notices.rhai");
+    let o = c.run(&["run", script.to_str().unwrap(), "--as-of", "2019-02-20"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--write"));
+    let o = c.run(&[
+        "run",
+        script.to_str().unwrap(),
+        "--as-of",
+        "2019-02-20",
+        "--write",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--out"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!c.ok(&["show", "A1"]).contains("overdue_reminder"));
+}
+
+#[test]
+fn a_template_error_names_the_template_line_and_writes_nothing() {
+    let c = City::new();
+    let t = c.dir.path().join("templates");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(
+        t.join("warning.txt.j2"),
+        "{{ institution.name }}\n{% for f in findings %}{{ f.kind_zh }\n",
+    )
+    .unwrap();
+    let s = c.dir.path().join("warn.rhai");
+    std::fs::write(&s, "notice(\"warning\", institution(\"A1\"));\n").unwrap();
+    let out = c.out();
+    let o = c.run(&[
+        "run",
+        s.to_str().unwrap(),
+        "--as-of",
+        "2019-02-20",
+        "--write",
+        "--out",
+        out.to_str().unwrap(),
+        "--templates",
+        t.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("warning.txt.j2:2"), "{err}");
+    assert!(err.contains("warn.rhai:1:"), "{err}");
+    assert!(files_under(&out).is_empty());
+}
+
+#[test]
+fn notice_kinds_and_ids_cannot_escape_the_out_directory() {
+    let c = City::new();
+    let s = c.dir.path().join("evil.rhai");
+    std::fs::write(&s, "notice(\"../../etc/x\", institution(\"A1\"));\n").unwrap();
+    let out = c.out();
+    let o = c.run(&[
+        "run",
+        s.to_str().unwrap(),
+        "--write",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("letters, digits and _"));
+}
+
+#[test]
+fn notices_sent_counts_what_the_register_holds() {
+    let c = City::new();
+    assert!(c.nightly("2019-02-20").status.success());
+    let s = c.dir.path().join("count.rhai");
+    std::fs::write(
+        &s,
+        "let a = institution(\"A1\");\nemit(#{week: notices_sent(a, \"overdue_reminder\", as_of() - 7), before: notices_sent(\"A1\", \"overdue_reminder\", date(\"2019-02-21\"))});\n",
+    )
+    .unwrap();
+    let rows = c.ok(&[
+        "run",
+        s.to_str().unwrap(),
+        "--as-of",
+        "2019-02-22",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(rows.trim(), r#"{"week":1,"before":0}"#);
+}
