@@ -500,3 +500,131 @@ pub fn decode_change(b: &[u8]) -> Result<Change, DecodeError> {
     }
     Ok(x)
 }
+
+/// Encodes a licence application.
+pub fn encode_application(x: &Application) -> Vec<u8> {
+    let mut w = W::new();
+    w.s(1, &x.id);
+    w.s(2, &x.institution_id);
+    w.d(3, x.submitted_on);
+    w.f(4, x.site_area_m2);
+    w.u(5, x.fire_approved as u64);
+    w.i(6, x.teachers);
+    w.i(7, x.qualified_teachers);
+    w.u(8, x.status.code() as u64);
+    w.od(9, x.decided_on);
+    w.s(10, &x.decision_reason);
+    w.os(11, &x.licence_no);
+    w.od(12, x.licence_expires);
+    w.0
+}
+
+/// Decodes a licence application.
+pub fn decode_application(b: &[u8]) -> Result<Application, DecodeError> {
+    let mut r = R::new(b, "application")?;
+    let mut x = Application {
+        id: String::new(),
+        institution_id: String::new(),
+        submitted_on: NaiveDate::MIN,
+        site_area_m2: 0.0,
+        fire_approved: false,
+        teachers: 0,
+        qualified_teachers: 0,
+        status: AppStatus::Submitted,
+        decided_on: None,
+        decision_reason: String::new(),
+        licence_no: None,
+        licence_expires: None,
+    };
+    while let Some((t, v)) = r.next()? {
+        match t {
+            1 => x.id = v.s(),
+            2 => x.institution_id = v.s(),
+            3 => x.submitted_on = v.d().unwrap_or(NaiveDate::MIN),
+            4 => x.site_area_m2 = v.f(),
+            5 => x.fire_approved = v.u() != 0,
+            6 => x.teachers = v.i(),
+            7 => x.qualified_teachers = v.i(),
+            8 => x.status = AppStatus::from_code(v.u() as u8).ok_or_else(|| r.err("bad status"))?,
+            9 => x.decided_on = v.d(),
+            10 => x.decision_reason = v.s(),
+            11 => x.licence_no = Some(v.s()),
+            12 => x.licence_expires = v.d(),
+            _ => {}
+        }
+    }
+    Ok(x)
+}
+
+/// Encodes a course filing.
+pub fn encode_course(x: &Course) -> Vec<u8> {
+    let mut w = W::new();
+    w.s(1, &x.id);
+    w.s(2, &x.institution_id);
+    w.s(3, &x.name);
+    w.s(4, &x.subject);
+    w.u(5, x.subject_type.code() as u64);
+    w.s(6, &x.grade);
+    w.u(7, x.mode.code() as u64);
+    w.i(8, x.class_hours);
+    w.i(9, x.fee_fen);
+    w.i(10, x.prepay_months);
+    w.d(11, x.starts_on);
+    w.d(12, x.ends_on);
+    w.u(13, x.daily_end_min as u64);
+    w.d(14, x.filed_on);
+    w.u(15, x.status.code() as u64);
+    w.s(16, &x.decision_reason);
+    w.0
+}
+
+/// Decodes a course filing.
+pub fn decode_course(b: &[u8]) -> Result<Course, DecodeError> {
+    let mut r = R::new(b, "course")?;
+    let mut x = Course {
+        id: String::new(),
+        institution_id: String::new(),
+        name: String::new(),
+        subject: String::new(),
+        subject_type: Category::NonSubject,
+        grade: String::new(),
+        mode: Mode::Offline,
+        class_hours: 0,
+        fee_fen: 0,
+        prepay_months: 0,
+        starts_on: NaiveDate::MIN,
+        ends_on: NaiveDate::MIN,
+        daily_end_min: 0,
+        filed_on: NaiveDate::MIN,
+        status: CourseStatus::Filed,
+        decision_reason: String::new(),
+    };
+    while let Some((t, v)) = r.next()? {
+        match t {
+            1 => x.id = v.s(),
+            2 => x.institution_id = v.s(),
+            3 => x.name = v.s(),
+            4 => x.subject = v.s(),
+            5 => {
+                x.subject_type =
+                    Category::from_code(v.u() as u8).ok_or_else(|| r.err("bad subject_type"))?
+            }
+            6 => x.grade = v.s(),
+            7 => x.mode = Mode::from_code(v.u() as u8).ok_or_else(|| r.err("bad mode"))?,
+            8 => x.class_hours = v.i(),
+            9 => x.fee_fen = v.i(),
+            10 => x.prepay_months = v.i(),
+            11 => x.starts_on = v.d().unwrap_or(NaiveDate::MIN),
+            12 => x.ends_on = v.d().unwrap_or(NaiveDate::MIN),
+            13 => x.daily_end_min = v.u() as u32,
+            14 => x.filed_on = v.d().unwrap_or(NaiveDate::MIN),
+            15 => {
+                x.status =
+                    CourseStatus::from_code(v.u() as u8).ok_or_else(|| r.err("bad status"))?
+            }
+            16 => x.decision_reason = v.s(),
+            _ => {}
+        }
+    }
+    Ok(x)
+}

@@ -103,12 +103,25 @@ pub fn export(
 }
 
 fn json_value(col: &str, v: &str) -> String {
-    if v.is_empty() && !matches!(col, "name" | "street" | "address" | "organizer" | "note") {
+    if v.is_empty()
+        && !matches!(
+            col,
+            "name"
+                | "street"
+                | "address"
+                | "organizer"
+                | "note"
+                | "decision_reason"
+                | "subject"
+                | "grade"
+        )
+    {
         return "null".into();
     }
     match col {
         "students" | "teachers" | "qualified_teachers" | "area_m2" | "prepaid_balance"
-        | "inspectors" | "severity" => v.to_string(),
+        | "inspectors" | "severity" | "site_area_m2" | "class_hours" | "fee_total"
+        | "prepay_months" => v.to_string(),
         "fire_approved" => v.to_string(),
         "departments" => serde_json::to_string(&v.split(';').collect::<Vec<_>>()).unwrap(),
         _ => serde_json::to_string(v).unwrap(),
@@ -135,6 +148,23 @@ fn each_row(
             for x in reader.findings()? {
                 emit(format::finding_row(&x?))?;
             }
+        }
+        Kind::Applications => {
+            for x in reader.applications()? {
+                emit(format::application_row(&x))?;
+            }
+        }
+        Kind::Courses => {
+            let mut r = Ok(());
+            let stopped = reader.for_each_course(|x| {
+                r = emit(format::course_row(&x));
+                match &r {
+                    Ok(()) => Ok(()),
+                    Err(_) => Err(LedgerError::Storage("export stopped".into())),
+                }
+            });
+            r?;
+            stopped?;
         }
     }
     Ok(())

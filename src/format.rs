@@ -12,6 +12,10 @@ pub enum Kind {
     Institutions,
     Inspections,
     Findings,
+    /// Licence applications (办学许可证申请).
+    Applications,
+    /// Course filings (课程备案).
+    Courses,
 }
 
 impl Kind {
@@ -21,6 +25,8 @@ impl Kind {
             Kind::Institutions => "institutions",
             Kind::Inspections => "inspections",
             Kind::Findings => "findings",
+            Kind::Applications => "applications",
+            Kind::Courses => "courses",
         }
     }
 
@@ -30,6 +36,8 @@ impl Kind {
             Kind::Institutions => INSTITUTION_COLUMNS,
             Kind::Inspections => INSPECTION_COLUMNS,
             Kind::Findings => FINDING_COLUMNS,
+            Kind::Applications => APPLICATION_COLUMNS,
+            Kind::Courses => COURSE_COLUMNS,
         }
     }
 
@@ -45,6 +53,27 @@ impl Kind {
                 "status_date",
             ],
             Kind::Inspections => &["id", "institution_id", "date"],
+            Kind::Applications => &[
+                "id",
+                "institution_id",
+                "submitted_on",
+                "site_area_m2",
+                "status",
+            ],
+            Kind::Courses => &[
+                "id",
+                "institution_id",
+                "name",
+                "subject_type",
+                "mode",
+                "class_hours",
+                "fee_total",
+                "starts_on",
+                "ends_on",
+                "daily_end_time",
+                "filed_on",
+                "status",
+            ],
             Kind::Findings => &[
                 "id",
                 "institution_id",
@@ -65,6 +94,40 @@ impl Kind {
             .map(|(en, _)| *en)
     }
 }
+
+const APPLICATION_COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &["申请编号"]),
+    ("institution_id", &["机构编号"]),
+    ("submitted_on", &["申请日期"]),
+    ("site_area_m2", &["场地面积"]),
+    ("fire_approved", &["消防验收"]),
+    ("teachers", &["教师数"]),
+    ("qualified_teachers", &["持证教师数"]),
+    ("status", &["审批状态", "状态"]),
+    ("decided_on", &["审批日期"]),
+    ("decision_reason", &["审批意见"]),
+    ("licence_no", &["办学许可证号"]),
+    ("licence_expires", &["许可证有效期至"]),
+];
+
+const COURSE_COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &["课程编号"]),
+    ("institution_id", &["机构编号"]),
+    ("name", &["课程名称"]),
+    ("subject", &["科目"]),
+    ("subject_type", &["课程类别", "类别"]),
+    ("grade", &["年级"]),
+    ("mode", &["授课方式"]),
+    ("class_hours", &["课时"]),
+    ("fee_total", &["收费总额"]),
+    ("prepay_months", &["预收月数"]),
+    ("starts_on", &["开课日期"]),
+    ("ends_on", &["结课日期"]),
+    ("daily_end_time", &["每日结束时间"]),
+    ("filed_on", &["备案日期"]),
+    ("status", &["备案状态", "状态"]),
+    ("decision_reason", &["审核意见"]),
+];
 
 const INSTITUTION_COLUMNS: &[(&str, &[&str])] = &[
     ("id", &["机构编号"]),
@@ -125,6 +188,9 @@ pub fn is_free_text(field: &str) -> bool {
             | "uscc"
             | "id"
             | "institution_id"
+            | "decision_reason"
+            | "subject"
+            | "grade"
             | "inspection_id"
     )
 }
@@ -213,6 +279,46 @@ pub fn finding_row(x: &Finding) -> Vec<String> {
         d(x.rectified_on),
         d(x.verified_on),
         x.note.clone(),
+    ]
+}
+
+/// The row of a licence application, in column order.
+pub fn application_row(x: &Application) -> Vec<String> {
+    vec![
+        x.id.clone(),
+        x.institution_id.clone(),
+        fmt_date(x.submitted_on),
+        fmt_num(x.site_area_m2),
+        x.fire_approved.to_string(),
+        x.teachers.to_string(),
+        x.qualified_teachers.to_string(),
+        x.status.as_str().into(),
+        d(x.decided_on),
+        x.decision_reason.clone(),
+        x.licence_no.clone().unwrap_or_default(),
+        d(x.licence_expires),
+    ]
+}
+
+/// The row of a course filing, in column order.
+pub fn course_row(x: &Course) -> Vec<String> {
+    vec![
+        x.id.clone(),
+        x.institution_id.clone(),
+        x.name.clone(),
+        x.subject.clone(),
+        x.subject_type.as_str().into(),
+        x.grade.clone(),
+        x.mode.as_str().into(),
+        x.class_hours.to_string(),
+        fmt_yuan(x.fee_fen),
+        x.prepay_months.to_string(),
+        fmt_date(x.starts_on),
+        fmt_date(x.ends_on),
+        fmt_hhmm(x.daily_end_min),
+        fmt_date(x.filed_on),
+        x.status.as_str().into(),
+        x.decision_reason.clone(),
     ]
 }
 
@@ -577,4 +683,105 @@ mod tests {
         );
         assert_eq!(Kind::Findings.field_of_header("bogus"), None);
     }
+}
+
+/// Parses a licence application row.
+pub fn application_from(row: &(impl Row + ?Sized)) -> (Application, Vec<FieldError>) {
+    let mut p = P {
+        row,
+        errs: Vec::new(),
+    };
+    let site_area_m2 = match p.req("site_area_m2") {
+        None => 0.0,
+        Some(v) => v.parse::<f64>().unwrap_or_else(|_| {
+            p.errs.push(FieldError::new(
+                "site_area_m2",
+                v,
+                "is not a number of square metres",
+            ));
+            0.0
+        }),
+    };
+    let fire_approved = match p.opt("fire_approved") {
+        None => false,
+        Some(v) => parse_bool(v).unwrap_or_else(|| {
+            p.errs.push(FieldError::new(
+                "fire_approved",
+                v,
+                "is not a yes/no value: true/false or 是/否",
+            ));
+            false
+        }),
+    };
+    let x = Application {
+        id: p.req("id").unwrap_or_default().to_string(),
+        institution_id: p.req("institution_id").unwrap_or_default().to_string(),
+        submitted_on: p.date("submitted_on"),
+        site_area_m2,
+        fire_approved,
+        teachers: p.int("teachers"),
+        qualified_teachers: p.int("qualified_teachers"),
+        status: p.en(
+            "status",
+            AppStatus::parse,
+            AppStatus::choices,
+            AppStatus::Submitted,
+        ),
+        decided_on: p.odate("decided_on"),
+        decision_reason: p.text("decision_reason"),
+        licence_no: p.otext("licence_no"),
+        licence_expires: p.odate("licence_expires"),
+    };
+    (x, p.errs)
+}
+
+/// Parses a course filing row.
+pub fn course_from(row: &(impl Row + ?Sized)) -> (Course, Vec<FieldError>) {
+    let mut p = P {
+        row,
+        errs: Vec::new(),
+    };
+    let fee_fen = match p.req("fee_total") {
+        None => 0,
+        Some(v) => parse_yuan(v).unwrap_or_else(|why| {
+            p.errs.push(FieldError::new("fee_total", v, why));
+            0
+        }),
+    };
+    let daily_end_min = match p.req("daily_end_time") {
+        None => 0,
+        Some(v) => parse_hhmm(v).unwrap_or_else(|why| {
+            p.errs.push(FieldError::new("daily_end_time", v, why));
+            0
+        }),
+    };
+    let x = Course {
+        id: p.req("id").unwrap_or_default().to_string(),
+        institution_id: p.req("institution_id").unwrap_or_default().to_string(),
+        name: p.req("name").unwrap_or_default().to_string(),
+        subject: p.text("subject"),
+        subject_type: p.en(
+            "subject_type",
+            Category::parse,
+            Category::choices,
+            Category::NonSubject,
+        ),
+        grade: p.text("grade"),
+        mode: p.en("mode", Mode::parse, Mode::choices, Mode::Offline),
+        class_hours: p.int("class_hours"),
+        fee_fen,
+        prepay_months: p.int("prepay_months"),
+        starts_on: p.date("starts_on"),
+        ends_on: p.date("ends_on"),
+        daily_end_min,
+        filed_on: p.date("filed_on"),
+        status: p.en(
+            "status",
+            CourseStatus::parse,
+            CourseStatus::choices,
+            CourseStatus::Filed,
+        ),
+        decision_reason: p.text("decision_reason"),
+    };
+    (x, p.errs)
 }

@@ -264,6 +264,8 @@ enum Rec {
     Institution(crate::model::Institution),
     Inspection(crate::model::Inspection),
     Finding(crate::model::Finding),
+    Application(crate::model::Application),
+    Course(crate::model::Course),
 }
 
 /// Parses a row; on a parse error the record's own checks still run, so a
@@ -330,6 +332,14 @@ fn parse_row(
                 Err(merge(e, x.validate()))
             }
         }
+        Kind::Applications => match format::application_from(row) {
+            (x, e) if e.is_empty() => Ok(Rec::Application(x)),
+            (x, e) => Err(merge(e, x.validate())),
+        },
+        Kind::Courses => match format::course_from(row) {
+            (x, e) if e.is_empty() => Ok(Rec::Course(x)),
+            (x, e) => Err(merge(e, x.validate())),
+        },
     })
 }
 
@@ -349,6 +359,8 @@ impl Rec {
             Rec::Institution(x) => (x.id.as_str(), ""),
             Rec::Inspection(x) => (x.institution_id.as_str(), x.id.as_str()),
             Rec::Finding(x) => (x.institution_id.as_str(), x.id.as_str()),
+            Rec::Application(x) => (x.institution_id.as_str(), x.id.as_str()),
+            Rec::Course(x) => (x.institution_id.as_str(), x.id.as_str()),
         }
     }
 }
@@ -441,6 +453,8 @@ impl Sink<'_> {
                     Rec::Institution(x) => tx.upsert_institution(x, &self.reason),
                     Rec::Inspection(x) => tx.upsert_inspection(x),
                     Rec::Finding(x) => tx.upsert_finding(x),
+                    Rec::Application(x) => tx.upsert_application(x),
+                    Rec::Course(x) => tx.upsert_course(x),
                 };
                 match r {
                     Ok(_) => {}

@@ -59,6 +59,13 @@ const RUN_RESULTS: TableDefinition<(u64, &str), &str> = TableDefinition::new("ru
 /// (institution_id, kind, day number) → JSON {date, file, sha256, audit, operator}: the notice register.
 const NOTICES: TableDefinition<(&str, &str, i64), &str> = TableDefinition::new("notices");
 
+/// (institution_id, id) → licence application; `application_ids` maps id → institution.
+const APPLICATIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("applications");
+const APPLICATION_IDS: TableDefinition<&str, &str> = TableDefinition::new("application_ids");
+/// (institution_id, id) → course filing; `course_ids` maps id → institution.
+const COURSES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("courses");
+const COURSE_IDS: TableDefinition<&str, &str> = TableDefinition::new("course_ids");
+
 const MAGIC: &str = "casebook ledger";
 
 /// Errors of opening, reading and writing the ledger.
@@ -265,6 +272,10 @@ impl Ledger {
             txn.open_table(RUNS)?;
             txn.open_table(RUN_RESULTS)?;
             txn.open_table(NOTICES)?;
+            txn.open_table(APPLICATIONS)?;
+            txn.open_table(APPLICATION_IDS)?;
+            txn.open_table(COURSES)?;
+            txn.open_table(COURSE_IDS)?;
         }
         txn.commit()?;
         Ok(Ledger {
@@ -335,6 +346,7 @@ impl Ledger {
         if txn.open_table(LISTS).is_ok()
             && txn.open_table(RUN_RESULTS).is_ok()
             && txn.open_table(NOTICES).is_ok()
+            && txn.open_table(COURSE_IDS).is_ok()
         {
             return Ok(());
         }
@@ -344,6 +356,10 @@ impl Ledger {
         w.open_table(RUNS)?;
         w.open_table(RUN_RESULTS)?;
         w.open_table(NOTICES)?;
+        w.open_table(APPLICATIONS)?;
+        w.open_table(APPLICATION_IDS)?;
+        w.open_table(COURSES)?;
+        w.open_table(COURSE_IDS)?;
         w.commit()?;
         Ok(())
     }
@@ -427,6 +443,10 @@ impl Ledger {
             runs: optional(txn.open_table(RUNS))?,
             run_results: optional(txn.open_table(RUN_RESULTS))?,
             notices: optional(txn.open_table(NOTICES))?,
+            applications: optional(txn.open_table(APPLICATIONS))?,
+            application_ids: optional(txn.open_table(APPLICATION_IDS))?,
+            courses: optional(txn.open_table(COURSES))?,
+            course_ids: optional(txn.open_table(COURSE_IDS))?,
             districts,
             _txn: txn,
         })
@@ -503,6 +523,10 @@ pub struct Tx<'t> {
     runs: Table<'t, u64, &'static str>,
     run_results: Table<'t, (u64, &'static str), &'static str>,
     notices: Table<'t, (&'static str, &'static str, i64), &'static str>,
+    applications: Table<'t, (&'static str, &'static str), &'static [u8]>,
+    application_ids: Table<'t, &'static str, &'static str>,
+    courses: Table<'t, (&'static str, &'static str), &'static [u8]>,
+    course_ids: Table<'t, &'static str, &'static str>,
     audit_seq: u64,
     n_changes: u64,
     districts: Vec<String>,
@@ -532,6 +556,10 @@ impl<'t> Tx<'t> {
             runs: txn.open_table(RUNS)?,
             run_results: txn.open_table(RUN_RESULTS)?,
             notices: txn.open_table(NOTICES)?,
+            applications: txn.open_table(APPLICATIONS)?,
+            application_ids: txn.open_table(APPLICATION_IDS)?,
+            courses: txn.open_table(COURSES)?,
+            course_ids: txn.open_table(COURSE_IDS)?,
             audit_seq,
             n_changes: 0,
             districts,
@@ -1087,6 +1115,212 @@ impl<'t> Tx<'t> {
         Ok(true)
     }
 
+    /// Inserts or updates a licence application; its institution must exist.
+    pub fn upsert_application(&mut self, x: &Application) -> Result<Outcome, LedgerError> {
+        let mut errs = x.validate();
+        if errs.is_empty() && !self.has_institution(&x.institution_id)? {
+            errs.push(FieldError::new(
+                "institution_id",
+                x.institution_id.clone(),
+                "no institution with this id in the ledger (import institutions first)",
+            ));
+        }
+        if !errs.is_empty() {
+            return Err(reject(errs));
+        }
+        let prev = self
+            .application_ids
+            .insert(x.id.as_str(), x.institution_id.as_str())?
+            .map(|g| g.value().to_string());
+        let old = match &prev {
+            Some(pi) => self
+                .applications
+                .get((pi.as_str(), x.id.as_str()))?
+                .map(|g| g.value().to_vec()),
+            None => None,
+        };
+        let enc = codec::encode_application(x);
+        if old.as_deref() == Some(enc.as_slice()) {
+            self.counts.add(Outcome::Unchanged);
+            return Ok(Outcome::Unchanged);
+        }
+        if let Some(pi) = prev.as_deref().filter(|pi| *pi != x.institution_id) {
+            self.applications.remove((pi, x.id.as_str()))?;
+        }
+        self.applications
+            .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
+        self.changed("application", &x.id, old)
+    }
+
+    /// Inserts or updates a course filing; its institution must exist.
+    pub fn upsert_course(&mut self, x: &Course) -> Result<Outcome, LedgerError> {
+        let mut errs = x.validate();
+        if errs.is_empty() && !self.has_institution(&x.institution_id)? {
+            errs.push(FieldError::new(
+                "institution_id",
+                x.institution_id.clone(),
+                "no institution with this id in the ledger (import institutions first)",
+            ));
+        }
+        if !errs.is_empty() {
+            return Err(reject(errs));
+        }
+        let prev = self
+            .course_ids
+            .insert(x.id.as_str(), x.institution_id.as_str())?
+            .map(|g| g.value().to_string());
+        let old = match &prev {
+            Some(pi) => self
+                .courses
+                .get((pi.as_str(), x.id.as_str()))?
+                .map(|g| g.value().to_vec()),
+            None => None,
+        };
+        let enc = codec::encode_course(x);
+        if old.as_deref() == Some(enc.as_slice()) {
+            self.counts.add(Outcome::Unchanged);
+            return Ok(Outcome::Unchanged);
+        }
+        if let Some(pi) = prev.as_deref().filter(|pi| *pi != x.institution_id) {
+            self.courses.remove((pi, x.id.as_str()))?;
+        }
+        self.courses
+            .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
+        self.changed("course", &x.id, old)
+    }
+
+    /// A licence application by id, as this transaction sees it.
+    pub fn application(&self, id: &str) -> Result<Option<Application>, LedgerError> {
+        let Some(inst) = self.application_ids.get(id)?.map(|g| g.value().to_string()) else {
+            return Ok(None);
+        };
+        Ok(match self.applications.get((inst.as_str(), id))? {
+            Some(g) => Some(codec::decode_application(g.value())?),
+            None => None,
+        })
+    }
+
+    /// A course filing by id, as this transaction sees it.
+    pub fn course(&self, id: &str) -> Result<Option<Course>, LedgerError> {
+        let Some(inst) = self.course_ids.get(id)?.map(|g| g.value().to_string()) else {
+            return Ok(None);
+        };
+        Ok(match self.courses.get((inst.as_str(), id))? {
+            Some(g) => Some(codec::decode_course(g.value())?),
+            None => None,
+        })
+    }
+
+    /// Approves a pending application on `date`: the application records the
+    /// licence, and the institution's licence fields take it from that date.
+    pub fn approve(
+        &mut self,
+        app_id: &str,
+        licence_no: &str,
+        expires: NaiveDate,
+        date: NaiveDate,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        let mut a = self.application(app_id)?.ok_or_else(|| {
+            reject(vec![FieldError::new(
+                "application_id",
+                app_id,
+                "no such application",
+            )])
+        })?;
+        if a.status != AppStatus::Submitted {
+            return Err(reject(vec![FieldError::new("status", a.status.as_str(), format!("application {app_id} is {} already; only a submitted application can be decided", a.status))]));
+        }
+        a.status = AppStatus::Approved;
+        a.decided_on = Some(date);
+        a.decision_reason = reason.to_string();
+        a.licence_no = Some(licence_no.to_string());
+        a.licence_expires = Some(expires);
+        self.upsert_application(&a)?;
+        let Some(ob) = self
+            .institutions
+            .get(a.institution_id.as_str())?
+            .map(|g| g.value().to_vec())
+        else {
+            return Err(reject(vec![FieldError::new(
+                "institution_id",
+                a.institution_id.clone(),
+                "no such institution",
+            )]));
+        };
+        let mut x = codec::decode_institution(&ob)?;
+        x.licence_no = Some(licence_no.to_string());
+        x.licence_issued = Some(date);
+        x.licence_expires = Some(expires);
+        let errs = x.validate(&self.districts);
+        if !errs.is_empty() {
+            return Err(reject(errs));
+        }
+        self.institutions
+            .insert(x.id.as_str(), codec::encode_institution(&x).as_slice())?;
+        self.record_change(
+            "institution",
+            &x.id,
+            &format!(
+                "licence {licence_no} issued {date}, valid to {expires} (application {app_id})"
+            ),
+            ob,
+        )?;
+        Ok(())
+    }
+
+    /// Rejects a pending application on `date` with reasons.
+    pub fn reject_application(
+        &mut self,
+        app_id: &str,
+        reason: &str,
+        date: NaiveDate,
+    ) -> Result<(), LedgerError> {
+        let mut a = self.application(app_id)?.ok_or_else(|| {
+            reject(vec![FieldError::new(
+                "application_id",
+                app_id,
+                "no such application",
+            )])
+        })?;
+        if a.status != AppStatus::Submitted {
+            return Err(reject(vec![FieldError::new("status", a.status.as_str(), format!("application {app_id} is {} already; only a submitted application can be decided", a.status))]));
+        }
+        a.status = AppStatus::Rejected;
+        a.decided_on = Some(date);
+        a.decision_reason = reason.to_string();
+        self.upsert_application(&a).map(|_| ())
+    }
+
+    /// Accepts or rejects a filed course; the institution's record is never touched.
+    pub fn decide_course(
+        &mut self,
+        id: &str,
+        accept: bool,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        let mut c = self
+            .course(id)?
+            .ok_or_else(|| reject(vec![FieldError::new("course_id", id, "no such course")]))?;
+        if c.status != CourseStatus::Filed {
+            return Err(reject(vec![FieldError::new(
+                "status",
+                c.status.as_str(),
+                format!(
+                    "course {id} is {} already; only a filed course can be decided",
+                    c.status
+                ),
+            )]));
+        }
+        c.status = if accept {
+            CourseStatus::Accepted
+        } else {
+            CourseStatus::Rejected
+        };
+        c.decision_reason = reason.to_string();
+        self.upsert_course(&c).map(|_| ())
+    }
+
     /// A finding id not yet used, of the form `F<date>-<n>`.
     pub fn next_finding_id(&self, date: NaiveDate) -> Result<String, LedgerError> {
         let base = format!("F{}", date.format("%Y%m%d"));
@@ -1121,6 +1355,10 @@ pub struct Reader {
     runs: Option<ReadOnlyTable<u64, &'static str>>,
     run_results: Option<ReadOnlyTable<(u64, &'static str), &'static str>>,
     notices: Option<ReadOnlyTable<(&'static str, &'static str, i64), &'static str>>,
+    applications: Option<ReadOnlyTable<(&'static str, &'static str), &'static [u8]>>,
+    application_ids: Option<ReadOnlyTable<&'static str, &'static str>>,
+    courses: Option<ReadOnlyTable<(&'static str, &'static str), &'static [u8]>>,
+    course_ids: Option<ReadOnlyTable<&'static str, &'static str>>,
     districts: Vec<String>,
     _txn: ReadTransaction,
 }
@@ -1249,6 +1487,84 @@ impl Reader {
             Some(g) => Ok(Some(codec::decode_finding(g.value())?)),
             None => Ok(None),
         }
+    }
+
+    /// One institution's licence applications, by id.
+    pub fn applications_of(&self, inst: &str) -> Result<Vec<Application>, LedgerError> {
+        let mut out = Vec::new();
+        let Some(t) = &self.applications else {
+            return Ok(out);
+        };
+        for e in t.range((inst, "")..(inst, MAX_ID))? {
+            out.push(codec::decode_application(e?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Every licence application, grouped by institution.
+    pub fn applications(&self) -> Result<Vec<Application>, LedgerError> {
+        let mut out = Vec::new();
+        let Some(t) = &self.applications else {
+            return Ok(out);
+        };
+        for e in t.iter()? {
+            out.push(codec::decode_application(e?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// One licence application by id.
+    pub fn application(&self, id: &str) -> Result<Option<Application>, LedgerError> {
+        let (Some(ids), Some(t)) = (&self.application_ids, &self.applications) else {
+            return Ok(None);
+        };
+        let Some(inst) = ids.get(id)?.map(|g| g.value().to_string()) else {
+            return Ok(None);
+        };
+        Ok(match t.get((inst.as_str(), id))? {
+            Some(g) => Some(codec::decode_application(g.value())?),
+            None => None,
+        })
+    }
+
+    /// One institution's course filings, by id.
+    pub fn courses_of(&self, inst: &str) -> Result<Vec<Course>, LedgerError> {
+        let mut out = Vec::new();
+        let Some(t) = &self.courses else {
+            return Ok(out);
+        };
+        for e in t.range((inst, "")..(inst, MAX_ID))? {
+            out.push(codec::decode_course(e?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` with every course filing, grouped by institution (streamed, not collected).
+    pub fn for_each_course(
+        &self,
+        mut f: impl FnMut(Course) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
+        let Some(t) = &self.courses else {
+            return Ok(());
+        };
+        for e in t.iter()? {
+            f(codec::decode_course(e?.1.value())?)?;
+        }
+        Ok(())
+    }
+
+    /// One course filing by id.
+    pub fn course(&self, id: &str) -> Result<Option<Course>, LedgerError> {
+        let (Some(ids), Some(t)) = (&self.course_ids, &self.courses) else {
+            return Ok(None);
+        };
+        let Some(inst) = ids.get(id)?.map(|g| g.value().to_string()) else {
+            return Ok(None);
+        };
+        Ok(match t.get((inst.as_str(), id))? {
+            Some(g) => Some(codec::decode_course(g.value())?),
+            None => None,
+        })
     }
 
     /// One inspection by its id.
