@@ -261,6 +261,102 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         out.push('\n');
     }
 
+    let mut apps = r.applications_of(id)?;
+    apps.retain(|a| a.submitted_on <= as_of);
+    apps.sort_by(|a, b| (a.submitted_on, &a.id).cmp(&(b.submitted_on, &b.id)));
+    out.push_str(&format!(
+        "\nLicence applications 办学许可证申请 ({})\n",
+        apps.len()
+    ));
+    if !apps.is_empty() {
+        let mut t = table();
+        t.set_header(vec![
+            "submitted",
+            "id",
+            "site m²",
+            "fire",
+            "teachers (qualified)",
+            "status",
+            "decided",
+            "licence",
+            "reasons",
+        ]);
+        for a in &apps {
+            let decided = a.decided_on.is_some_and(|d| d <= as_of);
+            t.add_row(vec![
+                fmt_date(a.submitted_on),
+                a.id.clone(),
+                fmt_num(a.site_area_m2),
+                if a.fire_approved {
+                    "是".into()
+                } else {
+                    "否".into()
+                },
+                format!("{} ({})", a.teachers, a.qualified_teachers),
+                if decided {
+                    format!("{} {}", a.status.zh(), a.status)
+                } else {
+                    "待审批 submitted".into()
+                },
+                if decided {
+                    od(a.decided_on)
+                } else {
+                    "—".into()
+                },
+                if decided {
+                    a.licence_no.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                if decided {
+                    a.decision_reason.clone()
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    let mut courses = r.courses_of(id)?;
+    courses.retain(|c| c.filed_on <= as_of);
+    courses.sort_by(|a, b| (a.filed_on, &a.id).cmp(&(b.filed_on, &b.id)));
+    out.push_str(&format!("\nCourse filings 课程备案 ({})\n", courses.len()));
+    if !courses.is_empty() {
+        let mut t = table();
+        t.set_header(vec![
+            "filed",
+            "id",
+            "course",
+            "type",
+            "mode",
+            "hours",
+            "fee",
+            "prepay",
+            "ends daily",
+            "status",
+            "reasons",
+        ]);
+        for c in &courses {
+            t.add_row(vec![
+                fmt_date(c.filed_on),
+                c.id.clone(),
+                format!("{} ({} {})", c.name, c.subject, c.grade),
+                c.subject_type.zh().to_string(),
+                c.mode.zh().to_string(),
+                c.class_hours.to_string(),
+                fmt_yuan(c.fee_fen),
+                format!("{} mo", c.prepay_months),
+                fmt_hhmm(c.daily_end_min),
+                format!("{} {}", c.status.zh(), c.status),
+                c.decision_reason.clone(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
     let mut notices = r.notices_of(id)?;
     notices.retain(|(_, d, _)| *d <= as_of);
     notices.sort_by_key(|n| n.1);

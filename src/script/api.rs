@@ -73,6 +73,21 @@ pub enum WriteOp {
         id: String,
         reason: String,
     },
+    Approve {
+        id: String,
+        licence_no: String,
+        expires: NaiveDate,
+        reason: String,
+    },
+    RejectApplication {
+        id: String,
+        reason: String,
+    },
+    DecideCourse {
+        id: String,
+        accept: bool,
+        reason: String,
+    },
     /// A rendered notice: written under `--out` and recorded in the notice register at commit.
     Notice {
         id: String,
@@ -187,6 +202,135 @@ pub struct Find {
 #[derive(Clone)]
 pub struct Insp {
     pub i: Arc<Inspection>,
+}
+
+/// A licence application.
+#[derive(Clone)]
+pub struct App {
+    pub a: Arc<Application>,
+    pub as_of: NaiveDate,
+}
+
+/// A course filing.
+#[derive(Clone)]
+pub struct Crs {
+    pub c: Arc<Course>,
+}
+
+/// Application properties.
+pub const APPLICATION_PROPS: &[(&str, &str)] = &[
+    ("id", "application id"),
+    ("institution_id", "institution's ledger number"),
+    ("submitted_on", "date submitted"),
+    ("site_area_m2", "site area in m² (float)"),
+    ("fire_approved", "fire-safety acceptance passed (bool)"),
+    ("teachers", "number of teachers"),
+    ("qualified_teachers", "teachers holding a qualification"),
+    (
+        "status",
+        "\"submitted\", \"approved\" or \"rejected\" on the as-of date",
+    ),
+    ("decided_on", "date decided, or ()"),
+    ("decision_reason", "reasons of the decision"),
+    ("licence_no", "licence number issued, or ()"),
+    ("licence_expires", "licence expiry date, or ()"),
+];
+
+/// Course filing properties.
+pub const COURSE_PROPS: &[(&str, &str)] = &[
+    ("id", "course id"),
+    ("institution_id", "institution's ledger number"),
+    ("name", "course name"),
+    ("subject", "subject, e.g. 数学"),
+    ("subject_type", "\"subject\" or \"non_subject\""),
+    ("grade", "grade, e.g. 小学三年级"),
+    ("mode", "\"offline\" or \"online\""),
+    ("class_hours", "class hours"),
+    ("fee_total", "total fee, yuan (float)"),
+    ("prepay_months", "months paid in advance"),
+    ("starts_on", "first day"),
+    ("ends_on", "last day"),
+    ("daily_end_time", "\"HH:MM\" the last class of a day ends"),
+    (
+        "end_minutes",
+        "daily_end_time as minutes after midnight (20:30 is 1230)",
+    ),
+    ("filed_on", "date filed"),
+    ("status", "\"filed\", \"accepted\" or \"rejected\""),
+    ("decision_reason", "reasons of the decision"),
+];
+
+fn app_prop(x: &App, k: usize) -> Dynamic {
+    let a = &x.a;
+    // A decision after the as-of date has not happened yet.
+    let decided = a.decided_on.is_some_and(|d| d <= x.as_of);
+    match k {
+        0 => a.id.clone().into(),
+        1 => a.institution_id.clone().into(),
+        2 => Dynamic::from(Date(a.submitted_on)),
+        3 => a.site_area_m2.into(),
+        4 => a.fire_approved.into(),
+        5 => (a.teachers as INT).into(),
+        6 => (a.qualified_teachers as INT).into(),
+        7 => sym(if decided {
+            a.status.as_str()
+        } else {
+            "submitted"
+        }),
+        8 => {
+            if decided {
+                opt_date(a.decided_on)
+            } else {
+                Dynamic::UNIT
+            }
+        }
+        9 => {
+            if decided {
+                a.decision_reason.clone().into()
+            } else {
+                "".into()
+            }
+        }
+        10 => {
+            if decided {
+                opt_str(&a.licence_no)
+            } else {
+                Dynamic::UNIT
+            }
+        }
+        11 => {
+            if decided {
+                opt_date(a.licence_expires)
+            } else {
+                Dynamic::UNIT
+            }
+        }
+        _ => Dynamic::UNIT,
+    }
+}
+
+fn course_prop(x: &Crs, k: usize) -> Dynamic {
+    let c = &x.c;
+    match k {
+        0 => c.id.clone().into(),
+        1 => c.institution_id.clone().into(),
+        2 => c.name.clone().into(),
+        3 => c.subject.clone().into(),
+        4 => sym(c.subject_type.as_str()),
+        5 => c.grade.clone().into(),
+        6 => sym(c.mode.as_str()),
+        7 => (c.class_hours as INT).into(),
+        8 => c.fee_yuan().into(),
+        9 => (c.prepay_months as INT).into(),
+        10 => Dynamic::from(Date(c.starts_on)),
+        11 => Dynamic::from(Date(c.ends_on)),
+        12 => fmt_hhmm(c.daily_end_min).into(),
+        13 => (c.daily_end_min as INT).into(),
+        14 => Dynamic::from(Date(c.filed_on)),
+        15 => sym(c.status.as_str()),
+        16 => c.decision_reason.clone().into(),
+        _ => Dynamic::UNIT,
+    }
 }
 
 /// Which records a lazy collection walks.
@@ -418,6 +562,14 @@ pub fn prop(v: &Dynamic, name: &str) -> Option<Dynamic> {
         let k = INSPECTION_PROPS.iter().position(|(n, _)| *n == name)?;
         return Some(insp_prop(&i, k));
     }
+    if let Some(a) = v.read_lock::<App>() {
+        let k = APPLICATION_PROPS.iter().position(|(n, _)| *n == name)?;
+        return Some(app_prop(&a, k));
+    }
+    if let Some(c) = v.read_lock::<Crs>() {
+        let k = COURSE_PROPS.iter().position(|(n, _)| *n == name)?;
+        return Some(course_prop(&c, k));
+    }
     if let Some(m) = v.read_lock::<Map>() {
         return m.get(name).cloned();
     }
@@ -432,6 +584,10 @@ pub fn record_props(v: &Dynamic) -> Option<&'static [(&'static str, &'static str
         Some(FINDING_PROPS)
     } else if v.is::<Insp>() {
         Some(INSPECTION_PROPS)
+    } else if v.is::<App>() {
+        Some(APPLICATION_PROPS)
+    } else if v.is::<Crs>() {
+        Some(COURSE_PROPS)
     } else {
         None
     }
@@ -590,6 +746,12 @@ pub const FUNCTIONS: &[(&str, &str, &str, &str)] = &[
     ("past_grades", "inst.past_grades()", "saved grades newest first: #{run, as_of, grade, score}", "i.past_grades().len()"),
     ("notice", "notice(kind, inst, data)", "(--write --out) render templates/KIND.txt.j2 for an institution, file it under --out and record it; false if already issued today", "notice(\"overdue_reminder\", i, #{})"),
     ("notices_sent", "notices_sent(inst, kind, since)", "how many notices of a kind the institution got from `since` to the as-of date", "notices_sent(i, \"overdue_reminder\", as_of() - 7) == 0"),
+    ("applications", "applications() / inst.applications()", "licence applications submitted on or before the date", "applications().filter(|a| a.status == \"submitted\")"),
+    ("courses", "courses() / inst.courses()", "course filings filed on or before the date", "courses().filter(|c| c.end_minutes > 1230)"),
+    ("approve", "approve(app_id, licence_no, expires)", "(--write) approve a submitted application: the institution's licence runs from the as-of date", "approve(\"A2019-001\", \"教民144010620190001号\", as_of() + 3 * 365)"),
+    ("reject", "reject(app_id, reasons)", "(--write) reject a submitted application with reasons (text or array)", "reject(\"A2019-002\", [\"场地面积不足\"])"),
+    ("accept_course", "accept_course(course_id)", "(--write) accept a filed course", "accept_course(\"C1\")"),
+    ("reject_course", "reject_course(course_id, reasons)", "(--write) reject a filed course with reasons", "reject_course(\"C1\", \"下课时间晚于20:30\")"),
     ("on_list", "on_list(name)", "ids on a named list as of the date", "on_list(\"blacklist\").len()"),
     ("list_entries", "list_entries(name)", "entries on a named list as of the date: #{id, since, reason, operator}", "list_entries(\"whitelist\")"),
     ("publish", "publish(template, file, data)", "(--out) render templates/TEMPLATE.j2 with data into --out/FILE, e.g. a page", "publish(\"lists_page.html\", \"lists.html\", #{districts: []})"),
@@ -1100,6 +1262,140 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         Ok(Dynamic::UNIT)
     });
 
+    // ---- licence applications and course filings
+    engine.register_type_with_name::<App>("application");
+    engine.register_type_with_name::<Crs>("course");
+    for (k, (name, _)) in APPLICATION_PROPS.iter().enumerate() {
+        engine.register_get(*name, move |a: &mut App| app_prop(a, k));
+    }
+    for (k, (name, _)) in COURSE_PROPS.iter().enumerate() {
+        engine.register_get(*name, move |c: &mut Crs| course_prop(c, k));
+    }
+    engine.register_fn("to_string", |a: &mut App| {
+        format!("application {} of {}", a.a.id, a.a.institution_id)
+    });
+    engine.register_fn("to_string", |c: &mut Crs| {
+        format!("course {} {} of {}", c.c.id, c.c.name, c.c.institution_id)
+    });
+    engine.register_fn("applications", |i: &mut Inst| -> RResult<Array> {
+        let d = i.snap.as_of;
+        let v = i.snap.reader.applications_of(&i.x.id).map_err(ledger_err)?;
+        Ok(v.into_iter()
+            .filter(|a| a.submitted_on <= d)
+            .map(|a| {
+                Dynamic::from(App {
+                    a: Arc::new(a),
+                    as_of: d,
+                })
+            })
+            .collect())
+    });
+    engine.register_fn("courses", |i: &mut Inst| -> RResult<Array> {
+        let d = i.snap.as_of;
+        let v = i.snap.reader.courses_of(&i.x.id).map_err(ledger_err)?;
+        Ok(v.into_iter()
+            .filter(|c| c.filed_on <= d)
+            .map(|c| Dynamic::from(Crs { c: Arc::new(c) }))
+            .collect())
+    });
+    engine.register_fn("institution", |a: &mut App| -> Dynamic {
+        Dynamic::from(a.a.institution_id.clone())
+    });
+    let h = host.clone();
+    engine.register_fn("applications", move || -> RResult<Array> {
+        let snap = h.snap();
+        let d = snap.as_of;
+        let v = snap.reader.applications().map_err(ledger_err)?;
+        Ok(v.into_iter()
+            .filter(|a| a.submitted_on <= d)
+            .map(|a| {
+                Dynamic::from(App {
+                    a: Arc::new(a),
+                    as_of: d,
+                })
+            })
+            .collect())
+    });
+    let h = host.clone();
+    engine.register_fn("courses", move || -> RResult<Array> {
+        let snap = h.snap();
+        let d = snap.as_of;
+        let mut out = Array::new();
+        snap.reader
+            .for_each_course(|c| {
+                if c.filed_on <= d {
+                    out.push(Dynamic::from(Crs { c: Arc::new(c) }));
+                }
+                Ok(())
+            })
+            .map_err(ledger_err)?;
+        Ok(out)
+    });
+    let h = host.clone();
+    engine.register_fn(
+        "approve",
+        move |id: &str, licence_no: &str, expires: Date| -> RResult<()> {
+            check_write(&h, "approve")?;
+            let snap = h.snap();
+            let Some(a) = snap.reader.application(id).map_err(ledger_err)? else {
+                return err(format!("approve: no application with id \"{id}\""));
+            };
+            pending_application(&h, &a, "approve")?;
+            if licence_no.trim().is_empty() {
+                return err("approve: give the licence number");
+            }
+            if expires.0 <= snap.as_of {
+                return err(format!(
+                    "approve: the licence must expire after {}, not on {}",
+                    snap.as_of, expires.0
+                ));
+            }
+            h.out.lock().unwrap().writes.push(WriteOp::Approve {
+                id: id.into(),
+                licence_no: licence_no.into(),
+                expires: expires.0,
+                reason: String::new(),
+            });
+            Ok(())
+        },
+    );
+    let h = host.clone();
+    engine.register_fn("reject", move |id: &str, reason: Dynamic| -> RResult<()> {
+        check_write(&h, "reject")?;
+        let reason = reasons_text(&reason);
+        if reason.trim().is_empty() {
+            return err("reject: give the reasons; the institution is told them");
+        }
+        let Some(a) = h.snap().reader.application(id).map_err(ledger_err)? else {
+            return err(format!("reject: no application with id \"{id}\""));
+        };
+        pending_application(&h, &a, "reject")?;
+        h.out
+            .lock()
+            .unwrap()
+            .writes
+            .push(WriteOp::RejectApplication {
+                id: id.into(),
+                reason,
+            });
+        Ok(())
+    });
+    let h = host.clone();
+    engine.register_fn("accept_course", move |id: &str| -> RResult<()> {
+        decide_course(&h, id, true, String::new())
+    });
+    let h = host.clone();
+    engine.register_fn(
+        "reject_course",
+        move |id: &str, reason: Dynamic| -> RResult<()> {
+            let reason = reasons_text(&reason);
+            if reason.trim().is_empty() {
+                return err("reject_course: give the reasons");
+            }
+            decide_course(&h, id, false, reason)
+        },
+    );
+
     // ---- notices
     let h = host.clone();
     engine.register_fn(
@@ -1470,6 +1766,79 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             Ok(())
         },
     );
+}
+
+/// Reasons given as text or as an array of texts, joined with "；".
+fn reasons_text(v: &Dynamic) -> String {
+    if let Some(a) = v.read_lock::<Array>() {
+        a.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join("；")
+    } else {
+        v.to_string()
+    }
+}
+
+/// Refuses a decision on an application that is decided, or already decided in this run.
+fn pending_application(h: &Host, a: &Application, what: &str) -> RResult<()> {
+    let snap = h.snap();
+    let decided = a.decided_on.is_some_and(|d| d <= snap.as_of);
+    if decided || a.status != AppStatus::Submitted {
+        return err(format!(
+            "{what}: application {} is {} already (decided {}); only a submitted application can be decided",
+            a.id,
+            a.status,
+            a.decided_on.map(fmt_date).unwrap_or_default()
+        ));
+    }
+    let queued = h.out.lock().unwrap().writes.iter().any(|w| match w {
+        WriteOp::Approve { id, .. } | WriteOp::RejectApplication { id, .. } => id == &a.id,
+        _ => false,
+    });
+    if queued {
+        return err(format!(
+            "{what}: application {} was already decided in this run",
+            a.id
+        ));
+    }
+    Ok(())
+}
+
+fn decide_course(h: &Host, id: &str, accept: bool, reason: String) -> RResult<()> {
+    let what = if accept {
+        "accept_course"
+    } else {
+        "reject_course"
+    };
+    check_write(h, what)?;
+    let Some(c) = h.snap().reader.course(id).map_err(ledger_err)? else {
+        return err(format!("{what}: no course with id \"{id}\""));
+    };
+    if c.status != CourseStatus::Filed {
+        return err(format!(
+            "{what}: course {id} is {} already; only a filed course can be decided",
+            c.status
+        ));
+    }
+    let queued = h
+        .out
+        .lock()
+        .unwrap()
+        .writes
+        .iter()
+        .any(|w| matches!(w, WriteOp::DecideCourse { id: q, .. } if q == id));
+    if queued {
+        return err(format!(
+            "{what}: course {id} was already decided in this run"
+        ));
+    }
+    h.out.lock().unwrap().writes.push(WriteOp::DecideCourse {
+        id: id.into(),
+        accept,
+        reason,
+    });
+    Ok(())
 }
 
 /// The institution id of a record or an id string.

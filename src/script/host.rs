@@ -199,6 +199,22 @@ pub fn apply_writes(
         let mut lines = Vec::new();
         for w in writes {
             match w {
+                WriteOp::Approve { id, licence_no, expires, reason } => {
+                    tx.approve(id, licence_no, *expires, as_of, reason)?;
+                    lines.push(format!("application {id}: approved, licence {licence_no} from {as_of} to {expires}"));
+                }
+                WriteOp::RejectApplication { id, reason } => {
+                    tx.reject_application(id, reason, as_of)?;
+                    lines.push(format!("application {id}: rejected ({reason})"));
+                }
+                WriteOp::DecideCourse { id, accept, reason } => {
+                    tx.decide_course(id, *accept, reason)?;
+                    if *accept {
+                        lines.push(format!("course {id}: accepted"));
+                    } else {
+                        lines.push(format!("course {id}: rejected ({reason})"));
+                    }
+                }
                 WriteOp::Notice {
                     id,
                     kind,
