@@ -646,45 +646,6 @@ pub fn finding_from(row: &(impl Row + ?Sized)) -> (Finding, Vec<FieldError>) {
     (x, p.errs)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn neutralise_round_trips() {
-        for s in [
-            "=SUM(A1)", "+1", "-x", "@a", "'=x", "''", "'", "'abc", "plain", "", "\tx",
-        ] {
-            let n = neutralise(s);
-            assert!(!starts_formula(&n), "{s:?} -> {n:?}");
-            assert_eq!(unneutralise(&n), s, "{s:?}");
-        }
-    }
-
-    #[test]
-    fn only_real_thousands_separators_are_removed() {
-        assert_eq!(ungroup("1,200").unwrap(), "1200");
-        assert_eq!(ungroup("12,000.50").unwrap(), "12000.50");
-        assert_eq!(ungroup("1,234,567").unwrap(), "1234567");
-        assert_eq!(ungroup("450.5").unwrap(), "450.5");
-        assert!(ungroup("450,5").is_err());
-        assert!(ungroup("1,20").is_err());
-        assert!(ungroup("1234,567").is_err());
-        assert!(ungroup(",5").is_err());
-    }
-
-    #[test]
-    fn headers_map_in_both_languages() {
-        assert_eq!(Kind::Institutions.field_of_header("机构名称"), Some("name"));
-        assert_eq!(Kind::Institutions.field_of_header(" Name "), Some("name"));
-        assert_eq!(
-            Kind::Findings.field_of_header("机构编号"),
-            Some("institution_id")
-        );
-        assert_eq!(Kind::Findings.field_of_header("bogus"), None);
-    }
-}
-
 /// Parses a licence application row.
 pub fn application_from(row: &(impl Row + ?Sized)) -> (Application, Vec<FieldError>) {
     let mut p = P {
@@ -784,4 +745,43 @@ pub fn course_from(row: &(impl Row + ?Sized)) -> (Course, Vec<FieldError>) {
         decision_reason: p.text("decision_reason"),
     };
     (x, p.errs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutralise_round_trips() {
+        for s in [
+            "=SUM(A1)", "+1", "-x", "@a", "'=x", "''", "'", "'abc", "plain", "", "\tx",
+        ] {
+            let n = neutralise(s);
+            assert!(!starts_formula(&n), "{s:?} -> {n:?}");
+            assert_eq!(unneutralise(&n), s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn only_real_thousands_separators_are_removed() {
+        assert_eq!(ungroup("1,200").unwrap(), "1200");
+        assert_eq!(ungroup("12,000.50").unwrap(), "12000.50");
+        assert_eq!(ungroup("1,234,567").unwrap(), "1234567");
+        assert_eq!(ungroup("450.5").unwrap(), "450.5");
+        assert!(ungroup("450,5").is_err());
+        assert!(ungroup("1,20").is_err());
+        assert!(ungroup("1234,567").is_err());
+        assert!(ungroup(",5").is_err());
+    }
+
+    #[test]
+    fn headers_map_in_both_languages() {
+        assert_eq!(Kind::Institutions.field_of_header("机构名称"), Some("name"));
+        assert_eq!(Kind::Institutions.field_of_header(" Name "), Some("name"));
+        assert_eq!(
+            Kind::Findings.field_of_header("机构编号"),
+            Some("institution_id")
+        );
+        assert_eq!(Kind::Findings.field_of_header("bogus"), None);
+    }
 }
