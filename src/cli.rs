@@ -161,6 +161,9 @@ pub enum Cmd {
         /// Show only the last N entries.
         #[arg(long, default_value = "20")]
         last: usize,
+        /// Show what one entry changed: every record, with its value before.
+        #[arg(long, value_name = "N")]
+        entry: Option<u64>,
     },
 }
 
@@ -306,6 +309,32 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         }
     }
     exit::DATA
+}
+
+/// A before-image from the audit log as one line of text.
+fn describe_before(kind: &str, b: &[u8]) -> Option<String> {
+    if b.is_empty() {
+        return None;
+    }
+    let row = match kind {
+        "institution" => crate::codec::decode_institution(b)
+            .ok()
+            .map(|x| crate::format::institution_row(&x)),
+        "finding" => crate::codec::decode_finding(b)
+            .ok()
+            .map(|x| crate::format::finding_row(&x)),
+        "inspection" => crate::codec::decode_inspection(b)
+            .ok()
+            .map(|x| crate::format::inspection_row(&x)),
+        "application" => crate::codec::decode_application(b)
+            .ok()
+            .map(|x| crate::format::application_row(&x)),
+        "course" => crate::codec::decode_course(b)
+            .ok()
+            .map(|x| crate::format::course_row(&x)),
+        _ => return Some(String::from_utf8_lossy(b).into_owned()),
+    }?;
+    Some(row.join(","))
 }
 
 /// An empty ledger in the temp directory, for commands that need only the API.
@@ -659,8 +688,21 @@ fn run(cli: Cli) -> Result<i32> {
             as_of: a,
             limit,
         } => {
-            let d = as_of(&a)?;
             let ledger = open_read(&cli.db)?;
+            // Against a saved run, the new rule is scored as of the run's date unless told otherwise.
+            let run_date = match (run, &a) {
+                (Some(r), None) => ledger
+                    .reader()?
+                    .runs()?
+                    .into_iter()
+                    .find(|(n, _)| *n == r)
+                    .and_then(|(_, h)| h["as_of"].as_str().and_then(|s| parse_date(s).ok())),
+                _ => None,
+            };
+            let d = match run_date {
+                Some(d) => d,
+                None => as_of(&a)?,
+            };
             let host =
                 crate::decide::scoring_host(&ledger, d, Default::default(), Default::default())?;
             let fail = |e: crate::script::RunError| -> Result<i32> {
@@ -675,8 +717,16 @@ fn run(cli: Cli) -> Result<i32> {
             let (new_path, old_path) = match (&new, run) {
                 (Some(n), None) => (n.clone(), Some(old.clone())),
                 (None, Some(_)) => (old.clone(), None),
-                (Some(_), Some(_)) => bail!("give either OLD.rhai NEW.rhai or --run RUN NEW.rhai, not both"),
-                (None, None) => bail!("give the new rule too: casebook diff OLD.rhai NEW.rhai (or --run RUN NEW.rhai)"),
+                (Some(_), Some(_)) => {
+                    eprintln!(
+                        "error: give either OLD.rhai NEW.rhai or --run RUN NEW.rhai, not both"
+                    );
+                    return Ok(exit::USAGE);
+                }
+                (None, None) => {
+                    eprintln!("error: give the new rule too: casebook diff OLD.rhai NEW.rhai (or --run RUN NEW.rhai)");
+                    return Ok(exit::USAGE);
+                }
             };
             let new_rule = match crate::decide::load_rule(&host, &new_path) {
                 Ok(r) => r,
@@ -748,6 +798,7 @@ fn run(cli: Cli) -> Result<i32> {
                         "since",
                         "until",
                         "reason",
+                        "why it ended",
                         "decided by",
                         "operator",
                     ]
@@ -785,6 +836,7 @@ fn run(cli: Cli) -> Result<i32> {
                             crate::model::fmt_date(e.added),
                             e.removed.map(crate::model::fmt_date).unwrap_or_default(),
                             e.reason.clone(),
+                            e.removed_reason.clone().unwrap_or_default(),
                             by,
                             e.operator.clone(),
                         ]);
@@ -822,7 +874,36 @@ fn run(cli: Cli) -> Result<i32> {
                 return Ok(exit::DATA);
             }
         }
-        Cmd::Audit { last } => {
+        Cmd::Audit {
+            last,
+            entry: Some(n),
+        } => {
+            let _ = last;
+            let ledger = open_read(&cli.db)?;
+            let r = ledger.reader()?;
+            let Some(h) = r.audit_entry(n)? else {
+                bail!("there is no audit entry #{n}; `casebook audit` lists them");
+            };
+            println!("#{n} {h}");
+            for c in r.audit_changes(n)? {
+                let before = describe_before(&c.kind, &c.before);
+                match c.action.as_str() {
+                    "insert" => {
+                        let ids: Vec<&str> = c.id.lines().collect();
+                        println!("  insert {} {}: {}", ids.len(), c.kind, ids.join(" "));
+                    }
+                    a => println!(
+                        "  {a} {} {}{}",
+                        c.kind,
+                        c.id,
+                        before
+                            .map(|b| format!("\n    before: {b}"))
+                            .unwrap_or_default()
+                    ),
+                }
+            }
+        }
+        Cmd::Audit { last, entry: None } => {
             let ledger = open_read(&cli.db)?;
             let entries = ledger.reader()?.audit()?;
             let skip = entries.len().saturating_sub(last);

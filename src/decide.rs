@@ -127,8 +127,9 @@ fn decide_one(
         .unwrap()
         .drain(..)
         .map(|(p, why)| {
+            // "扣20分 无证办学": a reason starting with "-" would read as a formula in a spreadsheet.
             if p != 0.0 {
-                format!("-{} {why}", fmt_score(p))
+                format!("扣{}分 {why}", fmt_score(p))
             } else {
                 why
             }

@@ -439,6 +439,7 @@ impl Ledger {
             finding_ids: txn.open_table(FINDING_IDS)?,
             history: txn.open_table(STATUS_HISTORY)?,
             audit: txn.open_table(AUDIT)?,
+            audit_changes: txn.open_table(AUDIT_CHANGES)?,
             lists: optional(txn.open_table(LISTS))?,
             runs: optional(txn.open_table(RUNS))?,
             run_results: optional(txn.open_table(RUN_RESULTS))?,
@@ -1349,6 +1350,7 @@ pub struct Reader {
     finding_ids: ReadOnlyTable<&'static str, &'static str>,
     history: ReadOnlyTable<(&'static str, u64), &'static [u8]>,
     audit: ReadOnlyTable<u64, &'static str>,
+    audit_changes: ReadOnlyTable<(u64, u64), &'static [u8]>,
     // Tables added after the first release are optional here: a read-only
     // handle cannot create them in a ledger an older build wrote.
     lists: Option<ReadOnlyTable<(&'static str, &'static str, u64), &'static str>>,
@@ -1693,6 +1695,15 @@ impl Reader {
                 d,
                 serde_json::from_str(val.value()).unwrap_or_default(),
             ));
+        }
+        Ok(v)
+    }
+
+    /// What one audit entry changed, in order.
+    pub fn audit_changes(&self, n: u64) -> Result<Vec<Change>, LedgerError> {
+        let mut v = Vec::new();
+        for e in self.audit_changes.range((n, 0u64)..=(n, u64::MAX))? {
+            v.push(codec::decode_change(e?.1.value())?);
         }
         Ok(v)
     }

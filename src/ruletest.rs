@@ -313,6 +313,9 @@ pub fn run_tests(
             .filter(|f| filter.is_none_or(|s| f.name.contains(s)))
             .map(|f| f.name.to_string())
             .collect();
+        // In the order they are written, as a reader of the file expects.
+        let mut tests = tests;
+        tests.sort_by_key(|n| src.find(&format!("fn {n}(")).unwrap_or(usize::MAX));
         drop(probe_host);
         drop(probe);
         let _ = std::fs::remove_file(&probe_path);

@@ -24,6 +24,7 @@ pub struct Snapshot {
     pub as_of: NaiveDate,
     /// Saved runs with an as-of date on or before this one, newest first (read once, on first use).
     pub runs: std::sync::OnceLock<Vec<(u64, NaiveDate)>>,
+    lists: std::sync::OnceLock<HashMap<String, Vec<crate::ledger::ListEntry>>>,
 }
 
 impl Snapshot {
@@ -33,7 +34,20 @@ impl Snapshot {
             reader,
             as_of,
             runs: std::sync::OnceLock::new(),
+            lists: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Every list entry by institution, read once per snapshot: `inst.lists()`
+    /// in a loop over every institution would otherwise read every list each time.
+    pub fn list_index(&self) -> &HashMap<String, Vec<crate::ledger::ListEntry>> {
+        self.lists.get_or_init(|| {
+            let mut m: HashMap<String, Vec<crate::ledger::ListEntry>> = HashMap::new();
+            for e in self.reader.list_entries("").unwrap_or_default() {
+                m.entry(e.institution_id.clone()).or_default().push(e);
+            }
+            m
+        })
     }
 
     fn past_runs(&self) -> &[(u64, NaiveDate)] {
@@ -935,12 +949,15 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             })
             .collect())
     });
-    engine.register_fn("lists", |i: &mut Inst| -> RResult<Array> {
-        let v = i.snap.reader.list_entries_of(&i.x.id).map_err(ledger_err)?;
-        Ok(v.into_iter()
-            .filter(|e| e.on(i.snap.as_of))
-            .map(|e| e.list.into())
-            .collect())
+    engine.register_fn("lists", |i: &mut Inst| -> Array {
+        match i.snap.list_index().get(&i.x.id) {
+            Some(v) => v
+                .iter()
+                .filter(|e| e.on(i.snap.as_of))
+                .map(|e| e.list.clone().into())
+                .collect(),
+            None => Array::new(),
+        }
     });
     engine.register_fn("institution", |f: &mut Find| -> RResult<Dynamic> {
         match f
@@ -1419,6 +1436,18 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         notice(&h, kind, i, Map::new())
     });
 
+    engine.register_fn(
+        "any",
+        |ctx: NativeCallContext, a: Array, f: FnPtr| -> RResult<bool> {
+            for x in a {
+                if call_bool(&ctx, &f, x)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        },
+    );
+
     // ---- aggregation
     engine.register_fn(
         "count_by",
@@ -1719,6 +1748,32 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             }
             if list.trim().is_empty() {
                 return err("list_add: the list needs a name, e.g. \"blacklist\"");
+            }
+            let snap = h.snap();
+            let open = snap.list_index().get(id).and_then(|v| {
+                v.iter()
+                    .find(|e| e.list == list && e.removed.is_none())
+                    .map(|e| e.added)
+            });
+            let queued = h
+                .out
+                .lock()
+                .unwrap()
+                .writes
+                .iter()
+                .rev()
+                .find_map(|w| match w {
+                    WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
+                    WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => {
+                        Some(false)
+                    }
+                    _ => None,
+                });
+            if queued.unwrap_or(open.is_some()) {
+                let since = open.map(|d| format!(" since {d}")).unwrap_or_default();
+                return err(format!(
+                    "list_add: {id} is already on list \"{list}\"{since}"
+                ));
             }
             h.out.lock().unwrap().writes.push(WriteOp::ListAdd {
                 list: list.into(),

@@ -43,7 +43,12 @@ impl Diagnostic {
             s.push_str(&format!("  --> {file}\n"));
         }
         for (name, l, c) in self.stack.iter().rev() {
-            s.push_str(&format!("  = in fn {name}, called at {file}:{l}:{c}\n"));
+            if *l == 0 {
+                // Called by casebook itself (score, test), not from a line of the script.
+                s.push_str(&format!("  = in fn {name}\n"));
+            } else {
+                s.push_str(&format!("  = in fn {name}, called at {file}:{l}:{c}\n"));
+            }
         }
         if let Some(h) = &self.help {
             s.push_str(&format!("  = help: {h}\n"));

@@ -155,7 +155,12 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
     }
     engine.on_debug(|s, src, pos| {
         let src = src.unwrap_or("script");
-        eprintln!("{src}:{}: {s}", pos.line().unwrap_or(0));
+        // Rhai hands debug() strings over quoted; staff want their text.
+        let text = s
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(s);
+        eprintln!("{src}:{}: {text}", pos.line().unwrap_or(0));
     });
     {
         let cancel = host.cancel.clone();

@@ -44,11 +44,8 @@ pub struct RunOptions {
 pub enum RunError {
     #[error("{0}")]
     Script(String),
-    #[error("cannot read the script {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read the script {path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error("cannot write the output: {0}")]
@@ -57,9 +54,9 @@ pub enum RunError {
 
 /// Reads a script file.
 pub fn read_script(path: &Path) -> Result<String, RunError> {
-    std::fs::read_to_string(path).map_err(|source| RunError::Io {
+    std::fs::read_to_string(path).map_err(|err| RunError::Io {
         path: path.into(),
-        source,
+        err,
     })
 }
 
@@ -96,9 +93,11 @@ pub fn run_file(
     });
     let host = ScriptHost::with_host(h);
     let file = script.display().to_string();
-    let (ast, orders) = host
+    let (mut ast, orders) = host
         .compile_in(&host.scope(), &src)
         .map_err(|e| RunError::Script(diag::parse_diag(&e).render(&file, &src)))?;
+    // debug() lines then name the file.
+    ast.set_source(file.as_str());
     let mut scope = host.scope();
     let value = host
         .run(&mut scope, &ast)
@@ -222,6 +221,13 @@ pub fn known_functions(host: &ScriptHost, ast: Option<&AST>) -> std::collections
         "throw",
         "sleep",
         "timestamp",
+        // `casebook test` adds these for test_* functions.
+        "fixture_institution",
+        "fixture_inspection",
+        "fixture_finding",
+        "set_as_of",
+        "assert",
+        "assert_eq",
     ] {
         names.insert(b.into());
     }
@@ -279,6 +285,10 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
         let node = path.last();
         let (name, pos, is_method) = match node {
             Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(f, pos))) if f.op_token.is_none() && f.namespace.is_empty() => {
+                (f.name.to_string(), *pos, false)
+            }
+            // A call used as a statement is a statement node, not an expression.
+            Some(rhai::ASTNode::Stmt(rhai::Stmt::FnCall(f, pos))) if f.op_token.is_none() && f.namespace.is_empty() => {
                 (f.name.to_string(), *pos, false)
             }
             Some(rhai::ASTNode::Expr(rhai::Expr::MethodCall(f, pos))) => (f.name.to_string(), *pos, true),
