@@ -466,7 +466,7 @@ impl Ledger {
             return Err(LedgerError::Storage("the ledger was opened read-only".into()).into());
         };
         let txn = db.begin_write().map_err(LedgerError::from)?;
-        let (out, counts, seq) = {
+        let (out, counts, seq, detail) = {
             let seq = {
                 let audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
                 let last = audit.last().map_err(LedgerError::from)?;
@@ -481,7 +481,7 @@ impl Ledger {
             let mut tx = Tx::open(&txn, seq, districts)?;
             let out = f(&mut tx)?;
             tx.flush_inserts()?;
-            (out, tx.counts, seq)
+            (out, tx.counts, seq, tx.detail.take())
         };
         if dry_run {
             txn.abort().map_err(LedgerError::from)?;
@@ -499,6 +499,7 @@ impl Ledger {
                 "updated": counts.updated,
                 "unchanged": counts.unchanged,
                 "other": counts.other,
+                "detail": detail,
             });
             let mut audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
             audit
@@ -537,6 +538,8 @@ pub struct Tx<'t> {
     inserted: (&'static str, String, u32),
     /// What this transaction has done so far.
     pub counts: Counts,
+    /// A line for the audit entry beyond counts (e.g. "saved scoring run 3").
+    pub detail: Option<String>,
 }
 
 impl<'t> Tx<'t> {
@@ -567,6 +570,7 @@ impl<'t> Tx<'t> {
             known: Default::default(),
             inserted: ("", String::new(), 0),
             counts: Counts::default(),
+            detail: None,
         })
     }
 
@@ -1078,6 +1082,7 @@ impl<'t> Tx<'t> {
             self.run_results.insert((run, id), v.to_string().as_str())?;
             n += 1;
         }
+        self.detail = Some(format!("saved scoring run {run} ({n} institutions)"));
         self.record_change(
             "run",
             &run.to_string(),

@@ -862,7 +862,6 @@ fn a_runtime_error_has_no_position_zero() {
 }
 
 #[test]
-#[ignore = "bug: the audit entry of `score --save` does not say which run it saved (expected the run number, e.g. \"run 1\", so an audit line leads to `runs show 1`)"]
 fn the_audit_entry_of_a_saved_run_names_the_run() {
     let ws = city();
     let f = ws.write("rule.rhai", RULE);

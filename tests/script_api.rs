@@ -968,6 +968,7 @@ fn every_api_function_and_property_is_exercised() {
         include_str!("script_api.rs"),
         include_str!("script_writes.rs"),
         include_str!("notices.rs"),
+        include_str!("decisions.rs"),
         include_str!("../scripts/notices.rhai"),
         include_str!("../scripts/publish_lists.rhai"),
         include_str!("../scripts/credit_score.rhai"),
