@@ -220,6 +220,7 @@ impl RunFlags {
             write: self.write,
             operator,
             templates: self.templates.clone(),
+            capture_prints: false,
             limits: crate::script::Limits {
                 timeout: std::time::Duration::from_secs_f64(self.timeout),
                 max_operations: self.max_operations,
@@ -949,6 +950,7 @@ fn run(cli: Cli) -> Result<i32> {
                     operator: op.clone(),
                     limits: Default::default(),
                     templates: PathBuf::from("templates"),
+                    capture_prints: false,
                 };
                 // The scripts are bundled so that `demo` works from any directory.
                 let dir =
@@ -969,7 +971,165 @@ fn run(cli: Cli) -> Result<i32> {
                     Err(e) => return Err(e.into()),
                 }
             }
+            return demo_decisions(
+                &cli.db,
+                out.unwrap_or_else(|| PathBuf::from("demo-out")),
+                &op,
+                as_of,
+            );
         }
     }
     Ok(exit::OK)
+}
+
+/// The rules, notices and page `demo` runs after the reports, bundled so the
+/// demo works from any directory.
+const DEMO_RULES: &[(&str, &str)] = &[
+    (
+        "credit_score.rhai",
+        include_str!("../scripts/credit_score.rhai"),
+    ),
+    ("blacklist.rhai", include_str!("../scripts/blacklist.rhai")),
+    ("whitelist.rhai", include_str!("../scripts/whitelist.rhai")),
+    ("notices.rhai", include_str!("../scripts/notices.rhai")),
+    (
+        "publish_lists.rhai",
+        include_str!("../scripts/publish_lists.rhai"),
+    ),
+];
+
+const DEMO_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "rectification_notice.txt.j2",
+        include_str!("../templates/rectification_notice.txt.j2"),
+    ),
+    (
+        "overdue_reminder.txt.j2",
+        include_str!("../templates/overdue_reminder.txt.j2"),
+    ),
+    (
+        "blacklist_notice.txt.j2",
+        include_str!("../templates/blacklist_notice.txt.j2"),
+    ),
+    (
+        "lists_page.html.j2",
+        include_str!("../templates/lists_page.html.j2"),
+    ),
+];
+
+/// `demo`, second part: the credit score saved as a run, both lists, the
+/// notices and the published page, each saying where its output is.
+fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result<i32> {
+    let tmp = std::env::temp_dir().join(format!("casebook-demo-rules-{}", std::process::id()));
+    let templates = tmp.join("templates");
+    for (name, src) in DEMO_TEMPLATES {
+        crate::script::write_under(&templates, name, |w| w.write_all(src.as_bytes()))?;
+    }
+    let path = |name: &str| tmp.join(name);
+    for (name, src) in DEMO_RULES {
+        crate::script::write_under(&tmp, name, |w| w.write_all(src.as_bytes()))?;
+    }
+    // Piped, stdout carries only the JSON Lines of the reports; the rest goes to stderr.
+    let terminal = std::io::stdout().is_terminal();
+    let say = |t: &str| {
+        if terminal {
+            println!("{t}");
+        } else {
+            eprintln!("{t}");
+        }
+    };
+    let result = (|| -> Result<i32> {
+        // The credit rule, saved in the decision log (the white list reads its grades).
+        say(&format!(
+            "\n== credit_score.rhai: score with reasons, saved in the decision log (as of {as_of})"
+        ));
+        let ledger = Ledger::open_write(db, busy_timeout())?;
+        let host =
+            crate::decide::scoring_host(&ledger, as_of, Default::default(), Default::default())?;
+        let rule = match crate::decide::load_rule(&host, &path("credit_score.rhai")) {
+            Ok(r) => r,
+            Err(crate::script::RunError::Script(m)) => {
+                eprint!("{m}");
+                return Ok(exit::DATA);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let ds = match crate::decide::score_all(&host, &[&rule], false) {
+            Ok(mut v) => v.remove(0),
+            Err(crate::script::RunError::Script(m)) => {
+                eprint!("{m}");
+                return Ok(exit::DATA);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut worst = ds.clone();
+        worst.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.id.cmp(&b.id)));
+        let mut table = Vec::new();
+        crate::decide::write_decisions(&mut table, crate::script::RowFormat::Table, &worst, 5)?;
+        say(String::from_utf8_lossy(&table).trim_end());
+        let (cols, rows) = crate::decide::distribution(&ds, host.host.snap().reader.districts());
+        say(&crate::script::output::table(&cols, &rows));
+        drop(host);
+        let run = crate::decide::save_run(&ledger, &rule, as_of, op, &ds)?;
+        drop(ledger);
+        say(&format!("saved as run {run}: `casebook runs show {run}`, `casebook score scripts/credit_score.rhai --as-of {as_of}`"));
+
+        for (name, title, write, to_out) in [
+            ("blacklist.rhai", "the black list", true, false),
+            (
+                "whitelist.rhai",
+                "the white list (grade A/B in the saved run)",
+                true,
+                false,
+            ),
+            (
+                "notices.rhai",
+                "notices: 整改通知书, 逾期催告, 黑名单告知书",
+                true,
+                true,
+            ),
+            ("publish_lists.rhai", "the published list page", false, true),
+        ] {
+            say(&format!("\n== {name}: {title}"));
+            let opts = crate::script::RunOptions {
+                as_of,
+                args: Vec::new(),
+                format: Some(crate::script::RowFormat::Jsonl),
+                out_dir: to_out.then(|| out.clone()),
+                write,
+                operator: op.to_string(),
+                limits: Default::default(),
+                templates: templates.clone(),
+                capture_prints: true,
+            };
+            let mut rows = Vec::new();
+            let changes = match crate::script::run_file(db, &path(name), &opts, &mut rows) {
+                Ok(c) => c,
+                Err(crate::script::RunError::Script(msg)) => {
+                    eprint!("{msg}");
+                    return Ok(exit::DATA);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let text = String::from_utf8_lossy(&rows);
+            for line in text.lines().filter(|l| !l.starts_with('{')) {
+                say(line);
+            }
+            let n_rows = text.lines().filter(|l| l.starts_with('{')).count();
+            let n_changes = changes.iter().filter(|c| !c.starts_with("wrote ")).count();
+            say(&format!(
+                "{n_rows} row(s), {n_changes} change(s) committed to the ledger"
+            ));
+            for c in changes.iter().filter(|c| c.starts_with("wrote ")) {
+                say(c);
+            }
+        }
+        say(&format!(
+            "\noutputs are under {}: notices/ (one file per notice), lists.html. `casebook lists show blacklist`, `casebook show ID` for one register.",
+            out.display()
+        ));
+        Ok(exit::OK)
+    })();
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
 }

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub limits: Limits,
     /// Where notice templates are (`--templates`).
     pub templates: PathBuf,
+    /// Send `print` output to the rows writer instead of straight to stdout.
+    pub capture_prints: bool,
 }
 
 /// Why a run failed, already rendered for the user.
@@ -87,6 +89,9 @@ pub fn run_file(
     };
     let snap = std::sync::Arc::new(api::Snapshot::new(ledger.reader()?, opts.as_of));
     let mut h = api::Host::new(snap, args_map(&opts.args), opts.write, opts.limits.clone());
+    if opts.capture_prints {
+        h.prints = Some(std::sync::Mutex::new(Vec::new()));
+    }
     h.notices = opts.out_dir.as_ref().map(|out| crate::notice::NoticeCfg {
         out: out.clone(),
         templates: opts.templates.clone(),
@@ -122,6 +127,11 @@ pub fn run_file(
                 "error: the script's changes were refused, nothing was written: {e}\n  --> {file}\n"
             ))
         })?;
+    }
+    if let Some(p) = &host.host.prints {
+        for line in p.lock().unwrap().drain(..) {
+            writeln!(stdout, "{line}").map_err(RunError::Output)?;
+        }
     }
     for (dir, name, text) in &out.files {
         let p =
