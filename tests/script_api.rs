@@ -411,7 +411,6 @@ fn an_institution_lists_only_its_own_findings_and_inspections() {
 }
 
 #[test]
-#[ignore = "rough edge: i.findings().all(|f| f.institution_id == i.id) inside `for i in institutions()` fails with Rhai's \"Data race detected on argument #2 of function 'all'\" (the closure captures i, which the method chain also uses); expected to work, or a message saying to copy the value first (let id = i.id)"]
 fn a_closure_may_use_the_record_whose_method_it_is_passed_to() {
     let f = Fixture::city();
     let out = f.run(

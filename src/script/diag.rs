@@ -237,6 +237,13 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
             )
         }
         EvalAltResult::ErrorArithmetic(m, _) => format!("arithmetic: {m}"),
+        EvalAltResult::ErrorDataRace(_, _) => {
+            help = Some(
+                "copy what the closure needs into a variable first, e.g. `let id = i.id;` then `|f| f.institution_id == id`"
+                    .into(),
+            );
+            "a closure here captures a variable that this same expression is also using (Rhai cannot lend it twice)".to_string()
+        }
         EvalAltResult::ErrorModuleNotFound(m, _) => {
             help = Some("put the shared functions in the same script".into());
             format!("scripts cannot import modules (\"{m}\"): they may not read files")
