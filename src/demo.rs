@@ -31,8 +31,9 @@ use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 
 use crate::ledger::{Ledger, LedgerError, Operation};
 use crate::model::{
-    uscc_check_char, Category, Department, Finding, FindingKind, Inspection, Institution, Status,
-    DEFAULT_DISTRICTS, USCC_CHARSET,
+    uscc_check_char, AppStatus, Application, Category, Course, CourseStatus, Department, Finding,
+    FindingKind, FindingStatus, Inspection, Institution, Mode, Status, DEFAULT_DISTRICTS,
+    USCC_CHARSET,
 };
 
 /// The generated city, before it is written.
@@ -44,6 +45,11 @@ pub struct DemoCity {
     /// Later status changes: (institution id, effective date, status, reason),
     /// in date order. Each institution's first status is the one in its record.
     pub status_changes: Vec<(String, NaiveDate, Status, String)>,
+    /// Licence applications: one approved per new licence, some rejected
+    /// earlier, some pending on the report date (see [`PLANTED`]).
+    pub applications: Vec<Application>,
+    /// Course filings of January–February 2019, all still `filed` (see [`PLANTED`]).
+    pub courses: Vec<Course>,
 }
 
 /// What [`build`] wrote.
@@ -52,6 +58,8 @@ pub struct DemoSummary {
     pub institutions: u64,
     pub inspections: u64,
     pub findings: u64,
+    pub applications: u64,
+    pub courses: u64,
 }
 
 /// The date of the bureau's report: every figure of SPEC §1 holds as of this day.
@@ -151,12 +159,20 @@ pub fn build(path: &Path, operator: &str) -> Result<DemoSummary, LedgerError> {
         for (id, date, status, reason) in &city.status_changes {
             tx.set_status(id, *status, *date, reason)?;
         }
+        for x in &city.applications {
+            tx.upsert_application(x)?;
+        }
+        for x in &city.courses {
+            tx.upsert_course(x)?;
+        }
         Ok(())
     })?;
     Ok(DemoSummary {
         institutions: city.institutions.len() as u64,
         inspections: city.inspections.len() as u64,
         findings: city.findings.len() as u64,
+        applications: city.applications.len() as u64,
+        courses: city.courses.len() as u64,
     })
 }
 
@@ -1310,8 +1326,10 @@ pub fn generate() -> DemoCity {
             (Category::NonSubject, _, _) => rng.range(0, 60),
         };
         let qualified_teachers = teachers * share / 100;
+        // A licensed school met the setting standard when it was licensed: at
+        // least 3 m² per student and 200 m² in all (DOMAIN.md).
         let area_m2 = if licensed_ever {
-            (200.0f64).max(students as f64 * rng.range(12, 25) as f64 / 10.0)
+            (200.0f64).max(students as f64 * rng.range(30, 45) as f64 / 10.0)
         } else {
             40.0 + students as f64 * rng.range(5, 18) as f64 / 10.0
         };
@@ -1404,11 +1422,19 @@ pub fn generate() -> DemoCity {
     }
     changes.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
 
+    // The platform's records come last, from a stream of their own, so that
+    // everything above (and so every figure of SPEC §1) stays as it was.
+    let mut prng = Rng(SEED ^ 0x0006_A991_1CA7_1045);
+    let applications = applications(&mut prng, &plans, &institutions, &findings);
+    let courses = courses(&mut prng, &plans, &institutions);
+
     DemoCity {
         institutions,
         inspections,
         findings,
         status_changes: changes,
+        applications,
+        courses,
     }
 }
 

@@ -260,7 +260,6 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
         Ok(Dynamic::from(Find {
             f: Arc::new(x),
             as_of: snap.as_of,
-            snap,
         }))
     });
 }

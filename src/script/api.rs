@@ -209,7 +209,6 @@ pub struct Inst {
 pub struct Find {
     pub f: Arc<Finding>,
     pub as_of: NaiveDate,
-    pub snap: Arc<Snapshot>,
 }
 
 /// An inspection.
@@ -646,7 +645,6 @@ impl Records {
                     Ok(f) if f.visible(d) => Some(Ok(Dynamic::from(Find {
                         f: Arc::new(f),
                         as_of: d,
-                        snap: snap.clone(),
                     }))),
                     Ok(_) => None,
                     Err(e) => Some(Err(ledger_err(e))),
@@ -917,10 +915,11 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             .for_each_finding_raw(&i.x.id, |raw| {
                 let f = crate::codec::decode_finding(raw)?;
                 if f.visible(d) {
+                    // No snapshot handle per finding: two threads bumping one
+                    // shared reference count for every finding costs more than the rule.
                     out.push(Dynamic::from(Find {
                         f: Arc::new(f),
                         as_of: d,
-                        snap: i.snap.clone(),
                     }));
                 }
                 Ok(())
@@ -959,16 +958,17 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             None => Array::new(),
         }
     });
-    engine.register_fn("institution", |f: &mut Find| -> RResult<Dynamic> {
-        match f
-            .snap
+    let h = host.clone();
+    engine.register_fn("institution", move |f: &mut Find| -> RResult<Dynamic> {
+        let snap = h.snap();
+        match snap
             .reader
             .institution(&f.f.institution_id)
             .map_err(ledger_err)?
         {
             Some(x) => Ok(Dynamic::from(Inst {
                 x: Arc::new(x),
-                snap: f.snap.clone(),
+                snap,
             })),
             None => Ok(Dynamic::UNIT),
         }
@@ -1950,7 +1950,6 @@ fn notice(h: &Host, kind: &str, i: Dynamic, data: Map) -> RResult<bool> {
             let fd = Dynamic::from(Find {
                 f: Arc::new(f.clone()),
                 as_of: snap.as_of,
-                snap: snap.clone(),
             });
             let mut j = super::output::json(&fd);
             j["kind_zh"] = f.kind.zh().into();
