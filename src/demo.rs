@@ -20,9 +20,19 @@
 //! - Non-subject institutions get their own findings, some opened in
 //!   January–February 2019, and some still open, rectified but not verified, or
 //!   overdue on 2019-02-20, so weekly reports have something to show.
+//! - The management platform's records (generated last, from a random stream
+//!   of their own, so the figures above do not move): one approved licence
+//!   application per new licence, decided on the day the licence was issued
+//!   and carrying its number and expiry; rejected applications; applications
+//!   pending on 2019-02-20 with a planted case for each criterion of
+//!   `scripts/licence_review.rhai`; and about 12,000 course filings of
+//!   January–February 2019, a few planted to break each rule of
+//!   `scripts/course_check.rhai`. [`PLANTED`] says how many of each; the tests
+//!   below check the generator against it with the rules' own arithmetic
+//!   ([`review_breaches`], [`course_breaches`]).
 //!
-//! Nothing is dated after 2019-02-20: the ledger is the city as the bureau saw
-//! it that day.
+//! Nothing is dated after 2019-02-20 except what a course filing plans (its
+//! starts_on and ends_on): the ledger is the city as the bureau saw it that day.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -72,6 +82,19 @@ pub const SAMPLE_SCRIPTS: &[(&str, &str)] = &[
     (
         "weekly_report.rhai",
         include_str!("../scripts/weekly_report.rhai"),
+    ),
+    // The platform's rules, in their preview mode (no --write): what they would decide.
+    (
+        "licence_review.rhai",
+        include_str!("../scripts/licence_review.rhai"),
+    ),
+    (
+        "course_check.rhai",
+        include_str!("../scripts/course_check.rhai"),
+    ),
+    (
+        "annual_evaluation.rhai",
+        include_str!("../scripts/annual_evaluation.rhai"),
     ),
 ];
 
@@ -1545,6 +1568,715 @@ fn make_uscc(rng: &mut Rng, division: &str, reg: Reg) -> String {
     body
 }
 
+// ---------------------------------------------------------------------------
+// The management platform: licence applications and course filings
+
+/// The cases the demo city plants for `scripts/licence_review.rhai` and
+/// `scripts/course_check.rhai`, as of the report date: run on the demo city,
+/// the rules must find exactly these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planted {
+    /// Applications approved in 2018–19: one per new licence, decided on the
+    /// day the licence was issued, with its number and expiry.
+    pub approved: usize,
+    /// Applications rejected before the report date (at institutions that
+    /// later closed or converted, and first attempts of newly licensed ones).
+    pub rejected: usize,
+    /// Applications still `submitted` on the report date.
+    pub pending: usize,
+    /// Of the pending, those meeting every criterion of licence_review.rhai.
+    pub pending_approve: usize,
+    /// Of those, renewals: the institution already holds a licence (the number stays).
+    pub pending_renewals: usize,
+    /// Of the pending, those failing at least one criterion.
+    pub pending_reject: usize,
+    /// Pending applications failing each criterion (one application may fail
+    /// several: `pending_reject` is less than their sum).
+    pub site_area_per_student: usize,
+    pub site_area_total: usize,
+    pub fire: usize,
+    pub subject_teachers: usize,
+    pub severe_finding: usize,
+    /// Course filings, every one `filed`.
+    pub courses: usize,
+    /// Courses breaking at least one rule of course_check.rhai.
+    pub courses_rejected: usize,
+    /// Courses breaking each rule (one course may break two).
+    pub late_offline: usize,
+    pub late_online: usize,
+    pub prepay_months: usize,
+    pub prepay_hours: usize,
+    pub subject_unlicensed: usize,
+    pub fee_over_5000: usize,
+}
+
+/// What the demo city plants (checked by the tests of this module).
+pub const PLANTED: Planted = Planted {
+    approved: N_NEW_LICENCES,
+    rejected: 42,
+    pending: 38,
+    pending_approve: 20,
+    pending_renewals: 6,
+    pending_reject: 18,
+    site_area_per_student: 6,
+    site_area_total: 3,
+    fire: 5,
+    subject_teachers: 3,
+    severe_finding: 3,
+    courses: 11_846,
+    courses_rejected: 82,
+    late_offline: 19,
+    late_online: 6,
+    prepay_months: 17,
+    prepay_hours: 12,
+    subject_unlicensed: 17,
+    fee_over_5000: 17,
+};
+
+/// The criteria of licence_review.rhai an application fails, as the script
+/// computes them (kept here so the generator can plant and count cases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReviewBreaches {
+    pub site_area_per_student: bool,
+    pub site_area_total: bool,
+    pub fire: bool,
+    pub subject_teachers: bool,
+    pub severe_finding: bool,
+}
+
+impl ReviewBreaches {
+    pub fn any(&self) -> bool {
+        self.site_area_per_student
+            || self.site_area_total
+            || self.fire
+            || self.subject_teachers
+            || self.severe_finding
+    }
+
+    /// The reasons in the words of a rejection.
+    fn reasons(&self, a: &Application, students: i64) -> String {
+        let mut r = Vec::new();
+        if self.site_area_per_student {
+            r.push(format!(
+                "生均场地不足：{} m²，{students} 名学员需 {} m²（每人 3 m²）",
+                crate::model::fmt_num(a.site_area_m2),
+                3 * students
+            ));
+        }
+        if self.site_area_total {
+            r.push(format!(
+                "场地总面积 {} m² 不足 200 m²（广东省设置标准）",
+                crate::model::fmt_num(a.site_area_m2)
+            ));
+        }
+        if self.fire {
+            r.push("消防验收未通过".to_string());
+        }
+        if self.subject_teachers {
+            r.push(format!(
+                "学科类教师未全部持证：{}/{} 名持有教师资格证",
+                a.qualified_teachers, a.teachers
+            ));
+        }
+        if self.severe_finding {
+            r.push("存在未销号的严重问题".to_string());
+        }
+        r.join("；")
+    }
+}
+
+/// licence_review.rhai's criteria for an application of an institution with
+/// `students`, subject-type (and not converted) or not, with or without a
+/// severity-3 finding other than `no_licence` not closed out on the day.
+pub fn review_breaches(
+    a: &Application,
+    students: i64,
+    subject: bool,
+    severe_open: bool,
+) -> ReviewBreaches {
+    ReviewBreaches {
+        site_area_per_student: a.site_area_m2 < (3 * students) as f64,
+        site_area_total: a.site_area_m2 < 200.0,
+        fire: !a.fire_approved,
+        subject_teachers: subject && a.qualified_teachers < a.teachers,
+        severe_finding: severe_open,
+    }
+}
+
+/// Whether the institution has a severity-3 finding other than `no_licence` not closed out on `d`.
+fn severe_open(findings: &[&Finding], d: NaiveDate) -> bool {
+    findings.iter().any(|f| {
+        f.visible(d)
+            && f.severity == 3
+            && f.kind != FindingKind::NoLicence
+            && f.status(d) != FindingStatus::Closed
+    })
+}
+
+/// The rules of course_check.rhai a course breaks, as the script computes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CourseBreaches {
+    pub late: bool,
+    pub prepay_months: bool,
+    pub prepay_hours: bool,
+    pub subject_unlicensed: bool,
+    pub fee_over_5000: bool,
+}
+
+impl CourseBreaches {
+    pub fn any(&self) -> bool {
+        self.late
+            || self.prepay_months
+            || self.prepay_hours
+            || self.subject_unlicensed
+            || self.fee_over_5000
+    }
+}
+
+/// The share of a course one prepayment covers: its first `prepay_months`
+/// calendar months over the course's days, at most all of it (course_check.rhai).
+pub fn prepaid_share(c: &Course) -> f64 {
+    if c.prepay_months <= 0 {
+        return 0.0;
+    }
+    let days = (c.ends_on - c.starts_on).num_days() + 1;
+    let end = c
+        .starts_on
+        .checked_add_months(Months::new(c.prepay_months as u32))
+        .expect("in range");
+    let covered = (end - c.starts_on).num_days();
+    if covered >= days {
+        1.0
+    } else {
+        covered as f64 / days as f64
+    }
+}
+
+/// course_check.rhai's rules for a course at an institution licensed (or not) on the day.
+pub fn course_breaches(c: &Course, licensed: bool) -> CourseBreaches {
+    let latest = match c.mode {
+        Mode::Offline => 20 * 60 + 30,
+        Mode::Online => 21 * 60,
+    };
+    let share = prepaid_share(c);
+    CourseBreaches {
+        late: c.daily_end_min > latest,
+        prepay_months: c.prepay_months > 3,
+        prepay_hours: c.class_hours as f64 * share > 60.0,
+        subject_unlicensed: c.subject_type == Category::Subject && !licensed,
+        fee_over_5000: c.subject_type == Category::NonSubject && c.fee_yuan() * share > 5000.0,
+    }
+}
+
+fn round_half(x: f64) -> f64 {
+    (x * 2.0).round() / 2.0
+}
+
+/// The pending applications planted for licence_review.rhai, and how many of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Pass,
+    Renewal,
+    AreaPerStudent,
+    AreaTotal,
+    Fire,
+    RenewalFire,
+    RenewalTeachers,
+    SevereFinding,
+    AreaAndFire,
+}
+
+const PENDING_CASES: [(Pending, usize); 9] = [
+    (Pending::Pass, 14),
+    (Pending::Renewal, 6),
+    (Pending::AreaPerStudent, 4),
+    (Pending::AreaTotal, 3),
+    (Pending::Fire, 2),
+    (Pending::RenewalFire, 1),
+    (Pending::RenewalTeachers, 3),
+    (Pending::SevereFinding, 3),
+    (Pending::AreaAndFire, 2),
+];
+
+/// Licence applications: approved ones for the new licences, rejected ones,
+/// and pending ones with a planted case for each criterion.
+fn applications(
+    rng: &mut Rng,
+    plans: &[Plan],
+    insts: &[Institution],
+    findings: &[Finding],
+) -> Vec<Application> {
+    let as_of = report_date();
+    let mut by_inst: std::collections::HashMap<&str, Vec<&Finding>> =
+        std::collections::HashMap::new();
+    for f in findings {
+        by_inst
+            .entry(f.institution_id.as_str())
+            .or_default()
+            .push(f);
+    }
+    let none: Vec<&Finding> = Vec::new();
+    let fs = |id: &str| by_inst.get(id).unwrap_or(&none);
+    // The day the campaign found the institution (its first finding), if it did.
+    let found = |id: &str| fs(id).iter().map(|f| f.opened_on).min();
+    let blank = |x: &Institution, submitted: NaiveDate| Application {
+        id: String::new(),
+        institution_id: x.id.clone(),
+        submitted_on: submitted,
+        site_area_m2: x.area_m2,
+        fire_approved: x.fire_approved,
+        teachers: x.teachers,
+        qualified_teachers: x.qualified_teachers,
+        status: AppStatus::Submitted,
+        decided_on: None,
+        decision_reason: String::new(),
+        licence_no: None,
+        licence_expires: None,
+    };
+    let mut apps: Vec<Application> = Vec::new();
+    let reject = |a: &mut Application, x: &Institution, subject: bool, decided: NaiveDate| {
+        let b = review_breaches(a, x.students, subject, severe_open(fs(&x.id), decided));
+        assert!(b.any(), "a rejected application fails a criterion: {a:?}");
+        a.status = AppStatus::Rejected;
+        a.decided_on = Some(decided);
+        a.decision_reason = b.reasons(a, x.students);
+    };
+
+    // Approved: one per new licence; some had a first attempt rejected.
+    let mut new_licence: Vec<usize> = (0..plans.len())
+        .filter(|&i| plans[i].role == Role::NewLicence)
+        .collect();
+    rng.shuffle(&mut new_licence);
+    let mut second_tries = 0;
+    for &i in &new_licence {
+        let x = &insts[i];
+        let issued = x.licence_issued.expect("a new licence");
+        let o = found(&x.id).expect("found in the campaign");
+        let submitted = workday(issued - days(rng.range(12, 25))).max(o);
+        if second_tries < 12 && (issued - o).num_days() >= 60 {
+            second_tries += 1;
+            let s1 = workday(o + days(rng.range(3, 8)));
+            let mut a = blank(x, s1);
+            if second_tries % 2 == 0 {
+                a.fire_approved = false;
+            } else {
+                a.site_area_m2 = round_half(x.students as f64 * rng.range(15, 27) as f64 / 10.0);
+            }
+            reject(&mut a, x, true, workday(s1 + days(rng.range(10, 20))));
+            apps.push(a);
+        }
+        let mut a = blank(x, submitted);
+        // The qualified teachers are the ones listed; more were hired later.
+        a.teachers = x.qualified_teachers;
+        a.status = AppStatus::Approved;
+        a.decided_on = Some(issued);
+        a.decision_reason = "符合设置标准，准予办学".to_string();
+        a.licence_no = x.licence_no.clone();
+        a.licence_expires = x.licence_expires;
+        apps.push(a);
+    }
+    assert_eq!(
+        second_tries, 12,
+        "enough new licences a while after the check"
+    );
+
+    // Rejected: unlicensed subject-type institutions that then closed or converted.
+    let mut gone: Vec<usize> = (0..plans.len())
+        .filter(|&i| {
+            matches!(
+                plans[i].role,
+                Role::Closed | Role::SelfClosed | Role::Converted
+            )
+        })
+        .collect();
+    rng.shuffle(&mut gone);
+    for &i in &gone[..PLANTED.rejected - 12] {
+        let x = &insts[i];
+        let nl = fs(&x.id)
+            .iter()
+            .find(|f| f.kind == FindingKind::NoLicence)
+            .expect("found without a licence");
+        let (o, end) = (nl.opened_on, nl.rectified_on.expect("rectified"));
+        let span = (end - o).num_days().max(2);
+        let s1 = o + days(rng.range(1, span / 2));
+        let decided = s1 + days(rng.range(1, (end - s1).num_days().max(1)));
+        let mut a = blank(x, s1);
+        reject(&mut a, x, true, decided);
+        apps.push(a);
+    }
+
+    // Pending on the report date.
+    let clean_now = |id: &str| {
+        fs(id)
+            .iter()
+            .all(|f| f.status(as_of) == FindingStatus::Closed)
+    };
+    let mut new_ns: Vec<usize> = (0..plans.len())
+        .filter(|&i| {
+            matches!(
+                plans[i].role,
+                Role::Ns2018 { .. } | Role::Ns2019 | Role::NsClean
+            ) && insts[i].licence_no.is_none()
+                && clean_now(&insts[i].id)
+                && insts[i].students >= 10
+        })
+        .collect();
+    let mut severe: Vec<usize> = (0..plans.len())
+        .filter(|&i| {
+            plans[i].category() == Category::NonSubject
+                && insts[i].licence_no.is_none()
+                && severe_open(fs(&insts[i].id), as_of)
+        })
+        .collect();
+    let end_2019 = ymd(2019, 12, 31);
+    let mut renewals: Vec<usize> = (0..plans.len())
+        .filter(|&i| {
+            matches!(plans[i].role, Role::SubjectClean | Role::LicensedProblem)
+                && insts[i].licence_expires.is_some_and(|e| e <= end_2019)
+                && insts[i].teachers >= 3
+        })
+        .collect();
+    rng.shuffle(&mut new_ns);
+    rng.shuffle(&mut severe);
+    rng.shuffle(&mut renewals);
+    let (mut new_ns, mut severe, mut renewals) =
+        (new_ns.into_iter(), severe.into_iter(), renewals.into_iter());
+    for (case, n) in PENDING_CASES {
+        for _ in 0..n {
+            let i = match case {
+                Pending::Renewal | Pending::RenewalFire | Pending::RenewalTeachers => {
+                    renewals.next()
+                }
+                Pending::SevereFinding => severe.next(),
+                Pending::AreaPerStudent | Pending::AreaAndFire => {
+                    new_ns.by_ref().find(|&i| insts[i].students >= 100)
+                }
+                Pending::AreaTotal => new_ns.by_ref().find(|&i| insts[i].students <= 60),
+                Pending::Pass | Pending::Fire => new_ns.next(),
+            }
+            .expect("enough candidates");
+            let x = &insts[i];
+            let mut a = blank(x, workday(rng.date(ymd(2019, 1, 7), ymd(2019, 2, 19))));
+            let need = (200.0f64).max(3.0 * x.students as f64);
+            a.site_area_m2 = round_half(need * rng.range(105, 160) as f64 / 100.0);
+            a.fire_approved = true;
+            if plans[i].category() == Category::Subject {
+                a.qualified_teachers = a.teachers;
+            }
+            match case {
+                Pending::AreaPerStudent | Pending::AreaAndFire => {
+                    let s3 = 3.0 * x.students as f64;
+                    a.site_area_m2 = round_half(
+                        (s3 * rng.range(60, 90) as f64 / 100.0)
+                            .max(205.0 + rng.range(0, 40) as f64),
+                    );
+                    assert!(a.site_area_m2 < s3);
+                }
+                Pending::AreaTotal => {
+                    let lo = (3 * x.students).max(120);
+                    a.site_area_m2 = rng.range(lo, 195) as f64;
+                }
+                Pending::RenewalTeachers => {
+                    a.qualified_teachers = a.teachers - rng.range(1, 2);
+                }
+                _ => {}
+            }
+            if matches!(
+                case,
+                Pending::Fire | Pending::RenewalFire | Pending::AreaAndFire
+            ) {
+                a.fire_approved = false;
+            }
+            apps.push(a);
+        }
+    }
+
+    // Ids in order of submission, numbered per year.
+    apps.sort_by(|a, b| {
+        (a.submitted_on, &a.institution_id).cmp(&(b.submitted_on, &b.institution_id))
+    });
+    let mut year = 0;
+    let mut n = 0;
+    for a in apps.iter_mut() {
+        if a.submitted_on.year() != year {
+            year = a.submitted_on.year();
+            n = 0;
+        }
+        n += 1;
+        a.id = format!("SQ{year}-{n:04}");
+    }
+    apps
+}
+
+const SUBJECT_COURSES: &[&str] = &["数学", "英语", "语文", "物理", "化学", "作文"];
+const SUBJECT_GRADES: &[&str] = &[
+    "小学一年级",
+    "小学二年级",
+    "小学三年级",
+    "小学四年级",
+    "小学五年级",
+    "小学六年级",
+    "初中一年级",
+    "初中二年级",
+    "初中三年级",
+    "高中一年级",
+    "高中二年级",
+];
+const SUBJECT_LEVELS: &[&str] = &[
+    "同步提高班",
+    "思维拓展班",
+    "培优班",
+    "基础巩固班",
+    "寒假衔接班",
+];
+const ART_COURSES: &[&str] = &[
+    "美术",
+    "舞蹈",
+    "钢琴",
+    "书法",
+    "围棋",
+    "跆拳道",
+    "游泳",
+    "篮球",
+    "足球",
+    "机器人",
+    "编程",
+    "口才",
+    "武术",
+    "声乐",
+    "象棋",
+    "街舞",
+    "科学实验",
+    "乐高",
+];
+const ART_GRADES: &[&str] = &["4-6岁", "小学低年级", "小学高年级", "初中", "不限"];
+const ART_LEVELS: &[&str] = &["启蒙班", "基础班", "提高班", "进阶班", "兴趣班"];
+
+/// Offline end times (minutes) for fine courses, with weights: none after 20:30.
+const OFFLINE_ENDS: &[(u32, u32)] = &[
+    (17 * 60, 10),
+    (17 * 60 + 30, 12),
+    (18 * 60, 14),
+    (18 * 60 + 30, 10),
+    (19 * 60, 14),
+    (19 * 60 + 30, 12),
+    (20 * 60, 16),
+    (20 * 60 + 30, 12),
+];
+/// Online end times: up to 21:00.
+const ONLINE_ENDS: &[(u32, u32)] = &[
+    (19 * 60, 10),
+    (19 * 60 + 30, 10),
+    (20 * 60, 20),
+    (20 * 60 + 30, 25),
+    (20 * 60 + 45, 15),
+    (21 * 60, 20),
+];
+
+/// What a course is planted to break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plant {
+    LateOffline,
+    LateOnline,
+    Months,
+    Hours,
+    Unlicensed,
+    Fee,
+    LateAndFee,
+    MonthsAndUnlicensed,
+}
+
+const COURSE_PLANTS: [(Plant, usize); 8] = [
+    (Plant::LateOffline, 16),
+    (Plant::LateOnline, 6),
+    (Plant::Months, 14),
+    (Plant::Hours, 12),
+    (Plant::Unlicensed, 14),
+    (Plant::Fee, 14),
+    (Plant::LateAndFee, 3),
+    (Plant::MonthsAndUnlicensed, 3),
+];
+
+fn pick_weighted<T: Copy>(rng: &mut Rng, xs: &[(T, u32)]) -> T {
+    let w: Vec<u32> = xs.iter().map(|x| x.1).collect();
+    xs[rng.weighted(&w)].0
+}
+
+fn set_subject(rng: &mut Rng, c: &mut Course, subject: bool) {
+    if subject {
+        let s = rng.pick(SUBJECT_COURSES);
+        let g = rng.pick(SUBJECT_GRADES);
+        c.subject = s.to_string();
+        c.grade = g.to_string();
+        c.name = format!("{g}{s}{}", rng.pick(SUBJECT_LEVELS));
+        c.subject_type = Category::Subject;
+    } else {
+        let s = rng.pick(ART_COURSES);
+        c.subject = s.to_string();
+        c.grade = rng.pick(ART_GRADES).to_string();
+        c.name = format!("少儿{s}{}", rng.pick(ART_LEVELS));
+        c.subject_type = Category::NonSubject;
+    }
+}
+
+/// Sets a course's length, hours, fee per hour and prepayment.
+fn set_terms(c: &mut Course, months: u32, hours: i64, per_hour: i64, prepay: i64) {
+    c.ends_on = c
+        .starts_on
+        .checked_add_months(Months::new(months))
+        .expect("in range")
+        - days(1);
+    c.class_hours = hours;
+    c.fee_fen = hours * per_hour * 100;
+    c.prepay_months = prepay;
+}
+
+/// Course filings of January–February 2019 at the institutions still running,
+/// most within every rule, some planted to break each rule of course_check.rhai.
+fn courses(rng: &mut Rng, plans: &[Plan], insts: &[Institution]) -> Vec<Course> {
+    let as_of = report_date();
+    let mut out: Vec<(Course, bool)> = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
+        if matches!(p.role, Role::Closed | Role::SelfClosed) || !rng.chance(0.65) {
+            continue;
+        }
+        let x = &insts[i];
+        let licensed = x.licensed(as_of);
+        let subject_school = p.category() == Category::Subject && p.role != Role::Converted;
+        let n = pick_weighted(rng, &[(1usize, 30), (2, 30), (3, 22), (4, 18)]);
+        for _ in 0..n {
+            let mut filed = workday(rng.date(ymd(2019, 1, 2), as_of));
+            let subject = subject_school && rng.chance(0.85);
+            if subject {
+                // A school files its subject courses once it holds the licence.
+                filed = filed.max(x.licence_issued.expect("licensed"));
+            }
+            let mut c = Course {
+                id: String::new(),
+                institution_id: x.id.clone(),
+                name: String::new(),
+                subject: String::new(),
+                subject_type: Category::NonSubject,
+                grade: String::new(),
+                mode: if rng.chance(0.15) {
+                    Mode::Online
+                } else {
+                    Mode::Offline
+                },
+                class_hours: 0,
+                fee_fen: 0,
+                prepay_months: 0,
+                starts_on: filed + days(rng.range(5, 40)),
+                ends_on: filed,
+                daily_end_min: 0,
+                filed_on: filed,
+                status: CourseStatus::Filed,
+                decision_reason: String::new(),
+            };
+            set_subject(rng, &mut c, subject);
+            c.daily_end_min = match c.mode {
+                Mode::Offline => pick_weighted(rng, OFFLINE_ENDS),
+                Mode::Online => pick_weighted(rng, ONLINE_ENDS),
+            };
+            let months = pick_weighted(
+                rng,
+                &[(1u32, 10), (2, 15), (3, 30), (4, 20), (5, 10), (6, 15)],
+            );
+            let per_month = rng.pick(&[4i64, 6, 8, 12, 16]);
+            let per_hour = if subject {
+                rng.range(10, 25) * 10
+            } else {
+                rng.range(6, 20) * 10
+            };
+            let mut prepay = if rng.chance(0.2) {
+                0
+            } else {
+                rng.range(1, 3.min(months as i64))
+            };
+            set_terms(&mut c, months, months as i64 * per_month, per_hour, prepay);
+            while prepay > 0 && course_breaches(&c, licensed).any() {
+                prepay -= 1;
+                c.prepay_months = prepay;
+            }
+            debug_assert!(!course_breaches(&c, licensed).any(), "{c:?}");
+            out.push((c, licensed));
+        }
+    }
+
+    // Plant the breaches, each in a course of its own.
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    rng.shuffle(&mut order);
+    let mut taken = vec![false; out.len()];
+    for (plant, n) in COURSE_PLANTS {
+        for _ in 0..n {
+            let k = order
+                .iter()
+                .copied()
+                .find(|&k| {
+                    let (c, licensed) = &out[k];
+                    !taken[k]
+                        && match plant {
+                            Plant::LateOffline => c.mode == Mode::Offline,
+                            Plant::LateOnline => c.mode == Mode::Online,
+                            Plant::Unlicensed | Plant::MonthsAndUnlicensed => {
+                                !licensed && c.subject_type == Category::NonSubject
+                            }
+                            Plant::Fee => c.subject_type == Category::NonSubject,
+                            Plant::LateAndFee => {
+                                c.subject_type == Category::NonSubject && c.mode == Mode::Offline
+                            }
+                            Plant::Months | Plant::Hours => true,
+                        }
+                })
+                .expect("enough courses to plant in");
+            taken[k] = true;
+            let c = &mut out[k].0;
+            let nonsub = c.subject_type == Category::NonSubject;
+            match plant {
+                Plant::LateOffline => c.daily_end_min = rng.pick(&[1245, 1260, 1275, 1290]),
+                Plant::LateOnline => c.daily_end_min = rng.pick(&[1275, 1290, 1320]),
+                Plant::Months => {
+                    // Six months paid four to six at a time; hours and fee within bounds.
+                    let per_hour = if nonsub {
+                        rng.range(6, 10) * 10
+                    } else {
+                        rng.range(10, 20) * 10
+                    };
+                    set_terms(c, 6, 48, per_hour, rng.range(4, 6));
+                }
+                Plant::Hours => {
+                    // Three months of 64–96 hours paid in full.
+                    let hours = rng.pick(&[64i64, 72, 80, 96]);
+                    let per_hour = if nonsub {
+                        4800 / hours / 10 * 10
+                    } else {
+                        rng.range(10, 20) * 10
+                    };
+                    set_terms(c, 3, hours, per_hour, 3);
+                }
+                Plant::Unlicensed => set_subject(rng, c, true),
+                Plant::Fee => set_terms(c, 3, 36, rng.range(16, 25) * 10, 3),
+                Plant::LateAndFee => {
+                    set_terms(c, 3, 36, rng.range(16, 25) * 10, 3);
+                    c.daily_end_min = 1260;
+                }
+                Plant::MonthsAndUnlicensed => {
+                    set_subject(rng, c, true);
+                    set_terms(c, 6, 48, rng.range(10, 20) * 10, 6);
+                }
+            }
+        }
+    }
+
+    // Ids in order of filing.
+    let mut out: Vec<Course> = out.into_iter().map(|x| x.0).collect();
+    out.sort_by(|a, b| (a.filed_on, &a.institution_id).cmp(&(b.filed_on, &b.institution_id)));
+    for (n, c) in out.iter_mut().enumerate() {
+        c.id = format!("KC2019-{:05}", n + 1);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1793,5 +2525,179 @@ mod tests {
         let audit = reader.audit().unwrap();
         assert_eq!(audit.len(), 1);
         assert!(audit[0].1.contains("casebook demo") && audit[0].1.contains("tester"));
+    }
+
+    #[test]
+    fn demo_applications_are_valid_and_match_the_new_licences() {
+        let city = generate();
+        let as_of = d("2019-02-20");
+        let by_id: HashMap<&str, &Institution> = city
+            .institutions
+            .iter()
+            .map(|x| (x.id.as_str(), x))
+            .collect();
+        let mut ids = HashSet::new();
+        let mut approved = HashSet::new();
+        let (mut rejected, mut pending) = (0, 0);
+        for a in &city.applications {
+            assert!(a.validate().is_empty(), "{a:?}: {:?}", a.validate());
+            assert!(ids.insert(a.id.as_str()), "duplicate id {}", a.id);
+            assert!(a.id.starts_with(&format!("SQ{}-", a.submitted_on.year())));
+            let x = by_id[a.institution_id.as_str()];
+            assert!(a.submitted_on <= as_of && a.decided_on.is_none_or(|d| d <= as_of));
+            assert!(a.submitted_on >= x.status_date, "{a:?}");
+            match a.status {
+                AppStatus::Approved => {
+                    assert!(approved.insert(a.institution_id.as_str()), "{a:?}");
+                    assert_eq!(a.decided_on, x.licence_issued, "{a:?}");
+                    assert_eq!(a.licence_no, x.licence_no);
+                    assert_eq!(a.licence_expires, x.licence_expires);
+                    // An approved application met the standard it was approved on.
+                    let b = review_breaches(a, x.students, true, false);
+                    assert!(!b.any(), "{a:?} {b:?}");
+                }
+                AppStatus::Rejected => {
+                    rejected += 1;
+                    assert!(!a.decision_reason.is_empty());
+                    assert!(a.decided_on.unwrap() < d("2019-02-16"));
+                }
+                AppStatus::Submitted => pending += 1,
+            }
+        }
+        // Exactly the 156 licences of 2018–19 came through an approved application.
+        let new: HashSet<&str> = city
+            .institutions
+            .iter()
+            .filter(|x| x.licence_issued.is_some_and(|i| i >= d("2018-01-01")))
+            .map(|x| x.id.as_str())
+            .collect();
+        assert_eq!(approved, new);
+        assert_eq!(approved.len(), PLANTED.approved);
+        assert_eq!(rejected, PLANTED.rejected);
+        assert_eq!(pending, PLANTED.pending);
+    }
+
+    /// The pending applications as licence_review.rhai sees them on the report date.
+    fn pending_breaches(city: &DemoCity) -> Vec<(&Application, &Institution, ReviewBreaches)> {
+        let as_of = d("2019-02-20");
+        let st = statuses_as_of(city, as_of);
+        city.applications
+            .iter()
+            .filter(|a| a.status == AppStatus::Submitted)
+            .map(|a| {
+                let x = city
+                    .institutions
+                    .iter()
+                    .find(|x| x.id == a.institution_id)
+                    .unwrap();
+                let fs: Vec<&Finding> = city
+                    .findings
+                    .iter()
+                    .filter(|f| f.institution_id == x.id)
+                    .collect();
+                let subject =
+                    x.category == Category::Subject && st[x.id.as_str()] != Status::Converted;
+                assert!(!matches!(
+                    st[x.id.as_str()],
+                    Status::Closed | Status::SelfClosed
+                ));
+                (
+                    a,
+                    x,
+                    review_breaches(a, x.students, subject, severe_open(&fs, as_of)),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn demo_plants_a_pending_case_for_every_licence_criterion() {
+        let city = generate();
+        let v = pending_breaches(&city);
+        let count = |f: fn(&ReviewBreaches) -> bool| v.iter().filter(|x| f(&x.2)).count();
+        assert_eq!(count(|b| !b.any()), PLANTED.pending_approve);
+        assert_eq!(count(|b| b.any()), PLANTED.pending_reject);
+        assert_eq!(
+            count(|b| b.site_area_per_student),
+            PLANTED.site_area_per_student
+        );
+        assert_eq!(count(|b| b.site_area_total), PLANTED.site_area_total);
+        assert_eq!(count(|b| b.fire), PLANTED.fire);
+        assert_eq!(count(|b| b.subject_teachers), PLANTED.subject_teachers);
+        assert_eq!(count(|b| b.severe_finding), PLANTED.severe_finding);
+        let renewals = v
+            .iter()
+            .filter(|x| !x.2.any() && x.1.licence_no.is_some())
+            .count();
+        assert_eq!(renewals, PLANTED.pending_renewals);
+        for (a, _, _) in &v {
+            assert!(a.submitted_on >= d("2019-01-01"));
+        }
+    }
+
+    #[test]
+    fn demo_courses_are_valid_and_break_the_rules_as_planted() {
+        let city = generate();
+        let as_of = d("2019-02-20");
+        let st = statuses_as_of(&city, as_of);
+        let by_id: HashMap<&str, &Institution> = city
+            .institutions
+            .iter()
+            .map(|x| (x.id.as_str(), x))
+            .collect();
+        let mut ids = HashSet::new();
+        let mut n = Planted {
+            courses: city.courses.len(),
+            courses_rejected: 0,
+            late_offline: 0,
+            late_online: 0,
+            prepay_months: 0,
+            prepay_hours: 0,
+            subject_unlicensed: 0,
+            fee_over_5000: 0,
+            ..PLANTED
+        };
+        let mut per_inst: HashMap<&str, usize> = HashMap::new();
+        for c in &city.courses {
+            assert!(c.validate().is_empty(), "{c:?}: {:?}", c.validate());
+            assert!(ids.insert(c.id.as_str()));
+            assert_eq!(c.status, CourseStatus::Filed);
+            assert!((d("2019-01-01")..=as_of).contains(&c.filed_on), "{c:?}");
+            assert!(c.starts_on > c.filed_on);
+            let x = by_id[c.institution_id.as_str()];
+            assert!(!matches!(
+                st[x.id.as_str()],
+                Status::Closed | Status::SelfClosed
+            ));
+            *per_inst.entry(x.id.as_str()).or_default() += 1;
+            let b = course_breaches(c, x.licensed(as_of));
+            n.courses_rejected += b.any() as usize;
+            n.late_offline += (b.late && c.mode == Mode::Offline) as usize;
+            n.late_online += (b.late && c.mode == Mode::Online) as usize;
+            n.prepay_months += b.prepay_months as usize;
+            n.prepay_hours += b.prepay_hours as usize;
+            n.subject_unlicensed += b.subject_unlicensed as usize;
+            n.fee_over_5000 += b.fee_over_5000 as usize;
+        }
+        assert_eq!(n, PLANTED);
+        assert!(per_inst.values().all(|&k| (1..=4).contains(&k)));
+        assert!(
+            per_inst.len() > 4000,
+            "{} institutions file courses",
+            per_inst.len()
+        );
+    }
+
+    #[test]
+    fn prepaid_share_is_by_calendar_months() {
+        let mut c = generate().courses[0].clone();
+        c.starts_on = d("2019-03-01");
+        c.ends_on = d("2019-05-31");
+        c.prepay_months = 1;
+        assert_eq!(prepaid_share(&c), 31.0 / 92.0);
+        c.prepay_months = 3;
+        assert_eq!(prepaid_share(&c), 1.0);
+        c.prepay_months = 0;
+        assert_eq!(prepaid_share(&c), 0.0);
     }
 }

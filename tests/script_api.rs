@@ -972,6 +972,7 @@ fn every_api_function_and_property_is_exercised() {
         include_str!("../scripts/publish_lists.rhai"),
         include_str!("../scripts/credit_score.rhai"),
         include_str!("../scripts/whitelist.rhai"),
+        include_str!("platform.rs"),
     ]
     .concat();
     let mut missing = Vec::new();
