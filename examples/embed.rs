@@ -41,7 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let d = row["district"].to_string();
         *per_district.entry(d).or_default() += row["overdue"].as_int().unwrap_or(0);
     }
-    println!("{} institutions with overdue findings as of {as_of}", out.rows.len());
+    println!(
+        "{} institutions with overdue findings as of {as_of}",
+        out.rows.len()
+    );
     for (d, n) in per_district {
         println!("  {d}: {n} overdue findings");
     }

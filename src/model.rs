@@ -200,7 +200,7 @@ pub fn parse_hhmm(s: &str) -> Result<u32, String> {
     let (h, m) = t.split_once([':', '：']).ok_or_else(bad)?;
     let h: u32 = h.trim().parse().map_err(|_| bad())?;
     let m: u32 = m.trim().parse().map_err(|_| bad())?;
-    if h > 23 || m > 59 || t.len() > 5 {
+    if h > 23 || m > 59 || t.chars().count() > 5 {
         return Err(format!(
             "\"{t}\" is not a real time of day (00:00 to 23:59)"
         ));

@@ -1108,7 +1108,6 @@ fn the_platform_rules_pass_their_own_tests() {
 // Bugs found on the way (in files other engineers own)
 
 #[test]
-#[ignore = "bug: src/model.rs parse_hhmm splits on the full-width colon but then refuses any text longer than 5 bytes, so \"18：30\" (typed with a Chinese input method) is \"not a real time of day\""]
 fn a_time_typed_with_a_full_width_colon_imports() {
     let ws = platform();
     let f = ws.write(
@@ -1121,7 +1120,6 @@ fn a_time_typed_with_a_full_width_colon_imports() {
 }
 
 #[test]
-#[ignore = "bug: src/script/diag.rs all_props() lists no application or course property, so `casebook check` warns on c.mode (\"did you mean .note?\"); course_check.rhai reads the mode through count_by to stay clean"]
 fn check_knows_the_properties_of_applications_and_courses() {
     let ws = Ws::new();
     let f = ws.write(
@@ -1133,7 +1131,6 @@ fn check_knows_the_properties_of_applications_and_courses() {
 }
 
 #[test]
-#[ignore = "bug: src/script/api.rs registers application.institution() returning the institution's id as text, where finding.institution() returns the institution itself"]
 fn an_application_leads_to_its_institution() {
     let ws = platform();
     let r = run_script(

@@ -1315,8 +1315,35 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             .map(|c| Dynamic::from(Crs { c: Arc::new(c) }))
             .collect())
     });
-    engine.register_fn("institution", |a: &mut App| -> Dynamic {
-        Dynamic::from(a.a.institution_id.clone())
+    let h = host.clone();
+    engine.register_fn("institution", move |a: &mut App| -> RResult<Dynamic> {
+        let snap = h.snap();
+        match snap
+            .reader
+            .institution(&a.a.institution_id)
+            .map_err(ledger_err)?
+        {
+            Some(x) => Ok(Dynamic::from(Inst {
+                x: Arc::new(x),
+                snap,
+            })),
+            None => Ok(Dynamic::UNIT),
+        }
+    });
+    let h = host.clone();
+    engine.register_fn("institution", move |c: &mut Crs| -> RResult<Dynamic> {
+        let snap = h.snap();
+        match snap
+            .reader
+            .institution(&c.c.institution_id)
+            .map_err(ledger_err)?
+        {
+            Some(x) => Ok(Dynamic::from(Inst {
+                x: Arc::new(x),
+                snap,
+            })),
+            None => Ok(Dynamic::UNIT),
+        }
     });
     let h = host.clone();
     engine.register_fn("applications", move || -> RResult<Array> {

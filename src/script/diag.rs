@@ -138,6 +138,8 @@ pub fn all_props() -> impl Iterator<Item = &'static str> {
         .iter()
         .chain(FINDING_PROPS)
         .chain(INSPECTION_PROPS)
+        .chain(super::api::APPLICATION_PROPS)
+        .chain(super::api::COURSE_PROPS)
         .map(|(n, _)| *n)
 }
 
