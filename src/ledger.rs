@@ -66,6 +66,10 @@ const APPLICATION_IDS: TableDefinition<&str, &str> = TableDefinition::new("appli
 const COURSES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("courses");
 const COURSE_IDS: TableDefinition<&str, &str> = TableDefinition::new("course_ids");
 
+/// (institution_id, sequence) → JSON {licence_no, issued, expires, audit}: licences an
+/// institution held before its current one, so "licensed on date D" stays answerable.
+const LICENCE_HISTORY: TableDefinition<(&str, u64), &str> = TableDefinition::new("licence_history");
+
 const MAGIC: &str = "casebook ledger";
 
 /// Errors of opening, reading and writing the ledger.
@@ -276,6 +280,7 @@ impl Ledger {
             txn.open_table(APPLICATION_IDS)?;
             txn.open_table(COURSES)?;
             txn.open_table(COURSE_IDS)?;
+            txn.open_table(LICENCE_HISTORY)?;
         }
         txn.commit()?;
         Ok(Ledger {
@@ -347,6 +352,7 @@ impl Ledger {
             && txn.open_table(RUN_RESULTS).is_ok()
             && txn.open_table(NOTICES).is_ok()
             && txn.open_table(COURSE_IDS).is_ok()
+            && txn.open_table(LICENCE_HISTORY).is_ok()
         {
             return Ok(());
         }
@@ -360,6 +366,7 @@ impl Ledger {
         w.open_table(APPLICATION_IDS)?;
         w.open_table(COURSES)?;
         w.open_table(COURSE_IDS)?;
+        w.open_table(LICENCE_HISTORY)?;
         w.commit()?;
         Ok(())
     }
@@ -448,6 +455,7 @@ impl Ledger {
             application_ids: optional(txn.open_table(APPLICATION_IDS))?,
             courses: optional(txn.open_table(COURSES))?,
             course_ids: optional(txn.open_table(COURSE_IDS))?,
+            licence_history: optional(txn.open_table(LICENCE_HISTORY))?,
             districts,
             _txn: txn,
         })
@@ -529,6 +537,7 @@ pub struct Tx<'t> {
     application_ids: Table<'t, &'static str, &'static str>,
     courses: Table<'t, (&'static str, &'static str), &'static [u8]>,
     course_ids: Table<'t, &'static str, &'static str>,
+    licence_history: Table<'t, (&'static str, u64), &'static str>,
     audit_seq: u64,
     n_changes: u64,
     districts: Vec<String>,
@@ -564,6 +573,7 @@ impl<'t> Tx<'t> {
             application_ids: txn.open_table(APPLICATION_IDS)?,
             courses: txn.open_table(COURSES)?,
             course_ids: txn.open_table(COURSE_IDS)?,
+            licence_history: txn.open_table(LICENCE_HISTORY)?,
             audit_seq,
             n_changes: 0,
             districts,
@@ -677,6 +687,15 @@ impl<'t> Tx<'t> {
                 Outcome::Updated
             }
         };
+        if let Some(ob) = &old {
+            let o = codec::decode_institution(ob)?;
+            if o.licence_issued.is_some()
+                && (o.licence_no.as_deref(), o.licence_issued)
+                    != (new.licence_no.as_deref(), new.licence_issued)
+            {
+                self.keep_licence(&o)?;
+            }
+        }
         let enc = codec::encode_institution(&new);
         if old.as_deref() == Some(enc.as_slice()) {
             self.counts.add(Outcome::Unchanged);
@@ -1255,6 +1274,7 @@ impl<'t> Tx<'t> {
             )]));
         };
         let mut x = codec::decode_institution(&ob)?;
+        self.keep_licence(&x)?;
         x.licence_no = Some(licence_no.to_string());
         x.licence_issued = Some(date);
         x.licence_expires = Some(expires);
@@ -1272,6 +1292,28 @@ impl<'t> Tx<'t> {
             ),
             ob,
         )?;
+        Ok(())
+    }
+
+    /// Files the institution's current licence (if any) in its licence history
+    /// before it is replaced.
+    fn keep_licence(&mut self, x: &Institution) -> Result<(), LedgerError> {
+        let (Some(no), Some(issued)) = (&x.licence_no, x.licence_issued) else {
+            return Ok(());
+        };
+        let next = {
+            let mut r = self
+                .licence_history
+                .range((x.id.as_str(), 0u64)..=(x.id.as_str(), u64::MAX))?;
+            r.next_back()
+                .transpose()?
+                .map(|(k, _)| k.value().1 + 1)
+                .unwrap_or(1)
+        };
+        let v = serde_json::json!({"licence_no": no, "issued": fmt_date(issued),
+            "expires": x.licence_expires.map(fmt_date), "audit": self.audit_seq});
+        self.licence_history
+            .insert((x.id.as_str(), next), v.to_string().as_str())?;
         Ok(())
     }
 
@@ -1366,6 +1408,7 @@ pub struct Reader {
     application_ids: Option<ReadOnlyTable<&'static str, &'static str>>,
     courses: Option<ReadOnlyTable<(&'static str, &'static str), &'static [u8]>>,
     course_ids: Option<ReadOnlyTable<&'static str, &'static str>>,
+    licence_history: Option<ReadOnlyTable<(&'static str, u64), &'static str>>,
     districts: Vec<String>,
     _txn: ReadTransaction,
 }
@@ -1711,6 +1754,41 @@ impl Reader {
             v.push(codec::decode_change(e?.1.value())?);
         }
         Ok(v)
+    }
+
+    /// The licence an institution held on `d`: (number, issued, expires). The
+    /// record carries the current licence; earlier ones are in the licence history.
+    pub fn licence_as_of(
+        &self,
+        x: &Institution,
+        d: NaiveDate,
+    ) -> Result<Option<(String, NaiveDate, Option<NaiveDate>)>, LedgerError> {
+        if x.licence_issued.is_some_and(|i| i <= d) {
+            return Ok(Some((
+                x.licence_no.clone().unwrap_or_default(),
+                x.licence_issued.unwrap(),
+                x.licence_expires,
+            )));
+        }
+        let Some(t) = &self.licence_history else {
+            return Ok(None);
+        };
+        let mut best: Option<(String, NaiveDate, Option<NaiveDate>)> = None;
+        for e in t.range((x.id.as_str(), 0u64)..=(x.id.as_str(), u64::MAX))? {
+            let v: serde_json::Value = serde_json::from_str(e?.1.value()).unwrap_or_default();
+            let Some(issued) = v["issued"].as_str().and_then(|s| parse_date(s).ok()) else {
+                continue;
+            };
+            if issued <= d && best.as_ref().is_none_or(|b| b.1 <= issued) {
+                let expires = v["expires"].as_str().and_then(|s| parse_date(s).ok());
+                best = Some((
+                    v["licence_no"].as_str().unwrap_or("").to_string(),
+                    issued,
+                    expires,
+                ));
+            }
+        }
+        Ok(best)
     }
 
     /// One audit entry's JSON header.

@@ -1144,7 +1144,6 @@ fn an_application_leads_to_its_institution() {
 }
 
 #[test]
-#[ignore = "bug: src/ledger.rs Tx::approve overwrites the institution's licence fields instead of keeping a dated licence history, so after a renewal the institution no longer counts as licensed as of any earlier date"]
 fn a_renewal_leaves_the_earlier_licence_in_the_history() {
     let ws = platform();
     // P-01 holds 教民14401060001号 from 2016-03-01 to 2019-02-28; A-4 is its renewal.

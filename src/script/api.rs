@@ -477,9 +477,12 @@ fn inst_prop(i: &Inst, k: usize) -> Dynamic {
         4 => x.street.clone().into(),
         5 => x.address.clone().into(),
         6 => sym(x.category.as_str()),
-        7 => opt_str(&x.licence_no),
-        8 => opt_date(x.licence_issued),
-        9 => opt_date(x.licence_expires),
+        7 => match licence_entry(i) {
+            Some((no, _, _)) => no.into(),
+            None => Dynamic::UNIT,
+        },
+        8 => opt_date(licence_entry(i).map(|l| l.1)),
+        9 => opt_date(licence_entry(i).and_then(|l| l.2)),
         10 => x.organizer.clone().into(),
         11 => (x.students as INT).into(),
         12 => (x.teachers as INT).into(),
@@ -495,9 +498,28 @@ fn inst_prop(i: &Inst, k: usize) -> Dynamic {
             Some((dt, _)) => Dynamic::from(Date(dt)),
             None => Dynamic::UNIT,
         },
-        19 => x.licensed(d).into(),
+        // The current licence answers for dates since it was issued; an earlier
+        // date looks in the licence history (renewals keep the old licence there).
+        19 => {
+            if x.licence_issued.is_none_or(|i| i <= d) {
+                x.licensed(d).into()
+            } else {
+                licence_entry(i)
+                    .is_some_and(|(no, _, exp)| !no.is_empty() && exp.is_some_and(|e| e >= d))
+                    .into()
+            }
+        }
         _ => Dynamic::UNIT,
     }
+}
+
+/// The licence held on the snapshot's date, if any.
+fn licence_entry(i: &Inst) -> Option<(String, NaiveDate, Option<NaiveDate>)> {
+    let d = i.snap.as_of;
+    if i.x.licence_issued.is_none() {
+        return None;
+    }
+    i.snap.reader.licence_as_of(&i.x, d).ok().flatten()
 }
 
 /// The status in force on the snapshot's date and the date it took effect.
