@@ -516,9 +516,7 @@ fn inst_prop(i: &Inst, k: usize) -> Dynamic {
 /// The licence held on the snapshot's date, if any.
 fn licence_entry(i: &Inst) -> Option<(String, NaiveDate, Option<NaiveDate>)> {
     let d = i.snap.as_of;
-    if i.x.licence_issued.is_none() {
-        return None;
-    }
+    i.x.licence_issued?;
     i.snap.reader.licence_as_of(&i.x, d).ok().flatten()
 }
 
