@@ -40,6 +40,16 @@ for r in $(seq "$runs"); do
   t casebook-show "$cb" show I0042424 --as-of 2019-02-20 --db "$dir/bench.redb"
   t casebook-export-findings "$cb" export findings --db "$dir/bench.redb"
 done
+# Course filings (issue 6): 500,000 courses, the course check in casebook vs one SQL query.
+[ -f "$dir/courses.csv" ] || python3 "$root/bench/gen_courses.py" "$dir" >&2
+cp "$dir/bench.sqlite" "$dir/bench-courses.sqlite"; sqlite3 "$dir/bench-courses.sqlite" ".mode csv" ".import '$dir/courses.csv' courses"
+cp "$dir/bench.redb" "$dir/bench-courses.redb"
+t casebook-import-courses "$cb" import courses "$dir/courses.csv" --db "$dir/bench-courses.redb"
+for r in $(seq "$runs"); do
+  t casebook-course-check sh -c "'$cb' run '$root/scripts/course_check.rhai' --as-of 2019-02-20 --db '$dir/bench-courses.redb' --format jsonl --timeout 600 | wc -l > '$dir/cb-courses.txt'"
+  t sqlite3-course-check sh -c "sqlite3 '$dir/bench-courses.sqlite' < '$root/bench/course_check.sql' > '$dir/sql-courses.txt'"
+done
+echo "rejected courses: casebook $(cat "$dir/cb-courses.txt"), sqlite3 $(cat "$dir/sql-courses.txt")"
 echo "checksums:"
 "$cb" run "$shared/bench/rule.rhai" --as-of 2019-02-20 --db "$dir/bench.redb" --format jsonl
 sqlite3 "$dir/bench.sqlite" < "$shared/bench/score.sql"
@@ -62,6 +72,7 @@ ratio("casebook-rule", "sqlite3-rule")
 ratio("casebook-rule", "python-rule")
 ratio("casebook-rule", "duckdb-rule")
 ratio("casebook-score", "sqlite3-rule")
+ratio("casebook-course-check", "sqlite3-course-check")
 if "casebook-export-findings" in med:
     print(f"  export: {1_000_000 / med['casebook-export-findings']:,.0f} findings/s")
 PY
