@@ -120,6 +120,10 @@ pub struct Output {
     pub writes: Vec<WriteOp>,
     /// Pages rendered by `publish`: (directory, file name, text), written when the script succeeds.
     pub files: Vec<(std::path::PathBuf, String, String)>,
+    /// Applications and courses decided in this run ("app:ID", "course:ID"): a
+    /// set, because a nightly run decides hundreds of thousands and a scan of
+    /// the queue per decision would be quadratic.
+    pub decided: std::collections::HashSet<String>,
 }
 
 /// State shared by the functions registered on one engine.
@@ -1414,7 +1418,9 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
                     snap.as_of, expires.0
                 ));
             }
-            h.out.lock().unwrap().writes.push(WriteOp::Approve {
+            let mut out = h.out.lock().unwrap();
+            out.decided.insert(format!("app:{id}"));
+            out.writes.push(WriteOp::Approve {
                 id: id.into(),
                 licence_no: licence_no.into(),
                 expires: expires.0,
@@ -1434,14 +1440,12 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             return err(format!("reject: no application with id \"{id}\""));
         };
         pending_application(&h, &a, "reject")?;
-        h.out
-            .lock()
-            .unwrap()
-            .writes
-            .push(WriteOp::RejectApplication {
-                id: id.into(),
-                reason,
-            });
+        let mut out = h.out.lock().unwrap();
+        out.decided.insert(format!("app:{id}"));
+        out.writes.push(WriteOp::RejectApplication {
+            id: id.into(),
+            reason,
+        });
         Ok(())
     });
     let h = host.clone();
@@ -1894,10 +1898,12 @@ fn pending_application(h: &Host, a: &Application, what: &str) -> RResult<()> {
             a.decided_on.map(fmt_date).unwrap_or_default()
         ));
     }
-    let queued = h.out.lock().unwrap().writes.iter().any(|w| match w {
-        WriteOp::Approve { id, .. } | WriteOp::RejectApplication { id, .. } => id == &a.id,
-        _ => false,
-    });
+    let queued = h
+        .out
+        .lock()
+        .unwrap()
+        .decided
+        .contains(&format!("app:{}", a.id));
     if queued {
         return err(format!(
             "{what}: application {} was already decided in this run",
@@ -1927,15 +1933,16 @@ fn decide_course(h: &Host, id: &str, accept: bool, reason: String) -> RResult<()
         .out
         .lock()
         .unwrap()
-        .writes
-        .iter()
-        .any(|w| matches!(w, WriteOp::DecideCourse { id: q, .. } if q == id));
+        .decided
+        .contains(&format!("course:{id}"));
     if queued {
         return err(format!(
             "{what}: course {id} was already decided in this run"
         ));
     }
-    h.out.lock().unwrap().writes.push(WriteOp::DecideCourse {
+    let mut out = h.out.lock().unwrap();
+    out.decided.insert(format!("course:{id}"));
+    out.writes.push(WriteOp::DecideCourse {
         id: id.into(),
         accept,
         reason,
