@@ -93,6 +93,9 @@ pub enum Cmd {
         /// The .rhai scripts.
         #[arg(required = true)]
         scripts: Vec<PathBuf>,
+        /// Treat warnings (unknown functions, misspelt properties) as errors: exit 1.
+        #[arg(long)]
+        strict: bool,
     },
     /// An interactive session for investigations and trying out rules (SPEC §6).
     Repl {
@@ -104,6 +107,7 @@ pub enum Cmd {
     Score {
         /// The rule: a .rhai script defining fn score(inst) (and optionally fn grade(score)).
         script: PathBuf,
+        /// The date decisions are made as of (default today).
         #[arg(long)]
         as_of: Option<String>,
         /// Record the run in the decision log (`casebook runs`).
@@ -133,6 +137,7 @@ pub enum Cmd {
         /// Compare the new rule against this saved run instead of an old script.
         #[arg(long)]
         run: Option<u64>,
+        /// The date decisions are made as of (default today).
         #[arg(long)]
         as_of: Option<String>,
         /// Changed institutions to list.
@@ -221,6 +226,7 @@ impl RunFlags {
             operator,
             templates: self.templates.clone(),
             capture_prints: false,
+            max_table_rows: None,
             limits: crate::script::Limits {
                 timeout: std::time::Duration::from_secs_f64(self.timeout),
                 max_operations: self.max_operations,
@@ -249,6 +255,7 @@ pub enum ListsCmd {
     /// Who was on a list on a date, with reason, since when and who decided.
     Show {
         name: String,
+        /// Who was on the list on this date (default today).
         #[arg(long)]
         as_of: Option<String>,
         /// Also show entries that have ended.
@@ -480,7 +487,7 @@ fn run(cli: Cli) -> Result<i32> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Cmd::Check { scripts } => {
+        Cmd::Check { scripts, strict } => {
             // Checking needs the API's names, not data: an empty in-memory-like ledger would do,
             // but a real one is used when present so `institution("…")` ids could be checked later.
             let mut tmp = None;
@@ -523,7 +530,7 @@ fn run(cli: Cli) -> Result<i32> {
             if let Some(p) = tmp {
                 let _ = std::fs::remove_file(p);
             }
-            if n_err > 0 {
+            if n_err > 0 || (strict && n_warn > 0) {
                 return Ok(exit::DATA);
             }
         }
@@ -759,6 +766,14 @@ fn run(cli: Cli) -> Result<i32> {
                 }
                 (None, None) => unreachable!(),
             };
+            println!(
+                "{} against {} as of {d}",
+                new_path.display(),
+                match run {
+                    Some(r) => format!("saved run {r}"),
+                    None => old.display().to_string(),
+                }
+            );
             print!(
                 "{}",
                 crate::decide::render_diff(&crate::decide::diff(&old_ds, &new_ds), limit)
@@ -791,6 +806,21 @@ fn run(cli: Cli) -> Result<i32> {
                     as_of: a,
                     history,
                 }) => {
+                    if !entries.iter().any(|e| e.list == name) {
+                        let mut names: Vec<&str> =
+                            entries.iter().map(|e| e.list.as_str()).collect();
+                        names.sort();
+                        names.dedup();
+                        eprintln!(
+                            "error: no list \"{name}\"; the lists are: {}",
+                            if names.is_empty() {
+                                "(none yet)".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        );
+                        return Ok(exit::DATA);
+                    }
                     let d = as_of(&a)?;
                     let cols: Vec<String> = [
                         "id",
@@ -951,17 +981,20 @@ fn run(cli: Cli) -> Result<i32> {
                     limits: Default::default(),
                     templates: PathBuf::from("templates"),
                     capture_prints: false,
+                    max_table_rows: Some(15),
                 };
-                // The scripts are bundled so that `demo` works from any directory.
-                let dir =
-                    std::env::temp_dir().join(format!("casebook-demo-{}", std::process::id()));
+                // The scripts are bundled so that `demo` works from any directory; they are
+                // written out beside the outputs, where the decision log can point to them.
+                let dir = out
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("demo-out"))
+                    .join("scripts");
                 let path = crate::script::write_under(&dir, name, |w| w.write_all(src.as_bytes()))?;
                 let stdout = std::io::stdout();
                 let mut w = std::io::BufWriter::new(stdout.lock());
                 let r = crate::script::run_file(&cli.db, &path, &opts, &mut w);
                 w.flush().ok();
                 drop(w);
-                let _ = std::fs::remove_dir_all(&dir);
                 match r {
                     Ok(_) => {}
                     Err(crate::script::RunError::Script(msg)) => {
@@ -1020,8 +1053,8 @@ const DEMO_TEMPLATES: &[(&str, &str)] = &[
 /// `demo`, second part: the credit score saved as a run, both lists, the
 /// notices and the published page, each saying where its output is.
 fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result<i32> {
-    let tmp = std::env::temp_dir().join(format!("casebook-demo-rules-{}", std::process::id()));
-    let templates = tmp.join("templates");
+    let tmp = out.join("scripts");
+    let templates = out.join("templates");
     for (name, src) in DEMO_TEMPLATES {
         crate::script::write_under(&templates, name, |w| w.write_all(src.as_bytes()))?;
     }
@@ -1070,7 +1103,15 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
         let (cols, rows) = crate::decide::distribution(&ds, host.host.snap().reader.districts());
         say(&crate::script::output::table(&cols, &rows));
         drop(host);
-        let run = crate::decide::save_run(&ledger, &rule, as_of, op, &ds)?;
+        // Run again on the same ledger, the demo finds its run already saved.
+        let saved = ledger.reader()?.runs()?.into_iter().find(|(_, h)| {
+            h["script_sha256"].as_str() == Some(rule.sha256.as_str())
+                && h["as_of"].as_str() == Some(crate::model::fmt_date(as_of).as_str())
+        });
+        let run = match saved {
+            Some((n, _)) => n,
+            None => crate::decide::save_run(&ledger, &rule, as_of, op, &ds)?,
+        };
         drop(ledger);
         say(&format!("saved as run {run}: `casebook runs show {run}`, `casebook score scripts/credit_score.rhai --as-of {as_of}`"));
 
@@ -1101,6 +1142,7 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
                 limits: Default::default(),
                 templates: templates.clone(),
                 capture_prints: true,
+                max_table_rows: None,
             };
             let mut rows = Vec::new();
             let changes = match crate::script::run_file(db, &path(name), &opts, &mut rows) {
@@ -1130,6 +1172,6 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
         ));
         Ok(exit::OK)
     })();
-    let _ = std::fs::remove_dir_all(&tmp);
+    let _ = &tmp;
     result
 }

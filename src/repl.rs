@@ -586,6 +586,7 @@ impl Session {
             }
         }
         let saved = self.lib.clone();
+        let scope_len = self.scope.len();
         self.lib += ast;
         let r = self.host.run(&mut self.scope, &self.lib);
         // Keep the functions, drop the statements, so the next entry does not run them again.
@@ -594,6 +595,16 @@ impl Session {
         match r {
             Err(e) => {
                 self.lib = saved.merge(&self.lib.clone_functions_only());
+                // Past the memory limit, the variables this entry made are what holds
+                // the memory: drop them, or every later entry would hit the limit too.
+                if matches!(e.unwrap_inner(), rhai::EvalAltResult::ErrorTerminated(t, _) if t.to_string().starts_with("memory:"))
+                {
+                    self.scope.rewind(scope_len);
+                    let _ = writeln!(
+                        out,
+                        "(the variables this entry created were dropped to free the memory)"
+                    );
+                }
                 let _ = write!(
                     out,
                     "{}",

@@ -693,7 +693,7 @@ fn diff_shows_the_transition_matrix_and_the_reasons_that_change() {
     let ws = city();
     let old = ws.write("rule.rhai", RULE);
     let new = ws.write("rule_v2.rhai", RULE_V2);
-    let out = ws.run(&["diff", &old, &new, "--as-of", AS_OF]).ok().stdout;
+    let out = without_header(ws.run(&["diff", &old, &new, "--as-of", AS_OF]).ok().stdout);
     // A2 70 C → 55 D; A4 40 D → 25 D. Nobody else changes.
     assert!(
         out.starts_with(
@@ -746,7 +746,7 @@ fn diff_shows_the_transition_matrix_and_the_reasons_that_change() {
 fn diff_of_a_rule_with_itself_changes_nothing() {
     let ws = city();
     let old = ws.write("rule.rhai", RULE);
-    let out = ws.run(&["diff", &old, &old, "--as-of", AS_OF]).ok().stdout;
+    let out = without_header(ws.run(&["diff", &old, &old, "--as-of", AS_OF]).ok().stdout);
     assert!(
         out.starts_with("0 institution(s) change grade; 0 more"),
         "{out}"
@@ -764,11 +764,12 @@ fn diff_against_a_saved_run_is_the_same_as_against_the_rule_that_made_it() {
     let old = ws.write("rule.rhai", RULE);
     let new = ws.write("rule_v2.rhai", RULE_V2);
     ws.run(&["score", &old, "--as-of", AS_OF, "--save"]).ok();
-    let by_rules = ws.run(&["diff", &old, &new, "--as-of", AS_OF]).ok().stdout;
-    let by_run = ws
-        .run(&["diff", "--run", "1", &new, "--as-of", AS_OF])
-        .ok()
-        .stdout;
+    let by_rules = without_header(ws.run(&["diff", &old, &new, "--as-of", AS_OF]).ok().stdout);
+    let by_run = without_header(
+        ws.run(&["diff", "--run", "1", &new, "--as-of", AS_OF])
+            .ok()
+            .stdout,
+    );
     assert_eq!(by_run, by_rules);
     // A later date against the saved run: A5's finding has become overdue since.
     let later = ws
@@ -823,7 +824,7 @@ fn diff_against_a_run_defaults_to_the_run_s_date() {
     let ws = city();
     let old = ws.write("rule.rhai", RULE);
     ws.run(&["score", &old, "--as-of", AS_OF, "--save"]).ok();
-    let out = ws.run(&["diff", "--run", "1", &old]).ok().stdout;
+    let out = without_header(ws.run(&["diff", "--run", "1", &old]).ok().stdout);
     assert!(
         out.starts_with("0 institution(s) change grade; 0 more"),
         "{out}"
@@ -880,4 +881,14 @@ fn a_missing_rule_file_says_why_once() {
         "{}",
         r.stderr
     );
+}
+
+/// `diff` output after its first line, which names the two sides and the date.
+fn without_header(out: String) -> String {
+    let (head, rest) = out.split_once('\n').unwrap_or(("", &out));
+    assert!(
+        head.contains(" as of "),
+        "diff names its date first: {head}"
+    );
+    rest.to_string()
 }

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub templates: PathBuf,
     /// Send `print` output to the rows writer instead of straight to stdout.
     pub capture_prints: bool,
+    /// Show at most this many rows in a table (the demo); files under `--out` get all.
+    pub max_table_rows: Option<usize>,
 }
 
 /// Why a run failed, already rendered for the user.
@@ -138,7 +140,19 @@ pub fn run_file(
             write_under(dir, name, |w| w.write_all(text.as_bytes())).map_err(RunError::Output)?;
         changes.push(format!("wrote {}", p.display()));
     }
-    output::write_rows(stdout, fmt, &cols, &out.rows).map_err(RunError::Output)?;
+    match opts.max_table_rows {
+        Some(n) if fmt == RowFormat::Table && out.rows.len() > n => {
+            output::write_rows(stdout, fmt, &cols, &out.rows[..n]).map_err(RunError::Output)?;
+            writeln!(
+                stdout,
+                "… {} more rows not shown: casebook run {file} --as-of {} --format csv",
+                out.rows.len() - n,
+                opts.as_of
+            )
+            .map_err(RunError::Output)?;
+        }
+        _ => output::write_rows(stdout, fmt, &cols, &out.rows).map_err(RunError::Output)?,
+    }
     if out.rows.is_empty() && !value.is_unit() {
         writeln!(stdout, "{}", output::cell(&value)).map_err(RunError::Output)?;
     }
