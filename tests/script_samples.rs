@@ -34,6 +34,7 @@ impl Demo {
         let out = Command::cargo_bin("casebook")
             .unwrap()
             .env_remove("CASEBOOK_DB")
+            .current_dir(dir.path())
             .arg("--db")
             .arg(&db)
             .arg("demo")

@@ -204,7 +204,12 @@ pub fn write_under(
     };
     std::fs::create_dir_all(dir)?;
     let target = dir.join(&safe);
-    let tmp = dir.join(format!(".{safe}.partial"));
+    // Unique per writer, so two processes writing the same file never share a temporary.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let tmp = dir.join(format!(".{safe}.{}.{nonce}.partial", std::process::id()));
     {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         f(&mut w)?;
