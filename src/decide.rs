@@ -214,7 +214,7 @@ pub fn score_all(
             .chunks(chunk)
             .map(|part| {
                 let done = &done;
-                let snap = snap.clone();
+                let snap = snap.for_worker();
                 s.spawn(move || -> Part {
                     let worker = Arc::new(host.host.worker());
                     let engine = host::build_engine(worker.clone());

@@ -1457,6 +1457,15 @@ impl Reader {
         }))
     }
 
+    /// Every institution's stored bytes in id order, for callers that decode on other threads.
+    pub fn institutions_raw(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let mut v = Vec::with_capacity(self.institutions.len()? as usize);
+        for e in self.institutions.iter()? {
+            v.push(e?.1.value().to_vec());
+        }
+        Ok(v)
+    }
+
     /// Institution ids that start with `prefix`, at most `limit` (for completion).
     pub fn institution_ids_with_prefix(
         &self,

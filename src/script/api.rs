@@ -20,7 +20,8 @@ use crate::model::*;
 
 /// The ledger as one run sees it: a consistent snapshot and the as-of date.
 pub struct Snapshot {
-    pub reader: Reader,
+    /// Shared by the per-thread copies of one snapshot (see [`Snapshot::for_worker`]).
+    pub reader: Arc<Reader>,
     pub as_of: NaiveDate,
     /// Saved runs with an as-of date on or before this one, newest first (read once, on first use).
     pub runs: std::sync::OnceLock<Vec<(u64, NaiveDate)>>,
@@ -31,11 +32,23 @@ impl Snapshot {
     /// A snapshot of `reader` as of `as_of`.
     pub fn new(reader: Reader, as_of: NaiveDate) -> Snapshot {
         Snapshot {
-            reader,
+            reader: Arc::new(reader),
             as_of,
             runs: std::sync::OnceLock::new(),
             lists: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The same snapshot behind a handle of the worker thread's own: every record
+    /// carries a handle, and two threads counting references on one handle for
+    /// every record fight over its cache line.
+    pub fn for_worker(&self) -> Arc<Snapshot> {
+        Arc::new(Snapshot {
+            reader: self.reader.clone(),
+            as_of: self.as_of,
+            runs: std::sync::OnceLock::new(),
+            lists: std::sync::OnceLock::new(),
+        })
     }
 
     /// Every list entry by institution, read once per snapshot: `inst.lists()`

@@ -41,22 +41,31 @@ pub fn try_par_map(
         return Ok(None);
     };
     let snap = r.snap.clone();
-    let insts: Vec<_> = match snap.reader.institutions() {
-        Ok(it) => it
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("ledger: {e}"))?,
-        Err(e) => return Err(format!("ledger: {e}").into()),
-    };
-    if insts.len() < MIN_PARALLEL {
+    // Only the raw records are read here; each worker decodes its own share.
+    let raw: Vec<Vec<u8>> = snap
+        .reader
+        .institutions_raw()
+        .map_err(|e| format!("ledger: {e}"))?;
+    if raw.len() < MIN_PARALLEL {
         return Ok(None);
     }
-    let chunk = insts.len().div_ceil(threads);
+    let total = raw.len();
+    let chunk = total.div_ceil(threads);
+    let mut parts: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut it = raw.into_iter();
+    loop {
+        let part: Vec<Vec<u8>> = it.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
     let results: Vec<Result<Chunk, Box<EvalAltResult>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = insts
-            .chunks(chunk)
+        let handles: Vec<_> = parts
+            .into_iter()
             .map(|part| {
                 let ast = ast.clone();
-                let snap = snap.clone();
+                let snap = snap.for_worker();
                 let f = f.clone();
                 s.spawn(move || {
                     let worker = Arc::new(host.worker());
@@ -73,9 +82,11 @@ pub fn try_par_map(
                         rhai::Position::NONE,
                     );
                     let mut out = Array::with_capacity(part.len());
-                    for x in part {
+                    for bytes in part {
+                        let x = crate::codec::decode_institution(&bytes)
+                            .map_err(|e| format!("ledger: {e}"))?;
                         let v = Dynamic::from(Inst {
-                            x: Arc::new(x.clone()),
+                            x: Arc::new(x),
                             snap: snap.clone(),
                         });
                         out.push(f.call_raw(&ctx, None, [v])?);
@@ -91,7 +102,7 @@ pub fn try_par_map(
             .map(|h| h.join().expect("worker thread panicked"))
             .collect()
     });
-    let mut all = Array::with_capacity(insts.len());
+    let mut all = Array::with_capacity(total);
     let mut main_out = host.out.lock().unwrap();
     for r in results {
         let (a, o, p) = r?;
