@@ -1142,76 +1142,56 @@ impl<'t> Tx<'t> {
 
     /// Inserts or updates a licence application; its institution must exist.
     pub fn upsert_application(&mut self, x: &Application) -> Result<Outcome, LedgerError> {
-        let mut errs = x.validate();
-        if errs.is_empty() && !self.has_institution(&x.institution_id)? {
-            errs.push(FieldError::new(
-                "institution_id",
-                x.institution_id.clone(),
-                "no institution with this id in the ledger (import institutions first)",
-            ));
-        }
-        if !errs.is_empty() {
-            return Err(reject(errs));
-        }
-        let prev = self
-            .application_ids
-            .insert(x.id.as_str(), x.institution_id.as_str())?
-            .map(|g| g.value().to_string());
-        let old = match &prev {
-            Some(pi) => self
-                .applications
-                .get((pi.as_str(), x.id.as_str()))?
-                .map(|g| g.value().to_vec()),
-            None => None,
-        };
+        self.check_owned(x.validate(), &x.institution_id)?;
         let enc = codec::encode_application(x);
-        if old.as_deref() == Some(enc.as_slice()) {
-            self.counts.add(Outcome::Unchanged);
-            return Ok(Outcome::Unchanged);
+        match write_keyed(
+            &mut self.applications,
+            &mut self.application_ids,
+            &x.institution_id,
+            &x.id,
+            &enc,
+        )? {
+            Written::Unchanged => {
+                self.counts.add(Outcome::Unchanged);
+                Ok(Outcome::Unchanged)
+            }
+            Written::Changed(old) => self.changed("application", &x.id, old),
         }
-        if let Some(pi) = prev.as_deref().filter(|pi| *pi != x.institution_id) {
-            self.applications.remove((pi, x.id.as_str()))?;
-        }
-        self.applications
-            .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
-        self.changed("application", &x.id, old)
     }
 
     /// Inserts or updates a course filing; its institution must exist.
     pub fn upsert_course(&mut self, x: &Course) -> Result<Outcome, LedgerError> {
-        let mut errs = x.validate();
-        if errs.is_empty() && !self.has_institution(&x.institution_id)? {
+        self.check_owned(x.validate(), &x.institution_id)?;
+        let enc = codec::encode_course(x);
+        match write_keyed(
+            &mut self.courses,
+            &mut self.course_ids,
+            &x.institution_id,
+            &x.id,
+            &enc,
+        )? {
+            Written::Unchanged => {
+                self.counts.add(Outcome::Unchanged);
+                Ok(Outcome::Unchanged)
+            }
+            Written::Changed(old) => self.changed("course", &x.id, old),
+        }
+    }
+
+    /// The record's own errors plus a missing institution, as one rejection.
+    fn check_owned(&mut self, mut errs: Vec<FieldError>, inst: &str) -> Result<(), LedgerError> {
+        if errs.is_empty() && !self.has_institution(inst)? {
             errs.push(FieldError::new(
                 "institution_id",
-                x.institution_id.clone(),
+                inst,
                 "no institution with this id in the ledger (import institutions first)",
             ));
         }
-        if !errs.is_empty() {
-            return Err(reject(errs));
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(reject(errs))
         }
-        let prev = self
-            .course_ids
-            .insert(x.id.as_str(), x.institution_id.as_str())?
-            .map(|g| g.value().to_string());
-        let old = match &prev {
-            Some(pi) => self
-                .courses
-                .get((pi.as_str(), x.id.as_str()))?
-                .map(|g| g.value().to_vec()),
-            None => None,
-        };
-        let enc = codec::encode_course(x);
-        if old.as_deref() == Some(enc.as_slice()) {
-            self.counts.add(Outcome::Unchanged);
-            return Ok(Outcome::Unchanged);
-        }
-        if let Some(pi) = prev.as_deref().filter(|pi| *pi != x.institution_id) {
-            self.courses.remove((pi, x.id.as_str()))?;
-        }
-        self.courses
-            .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
-        self.changed("course", &x.id, old)
     }
 
     /// A licence application by id, as this transaction sees it.
@@ -1411,6 +1391,37 @@ pub struct Reader {
     licence_history: Option<ReadOnlyTable<(&'static str, u64), &'static str>>,
     districts: Vec<String>,
     _txn: ReadTransaction,
+}
+
+/// What [`write_keyed`] did.
+enum Written {
+    Unchanged,
+    /// Written; the bytes it replaced, if any.
+    Changed(Option<Vec<u8>>),
+}
+
+/// Upserts a record stored under `(institution, id)` with an `id → institution`
+/// index, moving it if its institution changed.
+fn write_keyed(
+    data: &mut Table<'_, (&'static str, &'static str), &'static [u8]>,
+    ids: &mut Table<'_, &'static str, &'static str>,
+    inst: &str,
+    id: &str,
+    enc: &[u8],
+) -> Result<Written, LedgerError> {
+    let prev = ids.insert(id, inst)?.map(|g| g.value().to_string());
+    let old = match &prev {
+        Some(pi) => data.get((pi.as_str(), id))?.map(|g| g.value().to_vec()),
+        None => None,
+    };
+    if old.as_deref() == Some(enc) {
+        return Ok(Written::Unchanged);
+    }
+    if let Some(pi) = prev.as_deref().filter(|pi| *pi != inst) {
+        data.remove((pi, id))?;
+    }
+    data.insert((inst, id), enc)?;
+    Ok(Written::Changed(old))
 }
 
 fn optional<T>(r: Result<T, redb::TableError>) -> Result<Option<T>, LedgerError> {
