@@ -148,6 +148,9 @@ pub enum Cmd {
     Lists {
         #[command(subcommand)]
         cmd: Option<ListsCmd>,
+        /// Count who was on each list on this date (default today).
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Run the test_* functions of rule scripts, each on a scratch ledger of its own.
     Test {
@@ -779,13 +782,13 @@ fn run(cli: Cli) -> Result<i32> {
                 crate::decide::render_diff(&crate::decide::diff(&old_ds, &new_ds), limit)
             );
         }
-        Cmd::Lists { cmd } => {
+        Cmd::Lists { cmd, as_of: when } => {
             let ledger = open_read(&cli.db)?;
             let r = ledger.reader()?;
             let entries = r.list_entries("")?;
             match cmd {
                 None => {
-                    let today = chrono::Local::now().date_naive();
+                    let today = as_of(&when)?;
                     let mut names: Vec<&str> = entries.iter().map(|e| e.list.as_str()).collect();
                     names.sort();
                     names.dedup();
@@ -798,7 +801,13 @@ fn run(cli: Cli) -> Result<i32> {
                             .filter(|e| e.list == n && e.on(today))
                             .count();
                         let ever = entries.iter().filter(|e| e.list == n).count();
-                        println!("{n}: {on} on the list today, {ever} entries in its history");
+                        let when_text = match &when {
+                            None => "today".to_string(),
+                            Some(_) => format!("on {today}"),
+                        };
+                        println!(
+                            "{n}: {on} on the list {when_text}, {ever} entries in its history"
+                        );
                     }
                 }
                 Some(ListsCmd::Show {
