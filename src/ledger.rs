@@ -1144,37 +1144,43 @@ impl<'t> Tx<'t> {
     pub fn upsert_application(&mut self, x: &Application) -> Result<Outcome, LedgerError> {
         self.check_owned(x.validate(), &x.institution_id)?;
         let enc = codec::encode_application(x);
-        match write_keyed(
+        let w = write_keyed(
             &mut self.applications,
             &mut self.application_ids,
             &x.institution_id,
             &x.id,
             &enc,
-        )? {
-            Written::Unchanged => {
-                self.counts.add(Outcome::Unchanged);
-                Ok(Outcome::Unchanged)
-            }
-            Written::Changed(old) => self.changed("application", &x.id, old),
-        }
+        )?;
+        self.keyed_outcome("application", &x.id, w)
     }
 
     /// Inserts or updates a course filing; its institution must exist.
     pub fn upsert_course(&mut self, x: &Course) -> Result<Outcome, LedgerError> {
         self.check_owned(x.validate(), &x.institution_id)?;
         let enc = codec::encode_course(x);
-        match write_keyed(
+        let w = write_keyed(
             &mut self.courses,
             &mut self.course_ids,
             &x.institution_id,
             &x.id,
             &enc,
-        )? {
+        )?;
+        self.keyed_outcome("course", &x.id, w)
+    }
+
+    /// Counts and audits what [`write_keyed`] did.
+    fn keyed_outcome(
+        &mut self,
+        kind: &'static str,
+        id: &str,
+        w: Written,
+    ) -> Result<Outcome, LedgerError> {
+        match w {
             Written::Unchanged => {
                 self.counts.add(Outcome::Unchanged);
                 Ok(Outcome::Unchanged)
             }
-            Written::Changed(old) => self.changed("course", &x.id, old),
+            Written::Changed(old) => self.changed(kind, id, old),
         }
     }
 

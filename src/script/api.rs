@@ -997,18 +997,7 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     });
     let h = host.clone();
     engine.register_fn("institution", move |f: &mut Find| -> RResult<Dynamic> {
-        let snap = h.snap();
-        match snap
-            .reader
-            .institution(&f.f.institution_id)
-            .map_err(ledger_err)?
-        {
-            Some(x) => Ok(Dynamic::from(Inst {
-                x: Arc::new(x),
-                snap,
-            })),
-            None => Ok(Dynamic::UNIT),
-        }
+        institution_by_id(&h, &f.f.institution_id)
     });
 
     // ---- dates
@@ -1091,16 +1080,7 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         snap: h.snap(),
     });
     let h = host.clone();
-    engine.register_fn("institution", move |id: &str| -> RResult<Dynamic> {
-        let snap = h.snap();
-        match snap.reader.institution(id).map_err(ledger_err)? {
-            Some(x) => Ok(Dynamic::from(Inst {
-                x: Arc::new(x),
-                snap,
-            })),
-            None => Ok(Dynamic::UNIT),
-        }
-    });
+    engine.register_fn("institution", move |id: &str| institution_by_id(&h, id));
     let h = host.clone();
     engine.register_fn("districts", move || -> Array {
         h.snap()
@@ -1354,33 +1334,11 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     });
     let h = host.clone();
     engine.register_fn("institution", move |a: &mut App| -> RResult<Dynamic> {
-        let snap = h.snap();
-        match snap
-            .reader
-            .institution(&a.a.institution_id)
-            .map_err(ledger_err)?
-        {
-            Some(x) => Ok(Dynamic::from(Inst {
-                x: Arc::new(x),
-                snap,
-            })),
-            None => Ok(Dynamic::UNIT),
-        }
+        institution_by_id(&h, &a.a.institution_id)
     });
     let h = host.clone();
     engine.register_fn("institution", move |c: &mut Crs| -> RResult<Dynamic> {
-        let snap = h.snap();
-        match snap
-            .reader
-            .institution(&c.c.institution_id)
-            .map_err(ledger_err)?
-        {
-            Some(x) => Ok(Dynamic::from(Inst {
-                x: Arc::new(x),
-                snap,
-            })),
-            None => Ok(Dynamic::UNIT),
-        }
+        institution_by_id(&h, &c.c.institution_id)
     });
     let h = host.clone();
     engine.register_fn("applications", move || -> RResult<Array> {
@@ -1885,6 +1843,18 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             Ok(())
         },
     );
+}
+
+/// The institution with `id` in the host's current snapshot, or `()`.
+fn institution_by_id(h: &Host, id: &str) -> RResult<Dynamic> {
+    let snap = h.snap();
+    match snap.reader.institution(id).map_err(ledger_err)? {
+        Some(x) => Ok(Dynamic::from(Inst {
+            x: Arc::new(x),
+            snap,
+        })),
+        None => Ok(Dynamic::UNIT),
+    }
 }
 
 /// Reasons given as text or as an array of texts, joined with "；".
