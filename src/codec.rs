@@ -376,6 +376,44 @@ pub fn decode_finding(b: &[u8]) -> Result<Finding, DecodeError> {
     Ok(x)
 }
 
+/// A finding's fields other than its texts, without allocating.
+pub fn decode_finding_core(b: &[u8]) -> Result<FindingCore, DecodeError> {
+    let mut r = R::new(b, "finding")?;
+    let mut x = FindingCore {
+        kind: FindingKind::Other,
+        severity: 1,
+        opened_on: NaiveDate::MIN,
+        deadline: NaiveDate::MIN,
+        rectified_on: None,
+        verified_on: None,
+    };
+    while let Some((t, v)) = r.next()? {
+        match t {
+            4 => x.kind = FindingKind::from_code(v.u() as u8).ok_or_else(|| r.err("bad kind"))?,
+            5 => x.severity = v.i(),
+            6 => x.opened_on = v.d().unwrap_or(NaiveDate::MIN),
+            7 => x.deadline = v.d().unwrap_or(NaiveDate::MIN),
+            8 => x.rectified_on = v.d(),
+            9 => x.verified_on = v.d(),
+            _ => {}
+        }
+    }
+    Ok(x)
+}
+
+/// The text stored under `tag` in an encoded record, if the record has one.
+/// Tags are those of the record's `encode_*` function (a finding: 1 id,
+/// 2 institution, 3 inspection, 10 note).
+pub fn text_field(b: &[u8], tag: u8) -> Option<String> {
+    let mut r = R::new(b, "record").ok()?;
+    while let Ok(Some((t, v))) = r.next() {
+        if t == tag {
+            return Some(v.s());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1399,6 +1399,55 @@ pub struct Reader {
     _txn: ReadTransaction,
 }
 
+type FindingEntry = (
+    redb::AccessGuard<'static, (&'static str, &'static str)>,
+    redb::AccessGuard<'static, &'static [u8]>,
+);
+
+/// See [`Reader::findings_cursor`].
+pub struct FindingCursor {
+    it: redb::Range<'static, (&'static str, &'static str), &'static [u8]>,
+    /// The next entry, read but not yet handed out.
+    pending: Option<FindingEntry>,
+    /// The last institution the walk covers.
+    last: String,
+    /// The institution served last: the walk has passed everything up to it.
+    served: Option<String>,
+}
+
+impl FindingCursor {
+    /// Calls `f` with the stored bytes of each finding of `inst`, in id order,
+    /// and returns true; or returns false, having called nothing, when the walk
+    /// cannot answer (it has passed `inst` or does not reach it), so the caller
+    /// does its own range scan.
+    pub fn take(
+        &mut self,
+        inst: &str,
+        mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>,
+    ) -> Result<bool, LedgerError> {
+        if inst > self.last.as_str() || self.served.as_deref().is_some_and(|s| inst <= s) {
+            return Ok(false);
+        }
+        loop {
+            if self.pending.is_none() {
+                match self.it.next() {
+                    Some(e) => self.pending = Some(e?),
+                    None => break,
+                }
+            }
+            let (k, v) = self.pending.as_ref().unwrap();
+            match k.value().0.cmp(inst) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => f(v.value())?,
+                std::cmp::Ordering::Greater => break,
+            }
+            self.pending = None;
+        }
+        self.served = Some(inst.to_string());
+        Ok(true)
+    }
+}
+
 /// What [`write_keyed`] did.
 enum Written {
     Unchanged,
@@ -1438,6 +1487,9 @@ fn optional<T>(r: Result<T, redb::TableError>) -> Result<Option<T>, LedgerError>
     }
 }
 
+/// Stored records' bytes, one after another, from a table scan another thread may drive.
+pub type RawIter<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, LedgerError>> + Send + 'a>;
+
 /// Upper bound for a string key range: no id contains this character.
 const MAX_ID: &str = "\u{10FFFF}";
 
@@ -1475,12 +1527,10 @@ impl Reader {
     }
 
     /// Every institution's stored bytes in id order, for callers that decode on other threads.
-    pub fn institutions_raw(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
-        let mut v = Vec::with_capacity(self.institutions.len()? as usize);
-        for e in self.institutions.iter()? {
-            v.push(e?.1.value().to_vec());
-        }
-        Ok(v)
+    pub fn institutions_raw(&self) -> Result<RawIter<'_>, LedgerError> {
+        Ok(Box::new(
+            self.institutions.iter()?.map(|e| Ok(e?.1.value().to_vec())),
+        ))
     }
 
     /// Institution ids that start with `prefix`, at most `limit` (for completion).
@@ -1524,6 +1574,18 @@ impl Reader {
         Ok(())
     }
 
+    /// A walk over the findings of the institutions `first` to `last` (ids, inclusive),
+    /// for a caller that asks for them institution by institution, in id order:
+    /// one range scan instead of one per institution.
+    pub fn findings_cursor(&self, first: &str, last: &str) -> Result<FindingCursor, LedgerError> {
+        Ok(FindingCursor {
+            it: self.findings.range((first, "")..(last, MAX_ID))?,
+            pending: None,
+            last: last.to_string(),
+            served: None,
+        })
+    }
+
     /// One institution's inspections, by id, as a range scan.
     pub fn inspections_of(&self, inst: &str) -> Result<Vec<Inspection>, LedgerError> {
         let mut out = Vec::new();
@@ -1542,6 +1604,13 @@ impl Reader {
             let (_, v) = e?;
             Ok(codec::decode_finding(v.value())?)
         }))
+    }
+
+    /// Every finding's stored bytes, grouped by institution.
+    pub fn findings_raw(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Vec<u8>, LedgerError>> + '_, LedgerError> {
+        Ok(self.findings.iter()?.map(|e| Ok(e?.1.value().to_vec())))
     }
 
     /// Every inspection, grouped by institution.
@@ -1627,6 +1696,36 @@ impl Reader {
             f(codec::decode_course(e?.1.value())?)?;
         }
         Ok(())
+    }
+
+    /// Every course filing, grouped by institution, decoded as the caller walks.
+    pub fn courses(
+        &self,
+    ) -> Result<Box<dyn Iterator<Item = Result<Course, LedgerError>> + '_>, LedgerError> {
+        let Some(t) = &self.courses else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        Ok(Box::new(t.iter()?.map(|e| {
+            let (_, v) = e?;
+            Ok(codec::decode_course(v.value())?)
+        })))
+    }
+
+    /// Every course filing's stored bytes, grouped by institution, for callers
+    /// that decode on other threads.
+    pub fn courses_raw(&self) -> Result<RawIter<'_>, LedgerError> {
+        let Some(t) = &self.courses else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        Ok(Box::new(t.iter()?.map(|e| Ok(e?.1.value().to_vec()))))
+    }
+
+    /// How many course filings the ledger holds (any date).
+    pub fn course_count(&self) -> Result<u64, LedgerError> {
+        match &self.courses {
+            Some(t) => Ok(t.len()?),
+            None => Ok(0),
+        }
     }
 
     /// One course filing by id.

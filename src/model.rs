@@ -429,7 +429,20 @@ impl FindingStatus {
     }
 }
 
-impl Finding {
+/// The fields of a finding that decide what it is on a date, without its
+/// texts: what a rule scanning a million findings reads, so a scan can decode
+/// these and leave the texts in the stored bytes until someone asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingCore {
+    pub kind: FindingKind,
+    pub severity: i64,
+    pub opened_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub rectified_on: Option<NaiveDate>,
+    pub verified_on: Option<NaiveDate>,
+}
+
+impl FindingCore {
     /// Whether the finding exists as of `d` (it is invisible before it was opened).
     pub fn visible(&self, d: NaiveDate) -> bool {
         self.opened_on <= d
@@ -447,6 +460,32 @@ impl Finding {
     /// Not closed and past its deadline as of `d`.
     pub fn overdue(&self, d: NaiveDate) -> bool {
         self.status(d) != FindingStatus::Closed && self.deadline < d
+    }
+}
+
+impl Finding {
+    /// The finding's fields other than its texts.
+    pub fn core(&self) -> FindingCore {
+        FindingCore {
+            kind: self.kind,
+            severity: self.severity,
+            opened_on: self.opened_on,
+            deadline: self.deadline,
+            rectified_on: self.rectified_on,
+            verified_on: self.verified_on,
+        }
+    }
+    /// Whether the finding exists as of `d` (it is invisible before it was opened).
+    pub fn visible(&self, d: NaiveDate) -> bool {
+        self.core().visible(d)
+    }
+    /// `closed` if verified on or before `d`, else `rectified` if rectified on or before `d`, else `open`.
+    pub fn status(&self, d: NaiveDate) -> FindingStatus {
+        self.core().status(d)
+    }
+    /// Not closed and past its deadline as of `d`.
+    pub fn overdue(&self, d: NaiveDate) -> bool {
+        self.core().overdue(d)
     }
 
     /// Checks the finding on its own (references are checked by the ledger).

@@ -257,10 +257,7 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
         write(&l, |tx| tx.upsert_finding(&x).map(|_| ()))?;
         refresh(&hh, &l, snap.as_of)?;
         let snap = hh.snap();
-        Ok(Dynamic::from(Find {
-            f: Arc::new(x),
-            as_of: snap.as_of,
-        }))
+        Ok(Dynamic::from(Find::new(&x, snap.as_of)))
     });
 }
 

@@ -609,6 +609,72 @@ fn aggregating_by_a_missing_property_names_what_there_is() {
 }
 
 #[test]
+fn sort_by_key_a_property_several_properties_or_a_function() {
+    let f = Fixture::city();
+    // Findings: F1 (sev 2, deadline 05-20), F2 (3, 05-20), F3 (1, 09-30), F4 (1, 10-15).
+    let src = r#"
+        let v = findings().to_array();
+        v.sort_by_key("severity");
+        let by_sev = v.map(|x| x.id);
+        v.sort_by_key("severity", "desc");
+        let by_sev_desc = v.map(|x| x.id);
+        v.sort_by_key(["deadline", "severity"]);
+        let by_two = v.map(|x| x.id);
+        v.sort_by_key(|x| x.institution().name + x.id);
+        let by_fn = v.map(|x| x.id);
+        let m = [#{k: 2, n: "b"}, #{n: "none"}, #{k: 1, n: "a"}, #{k: 2, n: "c"}, #{k: 1.5, n: "x"}];
+        m.sort_by_key("k");
+        let maps = m.map(|x| x.n);
+        let d = [date("2019-01-02"), date("2018-12-31"), (), date("2019-01-01")];
+        d.sort_by_key(|x| x);
+        emit(#{by_sev: by_sev, by_sev_desc: by_sev_desc, by_two: by_two, by_fn: by_fn,
+               maps: maps, dates: d.map(|x| `${x}`)});
+    "#;
+    let r = f.row(src);
+    // findings() gives F1 F4 F2 F3 (by institution); ties keep their order
+    // (F4 before F3 both ways): the sort is stable.
+    assert_eq!(r["by_sev"], json!(["F4", "F3", "F1", "F2"]));
+    assert_eq!(r["by_sev_desc"], json!(["F2", "F1", "F4", "F3"]));
+    assert_eq!(r["by_two"], json!(["F1", "F2", "F3", "F4"]));
+    // 丙学堂 (A3) < 乙艺术工作室 (A2) < 甲培训学校 (A1) in code-point order.
+    assert_eq!(r["by_fn"], json!(["F3", "F2", "F1", "F4"]));
+    // A map without the key sorts first, like (); ints and floats compare as numbers.
+    assert_eq!(r["maps"], json!(["none", "a", "x", "b", "c"]));
+    assert_eq!(
+        r["dates"],
+        json!(["", "2018-12-31", "2019-01-01", "2019-01-02"])
+    );
+}
+
+#[test]
+fn sort_by_key_an_unknown_property_or_order_says_what_there_is() {
+    let f = Fixture::city();
+    let err = f.fails(
+        r#"let v = institutions().to_array(); v.sort_by_key("distrct");"#,
+        &[],
+    );
+    assert!(err.contains("no property \"distrct\""), "{err}");
+    assert!(err.contains("district"), "{err}");
+    let err = f.fails(r#"let v = [1, 2]; v.sort_by_key(|x| x, "down");"#, &[]);
+    assert!(err.contains("\"asc\" or \"desc\""), "{err}");
+    let err = f.fails(r#"let v = [1, 2]; v.sort_by_key(42);"#, &[]);
+    assert!(
+        err.contains("a property name, a list of names or a function"),
+        "{err}"
+    );
+}
+
+#[test]
+fn can_write_says_whether_the_run_may_change_the_ledger() {
+    let f = Fixture::city();
+    assert_eq!(f.row("emit(#{w: can_write()});"), json!({"w": false}));
+    assert_eq!(
+        f.rows_with("emit(#{w: can_write()});", &["--write"]),
+        vec![json!({"w": true})]
+    );
+}
+
+#[test]
 fn money_numbers_and_percentages_as_text() {
     let f = Fixture::city();
     let src = r#"

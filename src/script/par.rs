@@ -1,36 +1,112 @@
-//! Running `institutions().map(f)` on every core.
+//! Running `institutions().map(f)` and `courses().map(f)` on every core.
 //!
 //! One Rhai engine shared by two threads gives no speed-up, so each worker
 //! builds its own engine (same API, same snapshot, same limits and stop flag)
-//! and calls the script's function from the shared AST. Results, emitted rows,
-//! queued writes and printed lines are put back in institution order, so a
-//! parallel run gives exactly what a sequential one would.
+//! and calls the script's function from the shared AST. The workers take
+//! batches of stored records from one ledger scan as they go, so a worker whose
+//! institutions have more findings simply takes fewer batches, and nobody waits
+//! for the whole table to be read first. Results, emitted rows, queued writes
+//! and printed lines are put back in batch order, so a parallel run gives
+//! exactly what a sequential one would (and the first error in record order).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr};
 
-use super::api::{Host, Inst, Output, RecKind, Records};
+use super::api::{Crs, Host, Inst, Output, RecKind, Records, Snapshot};
 
-/// What one worker hands back: its results, its output, its printed lines.
+/// What one batch gives: its results, its output, its printed lines.
 type Chunk = (Array, Output, Vec<String>);
 
-/// Below this many institutions the threads cost more than they save.
+/// Stored records handed to a worker at a time: small enough to balance two
+/// workers, large enough that taking one is rare.
+const BATCH: usize = 1024;
+
+/// The ledger scan the workers share: the next batch's number and the records left.
+type Source<'a> = Mutex<(usize, crate::ledger::RawIter<'a>)>;
+
+/// Below this many records the threads cost more than they save.
 const MIN_PARALLEL: usize = 2_000;
 
-/// Maps `f` over the institutions on several threads, or returns `None` when
+/// What each worker runs over its share of the records.
+const PAR_LOOP: &str = "for par_x in par_part { par_out.push(par_f.call(par_x)); }";
+
+/// One batch of stored records, decoded as the loop walks it.
+#[derive(Clone)]
+struct Part {
+    raw: Arc<Vec<Vec<u8>>>,
+    kind: RecKind,
+    snap: Arc<Snapshot>,
+}
+
+impl IntoIterator for Part {
+    type Item = Result<Dynamic, Box<EvalAltResult>>;
+    type IntoIter = PartIter;
+    fn into_iter(self) -> PartIter {
+        PartIter {
+            part: self,
+            next: 0,
+        }
+    }
+}
+
+struct PartIter {
+    part: Part,
+    next: usize,
+}
+
+impl Iterator for PartIter {
+    type Item = Result<Dynamic, Box<EvalAltResult>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        while let Some(bytes) = self.part.raw.get(self.next) {
+            self.next += 1;
+            match decode(self.part.kind, bytes, &self.part.snap) {
+                Ok(Some(v)) => return Some(Ok(v)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        None
+    }
+}
+
+/// A stored record as the script value `f` is called with, or `None` when the
+/// record is not visible on the snapshot's date.
+fn decode(
+    kind: RecKind,
+    bytes: &[u8],
+    snap: &Arc<Snapshot>,
+) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
+    let bad = |e: crate::codec::DecodeError| format!("ledger: {e}");
+    Ok(match kind {
+        RecKind::Institutions => Some(Dynamic::from(Inst {
+            x: Arc::new(crate::codec::decode_institution(bytes).map_err(bad)?),
+            snap: snap.clone(),
+        })),
+        RecKind::Courses => {
+            let c = crate::codec::decode_course(bytes).map_err(bad)?;
+            (c.filed_on <= snap.as_of).then(|| Dynamic::from(Crs { c: Arc::new(c) }))
+        }
+        _ => None,
+    })
+}
+
+/// Maps `f` over the institutions or courses on several threads, or returns `None` when
 /// that would not be exactly equivalent or worth it (the function captures
 /// variables it might change, or there is one core, or few records).
+/// `at` is where the script calls `map` (its source name and position), for errors.
 pub fn try_par_map(
     host: &Arc<Host>,
     r: &Records,
     f: &FnPtr,
+    at: (&str, rhai::Position),
 ) -> Result<Option<Array>, Box<EvalAltResult>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    if r.kind != RecKind::Institutions
+    if !matches!(r.kind, RecKind::Institutions | RecKind::Courses)
         || threads < 2
         || !f.curry().is_empty()
         || host.prints.is_some()
@@ -41,74 +117,45 @@ pub fn try_par_map(
         return Ok(None);
     };
     let snap = r.snap.clone();
-    // Only the raw records are read here; each worker decodes its own share.
-    let raw: Vec<Vec<u8>> = snap
-        .reader
-        .institutions_raw()
-        .map_err(|e| format!("ledger: {e}"))?;
-    if raw.len() < MIN_PARALLEL {
+    let ledger = |e: crate::ledger::LedgerError| format!("ledger: {e}");
+    let (stored, it) = match r.kind {
+        RecKind::Courses => (
+            snap.reader.course_count().map_err(ledger)?,
+            snap.reader.courses_raw().map_err(ledger)?,
+        ),
+        _ => (
+            snap.reader.counts().map_err(ledger)?.0,
+            snap.reader.institutions_raw().map_err(ledger)?,
+        ),
+    };
+    if (stored as usize) < MIN_PARALLEL {
         return Ok(None);
     }
-    let total = raw.len();
-    let chunk = total.div_ceil(threads);
-    let mut parts: Vec<Vec<Vec<u8>>> = Vec::new();
-    let mut it = raw.into_iter();
-    loop {
-        let part: Vec<Vec<u8>> = it.by_ref().take(chunk).collect();
-        if part.is_empty() {
-            break;
-        }
-        parts.push(part);
-    }
-    let results: Vec<Result<Chunk, Box<EvalAltResult>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| {
-                let ast = ast.clone();
-                let snap = snap.for_worker();
-                let f = f.clone();
-                s.spawn(move || {
-                    let worker = Arc::new(host.worker());
-                    let engine = super::host::build_engine(worker.clone());
-                    // One call context for the whole chunk: FnPtr::call would build a
-                    // fresh global state for every institution.
-                    let mut global = engine.new_global_runtime_state();
-                    global.lib.push(ast.shared_lib().clone());
-                    let ctx = rhai::NativeCallContext::new_with_all_fields(
-                        &engine,
-                        f.fn_name(),
-                        None,
-                        &global,
-                        rhai::Position::NONE,
-                    );
-                    let mut out = Array::with_capacity(part.len());
-                    for bytes in part {
-                        let x = crate::codec::decode_institution(&bytes)
-                            .map_err(|e| format!("ledger: {e}"))?;
-                        let v = Dynamic::from(Inst {
-                            x: Arc::new(x),
-                            snap: snap.clone(),
-                        });
-                        out.push(f.call_raw(&ctx, None, [v])?);
-                    }
-                    let o = std::mem::take(&mut *worker.out.lock().unwrap());
-                    let p = std::mem::take(&mut *worker.prints.as_ref().unwrap().lock().unwrap());
-                    Ok((out, o, p))
-                })
+    let source: Source = Mutex::new((0, it));
+    // Set when a batch fails: the others stop taking batches.
+    let failed = AtomicBool::new(false);
+    let mut done: Vec<(usize, Result<Chunk, Box<EvalAltResult>>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (ast, snap, f, kind) = (ast.clone(), snap.for_worker(), f.clone(), r.kind);
+                let (source, failed) = (&source, &failed);
+                s.spawn(move || work(host, &ast, &snap, &f, kind, source, failed))
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("worker thread panicked"))
+            .flat_map(|h| h.join().expect("worker thread panicked"))
             .collect()
     });
-    let mut all = Array::with_capacity(total);
+    done.sort_by_key(|(n, _)| *n);
+    let mut all = Array::with_capacity(stored as usize);
     let mut main_out = host.out.lock().unwrap();
-    for r in results {
-        let (a, o, p) = r?;
+    for (_, r) in done {
+        let (a, o, p) = r.map_err(|e| relocate(*e, f, at))?;
         all.extend(a);
         main_out.rows.extend(o.rows);
         main_out.writes.extend(o.writes);
+        main_out.decided.extend(o.decided);
         if o.columns.is_some() {
             main_out.columns = o.columns;
         }
@@ -117,4 +164,109 @@ pub fn try_par_map(
         }
     }
     Ok(Some(all))
+}
+
+/// An error from a worker's loop as the sequential map would report it: the
+/// call of `f` and anything the loop itself hit happened at the script's `map`.
+fn relocate(e: EvalAltResult, f: &FnPtr, (src, pos): (&str, rhai::Position)) -> Box<EvalAltResult> {
+    match e {
+        EvalAltResult::ErrorInFunctionCall(name, _, inner, _) if name == f.fn_name() => Box::new(
+            EvalAltResult::ErrorInFunctionCall(name, src.to_string(), inner, pos),
+        ),
+        mut other => {
+            other.set_position(pos);
+            Box::new(other)
+        }
+    }
+}
+
+/// One worker: takes batches from `source` until it is empty (or a batch
+/// failed) and runs `f` over each; returns each batch's number and outcome.
+fn work(
+    host: &Arc<Host>,
+    ast: &rhai::AST,
+    snap: &Arc<Snapshot>,
+    f: &FnPtr,
+    kind: RecKind,
+    source: &Source,
+    failed: &AtomicBool,
+) -> Vec<(usize, Result<Chunk, Box<EvalAltResult>>)> {
+    let worker = host.worker();
+    // `institution(id)` in the worker hands out this thread's handle too.
+    *worker.snap.write().unwrap() = snap.clone();
+    let worker = Arc::new(worker);
+    let mut engine = super::host::build_engine(worker.clone());
+    engine.register_type_with_name::<Part>("records");
+    engine.register_iterator_result::<Part, Dynamic>();
+    // The loop runs as script, not as one native call per record: a native
+    // call (FnPtr::call_raw) starts with empty function caches, so every call
+    // inside `f` would be looked up afresh, each time, for every record.
+    let ast = match engine.compile(PAR_LOOP) {
+        Ok(lp) => ast.clone_functions_only().merge(&lp),
+        Err(e) => return vec![(0, Err(e.into()))],
+    };
+    let mut done = Vec::new();
+    while !failed.load(Ordering::Relaxed) {
+        let (n, batch) = {
+            let mut src = source.lock().unwrap();
+            let n = src.0;
+            src.0 += 1;
+            let batch: Result<Vec<Vec<u8>>, _> = src.1.by_ref().take(BATCH).collect();
+            (n, batch)
+        };
+        let batch = match batch {
+            Ok(b) if b.is_empty() => break,
+            Ok(b) => b,
+            Err(e) => {
+                failed.store(true, Ordering::Relaxed);
+                done.push((n, Err(format!("ledger: {e}").into())));
+                break;
+            }
+        };
+        if kind == RecKind::Institutions {
+            if let Err(e) = walk_findings(snap, &batch) {
+                failed.store(true, Ordering::Relaxed);
+                done.push((n, Err(e)));
+                break;
+            }
+        }
+        let mut scope = rhai::Scope::new();
+        let len = batch.len();
+        scope.push(
+            "par_part",
+            Part {
+                raw: Arc::new(batch),
+                kind,
+                snap: snap.clone(),
+            },
+        );
+        scope.push("par_f", f.clone());
+        scope.push("par_out", Array::with_capacity(len));
+        let r = engine.run_ast_with_scope(&mut scope, &ast).map(|()| {
+            let out = scope.remove::<Array>("par_out").unwrap_or_default();
+            let o = std::mem::take(&mut *worker.out.lock().unwrap());
+            let p = std::mem::take(&mut *worker.prints.as_ref().unwrap().lock().unwrap());
+            (out, o, p)
+        });
+        *snap.cursor.lock().unwrap() = None;
+        if r.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        done.push((n, r));
+    }
+    done
+}
+
+/// Sets up one walk over the findings of a batch of institutions (ids in order).
+fn walk_findings(snap: &Snapshot, batch: &[Vec<u8>]) -> Result<(), Box<EvalAltResult>> {
+    let id = |raw: &Vec<u8>| crate::codec::text_field(raw, 1).unwrap_or_default();
+    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+        return Ok(());
+    };
+    let c = snap
+        .reader
+        .findings_cursor(&id(first), &id(last))
+        .map_err(|e| format!("ledger: {e}"))?;
+    *snap.cursor.lock().unwrap() = Some(c);
+    Ok(())
 }

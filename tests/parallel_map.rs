@@ -1,0 +1,178 @@
+//! `institutions().map(f)` and `courses().map(f)` run on every core once there
+//! are enough records; these tests hold the parallel run to exactly what a
+//! sequential one gives: the same results in the same order, rows emitted and
+//! lines printed in record order, each institution's own findings (the workers
+//! walk the findings table once per batch instead of once per institution),
+//! and the first error in record order.
+//!
+//! A function that captures a variable runs sequentially (its closure could
+//! change it), which is how each test gets its sequential twin.
+
+mod common;
+
+use common::Ws;
+
+const AS_OF: &str = "2019-02-20";
+/// Enough for several batches of 1,024 on every worker.
+const N: usize = 5000;
+
+/// N institutions; institution n has n % 4 findings (some opened after AS_OF)
+/// and n % 3 courses (some filed after AS_OF).
+fn city() -> Ws {
+    let ws = Ws::init();
+    let mut inst = String::from("id,name,district,category,students,status,status_date\n");
+    let mut find = String::from("id,institution_id,kind,severity,opened_on,deadline,note\n");
+    let mut crs = String::from(
+        "id,institution_id,name,subject,subject_type,grade,mode,class_hours,fee_total,prepay_months,starts_on,ends_on,daily_end_time,filed_on,status\n",
+    );
+    for n in 0..N {
+        inst.push_str(&format!(
+            "I{n:05},机构{n},天河,non_subject,{},operating,2018-01-01\n",
+            n % 90
+        ));
+        for k in 0..n % 4 {
+            let opened = if (n + k) % 5 == 0 {
+                "2019-03-01"
+            } else {
+                "2018-06-01"
+            };
+            find.push_str(&format!(
+                "F{n:05}-{k},I{n:05},fire_hazard,{},{opened},2019-04-01,问题{k}\n",
+                1 + k % 3
+            ));
+        }
+        for k in 0..n % 3 {
+            let filed = if (n + k) % 7 == 0 {
+                "2019-03-01"
+            } else {
+                "2019-01-10"
+            };
+            crs.push_str(&format!(
+                "C{n:05}-{k},I{n:05},课程{k},舞蹈,non_subject,小学,offline,{},3000,1,2019-03-01,2019-05-31,20:00,{filed},filed\n",
+                10 + k
+            ));
+        }
+    }
+    for (kind, csv) in [("institutions", inst), ("findings", find), ("courses", crs)] {
+        let f = ws.write(&format!("{kind}.csv"), csv);
+        ws.import(kind, &f).ok();
+    }
+    ws
+}
+
+fn run(ws: &Ws, src: &str) -> common::Run {
+    let f = ws.write("s.rhai", src);
+    ws.run(&["run", &f, "--as-of", AS_OF, "--format", "jsonl"])
+}
+
+/// The script's output with `f(x)` mapped in parallel, and with the same map forced sequential.
+fn both(ws: &Ws, prelude: &str, coll: &str, tail: &str) -> (String, String) {
+    let par = run(
+        ws,
+        &format!("{prelude}\nlet r = {coll}().map(|x| f(x));\n{tail}"),
+    )
+    .ok()
+    .stdout;
+    let seq = run(
+        ws,
+        &format!("{prelude}\nlet zero = 0;\nlet r = {coll}().map(|x| f(x) + zero);\n{tail}"),
+    )
+    .ok()
+    .stdout;
+    (par, seq)
+}
+
+#[test]
+fn a_parallel_map_gives_what_a_sequential_one_gives() {
+    let ws = city();
+    let prelude = r#"
+        fn f(i) {
+            let ids = i.findings().map(|x| x.id);
+            if i.students % 17 == 0 { print(`p ${i.id}`); }
+            if ids.len() == 3 { emit(#{id: i.id, findings: join(ids, "|")}); }
+            ids.len() * 1000 + i.findings().len()
+        }"#;
+    let (par, seq) = both(
+        &ws,
+        prelude,
+        "institutions",
+        "emit(#{n: r.len(), sum: sum(r), head: r.extract(0, 20)});",
+    );
+    assert_eq!(par, seq);
+    // Institution n has n % 4 findings, less those opened after the date.
+    assert!(
+        par.contains(r#"{"id":"I00007","findings":"F00007-0|F00007-1|F00007-2","#),
+        "{par}"
+    );
+    assert!(par.lines().filter(|l| l.starts_with("p ")).count() > 50);
+    let last = par.lines().last().unwrap();
+    assert!(last.contains(&format!("\"n\":{N}")), "{last}");
+}
+
+#[test]
+fn findings_of_other_institutions_and_repeated_calls_inside_the_map() {
+    let ws = city();
+    // Asking for a neighbour's findings, an earlier institution's, and one's own
+    // twice: the batch's single walk must answer each like a range scan would.
+    let prelude = r#"
+        fn pad(s, n) { while s.len() < n { s = "0" + s; } s }
+        fn f(i) {
+            let n = parse_int(i.id.sub_string(1));
+            let prev = if n > 0 { institution("I" + pad((n - 1).to_string(), 5)) } else { i };
+            let mine = i.findings().len();
+            let again = i.findings().len();
+            let before = prev.findings().len();
+            if mine != again { throw `twice differs at ${i.id}`; }
+            mine * 10 + before
+        }"#;
+    let (par, seq) = both(
+        &ws,
+        prelude,
+        "institutions",
+        "emit(#{sum: sum(r), some: r.extract(3000, 10)});",
+    );
+    assert_eq!(par, seq);
+}
+
+#[test]
+fn courses_map_in_parallel_sees_the_courses_filed_by_the_date() {
+    let ws = city();
+    let prelude = r#"
+        fn f(c) {
+            let i = c.institution();
+            if c.class_hours == 11 { emit(#{id: c.id, inst: i.name}); }
+            c.class_hours
+        }"#;
+    let (par, seq) = both(&ws, prelude, "courses", "emit(#{n: r.len(), sum: sum(r)});");
+    assert_eq!(par, seq);
+    let filed: usize = (0..N)
+        .map(|n| (0..n % 3).filter(|k| (n + k) % 7 != 0).count())
+        .sum();
+    assert!(par.contains(&format!("\"n\":{filed}")), "{par}");
+}
+
+#[test]
+fn the_first_error_in_record_order_is_the_one_reported() {
+    let ws = city();
+    // Two institutions fail, far apart so that each worker meets one: the run
+    // reports the earlier one, whichever worker got there first.
+    let src = r#"
+        fn f(i) {
+            if i.id == "I01500" || i.id == "I04800" { throw `bad ${i.id}`; }
+            1
+        }
+        let r = institutions().map(|x| f(x));
+        r.len()
+    "#;
+    for _ in 0..3 {
+        let err = run(&ws, src).code(1).stderr;
+        assert!(err.contains("bad I01500"), "{err}");
+        assert!(!err.contains("bad I04800"), "{err}");
+        // The chain of calls points into the script, as a sequential map's does.
+        assert!(
+            err.contains("in fn |closure|, called at s.rhai:6:"),
+            "{err}"
+        );
+        assert!(!err.contains(":1:"), "{err}");
+    }
+}
