@@ -65,6 +65,10 @@ pub fn cell(v: &Dynamic) -> String {
     if v.is_unit() {
         return String::new();
     }
+    // Most cells are text: answer before trying every record type.
+    if let Ok(s) = v.as_immutable_string_ref() {
+        return s.to_string();
+    }
     if let Some(d) = v.read_lock::<Date>() {
         return fmt_date(d.0);
     }
@@ -208,11 +212,47 @@ pub fn write_rows(
             writeln!(out)?;
         }
         RowFormat::Jsonl => {
+            // Written straight from the row, without building a JSON object per
+            // row: a course check prints hundreds of thousands of lines.
+            let keys: Vec<String> = cols
+                .iter()
+                .map(|c| serde_json::to_string(c).unwrap_or_default())
+                .collect();
+            let mut line = Vec::new();
             for r in rows {
-                serde_json::to_writer(&mut *out, &ordered_json(r, cols))?;
-                writeln!(out)?;
+                line.clear();
+                line.push(b'{');
+                for (n, (c, k)) in cols.iter().zip(&keys).enumerate() {
+                    if n > 0 {
+                        line.push(b',');
+                    }
+                    line.extend_from_slice(k.as_bytes());
+                    line.push(b':');
+                    match r.get(c.as_str()) {
+                        Some(v) => json_into(&mut line, v)?,
+                        None => line.extend_from_slice(b"null"),
+                    }
+                }
+                line.extend_from_slice(b"}\n");
+                out.write_all(&line)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Appends `v` as JSON, exactly as [`json`] would give it.
+fn json_into(out: &mut Vec<u8>, v: &Dynamic) -> std::io::Result<()> {
+    if let Ok(s) = v.as_immutable_string_ref() {
+        serde_json::to_writer(&mut *out, s.as_str())?;
+    } else if let Ok(i) = v.as_int() {
+        write!(out, "{i}")?;
+    } else if let Ok(b) = v.as_bool() {
+        out.extend_from_slice(if b { b"true" } else { b"false" });
+    } else if v.is_unit() {
+        out.extend_from_slice(b"null");
+    } else {
+        serde_json::to_writer(&mut *out, &json(v))?;
     }
     Ok(())
 }

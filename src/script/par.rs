@@ -241,6 +241,8 @@ fn work(
             },
         );
         scope.push("par_f", f.clone());
+        // As in the main run: functions read it as `global::args`.
+        scope.push_constant("args", worker.args.clone());
         scope.push("par_out", Array::with_capacity(len));
         let r = engine.run_ast_with_scope(&mut scope, &ast).map(|()| {
             let out = scope.remove::<Array>("par_out").unwrap_or_default();
