@@ -349,6 +349,9 @@ fn describe_before(kind: &str, b: &[u8]) -> Option<String> {
 }
 
 /// An empty ledger in the temp directory, for commands that need only the API.
+/// Changes a `run --write` lists on stderr before summing up the rest.
+const SHOWN_CHANGES: usize = 50;
+
 fn tempdir_ledger() -> Result<PathBuf> {
     let p = std::env::temp_dir().join(format!("casebook-check-{}.redb", std::process::id()));
     let _ = std::fs::remove_file(&p);
@@ -475,8 +478,16 @@ fn run(cli: Cli) -> Result<i32> {
                     w.flush().ok();
                     if !changes.is_empty() {
                         eprintln!("committed {} change(s):", changes.len());
-                        for c in changes {
+                        // A nightly course check decides half a million courses: the
+                        // log gets a sample, the audit log has every one.
+                        for c in changes.iter().take(SHOWN_CHANGES) {
                             eprintln!("  {c}");
+                        }
+                        if changes.len() > SHOWN_CHANGES {
+                            eprintln!(
+                                "  … and {} more: `casebook audit` lists the run's entry, `casebook audit --entry N` every change",
+                                changes.len() - SHOWN_CHANGES
+                            );
                         }
                     }
                 }

@@ -326,6 +326,30 @@ emit(#{new_finding: id});
 }
 
 #[test]
+fn a_run_with_many_changes_lists_a_sample_and_counts_the_rest() {
+    let f = Fixture::city();
+    // 60 list entries: two institutions on 30 lists each.
+    let src = r#"
+        for n in 0..30 {
+            list_add(`list${n}`, "A1", "测试");
+            list_add(`list${n}`, "A2", "测试");
+        }
+    "#;
+    let out = f.run(src, "2019-01-10", true);
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("committed 60 change(s):"), "{err}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("  ") && !l.contains("more"))
+            .count(),
+        50,
+        "{err}"
+    );
+    assert!(err.contains("… and 10 more: `casebook audit`"), "{err}");
+}
+
+#[test]
 fn a_run_without_writes_leaves_no_audit_entry() {
     let f = Fixture::city();
     let before = f.state();
