@@ -91,3 +91,18 @@ unsafe impl GlobalAlloc for CountingAlloc {
 pub fn heap_bytes() -> usize {
     HELD.load(Ordering::Relaxed)
 }
+
+/// Hands freed memory back to the operating system at once rather than after
+/// mimalloc's default delay. An import frees and reallocates hundreds of MB of
+/// parsed rows and ledger pages in a few seconds; with the delay its peak
+/// resident memory was 320 MB, without it 291 MB, for 2% of its time. Script
+/// runs keep the delay: purging at once cost the credit rule 5%.
+pub fn return_memory_promptly() {
+    extern "C" {
+        fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    }
+    // `mi_option_purge_delay` in mimalloc 3's include/mimalloc.h (Cargo.lock pins the version).
+    const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+    // SAFETY: sets one mimalloc option; callable at any time from any thread.
+    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+}

@@ -379,6 +379,7 @@ fn run(cli: Cli) -> Result<i32> {
             file,
             dry_run,
         } => {
+            crate::alloc::return_memory_promptly();
             let ledger = open_write(&cli.db)?;
             let opts = ImportOptions {
                 dry_run,
