@@ -48,8 +48,10 @@ t casebook-import-courses "$cb" import courses "$dir/courses.csv" --db "$dir/ben
 for r in $(seq "$runs"); do
   t casebook-course-check sh -c "'$cb' run '$root/scripts/course_check.rhai' --as-of 2019-02-20 --db '$dir/bench-courses.redb' --format jsonl --timeout 600 | wc -l > '$dir/cb-courses.txt'"
   t sqlite3-course-check sh -c "sqlite3 '$dir/bench-courses.sqlite' < '$root/bench/course_check.sql' > '$dir/sql-courses.txt'"
+  # The same check printing, like the script, one row per rejected course with its reasons.
+  t sqlite3-course-rows sh -c "sqlite3 '$dir/bench-courses.sqlite' < '$root/bench/course_check_rows.sql' | tail -n +2 | wc -l > '$dir/sql-course-rows.txt'"
 done
-echo "rejected courses: casebook $(cat "$dir/cb-courses.txt"), sqlite3 $(cat "$dir/sql-courses.txt")"
+echo "rejected courses: casebook $(cat "$dir/cb-courses.txt"), sqlite3 $(cat "$dir/sql-courses.txt") (rows query: $(cat "$dir/sql-course-rows.txt"))"
 echo "checksums:"
 "$cb" run "$shared/bench/rule.rhai" --as-of 2019-02-20 --db "$dir/bench.redb" --format jsonl
 sqlite3 "$dir/bench.sqlite" < "$shared/bench/score.sql"
@@ -73,6 +75,7 @@ ratio("casebook-rule", "python-rule")
 ratio("casebook-rule", "duckdb-rule")
 ratio("casebook-score", "sqlite3-rule")
 ratio("casebook-course-check", "sqlite3-course-check")
+ratio("casebook-course-check", "sqlite3-course-rows")
 if "casebook-export-findings" in med:
     print(f"  export: {1_000_000 / med['casebook-export-findings']:,.0f} findings/s")
 PY

@@ -205,7 +205,7 @@ fn open_decoded(
     path: &Path,
     enc: Enc,
     bar: Option<indicatif::ProgressBar>,
-) -> Result<Box<dyn Read>, ImportError> {
+) -> Result<Box<dyn Read + Send>, ImportError> {
     let f = File::open(path).map_err(|err| ImportError::Io {
         path: path.into(),
         err,
@@ -350,7 +350,7 @@ impl Row for &dyn Row {
 }
 
 /// Rows buffered before they are written in key order (bounded, so memory stays flat).
-const CHUNK: usize = 131_072;
+const CHUNK: usize = 65_536;
 
 impl Rec {
     /// The key the record is stored under.
@@ -365,15 +365,20 @@ impl Rec {
     }
 }
 
-/// The state one import carries from row to row.
+/// Parsed rows on their way from the parsing thread to the writing one, with their line numbers.
+type Chunk = Vec<(u64, Rec)>;
+
+/// The state one import carries from row to row (on the parsing thread).
 struct Sink<'p> {
-    pending: Vec<(u64, Rec)>,
+    pending: Chunk,
+    /// Where full chunks go to be written; `None` once the writer has stopped.
+    out: Option<std::sync::mpsc::SyncSender<Chunk>>,
+    districts: Vec<String>,
     path: &'p Path,
     kind: Kind,
     errors: Vec<RowError>,
     seen: rustc_hash::FxHashMap<String, u64>,
     rows: u64,
-    reason: String,
     /// The ledger as it was before this import, for the fields a file leaves out.
     stored: Reader,
 }
@@ -390,12 +395,7 @@ impl Sink<'_> {
         }
     }
 
-    fn row(
-        &mut self,
-        tx: &mut crate::ledger::Tx<'_>,
-        line: u64,
-        row: &dyn Row,
-    ) -> Result<(), LedgerError> {
+    fn row(&mut self, line: u64, row: &dyn Row) -> Result<(), LedgerError> {
         self.rows += 1;
         let id = row.get("id").unwrap_or("").trim();
         if !id.is_empty() {
@@ -412,7 +412,7 @@ impl Sink<'_> {
             }
             self.seen.insert(id.to_string(), line);
         }
-        let rec = match parse_row(self.kind, &row, tx.districts(), &self.stored)? {
+        let rec = match parse_row(self.kind, &row, &self.districts, &self.stored)? {
             Ok(r) => r,
             Err(e) => {
                 self.push(line, e);
@@ -421,15 +421,58 @@ impl Sink<'_> {
         };
         self.pending.push((line, rec));
         if self.pending.len() >= CHUNK {
-            self.flush(tx)?;
+            self.send();
         }
         Ok(())
     }
 
-    /// Writes the pending rows in key order: B-tree inserts in order touch each
-    /// page once per chunk instead of once per row, which is most of an import's time.
-    fn flush(&mut self, tx: &mut crate::ledger::Tx<'_>) -> Result<(), LedgerError> {
-        let mut pending = std::mem::take(&mut self.pending);
+    /// Hands the pending rows to the writer. If the writer has stopped (it met
+    /// a storage error, which it reports), the rows are dropped and parsing
+    /// goes on only to finish reading.
+    fn send(&mut self) {
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+        if let Some(out) = &self.out {
+            if out.send(chunk).is_err() {
+                self.out = None;
+            }
+        }
+    }
+
+    fn header_error(&self, line: u64, message: String) -> ImportError {
+        ImportError::Header {
+            path: self.path.into(),
+            line,
+            message,
+        }
+    }
+}
+
+/// Writes parsed rows (on the writing thread).
+struct Writer<'a> {
+    kind: Kind,
+    reason: &'a str,
+    /// Rows the ledger refused (a reference to a missing institution, say).
+    errors: Vec<RowError>,
+}
+
+impl Writer<'_> {
+    /// Writes one chunk in key order: B-tree inserts in order touch each page
+    /// once per chunk instead of once per row, which is most of an import's time.
+    fn write(
+        &mut self,
+        tx: &mut crate::ledger::Tx<'_>,
+        mut pending: Chunk,
+    ) -> Result<(), LedgerError> {
+        let mut refused = |line: u64, errs: Vec<FieldError>| {
+            for e in errs {
+                self.errors.push(RowError {
+                    line,
+                    field: e.field.to_string(),
+                    value: e.value,
+                    reason: e.reason,
+                });
+            }
+        };
         if self.kind == Kind::Findings {
             let fs: Vec<&crate::model::Finding> = pending
                 .iter()
@@ -442,7 +485,7 @@ impl Sink<'_> {
             for ((line, _), r) in pending.iter().zip(results) {
                 match r {
                     Ok(_) => {}
-                    Err(LedgerError::Rejected(rej)) => self.push(*line, rej.0),
+                    Err(LedgerError::Rejected(rej)) => refused(*line, rej.0),
                     Err(e) => return Err(e),
                 }
             }
@@ -450,7 +493,7 @@ impl Sink<'_> {
             pending.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
             for (line, rec) in &pending {
                 let r = match rec {
-                    Rec::Institution(x) => tx.upsert_institution(x, &self.reason),
+                    Rec::Institution(x) => tx.upsert_institution(x, self.reason),
                     Rec::Inspection(x) => tx.upsert_inspection(x),
                     Rec::Finding(x) => tx.upsert_finding(x),
                     Rec::Application(x) => tx.upsert_application(x),
@@ -458,22 +501,12 @@ impl Sink<'_> {
                 };
                 match r {
                     Ok(_) => {}
-                    Err(LedgerError::Rejected(rej)) => self.push(*line, rej.0),
+                    Err(LedgerError::Rejected(rej)) => refused(*line, rej.0),
                     Err(e) => return Err(e),
                 }
             }
         }
-        pending.clear();
-        self.pending = pending;
         Ok(())
-    }
-
-    fn header_error(&self, line: u64, message: String) -> ImportError {
-        ImportError::Header {
-            path: self.path.into(),
-            line,
-            message,
-        }
     }
 }
 
@@ -513,23 +546,55 @@ pub fn import_file(
         script_sha256: None,
         file: Some((path.display().to_string(), sha)),
     };
-    let mut sink = Sink {
-        pending: Vec::with_capacity(CHUNK),
-        path,
-        kind,
-        errors: Vec::new(),
-        seen: Default::default(),
-        rows: 0,
-        reason: format!("import {}", path.display()),
-        stored: ledger.reader()?,
-    };
+    let stored = ledger.reader()?;
+    let reason = format!("import {}", path.display());
+    let mut rows = 0;
+    // One thread reads and parses while this one writes what it parsed: the
+    // two halves of an import take about as long as each other.
     let result = ledger.transact(&op, opts.dry_run, |tx| -> Result<(), ImportError> {
-        if jsonl {
-            read_jsonl(reader, &mut sink, tx)?;
-        } else {
-            read_csv(reader, delimiter, &mut sink, tx)?;
-        }
-        sink.flush(tx)?;
+        let (send, chunks) = std::sync::mpsc::sync_channel::<Chunk>(0);
+        let mut sink = Sink {
+            pending: Vec::with_capacity(CHUNK),
+            out: Some(send),
+            districts: tx.districts().to_vec(),
+            path,
+            kind,
+            errors: Vec::new(),
+            seen: Default::default(),
+            rows: 0,
+            stored,
+        };
+        let mut writer = Writer {
+            kind,
+            reason: &reason,
+            errors: Vec::new(),
+        };
+        let (parsed, written) = std::thread::scope(|s| {
+            let parser = s.spawn(move || -> Result<Sink, ImportError> {
+                if jsonl {
+                    read_jsonl(reader, &mut sink)?;
+                } else {
+                    read_csv(reader, delimiter, &mut sink)?;
+                }
+                sink.send();
+                sink.out = None;
+                Ok(sink)
+            });
+            let mut written = Ok(());
+            for chunk in chunks.iter() {
+                written = writer.write(tx, chunk);
+                if written.is_err() {
+                    break;
+                }
+            }
+            // Dropping the receiver tells the parser to stop sending.
+            drop(chunks);
+            (parser.join().expect("the parsing thread panicked"), written)
+        });
+        written?;
+        let mut sink = parsed?;
+        rows = sink.rows;
+        sink.errors.append(&mut writer.errors);
         if !sink.errors.is_empty() {
             sink.errors.sort_by_key(|e| e.line);
             return Err(ImportError::BadRows {
@@ -545,7 +610,7 @@ pub fn import_file(
     }
     let ((), counts) = result?;
     Ok(ImportReport {
-        rows: sink.rows,
+        rows,
         counts,
         encoding: enc.name(),
         dry_run: opts.dry_run,
@@ -553,10 +618,9 @@ pub fn import_file(
 }
 
 fn read_csv(
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     delimiter: u8,
     sink: &mut Sink<'_>,
-    tx: &mut crate::ledger::Tx<'_>,
 ) -> Result<(), ImportError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -620,7 +684,6 @@ fn read_csv(
             continue;
         }
         sink.row(
-            tx,
             line,
             &CsvRow {
                 rec: &rec,
@@ -808,11 +871,7 @@ fn header_map<'h>(
     Ok((cols, unnamed))
 }
 
-fn read_jsonl(
-    reader: Box<dyn Read>,
-    sink: &mut Sink<'_>,
-    tx: &mut crate::ledger::Tx<'_>,
-) -> Result<(), ImportError> {
+fn read_jsonl(reader: Box<dyn Read + Send>, sink: &mut Sink<'_>) -> Result<(), ImportError> {
     let r = BufReader::with_capacity(1 << 16, reader);
     for (n, line) in r.lines().enumerate() {
         let line_no = n as u64 + 1;
@@ -870,7 +929,7 @@ fn read_jsonl(
             sink.push(line_no, errs);
             continue;
         }
-        sink.row(tx, line_no, &MapRow(fields))?;
+        sink.row(line_no, &MapRow(fields))?;
     }
     Ok(())
 }

@@ -143,6 +143,36 @@ fn an_unknown_category_or_status_is_refused_and_the_choices_are_listed() {
 }
 
 #[test]
+fn errors_found_while_parsing_and_while_writing_a_large_file_are_all_reported_in_line_order() {
+    // More rows than one chunk, so parsing (one thread) and writing (another)
+    // overlap: a bad date near the end is found by the parser, a missing
+    // institution near the start by the writer; both are reported, by line,
+    // and nothing is written.
+    let ws = populated();
+    let mut csv = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
+    for n in 0..150_000 {
+        let (inst, opened) = match n {
+            10 => ("GZ-9999", "2019-01-01"),
+            149_990 => ("GZ-0001", "2019-02-30"),
+            _ => ("GZ-0001", "2019-01-01"),
+        };
+        csv.push_str(&format!(
+            "FX-{n},{inst},fire_hazard,2,{opened},2019-03-01\n"
+        ));
+    }
+    let f = ws.write("big.csv", csv);
+    let e = refused(&ws, "findings", &f);
+    let missing = e
+        .find("big.csv:12: institution_id = \"GZ-9999\"")
+        .unwrap_or_else(|| panic!("{e}"));
+    let bad_date = e
+        .find("big.csv:149992: opened_on = \"2019-02-30\"")
+        .unwrap_or_else(|| panic!("{e}"));
+    assert!(missing < bad_date, "{e}");
+    assert!(e.contains("of 150000 rows of big.csv"), "{e}");
+}
+
+#[test]
 fn a_finding_of_an_institution_not_in_the_ledger_is_refused() {
     let ws = populated();
     let f = ws.write(
