@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let out = host.take_output();
     let mut per_district = std::collections::BTreeMap::<String, i64>::new();
-    for row in &out.rows {
+    for row in out.rows.iter() {
         let d = row["district"].to_string();
         *per_district.entry(d).or_default() += row["overdue"].as_int().unwrap_or(0);
     }

@@ -543,6 +543,9 @@ pub struct Tx<'t> {
     districts: Vec<String>,
     /// Institutions known to exist in this transaction.
     known: rustc_hash::FxHashSet<String>,
+    /// Inspections looked up in this transaction and their institution: a
+    /// findings file names the same inspection for each of its findings.
+    inspection_of: rustc_hash::FxHashMap<String, String>,
     /// Inserted ids not yet written to the audit: (kind, ids, count).
     inserted: (&'static str, String, u32),
     /// What this transaction has done so far.
@@ -578,6 +581,7 @@ impl<'t> Tx<'t> {
             n_changes: 0,
             districts,
             known: Default::default(),
+            inspection_of: Default::default(),
             inserted: ("", String::new(), 0),
             counts: Counts::default(),
             detail: None,
@@ -824,6 +828,7 @@ impl<'t> Tx<'t> {
         if prev_inst.as_deref() != Some(x.institution_id.as_str()) {
             self.inspection_ids
                 .insert(x.id.as_str(), x.institution_id.as_str())?;
+            self.inspection_of.remove(x.id.as_str());
         }
         self.inspections
             .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
@@ -881,11 +886,20 @@ impl<'t> Tx<'t> {
             ));
         }
         if let Some(n) = &x.inspection_id {
-            match self
-                .inspection_ids
-                .get(n.as_str())?
-                .map(|g| g.value().to_string())
-            {
+            let of = match self.inspection_of.get(n.as_str()) {
+                Some(i) => Some(i.clone()),
+                None => {
+                    let i = self
+                        .inspection_ids
+                        .get(n.as_str())?
+                        .map(|g| g.value().to_string());
+                    if let Some(i) = &i {
+                        self.inspection_of.insert(n.clone(), i.clone());
+                    }
+                    i
+                }
+            };
+            match of {
                 None => errs.push(FieldError::new(
                     "inspection_id",
                     n.clone(),

@@ -435,7 +435,8 @@ pub fn render_ordered(v: &Dynamic, fmt: RowFormat, orders: &[Vec<String>]) -> St
             .map(|k| unicode_width::UnicodeWidthStr::width(k.as_str()))
             .max()
             .unwrap_or(0);
-        let keys = output::columns_for(std::slice::from_ref(&*m), None, orders);
+        let one: output::Rows = std::iter::once(m.clone()).collect();
+        let keys = output::columns_for(&one, None, orders);
         return keys
             .iter()
             .map(|k| {
@@ -476,14 +477,14 @@ fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize, orders: &[Vec<S
     let cols: Vec<String> = match default_columns(&items[0]) {
         Some(c) => c.into_iter().map(String::from).collect(),
         None => {
-            let maps: Vec<Map> = items
+            let maps: output::Rows = items
                 .iter()
                 .filter_map(|x| x.read_lock::<Map>().map(|m| m.clone()))
                 .collect();
             output::columns_for(&maps, None, orders)
         }
     };
-    let rows: Vec<Map> = items
+    let rows: output::Rows = items
         .iter()
         .map(|x| {
             cols.iter()
@@ -492,7 +493,7 @@ fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize, orders: &[Vec<S
         })
         .collect();
     let mut buf = Vec::new();
-    let _ = output::write_rows(&mut buf, fmt, &cols, &rows);
+    let _ = output::write_rows(&mut buf, fmt, &cols, &rows, usize::MAX);
     let mut s = String::from_utf8_lossy(&buf).trim_end().to_string();
     if fmt == RowFormat::Table {
         // write_rows appends "(N rows)"; say how many were left out instead when truncated.
@@ -618,7 +619,7 @@ impl Session {
                 if !result.rows.is_empty() {
                     let cols =
                         output::columns_for(&result.rows, result.columns.as_deref(), &self.orders);
-                    let _ = output::write_rows(out, self.fmt, &cols, &result.rows);
+                    let _ = output::write_rows(out, self.fmt, &cols, &result.rows, usize::MAX);
                 }
                 let text = render_ordered(&v, self.fmt, &self.orders);
                 if !text.is_empty() {

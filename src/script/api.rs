@@ -133,7 +133,7 @@ pub enum WriteOp {
 /// What a run collects: emitted rows, explicit columns, queued writes.
 #[derive(Default)]
 pub struct Output {
-    pub rows: Vec<Map>,
+    pub rows: super::output::Rows,
     pub columns: Option<Vec<String>>,
     pub writes: Vec<WriteOp>,
     /// Pages rendered by `publish`: (directory, file name, text), written when the script succeeds.

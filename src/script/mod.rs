@@ -142,7 +142,7 @@ pub fn run_file(
     }
     match opts.max_table_rows {
         Some(n) if fmt == RowFormat::Table && out.rows.len() > n => {
-            output::write_rows(stdout, fmt, &cols, &out.rows[..n]).map_err(RunError::Output)?;
+            output::write_rows(stdout, fmt, &cols, &out.rows, n).map_err(RunError::Output)?;
             writeln!(
                 stdout,
                 "… {} more rows not shown: casebook run {file} --as-of {} --format csv",
@@ -151,7 +151,8 @@ pub fn run_file(
             )
             .map_err(RunError::Output)?;
         }
-        _ => output::write_rows(stdout, fmt, &cols, &out.rows).map_err(RunError::Output)?,
+        _ => output::write_rows(stdout, fmt, &cols, &out.rows, usize::MAX)
+            .map_err(RunError::Output)?,
     }
     if out.rows.is_empty() && !value.is_unit() {
         writeln!(stdout, "{}", output::cell(&value)).map_err(RunError::Output)?;
@@ -172,7 +173,7 @@ pub fn run_file(
             fmt
         };
         write_under(dir, &format!("{stem}.{ext}"), |w| {
-            output::write_rows(w, file_fmt, &cols, &out.rows)
+            output::write_rows(w, file_fmt, &cols, &out.rows, usize::MAX)
         })
         .map_err(RunError::Output)?;
     }

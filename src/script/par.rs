@@ -153,7 +153,7 @@ pub fn try_par_map(
     for (_, r) in done {
         let (a, o, p) = r.map_err(|e| relocate(*e, f, at))?;
         all.extend(a);
-        main_out.rows.extend(o.rows);
+        main_out.rows.append(o.rows);
         main_out.writes.extend(o.writes);
         main_out.decided.extend(o.decided);
         if o.columns.is_some() {
