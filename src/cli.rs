@@ -348,10 +348,10 @@ fn describe_before(kind: &str, b: &[u8]) -> Option<String> {
     Some(row.join(","))
 }
 
-/// An empty ledger in the temp directory, for commands that need only the API.
 /// Changes a `run --write` lists on stderr before summing up the rest.
 const SHOWN_CHANGES: usize = 50;
 
+/// An empty ledger in the temp directory, for commands that need only the API.
 fn tempdir_ledger() -> Result<PathBuf> {
     let p = std::env::temp_dir().join(format!("casebook-check-{}.redb", std::process::id()));
     let _ = std::fs::remove_file(&p);

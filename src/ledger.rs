@@ -1423,10 +1423,13 @@ pub struct FindingCursor {
     it: redb::Range<'static, (&'static str, &'static str), &'static [u8]>,
     /// The next entry, read but not yet handed out.
     pending: Option<FindingEntry>,
-    /// The last institution the walk covers.
+    /// The institutions the walk covers.
+    first: String,
     last: String,
     /// The institution served last: the walk has passed everything up to it.
     served: Option<String>,
+    /// An error stopped the walk part-way: it answers nothing more.
+    broken: bool,
 }
 
 impl FindingCursor {
@@ -1439,9 +1442,15 @@ impl FindingCursor {
         inst: &str,
         mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>,
     ) -> Result<bool, LedgerError> {
-        if inst > self.last.as_str() || self.served.as_deref().is_some_and(|s| inst <= s) {
+        if self.broken
+            || inst < self.first.as_str()
+            || inst > self.last.as_str()
+            || self.served.as_deref().is_some_and(|s| inst <= s)
+        {
             return Ok(false);
         }
+        // Whatever happens next, the walk has moved past what it was asked before.
+        self.broken = true;
         loop {
             if self.pending.is_none() {
                 match self.it.next() {
@@ -1457,6 +1466,7 @@ impl FindingCursor {
             }
             self.pending = None;
         }
+        self.broken = false;
         self.served = Some(inst.to_string());
         Ok(true)
     }
@@ -1595,8 +1605,10 @@ impl Reader {
         Ok(FindingCursor {
             it: self.findings.range((first, "")..(last, MAX_ID))?,
             pending: None,
+            first: first.to_string(),
             last: last.to_string(),
             served: None,
+            broken: false,
         })
     }
 

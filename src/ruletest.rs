@@ -78,7 +78,7 @@ fn row(kind: format::Kind, m: &Map, defaults: &[(&'static str, String)]) -> RRes
 
 fn refresh(h: &Host, ledger: &Ledger, as_of: NaiveDate) -> RResult<()> {
     let r = ledger.reader().map_err(|e| format!("fixture: {e}"))?;
-    *h.snap.write().unwrap() = Arc::new(Snapshot::new(r, as_of));
+    h.set_snap(Arc::new(Snapshot::new(r, as_of)));
     Ok(())
 }
 

@@ -135,6 +135,88 @@ fn findings_of_other_institutions_and_repeated_calls_inside_the_map() {
 }
 
 #[test]
+fn an_earlier_institutions_findings_asked_first_in_a_later_batch() {
+    let ws = city();
+    // I00007 sits in the first batch; every later batch asks for it before
+    // its own institution's findings.
+    let prelude = r#"
+        fn f(i) {
+            let early = institution("I00007").findings().len();
+            early * 100 + i.findings().len()
+        }"#;
+    let (par, seq) = both(
+        &ws,
+        prelude,
+        "institutions",
+        "emit(#{sum: sum(r), some: r.extract(4000, 10)});",
+    );
+    assert_eq!(par, seq);
+    assert!(par.contains("\"some\":[300,"), "{par}");
+}
+
+#[test]
+fn columns_chosen_before_a_parallel_map_stay_chosen() {
+    let ws = city();
+    let (par, seq) = both(
+        &ws,
+        r#"columns(["id", "name"]);
+           fn f(i) { if i.students == 7 { emit(i); } 0 }"#,
+        "institutions",
+        "",
+    );
+    assert_eq!(par, seq);
+    assert!(
+        par.lines()
+            .next()
+            .unwrap()
+            .starts_with(r#"{"id":"I00007","name":"机构7"}"#),
+        "{par}"
+    );
+    let (par, seq) = both(
+        &ws,
+        r#"emit(#{a: 1});
+           fn f(i) { if i.students == 7 { emit(i); } 0 }"#,
+        "institutions",
+        "",
+    );
+    assert_eq!(par, seq);
+}
+
+#[test]
+fn top_level_constants_are_seen_by_the_mapped_function() {
+    let ws = city();
+    let (par, seq) = both(
+        &ws,
+        "const MANY = 2;\nfn f(i) { if i.findings().len() >= global::MANY { 1 } else { 0 } }",
+        "institutions",
+        "emit(#{n: sum(r)});",
+    );
+    assert_eq!(par, seq);
+    assert!(par.contains("\"n\":"), "{par}");
+}
+
+#[test]
+fn a_course_decided_twice_in_one_run_is_refused_in_parallel_too() {
+    let ws = city();
+    let src = r#"
+        accept_course("C00004-0");
+        fn f(c) { if c.id == "C00004-0" { accept_course(c.id); } 0 }
+        courses().map(|c| f(c));
+    "#;
+    let s = ws.write("twice.rhai", src);
+    let before = ws.export("courses", "csv");
+    let err = ws
+        .run(&["run", &s, "--as-of", AS_OF, "--write"])
+        .code(1)
+        .stderr;
+    assert!(
+        err.contains("C00004-0 was already decided in this run"),
+        "{err}"
+    );
+    assert_eq!(ws.export("courses", "csv"), before);
+}
+
+#[test]
 fn courses_map_in_parallel_sees_the_courses_filed_by_the_date() {
     let ws = city();
     let prelude = r#"
@@ -158,6 +240,7 @@ fn the_first_error_in_record_order_is_the_one_reported() {
     // reports the earlier one, whichever worker got there first.
     let src = r#"
         fn f(i) {
+            if i.id == "I01499" { print("just before"); }
             if i.id == "I01500" || i.id == "I04800" { throw `bad ${i.id}`; }
             1
         }
@@ -165,12 +248,15 @@ fn the_first_error_in_record_order_is_the_one_reported() {
         r.len()
     "#;
     for _ in 0..3 {
-        let err = run(&ws, src).code(1).stderr;
+        let r = run(&ws, src).code(1);
+        // Lines printed before the error in the failing batch are printed.
+        assert!(r.stdout.contains("just before"), "{}", r.stdout);
+        let err = r.stderr;
         assert!(err.contains("bad I01500"), "{err}");
         assert!(!err.contains("bad I04800"), "{err}");
         // The chain of calls points into the script, as a sequential map's does.
         assert!(
-            err.contains("in fn |closure|, called at s.rhai:6:"),
+            err.contains("in fn |closure|, called at s.rhai:7:"),
             "{err}"
         );
         assert!(!err.contains(":1:"), "{err}");

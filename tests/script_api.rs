@@ -665,6 +665,22 @@ fn sort_by_key_an_unknown_property_or_order_says_what_there_is() {
 }
 
 #[test]
+fn sort_by_key_that_fails_leaves_the_array_and_mixed_numbers_sort_exactly() {
+    let f = Fixture::city();
+    let src = r#"
+        let v = [3, 1, 2];
+        try { v.sort_by_key(|x| if x == 2 { throw "no" } else { x }); } catch { }
+        // 2^53 + 1 is above 2^53 although both read 2^53 as a float.
+        let big = [9007199254740993, 9007199254740992.0, 9007199254740992];
+        big.sort_by_key(|x| x);
+        emit(#{v: v, big: big.map(|x| type_of(x))});
+    "#;
+    let r = f.row(src);
+    assert_eq!(r["v"], json!([3, 1, 2]));
+    assert_eq!(r["big"], json!(["f64", "i64", "i64"]));
+}
+
+#[test]
 fn can_write_says_whether_the_run_may_change_the_ledger() {
     let f = Fixture::city();
     assert_eq!(f.row("emit(#{w: can_write()});"), json!({"w": false}));

@@ -142,6 +142,9 @@ pub struct Output {
     /// set, because a nightly run decides hundreds of thousands and a scan of
     /// the queue per decision would be quadratic.
     pub decided: std::collections::HashSet<String>,
+    /// Whether `columns` was set by emitting a record first (not by `columns()`),
+    /// so a parallel map's merge applies it only where a sequential run would.
+    pub columns_from_emit: bool,
 }
 
 /// State shared by the functions registered on one engine.
@@ -218,6 +221,13 @@ impl Host {
     /// The current snapshot.
     pub fn snap(&self) -> Arc<Snapshot> {
         self.snap.read().unwrap().clone()
+    }
+
+    /// Makes new reads use `snap`, and lets go of records held from the old one
+    /// (which would keep its read transaction open).
+    pub fn set_snap(&self, snap: Arc<Snapshot>) {
+        *self.snap.write().unwrap() = snap;
+        *self.last_inst.lock().unwrap() = None;
     }
 }
 
@@ -949,10 +959,12 @@ fn sort_keyed(ctx: &NativeCallContext, a: &mut Array, key: &Dynamic, desc: bool)
             type_name(key)
         ))
     };
-    let mut keyed = Vec::with_capacity(a.len());
-    for x in a.drain(..) {
-        keyed.push((key_of(&x)?, x));
+    // Keys first: a key that fails leaves the array as it was.
+    let mut keys = Vec::with_capacity(a.len());
+    for x in a.iter() {
+        keys.push(key_of(x)?);
     }
+    let mut keyed: Vec<(Dynamic, Dynamic)> = keys.into_iter().zip(a.drain(..)).collect();
     keyed.sort_by(|(x, _), (y, _)| {
         let o = cmp_keys(x, y);
         if desc {
@@ -1001,9 +1013,12 @@ fn cmp_keys(a: &Dynamic, b: &Dynamic) -> std::cmp::Ordering {
     }
     match ra {
         1 => a.as_bool().unwrap().cmp(&b.as_bool().unwrap()),
-        2 => match (a.as_int(), b.as_int()) {
-            (Ok(x), Ok(y)) => x.cmp(&y),
-            _ => as_f64(a).unwrap().total_cmp(&as_f64(b).unwrap()),
+        2 => match (a.as_int(), b.as_int(), a.as_float(), b.as_float()) {
+            (Ok(x), Ok(y), ..) => x.cmp(&y),
+            (Ok(x), _, _, Ok(y)) => cmp_int_float(x, y),
+            (_, Ok(y), Ok(x), _) => cmp_int_float(y, x).reverse(),
+            (_, _, Ok(x), Ok(y)) => x.total_cmp(&y),
+            _ => Ordering::Equal,
         },
         3 => a
             .as_immutable_string_ref()
@@ -1029,6 +1044,28 @@ fn cmp_keys(a: &Dynamic, b: &Dynamic) -> std::cmp::Ordering {
             x.len().cmp(&y.len())
         }
         _ => Ordering::Equal,
+    }
+}
+
+/// An integer against a float, exactly (through f64 two integers above 2^53
+/// could compare equal to one float and not to each other, and a sort whose
+/// order is not total may panic). NaN sorts after every number.
+fn cmp_int_float(i: INT, f: f64) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    if f.is_nan() {
+        return Ordering::Less;
+    }
+    if f >= 9.3e18 {
+        return Ordering::Less;
+    }
+    if f < -9.3e18 {
+        return Ordering::Greater;
+    }
+    let t = f.trunc();
+    match i.cmp(&(t as INT)) {
+        Ordering::Equal if f > t => Ordering::Less,
+        Ordering::Equal if f < t => Ordering::Greater,
+        o => o,
     }
 }
 
@@ -1409,7 +1446,20 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         "map",
         move |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
             let at = (ctx.call_source().unwrap_or(""), ctx.call_position());
-            if let Some(out) = super::par::try_par_map(&h, r, &f, at)? {
+            // Top-level constants, which functions read as `global::NAME`.
+            let consts: Vec<(String, Dynamic)> = ctx
+                .global_runtime_state()
+                .constants
+                .as_ref()
+                .map(|c| {
+                    c.read()
+                        .unwrap()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(out) = super::par::try_par_map(&h, r, &f, at, &consts)? {
                 return Ok(out);
             }
             let mut out = Array::new();
@@ -1818,13 +1868,16 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         // A record emitted first fixes the columns in its fields' order (SPEC §2), not alphabetically.
         if out.rows.is_empty() && out.columns.is_none() {
             out.columns = Some(props.iter().map(|(p, _)| p.to_string()).collect());
+            out.columns_from_emit = true;
         }
         out.rows.push(m);
         Ok(())
     });
     let h = host.clone();
     engine.register_fn("columns", move |a: Array| {
-        h.out.lock().unwrap().columns = Some(a.iter().map(|v| v.to_string()).collect());
+        let mut out = h.out.lock().unwrap();
+        out.columns = Some(a.iter().map(|v| v.to_string()).collect());
+        out.columns_from_emit = false;
     });
 
     // ---- writes (queued, applied in one transaction when the script ends without error)

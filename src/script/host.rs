@@ -122,7 +122,7 @@ impl ScriptHost {
     /// Changes the date reads are made as of (and takes a fresh snapshot of the ledger).
     pub fn set_snapshot(&self, ledger: &Ledger, as_of: NaiveDate) -> Result<(), LedgerError> {
         let snap = Arc::new(Snapshot::new(ledger.reader()?, as_of));
-        *self.host.snap.write().unwrap() = snap;
+        self.host.set_snap(snap);
         Ok(())
     }
 

@@ -16,8 +16,9 @@ use rhai::{Array, Dynamic, EvalAltResult, FnPtr};
 
 use super::api::{Crs, Host, Inst, Output, RecKind, Records, Snapshot};
 
-/// What one batch gives: its results, its output, its printed lines.
-type Chunk = (Array, Output, Vec<String>);
+/// What one batch gives: its results and output (or the error it stopped
+/// at), and the lines it printed before that.
+type Chunk = (Result<(Array, Output), Box<EvalAltResult>>, Vec<String>);
 
 /// Stored records handed to a worker at a time: small enough to balance two
 /// workers, large enough that taking one is rare.
@@ -95,12 +96,14 @@ fn decode(
 /// Maps `f` over the institutions or courses on several threads, or returns `None` when
 /// that would not be exactly equivalent or worth it (the function captures
 /// variables it might change, or there is one core, or few records).
-/// `at` is where the script calls `map` (its source name and position), for errors.
+/// `at` is where the script calls `map` (its source name and position), for
+/// errors; `consts` are the run's global constants the caller sees.
 pub fn try_par_map(
     host: &Arc<Host>,
     r: &Records,
     f: &FnPtr,
     at: (&str, rhai::Position),
+    consts: &[(String, Dynamic)],
 ) -> Result<Option<Array>, Box<EvalAltResult>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -116,6 +119,13 @@ pub fn try_par_map(
     let Some(ast) = host.ast.read().unwrap().clone() else {
         return Ok(None);
     };
+    // Functions may read top-level `const`s as `global::NAME`; a worker runs
+    // only the functions, so such a script maps on one thread.
+    if ast.statements().iter().any(
+        |s| matches!(s, rhai::Stmt::Var(_, flags, _) if flags.contains(rhai::ASTFlags::CONSTANT)),
+    ) {
+        return Ok(None);
+    }
     let snap = r.snap.clone();
     let ledger = |e: crate::ledger::LedgerError| format!("ledger: {e}");
     let (stored, it) = match r.kind {
@@ -134,12 +144,12 @@ pub fn try_par_map(
     let source: Source = Mutex::new((0, it));
     // Set when a batch fails: the others stop taking batches.
     let failed = AtomicBool::new(false);
-    let mut done: Vec<(usize, Result<Chunk, Box<EvalAltResult>>)> = std::thread::scope(|s| {
+    let mut done: Vec<(usize, Chunk)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let (ast, snap, f, kind) = (ast.clone(), snap.for_worker(), f.clone(), r.kind);
                 let (source, failed) = (&source, &failed);
-                s.spawn(move || work(host, &ast, &snap, &f, kind, source, failed))
+                s.spawn(move || work(host, &ast, &snap, &f, kind, consts, source, failed))
             })
             .collect();
         handles
@@ -150,17 +160,30 @@ pub fn try_par_map(
     done.sort_by_key(|(n, _)| *n);
     let mut all = Array::with_capacity(stored as usize);
     let mut main_out = host.out.lock().unwrap();
-    for (_, r) in done {
-        let (a, o, p) = r.map_err(|e| relocate(*e, f, at))?;
+    for (_, (r, printed)) in done {
+        for line in printed {
+            println!("{line}");
+        }
+        let (a, o) = r.map_err(|e| relocate(*e, f, at))?;
         all.extend(a);
+        // Columns set by emitting a record count only where a sequential run
+        // would have set them: before any row and any `columns()`.
+        if let Some(c) = o.columns {
+            if !o.columns_from_emit || (main_out.rows.is_empty() && main_out.columns.is_none()) {
+                main_out.columns = Some(c);
+                main_out.columns_from_emit = o.columns_from_emit;
+            }
+        }
         main_out.rows.append(o.rows);
         main_out.writes.extend(o.writes);
-        main_out.decided.extend(o.decided);
-        if o.columns.is_some() {
-            main_out.columns = o.columns;
-        }
-        for line in p {
-            println!("{line}");
+        main_out.files.extend(o.files);
+        for d in o.decided {
+            if main_out.decided.contains(&d) {
+                let (what, id) = d.split_once(':').unwrap_or(("", &d));
+                let what = if what == "app" { "application" } else { what };
+                return Err(format!("{what} {id} was already decided in this run").into());
+            }
+            main_out.decided.insert(d);
         }
     }
     Ok(Some(all))
@@ -182,18 +205,20 @@ fn relocate(e: EvalAltResult, f: &FnPtr, (src, pos): (&str, rhai::Position)) -> 
 
 /// One worker: takes batches from `source` until it is empty (or a batch
 /// failed) and runs `f` over each; returns each batch's number and outcome.
+#[allow(clippy::too_many_arguments)]
 fn work(
     host: &Arc<Host>,
     ast: &rhai::AST,
     snap: &Arc<Snapshot>,
     f: &FnPtr,
     kind: RecKind,
+    consts: &[(String, Dynamic)],
     source: &Source,
     failed: &AtomicBool,
-) -> Vec<(usize, Result<Chunk, Box<EvalAltResult>>)> {
+) -> Vec<(usize, Chunk)> {
     let worker = host.worker();
     // `institution(id)` in the worker hands out this thread's handle too.
-    *worker.snap.write().unwrap() = snap.clone();
+    worker.set_snap(snap.clone());
     let worker = Arc::new(worker);
     let mut engine = super::host::build_engine(worker.clone());
     engine.register_type_with_name::<Part>("records");
@@ -203,7 +228,7 @@ fn work(
     // inside `f` would be looked up afresh, each time, for every record.
     let ast = match engine.compile(PAR_LOOP) {
         Ok(lp) => ast.clone_functions_only().merge(&lp),
-        Err(e) => return vec![(0, Err(e.into()))],
+        Err(e) => return vec![(0, (Err(e.into()), Vec::new()))],
     };
     let mut done = Vec::new();
     while !failed.load(Ordering::Relaxed) {
@@ -219,14 +244,14 @@ fn work(
             Ok(b) => b,
             Err(e) => {
                 failed.store(true, Ordering::Relaxed);
-                done.push((n, Err(format!("ledger: {e}").into())));
+                done.push((n, (Err(format!("ledger: {e}").into()), Vec::new())));
                 break;
             }
         };
         if kind == RecKind::Institutions {
             if let Err(e) = walk_findings(snap, &batch) {
                 failed.store(true, Ordering::Relaxed);
-                done.push((n, Err(e)));
+                done.push((n, (Err(e), Vec::new())));
                 break;
             }
         }
@@ -241,20 +266,24 @@ fn work(
             },
         );
         scope.push("par_f", f.clone());
-        // As in the main run: functions read it as `global::args`.
+        // As in the main run: functions read these as `global::NAME`.
         scope.push_constant("args", worker.args.clone());
+        for (k, v) in consts {
+            scope.push_constant(k.as_str(), v.clone());
+        }
         scope.push("par_out", Array::with_capacity(len));
         let r = engine.run_ast_with_scope(&mut scope, &ast).map(|()| {
             let out = scope.remove::<Array>("par_out").unwrap_or_default();
-            let o = std::mem::take(&mut *worker.out.lock().unwrap());
-            let p = std::mem::take(&mut *worker.prints.as_ref().unwrap().lock().unwrap());
-            (out, o, p)
+            (out, std::mem::take(&mut *worker.out.lock().unwrap()))
         });
+        // Lines printed before an error are printed too, as a sequential run would.
+        let p = std::mem::take(&mut *worker.prints.as_ref().unwrap().lock().unwrap());
+        *worker.out.lock().unwrap() = Output::default();
         *snap.cursor.lock().unwrap() = None;
         if r.is_err() {
             failed.store(true, Ordering::Relaxed);
         }
-        done.push((n, r));
+        done.push((n, (r, p)));
     }
     done
 }
