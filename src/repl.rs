@@ -359,8 +359,32 @@ fn default_columns(v: &Dynamic) -> Option<Vec<&'static str>> {
             "departments",
             "inspectors",
         ])
+    } else if v.is::<api::App>() {
+        Some(vec![
+            "id",
+            "institution_id",
+            "submitted_on",
+            "status",
+            "site_area_m2",
+            "fire_approved",
+            "qualified_teachers",
+        ])
+    } else if v.is::<api::Crs>() {
+        Some(vec![
+            "id",
+            "institution_id",
+            "name",
+            "subject_type",
+            "mode",
+            "daily_end_time",
+            "prepay_months",
+            "fee_total",
+            "filed_on",
+            "status",
+        ])
     } else {
-        None
+        // Any other record: all its properties.
+        api::record_props(v).map(|p| p.iter().map(|(n, _)| *n).collect())
     }
 }
 

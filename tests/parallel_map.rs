@@ -262,3 +262,26 @@ fn the_first_error_in_record_order_is_the_one_reported() {
         assert!(!err.contains(":1:"), "{err}");
     }
 }
+
+#[test]
+fn the_repl_shows_courses_as_a_table() {
+    let ws = city();
+    let out = ws
+        .cmd()
+        .args(["repl", "--as-of", AS_OF])
+        .env("HOME", ws.path())
+        .env("CASEBOOK_HISTORY", ws.path().join("history"))
+        .write_stdin("courses()\n")
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    for part in [
+        "subject_type",
+        "daily_end_time",
+        "C00001-0",
+        "课程0",
+        "showing 50 of",
+    ] {
+        assert!(out.contains(part), "{part} missing:\n{out}");
+    }
+}
