@@ -461,6 +461,7 @@ impl Writer<'_> {
     fn write(
         &mut self,
         tx: &mut crate::ledger::Tx<'_>,
+        before: &Reader,
         mut pending: Chunk,
     ) -> Result<(), LedgerError> {
         let mut refused = |line: u64, errs: Vec<FieldError>| {
@@ -481,7 +482,8 @@ impl Writer<'_> {
                     _ => None,
                 })
                 .collect();
-            let results = tx.upsert_findings(&fs)?;
+            // The file's ids are unique (the parser refuses a repeated one).
+            let results = tx.upsert_new_findings(&fs, before)?;
             for ((line, _), r) in pending.iter().zip(results) {
                 match r {
                     Ok(_) => {}
@@ -553,6 +555,8 @@ pub fn import_file(
     // two halves of an import take about as long as each other.
     let result = ledger.transact(&op, opts.dry_run, |tx| -> Result<(), ImportError> {
         let (send, chunks) = std::sync::mpsc::sync_channel::<Chunk>(0);
+        // What the ledger held when this transaction began.
+        let before = ledger.reader()?;
         let mut sink = Sink {
             pending: Vec::with_capacity(CHUNK),
             out: Some(send),
@@ -582,7 +586,7 @@ pub fn import_file(
             });
             let mut written = Ok(());
             for chunk in chunks.iter() {
-                written = writer.write(tx, chunk);
+                written = writer.write(tx, &before, chunk);
                 if written.is_err() {
                     break;
                 }

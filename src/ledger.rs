@@ -526,7 +526,8 @@ pub struct Tx<'t> {
     inspections: Table<'t, (&'static str, &'static str), &'static [u8]>,
     inspection_ids: Table<'t, &'static str, &'static str>,
     findings: Table<'t, (&'static str, &'static str), &'static [u8]>,
-    finding_ids: Table<'t, &'static str, &'static str>,
+    /// Taken out while a batch of findings writes it on another thread.
+    finding_ids: Option<Table<'t, &'static str, &'static str>>,
     history: Table<'t, (&'static str, u64), &'static [u8]>,
     changes: Table<'t, (u64, u64), &'static [u8]>,
     lists: Table<'t, (&'static str, &'static str, u64), &'static str>,
@@ -565,7 +566,7 @@ impl<'t> Tx<'t> {
             inspections: txn.open_table(INSPECTIONS)?,
             inspection_ids: txn.open_table(INSPECTION_IDS)?,
             findings: txn.open_table(FINDINGS)?,
-            finding_ids: txn.open_table(FINDING_IDS)?,
+            finding_ids: Some(txn.open_table(FINDING_IDS)?),
             history: txn.open_table(STATUS_HISTORY)?,
             changes: txn.open_table(AUDIT_CHANGES)?,
             lists: txn.open_table(LISTS)?,
@@ -640,9 +641,21 @@ impl<'t> Tx<'t> {
         }
     }
 
+    fn finding_ids(&self) -> &Table<'t, &'static str, &'static str> {
+        self.finding_ids
+            .as_ref()
+            .expect("the finding id index is back after every batch")
+    }
+
+    fn finding_ids_mut(&mut self) -> &mut Table<'t, &'static str, &'static str> {
+        self.finding_ids
+            .as_mut()
+            .expect("the finding id index is back after every batch")
+    }
+
     /// Reads a finding by id as this transaction sees it.
     pub fn finding(&self, id: &str) -> Result<Option<Finding>, LedgerError> {
-        let Some(inst) = self.finding_ids.get(id)?.map(|g| g.value().to_string()) else {
+        let Some(inst) = self.finding_ids().get(id)?.map(|g| g.value().to_string()) else {
             return Ok(None);
         };
         match self.findings.get((inst.as_str(), id))? {
@@ -874,6 +887,72 @@ impl<'t> Tx<'t> {
         Ok(out)
     }
 
+    /// [`Tx::upsert_findings`] for a batch whose ids this transaction has not
+    /// written before (one import file: its ids are unique), with `before` a
+    /// reader opened after this transaction began (it sees what the
+    /// transaction started from). The id index is written on a second thread
+    /// while this one writes the records; where each id pointed before comes
+    /// from `before`, and is checked against what the index held.
+    pub fn upsert_new_findings(
+        &mut self,
+        xs: &[&Finding],
+        before: &Reader,
+    ) -> Result<Vec<Result<Outcome, LedgerError>>, LedgerError> {
+        let mut out: Vec<Result<Outcome, LedgerError>> = Vec::with_capacity(xs.len());
+        let mut valid = Vec::with_capacity(xs.len());
+        for (i, x) in xs.iter().enumerate() {
+            match self.check_finding(x) {
+                Ok(()) => {
+                    valid.push(i);
+                    out.push(Ok(Outcome::Unchanged));
+                }
+                Err(LedgerError::Rejected(r)) => out.push(Err(LedgerError::Rejected(r))),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut order = valid.clone();
+        order.sort_unstable_by(|&a, &b| {
+            (xs[a].institution_id.as_str(), xs[a].id.as_str())
+                .cmp(&(xs[b].institution_id.as_str(), xs[b].id.as_str()))
+        });
+        let mut ids = self
+            .finding_ids
+            .take()
+            .expect("the finding id index is back after every batch");
+        let mut assumed = vec![None; xs.len()];
+        let (indexed, written) = std::thread::scope(|s| {
+            let index = s.spawn(|| -> Result<Vec<(usize, Option<String>)>, LedgerError> {
+                let mut was = Vec::new();
+                for &i in &valid {
+                    if let Some(g) = ids.insert(xs[i].id.as_str(), xs[i].institution_id.as_str())? {
+                        was.push((i, Some(g.value().to_string())));
+                    }
+                }
+                Ok(was)
+            });
+            let written = (|| -> Result<(), LedgerError> {
+                for &i in &order {
+                    let prev = before.finding_institution(&xs[i].id)?;
+                    assumed[i] = prev.clone();
+                    out[i] = Ok(self.write_finding(xs[i], prev)?);
+                }
+                Ok(())
+            })();
+            (index.join().expect("the index thread panicked"), written)
+        });
+        self.finding_ids = Some(ids);
+        written?;
+        let was = indexed?;
+        // Every id the index already had must be one `before` knew, at the same place.
+        let n_assumed = assumed.iter().filter(|a| a.is_some()).count();
+        if was.len() != n_assumed || was.iter().any(|(i, w)| &assumed[*i] != w) {
+            return Err(LedgerError::Storage(
+                "a finding id was written twice in one transaction; nothing was written".into(),
+            ));
+        }
+        Ok(out)
+    }
+
     fn check_finding(&mut self, x: &Finding) -> Result<(), LedgerError> {
         let mut errs = x.validate();
         if errs.iter().all(|e| e.field != "institution_id")
@@ -927,7 +1006,7 @@ impl<'t> Tx<'t> {
     /// One index operation for the common case of a new id: insert returns the old value.
     fn index_finding_id(&mut self, x: &Finding) -> Result<Option<String>, LedgerError> {
         Ok(self
-            .finding_ids
+            .finding_ids_mut()
             .insert(x.id.as_str(), x.institution_id.as_str())?
             .map(|g| g.value().to_string()))
     }
@@ -1374,7 +1453,7 @@ impl<'t> Tx<'t> {
         let base = format!("F{}", date.format("%Y%m%d"));
         for n in 1.. {
             let id = format!("{base}-{n:04}");
-            if self.finding_ids.get(id.as_str())?.is_none() {
+            if self.finding_ids().get(id.as_str())?.is_none() {
                 return Ok(id);
             }
         }
@@ -1383,7 +1462,7 @@ impl<'t> Tx<'t> {
 
     /// Count of stored findings (for generated ids and summaries).
     pub fn finding_count(&self) -> Result<u64, LedgerError> {
-        Ok(self.finding_ids.len()?)
+        Ok(self.finding_ids().len()?)
     }
 }
 
@@ -1647,6 +1726,11 @@ impl Reader {
             let (_, v) = e?;
             Ok(codec::decode_inspection(v.value())?)
         }))
+    }
+
+    /// The institution a finding id belongs to, if the id is in use.
+    pub fn finding_institution(&self, id: &str) -> Result<Option<String>, LedgerError> {
+        Ok(self.finding_ids.get(id)?.map(|g| g.value().to_string()))
     }
 
     /// One finding by its id.

@@ -119,6 +119,41 @@ fn a_file_with_one_new_and_one_changed_row_counts_both() {
 }
 
 #[test]
+fn a_finding_filed_under_another_institution_moves_there() {
+    // The id index is written on one thread while the records are written on
+    // another; a finding that changes institution must leave the old one.
+    let ws = populated();
+    let f = ws.write(
+        "moved.csv",
+        "id,institution_id,inspection_id,kind,severity,opened_on,deadline,rectified_on,verified_on,note\n\
+         F-4,GZ-0001,,prepaid_excess,2,2018-09-01,2018-10-01,,,预收费超过三个月\n",
+    );
+    ws.import("findings", &f)
+        .stdout_has(&["1 new, 0 updated, 0 unchanged"]);
+    let f = ws.write(
+        "moved2.csv",
+        "id,institution_id,inspection_id,kind,severity,opened_on,deadline,rectified_on,verified_on,note\n\
+         F-4,GZ-0003,,prepaid_excess,2,2018-09-01,2018-10-01,,,预收费超过三个月\n",
+    );
+    ws.import("findings", &f)
+        .stdout_has(&["0 new, 1 updated, 0 unchanged"]);
+    let rows = csv_maps(&ws.export("findings", "csv"));
+    let moved: Vec<_> = rows.iter().filter(|r| r["id"] == "F-4").collect();
+    assert_eq!(moved.len(), 1, "{rows:?}");
+    assert_eq!(moved[0]["institution_id"], "GZ-0003");
+    let old = ws
+        .run(&["show", "GZ-0001", "--as-of", "2019-02-20"])
+        .ok()
+        .stdout;
+    assert!(!old.contains("F-4"), "{old}");
+    let new = ws
+        .run(&["show", "GZ-0003", "--as-of", "2019-02-20"])
+        .ok()
+        .stdout;
+    assert!(new.contains("F-4"), "{new}");
+}
+
+#[test]
 fn a_file_with_only_some_columns_updates_those_and_keeps_the_rest() {
     // The bureau sends a short file: id, the required columns and a new status.
     // Licence, counts, address... of the stored record must survive.
