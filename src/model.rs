@@ -198,6 +198,13 @@ pub fn parse_hhmm(s: &str) -> Result<u32, String> {
     let t = s.trim();
     let bad = || "is not a time of day: write it as HH:MM, e.g. 20:30".to_string();
     let (h, m) = t.split_once([':', '：']).ok_or_else(bad)?;
+    // Minutes in two digits: "20:5" could mean 20:05 or 20:50, and the 20:30 rule turns on it.
+    if m.trim().len() != 2 {
+        return Err(format!(
+            "\"{t}\" has the minutes in {} digit(s): write them as two, e.g. 20:05 or 20:50",
+            m.trim().chars().count()
+        ));
+    }
     let h: u32 = h.trim().parse().map_err(|_| bad())?;
     let m: u32 = m.trim().parse().map_err(|_| bad())?;
     if h > 23 || m > 59 || t.chars().count() > 5 {
@@ -805,6 +812,18 @@ pub fn fmt_num(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_of_day_need_two_digit_minutes() {
+        assert_eq!(parse_hhmm("20:30"), Ok(1230));
+        assert_eq!(parse_hhmm("9:05"), Ok(545));
+        assert_eq!(parse_hhmm("21：00"), Ok(1260));
+        let e = parse_hhmm("20:5").unwrap_err();
+        assert!(e.contains("two, e.g. 20:05 or 20:50"), "{e}");
+        assert!(parse_hhmm("20:300").is_err());
+        assert!(parse_hhmm("24:00").is_err());
+        assert!(parse_hhmm("20.30").is_err());
+    }
 
     #[test]
     fn uscc_example_from_domain_md_is_valid() {

@@ -285,3 +285,21 @@ fn the_repl_shows_courses_as_a_table() {
         assert!(out.contains(part), "{part} missing:\n{out}");
     }
 }
+
+#[test]
+fn messages_name_courses_in_words_and_to_array_takes_an_array() {
+    let ws = city();
+    let err = run(&ws, r#"count_by(courses(), "mod")"#).code(1).stderr;
+    assert!(
+        err.contains("a course filing has no property \"mod\""),
+        "{err}"
+    );
+    assert!(!err.contains("::Crs"), "{err}");
+    let out = run(
+        &ws,
+        "findings().filter(|f| f.severity == 1).to_array().len()",
+    )
+    .ok()
+    .stdout;
+    assert!(out.trim().parse::<usize>().unwrap() > 0, "{out}");
+}

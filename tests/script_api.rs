@@ -903,6 +903,10 @@ fn no_rows_print_nothing_and_a_final_value_is_shown() {
     assert_eq!(f.ok("let x = 1;", &["--format", "json"]).trim(), "[]");
     assert_eq!(f.ok("let x = 1;", &["--format", "table"]), "");
     assert_eq!(f.ok("institutions().len() * 2", &[]).trim(), "6");
+    // A script that set its columns made a table, empty here: no stray last value in it.
+    let src = r#"columns(["id"]); institutions().map(|i| 0)"#;
+    assert_eq!(f.ok(src, &["--format", "csv"]), "id\n");
+    assert_eq!(f.ok(src, &["--format", "jsonl"]), "");
 }
 
 #[test]

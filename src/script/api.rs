@@ -862,6 +862,8 @@ pub fn friendly_type(n: &str) -> &str {
         _ if n.ends_with("Inst") || n == "institution" => "an institution",
         _ if n.ends_with("Find") || n == "finding" => "a finding",
         _ if n.ends_with("Insp") || n == "inspection" => "an inspection",
+        _ if n.ends_with("::App") || n == "application" => "a licence application",
+        _ if n.ends_with("::Crs") || n == "course" => "a course filing",
         _ if n.ends_with("Records") || n == "records" => "a collection of records",
         _ => n,
     }
@@ -1428,6 +1430,8 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     engine.register_fn("to_array", |r: &mut Records| -> RResult<Array> {
         r.iter().collect()
     });
+    // `findings().filter(…)` is already an array; asking again is harmless.
+    engine.register_fn("to_array", |a: Array| a);
     engine.register_fn(
         "filter",
         |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {

@@ -154,7 +154,10 @@ pub fn run_file(
         _ => output::write_rows(stdout, fmt, &cols, &out.rows, usize::MAX)
             .map_err(RunError::Output)?,
     }
-    if out.rows.is_empty() && !value.is_unit() {
+    // A final value is the answer of a script that makes no table; one that
+    // set its columns made a (here empty) table, and the value would be a
+    // stray line in it.
+    if out.rows.is_empty() && cols.is_empty() && !value.is_unit() {
         writeln!(stdout, "{}", output::cell(&value)).map_err(RunError::Output)?;
     }
     if let Some(dir) = &opts.out_dir {
