@@ -372,7 +372,7 @@ fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Cmd::Init => {
             Ledger::create(&cli.db)?;
-            println!("created an empty ledger at {}", cli.db.display());
+            outln!("created an empty ledger at {}", cli.db.display());
         }
         Cmd::Import {
             kind,
@@ -388,7 +388,7 @@ fn run(cli: Cli) -> Result<i32> {
             };
             let r = import::import_file(&ledger, kind, &file, &opts)?;
             let c = r.counts;
-            println!(
+            outln!(
                 "{}{} {} rows from {} ({}): {} new, {} updated, {} unchanged{}",
                 if r.dry_run { "checked " } else { "imported " },
                 kind.as_str(),
@@ -657,9 +657,9 @@ fn run(cli: Cli) -> Result<i32> {
                         })
                         .collect();
                     if rows.is_empty() {
-                        println!("no saved runs yet: `casebook score RULE --save` records one");
+                        outln!("no saved runs yet: `casebook score RULE --save` records one");
                     } else {
-                        println!("{}", crate::script::output::table(&cols, &rows));
+                        outln!("{}", crate::script::output::table(&cols, &rows));
                     }
                 }
                 Some(RunsCmd::Show { run, id, format }) => {
@@ -684,7 +684,7 @@ fn run(cli: Cli) -> Result<i32> {
                         crate::script::RowFormat::Jsonl
                     });
                     if fmt == crate::script::RowFormat::Table {
-                        println!(
+                        outln!(
                             "run {run}: {} as of {} by {} at {} (sha256 {})",
                             header["script"].as_str().unwrap_or(""),
                             header["as_of"].as_str().unwrap_or(""),
@@ -781,7 +781,7 @@ fn run(cli: Cli) -> Result<i32> {
                 }
                 (None, None) => unreachable!(),
             };
-            println!(
+            outln!(
                 "{} against {} as of {d}",
                 new_path.display(),
                 match run {
@@ -805,7 +805,7 @@ fn run(cli: Cli) -> Result<i32> {
                     names.sort();
                     names.dedup();
                     if names.is_empty() {
-                        println!("no lists yet: scripts add entries with list_add(NAME, ID, REASON) under --write");
+                        outln!("no lists yet: scripts add entries with list_add(NAME, ID, REASON) under --write");
                     }
                     for n in names {
                         let on = entries
@@ -817,9 +817,7 @@ fn run(cli: Cli) -> Result<i32> {
                             None => "today".to_string(),
                             Some(_) => format!("on {today}"),
                         };
-                        println!(
-                            "{n}: {on} on the list {when_text}, {ever} entries in its history"
-                        );
+                        outln!("{n}: {on} on the list {when_text}, {ever} entries in its history");
                     }
                 }
                 Some(ListsCmd::Show {
@@ -893,7 +891,7 @@ fn run(cli: Cli) -> Result<i32> {
                             e.operator.clone(),
                         ]);
                     }
-                    println!(
+                    outln!(
                         "{name} as of {d}: {} {}",
                         rows.len(),
                         if history {
@@ -903,7 +901,7 @@ fn run(cli: Cli) -> Result<i32> {
                         }
                     );
                     if !rows.is_empty() {
-                        println!("{}", crate::script::output::table(&cols, &rows));
+                        outln!("{}", crate::script::output::table(&cols, &rows));
                     }
                 }
             }
@@ -936,15 +934,15 @@ fn run(cli: Cli) -> Result<i32> {
             let Some(h) = r.audit_entry(n)? else {
                 bail!("there is no audit entry #{n}; `casebook audit` lists them");
             };
-            println!("#{n} {h}");
+            outln!("#{n} {h}");
             for c in r.audit_changes(n)? {
                 let before = describe_before(&c.kind, &c.before);
                 match c.action.as_str() {
                     "insert" => {
                         let ids: Vec<&str> = c.id.lines().collect();
-                        println!("  insert {} {}: {}", ids.len(), c.kind, ids.join(" "));
+                        outln!("  insert {} {}: {}", ids.len(), c.kind, ids.join(" "));
                     }
-                    a => println!(
+                    a => outln!(
                         "  {a} {} {}{}",
                         c.kind,
                         c.id,
@@ -960,7 +958,7 @@ fn run(cli: Cli) -> Result<i32> {
             let entries = ledger.reader()?.audit()?;
             let skip = entries.len().saturating_sub(last);
             for (n, header) in &entries[skip..] {
-                println!("#{n} {header}");
+                outln!("#{n} {header}");
             }
         }
         Cmd::Demo { out } => {
@@ -987,7 +985,7 @@ fn run(cli: Cli) -> Result<i32> {
             for (name, src) in crate::demo::SAMPLE_SCRIPTS {
                 // Titles go where a reader looks: stdout on a terminal, stderr when the rows are piped.
                 if fmt == crate::script::RowFormat::Table {
-                    println!("\n== {name} (as of {as_of})");
+                    outln!("\n== {name} (as of {as_of})");
                 } else {
                     eprintln!("== {name} (as of {as_of})");
                 }
@@ -1080,6 +1078,12 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
         crate::script::write_under(&templates, name, |w| w.write_all(src.as_bytes()))?;
     }
     let path = |name: &str| tmp.join(name);
+    // The commands the demo suggests must reach this ledger when it is not the default one.
+    let db_flag = if db == Path::new("casebook.redb") {
+        String::new()
+    } else {
+        format!(" --db {}", db.display())
+    };
     for (name, src) in DEMO_RULES {
         crate::script::write_under(&tmp, name, |w| w.write_all(src.as_bytes()))?;
     }
@@ -1087,7 +1091,7 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
     let terminal = std::io::stdout().is_terminal();
     let say = |t: &str| {
         if terminal {
-            println!("{t}");
+            outln!("{t}");
         } else {
             eprintln!("{t}");
         }
@@ -1134,7 +1138,7 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
             None => crate::decide::save_run(&ledger, &rule, as_of, op, &ds)?,
         };
         drop(ledger);
-        say(&format!("saved as run {run}: `casebook runs show {run}`, `casebook score scripts/credit_score.rhai --as-of {as_of}`"));
+        say(&format!("saved as run {run}: `casebook runs show {run}{db_flag}`, `casebook score {}{db_flag} --as-of {as_of}`", path("credit_score.rhai").display()));
 
         for (name, title, write, to_out) in [
             ("blacklist.rhai", "the black list", true, false),
@@ -1188,7 +1192,7 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
             }
         }
         say(&format!(
-            "\noutputs are under {}: notices/ (one file per notice), lists.html. `casebook lists show blacklist`, `casebook show ID` for one register.",
+            "\noutputs are under {}: notices/ (one file per notice), lists.html. `casebook lists show blacklist{db_flag}`, `casebook show ID{db_flag}` for one register.",
             out.display()
         ));
         Ok(exit::OK)

@@ -26,7 +26,8 @@ use rustyline::{Context, Editor, Helper};
 
 use crate::ledger::{busy_timeout, Ledger, Operation};
 use crate::script::api::{
-    self, Date, Records, FINDING_PROPS, FUNCTIONS, INSPECTION_PROPS, INSTITUTION_PROPS,
+    self, Date, Records, APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, FUNCTIONS,
+    INSPECTION_PROPS, INSTITUTION_PROPS,
 };
 use crate::script::{diag, host, output, Limits, RowFormat, ScriptHost};
 
@@ -195,6 +196,8 @@ impl Completer for ReplHelper {
                 .iter()
                 .chain(FINDING_PROPS)
                 .chain(INSPECTION_PROPS)
+                .chain(APPLICATION_PROPS)
+                .chain(COURSE_PROPS)
             {
                 if p.starts_with(word) && seen.insert(*p) {
                     out.push(pair(p, d));
@@ -822,14 +825,14 @@ pub fn help_text(name: &str) -> String {
                 .collect::<Vec<_>>()
                 .join(" "),
         );
-        s.push_str("\nInspection properties: ");
-        s.push_str(
-            &INSPECTION_PROPS
-                .iter()
-                .map(|p| p.0)
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        for (what, props) in [
+            ("Inspection", INSPECTION_PROPS),
+            ("Licence application", APPLICATION_PROPS),
+            ("Course filing", COURSE_PROPS),
+        ] {
+            s.push_str(&format!("\n{what} properties: "));
+            s.push_str(&props.iter().map(|p| p.0).collect::<Vec<_>>().join(" "));
+        }
         s.push_str("\nDates: date(\"2019-02-20\"), d + 7, d - 7, d2 - d1 (days), d.year d.month d.day, < <= > >= == !=\n\nCommands:\n");
         for (_, h) in COMMANDS {
             s.push_str(&format!("  {h}\n"));
@@ -847,6 +850,8 @@ pub fn help_text(name: &str) -> String {
         ("institution", INSTITUTION_PROPS),
         ("finding", FINDING_PROPS),
         ("inspection", INSPECTION_PROPS),
+        ("application", APPLICATION_PROPS),
+        ("course", COURSE_PROPS),
     ] {
         for (p, d) in props {
             if *p == name {

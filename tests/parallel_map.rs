@@ -264,14 +264,14 @@ fn the_first_error_in_record_order_is_the_one_reported() {
 }
 
 #[test]
-fn the_repl_shows_courses_as_a_table() {
+fn the_repl_shows_courses_as_a_table_and_helps_with_their_properties() {
     let ws = city();
     let out = ws
         .cmd()
         .args(["repl", "--as-of", AS_OF])
         .env("HOME", ws.path())
         .env("CASEBOOK_HISTORY", ws.path().join("history"))
-        .write_stdin("courses()\n")
+        .write_stdin("courses()\n:help daily_end_time\n:help\n")
         .output()
         .unwrap();
     let out = String::from_utf8(out.stdout).unwrap();
@@ -281,6 +281,9 @@ fn the_repl_shows_courses_as_a_table() {
         "C00001-0",
         "课程0",
         "showing 50 of",
+        "course.daily_end_time: \"HH:MM\"",
+        "Course filing properties: id institution_id",
+        "Licence application properties: id",
     ] {
         assert!(out.contains(part), "{part} missing:\n{out}");
     }

@@ -150,7 +150,7 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
         let h = host.clone();
         engine.on_print(move |s| match &h.prints {
             Some(buf) => buf.lock().unwrap().push(s.to_string()),
-            None => println!("{s}"),
+            None => outln!("{s}"),
         });
     }
     engine.on_debug(|s, src, pos| {
