@@ -353,6 +353,17 @@ impl Row for &dyn Row {
 const CHUNK: usize = 65_536;
 
 impl Rec {
+    /// The record's own checks (the ledger adds references when it writes).
+    fn validate(&self, districts: &[String]) -> Vec<FieldError> {
+        match self {
+            Rec::Institution(x) => x.validate(districts),
+            Rec::Inspection(x) => x.validate(),
+            Rec::Finding(x) => x.validate(),
+            Rec::Application(x) => x.validate(),
+            Rec::Course(x) => x.validate(),
+        }
+    }
+
     /// The key the record is stored under.
     fn key(&self) -> (&str, &str) {
         match self {
@@ -398,24 +409,33 @@ impl Sink<'_> {
     fn row(&mut self, line: u64, row: &dyn Row) -> Result<(), LedgerError> {
         self.rows += 1;
         let id = row.get("id").unwrap_or("").trim();
+        let mut twice = None;
         if !id.is_empty() {
-            if let Some(first) = self.seen.get(id) {
-                self.push(
-                    line,
-                    vec![FieldError::new(
+            match self.seen.get(id) {
+                Some(first) => {
+                    twice = Some(FieldError::new(
                         "id",
                         id,
                         format!("appears twice in this file (first on line {first})"),
-                    )],
-                );
+                    ))
+                }
+                None => {
+                    self.seen.insert(id.to_string(), line);
+                }
+            }
+        }
+        // A repeated row is still checked, so all its problems are reported at once.
+        let parsed = parse_row(self.kind, &row, &self.districts, &self.stored)?;
+        let rec = match (parsed, twice) {
+            (Ok(r), None) => r,
+            (Ok(r), Some(t)) => {
+                let mut errs = vec![t];
+                errs.extend(r.validate(&self.districts));
+                self.push(line, errs);
                 return Ok(());
             }
-            self.seen.insert(id.to_string(), line);
-        }
-        let rec = match parse_row(self.kind, &row, &self.districts, &self.stored)? {
-            Ok(r) => r,
-            Err(e) => {
-                self.push(line, e);
+            (Err(e), t) => {
+                self.push(line, t.into_iter().chain(e).collect());
                 return Ok(());
             }
         };

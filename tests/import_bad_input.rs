@@ -256,6 +256,7 @@ fn a_duplicate_id_in_one_file_is_refused_naming_the_first_line() {
             GOOD_ROW,
             "NEW-2,Other,,天河,subject,3,2,operating,2019-01-01",
             "NEW-1,Again,,天河,subject,3,2,operating,2019-01-01",
+            "NEW-2,Third,,天河,subject,3,5,operating,2019-01-01",
         ]),
     );
     let e = refused(&ws, "institutions", &f);
@@ -263,6 +264,12 @@ fn a_duplicate_id_in_one_file_is_refused_naming_the_first_line() {
         e.contains("dup.csv:4: id = \"NEW-1\": appears twice in this file (first on line 2)"),
         "{e}"
     );
+    // A repeated row is still checked: its other problems are reported with it.
+    assert!(
+        e.contains("dup.csv:5: id = \"NEW-2\": appears twice in this file (first on line 3)"),
+        "{e}"
+    );
+    assert!(e.contains("dup.csv:5: qualified_teachers = \"5\""), "{e}");
 }
 
 #[test]
