@@ -346,57 +346,62 @@ pub fn encode_finding(x: &Finding) -> Vec<u8> {
 /// Decodes a finding.
 pub fn decode_finding(b: &[u8]) -> Result<Finding, DecodeError> {
     let mut r = R::new(b, "finding")?;
-    let mut x = Finding {
-        id: String::new(),
-        institution_id: String::new(),
-        inspection_id: None,
-        kind: FindingKind::Other,
-        severity: 1,
-        opened_on: NaiveDate::MIN,
-        deadline: NaiveDate::MIN,
-        rectified_on: None,
-        verified_on: None,
-        note: String::new(),
-    };
+    let (mut id, mut institution_id, mut inspection_id, mut note) =
+        (String::new(), String::new(), None, String::new());
+    let mut core = EMPTY_CORE;
     while let Some((t, v)) = r.next()? {
         match t {
-            1 => x.id = v.s(),
-            2 => x.institution_id = v.s(),
-            3 => x.inspection_id = Some(v.s()),
-            4 => x.kind = FindingKind::from_code(v.u() as u8).ok_or_else(|| r.err("bad kind"))?,
-            5 => x.severity = v.i(),
-            6 => x.opened_on = v.d().unwrap_or(NaiveDate::MIN),
-            7 => x.deadline = v.d().unwrap_or(NaiveDate::MIN),
-            8 => x.rectified_on = v.d(),
-            9 => x.verified_on = v.d(),
-            10 => x.note = v.s(),
-            _ => {}
+            1 => id = v.s(),
+            2 => institution_id = v.s(),
+            3 => inspection_id = Some(v.s()),
+            10 => note = v.s(),
+            _ => core_field(&mut core, t, &v, &r)?,
         }
     }
-    Ok(x)
+    Ok(Finding {
+        id,
+        institution_id,
+        inspection_id,
+        kind: core.kind,
+        severity: core.severity,
+        opened_on: core.opened_on,
+        deadline: core.deadline,
+        rectified_on: core.rectified_on,
+        verified_on: core.verified_on,
+        note,
+    })
+}
+
+/// A finding's fields before any is read.
+const EMPTY_CORE: FindingCore = FindingCore {
+    kind: FindingKind::Other,
+    severity: 1,
+    opened_on: NaiveDate::MIN,
+    deadline: NaiveDate::MIN,
+    rectified_on: None,
+    verified_on: None,
+};
+
+/// Reads one of a finding's non-text fields (tags 4–9); others are skipped.
+fn core_field(x: &mut FindingCore, t: u8, v: &Val<'_>, r: &R<'_>) -> Result<(), DecodeError> {
+    match t {
+        4 => x.kind = FindingKind::from_code(v.u() as u8).ok_or_else(|| r.err("bad kind"))?,
+        5 => x.severity = v.i(),
+        6 => x.opened_on = v.d().unwrap_or(NaiveDate::MIN),
+        7 => x.deadline = v.d().unwrap_or(NaiveDate::MIN),
+        8 => x.rectified_on = v.d(),
+        9 => x.verified_on = v.d(),
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A finding's fields other than its texts, without allocating.
 pub fn decode_finding_core(b: &[u8]) -> Result<FindingCore, DecodeError> {
     let mut r = R::new(b, "finding")?;
-    let mut x = FindingCore {
-        kind: FindingKind::Other,
-        severity: 1,
-        opened_on: NaiveDate::MIN,
-        deadline: NaiveDate::MIN,
-        rectified_on: None,
-        verified_on: None,
-    };
+    let mut x = EMPTY_CORE;
     while let Some((t, v)) = r.next()? {
-        match t {
-            4 => x.kind = FindingKind::from_code(v.u() as u8).ok_or_else(|| r.err("bad kind"))?,
-            5 => x.severity = v.i(),
-            6 => x.opened_on = v.d().unwrap_or(NaiveDate::MIN),
-            7 => x.deadline = v.d().unwrap_or(NaiveDate::MIN),
-            8 => x.rectified_on = v.d(),
-            9 => x.verified_on = v.d(),
-            _ => {}
-        }
+        core_field(&mut x, t, &v, &r)?;
     }
     Ok(x)
 }

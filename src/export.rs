@@ -155,16 +155,9 @@ fn each_row(
             }
         }
         Kind::Courses => {
-            let mut r = Ok(());
-            let stopped = reader.for_each_course(|x| {
-                r = emit(format::course_row(&x));
-                match &r {
-                    Ok(()) => Ok(()),
-                    Err(_) => Err(LedgerError::Storage("export stopped".into())),
-                }
-            });
-            r?;
-            stopped?;
+            for x in reader.courses()? {
+                emit(format::course_row(&x?))?;
+            }
         }
     }
     Ok(())

@@ -856,39 +856,11 @@ impl<'t> Tx<'t> {
         self.write_finding(x, prev)
     }
 
-    /// Upserts many findings; the result for each is in input order. Equivalent
-    /// to calling [`Tx::upsert_finding`] on each, but each index is written in its
-    /// own key order: ids in input order (usually ascending), records sorted by
-    /// institution. Writing B-trees in key order is most of a bulk import's speed.
-    pub fn upsert_findings(
-        &mut self,
-        xs: &[&Finding],
-    ) -> Result<Vec<Result<Outcome, LedgerError>>, LedgerError> {
-        let mut out: Vec<Result<Outcome, LedgerError>> = Vec::with_capacity(xs.len());
-        let mut prev: Vec<Option<String>> = vec![None; xs.len()];
-        for (i, x) in xs.iter().enumerate() {
-            match self.check_finding(x) {
-                Ok(()) => {
-                    prev[i] = self.index_finding_id(x)?;
-                    out.push(Ok(Outcome::Unchanged));
-                }
-                Err(LedgerError::Rejected(r)) => out.push(Err(LedgerError::Rejected(r))),
-                Err(e) => return Err(e),
-            }
-        }
-        let mut order: Vec<usize> = (0..xs.len()).filter(|&i| out[i].is_ok()).collect();
-        order.sort_unstable_by(|&a, &b| {
-            (xs[a].institution_id.as_str(), xs[a].id.as_str())
-                .cmp(&(xs[b].institution_id.as_str(), xs[b].id.as_str()))
-        });
-        for i in order {
-            out[i] = Ok(self.write_finding(xs[i], prev[i].take())?);
-        }
-        Ok(out)
-    }
-
-    /// [`Tx::upsert_findings`] for a batch whose ids this transaction has not
-    /// written before (one import file: its ids are unique), with `before` a
+    /// Upserts a batch of findings whose ids this transaction has not written
+    /// before (one import file: its ids are unique); the result for each is in
+    /// input order, as [`Tx::upsert_finding`] would give it. Records are written
+    /// sorted by institution (B-trees written in key order are most of a bulk
+    /// import's speed), with `before` a
     /// reader opened after this transaction began (it sees what the
     /// transaction started from). The id index is written on a second thread
     /// while this one writes the records; where each id pointed before comes
@@ -1590,6 +1562,38 @@ fn optional<T>(r: Result<T, redb::TableError>) -> Result<Option<T>, LedgerError>
     }
 }
 
+type IdIndex = ReadOnlyTable<&'static str, &'static str>;
+type ByInstitution = ReadOnlyTable<(&'static str, &'static str), &'static [u8]>;
+
+/// A record kept under `(institution, id)`, found through its id index.
+fn by_id<T>(
+    ids: &IdIndex,
+    table: &ByInstitution,
+    id: &str,
+    decode: fn(&[u8]) -> Result<T, DecodeError>,
+) -> Result<Option<T>, LedgerError> {
+    let Some(inst) = ids.get(id)?.map(|g| g.value().to_string()) else {
+        return Ok(None);
+    };
+    match table.get((inst.as_str(), id))? {
+        Some(g) => Ok(Some(decode(g.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// One institution's records of a table kept under `(institution, id)`, by id: a range scan.
+fn of_institution<T>(
+    table: &ByInstitution,
+    inst: &str,
+    decode: fn(&[u8]) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, LedgerError> {
+    let mut out = Vec::new();
+    for e in table.range((inst, "")..(inst, MAX_ID))? {
+        out.push(decode(e?.1.value())?);
+    }
+    Ok(out)
+}
+
 /// Stored records' bytes, one after another, from a table scan another thread may drive.
 pub type RawIter<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, LedgerError>> + Send + 'a>;
 
@@ -1656,12 +1660,7 @@ impl Reader {
 
     /// One institution's findings, by id, as a range scan.
     pub fn findings_of(&self, inst: &str) -> Result<Vec<Finding>, LedgerError> {
-        let mut out = Vec::new();
-        for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
-            let (_, v) = e?;
-            out.push(codec::decode_finding(v.value())?);
-        }
-        Ok(out)
+        of_institution(&self.findings, inst, codec::decode_finding)
     }
 
     /// Calls `f` with each raw encoded finding of one institution (no allocation per record).
@@ -1693,12 +1692,7 @@ impl Reader {
 
     /// One institution's inspections, by id, as a range scan.
     pub fn inspections_of(&self, inst: &str) -> Result<Vec<Inspection>, LedgerError> {
-        let mut out = Vec::new();
-        for e in self.inspections.range((inst, "")..(inst, MAX_ID))? {
-            let (_, v) = e?;
-            out.push(codec::decode_inspection(v.value())?);
-        }
-        Ok(out)
+        of_institution(&self.inspections, inst, codec::decode_inspection)
     }
 
     /// Every finding, grouped by institution.
@@ -1735,25 +1729,15 @@ impl Reader {
 
     /// One finding by its id.
     pub fn finding(&self, id: &str) -> Result<Option<Finding>, LedgerError> {
-        let Some(inst) = self.finding_ids.get(id)?.map(|g| g.value().to_string()) else {
-            return Ok(None);
-        };
-        match self.findings.get((inst.as_str(), id))? {
-            Some(g) => Ok(Some(codec::decode_finding(g.value())?)),
-            None => Ok(None),
-        }
+        by_id(&self.finding_ids, &self.findings, id, codec::decode_finding)
     }
 
     /// One institution's licence applications, by id.
     pub fn applications_of(&self, inst: &str) -> Result<Vec<Application>, LedgerError> {
-        let mut out = Vec::new();
-        let Some(t) = &self.applications else {
-            return Ok(out);
-        };
-        for e in t.range((inst, "")..(inst, MAX_ID))? {
-            out.push(codec::decode_application(e?.1.value())?);
+        match &self.applications {
+            Some(t) => of_institution(t, inst, codec::decode_application),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
     }
 
     /// Every licence application, grouped by institution.
@@ -1770,42 +1754,18 @@ impl Reader {
 
     /// One licence application by id.
     pub fn application(&self, id: &str) -> Result<Option<Application>, LedgerError> {
-        let (Some(ids), Some(t)) = (&self.application_ids, &self.applications) else {
-            return Ok(None);
-        };
-        let Some(inst) = ids.get(id)?.map(|g| g.value().to_string()) else {
-            return Ok(None);
-        };
-        Ok(match t.get((inst.as_str(), id))? {
-            Some(g) => Some(codec::decode_application(g.value())?),
-            None => None,
-        })
+        match (&self.application_ids, &self.applications) {
+            (Some(ids), Some(t)) => by_id(ids, t, id, codec::decode_application),
+            _ => Ok(None),
+        }
     }
 
     /// One institution's course filings, by id.
     pub fn courses_of(&self, inst: &str) -> Result<Vec<Course>, LedgerError> {
-        let mut out = Vec::new();
-        let Some(t) = &self.courses else {
-            return Ok(out);
-        };
-        for e in t.range((inst, "")..(inst, MAX_ID))? {
-            out.push(codec::decode_course(e?.1.value())?);
+        match &self.courses {
+            Some(t) => of_institution(t, inst, codec::decode_course),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
-    }
-
-    /// Calls `f` with every course filing, grouped by institution (streamed, not collected).
-    pub fn for_each_course(
-        &self,
-        mut f: impl FnMut(Course) -> Result<(), LedgerError>,
-    ) -> Result<(), LedgerError> {
-        let Some(t) = &self.courses else {
-            return Ok(());
-        };
-        for e in t.iter()? {
-            f(codec::decode_course(e?.1.value())?)?;
-        }
-        Ok(())
     }
 
     /// Every course filing, grouped by institution, decoded as the caller walks.
@@ -1840,27 +1800,20 @@ impl Reader {
 
     /// One course filing by id.
     pub fn course(&self, id: &str) -> Result<Option<Course>, LedgerError> {
-        let (Some(ids), Some(t)) = (&self.course_ids, &self.courses) else {
-            return Ok(None);
-        };
-        let Some(inst) = ids.get(id)?.map(|g| g.value().to_string()) else {
-            return Ok(None);
-        };
-        Ok(match t.get((inst.as_str(), id))? {
-            Some(g) => Some(codec::decode_course(g.value())?),
-            None => None,
-        })
+        match (&self.course_ids, &self.courses) {
+            (Some(ids), Some(t)) => by_id(ids, t, id, codec::decode_course),
+            _ => Ok(None),
+        }
     }
 
     /// One inspection by its id.
     pub fn inspection(&self, id: &str) -> Result<Option<Inspection>, LedgerError> {
-        let Some(inst) = self.inspection_ids.get(id)?.map(|g| g.value().to_string()) else {
-            return Ok(None);
-        };
-        match self.inspections.get((inst.as_str(), id))? {
-            Some(g) => Ok(Some(codec::decode_inspection(g.value())?)),
-            None => Ok(None),
-        }
+        by_id(
+            &self.inspection_ids,
+            &self.inspections,
+            id,
+            codec::decode_inspection,
+        )
     }
 
     /// An institution's status history, oldest first (ties in entry order).

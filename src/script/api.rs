@@ -1132,6 +1132,31 @@ fn finding_for_write(h: &Host, snap: &Snapshot, id: &str) -> RResult<Option<Find
     }
 }
 
+/// Since when `id` is on `list` in the ledger (an entry not yet ended), if it is.
+fn open_list_entry(snap: &Snapshot, list: &str, id: &str) -> Option<NaiveDate> {
+    snap.list_index()
+        .get(id)?
+        .iter()
+        .find(|e| e.list == list && e.removed.is_none())
+        .map(|e| e.added)
+}
+
+/// Whether adds and removes queued earlier in this run leave `id` on `list`
+/// (the last one wins), or `None` if none was queued.
+fn queued_on_list(h: &Host, list: &str, id: &str) -> Option<bool> {
+    h.out
+        .lock()
+        .unwrap()
+        .writes
+        .iter()
+        .rev()
+        .find_map(|w| match w {
+            WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
+            WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => Some(false),
+            _ => None,
+        })
+}
+
 fn check_write(host: &Host, what: &str) -> RResult<()> {
     if host.write.load(std::sync::atomic::Ordering::Relaxed) {
         Ok(())
@@ -2067,27 +2092,8 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
             if list.trim().is_empty() {
                 return err("list_add: the list needs a name, e.g. \"blacklist\"");
             }
-            let snap = h.snap();
-            let open = snap.list_index().get(id).and_then(|v| {
-                v.iter()
-                    .find(|e| e.list == list && e.removed.is_none())
-                    .map(|e| e.added)
-            });
-            let queued = h
-                .out
-                .lock()
-                .unwrap()
-                .writes
-                .iter()
-                .rev()
-                .find_map(|w| match w {
-                    WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
-                    WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => {
-                        Some(false)
-                    }
-                    _ => None,
-                });
-            if queued.unwrap_or(open.is_some()) {
+            let open = open_list_entry(&h.snap(), list, id);
+            if queued_on_list(&h, list, id).unwrap_or(open.is_some()) {
                 let since = open.map(|d| format!(" since {d}")).unwrap_or_default();
                 return err(format!(
                     "list_add: {id} is already on list \"{list}\"{since}"
@@ -2106,29 +2112,8 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
         "list_remove",
         move |list: &str, id: &str, reason: &str| -> RResult<()> {
             check_write(&h, "list_remove")?;
-            let snap = h.snap();
-            let on_now = snap
-                .reader
-                .list_entries(list)
-                .map_err(ledger_err)?
-                .iter()
-                .any(|e| e.institution_id == id && e.removed.is_none());
-            // Adds and removes queued earlier in this run count too, last one wins.
-            let queued = h
-                .out
-                .lock()
-                .unwrap()
-                .writes
-                .iter()
-                .rev()
-                .find_map(|w| match w {
-                    WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
-                    WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => {
-                        Some(false)
-                    }
-                    _ => None,
-                });
-            if !queued.unwrap_or(on_now) {
+            let on_now = open_list_entry(&h.snap(), list, id).is_some();
+            if !queued_on_list(&h, list, id).unwrap_or(on_now) {
                 return err(format!("list_remove: {id} is not on list \"{list}\""));
             }
             h.out.lock().unwrap().writes.push(WriteOp::ListRemove {
