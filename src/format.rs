@@ -403,6 +403,12 @@ fn ungroup(v: &str) -> Result<std::borrow::Cow<'_, str>, &'static str> {
 /// Reads fields of one row by English field name; `None` or "" is a missing value.
 pub trait Row {
     fn get(&self, field: &str) -> Option<&str>;
+
+    /// Whether the row has a value or an empty cell for each of `columns`
+    /// (a CSV file knows this once from its header).
+    fn complete(&self, columns: &[(&str, &[&str])]) -> bool {
+        columns.iter().all(|(f, _)| self.get(f).is_some())
+    }
 }
 
 struct P<'r, R: Row + ?Sized> {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::format::{self, Kind, Row};
-use crate::ledger::{Counts, Ledger, LedgerError, Operation, Reader};
+use crate::ledger::{Batch, Counts, Keyed, Ledger, LedgerError, Operation, Reader, Stager};
 use crate::model::FieldError;
 
 /// One problem in one row of an input file.
@@ -234,17 +234,31 @@ fn open_decoded(
 struct CsvRow<'a> {
     rec: &'a csv::StringRecord,
     cols: &'a [(&'static str, usize)],
+    /// For each of `cols`, whether it is free text (may hold a neutralised formula).
+    free: &'a [bool],
+    /// Whether the header names every column of the kind (the same for every row).
+    complete: bool,
 }
 
 impl Row for CsvRow<'_> {
     fn get(&self, field: &str) -> Option<&str> {
-        let (_, i) = self.cols.iter().find(|(f, _)| *f == field)?;
-        let v = self.rec.get(*i)?;
-        Some(if format::is_free_text(field) {
+        // The parsers ask with the same literals the header map holds, so
+        // comparing addresses mostly answers without comparing text.
+        let same = |f: &&str| std::ptr::eq(f.as_ptr(), field.as_ptr()) && f.len() == field.len();
+        let k = match self.cols.iter().position(|(f, _)| same(f)) {
+            Some(k) => k,
+            None => self.cols.iter().position(|(f, _)| *f == field)?,
+        };
+        let v = self.rec.get(self.cols[k].1)?;
+        Some(if self.free[k] {
             format::unneutralise(v)
         } else {
             v
         })
+    }
+
+    fn complete(&self, _: &[(&str, &[&str])]) -> bool {
+        self.complete
     }
 }
 
@@ -291,7 +305,7 @@ fn parse_row(
         errs
     }
     let has = |f: &str| row.get(f).is_some();
-    let partial = kind.columns().iter().any(|(f, _)| !has(f));
+    let partial = !row.complete(kind.columns());
     Ok(match kind {
         Kind::Institutions => {
             let (mut x, e) = format::institution_from(row);
@@ -347,6 +361,10 @@ impl Row for &dyn Row {
     fn get(&self, field: &str) -> Option<&str> {
         (**self).get(field)
     }
+
+    fn complete(&self, columns: &[(&str, &[&str])]) -> bool {
+        (**self).complete(columns)
+    }
 }
 
 /// Rows buffered before they are written in key order (bounded, so memory stays flat).
@@ -376,12 +394,31 @@ impl Rec {
     }
 }
 
-/// Parsed rows on their way from the parsing thread to the writing one, with their line numbers.
-type Chunk = Vec<(u64, Rec)>;
+/// The keyed table a kind is stored in; institutions are not keyed.
+fn keyed(kind: Kind) -> Option<Keyed> {
+    match kind {
+        Kind::Institutions => None,
+        Kind::Inspections => Some(Keyed::Inspections),
+        Kind::Findings => Some(Keyed::Findings),
+        Kind::Applications => Some(Keyed::Applications),
+        Kind::Courses => Some(Keyed::Courses),
+    }
+}
+
+/// Parsed rows on their way from the parsing thread to the writing one.
+enum Chunk {
+    /// Institutions, with their line numbers, in key order.
+    Recs(Vec<(u64, Rec)>),
+    /// Records of a keyed kind, checked, encoded and in key order.
+    Keyed(Keyed, Batch),
+}
 
 /// The state one import carries from row to row (on the parsing thread).
 struct Sink<'p> {
-    pending: Chunk,
+    /// Institutions parsed and not yet sent.
+    pending: Vec<(u64, Rec)>,
+    /// Keyed records checked and not yet sent.
+    batch: Batch,
     /// Where full chunks go to be written; `None` once the writer has stopped.
     out: Option<std::sync::mpsc::SyncSender<Chunk>>,
     districts: Vec<String>,
@@ -390,8 +427,10 @@ struct Sink<'p> {
     errors: Vec<RowError>,
     seen: rustc_hash::FxHashMap<String, u64>,
     rows: u64,
-    /// The ledger as it was before this import, for the fields a file leaves out.
-    stored: Reader,
+    /// Checks references and stages keyed records against the ledger as this
+    /// import's transaction began; that snapshot also gives the fields a file
+    /// leaves out.
+    stager: Stager,
 }
 
 impl Sink<'_> {
@@ -425,7 +464,7 @@ impl Sink<'_> {
             }
         }
         // A repeated row is still checked, so all its problems are reported at once.
-        let parsed = parse_row(self.kind, &row, &self.districts, &self.stored)?;
+        let parsed = parse_row(self.kind, &row, &self.districts, self.stager.reader())?;
         let rec = match (parsed, twice) {
             (Ok(r), None) => r,
             (Ok(r), Some(t)) => {
@@ -439,8 +478,20 @@ impl Sink<'_> {
                 return Ok(());
             }
         };
-        self.pending.push((line, rec));
-        if self.pending.len() >= CHUNK {
+        let staged = match &rec {
+            Rec::Institution(_) => {
+                self.pending.push((line, rec));
+                Ok(())
+            }
+            Rec::Inspection(x) => self.stager.inspection(x, &mut self.batch)?,
+            Rec::Finding(x) => self.stager.finding(x, &mut self.batch)?,
+            Rec::Application(x) => self.stager.application(x, &mut self.batch)?,
+            Rec::Course(x) => self.stager.course(x, &mut self.batch)?,
+        };
+        if let Err(errs) = staged {
+            self.push(line, errs);
+        }
+        if self.pending.len() >= CHUNK || self.batch.len() >= CHUNK {
             self.send();
         }
         Ok(())
@@ -450,7 +501,18 @@ impl Sink<'_> {
     /// a storage error, which it reports), the rows are dropped and parsing
     /// goes on only to finish reading.
     fn send(&mut self) {
-        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+        let chunk = match keyed(self.kind) {
+            None => {
+                let mut recs = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+                recs.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
+                Chunk::Recs(recs)
+            }
+            Some(k) => {
+                let mut batch = std::mem::take(&mut self.batch);
+                batch.sort();
+                Chunk::Keyed(k, batch)
+            }
+        };
         if let Some(out) = &self.out {
             if out.send(chunk).is_err() {
                 self.out = None;
@@ -469,63 +531,39 @@ impl Sink<'_> {
 
 /// Writes parsed rows (on the writing thread).
 struct Writer<'a> {
-    kind: Kind,
     reason: &'a str,
-    /// Rows the ledger refused (a reference to a missing institution, say).
+    /// Rows the ledger refused (an institution's own checks run as it is written).
     errors: Vec<RowError>,
 }
 
 impl Writer<'_> {
-    /// Writes one chunk in key order: B-tree inserts in order touch each page
-    /// once per chunk instead of once per row, which is most of an import's time.
-    fn write(
-        &mut self,
-        tx: &mut crate::ledger::Tx<'_>,
-        before: &Reader,
-        mut pending: Chunk,
-    ) -> Result<(), LedgerError> {
-        let mut refused = |line: u64, errs: Vec<FieldError>| {
-            for e in errs {
-                self.errors.push(RowError {
-                    line,
-                    field: e.field.to_string(),
-                    value: e.value,
-                    reason: e.reason,
-                });
-            }
+    /// Writes one chunk, which the parsing thread put in key order.
+    fn write(&mut self, tx: &mut crate::ledger::Tx<'_>, chunk: Chunk) -> Result<(), LedgerError> {
+        let recs = match chunk {
+            Chunk::Keyed(kind, batch) => return tx.write_batch(kind, &batch),
+            Chunk::Recs(recs) => recs,
         };
-        if self.kind == Kind::Findings {
-            let fs: Vec<&crate::model::Finding> = pending
-                .iter()
-                .filter_map(|(_, r)| match r {
-                    Rec::Finding(f) => Some(f),
-                    _ => None,
-                })
-                .collect();
-            // The file's ids are unique (the parser refuses a repeated one).
-            let results = tx.upsert_new_findings(&fs, before)?;
-            for ((line, _), r) in pending.iter().zip(results) {
-                match r {
-                    Ok(_) => {}
-                    Err(LedgerError::Rejected(rej)) => refused(*line, rej.0),
-                    Err(e) => return Err(e),
+        for (line, rec) in &recs {
+            let r = match rec {
+                Rec::Institution(x) => tx.upsert_institution(x, self.reason),
+                Rec::Inspection(x) => tx.upsert_inspection(x),
+                Rec::Finding(x) => tx.upsert_finding(x),
+                Rec::Application(x) => tx.upsert_application(x),
+                Rec::Course(x) => tx.upsert_course(x),
+            };
+            match r {
+                Ok(_) => {}
+                Err(LedgerError::Rejected(rej)) => {
+                    for e in rej.0 {
+                        self.errors.push(RowError {
+                            line: *line,
+                            field: e.field.to_string(),
+                            value: e.value,
+                            reason: e.reason,
+                        });
+                    }
                 }
-            }
-        } else {
-            pending.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
-            for (line, rec) in &pending {
-                let r = match rec {
-                    Rec::Institution(x) => tx.upsert_institution(x, self.reason),
-                    Rec::Inspection(x) => tx.upsert_inspection(x),
-                    Rec::Finding(x) => tx.upsert_finding(x),
-                    Rec::Application(x) => tx.upsert_application(x),
-                    Rec::Course(x) => tx.upsert_course(x),
-                };
-                match r {
-                    Ok(_) => {}
-                    Err(LedgerError::Rejected(rej)) => refused(*line, rej.0),
-                    Err(e) => return Err(e),
-                }
+                Err(e) => return Err(e),
             }
         }
         Ok(())
@@ -568,7 +606,6 @@ pub fn import_file(
         script_sha256: None,
         file: Some((path.display().to_string(), sha)),
     };
-    let stored = ledger.reader()?;
     let reason = format!("import {}", path.display());
     let mut rows = 0;
     // One thread reads and parses while this one writes what it parsed: the
@@ -578,7 +615,8 @@ pub fn import_file(
         // What the ledger held when this transaction began.
         let before = ledger.reader()?;
         let mut sink = Sink {
-            pending: Vec::with_capacity(CHUNK),
+            pending: Vec::new(),
+            batch: Batch::default(),
             out: Some(send),
             districts: tx.districts().to_vec(),
             path,
@@ -586,10 +624,9 @@ pub fn import_file(
             errors: Vec::new(),
             seen: Default::default(),
             rows: 0,
-            stored,
+            stager: Stager::new(before),
         };
         let mut writer = Writer {
-            kind,
             reason: &reason,
             errors: Vec::new(),
         };
@@ -606,7 +643,7 @@ pub fn import_file(
             });
             let mut written = Ok(());
             for chunk in chunks.iter() {
-                written = writer.write(tx, &before, chunk);
+                written = writer.write(tx, chunk);
                 if written.is_err() {
                     break;
                 }
@@ -667,6 +704,12 @@ fn read_csv(
     }
     let (cols, unnamed) = header_map(sink, rec.iter())?;
     let width = rec.len();
+    let free: Vec<bool> = cols.iter().map(|(f, _)| format::is_free_text(f)).collect();
+    let complete = sink
+        .kind
+        .columns()
+        .iter()
+        .all(|(f, _)| cols.iter().any(|(c, _)| c == f));
     while rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if rec.iter().all(|c| c.trim().is_empty()) {
@@ -712,6 +755,8 @@ fn read_csv(
             &CsvRow {
                 rec: &rec,
                 cols: &cols,
+                free: &free,
+                complete,
             },
         )?;
     }

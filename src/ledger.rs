@@ -526,8 +526,7 @@ pub struct Tx<'t> {
     inspections: Table<'t, (&'static str, &'static str), &'static [u8]>,
     inspection_ids: Table<'t, &'static str, &'static str>,
     findings: Table<'t, (&'static str, &'static str), &'static [u8]>,
-    /// Taken out while a batch of findings writes it on another thread.
-    finding_ids: Option<Table<'t, &'static str, &'static str>>,
+    finding_ids: Table<'t, &'static str, &'static str>,
     history: Table<'t, (&'static str, u64), &'static [u8]>,
     changes: Table<'t, (u64, u64), &'static [u8]>,
     lists: Table<'t, (&'static str, &'static str, u64), &'static str>,
@@ -566,7 +565,7 @@ impl<'t> Tx<'t> {
             inspections: txn.open_table(INSPECTIONS)?,
             inspection_ids: txn.open_table(INSPECTION_IDS)?,
             findings: txn.open_table(FINDINGS)?,
-            finding_ids: Some(txn.open_table(FINDING_IDS)?),
+            finding_ids: txn.open_table(FINDING_IDS)?,
             history: txn.open_table(STATUS_HISTORY)?,
             changes: txn.open_table(AUDIT_CHANGES)?,
             lists: txn.open_table(LISTS)?,
@@ -641,21 +640,9 @@ impl<'t> Tx<'t> {
         }
     }
 
-    fn finding_ids(&self) -> &Table<'t, &'static str, &'static str> {
-        self.finding_ids
-            .as_ref()
-            .expect("the finding id index is back after every batch")
-    }
-
-    fn finding_ids_mut(&mut self) -> &mut Table<'t, &'static str, &'static str> {
-        self.finding_ids
-            .as_mut()
-            .expect("the finding id index is back after every batch")
-    }
-
     /// Reads a finding by id as this transaction sees it.
     pub fn finding(&self, id: &str) -> Result<Option<Finding>, LedgerError> {
-        let Some(inst) = self.finding_ids().get(id)?.map(|g| g.value().to_string()) else {
+        let Some(inst) = self.finding_ids.get(id)?.map(|g| g.value().to_string()) else {
             return Ok(None);
         };
         match self.findings.get((inst.as_str(), id))? {
@@ -806,208 +793,102 @@ impl<'t> Tx<'t> {
 
     /// Inserts or updates an inspection by id; its institution must exist.
     pub fn upsert_inspection(&mut self, x: &Inspection) -> Result<Outcome, LedgerError> {
-        let mut errs = x.validate();
-        if errs.is_empty() && !self.has_institution(&x.institution_id)? {
-            errs.push(FieldError::new(
-                "institution_id",
-                x.institution_id.clone(),
-                "no institution with this id in the ledger (import institutions first)",
-            ));
-        }
+        let errs = owned_errors(x.validate(), &x.institution_id, self)?;
         if !errs.is_empty() {
             return Err(reject(errs));
         }
-        let prev_inst = self
-            .inspection_ids
-            .get(x.id.as_str())?
-            .map(|g| g.value().to_string());
-        let old = match &prev_inst {
-            Some(pi) => self
-                .inspections
-                .get((pi.as_str(), x.id.as_str()))?
-                .map(|g| g.value().to_vec()),
-            None => None,
-        };
         let enc = codec::encode_inspection(x);
-        if old.as_deref() == Some(enc.as_slice()) {
-            self.counts.add(Outcome::Unchanged);
-            return Ok(Outcome::Unchanged);
-        }
-        if let Some(pi) = &prev_inst {
-            if pi != &x.institution_id {
-                self.inspections.remove((pi.as_str(), x.id.as_str()))?;
-            }
-        }
-        if prev_inst.as_deref() != Some(x.institution_id.as_str()) {
-            self.inspection_ids
-                .insert(x.id.as_str(), x.institution_id.as_str())?;
-            self.inspection_of.remove(x.id.as_str());
-        }
-        self.inspections
-            .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
-        self.changed("inspection", &x.id, old)
+        let w = write_keyed(
+            &mut self.inspections,
+            &mut self.inspection_ids,
+            &x.institution_id,
+            &x.id,
+            &enc,
+        )?;
+        // Findings written later in this transaction must see where it is now.
+        self.inspection_of.remove(x.id.as_str());
+        self.keyed_outcome("inspection", &x.id, w)
     }
 
     /// Inserts or updates a finding by id; its institution (and inspection, if
     /// given, of the same institution) must exist.
     pub fn upsert_finding(&mut self, x: &Finding) -> Result<Outcome, LedgerError> {
-        self.check_finding(x)?;
-        let prev = self.index_finding_id(x)?;
-        self.write_finding(x, prev)
+        let errs = finding_errors(x, self)?;
+        if !errs.is_empty() {
+            return Err(reject(errs));
+        }
+        let enc = codec::encode_finding(x);
+        let w = write_keyed(
+            &mut self.findings,
+            &mut self.finding_ids,
+            &x.institution_id,
+            &x.id,
+            &enc,
+        )?;
+        self.keyed_outcome("finding", &x.id, w)
     }
 
-    /// Upserts a batch of findings whose ids this transaction has not written
-    /// before (one import file: its ids are unique); the result for each is in
-    /// input order, as [`Tx::upsert_finding`] would give it. Records are written
-    /// sorted by institution (B-trees written in key order are most of a bulk
-    /// import's speed), with `before` a
-    /// reader opened after this transaction began (it sees what the
-    /// transaction started from). The id index is written on a second thread
-    /// while this one writes the records; where each id pointed before comes
-    /// from `before`, and is checked against what the index held.
-    pub fn upsert_new_findings(
-        &mut self,
-        xs: &[&Finding],
-        before: &Reader,
-    ) -> Result<Vec<Result<Outcome, LedgerError>>, LedgerError> {
-        let mut out: Vec<Result<Outcome, LedgerError>> = Vec::with_capacity(xs.len());
-        let mut valid = Vec::with_capacity(xs.len());
-        for (i, x) in xs.iter().enumerate() {
-            match self.check_finding(x) {
-                Ok(()) => {
-                    valid.push(i);
-                    out.push(Ok(Outcome::Unchanged));
-                }
-                Err(LedgerError::Rejected(r)) => out.push(Err(LedgerError::Rejected(r))),
-                Err(e) => return Err(e),
-            }
-        }
-        let mut order = valid.clone();
-        order.sort_unstable_by(|&a, &b| {
-            (xs[a].institution_id.as_str(), xs[a].id.as_str())
-                .cmp(&(xs[b].institution_id.as_str(), xs[b].id.as_str()))
-        });
-        let mut ids = self
-            .finding_ids
-            .take()
-            .expect("the finding id index is back after every batch");
-        let mut assumed = vec![None; xs.len()];
+    /// Writes a batch [`Stager`] prepared: records already checked, encoded,
+    /// compared with the stored ones and put in key order, so this thread does
+    /// B-tree inserts and nothing else. The id index is written on a second
+    /// thread meanwhile; where each id pointed before came from the snapshot
+    /// the stager read, and is checked against what the index held, so a
+    /// batch staged against an older state is refused, not half-applied.
+    pub fn write_batch(&mut self, kind: Keyed, b: &Batch) -> Result<(), LedgerError> {
+        assert_eq!(
+            b.by_key.len(),
+            b.rows.len(),
+            "Batch::sort runs before write_batch"
+        );
+        let (data, ids) = match kind {
+            Keyed::Inspections => (&mut self.inspections, &mut self.inspection_ids),
+            Keyed::Findings => (&mut self.findings, &mut self.finding_ids),
+            Keyed::Applications => (&mut self.applications, &mut self.application_ids),
+            Keyed::Courses => (&mut self.courses, &mut self.course_ids),
+        };
         let (indexed, written) = std::thread::scope(|s| {
-            let index = s.spawn(|| -> Result<Vec<(usize, Option<String>)>, LedgerError> {
-                let mut was = Vec::new();
-                for &i in &valid {
-                    if let Some(g) = ids.insert(xs[i].id.as_str(), xs[i].institution_id.as_str())? {
-                        was.push((i, Some(g.value().to_string())));
+            let index = s.spawn(|| -> Result<bool, LedgerError> {
+                for r in b.in_order(&b.by_id) {
+                    let was = r.prev.map(|(pi, _)| pi);
+                    if was == Some(r.inst) {
+                        continue;
+                    }
+                    if ids.insert(r.id, r.inst)?.as_ref().map(|g| g.value()) != was {
+                        return Ok(false);
                     }
                 }
-                Ok(was)
+                Ok(true)
             });
             let written = (|| -> Result<(), LedgerError> {
-                for &i in &order {
-                    let prev = before.finding_institution(&xs[i].id)?;
-                    assumed[i] = prev.clone();
-                    out[i] = Ok(self.write_finding(xs[i], prev)?);
+                for r in b.in_order(&b.by_key) {
+                    if let Some((pi, _)) = r.prev.filter(|(pi, _)| *pi != r.inst) {
+                        data.remove((pi, r.id))?;
+                    }
+                    data.insert((r.inst, r.id), r.enc)?;
                 }
                 Ok(())
             })();
             (index.join().expect("the index thread panicked"), written)
         });
-        self.finding_ids = Some(ids);
         written?;
-        let was = indexed?;
-        // Every id the index already had must be one `before` knew, at the same place.
-        let n_assumed = assumed.iter().filter(|a| a.is_some()).count();
-        if was.len() != n_assumed || was.iter().any(|(i, w)| &assumed[*i] != w) {
-            return Err(LedgerError::Storage(
-                "a finding id was written twice in one transaction; nothing was written".into(),
-            ));
+        if !indexed? {
+            return Err(LedgerError::Storage(format!(
+                "{} ids changed while an import was checked, or one was written twice in it; nothing was written",
+                kind.name()
+            )));
         }
-        Ok(out)
-    }
-
-    fn check_finding(&mut self, x: &Finding) -> Result<(), LedgerError> {
-        let mut errs = x.validate();
-        if errs.iter().all(|e| e.field != "institution_id")
-            && !self.has_institution(&x.institution_id)?
-        {
-            errs.push(FieldError::new(
-                "institution_id",
-                x.institution_id.clone(),
-                "no institution with this id in the ledger (import institutions first)",
-            ));
+        if kind == Keyed::Inspections {
+            self.inspection_of.clear();
         }
-        if let Some(n) = &x.inspection_id {
-            let of = match self.inspection_of.get(n.as_str()) {
-                Some(i) => Some(i.clone()),
-                None => {
-                    let i = self
-                        .inspection_ids
-                        .get(n.as_str())?
-                        .map(|g| g.value().to_string());
-                    if let Some(i) = &i {
-                        self.inspection_of.insert(n.clone(), i.clone());
-                    }
-                    i
-                }
-            };
-            match of {
-                None => errs.push(FieldError::new(
-                    "inspection_id",
-                    n.clone(),
-                    "no inspection with this id in the ledger (import inspections first)",
-                )),
-                Some(i) if i != x.institution_id => errs.push(FieldError::new(
-                    "inspection_id",
-                    n.clone(),
-                    format!(
-                        "this inspection was of institution {i}, not {}",
-                        x.institution_id
-                    ),
-                )),
-                _ => {}
-            }
+        self.counts.unchanged += b.unchanged;
+        for r in b.in_order(&b.by_id) {
+            let old = r
+                .prev
+                .map(|(_, old)| old.to_vec())
+                .filter(|o| !o.is_empty());
+            self.changed(kind.name(), r.id, old)?;
         }
-        if errs.is_empty() {
-            Ok(())
-        } else {
-            Err(reject(errs))
-        }
-    }
-
-    /// Points the id index at the finding's institution; returns where it pointed before.
-    /// One index operation for the common case of a new id: insert returns the old value.
-    fn index_finding_id(&mut self, x: &Finding) -> Result<Option<String>, LedgerError> {
-        Ok(self
-            .finding_ids_mut()
-            .insert(x.id.as_str(), x.institution_id.as_str())?
-            .map(|g| g.value().to_string()))
-    }
-
-    fn write_finding(
-        &mut self,
-        x: &Finding,
-        prev_inst: Option<String>,
-    ) -> Result<Outcome, LedgerError> {
-        let old = match &prev_inst {
-            Some(pi) => self
-                .findings
-                .get((pi.as_str(), x.id.as_str()))?
-                .map(|g| g.value().to_vec()),
-            None => None,
-        };
-        let enc = codec::encode_finding(x);
-        if old.as_deref() == Some(enc.as_slice()) {
-            self.counts.add(Outcome::Unchanged);
-            return Ok(Outcome::Unchanged);
-        }
-        if let Some(pi) = &prev_inst {
-            if pi != &x.institution_id {
-                self.findings.remove((pi.as_str(), x.id.as_str()))?;
-            }
-        }
-        self.findings
-            .insert((x.institution_id.as_str(), x.id.as_str()), enc.as_slice())?;
-        self.changed("finding", &x.id, old)
+        Ok(())
     }
 
     /// Records an insert (batched: ids only) or an update (with its before-image) and counts it.
@@ -1250,14 +1131,8 @@ impl<'t> Tx<'t> {
     }
 
     /// The record's own errors plus a missing institution, as one rejection.
-    fn check_owned(&mut self, mut errs: Vec<FieldError>, inst: &str) -> Result<(), LedgerError> {
-        if errs.is_empty() && !self.has_institution(inst)? {
-            errs.push(FieldError::new(
-                "institution_id",
-                inst,
-                "no institution with this id in the ledger (import institutions first)",
-            ));
-        }
+    fn check_owned(&mut self, errs: Vec<FieldError>, inst: &str) -> Result<(), LedgerError> {
+        let errs = owned_errors(errs, inst, self)?;
         if errs.is_empty() {
             Ok(())
         } else {
@@ -1425,7 +1300,7 @@ impl<'t> Tx<'t> {
         let base = format!("F{}", date.format("%Y%m%d"));
         for n in 1.. {
             let id = format!("{base}-{n:04}");
-            if self.finding_ids().get(id.as_str())?.is_none() {
+            if self.finding_ids.get(id.as_str())?.is_none() {
                 return Ok(id);
             }
         }
@@ -1434,7 +1309,7 @@ impl<'t> Tx<'t> {
 
     /// Count of stored findings (for generated ids and summaries).
     pub fn finding_count(&self) -> Result<u64, LedgerError> {
-        Ok(self.finding_ids().len()?)
+        Ok(self.finding_ids.len()?)
     }
 }
 
@@ -1529,6 +1404,375 @@ enum Written {
     /// Written; the bytes it replaced, if any.
     Changed(Option<Vec<u8>>),
 }
+
+/// What the reference checks of a record need to know of the others. A write
+/// transaction answers from its own tables; an import's checking thread from
+/// the snapshot the transaction began with (see [`Stager`]).
+trait Refs {
+    fn has_institution(&mut self, id: &str) -> Result<bool, LedgerError>;
+    /// The institution an inspection was of, if the inspection exists.
+    fn inspection_institution(&mut self, id: &str) -> Result<Option<String>, LedgerError>;
+}
+
+impl Refs for Tx<'_> {
+    fn has_institution(&mut self, id: &str) -> Result<bool, LedgerError> {
+        Tx::has_institution(self, id)
+    }
+
+    fn inspection_institution(&mut self, id: &str) -> Result<Option<String>, LedgerError> {
+        if let Some(i) = self.inspection_of.get(id) {
+            return Ok(Some(i.clone()));
+        }
+        let i = self.inspection_ids.get(id)?.map(|g| g.value().to_string());
+        if let Some(i) = &i {
+            self.inspection_of.insert(id.to_string(), i.clone());
+        }
+        Ok(i)
+    }
+}
+
+fn no_institution(id: &str) -> FieldError {
+    FieldError::new(
+        "institution_id",
+        id,
+        "no institution with this id in the ledger (import institutions first)",
+    )
+}
+
+/// A record's own errors plus a missing institution (looked for only when
+/// the record is otherwise sound).
+fn owned_errors(
+    mut errs: Vec<FieldError>,
+    inst: &str,
+    refs: &mut impl Refs,
+) -> Result<Vec<FieldError>, LedgerError> {
+    if errs.is_empty() && !refs.has_institution(inst)? {
+        errs.push(no_institution(inst));
+    }
+    Ok(errs)
+}
+
+/// A finding's own errors plus its references: the institution must exist,
+/// and its inspection, if it names one, must exist and be of that institution.
+fn finding_errors(x: &Finding, refs: &mut impl Refs) -> Result<Vec<FieldError>, LedgerError> {
+    let mut errs = x.validate();
+    if errs.iter().all(|e| e.field != "institution_id")
+        && !refs.has_institution(&x.institution_id)?
+    {
+        errs.push(no_institution(&x.institution_id));
+    }
+    if let Some(n) = &x.inspection_id {
+        match refs.inspection_institution(n)? {
+            None => errs.push(FieldError::new(
+                "inspection_id",
+                n.clone(),
+                "no inspection with this id in the ledger (import inspections first)",
+            )),
+            Some(i) if i != x.institution_id => errs.push(FieldError::new(
+                "inspection_id",
+                n.clone(),
+                format!(
+                    "this inspection was of institution {i}, not {}",
+                    x.institution_id
+                ),
+            )),
+            _ => {}
+        }
+    }
+    Ok(errs)
+}
+
+/// The record kinds stored under `(institution, id)` with an `id → institution` index.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Keyed {
+    Inspections,
+    Findings,
+    Applications,
+    Courses,
+}
+
+impl Keyed {
+    /// The kind's name in the audit log.
+    fn name(self) -> &'static str {
+        match self {
+            Keyed::Inspections => "inspection",
+            Keyed::Findings => "finding",
+            Keyed::Applications => "application",
+            Keyed::Courses => "course",
+        }
+    }
+}
+
+/// Keyed records of one kind, checked, encoded and compared with the stored
+/// ones by a [`Stager`], in key order once [`Batch::sort`] has run; what
+/// [`Tx::write_batch`] writes. One buffer holds every row's bytes, so a batch
+/// of 65,536 rows is two allocations to hand between threads and to free.
+#[derive(Default)]
+pub struct Batch {
+    buf: Vec<u8>,
+    rows: Vec<StagedRow>,
+    /// Positions in `rows` in key order, and in id order (the id index's key).
+    by_key: Vec<u32>,
+    by_id: Vec<u32>,
+    /// Rows identical to the stored record: counted, not written.
+    pub unchanged: u64,
+}
+
+/// Offsets into [`Batch::buf`]: institution, id, encoded record, then, for a
+/// record already stored, the institution it is under and its stored bytes.
+#[derive(Clone, Copy)]
+struct StagedRow {
+    at: usize,
+    inst: u32,
+    id: u32,
+    enc: u32,
+    prev: Option<(u32, u32)>,
+}
+
+/// One row of a [`Batch`].
+struct Staged<'b> {
+    inst: &'b str,
+    id: &'b str,
+    enc: &'b [u8],
+    /// Where the record is stored now, and its bytes there.
+    prev: Option<(&'b str, &'b [u8])>,
+}
+
+impl Batch {
+    fn push(&mut self, inst: &str, id: &str, enc: &[u8], prev: Option<(&str, &[u8])>) {
+        let at = self.buf.len();
+        for part in [inst.as_bytes(), id.as_bytes(), enc] {
+            self.buf.extend_from_slice(part);
+        }
+        if let Some((pi, old)) = prev {
+            self.buf.extend_from_slice(pi.as_bytes());
+            self.buf.extend_from_slice(old);
+        }
+        self.rows.push(StagedRow {
+            at,
+            inst: inst.len() as u32,
+            id: id.len() as u32,
+            enc: enc.len() as u32,
+            prev: prev.map(|(pi, old)| (pi.len() as u32, old.len() as u32)),
+        });
+    }
+
+    /// Rows to write (unchanged ones are not kept).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn row(&self, r: &StagedRow) -> Staged<'_> {
+        let text = |from: usize, len: u32| {
+            std::str::from_utf8(&self.buf[from..from + len as usize])
+                .expect("a batch holds the ids it was given")
+        };
+        let mut at = r.at;
+        let inst = text(at, r.inst);
+        at += r.inst as usize;
+        let id = text(at, r.id);
+        at += r.id as usize;
+        let enc = &self.buf[at..at + r.enc as usize];
+        at += r.enc as usize;
+        let prev = r.prev.map(|(pi, old)| {
+            let p = text(at, pi);
+            let o = &self.buf[at + pi as usize..at + pi as usize + old as usize];
+            (p, o)
+        });
+        Staged {
+            inst,
+            id,
+            enc,
+            prev,
+        }
+    }
+
+    /// The rows in the order of `order` (see [`Batch::sort`]).
+    fn in_order<'b>(&'b self, order: &'b [u32]) -> impl Iterator<Item = Staged<'b>> + 'b {
+        order.iter().map(|&i| self.row(&self.rows[i as usize]))
+    }
+
+    /// Orders the rows by key for the records and by id for the id index:
+    /// B-tree inserts in key order touch each page once per batch instead of
+    /// once per row. (A file in id order is already in the second, which
+    /// the sort sees at once.)
+    pub fn sort(&mut self) {
+        // Bytes, not text: UTF-8 sorts the same, and this is the inner loop.
+        let part = |r: &StagedRow, skip: u32, len: u32| {
+            let from = r.at + skip as usize;
+            &self.buf[from..from + len as usize]
+        };
+        let key = |i: &u32| {
+            let r = &self.rows[*i as usize];
+            (part(r, 0, r.inst), part(r, r.inst, r.id))
+        };
+        let id = |i: &u32| {
+            let r = &self.rows[*i as usize];
+            part(r, r.inst, r.id)
+        };
+        let mut by_key: Vec<u32> = (0..self.rows.len() as u32).collect();
+        let mut by_id = by_key.clone();
+        by_key.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+        by_id.sort_by(|a, b| id(a).cmp(id(b)));
+        self.by_key = by_key;
+        self.by_id = by_id;
+    }
+}
+
+/// Checks keyed records and stages them into [`Batch`]es on an import's
+/// parsing thread, against a snapshot taken after the import's write
+/// transaction began: an import writes one kind, so the institutions and
+/// inspections it refers to are as the snapshot has them, and the records it
+/// replaces are the snapshot's (checked again by [`Tx::write_batch`]).
+pub struct Stager {
+    before: Reader,
+    /// Institutions found to exist (they are never deleted).
+    known: rustc_hash::FxHashSet<String>,
+    inspection_of: rustc_hash::FxHashMap<String, String>,
+}
+
+impl Refs for Stager {
+    fn has_institution(&mut self, id: &str) -> Result<bool, LedgerError> {
+        if self.known.contains(id) {
+            return Ok(true);
+        }
+        let found = self.before.institutions.get(id)?.is_some();
+        if found {
+            self.known.insert(id.to_string());
+        }
+        Ok(found)
+    }
+
+    fn inspection_institution(&mut self, id: &str) -> Result<Option<String>, LedgerError> {
+        if let Some(i) = self.inspection_of.get(id) {
+            return Ok(Some(i.clone()));
+        }
+        let i = self
+            .before
+            .inspection_ids
+            .get(id)?
+            .map(|g| g.value().to_string());
+        if let Some(i) = &i {
+            self.inspection_of.insert(id.to_string(), i.clone());
+        }
+        Ok(i)
+    }
+}
+
+impl Stager {
+    /// A stager reading from `before`.
+    pub fn new(before: Reader) -> Self {
+        Stager {
+            before,
+            known: Default::default(),
+            inspection_of: Default::default(),
+        }
+    }
+
+    /// The snapshot it checks against.
+    pub fn reader(&self) -> &Reader {
+        &self.before
+    }
+
+    /// Checks an inspection; if sound, adds it to `b` (or counts it unchanged).
+    pub fn inspection(&mut self, x: &Inspection, b: &mut Batch) -> Staging {
+        let errs = owned_errors(x.validate(), &x.institution_id, self)?;
+        self.stage(
+            Keyed::Inspections,
+            errs,
+            &x.institution_id,
+            &x.id,
+            || codec::encode_inspection(x),
+            b,
+        )
+    }
+
+    /// Checks a finding; if sound, adds it to `b` (or counts it unchanged).
+    pub fn finding(&mut self, x: &Finding, b: &mut Batch) -> Staging {
+        let errs = finding_errors(x, self)?;
+        self.stage(
+            Keyed::Findings,
+            errs,
+            &x.institution_id,
+            &x.id,
+            || codec::encode_finding(x),
+            b,
+        )
+    }
+
+    /// Checks a licence application; if sound, adds it to `b` (or counts it unchanged).
+    pub fn application(&mut self, x: &Application, b: &mut Batch) -> Staging {
+        let errs = owned_errors(x.validate(), &x.institution_id, self)?;
+        self.stage(
+            Keyed::Applications,
+            errs,
+            &x.institution_id,
+            &x.id,
+            || codec::encode_application(x),
+            b,
+        )
+    }
+
+    /// Checks a course filing; if sound, adds it to `b` (or counts it unchanged).
+    pub fn course(&mut self, x: &Course, b: &mut Batch) -> Staging {
+        let errs = owned_errors(x.validate(), &x.institution_id, self)?;
+        self.stage(
+            Keyed::Courses,
+            errs,
+            &x.institution_id,
+            &x.id,
+            || codec::encode_course(x),
+            b,
+        )
+    }
+
+    fn stage(
+        &mut self,
+        kind: Keyed,
+        errs: Vec<FieldError>,
+        inst: &str,
+        id: &str,
+        encode: impl FnOnce() -> Vec<u8>,
+        b: &mut Batch,
+    ) -> Staging {
+        if !errs.is_empty() {
+            return Ok(Err(errs));
+        }
+        let enc = encode();
+        let r = &self.before;
+        let (data, ids) = match kind {
+            Keyed::Inspections => (Some(&r.inspections), Some(&r.inspection_ids)),
+            Keyed::Findings => (Some(&r.findings), Some(&r.finding_ids)),
+            Keyed::Applications => (r.applications.as_ref(), r.application_ids.as_ref()),
+            Keyed::Courses => (r.courses.as_ref(), r.course_ids.as_ref()),
+        };
+        let prev = match ids {
+            Some(ids) => ids.get(id)?.map(|g| g.value().to_string()),
+            None => None,
+        };
+        let old = match (&prev, data) {
+            (Some(pi), Some(data)) => data.get((pi.as_str(), id))?.map(|g| g.value().to_vec()),
+            _ => None,
+        };
+        match (&prev, &old) {
+            (Some(pi), Some(o)) if pi == inst && *o == enc => b.unchanged += 1,
+            (Some(pi), Some(o)) => b.push(inst, id, &enc, Some((pi, o))),
+            // An index entry without its record: the entry is replaced, the
+            // record written as new (an empty before-image).
+            (Some(pi), None) => b.push(inst, id, &enc, Some((pi, &[]))),
+            (None, _) => b.push(inst, id, &enc, None),
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// What staging a record gives: a storage error, the record's problems, or done.
+pub type Staging = Result<Result<(), Vec<FieldError>>, LedgerError>;
 
 /// Upserts a record stored under `(institution, id)` with an `id → institution`
 /// index, moving it if its institution changed.
