@@ -597,3 +597,47 @@ fn a_title_row_above_the_headers_is_refused_with_a_hint() {
     );
     assert!(e.contains("delete any title rows above them"), "{e}");
 }
+
+#[test]
+fn a_missing_institution_is_found_among_thousands_named_in_one_file() {
+    // Past a few thousand institutions the import reads every institution id
+    // once instead of looking each up; a missing one must still be refused,
+    // whether it comes before that point or after.
+    let ws = Ws::init();
+    let mut inst = String::from("id,name,district,category,status,status_date\n");
+    for n in 0..6_000 {
+        inst.push_str(&format!(
+            "GZ-{n:05},机构{n},天河,subject,operating,2018-01-01\n"
+        ));
+    }
+    let f = ws.write("inst.csv", inst);
+    ws.import("institutions", &f);
+    let mut csv = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
+    for n in 0..6_000 {
+        let inst = match n {
+            100 => "GZ-X0100".to_string(),
+            5_900 => "GZ-X5900".to_string(),
+            _ => format!("GZ-{n:05}"),
+        };
+        csv.push_str(&format!(
+            "F-{n},{inst},fire_hazard,2,2019-01-01,2019-03-01\n"
+        ));
+    }
+    let f = ws.write("many.csv", &csv);
+    let e = refused(&ws, "findings", &f);
+    assert!(
+        e.contains("many.csv:102: institution_id = \"GZ-X0100\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("many.csv:5902: institution_id = \"GZ-X5900\""),
+        "{e}"
+    );
+    assert_eq!(e.matches("no institution with this id").count(), 2, "{e}");
+    // Without the two strays the same file goes in whole.
+    let good = csv
+        .replace(",GZ-X0100,", ",GZ-00100,")
+        .replace(",GZ-X5900,", ",GZ-05900,");
+    let f = ws.write("good.csv", good);
+    ws.import("findings", &f).stdout_has(&["6000 new"]);
+}
