@@ -417,6 +417,8 @@ enum Chunk {
 
 /// The state one import carries from row to row (on the parsing thread).
 struct Sink<'p> {
+    /// Rows to gather before sending them (grows to [`CHUNK`]).
+    chunk: usize,
     /// Institutions parsed and not yet sent.
     pending: Vec<(u64, Rec)>,
     /// Keyed records checked and not yet sent.
@@ -493,7 +495,7 @@ impl Sink<'_> {
         if let Err(errs) = staged {
             self.push(line, errs);
         }
-        if self.pending.len() >= CHUNK || self.batch.len() >= CHUNK {
+        if self.pending.len() >= self.chunk || self.batch.len() >= self.chunk {
             self.send();
         }
         Ok(())
@@ -503,9 +505,12 @@ impl Sink<'_> {
     /// a storage error, which it reports), the rows are dropped and parsing
     /// goes on only to finish reading.
     fn send(&mut self) {
+        // The writer waits for the first chunk, so the first are small: it
+        // starts after a few thousand rows, not after 65,536.
+        self.chunk = (self.chunk * 2).min(CHUNK);
         let chunk = match keyed(self.kind) {
             None => {
-                let mut recs = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+                let mut recs = std::mem::replace(&mut self.pending, Vec::with_capacity(self.chunk));
                 recs.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
                 Chunk::Recs(recs)
             }
@@ -618,6 +623,7 @@ pub fn import_file(
         // What the ledger held when this transaction began.
         let before = ledger.reader()?;
         let mut sink = Sink {
+            chunk: 4096,
             pending: Vec::new(),
             batch: Batch::default(),
             out: Some(send),
