@@ -13,10 +13,11 @@ use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use std::collections::hash_map::Entry;
 
 use crate::format::{self, Kind, Row};
-use crate::ledger::{Batch, Counts, IdKey, Keyed, Ledger, LedgerError, Operation, Reader, Stager};
+use crate::ledger::{
+    Batch, Counts, IdMap, Keyed, Ledger, LedgerError, NewInstitutions, Operation, Reader, Stager,
+};
 use crate::model::FieldError;
 
 /// One problem in one row of an input file.
@@ -409,8 +410,9 @@ fn keyed(kind: Kind) -> Option<Keyed> {
 
 /// Parsed rows on their way from the parsing thread to the writing one.
 enum Chunk {
-    /// Institutions, with their line numbers, in key order.
-    Recs(Vec<(u64, Rec)>),
+    /// Institutions: new ones staged, and ones the ledger holds with their
+    /// line numbers; each in key order.
+    Recs(NewInstitutions, Vec<(u64, Rec)>),
     /// Records of a keyed kind, checked, encoded and in key order.
     Keyed(Keyed, Batch),
 }
@@ -419,8 +421,13 @@ enum Chunk {
 struct Sink<'p> {
     /// Rows to gather before sending them (grows to [`CHUNK`]).
     chunk: usize,
-    /// Institutions parsed and not yet sent.
+    /// Institutions the ledger holds, parsed and not yet sent.
     pending: Vec<(u64, Rec)>,
+    /// New institutions staged and not yet sent.
+    fresh: NewInstitutions,
+    /// The status history's reason for new institutions, and the audit entry.
+    reason: &'p str,
+    audit: u64,
     /// Keyed records checked and not yet sent.
     batch: Batch,
     /// Where full chunks go to be written; `None` once the writer has stopped.
@@ -429,7 +436,7 @@ struct Sink<'p> {
     path: &'p Path,
     kind: Kind,
     errors: Vec<RowError>,
-    seen: rustc_hash::FxHashMap<IdKey, u64>,
+    seen: IdMap<u32>,
     rows: u64,
     /// Checks references and stages keyed records against the ledger as this
     /// import's transaction began; that snapshot also gives the fields a file
@@ -454,17 +461,13 @@ impl Sink<'_> {
         let id = row.get("id").unwrap_or("").trim();
         let mut twice = None;
         if !id.is_empty() {
-            match self.seen.entry(IdKey::new(id)) {
-                Entry::Occupied(first) => {
-                    twice = Some(FieldError::new(
-                        "id",
-                        id,
-                        format!("appears twice in this file (first on line {})", first.get()),
-                    ))
-                }
-                Entry::Vacant(v) => {
-                    v.insert(line);
-                }
+            // Lines past 4,294,967,295 are remembered as that (a 4 GB file of empty rows).
+            if let Some(first) = self.seen.insert_new(id, line.min(u32::MAX as u64) as u32) {
+                twice = Some(FieldError::new(
+                    "id",
+                    id,
+                    format!("appears twice in this file (first on line {first})"),
+                ))
             }
         }
         // A repeated row is still checked, so all its problems are reported at once.
@@ -483,8 +486,13 @@ impl Sink<'_> {
             }
         };
         let staged = match &rec {
-            Rec::Institution(_) => {
-                self.pending.push((line, rec));
+            Rec::Institution(x) => {
+                if !self
+                    .stager
+                    .new_institution(x, self.reason, self.audit, &mut self.fresh)?
+                {
+                    self.pending.push((line, rec));
+                }
                 Ok(())
             }
             Rec::Inspection(x) => self.stager.inspection(x, &mut self.batch)?,
@@ -495,7 +503,7 @@ impl Sink<'_> {
         if let Err(errs) = staged {
             self.push(line, errs);
         }
-        if self.pending.len() >= self.chunk || self.batch.len() >= self.chunk {
+        if self.pending.len() + self.fresh.len() >= self.chunk || self.batch.len() >= self.chunk {
             self.send();
         }
         Ok(())
@@ -510,9 +518,11 @@ impl Sink<'_> {
         self.chunk = (self.chunk * 2).min(CHUNK);
         let chunk = match keyed(self.kind) {
             None => {
-                let mut recs = std::mem::replace(&mut self.pending, Vec::with_capacity(self.chunk));
+                let mut recs = std::mem::take(&mut self.pending);
                 recs.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
-                Chunk::Recs(recs)
+                let mut fresh = std::mem::take(&mut self.fresh);
+                fresh.sort();
+                Chunk::Recs(fresh, recs)
             }
             Some(k) => {
                 let next = self.batch.capacity();
@@ -549,7 +559,10 @@ impl Writer<'_> {
     fn write(&mut self, tx: &mut crate::ledger::Tx<'_>, chunk: Chunk) -> Result<(), LedgerError> {
         let recs = match chunk {
             Chunk::Keyed(kind, batch) => return tx.write_batch(kind, &batch),
-            Chunk::Recs(recs) => recs,
+            Chunk::Recs(fresh, recs) => {
+                tx.insert_new_institutions(&fresh)?;
+                recs
+            }
         };
         for (line, rec) in &recs {
             let r = match rec {
@@ -625,6 +638,9 @@ pub fn import_file(
         let mut sink = Sink {
             chunk: 4096,
             pending: Vec::new(),
+            fresh: NewInstitutions::default(),
+            reason: &reason,
+            audit: tx.audit_seq(),
             batch: Batch::default(),
             out: Some(send),
             districts: tx.districts().to_vec(),
@@ -632,10 +648,7 @@ pub fn import_file(
             kind,
             errors: Vec::new(),
             // Sized for the file (rows of 64 bytes or more), not grown a million ids at a time.
-            seen: rustc_hash::FxHashMap::with_capacity_and_hasher(
-                (len / 64).min(1 << 23) as usize,
-                Default::default(),
-            ),
+            seen: IdMap::with_capacity((len / 64).min(1 << 23) as usize),
             rows: 0,
             stager: Stager::new(before),
         };

@@ -838,6 +838,30 @@ impl<'t> Tx<'t> {
         self.keyed_outcome("finding", &x.id, w)
     }
 
+    /// Writes institutions [`Stager::new_institution`] staged: each record and
+    /// its first status entry, as [`Tx::upsert_valid_institution`] would for a
+    /// new one. One the ledger already holds (staged against an older state)
+    /// is refused, not overwritten.
+    pub fn insert_new_institutions(&mut self, b: &NewInstitutions) -> Result<(), LedgerError> {
+        for (id, enc, first) in &b.rows {
+            if self
+                .institutions
+                .insert(id.as_str(), enc.as_slice())?
+                .is_some()
+            {
+                return Err(LedgerError::Storage(format!(
+                    "institution {id} was written twice in one import; nothing was written"
+                )));
+            }
+            self.history.insert((id.as_str(), 1u64), first.as_slice())?;
+        }
+        for (id, _, _) in &b.rows {
+            self.known.insert(id.clone());
+            self.changed("institution", id, None)?;
+        }
+        Ok(())
+    }
+
     /// Writes a batch [`Stager`] prepared: records already checked, encoded,
     /// compared with the stored ones and put in key order, so this thread does
     /// B-tree inserts and nothing else. The id index is written on a second
@@ -1417,27 +1441,82 @@ enum Written {
     Changed(Option<Vec<u8>>),
 }
 
-/// A record id as a hash key. Ids of up to 15 bytes (all of the bureau's)
-/// are packed into the key itself, so a lookup in a set of a million ids
-/// compares integers instead of following a pointer to each candidate's text.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub enum IdKey {
-    Short(u128),
-    Long(Box<str>),
+/// A map keyed by record id that holds ids of up to 15 bytes (all of the
+/// bureau's) packed into the key itself: a lookup among a million ids
+/// compares integers instead of following a pointer to each candidate's
+/// text, and an entry of a short id is 16 bytes of key, no allocation.
+pub struct IdMap<V> {
+    short: rustc_hash::FxHashMap<[u32; 4], V>,
+    long: rustc_hash::FxHashMap<Box<str>, V>,
 }
 
-impl IdKey {
-    /// The key of `id`.
-    pub fn new(id: &str) -> Self {
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap::with_capacity(0)
+    }
+}
+
+impl<V> IdMap<V> {
+    /// An empty map with room for `n` short ids.
+    pub fn with_capacity(n: usize) -> Self {
+        IdMap {
+            short: rustc_hash::FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            long: Default::default(),
+        }
+    }
+
+    /// About the bytes a map with room for `n` short ids takes.
+    pub fn bytes_for(n: usize) -> usize {
+        // hashbrown keeps its load under 7/8 in a power of two of slots,
+        // each the entry and one control byte.
+        let slots = (n.saturating_mul(8) / 7).max(1).next_power_of_two();
+        slots * (std::mem::size_of::<([u32; 4], V)>() + 1)
+    }
+
+    fn pack(id: &str) -> Option<[u32; 4]> {
         let b = id.as_bytes();
-        if b.len() < 16 {
-            let mut k = [0u8; 16];
-            k[..b.len()].copy_from_slice(b);
-            // The length in the last byte keeps "A" and "A\0" apart.
-            k[15] = b.len() as u8;
-            IdKey::Short(u128::from_le_bytes(k))
-        } else {
-            IdKey::Long(id.into())
+        if b.len() > 15 {
+            return None;
+        }
+        let mut k = [0u8; 16];
+        k[..b.len()].copy_from_slice(b);
+        // The length in the last byte keeps "A" and "A\0" apart.
+        k[15] = b.len() as u8;
+        let w = |i: usize| u32::from_le_bytes([k[i], k[i + 1], k[i + 2], k[i + 3]]);
+        Some([w(0), w(4), w(8), w(12)])
+    }
+
+    /// The value of `id`.
+    pub fn get(&self, id: &str) -> Option<&V> {
+        match Self::pack(id) {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(id),
+        }
+    }
+
+    /// Whether `id` is in the map.
+    pub fn contains(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// Inserts `id` with `v` unless it is there; returns the value it had.
+    pub fn insert_new(&mut self, id: &str, v: V) -> Option<&V> {
+        use std::collections::hash_map::Entry;
+        match Self::pack(id) {
+            Some(k) => match self.short.entry(k) {
+                Entry::Occupied(e) => Some(e.into_mut()),
+                Entry::Vacant(e) => {
+                    e.insert(v);
+                    None
+                }
+            },
+            None => match self.long.entry(id.into()) {
+                Entry::Occupied(e) => Some(e.into_mut()),
+                Entry::Vacant(e) => {
+                    e.insert(v);
+                    None
+                }
+            },
         }
     }
 }
@@ -1692,6 +1771,31 @@ impl Batch {
     }
 }
 
+/// Institutions new to the ledger, staged by [`Stager::new_institution`]:
+/// id, encoded record and encoded first status. [`Tx::insert_new_institutions`]
+/// writes them.
+#[derive(Default)]
+pub struct NewInstitutions {
+    rows: Vec<(String, Vec<u8>, Vec<u8>)>,
+}
+
+impl NewInstitutions {
+    /// Institutions staged.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Puts them in id order (the table's key order).
+    pub fn sort(&mut self) {
+        self.rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    }
+}
+
 /// Checks keyed records and stages them into [`Batch`]es on an import's
 /// parsing thread, against a snapshot taken after the import's write
 /// transaction began: an import writes one kind, so the institutions and
@@ -1700,7 +1804,7 @@ impl Batch {
 pub struct Stager {
     before: Reader,
     /// Institutions found to exist (they are never deleted).
-    known: rustc_hash::FxHashSet<IdKey>,
+    known: IdMap<()>,
     /// Lookups `known` could not answer. After [`Stager::LOOKUPS`] of them
     /// every institution id is read into `known` in one walk of the table,
     /// which is then the whole answer: a large file names most institutions,
@@ -1712,8 +1816,7 @@ pub struct Stager {
 
 impl Refs for Stager {
     fn has_institution(&mut self, id: &str) -> Result<bool, LedgerError> {
-        let key = IdKey::new(id);
-        if self.known.contains(&key) {
+        if self.known.contains(id) {
             return Ok(true);
         }
         if self.all_known {
@@ -1722,14 +1825,14 @@ impl Refs for Stager {
         self.lookups += 1;
         if self.lookups >= Self::LOOKUPS {
             for e in self.before.institutions.iter()? {
-                self.known.insert(IdKey::new(e?.0.value()));
+                self.known.insert_new(e?.0.value(), ());
             }
             self.all_known = true;
-            return Ok(self.known.contains(&key));
+            return Ok(self.known.contains(id));
         }
         let found = self.before.institutions.get(id)?.is_some();
         if found {
-            self.known.insert(key);
+            self.known.insert_new(id, ());
         }
         Ok(found)
     }
@@ -1767,6 +1870,34 @@ impl Stager {
     /// The snapshot it checks against.
     pub fn reader(&self) -> &Reader {
         &self.before
+    }
+
+    /// Stages an institution the ledger does not hold, already validated:
+    /// its record and its first status entry, recorded with `reason` by
+    /// audit entry `audit`. Returns false, staging nothing, for one the
+    /// ledger holds: updating needs its history, which [`Tx::upsert_valid_institution`] reads.
+    pub fn new_institution(
+        &mut self,
+        x: &Institution,
+        reason: &str,
+        audit: u64,
+        b: &mut NewInstitutions,
+    ) -> Result<bool, LedgerError> {
+        if self.before.institutions.get(x.id.as_str())?.is_some() {
+            return Ok(false);
+        }
+        let first = StatusChange {
+            date: x.status_date,
+            status: x.status,
+            reason: reason.into(),
+            audit,
+        };
+        b.rows.push((
+            x.id.clone(),
+            codec::encode_institution(x),
+            codec::encode_status(&first),
+        ));
+        Ok(true)
     }
 
     /// Checks an inspection; if sound, adds it to `b` (or counts it unchanged).
@@ -2385,7 +2516,7 @@ mod tests {
     }
 
     #[test]
-    fn id_keys_are_equal_only_for_equal_ids() {
+    fn an_id_map_tells_every_id_apart() {
         let ids = [
             "",
             "A",
@@ -2395,11 +2526,17 @@ mod tests {
             "0123456789abcdef",
             "0123456789abcdefg",
             "机构",
+            "机构甲乙丙丁戊", // 21 bytes: kept as text
         ];
-        for a in ids {
-            for b in ids {
-                assert_eq!(IdKey::new(a) == IdKey::new(b), a == b, "{a:?} {b:?}");
-            }
+        let mut m = IdMap::default();
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(m.insert_new(id, n), None, "{id:?}");
         }
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(m.get(id), Some(&n), "{id:?}");
+            assert_eq!(m.insert_new(id, 99), Some(&n), "{id:?}");
+        }
+        assert!(!m.contains("B"));
+        assert!(!m.contains("机构甲乙丙丁戊己"));
     }
 }
