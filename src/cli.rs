@@ -380,7 +380,8 @@ fn run(cli: Cli) -> Result<i32> {
             dry_run,
         } => {
             crate::alloc::return_memory_promptly();
-            let ledger = open_write(&cli.db)?;
+            let ledger =
+                Ledger::open_write_cached(&cli.db, busy_timeout(), import::cache_bytes(&file))?;
             let opts = ImportOptions {
                 dry_run,
                 progress: true,

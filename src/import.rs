@@ -133,7 +133,23 @@ fn sniff(path: &Path) -> Result<(String, Enc, u8), ImportError> {
         err,
     };
     let mut f = File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
+    // The file's hash (for the audit log) is taken on a second thread while
+    // this one checks the encoding: both read the whole file before parsing
+    // can start, and each takes about as long.
+    let hashing = {
+        let mut f = File::open(path).map_err(io)?;
+        std::thread::spawn(move || -> std::io::Result<String> {
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = f.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(format!("{:x}", hasher.finalize()));
+                }
+                hasher.update(&buf[..n]);
+            }
+        })
+    };
     let mut buf = vec![0u8; 1 << 20];
     let mut carry: Vec<u8> = Vec::new();
     let mut utf8 = true;
@@ -145,7 +161,6 @@ fn sniff(path: &Path) -> Result<(String, Enc, u8), ImportError> {
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
         if first {
             bom = buf[..n].starts_with(b"\xEF\xBB\xBF");
             // Separators are ASCII, and no GB18030 multi-byte sequence contains
@@ -168,7 +183,10 @@ fn sniff(path: &Path) -> Result<(String, Enc, u8), ImportError> {
     if utf8 && !carry.is_empty() {
         utf8 = false;
     }
-    let sha = format!("{:x}", hasher.finalize());
+    let sha = hashing
+        .join()
+        .expect("the hashing thread panicked")
+        .map_err(io)?;
     if utf8 {
         return Ok((sha, if bom { Enc::Utf8Bom } else { Enc::Utf8 }, delimiter));
     }
@@ -591,6 +609,29 @@ impl Writer<'_> {
     }
 }
 
+/// The memory an import aims to stay under, page cache and its own maps together.
+const MEMORY_BUDGET: usize = 240 << 20;
+
+/// Rows a file of `len` bytes is taken to hold, for sizing maps: rows of 64
+/// bytes or more (the benchmark city's findings average 75).
+fn rows_in(len: u64) -> usize {
+    (len / 64).min(1 << 23) as usize
+}
+
+/// The page cache to open the ledger with for importing `path`: what the
+/// memory budget leaves once the map of the file's ids (20 bytes a row) is
+/// set aside, between the usual cache and 256 MiB. A larger cache keeps more
+/// of the changed pages until the commit (a million findings write 290 MB
+/// of pages); a file so large that its ids alone take the budget gets the
+/// usual cache and goes over it by their size.
+pub fn cache_bytes(path: &Path) -> usize {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let ids = IdMap::<u32>::bytes_for(rows_in(len));
+    MEMORY_BUDGET
+        .saturating_sub(ids)
+        .clamp(crate::ledger::CACHE_BYTES, 256 << 20)
+}
+
 /// Imports one file of `kind` into the ledger as one transaction.
 pub fn import_file(
     ledger: &Ledger,
@@ -648,7 +689,7 @@ pub fn import_file(
             kind,
             errors: Vec::new(),
             // Sized for the file (rows of 64 bytes or more), not grown a million ids at a time.
-            seen: IdMap::with_capacity((len / 64).min(1 << 23) as usize),
+            seen: IdMap::with_capacity(rows_in(len)),
             rows: 0,
             stager: Stager::new(before),
         };

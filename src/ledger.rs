@@ -199,11 +199,18 @@ pub struct Ledger {
     path: PathBuf,
 }
 
+/// The page cache a ledger is opened with unless the opener says otherwise.
+pub const CACHE_BYTES: usize = 160 << 20;
+
 fn builder() -> redb::Builder {
+    sized_builder(CACHE_BYTES)
+}
+
+fn sized_builder(cache: usize) -> redb::Builder {
     let mut b = Database::builder();
     // Every process must open in the same mode (see module docs).
     b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
-    b.set_cache_size(160 << 20);
+    b.set_cache_size(cache);
     b
 }
 
@@ -315,12 +322,24 @@ impl Ledger {
 
     /// Opens for writing, waiting up to `wait` for another writer to finish.
     pub fn open_write(path: &Path, wait: Duration) -> Result<Ledger, LedgerError> {
+        Self::open_write_cached(path, wait, CACHE_BYTES)
+    }
+
+    /// [`Ledger::open_write`] with a page cache of `cache` bytes. A write
+    /// transaction keeps the pages it changed in the cache until it commits,
+    /// as far as the cache holds them; past that it writes them out and reads
+    /// them back, so a bulk import runs faster with a bigger one.
+    pub fn open_write_cached(
+        path: &Path,
+        wait: Duration,
+        cache: usize,
+    ) -> Result<Ledger, LedgerError> {
         if !path.exists() {
             return Err(LedgerError::Missing(path.into()));
         }
         let start = Instant::now();
         let db = loop {
-            match builder().open(path) {
+            match sized_builder(cache).open(path) {
                 Ok(db) => break db,
                 Err(DatabaseError::DatabaseAlreadyOpen) => {
                     if start.elapsed() >= wait {
