@@ -430,6 +430,60 @@ fn keyed(kind: Kind) -> Option<Keyed> {
     }
 }
 
+/// The ids of a file's rows so far and the line each was on, to refuse a
+/// repeated one. Files mostly come in id order (exports, spreadsheets sorted
+/// by their first column): an id above every one before it cannot repeat
+/// one, so it is appended to a sorted list, which costs no lookup; an id out
+/// of order is searched for there and kept in a map.
+struct SeenIds {
+    /// Increasing, with `lines` alongside.
+    sorted: Vec<u128>,
+    lines: Vec<u32>,
+    /// Ids that came out of order, and those too long to pack.
+    other: IdMap<u32>,
+}
+
+impl SeenIds {
+    fn with_capacity(n: usize) -> Self {
+        SeenIds {
+            sorted: Vec::with_capacity(n),
+            lines: Vec::with_capacity(n),
+            other: IdMap::default(),
+        }
+    }
+
+    /// An id of up to 15 bytes as an integer that orders as the text does
+    /// (the length in the last byte tells "A" from "A\0").
+    fn pack(id: &str) -> Option<u128> {
+        let b = id.as_bytes();
+        if b.len() > 15 {
+            return None;
+        }
+        let mut k = [0u8; 16];
+        k[..b.len()].copy_from_slice(b);
+        k[15] = b.len() as u8;
+        Some(u128::from_be_bytes(k))
+    }
+
+    /// Records `id` on `line`; if it was seen before, the line it was first on.
+    fn first_line(&mut self, id: &str, line: u64) -> Option<u32> {
+        // Lines past 4,294,967,295 are remembered as that (a 4 GB file of empty rows).
+        let line = line.min(u32::MAX as u64) as u32;
+        let Some(k) = Self::pack(id) else {
+            return self.other.insert_new(id, line).copied();
+        };
+        if self.sorted.last().is_none_or(|&last| k > last) {
+            self.sorted.push(k);
+            self.lines.push(line);
+            return None;
+        }
+        if let Ok(i) = self.sorted.binary_search(&k) {
+            return Some(self.lines[i]);
+        }
+        self.other.insert_new(id, line).copied()
+    }
+}
+
 /// Parsed rows on their way from the parsing thread to the writing one.
 enum Chunk {
     /// Institutions: new ones staged, and ones the ledger holds with their
@@ -458,7 +512,7 @@ struct Sink<'p> {
     path: &'p Path,
     kind: Kind,
     errors: Vec<RowError>,
-    seen: IdMap<u32>,
+    seen: SeenIds,
     rows: u64,
     /// Checks references and stages keyed records against the ledger as this
     /// import's transaction began; that snapshot also gives the fields a file
@@ -484,7 +538,7 @@ impl Sink<'_> {
         let mut twice = None;
         if !id.is_empty() {
             // Lines past 4,294,967,295 are remembered as that (a 4 GB file of empty rows).
-            if let Some(first) = self.seen.insert_new(id, line.min(u32::MAX as u64) as u32) {
+            if let Some(first) = self.seen.first_line(id, line) {
                 twice = Some(FieldError::new(
                     "id",
                     id,
@@ -694,7 +748,7 @@ pub fn import_file(
             kind,
             errors: Vec::new(),
             // Sized for the file (rows of 64 bytes or more), not grown a million ids at a time.
-            seen: IdMap::with_capacity(rows_in(len)),
+            seen: SeenIds::with_capacity(rows_in(len)),
             rows: 0,
             stager: Stager::new(before),
         };
@@ -1082,6 +1136,35 @@ fn read_jsonl(reader: Box<dyn Read + Send>, sink: &mut Sink<'_>) -> Result<(), I
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_id_is_found_in_any_order_with_the_line_it_was_first_on() {
+        let mut seen = SeenIds::with_capacity(0);
+        let long = "F-2019-0000000000000001"; // too long to pack
+        let rows = [
+            ("F2", None),
+            ("F3", None),
+            ("F1", None), // out of order: kept aside
+            ("F3", Some(2)),
+            ("F1", Some(3)),
+            ("F10", None), // out of order ("F10" < "F3")
+            ("F10", Some(6)),
+            (long, None),
+            ("F4", None), // in order again
+            (long, Some(8)),
+            ("F2", Some(1)),
+            ("", None),
+            ("F4", Some(9)),
+        ];
+        for (n, (id, want)) in rows.iter().enumerate() {
+            assert_eq!(
+                seen.first_line(id, n as u64 + 1),
+                *want,
+                "line {}: {id}",
+                n + 1
+            );
+        }
+    }
 
     fn crlf(input: &[u8], chunk: usize) -> Vec<u8> {
         // Read through a tiny output buffer too, to cross every boundary.
