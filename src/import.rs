@@ -842,7 +842,8 @@ fn read_csv(
         .all(|(f, _)| cols.iter().any(|(c, _)| c == f));
     while rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        if rec.iter().all(|c| c.trim().is_empty()) {
+        // The cells one after another: blank if all of them are.
+        if rec.as_slice().trim().is_empty() {
             // A blank line, or a row of empty cells as spreadsheets write
             // below the data (",,,,,").
             continue;
@@ -959,6 +960,19 @@ impl<R: Read> Read for CrlfToLf<R> {
                 self.pos = 0;
                 self.eof = self.len == 0;
                 continue;
+            }
+            if !self.cr {
+                // Most bytes are neither CR nor quote: copy them in runs.
+                let avail = &self.buf[self.pos..self.len];
+                let run = memchr::memchr2(b'\r', b'"', avail)
+                    .unwrap_or(avail.len())
+                    .min(out.len() - w);
+                if run > 0 {
+                    out[w..w + run].copy_from_slice(&avail[..run]);
+                    w += run;
+                    self.pos += run;
+                    continue;
+                }
             }
             let b = self.buf[self.pos];
             if self.cr {
