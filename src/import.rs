@@ -337,6 +337,10 @@ fn parse_row(
             let checks = x.validate(districts);
             if e.is_empty() && checks.is_empty() {
                 Ok(Rec::Institution(x))
+            } else if e.is_empty() {
+                // All of them: one field may break two rules (a negative
+                // count of qualified teachers, also above the teachers).
+                Err(checks)
             } else {
                 Err(merge(e, checks))
             }

@@ -872,7 +872,17 @@ impl<'t> Tx<'t> {
                     "institution {id} was written twice in one import; nothing was written"
                 )));
             }
-            self.history.insert((id.as_str(), 1u64), first.as_slice())?;
+            // A history without its institution cannot arise (institutions are
+            // never deleted); if one did, it is refused rather than overwritten.
+            if self
+                .history
+                .insert((id.as_str(), 1u64), first.as_slice())?
+                .is_some()
+            {
+                return Err(LedgerError::Storage(format!(
+                    "institution {id} is new but has a status history; nothing was written"
+                )));
+            }
         }
         for (id, _, _) in &b.rows {
             self.known.insert(id.clone());
@@ -1673,6 +1683,13 @@ struct Staged<'b> {
     prev: Option<(&'b str, &'b [u8])>,
 }
 
+/// A length that `Batch` can keep in 32 bits. `row` relies on the lengths
+/// being exact, so a record of 4 GiB (no CSV cell holds one) stops the
+/// import, which then writes nothing, rather than being cut short.
+fn len32(b: &[u8]) -> u32 {
+    u32::try_from(b.len()).expect("a record or id of 4 GiB or more cannot be imported")
+}
+
 impl Batch {
     fn push(&mut self, inst: &str, id: &str, enc: &[u8], prev: Option<(&str, &[u8])>) {
         let at = self.buf.len();
@@ -1685,10 +1702,10 @@ impl Batch {
         }
         self.rows.push(StagedRow {
             at,
-            inst: inst.len() as u32,
-            id: id.len() as u32,
-            enc: enc.len() as u32,
-            prev: prev.map(|(pi, old)| (pi.len() as u32, old.len() as u32)),
+            inst: len32(inst.as_bytes()),
+            id: len32(id.as_bytes()),
+            enc: len32(enc),
+            prev: prev.map(|(pi, old)| (len32(pi.as_bytes()), len32(old))),
         });
     }
 
@@ -1779,9 +1796,12 @@ impl Batch {
             })
             .collect();
         by_key.sort_unstable_by(|a, b| {
-            (a.0, a.1)
-                .cmp(&(b.0, b.1))
-                .then_with(|| key(a.2).cmp(&key(b.2)))
+            // Institutions first, whole: ids equal in their first 16 bytes
+            // are told apart by the bytes before their records' ids count.
+            a.0.cmp(&b.0)
+                .then_with(|| key(a.2).0.cmp(key(b.2).0))
+                .then(a.1.cmp(&b.1))
+                .then_with(|| key(a.2).1.cmp(key(b.2).1))
         });
         let mut by_id: Vec<(u128, u32)> = by_key.iter().map(|&(_, id, i)| (id, i)).collect();
         by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key(a.1).1.cmp(key(b.1).1)));
@@ -2502,6 +2522,9 @@ mod tests {
             ("I2", "F-0000000000000000-a"),
             ("I1", "F-"),
             ("机构甲", "F-2"),
+            ("GZ-0000000000000-B", "F1"),
+            ("GZ-0000000000000-A", "F2"),
+            ("GZ-0000000000000", "F3"),
         ];
         for (inst, id) in rows {
             b.push(inst, id, b"x", None);

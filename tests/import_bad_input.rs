@@ -641,3 +641,22 @@ fn a_missing_institution_is_found_among_thousands_named_in_one_file() {
     let f = ws.write("good.csv", good);
     ws.import("findings", &f).stdout_has(&["6000 new"]);
 }
+
+#[test]
+fn every_rule_a_field_breaks_is_reported_not_just_the_first() {
+    // A negative count of qualified teachers is also more than the teachers:
+    // both reasons are reported for the one field.
+    let ws = populated();
+    let f = ws.write(
+        "inst.csv",
+        "id,name,district,category,status,status_date,teachers,qualified_teachers\n\
+         GZ-1,甲,天河,subject,operating,2018-01-01,-3,-1\n",
+    );
+    let e = refused(&ws, "institutions", &f);
+    assert_eq!(
+        e.matches("inst.csv:2: qualified_teachers").count(),
+        2,
+        "{e}"
+    );
+    assert!(e.contains("inst.csv:2: teachers"), "{e}");
+}
