@@ -1780,15 +1780,21 @@ impl Batch {
             let r = &self.rows[i as usize];
             (part(r, 0, r.inst), part(r, r.inst, r.id))
         };
-        // The first 16 bytes of each, big-endian: most comparisons are one
-        // of integers held in the array being sorted, not two slice
-        // comparisons behind an index. Equal prefixes fall back to the bytes.
+        // Each as an integer that orders as its bytes do: up to 15 bytes and
+        // the length, or, for longer ones, the first 15 and 0xFF (after every
+        // length, as a longer text sorts after its prefix). Most comparisons
+        // are then of integers held in the array being sorted; only two long
+        // ones equal in their first 15 bytes need their bytes compared.
+        const LONG: u8 = 0xFF;
         let prefix = |b: &[u8]| {
             let mut p = [0u8; 16];
-            let n = b.len().min(16);
+            let n = b.len().min(15);
             p[..n].copy_from_slice(&b[..n]);
+            p[15] = if b.len() <= 15 { b.len() as u8 } else { LONG };
             u128::from_be_bytes(p)
         };
+        use std::cmp::Ordering;
+        let long = |p: u128| p as u8 == LONG;
         let mut by_key: Vec<(u128, u128, u32)> = (0..self.rows.len() as u32)
             .map(|i| {
                 let (inst, id) = key(i);
@@ -1796,15 +1802,21 @@ impl Batch {
             })
             .collect();
         by_key.sort_unstable_by(|a, b| {
-            // Institutions first, whole: ids equal in their first 16 bytes
-            // are told apart by the bytes before their records' ids count.
-            a.0.cmp(&b.0)
-                .then_with(|| key(a.2).0.cmp(key(b.2).0))
-                .then(a.1.cmp(&b.1))
-                .then_with(|| key(a.2).1.cmp(key(b.2).1))
+            // The bytes are looked at only when the integers cannot tell.
+            match a.0.cmp(&b.0) {
+                Ordering::Equal if long(a.0) => key(a.2).cmp(&key(b.2)),
+                Ordering::Equal => match a.1.cmp(&b.1) {
+                    Ordering::Equal if long(a.1) => key(a.2).1.cmp(key(b.2).1),
+                    o => o,
+                },
+                o => o,
+            }
         });
         let mut by_id: Vec<(u128, u32)> = by_key.iter().map(|&(_, id, i)| (id, i)).collect();
-        by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key(a.1).1.cmp(key(b.1).1)));
+        by_id.sort_unstable_by(|a, b| match a.0.cmp(&b.0) {
+            Ordering::Equal if long(a.0) => key(a.1).1.cmp(key(b.1).1),
+            o => o,
+        });
         self.by_key = by_key.into_iter().map(|k| k.2).collect();
         self.by_id = by_id.into_iter().map(|k| k.1).collect();
     }
