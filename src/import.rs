@@ -16,7 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::format::{self, Kind, Row};
 use crate::ledger::{
-    Batch, Counts, IdMap, Keyed, Ledger, LedgerError, NewInstitutions, Operation, Reader, Stager,
+    pack_id, packed_is_long, Batch, Counts, IdMap, Keyed, Ledger, LedgerError, NewInstitutions,
+    Operation, Reader, Stager,
 };
 use crate::model::FieldError;
 
@@ -456,26 +457,14 @@ impl SeenIds {
         }
     }
 
-    /// An id of up to 15 bytes as an integer that orders as the text does
-    /// (the length in the last byte tells "A" from "A\0").
-    fn pack(id: &str) -> Option<u128> {
-        let b = id.as_bytes();
-        if b.len() > 15 {
-            return None;
-        }
-        let mut k = [0u8; 16];
-        k[..b.len()].copy_from_slice(b);
-        k[15] = b.len() as u8;
-        Some(u128::from_be_bytes(k))
-    }
-
     /// Records `id` on `line`; if it was seen before, the line it was first on.
     fn first_line(&mut self, id: &str, line: u64) -> Option<u32> {
         // Lines past 4,294,967,295 are remembered as that (a 4 GB file of empty rows).
         let line = line.min(u32::MAX as u64) as u32;
-        let Some(k) = Self::pack(id) else {
+        let k = pack_id(id.as_bytes());
+        if packed_is_long(k) {
             return self.other.insert_new(id, line).copied();
-        };
+        }
         if self.sorted.last().is_none_or(|&last| k > last) {
             self.sorted.push(k);
             self.lines.push(line);

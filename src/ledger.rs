@@ -1470,12 +1470,29 @@ enum Written {
     Changed(Option<Vec<u8>>),
 }
 
+/// An id as an integer that orders as its bytes do: up to 15 bytes and the
+/// length (which keeps "A" and "A\0" apart), or, for a longer id, its first
+/// 15 bytes and 0xFF, after every length as a longer text sorts after its
+/// prefix. Equal integers are equal ids unless [`packed_is_long`].
+pub fn pack_id(b: &[u8]) -> u128 {
+    let mut p = [0u8; 16];
+    let n = b.len().min(15);
+    p[..n].copy_from_slice(&b[..n]);
+    p[15] = if b.len() <= 15 { b.len() as u8 } else { 0xFF };
+    u128::from_be_bytes(p)
+}
+
+/// Whether [`pack_id`] kept only the first 15 bytes.
+pub fn packed_is_long(p: u128) -> bool {
+    p as u8 == 0xFF
+}
+
 /// A map keyed by record id that holds ids of up to 15 bytes (all of the
 /// bureau's) packed into the key itself: a lookup among a million ids
 /// compares integers instead of following a pointer to each candidate's
 /// text, and an entry of a short id is 16 bytes of key, no allocation.
 pub struct IdMap<V> {
-    short: rustc_hash::FxHashMap<[u32; 4], V>,
+    short: rustc_hash::FxHashMap<[u8; 16], V>,
     long: rustc_hash::FxHashMap<Box<str>, V>,
 }
 
@@ -1499,20 +1516,12 @@ impl<V> IdMap<V> {
         // hashbrown keeps its load under 7/8 in a power of two of slots,
         // each the entry and one control byte.
         let slots = (n.saturating_mul(8) / 7).max(1).next_power_of_two();
-        slots * (std::mem::size_of::<([u32; 4], V)>() + 1)
+        slots * (std::mem::size_of::<([u8; 16], V)>() + 1)
     }
 
-    fn pack(id: &str) -> Option<[u32; 4]> {
-        let b = id.as_bytes();
-        if b.len() > 15 {
-            return None;
-        }
-        let mut k = [0u8; 16];
-        k[..b.len()].copy_from_slice(b);
-        // The length in the last byte keeps "A" and "A\0" apart.
-        k[15] = b.len() as u8;
-        let w = |i: usize| u32::from_le_bytes([k[i], k[i + 1], k[i + 2], k[i + 3]]);
-        Some([w(0), w(4), w(8), w(12)])
+    fn pack(id: &str) -> Option<[u8; 16]> {
+        let p = pack_id(id.as_bytes());
+        (!packed_is_long(p)).then(|| p.to_be_bytes())
     }
 
     /// The value of `id`.
@@ -1780,21 +1789,10 @@ impl Batch {
             let r = &self.rows[i as usize];
             (part(r, 0, r.inst), part(r, r.inst, r.id))
         };
-        // Each as an integer that orders as its bytes do: up to 15 bytes and
-        // the length, or, for longer ones, the first 15 and 0xFF (after every
-        // length, as a longer text sorts after its prefix). Most comparisons
-        // are then of integers held in the array being sorted; only two long
-        // ones equal in their first 15 bytes need their bytes compared.
-        const LONG: u8 = 0xFF;
-        let prefix = |b: &[u8]| {
-            let mut p = [0u8; 16];
-            let n = b.len().min(15);
-            p[..n].copy_from_slice(&b[..n]);
-            p[15] = if b.len() <= 15 { b.len() as u8 } else { LONG };
-            u128::from_be_bytes(p)
-        };
+        // Most comparisons are of packed ids held in the array being sorted;
+        // only two long ones equal in their first 15 bytes need their bytes.
         use std::cmp::Ordering;
-        let long = |p: u128| p as u8 == LONG;
+        let (prefix, long) = (pack_id, packed_is_long);
         let mut by_key: Vec<(u128, u128, u32)> = (0..self.rows.len() as u32)
             .map(|i| {
                 let (inst, id) = key(i);

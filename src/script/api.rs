@@ -1115,17 +1115,10 @@ pub fn group_digits(v: f64, decimals: usize) -> String {
 
 /// A finding as the run sees it: one queued by `open_finding` earlier in the run, else the ledger's.
 fn finding_for_write(h: &Host, snap: &Snapshot, id: &str) -> RResult<Option<Finding>> {
-    let queued = h
-        .out
-        .lock()
-        .unwrap()
-        .writes
-        .iter()
-        .rev()
-        .find_map(|w| match w {
-            WriteOp::OpenFinding(f) if f.id == id => Some(f.clone()),
-            _ => None,
-        });
+    let queued = last_queued(h, |w| match w {
+        WriteOp::OpenFinding(f) if f.id == id => Some(f.clone()),
+        _ => None,
+    });
     match queued {
         Some(f) => Ok(Some(f)),
         None => snap.reader.finding(id).map_err(ledger_err),
@@ -1144,17 +1137,16 @@ fn open_list_entry(snap: &Snapshot, list: &str, id: &str) -> Option<NaiveDate> {
 /// Whether adds and removes queued earlier in this run leave `id` on `list`
 /// (the last one wins), or `None` if none was queued.
 fn queued_on_list(h: &Host, list: &str, id: &str) -> Option<bool> {
-    h.out
-        .lock()
-        .unwrap()
-        .writes
-        .iter()
-        .rev()
-        .find_map(|w| match w {
-            WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
-            WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => Some(false),
-            _ => None,
-        })
+    last_queued(h, |w| match w {
+        WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
+        WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => Some(false),
+        _ => None,
+    })
+}
+
+/// What `f` makes of the latest write queued in this run that it answers for.
+fn last_queued<T>(h: &Host, f: impl FnMut(&WriteOp) -> Option<T>) -> Option<T> {
+    h.out.lock().unwrap().writes.iter().rev().find_map(f)
 }
 
 fn check_write(host: &Host, what: &str) -> RResult<()> {
