@@ -299,7 +299,10 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Buffered: an import's error lists every bad row, maybe millions.
+            let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+            let _ = writeln!(err, "error: {e:#}");
+            let _ = err.flush();
             exit_code(&e)
         }
     }

@@ -16,19 +16,14 @@ use sha2::{Digest, Sha256};
 
 use crate::format::{self, Kind, Row};
 use crate::ledger::{
-    pack_id, packed_is_long, Batch, Counts, IdMap, Keyed, Ledger, LedgerError, NewInstitutions,
-    Operation, Reader, Stager,
+    Batch, Counts, Keyed, Ledger, LedgerError, NewInstitutions, Operation, Reader, Stager,
 };
 use crate::model::FieldError;
 
-/// One problem in one row of an input file.
-#[derive(Debug, Clone)]
-pub struct RowError {
-    pub line: u64,
-    pub field: String,
-    pub value: String,
-    pub reason: String,
-}
+mod errors;
+mod seen;
+pub use errors::{RowError, RowErrors};
+use seen::SeenIds;
 
 /// Why an import failed. In every case nothing was written.
 #[derive(Debug, thiserror::Error)]
@@ -47,49 +42,24 @@ pub enum ImportError {
         line: u64,
         message: String,
     },
-    #[error("{}", bad_rows_message(.path, .errors, .rows))]
+    /// Every error, then a line that counts them.
+    #[error("{}", BadRowsMessage(.path, .errors, .rows))]
     BadRows {
         path: PathBuf,
-        errors: Vec<RowError>,
+        errors: RowErrors,
         rows: u64,
     },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
 
-fn bad_rows_message(path: &Path, errors: &[RowError], rows: &u64) -> String {
-    let mut s = String::new();
-    for e in errors {
-        if e.value.is_empty() {
-            s.push_str(&format!(
-                "{}:{}: {}: {}\n",
-                path.display(),
-                e.line,
-                e.field,
-                e.reason
-            ));
-        } else {
-            s.push_str(&format!(
-                "{}:{}: {} = \"{}\": {}\n",
-                path.display(),
-                e.line,
-                e.field,
-                e.value,
-                e.reason
-            ));
-        }
+/// Writes the errors one at a time: there may be millions.
+struct BadRowsMessage<'a>(&'a Path, &'a RowErrors, &'a u64);
+
+impl std::fmt::Display for BadRowsMessage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.1.render(self.0, *self.2, f)
     }
-    let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
-    lines.dedup();
-    s.push_str(&format!(
-        "{} error{} in {} of {} rows of {}; nothing was written",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" },
-        lines.len(),
-        rows,
-        path.display()
-    ));
-    s
 }
 
 /// What a successful import did.
@@ -435,46 +405,10 @@ fn keyed(kind: Kind) -> Option<Keyed> {
     }
 }
 
-/// The ids of a file's rows so far and the line each was on, to refuse a
-/// repeated one. Files mostly come in id order (exports, spreadsheets sorted
-/// by their first column): an id above every one before it cannot repeat
-/// one, so it is appended to a sorted list, which costs no lookup; an id out
-/// of order is searched for there and kept in a map.
-struct SeenIds {
-    /// Increasing, with `lines` alongside.
-    sorted: Vec<u128>,
-    lines: Vec<u32>,
-    /// Ids that came out of order, and those too long to pack.
-    other: IdMap<u32>,
-}
-
-impl SeenIds {
-    fn with_capacity(n: usize) -> Self {
-        SeenIds {
-            sorted: Vec::with_capacity(n),
-            lines: Vec::with_capacity(n),
-            other: IdMap::default(),
-        }
-    }
-
-    /// Records `id` on `line`; if it was seen before, the line it was first on.
-    fn first_line(&mut self, id: &str, line: u64) -> Option<u32> {
-        // Lines past 4,294,967,295 are remembered as that (a 4 GB file of empty rows).
-        let line = line.min(u32::MAX as u64) as u32;
-        let k = pack_id(id.as_bytes());
-        if packed_is_long(k) {
-            return self.other.insert_new(id, line).copied();
-        }
-        if self.sorted.last().is_none_or(|&last| k > last) {
-            self.sorted.push(k);
-            self.lines.push(line);
-            return None;
-        }
-        if let Ok(i) = self.sorted.binary_search(&k) {
-            return Some(self.lines[i]);
-        }
-        self.other.insert_new(id, line).copied()
-    }
+/// What a repeated id is told. Not "first on line N": a repeat found while
+/// parsing is told the last line the id was on that is still in memory.
+fn repeat_reason(earlier: u32) -> String {
+    format!("repeats the id on line {earlier}: an id may appear once in a file")
 }
 
 /// Parsed rows on their way from the parsing thread to the writing one.
@@ -504,7 +438,7 @@ struct Sink<'p> {
     districts: Vec<String>,
     path: &'p Path,
     kind: Kind,
-    errors: Vec<RowError>,
+    errors: RowErrors,
     seen: SeenIds,
     rows: u64,
     /// Checks references and stages keyed records against the ledger as this
@@ -530,13 +464,14 @@ impl Sink<'_> {
         let id = row.get("id").unwrap_or("").trim();
         let mut twice = None;
         if !id.is_empty() {
-            // Lines past 4,294,967,295 are remembered as that (a 4 GB file of empty rows).
-            if let Some(first) = self.seen.first_line(id, line) {
-                twice = Some(FieldError::new(
-                    "id",
-                    id,
-                    format!("appears twice in this file (first on line {first})"),
+            let first = self.seen.first_line(id, line).map_err(|e| {
+                LedgerError::Storage(format!(
+                    "cannot write the temporary file that holds the ids of a large file (in {}): {e}",
+                    std::env::temp_dir().display()
                 ))
+            })?;
+            if let Some(first) = first {
+                twice = Some(FieldError::new("id", id, repeat_reason(first)))
             }
         }
         // A repeated row is still checked, so all its problems are reported at once.
@@ -620,7 +555,7 @@ impl Sink<'_> {
 struct Writer<'a> {
     reason: &'a str,
     /// Rows the ledger refused (an institution's own checks run as it is written).
-    errors: Vec<RowError>,
+    errors: RowErrors,
 }
 
 impl Writer<'_> {
@@ -660,28 +595,23 @@ impl Writer<'_> {
     }
 }
 
-/// What the page cache and the map of a file's ids may take together. With
-/// the chunks in flight and the rest, an import of a million findings peaks
-/// at 255 MB, of two million at 288 MB.
+/// What the page cache and the ids of a file may take together.
 const MEMORY_BUDGET: usize = 224 << 20;
 
-/// Rows a file of `len` bytes is taken to hold, for sizing maps: rows of 64
-/// bytes or more (the benchmark city's findings average 75).
+/// Rows a file of `len` bytes is taken to hold, for sizing the list of its
+/// ids: rows of 64 bytes or more (the benchmark city's findings average 75).
 fn rows_in(len: u64) -> usize {
     (len / 64).min(1 << 23) as usize
 }
 
 /// The page cache to open the ledger with for importing `path`: what the
-/// memory budget leaves once the map of the file's ids (about 20 bytes a
-/// row) is set aside, between 96 and 256 MiB. A larger cache keeps more of
-/// the changed pages until the commit instead of writing them out and
-/// reading them back (a million findings change 290 MB of pages). A file of
-/// more than about three million rows gets 96 MiB and goes over the budget
-/// by what its ids take beyond it.
+/// memory budget leaves once the file's ids in memory are set aside. A
+/// larger cache keeps more of the changed pages until the commit instead of
+/// writing them out and reading them back (a million findings change 290 MB
+/// of pages).
 pub fn cache_bytes(path: &Path) -> usize {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let ids = IdMap::<u32>::bytes_for(rows_in(len));
-    MEMORY_BUDGET.saturating_sub(ids).clamp(96 << 20, 256 << 20)
+    MEMORY_BUDGET.saturating_sub(seen::bytes_for(rows_in(len)))
 }
 
 /// Imports one file of `kind` into the ledger as one transaction.
@@ -739,7 +669,7 @@ pub fn import_file(
             districts: tx.districts().to_vec(),
             path,
             kind,
-            errors: Vec::new(),
+            errors: RowErrors::new(),
             // Sized for the file (rows of 64 bytes or more), not grown a million ids at a time.
             seen: SeenIds::with_capacity(rows_in(len)),
             rows: 0,
@@ -747,7 +677,7 @@ pub fn import_file(
         };
         let mut writer = Writer {
             reason: &reason,
-            errors: Vec::new(),
+            errors: RowErrors::new(),
         };
         let (parsed, written) = std::thread::scope(|s| {
             // Named so that a profile or a debugger tells the threads apart.
@@ -775,12 +705,29 @@ pub fn import_file(
             drop(chunks);
             (parser.join().expect("the parsing thread panicked"), written)
         });
-        written?;
         let mut sink = parsed?;
         rows = sink.rows;
-        sink.errors.append(&mut writer.errors);
-        if !sink.errors.is_empty() {
-            sink.errors.sort_by_key(|e| e.line);
+        // Repeats of ids the parser had written out of memory. The writer
+        // may have met one first (an id's index entry written twice) and
+        // stopped; the rows' errors say better what is wrong.
+        let seen = std::mem::replace(&mut sink.seen, SeenIds::with_capacity(0));
+        let late = seen.finish().map_err(|err| ImportError::Io {
+            path: std::env::temp_dir(),
+            err,
+        })?;
+        for r in late {
+            sink.errors.push(RowError {
+                line: r.line.into(),
+                field: "id".into(),
+                value: r.id,
+                reason: repeat_reason(r.first),
+            });
+        }
+        sink.errors.append(std::mem::take(&mut writer.errors));
+        if sink.errors.is_empty() {
+            written?;
+        } else {
+            sink.errors.finish();
             return Err(ImportError::BadRows {
                 path: path.into(),
                 errors: std::mem::take(&mut sink.errors),
@@ -1144,33 +1091,78 @@ fn read_jsonl(reader: Box<dyn Read + Send>, sink: &mut Sink<'_>) -> Result<(), I
 mod tests {
     use super::*;
 
+    /// Imports with room for 64 ids and 16 errors in memory, so both are
+    /// written out: a repeat of an id long written out is still refused, in
+    /// a file in id order and in one shuffled, every error comes back in
+    /// order of line, and nothing is written.
     #[test]
-    fn a_repeated_id_is_found_in_any_order_with_the_line_it_was_first_on() {
-        let mut seen = SeenIds::with_capacity(0);
-        let long = "F-2019-0000000000000001"; // too long to pack
-        let rows = [
-            ("F2", None),
-            ("F3", None),
-            ("F1", None), // out of order: kept aside
-            ("F3", Some(2)),
-            ("F1", Some(3)),
-            ("F10", None), // out of order ("F10" < "F3")
-            ("F10", Some(6)),
-            (long, None),
-            ("F4", None), // in order again
-            (long, Some(8)),
-            ("F2", Some(1)),
-            ("", None),
-            ("F4", Some(9)),
-        ];
-        for (n, (id, want)) in rows.iter().enumerate() {
-            assert_eq!(
-                seen.first_line(id, n as u64 + 1),
-                *want,
-                "line {}: {id}",
-                n + 1
-            );
+    fn an_import_past_what_it_keeps_in_memory_still_finds_every_repeat_and_error() {
+        seen::TEST_LIMIT.set(64);
+        errors::TEST_LIMIT.set(16);
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create(&dir.path().join("l.redb")).unwrap();
+        let inst = dir.path().join("inst.csv");
+        std::fs::write(
+            &inst,
+            "id,name,district,category,status,status_date\nGZ-1,A,天河,subject,operating,2018-01-01\n",
+        )
+        .unwrap();
+        let opts = ImportOptions::default();
+        import_file(&ledger, Kind::Institutions, &inst, &opts).unwrap();
+        let row = |id: &str, date: &str| format!("{id},GZ-1,fire_hazard,2,{date},2019-03-01\n");
+        let header = "id,institution_id,kind,severity,opened_on,deadline\n";
+        let mut rows: Vec<String> = (0..1000)
+            .map(|n| row(&format!("F{n:04}"), "2019-01-01"))
+            .collect();
+        // Lines 1002-1003: ids from line 11 and (long, hashed) line 501.
+        rows[500] = row("F-A-LONG-ID-OF-SOME-KIND", "2019-01-01");
+        rows.push(row("F0009", "2019-01-01"));
+        rows.push(row("F-A-LONG-ID-OF-SOME-KIND", "2019-01-01"));
+        let check = |rows: &[String], name: &str, want: usize| {
+            let f = dir.path().join(name);
+            std::fs::write(&f, format!("{header}{}", rows.concat())).unwrap();
+            let Err(ImportError::BadRows {
+                errors, rows: n, ..
+            }) = import_file(&ledger, Kind::Findings, &f, &opts)
+            else {
+                panic!("{name} was not refused");
+            };
+            assert_eq!(n, 1002);
+            let errors = errors.to_vec().unwrap();
+            assert_eq!(errors.len(), want, "{errors:#?}");
+            assert!(errors.windows(2).all(|w| w[0].line < w[1].line));
+            errors
+        };
+        // The repeats alone: the writer meets the second F0009 first (its
+        // index entry written twice), and the repeat is what is reported.
+        let errors = check(&rows, "repeats.csv", 2);
+        assert!(errors.iter().all(|e| e.field == "id"), "{errors:#?}");
+        // Forty bad dates, more than fit in memory.
+        for n in (100..500).step_by(10) {
+            rows[n] = row(&format!("F{n:04}"), "2019-02-30");
         }
+        let errors = check(&rows, "in-order.csv", 42);
+        let late: Vec<_> = errors.iter().filter(|e| e.field == "id").collect();
+        assert_eq!(late.len(), 2, "{errors:#?}");
+        assert_eq!((late[0].line, late[0].value.as_str()), (1002, "F0009"));
+        assert!(late[0].reason.contains("line 11"), "{}", late[0].reason);
+        assert_eq!(late[1].value, "F-A-LONG-ID-OF-SOME-KIND");
+        assert!(late[1].reason.contains("line 502"), "{}", late[1].reason);
+        // The same rows shuffled: the same ids are refused, wherever they land.
+        let mut shuffled = rows.clone();
+        let n = shuffled.len();
+        for i in 0..n {
+            shuffled.swap(i, (i * 7919 + 13) % n);
+        }
+        let errors = check(&shuffled, "shuffled.csv", 42);
+        let mut ids: Vec<_> = errors
+            .iter()
+            .filter(|e| e.field == "id")
+            .map(|e| e.value.as_str())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["F-A-LONG-ID-OF-SOME-KIND", "F0009"]);
+        assert_eq!(ledger.reader().unwrap().counts().unwrap(), (1, 0, 0));
     }
 
     fn crlf(input: &[u8], chunk: usize) -> Vec<u8> {

@@ -173,6 +173,43 @@ fn errors_found_while_parsing_and_while_writing_a_large_file_are_all_reported_in
 }
 
 #[test]
+fn more_bad_rows_than_are_kept_in_memory_are_all_listed_in_line_order() {
+    // 70,000 bad rows: more than the 65,536 errors an import keeps in
+    // memory before it writes them to a temporary file. Every one is still
+    // listed, once, in order of line.
+    let ws = populated();
+    let mut csv = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
+    for n in 0..70_000 {
+        csv.push_str(&format!(
+            "FX-{n},GZ-0001,fire_hazard,x,2019-01-01,2019-03-01\n"
+        ));
+    }
+    let f = ws.write("bad.csv", csv);
+    let e = refused(&ws, "findings", &f);
+    let lines: Vec<u64> = e
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("error: ")
+                .unwrap_or(l)
+                .strip_prefix("bad.csv:")
+        })
+        .filter_map(|l| l.split(':').next()?.parse().ok())
+        .collect();
+    assert_eq!(lines, (2..70_002).collect::<Vec<u64>>());
+    assert!(
+        e.contains("bad.csv:70001: severity = \"x\": is not a whole number"),
+        "{}",
+        &e[e.len().saturating_sub(300)..]
+    );
+    assert!(
+        e.trim_end()
+            .ends_with("70000 errors in 70000 of 70000 rows of bad.csv; nothing was written"),
+        "{}",
+        &e[e.len().saturating_sub(300)..]
+    );
+}
+
+#[test]
 fn a_finding_of_an_institution_not_in_the_ledger_is_refused() {
     let ws = populated();
     let f = ws.write(
@@ -261,12 +298,16 @@ fn a_duplicate_id_in_one_file_is_refused_naming_the_first_line() {
     );
     let e = refused(&ws, "institutions", &f);
     assert!(
-        e.contains("dup.csv:4: id = \"NEW-1\": appears twice in this file (first on line 2)"),
+        e.contains(
+            "dup.csv:4: id = \"NEW-1\": repeats the id on line 2: an id may appear once in a file"
+        ),
         "{e}"
     );
     // A repeated row is still checked: its other problems are reported with it.
     assert!(
-        e.contains("dup.csv:5: id = \"NEW-2\": appears twice in this file (first on line 3)"),
+        e.contains(
+            "dup.csv:5: id = \"NEW-2\": repeats the id on line 3: an id may appear once in a file"
+        ),
         "{e}"
     );
     assert!(e.contains("dup.csv:5: qualified_teachers = \"5\""), "{e}");

@@ -1,0 +1,362 @@
+//! The bad rows of a file, every one of them, in memory that does not grow
+//! with the file: a file of a million rows each with two errors would
+//! otherwise hold 300 MB of them before printing a line.
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// One problem in one row of an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub field: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Errors held in memory before they are written to a temporary file as a
+/// run in order of line (about 10 MB of them).
+const IN_MEMORY: usize = 65_536;
+
+#[cfg(test)]
+thread_local! {
+    /// [`IN_MEMORY`] for the imports a test runs on its thread.
+    pub(super) static TEST_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(IN_MEMORY) };
+}
+
+/// Every error of a file, in order of line when read: those in memory and
+/// runs written to temporary files.
+#[derive(Debug, Default)]
+pub struct RowErrors {
+    mem: Vec<RowError>,
+    /// Each run's file, first byte and length in bytes.
+    runs: Vec<(Arc<File>, u64, u64)>,
+    /// The file runs are written to and where the next one starts.
+    out: Option<(Arc<File>, u64)>,
+    len: u64,
+    /// [`IN_MEMORY`], smaller in tests.
+    limit: usize,
+}
+
+impl RowErrors {
+    pub(super) fn new() -> Self {
+        #[cfg(test)]
+        let limit = TEST_LIMIT.get();
+        #[cfg(not(test))]
+        let limit = IN_MEMORY;
+        Self::with_limit(limit)
+    }
+
+    fn with_limit(limit: usize) -> Self {
+        RowErrors {
+            limit,
+            ..Default::default()
+        }
+    }
+
+    /// How many errors there are.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds an error. If the temporary file cannot be written, the errors
+    /// stay in memory from then on: all of them are still reported.
+    pub(super) fn push(&mut self, e: RowError) {
+        self.mem.push(e);
+        self.len += 1;
+        if self.mem.len() >= self.limit && self.write_out().is_err() {
+            self.limit = usize::MAX;
+        }
+    }
+
+    /// Adds every error of `other`.
+    pub(super) fn append(&mut self, mut other: RowErrors) {
+        self.runs.append(&mut other.runs);
+        self.len += other.len - other.mem.len() as u64;
+        for e in other.mem {
+            self.push(e);
+        }
+    }
+
+    /// Writes the errors in memory out as one run, or leaves them there if
+    /// it cannot.
+    fn write_out(&mut self) -> io::Result<()> {
+        // Stable: a row's errors keep the order they were found in.
+        self.mem.sort_by_key(|e| e.line);
+        let mut buf = Vec::with_capacity(self.mem.len() * 100);
+        for e in &self.mem {
+            buf.extend_from_slice(&e.line.to_le_bytes());
+            for s in [&e.field, &e.value, &e.reason] {
+                buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                buf.extend_from_slice(s.as_bytes());
+            }
+        }
+        if self.out.is_none() {
+            self.out = Some((Arc::new(tempfile::tempfile()?), 0));
+        }
+        let (file, at) = self.out.as_mut().unwrap();
+        file.write_all_at(&buf, *at)?;
+        self.runs.push((file.clone(), *at, buf.len() as u64));
+        *at += buf.len() as u64;
+        self.mem.clear();
+        Ok(())
+    }
+
+    /// Ends adding: afterwards the errors are read in order of line.
+    pub(super) fn finish(&mut self) {
+        self.mem.sort_by_key(|e| e.line);
+    }
+
+    /// Calls `f` with every error in order of line (a row's own in the order
+    /// they were found).
+    pub fn for_each(&self, mut f: impl FnMut(&RowError) -> fmt::Result) -> io::Result<fmt::Result> {
+        let mut runs: Vec<RunReader> = self
+            .runs
+            .iter()
+            .map(|(file, start, len)| RunReader {
+                file,
+                at: *start,
+                end: start + len,
+                buf: Vec::new(),
+                pos: 0,
+            })
+            .collect();
+        // The heads of the runs, then the errors in memory (found last).
+        let mut heads: Vec<Option<RowError>> = Vec::with_capacity(runs.len());
+        for r in &mut runs {
+            heads.push(r.next()?);
+        }
+        let mut mem = self.mem.iter().peekable();
+        loop {
+            // Few runs (one per 65,536 errors): a scan finds the least.
+            let mut best: Option<usize> = None;
+            for (i, h) in heads.iter().enumerate() {
+                if let Some(h) = h {
+                    if best.is_none_or(|b| h.line < heads[b].as_ref().unwrap().line) {
+                        best = Some(i);
+                    }
+                }
+            }
+            let from_mem = match (best, mem.peek()) {
+                (None, None) => return Ok(Ok(())),
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                (Some(b), Some(m)) => m.line < heads[b].as_ref().unwrap().line,
+            };
+            let r = if from_mem {
+                f(mem.next().unwrap())
+            } else {
+                let b = best.unwrap();
+                let e = std::mem::replace(&mut heads[b], runs[b].next()?);
+                f(e.as_ref().unwrap())
+            };
+            if r.is_err() {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// The errors as a list (for tests and small files).
+    pub fn to_vec(&self) -> io::Result<Vec<RowError>> {
+        let mut v = Vec::new();
+        // The closure never fails, so neither does the walk but for reading.
+        let _ = self.for_each(|e| {
+            v.push(e.clone());
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    /// Writes every error as `path:line: field = "value": reason`, then a
+    /// line that counts them.
+    pub(super) fn render(&self, path: &Path, rows: u64, w: &mut dyn fmt::Write) -> fmt::Result {
+        let mut lines = 0u64;
+        let mut last = None;
+        let read = self.for_each(|e| {
+            if last != Some(e.line) {
+                lines += 1;
+                last = Some(e.line);
+            }
+            if e.value.is_empty() {
+                writeln!(
+                    w,
+                    "{}:{}: {}: {}",
+                    path.display(),
+                    e.line,
+                    e.field,
+                    e.reason
+                )
+            } else {
+                writeln!(
+                    w,
+                    "{}:{}: {} = \"{}\": {}",
+                    path.display(),
+                    e.line,
+                    e.field,
+                    e.value,
+                    e.reason
+                )
+            }
+        });
+        match read {
+            Ok(r) => r?,
+            Err(e) => writeln!(w, "(the rest of the errors cannot be read back: {e})")?,
+        }
+        write!(
+            w,
+            "{} error{} in {} of {} rows of {}; nothing was written",
+            self.len,
+            if self.len == 1 { "" } else { "s" },
+            lines,
+            rows,
+            path.display()
+        )
+    }
+}
+
+/// Reads one run back, a block at a time.
+struct RunReader<'a> {
+    file: &'a File,
+    at: u64,
+    end: u64,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl RunReader<'_> {
+    /// `n` more bytes of the run, reading on as needed.
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        if self.buf.len() - self.pos < n {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+            let want = ((1 << 16).max(n - self.buf.len()) as u64).min(self.end - self.at) as usize;
+            let old = self.buf.len();
+            self.buf.resize(old + want, 0);
+            self.file.read_exact_at(&mut self.buf[old..], self.at)?;
+            self.at += want as u64;
+            if self.buf.len() < n {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "a temporary file of errors ends early",
+                ));
+            }
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn text(&mut self) -> io::Result<String> {
+        let n = u32::from_le_bytes(self.take(4)?.try_into().unwrap()) as usize;
+        Ok(String::from_utf8_lossy(self.take(n)?).into_owned())
+    }
+
+    fn next(&mut self) -> io::Result<Option<RowError>> {
+        if self.pos == self.buf.len() && self.at == self.end {
+            return Ok(None);
+        }
+        let line = u64::from_le_bytes(self.take(8)?.try_into().unwrap());
+        Ok(Some(RowError {
+            line,
+            field: self.text()?,
+            value: self.text()?,
+            reason: self.text()?,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(line: u64, field: &str, reason: &str) -> RowError {
+        RowError {
+            line,
+            field: field.into(),
+            value: format!("v{line}"),
+            reason: reason.into(),
+        }
+    }
+
+    /// Two logs (the parser's and the writer's) with room for three errors
+    /// each: read back in order of line, a row's own in the order found.
+    #[test]
+    fn errors_written_out_come_back_in_order_of_line() {
+        let mut parser = RowErrors::with_limit(3);
+        for line in [2, 3, 3, 5, 8, 9, 9, 11] {
+            parser.push(err(line, "a", "first"));
+        }
+        parser.push(err(11, "b", "second"));
+        let mut writer = RowErrors::with_limit(3);
+        for line in [10, 4, 7, 6, 1] {
+            writer.push(err(line, "w", "written"));
+        }
+        parser.append(writer);
+        parser.finish();
+        assert_eq!(parser.len(), 14);
+        let got: Vec<(u64, String)> = parser
+            .to_vec()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.line, e.field))
+            .collect();
+        let want: Vec<(u64, String)> = [
+            (1, "w"),
+            (2, "a"),
+            (3, "a"),
+            (3, "a"),
+            (4, "w"),
+            (5, "a"),
+            (6, "w"),
+            (7, "w"),
+            (8, "a"),
+            (9, "a"),
+            (9, "a"),
+            (10, "w"),
+            (11, "a"),
+            (11, "b"),
+        ]
+        .into_iter()
+        .map(|(l, f)| (l, f.to_string()))
+        .collect();
+        assert_eq!(got, want);
+        let mut s = String::new();
+        parser.render(Path::new("f.csv"), 20, &mut s).unwrap();
+        assert!(
+            s.starts_with("f.csv:1: w = \"v1\": written\nf.csv:2: a = \"v2\": first\n"),
+            "{s}"
+        );
+        assert!(
+            s.ends_with("\n14 errors in 11 of 20 rows of f.csv; nothing was written"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn long_and_chinese_texts_survive_being_written_out() {
+        let mut log = RowErrors::with_limit(1);
+        let long = "错".repeat(40_000); // longer than a read block
+        log.push(RowError {
+            line: 7,
+            field: "名称".into(),
+            value: long.clone(),
+            reason: String::new(),
+        });
+        log.push(err(8, "x", "y"));
+        log.finish();
+        let v = log.to_vec().unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].value, long);
+        assert_eq!(v[0].field, "名称");
+        assert_eq!(v[1], err(8, "x", "y"));
+    }
+}
