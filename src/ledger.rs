@@ -735,7 +735,6 @@ impl<'t> Tx<'t> {
             return Ok(Outcome::Unchanged);
         }
         self.institutions.insert(x.id.as_str(), enc.as_slice())?;
-        self.known.insert(x.id.clone());
         debug_assert_eq!(outcome == Outcome::Inserted, old.is_none());
         self.changed("institution", &x.id, old)
     }
@@ -885,7 +884,6 @@ impl<'t> Tx<'t> {
             }
         }
         for (id, _, _) in &b.rows {
-            self.known.insert(id.clone());
             self.changed("institution", id, None)?;
         }
         Ok(())
@@ -1737,6 +1735,11 @@ impl Batch {
         self.rows.len()
     }
 
+    /// About the memory the batch takes.
+    pub fn bytes(&self) -> usize {
+        self.buf.len() + self.rows.len() * (std::mem::size_of::<StagedRow>() + 8)
+    }
+
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
@@ -1826,12 +1829,19 @@ impl Batch {
 #[derive(Default)]
 pub struct NewInstitutions {
     rows: Vec<(String, Vec<u8>, Vec<u8>)>,
+    /// The bytes of the texts in `rows`.
+    text: usize,
 }
 
 impl NewInstitutions {
     /// Institutions staged.
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// About the memory they take (each text is a separate allocation).
+    pub fn bytes(&self) -> usize {
+        self.text + self.rows.len() * (std::mem::size_of::<(String, Vec<u8>, Vec<u8>)>() + 48)
     }
 
     /// Whether none are.
@@ -1941,11 +1951,13 @@ impl Stager {
             reason: reason.into(),
             audit,
         };
-        b.rows.push((
+        let row = (
             x.id.clone(),
             codec::encode_institution(x),
             codec::encode_status(&first),
-        ));
+        );
+        b.text += row.0.len() + row.1.len() + row.2.len();
+        b.rows.push(row);
         Ok(true)
     }
 
