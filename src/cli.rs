@@ -384,7 +384,7 @@ fn run(cli: Cli) -> Result<i32> {
         } => {
             crate::alloc::return_memory_promptly();
             let ledger =
-                Ledger::open_write_cached(&cli.db, busy_timeout(), import::cache_bytes(&file))?;
+                Ledger::open_write_cached(&cli.db, busy_timeout(), import::cache_bytes(&cli.db))?;
             let opts = ImportOptions {
                 dry_run,
                 progress: true,

@@ -19,22 +19,10 @@ use sha2::{Digest, Sha256};
 
 use crate::ledger::{pack_id, packed_is_long};
 
-/// Ids held in memory before they are written out: 7/8 of 2^20, the most a
-/// hash map of 2^20 slots holds, so the map stays at 21 MB (2^20 slots of a
-/// 16-byte key, a 4-byte line and a control byte) and the sorted list at 18 MB.
-pub(super) const IN_MEMORY: usize = 917_504;
-
-/// At most what the ids of a file of `rows` rows take in memory: the
-/// sorted list; past [`IN_MEMORY`] rows also the map (out of order ids) and
-/// the list its entries are sorted in when written out.
-pub(super) fn bytes_for(rows: usize) -> usize {
-    let list = rows.min(IN_MEMORY) * 20;
-    if rows < IN_MEMORY {
-        list
-    } else {
-        list + (1 << 20) * 21 + IN_MEMORY * 20
-    }
-}
+/// Ids held in memory before they are written out: 7/8 of 2^19, the most a
+/// hash map of 2^19 slots holds, so the map stays at 11 MB (2^19 slots of a
+/// 16-byte key, a 4-byte line and a control byte) and the sorted list at 9 MB.
+pub(super) const IN_MEMORY: usize = 458_752;
 
 /// One id as 16 bytes: its [`pack_id`] if it has up to 15 bytes, else the
 /// first 15 bytes of its SHA-256 and 0xFF (which no packed id ends with). Two
