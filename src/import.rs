@@ -49,6 +49,9 @@ pub enum ImportError {
         errors: RowErrors,
         rows: u64,
     },
+    /// The ids of a large file are merged from a temporary file at the end.
+    #[error("cannot use a temporary file in {dir}: {err} (point TMPDIR at a directory with room)")]
+    Temp { dir: PathBuf, err: std::io::Error },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
@@ -478,13 +481,7 @@ impl Sink<'_> {
         let id = row.get("id").unwrap_or("").trim();
         let mut twice = None;
         if !id.is_empty() {
-            let first = self.seen.first_line(id, line).map_err(|e| {
-                LedgerError::Storage(format!(
-                    "cannot write the temporary file that holds the ids of a large file (in {}): {e}",
-                    std::env::temp_dir().display()
-                ))
-            })?;
-            if let Some(first) = first {
+            if let Some(first) = self.seen.first_line(id, line) {
                 twice = Some(FieldError::new("id", id, repeat_reason(first)))
             }
         }
@@ -736,18 +733,19 @@ pub fn import_file(
         // may have met one first (an id's index entry written twice) and
         // stopped; the rows' errors say better what is wrong.
         let seen = std::mem::replace(&mut sink.seen, SeenIds::with_capacity(0));
-        let late = seen.finish().map_err(|err| ImportError::Io {
-            path: std::env::temp_dir(),
-            err,
-        })?;
-        for r in late {
-            sink.errors.push(RowError {
+        let errors = &mut sink.errors;
+        seen.finish(|r| {
+            errors.push(RowError {
                 line: r.line.into(),
                 field: "id".into(),
                 value: r.id,
                 reason: repeat_reason(r.first),
-            });
-        }
+            })
+        })
+        .map_err(|err| ImportError::Temp {
+            dir: std::env::temp_dir(),
+            err,
+        })?;
         sink.errors.append(std::mem::take(&mut writer.errors));
         if sink.errors.is_empty() {
             written?;

@@ -22,6 +22,9 @@ pub struct RowError {
 /// run in order of line (about 10 MB of them).
 const IN_MEMORY: usize = 65_536;
 
+/// Or fewer, if their texts are long (a value can be a whole cell).
+const MEM_BYTES: usize = 16 << 20;
+
 #[cfg(test)]
 thread_local! {
     /// [`IN_MEMORY`] for the imports a test runs on its thread.
@@ -33,6 +36,8 @@ thread_local! {
 #[derive(Debug, Default)]
 pub struct RowErrors {
     mem: Vec<RowError>,
+    /// About the bytes `mem` takes.
+    mem_bytes: usize,
     /// Each run's file, first byte and length in bytes.
     runs: Vec<(Arc<File>, u64, u64)>,
     /// The file runs are written to and where the next one starts.
@@ -71,9 +76,12 @@ impl RowErrors {
     /// Adds an error. If the temporary file cannot be written, the errors
     /// stay in memory from then on: all of them are still reported.
     pub(super) fn push(&mut self, e: RowError) {
+        self.mem_bytes +=
+            std::mem::size_of::<RowError>() + e.field.len() + e.value.len() + e.reason.len();
         self.mem.push(e);
         self.len += 1;
-        if self.mem.len() >= self.limit && self.write_out().is_err() {
+        let full = self.mem.len() >= self.limit || self.mem_bytes >= MEM_BYTES;
+        if full && self.write_out().is_err() {
             self.limit = usize::MAX;
         }
     }
@@ -92,22 +100,30 @@ impl RowErrors {
     fn write_out(&mut self) -> io::Result<()> {
         // Stable: a row's errors keep the order they were found in.
         self.mem.sort_by_key(|e| e.line);
-        let mut buf = Vec::with_capacity(self.mem.len() * 100);
-        for e in &self.mem {
+        if self.out.is_none() {
+            self.out = Some((Arc::new(tempfile::tempfile()?), 0));
+        }
+        let (file, at) = self.out.as_mut().unwrap();
+        let start = *at;
+        let mut end = start;
+        let mut buf = Vec::with_capacity(1 << 20);
+        for (i, e) in self.mem.iter().enumerate() {
             buf.extend_from_slice(&e.line.to_le_bytes());
             for s in [&e.field, &e.value, &e.reason] {
                 buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
                 buf.extend_from_slice(s.as_bytes());
             }
+            if buf.len() >= 1 << 20 || i + 1 == self.mem.len() {
+                file.write_all_at(&buf, end)?;
+                end += buf.len() as u64;
+                buf.clear();
+            }
         }
-        if self.out.is_none() {
-            self.out = Some((Arc::new(tempfile::tempfile()?), 0));
-        }
-        let (file, at) = self.out.as_mut().unwrap();
-        file.write_all_at(&buf, *at)?;
-        self.runs.push((file.clone(), *at, buf.len() as u64));
-        *at += buf.len() as u64;
+        // Counted only once all of it is written.
+        self.runs.push((file.clone(), start, end - start));
+        *at = end;
         self.mem.clear();
+        self.mem_bytes = 0;
         Ok(())
     }
 
@@ -130,33 +146,34 @@ impl RowErrors {
                 pos: 0,
             })
             .collect();
-        // The heads of the runs, then the errors in memory (found last).
+        // The heads of the runs, least line first, ties to the earlier run;
+        // then the errors in memory (found last).
         let mut heads: Vec<Option<RowError>> = Vec::with_capacity(runs.len());
-        for r in &mut runs {
-            heads.push(r.next()?);
+        let mut heap = std::collections::BinaryHeap::new();
+        for (i, r) in runs.iter_mut().enumerate() {
+            let h = r.next()?;
+            if let Some(e) = &h {
+                heap.push(std::cmp::Reverse((e.line, i)));
+            }
+            heads.push(h);
         }
         let mut mem = self.mem.iter().peekable();
         loop {
-            // Few runs (one per 65,536 errors): a scan finds the least.
-            let mut best: Option<usize> = None;
-            for (i, h) in heads.iter().enumerate() {
-                if let Some(h) = h {
-                    if best.is_none_or(|b| h.line < heads[b].as_ref().unwrap().line) {
-                        best = Some(i);
-                    }
-                }
-            }
-            let from_mem = match (best, mem.peek()) {
+            let from_mem = match (heap.peek(), mem.peek()) {
                 (None, None) => return Ok(Ok(())),
                 (None, Some(_)) => true,
                 (Some(_), None) => false,
-                (Some(b), Some(m)) => m.line < heads[b].as_ref().unwrap().line,
+                (Some(std::cmp::Reverse((line, _))), Some(m)) => m.line < *line,
             };
             let r = if from_mem {
                 f(mem.next().unwrap())
             } else {
-                let b = best.unwrap();
-                let e = std::mem::replace(&mut heads[b], runs[b].next()?);
+                let std::cmp::Reverse((_, b)) = heap.pop().unwrap();
+                let next = runs[b].next()?;
+                if let Some(e) = &next {
+                    heap.push(std::cmp::Reverse((e.line, b)));
+                }
+                let e = std::mem::replace(&mut heads[b], next);
                 f(e.as_ref().unwrap())
             };
             if r.is_err() {
