@@ -1168,7 +1168,7 @@ mod tests {
             assert_eq!(n, 1002);
             let errors = errors.to_vec().unwrap();
             assert_eq!(errors.len(), want, "{errors:#?}");
-            assert!(errors.windows(2).all(|w| w[0].line < w[1].line));
+            assert!(errors.windows(2).all(|w| w[0].line <= w[1].line));
             errors
         };
         // The repeats alone: the writer meets the second F0009 first (its
@@ -1200,6 +1200,16 @@ mod tests {
             .collect();
         ids.sort();
         assert_eq!(ids, ["F-A-LONG-ID-OF-SOME-KIND", "F0009"]);
+        // A late repeat on a row with a problem of its own: both are reported.
+        let mut both = rows.clone();
+        both[1000] = row("F0009", "2019-02-31");
+        let errors = check(&both, "both.csv", 43);
+        let last: Vec<&str> = errors
+            .iter()
+            .filter(|e| e.line == 1002)
+            .map(|e| e.field.as_str())
+            .collect();
+        assert_eq!(last, ["opened_on", "id"], "{errors:#?}");
         assert_eq!(ledger.reader().unwrap().counts().unwrap(), (1, 0, 0));
     }
 
