@@ -1509,14 +1509,6 @@ impl<V> IdMap<V> {
         }
     }
 
-    /// About the bytes a map with room for `n` short ids takes.
-    pub fn bytes_for(n: usize) -> usize {
-        // hashbrown keeps its load under 7/8 in a power of two of slots,
-        // each the entry and one control byte.
-        let slots = (n.saturating_mul(8) / 7).max(1).next_power_of_two();
-        slots * (std::mem::size_of::<([u8; 16], V)>() + 1)
-    }
-
     fn pack(id: &str) -> Option<[u8; 16]> {
         let p = pack_id(id.as_bytes());
         (!packed_is_long(p)).then(|| p.to_be_bytes())
