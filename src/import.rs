@@ -18,9 +18,10 @@ use crate::format::{self, Kind, Row};
 use crate::ledger::{
     Batch, Counts, Keyed, Ledger, LedgerError, NewInstitutions, Operation, Reader, Stager,
 };
-use crate::model::FieldError;
+use crate::model::{FieldError, Institution};
 
 mod errors;
+mod runs;
 mod seen;
 pub use errors::{RowError, RowErrors};
 use seen::SeenIds;
@@ -385,7 +386,7 @@ const INSTITUTION_CHUNK_BYTES: usize = 16 << 20;
 
 /// About what an institution the ledger holds takes while it waits to be
 /// written: the record and its texts.
-const PENDING_BYTES: usize = std::mem::size_of::<(u64, Rec)>() + 256;
+const PENDING_BYTES: usize = std::mem::size_of::<Institution>() + 256;
 
 impl Rec {
     /// The record's own checks (the ledger adds references when it writes).
@@ -396,17 +397,6 @@ impl Rec {
             Rec::Finding(x) => x.validate(),
             Rec::Application(x) => x.validate(),
             Rec::Course(x) => x.validate(),
-        }
-    }
-
-    /// The key the record is stored under.
-    fn key(&self) -> (&str, &str) {
-        match self {
-            Rec::Institution(x) => (x.id.as_str(), ""),
-            Rec::Inspection(x) => (x.institution_id.as_str(), x.id.as_str()),
-            Rec::Finding(x) => (x.institution_id.as_str(), x.id.as_str()),
-            Rec::Application(x) => (x.institution_id.as_str(), x.id.as_str()),
-            Rec::Course(x) => (x.institution_id.as_str(), x.id.as_str()),
         }
     }
 }
@@ -430,9 +420,9 @@ fn repeat_reason(earlier: u32) -> String {
 
 /// Parsed rows on their way from the parsing thread to the writing one.
 enum Chunk {
-    /// Institutions: new ones staged, and ones the ledger holds with their
-    /// line numbers; each in key order.
-    Recs(NewInstitutions, Vec<(u64, Rec)>),
+    /// Institutions: new ones staged, and ones the ledger holds (whose
+    /// status history the writer reads); each in id order.
+    Institutions(NewInstitutions, Vec<Institution>),
     /// Records of a keyed kind, checked, encoded and in key order.
     Keyed(Keyed, Batch),
 }
@@ -441,8 +431,8 @@ enum Chunk {
 struct Sink<'p> {
     /// Rows to gather before sending them (grows to [`CHUNK`]).
     chunk: usize,
-    /// Institutions the ledger holds, parsed and not yet sent.
-    pending: Vec<(u64, Rec)>,
+    /// Institutions the ledger holds, checked and not yet sent.
+    pending: Vec<Institution>,
     /// New institutions staged and not yet sent.
     fresh: NewInstitutions,
     /// The status history's reason for new institutions, and the audit entry.
@@ -500,20 +490,20 @@ impl Sink<'_> {
                 return Ok(());
             }
         };
-        let staged = match &rec {
+        let staged = match rec {
             Rec::Institution(x) => {
                 if !self
                     .stager
-                    .new_institution(x, self.reason, self.audit, &mut self.fresh)?
+                    .new_institution(&x, self.reason, self.audit, &mut self.fresh)?
                 {
-                    self.pending.push((line, rec));
+                    self.pending.push(x);
                 }
                 Ok(())
             }
-            Rec::Inspection(x) => self.stager.inspection(x, &mut self.batch)?,
-            Rec::Finding(x) => self.stager.finding(x, &mut self.batch)?,
-            Rec::Application(x) => self.stager.application(x, &mut self.batch)?,
-            Rec::Course(x) => self.stager.course(x, &mut self.batch)?,
+            Rec::Inspection(x) => self.stager.inspection(&x, &mut self.batch)?,
+            Rec::Finding(x) => self.stager.finding(&x, &mut self.batch)?,
+            Rec::Application(x) => self.stager.application(&x, &mut self.batch)?,
+            Rec::Course(x) => self.stager.course(&x, &mut self.batch)?,
         };
         if let Err(errs) = staged {
             self.push(line, errs);
@@ -537,14 +527,14 @@ impl Sink<'_> {
         self.chunk = (self.chunk * 2).min(CHUNK);
         let chunk = match keyed(self.kind) {
             None => {
-                let mut recs = std::mem::take(&mut self.pending);
-                recs.sort_unstable_by(|a, b| a.1.key().cmp(&b.1.key()));
+                let mut held = std::mem::take(&mut self.pending);
+                held.sort_unstable_by(|a, b| a.id.cmp(&b.id));
                 let mut fresh = std::mem::take(&mut self.fresh);
                 fresh.sort();
-                Chunk::Recs(fresh, recs)
+                Chunk::Institutions(fresh, held)
             }
             Some(k) => {
-                let next = self.batch.capacity();
+                let next = self.batch.lengths();
                 let mut batch = std::mem::replace(&mut self.batch, Batch::with_capacity(next));
                 batch.sort();
                 Chunk::Keyed(k, batch)
@@ -566,47 +556,23 @@ impl Sink<'_> {
     }
 }
 
-/// Writes parsed rows (on the writing thread).
-struct Writer<'a> {
-    reason: &'a str,
-    /// Rows the ledger refused (an institution's own checks run as it is written).
-    errors: RowErrors,
-}
-
-impl Writer<'_> {
-    /// Writes one chunk, which the parsing thread put in key order.
-    fn write(&mut self, tx: &mut crate::ledger::Tx<'_>, chunk: Chunk) -> Result<(), LedgerError> {
-        let recs = match chunk {
-            Chunk::Keyed(kind, batch) => return tx.write_batch(kind, &batch),
-            Chunk::Recs(fresh, recs) => {
-                tx.insert_new_institutions(&fresh)?;
-                recs
+/// Writes one chunk, which the parsing thread checked and put in key order
+/// (on the writing thread). Nothing here refuses a row: every check ran on
+/// the parsing thread.
+fn write_chunk(
+    tx: &mut crate::ledger::Tx<'_>,
+    chunk: Chunk,
+    reason: &str,
+) -> Result<(), LedgerError> {
+    match chunk {
+        Chunk::Keyed(kind, batch) => tx.write_batch(kind, &batch),
+        Chunk::Institutions(fresh, held) => {
+            tx.insert_new_institutions(&fresh)?;
+            for x in &held {
+                tx.upsert_valid_institution(x, reason)?;
             }
-        };
-        for (line, rec) in &recs {
-            let r = match rec {
-                Rec::Institution(x) => tx.upsert_valid_institution(x, self.reason),
-                Rec::Inspection(x) => tx.upsert_inspection(x),
-                Rec::Finding(x) => tx.upsert_finding(x),
-                Rec::Application(x) => tx.upsert_application(x),
-                Rec::Course(x) => tx.upsert_course(x),
-            };
-            match r {
-                Ok(_) => {}
-                Err(LedgerError::Rejected(rej)) => {
-                    for e in rej.0 {
-                        self.errors.push(RowError {
-                            line: *line,
-                            field: e.field.to_string(),
-                            value: e.value,
-                            reason: e.reason,
-                        });
-                    }
-                }
-                Err(e) => return Err(e),
-            }
+            Ok(())
         }
-        Ok(())
     }
 }
 
@@ -697,10 +663,6 @@ pub fn import_file(
             rows: 0,
             stager: Stager::new(before),
         };
-        let mut writer = Writer {
-            reason: &reason,
-            errors: RowErrors::new(),
-        };
         let (parsed, written) = std::thread::scope(|s| {
             // Named so that a profile or a debugger tells the threads apart.
             let parse = std::thread::Builder::new().name("import-parse".into());
@@ -718,7 +680,7 @@ pub fn import_file(
             let parser = parser.expect("cannot start the parsing thread");
             let mut written = Ok(());
             for chunk in chunks.iter() {
-                written = writer.write(tx, chunk);
+                written = write_chunk(tx, chunk, &reason);
                 if written.is_err() {
                     break;
                 }
@@ -727,33 +689,32 @@ pub fn import_file(
             drop(chunks);
             (parser.join().expect("the parsing thread panicked"), written)
         });
-        let mut sink = parsed?;
+        let sink = parsed?;
         rows = sink.rows;
         // Repeats of ids the parser had written out of memory. The writer
         // may have met one first (an id's index entry written twice) and
         // stopped; the rows' errors say better what is wrong.
-        let seen = std::mem::replace(&mut sink.seen, SeenIds::with_capacity(0));
-        let errors = &mut sink.errors;
-        seen.finish(|r| {
-            errors.push(RowError {
-                line: r.line.into(),
-                field: "id".into(),
-                value: r.id,
-                reason: repeat_reason(r.first),
+        let mut errors = sink.errors;
+        sink.seen
+            .finish(|r| {
+                errors.push(RowError {
+                    line: r.line.into(),
+                    field: "id".into(),
+                    value: r.id,
+                    reason: repeat_reason(r.first),
+                })
             })
-        })
-        .map_err(|err| ImportError::Temp {
-            dir: std::env::temp_dir(),
-            err,
-        })?;
-        sink.errors.append(std::mem::take(&mut writer.errors));
-        if sink.errors.is_empty() {
+            .map_err(|err| ImportError::Temp {
+                dir: std::env::temp_dir(),
+                err,
+            })?;
+        if errors.is_empty() {
             written?;
         } else {
-            sink.errors.finish();
+            errors.finish();
             return Err(ImportError::BadRows {
                 path: path.into(),
-                errors: std::mem::take(&mut sink.errors),
+                errors,
                 rows: sink.rows,
             });
         }

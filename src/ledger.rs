@@ -695,14 +695,14 @@ impl<'t> Tx<'t> {
             .institutions
             .get(x.id.as_str())?
             .map(|g| g.value().to_vec());
+        let stored = old.as_deref().map(codec::decode_institution).transpose()?;
         let mut new = x.clone();
-        let outcome = match &old {
+        let outcome = match &stored {
             None => {
                 self.push_status(&x.id, x.status_date, x.status, reason)?;
                 Outcome::Inserted
             }
-            Some(ob) => {
-                let o = codec::decode_institution(ob)?;
+            Some(o) => {
                 // Push only a status the history does not hold yet, so that
                 // re-importing an old row after later changes stays idempotent.
                 if (o.status, o.status_date) != (x.status, x.status_date) {
@@ -720,13 +720,12 @@ impl<'t> Tx<'t> {
                 Outcome::Updated
             }
         };
-        if let Some(ob) = &old {
-            let o = codec::decode_institution(ob)?;
+        if let Some(o) = &stored {
             if o.licence_issued.is_some()
                 && (o.licence_no.as_deref(), o.licence_issued)
                     != (new.licence_no.as_deref(), new.licence_issued)
             {
-                self.keep_licence(&o)?;
+                self.keep_licence(o)?;
             }
         }
         let enc = codec::encode_institution(&new);
@@ -1708,7 +1707,7 @@ impl Batch {
         });
     }
 
-    /// An empty batch with room for one like `c` (see [`Batch::capacity`]).
+    /// An empty batch with room for one like `c` (see [`Batch::lengths`]).
     pub fn with_capacity(c: (usize, usize)) -> Self {
         Batch {
             buf: Vec::with_capacity(c.0),
@@ -1717,8 +1716,9 @@ impl Batch {
         }
     }
 
-    /// Bytes and rows this batch holds.
-    pub fn capacity(&self) -> (usize, usize) {
+    /// Bytes and rows this batch holds (what [`Batch::with_capacity`] takes
+    /// to make room for the next one like it).
+    pub fn lengths(&self) -> (usize, usize) {
         (self.buf.len(), self.rows.len())
     }
 
@@ -1934,6 +1934,9 @@ impl Stager {
         audit: u64,
         b: &mut NewInstitutions,
     ) -> Result<bool, LedgerError> {
+        // A point lookup, not `has_institution`: a file names each
+        // institution once, and the walk that answers a large file of
+        // findings would hold every id of a large ledger (40 MB a million).
         if self.before.institutions.get(x.id.as_str())?.is_some() {
             return Ok(false);
         }

@@ -645,13 +645,7 @@ fn a_missing_institution_is_found_among_thousands_named_in_one_file() {
     // once instead of looking each up; a missing one must still be refused,
     // whether it comes before that point or after.
     let ws = Ws::init();
-    let mut inst = String::from("id,name,district,category,status,status_date\n");
-    for n in 0..6_000 {
-        inst.push_str(&format!(
-            "GZ-{n:05},机构{n},天河,subject,operating,2018-01-01\n"
-        ));
-    }
-    let f = ws.write("inst.csv", inst);
+    let f = ws.write("inst.csv", institutions_csv("GZ-", 6_000, "subject"));
     ws.import("institutions", &f);
     let mut csv = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
     for n in 0..6_000 {

@@ -235,12 +235,7 @@ fn the_audit_log_holds_the_sha256_of_the_imported_file() {
     use sha2::{Digest, Sha256};
     let ws = Ws::init();
     // Larger than one read (1 MiB), with a BOM: the hash is of the bytes as stored.
-    let mut text = String::from("\u{feff}id,name,district,category,status,status_date\n");
-    for n in 0..30_000 {
-        text.push_str(&format!(
-            "GZ-{n:05},机构{n},天河,subject,operating,2018-01-01\n"
-        ));
-    }
+    let text = format!("\u{feff}{}", institutions_csv("GZ-", 30_000, "subject"));
     let f = ws.write("inst.csv", &text);
     ws.import("institutions", &f);
     let audit = ws.run(&["audit", "--last", "1"]).ok().stdout;

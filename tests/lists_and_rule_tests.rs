@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Run, Ws};
+use common::{institutions_csv, Run, Ws};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -778,13 +778,7 @@ fn tests_run_in_source_order() {
 #[test]
 fn inst_lists_is_fast_in_a_loop() {
     let ws = Ws::init();
-    let mut csv = String::from("id,name,district,category,status,status_date\n");
-    for n in 0..3000 {
-        csv.push_str(&format!(
-            "X{n:05},机构{n},天河,non_subject,operating,2018-01-01\n"
-        ));
-    }
-    let f = ws.write("many.csv", csv);
+    let f = ws.write("many.csv", institutions_csv("X", 3000, "non_subject"));
     ws.import("institutions", &f);
     let add = ws.write(
         "add.rhai",

@@ -5,9 +5,9 @@
 use std::fmt;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Arc;
+
+use super::runs::{RunReader, RunWriter};
 
 /// One problem in one row of an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,16 +32,16 @@ thread_local! {
 }
 
 /// Every error of a file, in order of line when read: those in memory and
-/// runs written to temporary files.
+/// runs written to a temporary file.
 #[derive(Debug, Default)]
 pub struct RowErrors {
     mem: Vec<RowError>,
     /// About the bytes `mem` takes.
     mem_bytes: usize,
-    /// Each run's file, first byte and length in bytes.
-    runs: Vec<(Arc<File>, u64, u64)>,
-    /// The file runs are written to and where the next one starts.
-    out: Option<(Arc<File>, u64)>,
+    /// The file runs are written to, once there is one.
+    file: Option<File>,
+    /// Each run's first byte and length in bytes.
+    runs: Vec<(u64, u64)>,
     len: u64,
     /// [`IN_MEMORY`], smaller in tests.
     limit: usize,
@@ -86,42 +86,24 @@ impl RowErrors {
         }
     }
 
-    /// Adds every error of `other`.
-    pub(super) fn append(&mut self, mut other: RowErrors) {
-        self.runs.append(&mut other.runs);
-        self.len += other.len - other.mem.len() as u64;
-        for e in other.mem {
-            self.push(e);
-        }
-    }
-
     /// Writes the errors in memory out as one run, or leaves them there if
     /// it cannot.
     fn write_out(&mut self) -> io::Result<()> {
         // Stable: a row's errors keep the order they were found in.
         self.mem.sort_by_key(|e| e.line);
-        if self.out.is_none() {
-            self.out = Some((Arc::new(tempfile::tempfile()?), 0));
+        if self.file.is_none() {
+            self.file = Some(tempfile::tempfile()?);
         }
-        let (file, at) = self.out.as_mut().unwrap();
-        let start = *at;
-        let mut end = start;
-        let mut buf = Vec::with_capacity(1 << 20);
-        for (i, e) in self.mem.iter().enumerate() {
-            buf.extend_from_slice(&e.line.to_le_bytes());
+        let start = self.runs.last().map_or(0, |&(at, len)| at + len);
+        let mut w = RunWriter::new(self.file.as_ref().unwrap(), start);
+        for e in &self.mem {
+            w.put(&e.line.to_le_bytes())?;
             for s in [&e.field, &e.value, &e.reason] {
-                buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                buf.extend_from_slice(s.as_bytes());
-            }
-            if buf.len() >= 1 << 20 || i + 1 == self.mem.len() {
-                file.write_all_at(&buf, end)?;
-                end += buf.len() as u64;
-                buf.clear();
+                w.put_text(s)?;
             }
         }
         // Counted only once all of it is written.
-        self.runs.push((file.clone(), start, end - start));
-        *at = end;
+        self.runs.push(w.finish()?);
         self.mem.clear();
         self.mem_bytes = 0;
         Ok(())
@@ -135,23 +117,20 @@ impl RowErrors {
     /// Calls `f` with every error in order of line (a row's own in the order
     /// they were found).
     pub fn for_each(&self, mut f: impl FnMut(&RowError) -> fmt::Result) -> io::Result<fmt::Result> {
-        let mut runs: Vec<RunReader> = self
-            .runs
-            .iter()
-            .map(|(file, start, len)| RunReader {
-                file,
-                at: *start,
-                end: start + len,
-                buf: Vec::new(),
-                pos: 0,
-            })
-            .collect();
+        let mut runs: Vec<RunReader> = match &self.file {
+            Some(f) => self
+                .runs
+                .iter()
+                .map(|&(at, len)| RunReader::new(f, at, len))
+                .collect(),
+            None => Vec::new(),
+        };
         // The heads of the runs, least line first, ties to the earlier run;
         // then the errors in memory (found last).
         let mut heads: Vec<Option<RowError>> = Vec::with_capacity(runs.len());
         let mut heap = std::collections::BinaryHeap::new();
         for (i, r) in runs.iter_mut().enumerate() {
-            let h = r.next()?;
+            let h = next_error(r)?;
             if let Some(e) = &h {
                 heap.push(std::cmp::Reverse((e.line, i)));
             }
@@ -169,7 +148,7 @@ impl RowErrors {
                 f(mem.next().unwrap())
             } else {
                 let std::cmp::Reverse((_, b)) = heap.pop().unwrap();
-                let next = runs[b].next()?;
+                let next = next_error(&mut runs[b])?;
                 if let Some(e) = &next {
                     heap.push(std::cmp::Reverse((e.line, b)));
                 }
@@ -240,55 +219,17 @@ impl RowErrors {
     }
 }
 
-/// Reads one run back, a block at a time.
-struct RunReader<'a> {
-    file: &'a File,
-    at: u64,
-    end: u64,
-    buf: Vec<u8>,
-    pos: usize,
-}
-
-impl RunReader<'_> {
-    /// `n` more bytes of the run, reading on as needed.
-    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
-        if self.buf.len() - self.pos < n {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-            let want = ((1 << 16).max(n - self.buf.len()) as u64).min(self.end - self.at) as usize;
-            let old = self.buf.len();
-            self.buf.resize(old + want, 0);
-            self.file.read_exact_at(&mut self.buf[old..], self.at)?;
-            self.at += want as u64;
-            if self.buf.len() < n {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "a temporary file of errors ends early",
-                ));
-            }
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
+/// The next error of a run.
+fn next_error(r: &mut RunReader<'_>) -> io::Result<Option<RowError>> {
+    if r.is_done() {
+        return Ok(None);
     }
-
-    fn text(&mut self) -> io::Result<String> {
-        let n = u32::from_le_bytes(self.take(4)?.try_into().unwrap()) as usize;
-        Ok(String::from_utf8_lossy(self.take(n)?).into_owned())
-    }
-
-    fn next(&mut self) -> io::Result<Option<RowError>> {
-        if self.pos == self.buf.len() && self.at == self.end {
-            return Ok(None);
-        }
-        let line = u64::from_le_bytes(self.take(8)?.try_into().unwrap());
-        Ok(Some(RowError {
-            line,
-            field: self.text()?,
-            value: self.text()?,
-            reason: self.text()?,
-        }))
-    }
+    Ok(Some(RowError {
+        line: u64::from_le_bytes(r.array()?),
+        field: r.text()?,
+        value: r.text()?,
+        reason: r.text()?,
+    }))
 }
 
 #[cfg(test)]
@@ -304,8 +245,8 @@ mod tests {
         }
     }
 
-    /// Two logs (the parser's and the writer's) with room for three errors
-    /// each: read back in order of line, a row's own in the order found.
+    /// Room for three errors: runs that overlap in lines, read back in
+    /// order of line, a row's own in the order found.
     #[test]
     fn errors_written_out_come_back_in_order_of_line() {
         let mut parser = RowErrors::with_limit(3);
@@ -313,11 +254,10 @@ mod tests {
             parser.push(err(line, "a", "first"));
         }
         parser.push(err(11, "b", "second"));
-        let mut writer = RowErrors::with_limit(3);
+        // Found later, on earlier lines (as the repeats of ids are).
         for line in [10, 4, 7, 6, 1] {
-            writer.push(err(line, "w", "written"));
+            parser.push(err(line, "w", "written"));
         }
-        parser.append(writer);
         parser.finish();
         assert_eq!(parser.len(), 14);
         let got: Vec<(u64, String)> = parser

@@ -14,11 +14,11 @@
 
 use std::collections::hash_map::Entry;
 use std::fs::File;
-use std::io::{self, BufWriter, Seek, Write};
-use std::os::unix::fs::FileExt;
+use std::io;
 
 use sha2::{Digest, Sha256};
 
+use super::runs::{RunReader, RunWriter};
 use crate::ledger::{pack_id, packed_is_long};
 
 /// Ids held in memory before they are written out: 7/8 of 2^19, the most a
@@ -88,27 +88,38 @@ pub(super) struct SeenIds {
 /// take about four times what a short id does.
 const LONG_WEIGHT: usize = 4;
 
-/// Writes entries in increasing order of key, with the text of long ids.
+/// Writes entries in increasing order of key as a run: each a 16-byte key
+/// (big-endian), a 4-byte line and, for a long id, its text.
 fn write_run(
-    w: &mut impl Write,
+    w: &mut RunWriter<'_>,
     entries: impl Iterator<Item = (u128, u32)>,
     long: &rustc_hash::FxHashMap<[u8; 16], Box<str>>,
-    at: &mut u64,
     max: &mut u128,
 ) -> io::Result<()> {
     for (k, line) in entries {
-        w.write_all(&k.to_be_bytes())?;
-        w.write_all(&line.to_le_bytes())?;
-        *at += 20;
+        w.put(&k.to_be_bytes())?;
+        w.put(&line.to_le_bytes())?;
         if packed_is_long(k) {
-            let text = long.get(&k.to_be_bytes()).map_or("", |t| t);
-            w.write_all(&(text.len() as u32).to_le_bytes())?;
-            w.write_all(text.as_bytes())?;
-            *at += 4 + text.len() as u64;
+            w.put_text(long.get(&k.to_be_bytes()).map_or("", |t| t))?;
         }
         *max = (*max).max(k);
     }
     Ok(())
+}
+
+/// The next key, line and, for a long id, its text, of a run.
+fn next_entry(r: &mut RunReader<'_>) -> io::Result<Option<(u128, u32, Option<String>)>> {
+    if r.is_done() {
+        return Ok(None);
+    }
+    let k = u128::from_be_bytes(r.array()?);
+    let line = u32::from_le_bytes(r.array()?);
+    let text = if packed_is_long(k) {
+        Some(r.text()?)
+    } else {
+        None
+    };
+    Ok(Some((k, line, text)))
 }
 
 /// The temporary file runs are written to.
@@ -116,65 +127,8 @@ struct Spill {
     file: File,
     /// Each run's first byte and length in bytes.
     bounds: Vec<(u64, u64)>,
-    /// Where the next run starts.
-    end: u64,
     /// The greatest key written out.
     max: u128,
-}
-
-/// Runs are read back this many bytes at a time (a few hundred runs for a
-/// file of a hundred million rows stay within a few MB).
-const BLOCK: usize = 16 << 10;
-
-/// Reads one run back, a block at a time: entries of a 16-byte key
-/// (big-endian), a 4-byte line and, for a long id, its text (4-byte length first).
-struct RunReader<'a> {
-    file: &'a File,
-    at: u64,
-    end: u64,
-    buf: Vec<u8>,
-    pos: usize,
-}
-
-impl RunReader<'_> {
-    /// `n` more bytes of the run, reading on as needed.
-    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
-        if self.buf.len() - self.pos < n {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-            let want = (BLOCK.max(n - self.buf.len()) as u64).min(self.end - self.at) as usize;
-            let old = self.buf.len();
-            self.buf.resize(old + want, 0);
-            self.file.read_exact_at(&mut self.buf[old..], self.at)?;
-            self.at += want as u64;
-            if self.buf.len() < n {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "a temporary file of ids ends early",
-                ));
-            }
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-
-    /// The next key, line and, for a long id, its text.
-    fn next(&mut self) -> io::Result<Option<(u128, u32, Option<String>)>> {
-        if self.pos == self.buf.len() && self.at == self.end {
-            return Ok(None);
-        }
-        let head = self.take(20)?;
-        let k = u128::from_be_bytes(head[..16].try_into().unwrap());
-        let line = u32::from_le_bytes(head[16..].try_into().unwrap());
-        let text = if packed_is_long(k) {
-            let n = u32::from_le_bytes(self.take(4)?.try_into().unwrap()) as usize;
-            Some(String::from_utf8_lossy(self.take(n)?).into_owned())
-        } else {
-            None
-        };
-        Ok(Some((k, line, text)))
-    }
 }
 
 impl SeenIds {
@@ -242,7 +196,6 @@ impl SeenIds {
             self.spill = Some(Spill {
                 file: tempfile::tempfile()?,
                 bounds: Vec::new(),
-                end: 0,
                 max: 0,
             });
         }
@@ -250,22 +203,20 @@ impl SeenIds {
         // The map's entries sorted: 20 bytes each, 9 MB at most.
         let mut rest: Vec<([u8; 16], u32)> = self.other.iter().map(|(k, l)| (*k, *l)).collect();
         rest.sort_unstable_by_key(|e| e.0);
-        let mut w = BufWriter::with_capacity(1 << 16, &s.file);
-        w.seek(io::SeekFrom::Start(s.end))?;
-        let (mut at, mut max) = (s.end, s.max);
-        let mut runs = [(at, 0), (0, 0)];
+        let mut max = s.max;
+        let start = s.bounds.last().map_or(0, |&(at, len)| at + len);
+        let mut w = RunWriter::new(&s.file, start);
         let ordered = self.sorted.iter().copied().zip(self.lines.iter().copied());
-        write_run(&mut w, ordered, &self.long, &mut at, &mut max)?;
-        runs[0].1 = at - runs[0].0;
-        runs[1].0 = at;
+        write_run(&mut w, ordered, &self.long, &mut max)?;
+        let first = w.finish()?;
+        let mut w = RunWriter::new(&s.file, first.0 + first.1);
         let others = rest.iter().map(|&(k, l)| (u128::from_be_bytes(k), l));
-        write_run(&mut w, others, &self.long, &mut at, &mut max)?;
-        runs[1].1 = at - runs[1].0;
-        w.flush()?;
-        drop(w);
+        write_run(&mut w, others, &self.long, &mut max)?;
+        let second = w.finish()?;
         // Only now, with both runs on disk, are they counted.
-        s.bounds.extend(runs.into_iter().filter(|r| r.1 > 0));
-        (s.end, s.max) = (at, max);
+        s.bounds
+            .extend([first, second].into_iter().filter(|r| r.1 > 0));
+        s.max = max;
         self.sorted.clear();
         self.lines.clear();
         // The map keeps its table for the next ids.
@@ -289,13 +240,7 @@ impl SeenIds {
         let mut readers: Vec<RunReader> = s
             .bounds
             .iter()
-            .map(|&(start, len)| RunReader {
-                file: &s.file,
-                at: start,
-                end: start + len,
-                buf: Vec::new(),
-                pos: 0,
-            })
+            .map(|&(start, len)| RunReader::new(&s.file, start, len))
             .collect();
         // A k-way merge: entries come out in order of key, then of line, so
         // the first of a key is the line its id was first on. A run holds a
@@ -303,7 +248,7 @@ impl SeenIds {
         let mut heap = std::collections::BinaryHeap::new();
         let mut texts: Vec<Option<String>> = vec![None; readers.len()];
         for (i, r) in readers.iter_mut().enumerate() {
-            if let Some((k, line, text)) = r.next()? {
+            if let Some((k, line, text)) = next_entry(r)? {
                 texts[i] = text;
                 heap.push(std::cmp::Reverse((k, line, i)));
             }
@@ -319,7 +264,7 @@ impl SeenIds {
                 }),
                 _ => first = Some((k, line)),
             }
-            if let Some((k, line, text)) = readers[i].next()? {
+            if let Some((k, line, text)) = next_entry(&mut readers[i])? {
                 texts[i] = text;
                 heap.push(std::cmp::Reverse((k, line, i)));
             }

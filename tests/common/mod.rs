@@ -218,6 +218,18 @@ pub fn populated() -> Ws {
     ws
 }
 
+/// An institutions CSV of `n` rows, ids `{prefix}00000` on, named 机构0 on,
+/// all of `category` and operating in 天河 since 2018-01-01.
+pub fn institutions_csv(prefix: &str, n: usize, category: &str) -> String {
+    let mut csv = String::from("id,name,district,category,status,status_date\n");
+    for n in 0..n {
+        csv.push_str(&format!(
+            "{prefix}{n:05},机构{n},天河,{category},operating,2018-01-01\n"
+        ));
+    }
+    csv
+}
+
 /// Parses a CSV text into rows of cells.
 pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
     let mut r = csv::ReaderBuilder::new()
