@@ -25,12 +25,26 @@ use crate::model::*;
 
 /// The schema this build writes. Bump it only for a change the record encoding
 /// cannot absorb (a new field never needs it), and add the step to [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: inspections, findings, applications and courses are stored without the
+/// id and institution their key holds (`codec`'s format 2), which a build
+/// that knows only schema 1 would read as records with neither.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema this build reads as it is, without migrating: a
+/// read-only open of a ledger from this version on works; an older one must
+/// be opened for writing once first. Schema 1's records are read as they are.
+const READS_FROM: u32 = 1;
 
 /// Steps that bring a ledger from version `i + 1` to `i + 2`, run in one write
-/// transaction on the first writable open by a newer build. Empty while there is only one version.
+/// transaction on the first writable open by a newer build.
 type Migration = fn(&WriteTransaction) -> Result<(), redb::Error>;
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[
+    // 1 → 2: nothing to rewrite. Records of schema 1 stay as they are until
+    // they are next written; the version keeps older builds away from the
+    // records written from now on.
+    |_| Ok(()),
+];
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const INSTITUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("institutions");
@@ -316,7 +330,7 @@ impl Ledger {
             db: Db::R(db),
             path: path.into(),
         };
-        l.check_schema(false)?;
+        l.check_schema()?;
         Ok(l)
     }
 
@@ -357,7 +371,7 @@ impl Ledger {
             db: Db::W(db),
             path: path.into(),
         };
-        l.check_schema(true)?;
+        l.check_schema()?;
         l.ensure_tables()?;
         Ok(l)
     }
@@ -402,7 +416,9 @@ impl Ledger {
         })
     }
 
-    fn check_schema(&self, writable: bool) -> Result<(), LedgerError> {
+    /// Refuses what is not a ledger or is newer than this build; migrates an
+    /// older ledger opened for writing.
+    fn check_schema(&self) -> Result<(), LedgerError> {
         let not = |why: &str| LedgerError::NotALedger {
             path: self.path.clone(),
             why: why.into(),
@@ -431,20 +447,35 @@ impl Ledger {
         }
         if v < SCHEMA_VERSION {
             let Db::W(db) = &self.db else {
+                if v >= READS_FROM {
+                    return Ok(());
+                }
                 return Err(LedgerError::Storage(format!(
                     "{} has schema {v}; run any writing command (e.g. `casebook init` is refused, but `casebook import`) once to migrate it to {SCHEMA_VERSION}",
                     self.path.display()
                 )));
             };
-            if writable {
-                let w = db.begin_write()?;
-                for step in &MIGRATIONS[(v as usize - 1)..] {
-                    step(&w)?;
-                }
-                w.open_table(META)?
-                    .insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
-                w.commit()?;
+            let w = db.begin_write()?;
+            for step in &MIGRATIONS[(v as usize - 1)..] {
+                step(&w)?;
             }
+            w.open_table(META)?
+                .insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+            // A migration is a write like any other: the audit log says when.
+            let mut audit = w.open_table(AUDIT)?;
+            let seq = audit.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+            let header = serde_json::json!({
+                "at": chrono::Local::now().to_rfc3339(),
+                "operator": "casebook",
+                "command": format!("migrate schema {v} to {SCHEMA_VERSION}"),
+                "inserted": 0,
+                "updated": 0,
+                "unchanged": 0,
+                "other": 0,
+            });
+            audit.insert(seq, header.to_string().as_str())?;
+            drop(audit);
+            w.commit()?;
         }
         Ok(())
     }
@@ -665,7 +696,12 @@ impl<'t> Tx<'t> {
             return Ok(None);
         };
         match self.findings.get((inst.as_str(), id))? {
-            Some(g) => Ok(Some(codec::decode_finding(g.value())?)),
+            Some(g) => Ok(Some(codec::decode_stored(
+                &inst,
+                id,
+                g.value(),
+                codec::decode_finding,
+            )?)),
             None => Ok(None),
         }
     }
@@ -1208,7 +1244,12 @@ impl<'t> Tx<'t> {
             return Ok(None);
         };
         Ok(match self.applications.get((inst.as_str(), id))? {
-            Some(g) => Some(codec::decode_application(g.value())?),
+            Some(g) => Some(codec::decode_stored(
+                &inst,
+                id,
+                g.value(),
+                codec::decode_application,
+            )?),
             None => None,
         })
     }
@@ -1219,7 +1260,12 @@ impl<'t> Tx<'t> {
             return Ok(None);
         };
         Ok(match self.courses.get((inst.as_str(), id))? {
-            Some(g) => Some(codec::decode_course(g.value())?),
+            Some(g) => Some(codec::decode_stored(
+                &inst,
+                id,
+                g.value(),
+                codec::decode_course,
+            )?),
             None => None,
         })
     }
@@ -1421,15 +1467,11 @@ pub struct FindingCursor {
 }
 
 impl FindingCursor {
-    /// Calls `f` with the stored bytes of each finding of `inst`, in id order,
-    /// and returns true; or returns false, having called nothing, when the walk
+    /// Appends the bytes of each finding of `inst` to `out`, in id order, and
+    /// returns true; or returns false, having added nothing, when the walk
     /// cannot answer (it has passed `inst` or does not reach it), so the caller
     /// does its own range scan.
-    pub fn take(
-        &mut self,
-        inst: &str,
-        mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>,
-    ) -> Result<bool, LedgerError> {
+    pub fn take(&mut self, inst: &str, out: &mut RawRecords) -> Result<bool, LedgerError> {
         if self.broken
             || inst < self.first.as_str()
             || inst > self.last.as_str()
@@ -1447,9 +1489,10 @@ impl FindingCursor {
                 }
             }
             let (k, v) = self.pending.as_ref().unwrap();
-            match k.value().0.cmp(inst) {
+            let (ki, id) = k.value();
+            match ki.cmp(inst) {
                 std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => f(v.value())?,
+                std::cmp::Ordering::Equal => out.push(id, inst, v.value()),
                 std::cmp::Ordering::Greater => break,
             }
             self.pending = None;
@@ -1457,6 +1500,23 @@ impl FindingCursor {
         self.broken = false;
         self.served = Some(inst.to_string());
         Ok(true)
+    }
+}
+
+/// Whole records' bytes one after another, and where each one is: what the
+/// walks over one institution's findings fill for a script.
+#[derive(Default)]
+pub struct RawRecords {
+    pub buf: Vec<u8>,
+    pub spans: Vec<(usize, usize)>,
+}
+
+impl RawRecords {
+    /// Adds the record stored under `(inst, id)` as `stored`.
+    fn push(&mut self, id: &str, inst: &str, stored: &[u8]) {
+        let start = self.buf.len();
+        codec::rejoin_into(&mut self.buf, inst, id, stored);
+        self.spans.push((start, self.buf.len()));
     }
 }
 
@@ -1661,8 +1721,9 @@ pub struct Batch {
     pub unchanged: u64,
 }
 
-/// Offsets into [`Batch::buf`]: institution, id, encoded record, then, for a
-/// record already stored, the institution it is under and its stored bytes.
+/// Offsets into [`Batch::buf`]: institution, id, the bytes to store, then,
+/// for a record already stored, the institution it is under and the whole
+/// record there (its before-image).
 #[derive(Clone, Copy)]
 struct StagedRow {
     at: usize,
@@ -1677,7 +1738,7 @@ struct Staged<'b> {
     inst: &'b str,
     id: &'b str,
     enc: &'b [u8],
-    /// Where the record is stored now, and its bytes there.
+    /// Where the record is stored now, and the whole record there.
     prev: Option<(&'b str, &'b [u8])>,
 }
 
@@ -1689,9 +1750,12 @@ fn len32(b: &[u8]) -> u32 {
 }
 
 impl Batch {
-    fn push(&mut self, inst: &str, id: &str, enc: &[u8], prev: Option<(&str, &[u8])>) {
+    /// Adds a row: `enc` is the bytes to store in two parts (see
+    /// [`codec::stored_parts`]); `prev`, the institution the record is
+    /// stored under now and the whole record there, its before-image.
+    fn push(&mut self, inst: &str, id: &str, enc: [&[u8]; 2], prev: Option<(&str, &[u8])>) {
         let at = self.buf.len();
-        for part in [inst.as_bytes(), id.as_bytes(), enc] {
+        for part in [inst.as_bytes(), id.as_bytes(), enc[0], enc[1]] {
             self.buf.extend_from_slice(part);
         }
         if let Some((pi, old)) = prev {
@@ -1702,7 +1766,7 @@ impl Batch {
             at,
             inst: len32(inst.as_bytes()),
             id: len32(id.as_bytes()),
-            enc: len32(enc),
+            enc: len32(enc[0]) + len32(enc[1]),
             prev: prev.map(|(pi, old)| (len32(pi.as_bytes()), len32(old))),
         });
     }
@@ -2036,13 +2100,14 @@ impl Stager {
             (Some(pi), Some(data)) => data.get((pi.as_str(), id))?.map(|g| g.value().to_vec()),
             _ => None,
         };
+        let stored = codec::stored_parts(&enc);
         match (&prev, &old) {
-            (Some(pi), Some(o)) if pi == inst && *o == enc => b.unchanged += 1,
-            (Some(pi), Some(o)) => b.push(inst, id, &enc, Some((pi, o))),
+            (Some(pi), Some(o)) if pi == inst && codec::same_stored(o, &enc) => b.unchanged += 1,
+            (Some(pi), Some(o)) => b.push(inst, id, stored, Some((pi, &codec::rejoin(pi, id, o)))),
             // An index entry without its record: the entry is replaced, the
             // record written as new (an empty before-image).
-            (Some(pi), None) => b.push(inst, id, &enc, Some((pi, &[]))),
-            (None, _) => b.push(inst, id, &enc, None),
+            (Some(pi), None) => b.push(inst, id, stored, Some((pi, &[]))),
+            (None, _) => b.push(inst, id, stored, None),
         }
         Ok(Ok(()))
     }
@@ -2052,7 +2117,8 @@ impl Stager {
 pub type Staging = Result<Result<(), Vec<FieldError>>, LedgerError>;
 
 /// Upserts a record stored under `(institution, id)` with an `id → institution`
-/// index, moving it if its institution changed.
+/// index, moving it if its institution changed. `enc` is the whole (format-1)
+/// record; the table keeps it without the key's fields.
 fn write_keyed(
     data: &mut Table<'_, (&'static str, &'static str), &'static [u8]>,
     ids: &mut Table<'_, &'static str, &'static str>,
@@ -2065,14 +2131,21 @@ fn write_keyed(
         Some(pi) => data.get((pi.as_str(), id))?.map(|g| g.value().to_vec()),
         None => None,
     };
-    if old.as_deref() == Some(enc) {
-        return Ok(Written::Unchanged);
+    if let (Some(pi), Some(o)) = (&prev, &old) {
+        if pi == inst && codec::same_stored(o, enc) {
+            return Ok(Written::Unchanged);
+        }
     }
     if let Some(pi) = prev.as_deref().filter(|pi| *pi != inst) {
         data.remove((pi, id))?;
     }
-    data.insert((inst, id), enc)?;
-    Ok(Written::Changed(old))
+    data.insert((inst, id), codec::to_stored(enc).as_slice())?;
+    // The audit log keeps whole records: its before-image names the institution.
+    let before = match (&prev, old) {
+        (Some(pi), Some(o)) => Some(codec::rejoin(pi, id, &o)),
+        (_, o) => o,
+    };
+    Ok(Written::Changed(before))
 }
 
 fn optional<T>(r: Result<T, redb::TableError>) -> Result<Option<T>, LedgerError> {
@@ -2087,7 +2160,7 @@ type IdIndex = ReadOnlyTable<&'static str, &'static str>;
 type ByInstitution = ReadOnlyTable<(&'static str, &'static str), &'static [u8]>;
 
 /// A record kept under `(institution, id)`, found through its id index.
-fn by_id<T>(
+fn by_id<T: codec::KeyedRecord>(
     ids: &IdIndex,
     table: &ByInstitution,
     id: &str,
@@ -2097,22 +2170,42 @@ fn by_id<T>(
         return Ok(None);
     };
     match table.get((inst.as_str(), id))? {
-        Some(g) => Ok(Some(decode(g.value())?)),
+        Some(g) => Ok(Some(codec::decode_stored(&inst, id, g.value(), decode)?)),
         None => Ok(None),
     }
 }
 
 /// One institution's records of a table kept under `(institution, id)`, by id: a range scan.
-fn of_institution<T>(
+fn of_institution<T: codec::KeyedRecord>(
     table: &ByInstitution,
     inst: &str,
     decode: fn(&[u8]) -> Result<T, DecodeError>,
 ) -> Result<Vec<T>, LedgerError> {
     let mut out = Vec::new();
     for e in table.range((inst, "")..(inst, MAX_ID))? {
-        out.push(decode(e?.1.value())?);
+        let (k, v) = e?;
+        out.push(decode_entry(&k, &v, decode)?);
     }
     Ok(out)
+}
+
+/// Decodes an entry of a table kept under `(institution, id)`.
+fn decode_entry<T: codec::KeyedRecord>(
+    k: &redb::AccessGuard<'_, (&'static str, &'static str)>,
+    v: &redb::AccessGuard<'_, &'static [u8]>,
+    decode: fn(&[u8]) -> Result<T, DecodeError>,
+) -> Result<T, LedgerError> {
+    let (inst, id) = k.value();
+    Ok(codec::decode_stored(inst, id, v.value(), decode)?)
+}
+
+/// An entry of a table kept under `(institution, id)` as the whole record's bytes.
+fn entry_bytes(
+    k: &redb::AccessGuard<'_, (&'static str, &'static str)>,
+    v: &redb::AccessGuard<'_, &'static [u8]>,
+) -> Vec<u8> {
+    let (inst, id) = k.value();
+    codec::rejoin(inst, id, v.value())
 }
 
 /// Stored records' bytes, one after another, from a table scan another thread may drive.
@@ -2184,15 +2277,11 @@ impl Reader {
         of_institution(&self.findings, inst, codec::decode_finding)
     }
 
-    /// Calls `f` with each raw encoded finding of one institution (no allocation per record).
-    pub fn for_each_finding_raw(
-        &self,
-        inst: &str,
-        mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>,
-    ) -> Result<(), LedgerError> {
+    /// Appends the bytes of each finding of one institution to `out` (no allocation per record).
+    pub fn findings_raw_of(&self, inst: &str, out: &mut RawRecords) -> Result<(), LedgerError> {
         for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
-            let (_, v) = e?;
-            f(v.value())?;
+            let (k, v) = e?;
+            out.push(k.value().1, inst, v.value());
         }
         Ok(())
     }
@@ -2221,8 +2310,8 @@ impl Reader {
         &self,
     ) -> Result<impl Iterator<Item = Result<Finding, LedgerError>> + '_, LedgerError> {
         Ok(self.findings.iter()?.map(|e| {
-            let (_, v) = e?;
-            Ok(codec::decode_finding(v.value())?)
+            let (k, v) = e?;
+            decode_entry(&k, &v, codec::decode_finding)
         }))
     }
 
@@ -2230,7 +2319,10 @@ impl Reader {
     pub fn findings_raw(
         &self,
     ) -> Result<impl Iterator<Item = Result<Vec<u8>, LedgerError>> + '_, LedgerError> {
-        Ok(self.findings.iter()?.map(|e| Ok(e?.1.value().to_vec())))
+        Ok(self.findings.iter()?.map(|e| {
+            let (k, v) = e?;
+            Ok(entry_bytes(&k, &v))
+        }))
     }
 
     /// Every inspection, grouped by institution.
@@ -2238,8 +2330,8 @@ impl Reader {
         &self,
     ) -> Result<impl Iterator<Item = Result<Inspection, LedgerError>> + '_, LedgerError> {
         Ok(self.inspections.iter()?.map(|e| {
-            let (_, v) = e?;
-            Ok(codec::decode_inspection(v.value())?)
+            let (k, v) = e?;
+            decode_entry(&k, &v, codec::decode_inspection)
         }))
     }
 
@@ -2268,7 +2360,8 @@ impl Reader {
             return Ok(out);
         };
         for e in t.iter()? {
-            out.push(codec::decode_application(e?.1.value())?);
+            let (k, v) = e?;
+            out.push(decode_entry(&k, &v, codec::decode_application)?);
         }
         Ok(out)
     }
@@ -2297,8 +2390,8 @@ impl Reader {
             return Ok(Box::new(std::iter::empty()));
         };
         Ok(Box::new(t.iter()?.map(|e| {
-            let (_, v) = e?;
-            Ok(codec::decode_course(v.value())?)
+            let (k, v) = e?;
+            decode_entry(&k, &v, codec::decode_course)
         })))
     }
 
@@ -2308,7 +2401,10 @@ impl Reader {
         let Some(t) = &self.courses else {
             return Ok(Box::new(std::iter::empty()));
         };
-        Ok(Box::new(t.iter()?.map(|e| Ok(e?.1.value().to_vec()))))
+        Ok(Box::new(t.iter()?.map(|e| {
+            let (k, v) = e?;
+            Ok(entry_bytes(&k, &v))
+        })))
     }
 
     /// How many course filings the ledger holds (any date).
@@ -2544,7 +2640,7 @@ mod tests {
             ("GZ-0000000000000", "F3"),
         ];
         for (inst, id) in rows {
-            b.push(inst, id, b"x", None);
+            b.push(inst, id, [b"x", b""], None);
         }
         b.sort();
         let mut want: Vec<(String, String)> = rows
@@ -2562,8 +2658,8 @@ mod tests {
     #[test]
     fn a_batch_row_gives_back_what_was_pushed() {
         let mut b = Batch::default();
-        b.push("I1", "F1", b"new", Some(("I0", b"old bytes")));
-        b.push("I2", "F2", b"", None);
+        b.push("I1", "F1", [b"ne", b"w"], Some(("I0", b"old bytes")));
+        b.push("I2", "F2", [b"", b""], None);
         b.sort();
         let rows: Vec<Staged> = b.in_order(&b.by_key).collect();
         assert_eq!(

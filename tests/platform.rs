@@ -13,33 +13,6 @@ use casebook::demo::PLANTED;
 use common::*;
 use serde_json::Value;
 
-/// Institutions with Chinese headers and values: a licensed subject-type
-/// school (licence to 2019-02-28), an unlicensed non-subject studio, an
-/// unlicensed subject-type tutor.
-const INSTITUTIONS_ZH: &str = "\
-机构编号,机构名称,所属区,类别,办学许可证号,发证日期,许可证有效期至,学员数,教师数,持证教师数,场地面积,预收费余额,消防验收,状态,状态日期
-P-01,明德数学培训学校,天河,学科类,教民14401060001号,2016-03-01,2019-02-28,80,4,4,300,20000,是,经营中,2016-03-01
-P-02,小画家美术工作室,海珠,非学科类,,,,40,3,1,150,0,是,经营中,2017-05-01
-P-03,启航英语辅导班,番禺,学科类,,,,60,3,2,120,0,否,经营中,2017-09-01
-";
-
-/// Applications with Chinese headers and values, deliberately out of date order.
-const APPLICATIONS_ZH: &str = "\
-申请编号,机构编号,申请日期,场地面积,消防验收,教师数,持证教师数,审批状态,审批日期,审批意见,办学许可证号,许可证有效期至
-A-3,P-02,2019-01-20,260,是,3,1,待审批,,,,
-A-1,P-03,2018-06-01,120,否,3,2,已驳回,2018-06-20,场地面积不足；消防验收未通过,,
-A-2,P-01,2016-02-01,300,是,4,4,已批准,2016-03-01,符合设置标准,教民14401060001号,2019-02-28
-A-4,P-01,2019-01-10,320,是,4,4,待审批,,,,
-";
-
-/// Courses with Chinese headers and values, out of date order.
-const COURSES_ZH: &str = "\
-课程编号,机构编号,课程名称,科目,课程类别,年级,授课方式,课时,收费总额,预收月数,开课日期,结课日期,每日结束时间,备案日期,备案状态,审核意见
-K-2,P-02,少儿美术启蒙班,美术,非学科类,4-6岁,线下,36,2880.5,3,2019-03-01,2019-05-31,20:45,2019-02-10,已备案,
-K-1,P-01,初中数学培优班,数学,学科类,初中二年级,线上,48,7200,1,2019-03-01,2019-05-31,21:00,2019-01-15,待审核,
-K-3,P-03,小学英语同步班,英语,学科类,小学三年级,线下,24,2400,0,2019-03-01,2019-04-30,19:30,2019-02-01,已通过,
-";
-
 /// A ledger with the three institutions, four applications and three courses, all imported from Chinese files.
 fn platform() -> Ws {
     let ws = Ws::init();

@@ -1219,25 +1219,18 @@ pub fn register(engine: &mut Engine, host: Arc<Host>) {
     engine.register_fn("findings", |i: &mut Inst| -> RResult<Array> {
         let d = i.snap.as_of;
         // The institution's findings' bytes, one after another, and where each one is.
-        let mut buf = Vec::new();
-        let mut spans = Vec::new();
-        let mut add = |raw: &[u8]| {
-            let start = buf.len();
-            buf.extend_from_slice(raw);
-            spans.push((start, buf.len()));
-            Ok(())
-        };
+        let mut raw = crate::ledger::RawRecords::default();
         let taken = match i.snap.cursor.lock().unwrap().as_mut() {
-            Some(c) => c.take(&i.x.id, &mut add).map_err(ledger_err)?,
+            Some(c) => c.take(&i.x.id, &mut raw).map_err(ledger_err)?,
             None => false,
         };
         if !taken {
             i.snap
                 .reader
-                .for_each_finding_raw(&i.x.id, &mut add)
+                .findings_raw_of(&i.x.id, &mut raw)
                 .map_err(ledger_err)?;
         }
-        let buf = Arc::new(buf);
+        let (buf, spans) = (Arc::new(raw.buf), raw.spans);
         let mut out = Array::with_capacity(spans.len());
         for at in spans {
             // No snapshot handle per finding: two threads bumping one shared

@@ -1,0 +1,202 @@
+//! Ledgers of other schema versions: one written by the build before schema 2
+//! reads as it is and migrates on its first write; one from a newer build is
+//! refused and left alone. Also what schema 2 changed: records keyed by
+//! `(institution, id)` are stored without those two fields, and must still
+//! come back whole everywhere, the audit log's before-images included.
+//!
+//! `tests/fixtures/ledger_schema1.redb` was made by casebook at d9fd6ea
+//! (schema 1) with `--operator fixture`: `init`, then `import` of
+//! `THREE_INSTITUTIONS`, `INSTITUTIONS_ZH`, `TWO_INSPECTIONS`,
+//! `THREE_FINDINGS`, `APPLICATIONS_ZH` and `COURSES_ZH` (tests/common), in
+//! that order, each from a file of its own.
+
+mod common;
+
+use common::*;
+
+const KINDS: [&str; 5] = [
+    "institutions",
+    "inspections",
+    "findings",
+    "applications",
+    "courses",
+];
+
+/// The same records imported by this build into a new ledger.
+fn same_records_now() -> Ws {
+    let ws = Ws::init();
+    for (kind, name, text) in [
+        ("institutions", "inst.csv", THREE_INSTITUTIONS),
+        ("institutions", "机构.csv", INSTITUTIONS_ZH),
+        ("inspections", "insp.csv", TWO_INSPECTIONS),
+        ("findings", "find.csv", THREE_FINDINGS),
+        ("applications", "申请.csv", APPLICATIONS_ZH),
+        ("courses", "课程.csv", COURSES_ZH),
+    ] {
+        let f = ws.write(name, text);
+        ws.import(kind, &f);
+    }
+    ws
+}
+
+/// A directory whose ledger is the schema-1 fixture.
+fn schema1() -> Ws {
+    let ws = Ws::new();
+    let f = ws.fixture("ledger_schema1.redb");
+    std::fs::rename(ws.path().join(f), &ws.db).unwrap();
+    ws
+}
+
+fn exports(ws: &Ws) -> String {
+    let mut s = String::new();
+    for kind in KINDS {
+        for format in ["csv", "jsonl"] {
+            s.push_str(&format!("== {kind} {format}\n{}", ws.export(kind, format)));
+        }
+    }
+    s
+}
+
+#[test]
+fn a_schema_1_ledger_reads_as_it_is_and_is_not_changed_by_reading() {
+    let old = schema1();
+    let bytes = std::fs::read(&old.db).unwrap();
+    let now = same_records_now();
+    let got = exports(&old);
+    assert_eq!(got, exports(&now));
+    assert!(got.contains("F-3,GZ-0001,,late_hours"), "{got}");
+    assert!(got.contains("K-1,P-01,初中数学培优班"), "{got}");
+    old.run(&["show", "GZ-0001"])
+        .ok()
+        .stdout_has(&["F-1", "F-3", "INS-1", "安全出口堵塞"]);
+    old.run(&["show", "P-01"])
+        .ok()
+        .stdout_has(&["A-2", "A-4", "K-1", "初中数学培优班"]);
+    // A script walks the findings of each institution in one pass.
+    let script = old.write(
+        "count.rhai",
+        "for i in institutions() { for f in i.findings() { emit(#{i: i.id, f: f.id, of: f.institution_id}); } }",
+    );
+    old.run(&["run", &script, "--format", "csv"])
+        .ok()
+        .stdout_has(&[
+            "GZ-0001,F-1,GZ-0001",
+            "GZ-0001,F-3,GZ-0001",
+            "GZ-0002,F-2,GZ-0002",
+        ]);
+    assert!(same_bytes(&old.db, &bytes), "reading wrote to the ledger");
+}
+
+#[test]
+fn the_first_write_migrates_a_schema_1_ledger_and_its_records_stay_unchanged() {
+    let ws = schema1();
+    let before = ws.audit_len();
+    let f = ws.write("find.csv", THREE_FINDINGS);
+    ws.import("findings", &f)
+        .stdout_has(&["0 new, 0 updated, 3 unchanged"]);
+    let f = ws.write("课程.csv", COURSES_ZH);
+    ws.import("courses", &f)
+        .stdout_has(&["0 new, 0 updated, 3 unchanged"]);
+    // The migration is audited, once.
+    assert_eq!(ws.audit_len(), before + 3);
+    let log = ws.run(&["audit"]).ok().stdout;
+    assert_eq!(log.matches("migrate schema 1 to 2").count(), 1, "{log}");
+    assert_eq!(exports(&ws), exports(&same_records_now()));
+}
+
+/// Moves F-3 from GZ-0001 to GZ-0002 and changes it, in `ws`.
+fn move_f3(ws: &Ws) {
+    let f = ws.write(
+        "move.csv",
+        "id,institution_id,inspection_id,kind,severity,opened_on,deadline,rectified_on,verified_on,note\n\
+         F-3,GZ-0002,,late_hours,2,2018-09-01,2018-10-01,2018-09-15,,改到海珠\n",
+    );
+    ws.import("findings", &f)
+        .stdout_has(&["0 new, 1 updated, 0 unchanged"]);
+}
+
+#[test]
+fn an_updated_record_keeps_its_whole_before_image_in_either_schema() {
+    for ws in [schema1(), same_records_now()] {
+        move_f3(&ws);
+        let n = ws.audit_len().to_string();
+        ws.run(&["audit", "--entry", &n]).ok().stdout_has(&[
+            "update finding F-3",
+            "before: F-3,GZ-0001,,late_hours,1,2018-09-01,2018-10-01,2018-09-15,,晚上九点后上课",
+        ]);
+        let now = ws.export("findings", "csv");
+        assert!(now.contains("F-3,GZ-0002,,late_hours,2"), "{now}");
+        assert!(!now.contains("F-3,GZ-0001"), "{now}");
+        let gz1 = ws.run(&["show", "GZ-0001"]).ok().stdout;
+        assert!(!gz1.contains("F-3"), "{gz1}");
+        ws.run(&["show", "GZ-0002"])
+            .ok()
+            .stdout_has(&["F-2", "F-3", "改到海珠"]);
+        // Importing the moved record again changes nothing.
+        ws.import("findings", "move.csv")
+            .stdout_has(&["0 new, 0 updated, 1 unchanged"]); // A script's write goes the other way in (one record, not a batch).
+        let f = ws.write("fix.rhai", "rectify(\"F-2\");\n");
+        ws.run(&["run", &f, "--write", "--as-of", "2019-01-10"])
+            .ok();
+        let n = ws.audit_len().to_string();
+        ws.run(&["audit", "--entry", &n]).ok().stdout_has(&[
+            "update finding F-2",
+            "before: F-2,GZ-0002,INS-2,no_licence,2,2018-05-10,2018-08-10,,,无证办学",
+        ]);
+        let now = ws.export("findings", "csv");
+        assert!(
+            now.contains(
+                "F-2,GZ-0002,INS-2,no_licence,2,2018-05-10,2018-08-10,2019-01-10,,无证办学"
+            ),
+            "{now}"
+        );
+    }
+}
+
+/// Sets the ledger's schema version behind casebook's back.
+fn set_schema(ws: &Ws, v: &str) {
+    let mut b = redb::Database::builder();
+    b.set_concurrency_mode(redb::ConcurrencyMode::SingleWriter);
+    let db = b.open(&ws.db).unwrap();
+    let t = db.begin_write().unwrap();
+    {
+        const META: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+        t.open_table(META)
+            .unwrap()
+            .insert("schema_version", v)
+            .unwrap();
+    }
+    t.commit().unwrap();
+}
+
+/// Whether two files hold the same bytes (without printing them when not).
+fn same_bytes(a: &std::path::Path, b: &[u8]) -> bool {
+    std::fs::read(a).unwrap() == b
+}
+
+#[test]
+fn a_ledger_of_a_newer_schema_is_refused_and_left_alone() {
+    let ws = populated();
+    let (records, audit) = (exports(&ws), ws.audit_len());
+    set_schema(&ws, "99");
+    let bytes = std::fs::read(&ws.db).unwrap();
+    for args in [
+        &["export", "findings"][..],
+        &["show", "GZ-0001"],
+        &["import", "findings", "find.csv"],
+    ] {
+        ws.run(args).code(1).stderr_has(&[
+            "was written by a newer casebook (schema 99, this build knows up to 2)",
+            "upgrade casebook",
+        ]);
+        // redb marks a file open for writing in its header, and unmarks it
+        // when it closes: only readers leave every byte as it was.
+        if args[0] != "import" {
+            assert!(same_bytes(&ws.db, &bytes), "{args:?} changed the file");
+        }
+    }
+    // Nothing was migrated, imported or audited.
+    set_schema(&ws, "2");
+    assert_eq!(exports(&ws), records);
+    assert_eq!(ws.audit_len(), audit);
+}
