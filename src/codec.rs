@@ -117,9 +117,6 @@ impl<'a> R<'a> {
     fn new(b: &'a [u8], what: &'static str) -> Result<Self, DecodeError> {
         match b.first() {
             Some(&FORMAT) => Ok(R { b, p: 1, what }),
-            // Only `decode_stored` should meet one; the id and institution
-            // it leaves empty are filled from the key there.
-            Some(&KEYED) => Ok(R { b, p: 1, what }),
             Some(f) => Err(DecodeError {
                 what,
                 why: format!("unknown record format {f}"),
@@ -128,6 +125,17 @@ impl<'a> R<'a> {
                 what,
                 why: "empty record".into(),
             }),
+        }
+    }
+    /// A record as a keyed table stores it, in either format. Only
+    /// [`decode_stored`] reads one, filling the id and institution that
+    /// format 2 leaves out from the key: every other decoder refuses format
+    /// 2, so a path that forgot to [`rejoin`] fails instead of handing on a
+    /// record without them.
+    fn stored(b: &'a [u8], what: &'static str) -> Result<Self, DecodeError> {
+        match b.first() {
+            Some(&KEYED) => Ok(R { b, p: 1, what }),
+            _ => R::new(b, what),
         }
     }
     fn err(&self, why: &str) -> DecodeError {
@@ -272,13 +280,19 @@ pub fn same_stored(stored: &[u8], full: &[u8]) -> bool {
 }
 
 /// A record kept in a table keyed by `(institution, id)`.
-pub trait KeyedRecord {
+pub trait KeyedRecord: Sized {
+    /// Decodes the record from a keyed table's bytes (either format),
+    /// leaving the id and institution empty when format 2 left them out.
+    fn from_stored(b: &[u8]) -> Result<Self, DecodeError>;
     fn set_key(&mut self, inst: &str, id: &str);
 }
 
 macro_rules! keyed_record {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $from:ident, $what:literal;)*) => {$(
         impl KeyedRecord for $t {
+            fn from_stored(b: &[u8]) -> Result<Self, DecodeError> {
+                $from(R::stored(b, $what)?)
+            }
             fn set_key(&mut self, inst: &str, id: &str) {
                 self.institution_id = inst.to_string();
                 self.id = id.to_string();
@@ -286,16 +300,20 @@ macro_rules! keyed_record {
         }
     )*};
 }
-keyed_record!(Inspection, Finding, Application, Course);
+keyed_record! {
+    Inspection => inspection_from, "inspection";
+    Finding => finding_from, "finding";
+    Application => application_from, "application";
+    Course => course_from, "course";
+}
 
-/// Decodes a record stored under the key `(inst, id)` with `decode`.
+/// Decodes a record stored under the key `(inst, id)`.
 pub fn decode_stored<T: KeyedRecord>(
     inst: &str,
     id: &str,
     stored: &[u8],
-    decode: fn(&[u8]) -> Result<T, DecodeError>,
 ) -> Result<T, DecodeError> {
-    let mut x = decode(stored)?;
+    let mut x = T::from_stored(stored)?;
     if stored.first() == Some(&KEYED) {
         x.set_key(inst, id);
     }
@@ -400,7 +418,10 @@ pub fn encode_inspection(x: &Inspection) -> Vec<u8> {
 
 /// Decodes an inspection.
 pub fn decode_inspection(b: &[u8]) -> Result<Inspection, DecodeError> {
-    let mut r = R::new(b, "inspection")?;
+    inspection_from(R::new(b, "inspection")?)
+}
+
+fn inspection_from(mut r: R<'_>) -> Result<Inspection, DecodeError> {
     let mut x = Inspection {
         id: String::new(),
         institution_id: String::new(),
@@ -450,7 +471,10 @@ pub fn encode_finding(x: &Finding) -> Vec<u8> {
 
 /// Decodes a finding.
 pub fn decode_finding(b: &[u8]) -> Result<Finding, DecodeError> {
-    let mut r = R::new(b, "finding")?;
+    finding_from(R::new(b, "finding")?)
+}
+
+fn finding_from(mut r: R<'_>) -> Result<Finding, DecodeError> {
     let (mut id, mut institution_id, mut inspection_id, mut note) =
         (String::new(), String::new(), None, String::new());
     let mut core = EMPTY_CORE;
@@ -580,18 +604,41 @@ mod tests {
         // Back to the very bytes format 1 has, whatever reads them next.
         assert_eq!(rejoin(&f.institution_id, &f.id, &stored), full);
         assert_eq!(
-            decode_stored(&f.institution_id, &f.id, &stored, decode_finding).unwrap(),
+            decode_stored::<Finding>(&f.institution_id, &f.id, &stored).unwrap(),
             f
         );
         // A record of schema 1 is read as it is.
         assert_eq!(rejoin(&f.institution_id, &f.id, &full), full);
         assert_eq!(
-            decode_stored(&f.institution_id, &f.id, &full, decode_finding).unwrap(),
+            decode_stored::<Finding>(&f.institution_id, &f.id, &full).unwrap(),
             f
         );
         let mut out = b"before".to_vec();
         rejoin_into(&mut out, &f.institution_id, &f.id, &stored);
         assert_eq!(&out[6..], &full[..]);
+    }
+
+    #[test]
+    fn long_ids_and_institutions_survive_the_round_trip() {
+        // Lengths of 128 bytes and more take two bytes of varint.
+        let mut f = a_finding();
+        f.id = "编".repeat(100);
+        f.institution_id = "I".repeat(300);
+        let full = encode_finding(&f);
+        let stored = to_stored(&full);
+        assert_eq!(stored.len(), full.len() - (3 + 300) - (3 + 300));
+        assert_eq!(rejoin(&f.institution_id, &f.id, &stored), full);
+        assert!(same_stored(&stored, &full));
+    }
+
+    #[test]
+    fn other_decoders_refuse_a_record_stored_without_its_key() {
+        let full = encode_finding(&a_finding());
+        let stored = to_stored(&full);
+        assert!(decode_finding(&stored).is_err());
+        assert!(decode_finding_core(&stored).is_err());
+        assert_eq!(text_field(&stored, 10), None);
+        assert!(decode_finding_core(&full).is_ok());
     }
 
     #[test]
@@ -781,7 +828,10 @@ pub fn encode_application(x: &Application) -> Vec<u8> {
 
 /// Decodes a licence application.
 pub fn decode_application(b: &[u8]) -> Result<Application, DecodeError> {
-    let mut r = R::new(b, "application")?;
+    application_from(R::new(b, "application")?)
+}
+
+fn application_from(mut r: R<'_>) -> Result<Application, DecodeError> {
     let mut x = Application {
         id: String::new(),
         institution_id: String::new(),
@@ -840,7 +890,10 @@ pub fn encode_course(x: &Course) -> Vec<u8> {
 
 /// Decodes a course filing.
 pub fn decode_course(b: &[u8]) -> Result<Course, DecodeError> {
-    let mut r = R::new(b, "course")?;
+    course_from(R::new(b, "course")?)
+}
+
+fn course_from(mut r: R<'_>) -> Result<Course, DecodeError> {
     let mut x = Course {
         id: String::new(),
         institution_id: String::new(),

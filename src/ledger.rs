@@ -28,17 +28,20 @@ use crate::model::*;
 ///
 /// 2: inspections, findings, applications and courses are stored without the
 /// id and institution their key holds (`codec`'s format 2), which a build
-/// that knows only schema 1 would read as records with neither.
+/// that knows only schema 1 cannot decode: the version makes it refuse the
+/// ledger with a message that says why, instead of failing on a record.
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// The oldest schema this build reads as it is, without migrating: a
-/// read-only open of a ledger from this version on works; an older one must
-/// be opened for writing once first. Schema 1's records are read as they are.
+/// The oldest schema this build reads as it is, without migrating: a ledger
+/// from this version on is read as it is and migrated by its first committed
+/// write; an older one is migrated when it is opened for writing, and a
+/// read-only open refuses it until then. Schema 1's records are read as they are.
 const READS_FROM: u32 = 1;
 
 /// Steps that bring a ledger from version `i + 1` to `i + 2`, run in one write
 /// transaction on the first writable open by a newer build.
 type Migration = fn(&WriteTransaction) -> Result<(), redb::Error>;
+const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize - 1);
 const MIGRATIONS: &[Migration] = &[
     // 1 → 2: nothing to rewrite. Records of schema 1 stay as they are until
     // they are next written; the version keeps older builds away from the
@@ -416,8 +419,11 @@ impl Ledger {
         })
     }
 
-    /// Refuses what is not a ledger or is newer than this build; migrates an
-    /// older ledger opened for writing.
+    /// Refuses what is not a ledger or is newer than this build. An older
+    /// ledger that this build reads as it is waits for its first committed
+    /// write to be migrated (see [`Ledger::transact`]), so that a dry run or
+    /// a reader leaves it as it was; one it cannot read is migrated now if
+    /// it was opened for writing.
     fn check_schema(&self) -> Result<(), LedgerError> {
         let not = |why: &str| LedgerError::NotALedger {
             path: self.path.clone(),
@@ -437,6 +443,7 @@ impl Ledger {
         let v: u32 = meta
             .get("schema_version")?
             .and_then(|g| g.value().parse().ok())
+            .filter(|&v| v >= 1)
             .ok_or_else(|| not("no schema version"))?;
         if v > SCHEMA_VERSION {
             return Err(LedgerError::NewerSchema {
@@ -445,38 +452,18 @@ impl Ledger {
                 supported: SCHEMA_VERSION,
             });
         }
-        if v < SCHEMA_VERSION {
-            let Db::W(db) = &self.db else {
-                if v >= READS_FROM {
-                    return Ok(());
-                }
-                return Err(LedgerError::Storage(format!(
-                    "{} has schema {v}; run any writing command (e.g. `casebook init` is refused, but `casebook import`) once to migrate it to {SCHEMA_VERSION}",
-                    self.path.display()
-                )));
-            };
-            let w = db.begin_write()?;
-            for step in &MIGRATIONS[(v as usize - 1)..] {
-                step(&w)?;
-            }
-            w.open_table(META)?
-                .insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
-            // A migration is a write like any other: the audit log says when.
-            let mut audit = w.open_table(AUDIT)?;
-            let seq = audit.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
-            let header = serde_json::json!({
-                "at": chrono::Local::now().to_rfc3339(),
-                "operator": "casebook",
-                "command": format!("migrate schema {v} to {SCHEMA_VERSION}"),
-                "inserted": 0,
-                "updated": 0,
-                "unchanged": 0,
-                "other": 0,
-            });
-            audit.insert(seq, header.to_string().as_str())?;
-            drop(audit);
-            w.commit()?;
+        if v >= READS_FROM {
+            return Ok(());
         }
+        let Db::W(db) = &self.db else {
+            return Err(LedgerError::Storage(format!(
+                "{} has schema {v}; run any writing command (e.g. `casebook init` is refused, but `casebook import`) once to migrate it to {SCHEMA_VERSION}",
+                self.path.display()
+            )));
+        };
+        let w = db.begin_write()?;
+        migrate(&w, v, "casebook")?;
+        w.commit()?;
         Ok(())
     }
 
@@ -524,6 +511,18 @@ impl Ledger {
             return Err(LedgerError::Storage("the ledger was opened read-only".into()).into());
         };
         let txn = db.begin_write().map_err(LedgerError::from)?;
+        if !dry_run {
+            // An older ledger is migrated by its first committed write, in
+            // the same transaction.
+            let v = {
+                let meta = txn.open_table(META).map_err(LedgerError::from)?;
+                let v = meta.get("schema_version").map_err(LedgerError::from)?;
+                v.and_then(|g| g.value().parse::<u32>().ok())
+            };
+            if let Some(v) = v.filter(|&v| (1..SCHEMA_VERSION).contains(&v)) {
+                migrate(&txn, v, &op.operator)?;
+            }
+        }
         let (out, counts, seq, detail) = {
             let seq = {
                 let audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
@@ -567,6 +566,34 @@ impl Ledger {
         txn.commit().map_err(LedgerError::from)?;
         Ok((out, counts))
     }
+}
+
+/// Brings the ledger `w` writes from schema `from` to this build's, and says
+/// so in the audit log as done by `operator`: a migration is a write like any
+/// other.
+fn migrate(w: &WriteTransaction, from: u32, operator: &str) -> Result<(), LedgerError> {
+    for step in &MIGRATIONS[(from as usize - 1)..] {
+        step(w)?;
+    }
+    w.open_table(META)?
+        .insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+    let mut audit = w.open_table(AUDIT)?;
+    let seq = audit.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+    let header = serde_json::json!({
+        "at": chrono::Local::now().to_rfc3339(),
+        "operator": operator,
+        "command": format!("migrate schema {from} to {SCHEMA_VERSION}"),
+        "script_sha256": null,
+        "file": null,
+        "file_sha256": null,
+        "inserted": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "other": 0,
+        "detail": null,
+    });
+    audit.insert(seq, header.to_string().as_str())?;
+    Ok(())
 }
 
 /// Open tables of one write transaction. Every write method validates first,
@@ -696,12 +723,7 @@ impl<'t> Tx<'t> {
             return Ok(None);
         };
         match self.findings.get((inst.as_str(), id))? {
-            Some(g) => Ok(Some(codec::decode_stored(
-                &inst,
-                id,
-                g.value(),
-                codec::decode_finding,
-            )?)),
+            Some(g) => Ok(Some(codec::decode_stored(&inst, id, g.value())?)),
             None => Ok(None),
         }
     }
@@ -1244,12 +1266,7 @@ impl<'t> Tx<'t> {
             return Ok(None);
         };
         Ok(match self.applications.get((inst.as_str(), id))? {
-            Some(g) => Some(codec::decode_stored(
-                &inst,
-                id,
-                g.value(),
-                codec::decode_application,
-            )?),
+            Some(g) => Some(codec::decode_stored(&inst, id, g.value())?),
             None => None,
         })
     }
@@ -1260,12 +1277,7 @@ impl<'t> Tx<'t> {
             return Ok(None);
         };
         Ok(match self.courses.get((inst.as_str(), id))? {
-            Some(g) => Some(codec::decode_stored(
-                &inst,
-                id,
-                g.value(),
-                codec::decode_course,
-            )?),
+            Some(g) => Some(codec::decode_stored(&inst, id, g.value())?),
             None => None,
         })
     }
@@ -1492,7 +1504,7 @@ impl FindingCursor {
             let (ki, id) = k.value();
             match ki.cmp(inst) {
                 std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => out.push(id, inst, v.value()),
+                std::cmp::Ordering::Equal => out.push(inst, id, v.value()),
                 std::cmp::Ordering::Greater => break,
             }
             self.pending = None;
@@ -1513,7 +1525,7 @@ pub struct RawRecords {
 
 impl RawRecords {
     /// Adds the record stored under `(inst, id)` as `stored`.
-    fn push(&mut self, id: &str, inst: &str, stored: &[u8]) {
+    fn push(&mut self, inst: &str, id: &str, stored: &[u8]) {
         let start = self.buf.len();
         codec::rejoin_into(&mut self.buf, inst, id, stored);
         self.spans.push((start, self.buf.len()));
@@ -1745,8 +1757,8 @@ struct Staged<'b> {
 /// A length that `Batch` can keep in 32 bits. `row` relies on the lengths
 /// being exact, so a record of 4 GiB (no CSV cell holds one) stops the
 /// import, which then writes nothing, rather than being cut short.
-fn len32(b: &[u8]) -> u32 {
-    u32::try_from(b.len()).expect("a record or id of 4 GiB or more cannot be imported")
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).expect("a record or id of 4 GiB or more cannot be imported")
 }
 
 impl Batch {
@@ -1764,10 +1776,10 @@ impl Batch {
         }
         self.rows.push(StagedRow {
             at,
-            inst: len32(inst.as_bytes()),
-            id: len32(id.as_bytes()),
-            enc: len32(enc[0]) + len32(enc[1]),
-            prev: prev.map(|(pi, old)| (len32(pi.as_bytes()), len32(old))),
+            inst: len32(inst.len()),
+            id: len32(id.len()),
+            enc: len32(enc[0].len() + enc[1].len()),
+            prev: prev.map(|(pi, old)| (len32(pi.len()), len32(old.len()))),
         });
     }
 
@@ -1835,10 +1847,11 @@ impl Batch {
             // Rows in key order are scattered over the buffer: ask for the
             // ones a few steps ahead before they are needed.
             if let Some(&far) = order.get(n + 16) {
-                prefetch(&self.rows[far as usize]);
+                prefetch(&self.rows[far as usize] as *const StagedRow);
             }
             if let Some(&near) = order.get(n + 8) {
-                prefetch(&self.buf[self.rows[near as usize].at]);
+                // A pointer, not an index: an empty last row starts at the end.
+                prefetch(self.buf.as_ptr().wrapping_add(self.rows[near as usize].at));
             }
             self.row(&self.rows[i as usize])
         })
@@ -1889,16 +1902,17 @@ impl Batch {
     }
 }
 
-/// Hints the processor to bring `x` into its cache.
+/// Hints the processor to bring the memory at `p` into its cache.
 #[inline(always)]
-fn prefetch<T>(x: &T) {
+fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch only hints the cache; it reads nothing and cannot fault.
+    // SAFETY: a prefetch only hints the cache: it reads nothing and does not
+    // fault, whatever the address.
     unsafe {
-        std::arch::x86_64::_mm_prefetch(x as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0);
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
+    let _ = p;
 }
 
 /// Institutions new to the ledger, staged by [`Stager::new_institution`]:
@@ -2186,13 +2200,12 @@ fn by_id<T: codec::KeyedRecord>(
     ids: &IdIndex,
     table: &ByInstitution,
     id: &str,
-    decode: fn(&[u8]) -> Result<T, DecodeError>,
 ) -> Result<Option<T>, LedgerError> {
     let Some(inst) = ids.get(id)?.map(|g| g.value().to_string()) else {
         return Ok(None);
     };
     match table.get((inst.as_str(), id))? {
-        Some(g) => Ok(Some(codec::decode_stored(&inst, id, g.value(), decode)?)),
+        Some(g) => Ok(Some(codec::decode_stored(&inst, id, g.value())?)),
         None => Ok(None),
     }
 }
@@ -2201,12 +2214,11 @@ fn by_id<T: codec::KeyedRecord>(
 fn of_institution<T: codec::KeyedRecord>(
     table: &ByInstitution,
     inst: &str,
-    decode: fn(&[u8]) -> Result<T, DecodeError>,
 ) -> Result<Vec<T>, LedgerError> {
     let mut out = Vec::new();
     for e in table.range((inst, "")..(inst, MAX_ID))? {
         let (k, v) = e?;
-        out.push(decode_entry(&k, &v, decode)?);
+        out.push(decode_entry(&k, &v)?);
     }
     Ok(out)
 }
@@ -2215,10 +2227,9 @@ fn of_institution<T: codec::KeyedRecord>(
 fn decode_entry<T: codec::KeyedRecord>(
     k: &redb::AccessGuard<'_, (&'static str, &'static str)>,
     v: &redb::AccessGuard<'_, &'static [u8]>,
-    decode: fn(&[u8]) -> Result<T, DecodeError>,
 ) -> Result<T, LedgerError> {
     let (inst, id) = k.value();
-    Ok(codec::decode_stored(inst, id, v.value(), decode)?)
+    Ok(codec::decode_stored(inst, id, v.value())?)
 }
 
 /// An entry of a table kept under `(institution, id)` as the whole record's bytes.
@@ -2230,7 +2241,7 @@ fn entry_bytes(
     codec::rejoin(inst, id, v.value())
 }
 
-/// Stored records' bytes, one after another, from a table scan another thread may drive.
+/// Records' encoded bytes (whole, key fields included), one after another, from a table scan another thread may drive.
 pub type RawIter<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, LedgerError>> + Send + 'a>;
 
 /// Upper bound for a string key range: no id contains this character.
@@ -2296,14 +2307,14 @@ impl Reader {
 
     /// One institution's findings, by id, as a range scan.
     pub fn findings_of(&self, inst: &str) -> Result<Vec<Finding>, LedgerError> {
-        of_institution(&self.findings, inst, codec::decode_finding)
+        of_institution(&self.findings, inst)
     }
 
     /// Appends the bytes of each finding of one institution to `out` (no allocation per record).
     pub fn findings_raw_of(&self, inst: &str, out: &mut RawRecords) -> Result<(), LedgerError> {
         for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
             let (k, v) = e?;
-            out.push(k.value().1, inst, v.value());
+            out.push(inst, k.value().1, v.value());
         }
         Ok(())
     }
@@ -2324,7 +2335,7 @@ impl Reader {
 
     /// One institution's inspections, by id, as a range scan.
     pub fn inspections_of(&self, inst: &str) -> Result<Vec<Inspection>, LedgerError> {
-        of_institution(&self.inspections, inst, codec::decode_inspection)
+        of_institution(&self.inspections, inst)
     }
 
     /// Every finding, grouped by institution.
@@ -2333,11 +2344,11 @@ impl Reader {
     ) -> Result<impl Iterator<Item = Result<Finding, LedgerError>> + '_, LedgerError> {
         Ok(self.findings.iter()?.map(|e| {
             let (k, v) = e?;
-            decode_entry(&k, &v, codec::decode_finding)
+            decode_entry::<Finding>(&k, &v)
         }))
     }
 
-    /// Every finding's stored bytes, grouped by institution.
+    /// Every finding's encoded bytes (whole, key fields included), grouped by institution.
     pub fn findings_raw(
         &self,
     ) -> Result<impl Iterator<Item = Result<Vec<u8>, LedgerError>> + '_, LedgerError> {
@@ -2353,7 +2364,7 @@ impl Reader {
     ) -> Result<impl Iterator<Item = Result<Inspection, LedgerError>> + '_, LedgerError> {
         Ok(self.inspections.iter()?.map(|e| {
             let (k, v) = e?;
-            decode_entry(&k, &v, codec::decode_inspection)
+            decode_entry::<Inspection>(&k, &v)
         }))
     }
 
@@ -2364,13 +2375,13 @@ impl Reader {
 
     /// One finding by its id.
     pub fn finding(&self, id: &str) -> Result<Option<Finding>, LedgerError> {
-        by_id(&self.finding_ids, &self.findings, id, codec::decode_finding)
+        by_id(&self.finding_ids, &self.findings, id)
     }
 
     /// One institution's licence applications, by id.
     pub fn applications_of(&self, inst: &str) -> Result<Vec<Application>, LedgerError> {
         match &self.applications {
-            Some(t) => of_institution(t, inst, codec::decode_application),
+            Some(t) => of_institution(t, inst),
             None => Ok(Vec::new()),
         }
     }
@@ -2383,7 +2394,7 @@ impl Reader {
         };
         for e in t.iter()? {
             let (k, v) = e?;
-            out.push(decode_entry(&k, &v, codec::decode_application)?);
+            out.push(decode_entry::<Application>(&k, &v)?);
         }
         Ok(out)
     }
@@ -2391,7 +2402,7 @@ impl Reader {
     /// One licence application by id.
     pub fn application(&self, id: &str) -> Result<Option<Application>, LedgerError> {
         match (&self.application_ids, &self.applications) {
-            (Some(ids), Some(t)) => by_id(ids, t, id, codec::decode_application),
+            (Some(ids), Some(t)) => by_id(ids, t, id),
             _ => Ok(None),
         }
     }
@@ -2399,7 +2410,7 @@ impl Reader {
     /// One institution's course filings, by id.
     pub fn courses_of(&self, inst: &str) -> Result<Vec<Course>, LedgerError> {
         match &self.courses {
-            Some(t) => of_institution(t, inst, codec::decode_course),
+            Some(t) => of_institution(t, inst),
             None => Ok(Vec::new()),
         }
     }
@@ -2413,11 +2424,11 @@ impl Reader {
         };
         Ok(Box::new(t.iter()?.map(|e| {
             let (k, v) = e?;
-            decode_entry(&k, &v, codec::decode_course)
+            decode_entry::<Course>(&k, &v)
         })))
     }
 
-    /// Every course filing's stored bytes, grouped by institution, for callers
+    /// Every course filing's encoded bytes (whole, key fields included), grouped by institution, for callers
     /// that decode on other threads.
     pub fn courses_raw(&self) -> Result<RawIter<'_>, LedgerError> {
         let Some(t) = &self.courses else {
@@ -2440,19 +2451,14 @@ impl Reader {
     /// One course filing by id.
     pub fn course(&self, id: &str) -> Result<Option<Course>, LedgerError> {
         match (&self.course_ids, &self.courses) {
-            (Some(ids), Some(t)) => by_id(ids, t, id, codec::decode_course),
+            (Some(ids), Some(t)) => by_id(ids, t, id),
             _ => Ok(None),
         }
     }
 
     /// One inspection by its id.
     pub fn inspection(&self, id: &str) -> Result<Option<Inspection>, LedgerError> {
-        by_id(
-            &self.inspection_ids,
-            &self.inspections,
-            id,
-            codec::decode_inspection,
-        )
+        by_id(&self.inspection_ids, &self.inspections, id)
     }
 
     /// An institution's status history, oldest first (ties in entry order).

@@ -72,18 +72,21 @@ fn a_schema_1_ledger_reads_as_it_is_and_is_not_changed_by_reading() {
     old.run(&["show", "P-01"])
         .ok()
         .stdout_has(&["A-2", "A-4", "K-1", "初中数学培优班"]);
-    // A script walks the findings of each institution in one pass.
-    let script = old.write(
-        "count.rhai",
-        "for i in institutions() { for f in i.findings() { emit(#{i: i.id, f: f.id, of: f.institution_id}); } }",
-    );
-    old.run(&["run", &script, "--format", "csv"])
-        .ok()
-        .stdout_has(&[
-            "GZ-0001,F-1,GZ-0001",
-            "GZ-0001,F-3,GZ-0001",
-            "GZ-0002,F-2,GZ-0002",
-        ]);
+    // A script sees each finding whole, from either schema. (The walk of
+    // a parallel map over many institutions: tests/parallel_map.rs.)
+    for ws in [&old, &now] {
+        let script = ws.write(
+            "count.rhai",
+            "for i in institutions() { for f in i.findings() { emit(#{i: i.id, f: f.id, of: f.institution_id}); } }",
+        );
+        ws.run(&["run", &script, "--format", "csv"])
+            .ok()
+            .stdout_has(&[
+                "GZ-0001,F-1,GZ-0001",
+                "GZ-0001,F-3,GZ-0001",
+                "GZ-0002,F-2,GZ-0002",
+            ]);
+    }
     assert!(same_bytes(&old.db, &bytes), "reading wrote to the ledger");
 }
 
@@ -97,11 +100,32 @@ fn the_first_write_migrates_a_schema_1_ledger_and_its_records_stay_unchanged() {
     let f = ws.write("课程.csv", COURSES_ZH);
     ws.import("courses", &f)
         .stdout_has(&["0 new, 0 updated, 3 unchanged"]);
-    // The migration is audited, once.
+    // The migration is audited, once, by whoever wrote first.
     assert_eq!(ws.audit_len(), before + 3);
     let log = ws.run(&["audit"]).ok().stdout;
     assert_eq!(log.matches("migrate schema 1 to 2").count(), 1, "{log}");
+    assert!(
+        log.contains(r#""operator":"tester","command":"migrate schema 1 to 2""#),
+        "{log}"
+    );
     assert_eq!(exports(&ws), exports(&same_records_now()));
+}
+
+#[test]
+fn a_dry_run_does_not_migrate_a_schema_1_ledger() {
+    let ws = schema1();
+    let before = ws.audit_len();
+    let f = ws.write("find.csv", THREE_FINDINGS);
+    ws.run(&["import", "findings", &f, "--dry-run"])
+        .ok()
+        .stdout_has(&["3 unchanged"]);
+    assert_eq!(ws.audit_len(), before);
+    // The build before schema 2 could still open it: it is still schema 1.
+    let log = ws.run(&["audit"]).ok().stdout;
+    assert!(!log.contains("migrate schema"), "{log}");
+    ws.import("findings", &f);
+    let log = ws.run(&["audit"]).ok().stdout;
+    assert!(log.contains("migrate schema 1 to 2"), "{log}");
 }
 
 /// Moves F-3 from GZ-0001 to GZ-0002 and changes it, in `ws`.
@@ -134,7 +158,8 @@ fn an_updated_record_keeps_its_whole_before_image_in_either_schema() {
             .stdout_has(&["F-2", "F-3", "改到海珠"]);
         // Importing the moved record again changes nothing.
         ws.import("findings", "move.csv")
-            .stdout_has(&["0 new, 0 updated, 1 unchanged"]); // A script's write goes the other way in (one record, not a batch).
+            .stdout_has(&["0 new, 0 updated, 1 unchanged"]);
+        // A script's write goes the other way in (one record, not a batch).
         let f = ws.write("fix.rhai", "rectify(\"F-2\");\n");
         ws.run(&["run", &f, "--write", "--as-of", "2019-01-10"])
             .ok();

@@ -88,6 +88,10 @@ fn a_parallel_map_gives_what_a_sequential_one_gives() {
     let prelude = r#"
         fn f(i) {
             let ids = i.findings().map(|x| x.id);
+            // The walk's findings come back whole, institution included.
+            for x in i.findings() {
+                if x.institution_id != i.id { throw `${x.id} says it is of "${x.institution_id}"`; }
+            }
             if i.students % 17 == 0 { print(`p ${i.id}`); }
             if ids.len() == 3 { emit(#{id: i.id, findings: join(ids, "|")}); }
             ids.len() * 1000 + i.findings().len()

@@ -245,7 +245,7 @@ pub struct Inst {
 /// A finding as of a date.
 ///
 /// Its dates, kind and severity are decoded; its texts (id, institution,
-/// inspection, note) stay in the stored bytes until a script asks for one.
+/// inspection, note) stay in the encoded bytes until a script asks for one.
 /// The bytes of all the findings one scan reads share one buffer, so a finding
 /// costs no allocation of its own beyond its script value: the credit rule
 /// reads a million findings and not one of their texts.
@@ -270,7 +270,7 @@ impl Find {
         }
     }
 
-    /// A finding from its stored bytes `raw[at]`.
+    /// A finding from its encoded bytes `raw[at]` (a whole record, as the ledger's walks hand them out).
     fn stored(
         raw: &Arc<Vec<u8>>,
         at: (usize, usize),
