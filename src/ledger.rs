@@ -38,9 +38,10 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// read-only open refuses it until then. Schema 1's records are read as they are.
 const READS_FROM: u32 = 1;
 
-/// Steps that bring a ledger from version `i + 1` to `i + 2`, run in one write
-/// transaction on the first writable open by a newer build.
+/// Steps that bring a ledger from version `i + 1` to `i + 2`, run by
+/// [`migrate`] in one write transaction (see [`READS_FROM`] for which).
 type Migration = fn(&WriteTransaction) -> Result<(), redb::Error>;
+// One step for every version before this one.
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize - 1);
 const MIGRATIONS: &[Migration] = &[
     // 1 → 2: nothing to rewrite. Records of schema 1 stay as they are until
@@ -2177,10 +2178,10 @@ fn write_keyed(
     }
     data.insert((inst, id), codec::to_stored(enc).as_slice())?;
     // The audit log keeps whole records: its before-image names the institution.
-    let before = match (&prev, old) {
-        (Some(pi), Some(o)) => Some(codec::rejoin(pi, id, &o)),
-        (_, o) => o,
-    };
+    let before = prev
+        .as_deref()
+        .zip(old)
+        .map(|(pi, o)| codec::rejoin(pi, id, &o));
     Ok(Written::Changed(before))
 }
 
