@@ -37,7 +37,7 @@ pub struct Cli {
         default_value = "casebook.redb"
     )]
     pub db: PathBuf,
-    /// Who is acting, recorded in the audit log (default: $USER).
+    /// Who is acting, recorded in the audit log (default: $USER, else the account's name).
     #[arg(long, global = true)]
     pub operator: Option<String>,
     #[command(subcommand)]
@@ -244,12 +244,17 @@ impl RunFlags {
 pub enum RunsCmd {
     /// One saved run: its header and decisions.
     Show {
+        /// The run's number (`casebook runs` lists them).
         run: u64,
         /// Only this institution.
         #[arg(long)]
         id: Option<String>,
+        /// Output format: a table on a terminal, JSON Lines when piped.
         #[arg(long, value_enum)]
         format: Option<crate::script::RowFormat>,
+        /// Rows a terminal table shows (lowest scores first).
+        #[arg(long, default_value = "50")]
+        limit: usize,
     },
 }
 
@@ -267,12 +272,41 @@ pub enum ListsCmd {
     },
 }
 
-/// The operator: `--operator`, else `$USER`, else "unknown".
+/// The operator: `--operator`, else `$USER`, else `$LOGNAME`, else the
+/// name of the account the process runs as (cron sets neither variable on
+/// some systems, and the nightly job's audit entries must still say who).
 pub fn operator(o: &Option<String>) -> String {
+    let set = |s: &String| !s.trim().is_empty();
     o.clone()
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|s| !s.is_empty())
+        .filter(set)
+        .or_else(|| std::env::var("USER").ok().filter(set))
+        .or_else(|| std::env::var("LOGNAME").ok().filter(set))
+        .or_else(account_name)
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The name of the account the process runs as, from the system's user database.
+fn account_name() -> Option<String> {
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwuid_r writes only into `pw` and `buf`, whose sizes it is
+    // given, and points `found` at `pw` or leaves it null; the name it
+    // returns lives in `buf`, read before `buf` is dropped.
+    unsafe {
+        let rc = libc::getpwuid_r(
+            libc::geteuid(),
+            &mut pw,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut found,
+        );
+        if rc != 0 || found.is_null() || pw.pw_name.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(pw.pw_name).to_string_lossy();
+        Some(name.into_owned()).filter(|s| !s.is_empty())
+    }
 }
 
 /// Parses `--as-of`, defaulting to today.
@@ -298,6 +332,9 @@ pub fn main() -> i32 {
     };
     match run(cli) {
         Ok(code) => code,
+        // A reader that stopped reading (`casebook score … | head`) is not
+        // an error: stop quietly, as other Unix tools do.
+        Err(e) if broken_pipe(&e) => exit::OK,
         Err(e) => {
             // Buffered: an import's error lists every bad row, maybe millions.
             let mut err = std::io::BufWriter::new(std::io::stderr().lock());
@@ -306,6 +343,24 @@ pub fn main() -> i32 {
             exit_code(&e)
         }
     }
+}
+
+/// Whether `e` comes from writing to a pipe whose reader has gone.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(is_broken_pipe)
+}
+
+/// [`broken_pipe`] for one error, looking inside the I/O errors that wrap
+/// another (`io::Error::other`) and the CSV writer's.
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io.kind() == std::io::ErrorKind::BrokenPipe
+            || io.get_ref().is_some_and(|inner| is_broken_pipe(inner));
+    }
+    if let Some(csv::ErrorKind::Io(io)) = e.downcast_ref::<csv::Error>().map(|c| c.kind()) {
+        return is_broken_pipe(io);
+    }
+    false
 }
 
 /// The exit code for an error: 3 when the ledger was busy, 1 otherwise.
@@ -460,7 +515,7 @@ fn run(cli: Cli) -> Result<i32> {
             let ledger = open_read(&cli.db)?;
             let reader = ledger.reader()?;
             match crate::register::render(&reader, &id, d)? {
-                Some(text) => print!("{text}"),
+                Some(text) => out!("{text}"),
                 None => {
                     let prefix: String = id.chars().take(4).collect();
                     let near = reader.institution_ids_with_prefix(&prefix, 5)?;
@@ -479,8 +534,9 @@ fn run(cli: Cli) -> Result<i32> {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
             match crate::script::run_file(&cli.db, &script, &opts, &mut w) {
-                Ok(changes) => {
+                Ok(done) => {
                     w.flush().ok();
+                    let changes = done.committed;
                     if !changes.is_empty() {
                         eprintln!("committed {} change(s):", changes.len());
                         // A nightly course check decides half a million courses: the
@@ -494,6 +550,9 @@ fn run(cli: Cli) -> Result<i32> {
                                 changes.len() - SHOWN_CHANGES
                             );
                         }
+                    }
+                    for f in &done.files {
+                        eprintln!("wrote {}", f.display());
                     }
                 }
                 Err(crate::script::RunError::Script(msg)) => {
@@ -666,7 +725,12 @@ fn run(cli: Cli) -> Result<i32> {
                         outln!("{}", crate::script::output::table(&cols, &rows));
                     }
                 }
-                Some(RunsCmd::Show { run, id, format }) => {
+                Some(RunsCmd::Show {
+                    run,
+                    id,
+                    format,
+                    limit: limit_rows,
+                }) => {
                     drop(r);
                     let (header, mut ds) = match crate::decide::load_run(&ledger, run) {
                         Ok(x) => x,
@@ -697,9 +761,17 @@ fn run(cli: Cli) -> Result<i32> {
                             header["script_sha256"].as_str().unwrap_or("")
                         );
                     }
+                    let mut limit = usize::MAX;
+                    if fmt == crate::script::RowFormat::Table {
+                        // As `score` shows them: the ones to look at first.
+                        ds.sort_by(|a, b| {
+                            a.score.total_cmp(&b.score).then_with(|| a.id.cmp(&b.id))
+                        });
+                        limit = limit_rows;
+                    }
                     let stdout = std::io::stdout();
                     let mut w = std::io::BufWriter::new(stdout.lock());
-                    match crate::decide::write_decisions(&mut w, fmt, &ds, 200) {
+                    match crate::decide::write_decisions(&mut w, fmt, &ds, limit) {
                         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                             return Ok(exit::OK)
                         }
@@ -793,7 +865,7 @@ fn run(cli: Cli) -> Result<i32> {
                     None => old.display().to_string(),
                 }
             );
-            print!(
+            out!(
                 "{}",
                 crate::decide::render_diff(&crate::decide::diff(&old_ds, &new_ds), limit)
             );
@@ -967,7 +1039,21 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Cmd::Demo { out } => {
             if cli.db.exists() {
-                eprintln!("using the existing ledger at {}", cli.db.display());
+                // The demo saves a scoring run, lists and notices into the
+                // ledger it runs on: only into one it built itself.
+                let first = open_read(&cli.db)?.reader()?.audit_entry(1)?;
+                let command = first
+                    .as_deref()
+                    .and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok())
+                    .and_then(|h| h["command"].as_str().map(String::from));
+                if command.as_deref() != Some("casebook demo") {
+                    eprintln!(
+                        "error: {} was not built by `casebook demo`: the demo saves a scoring run, black and white lists and notices into the ledger it runs on, so it leaves this one alone. Point it at a new file, e.g. `casebook demo --db demo.redb`",
+                        cli.db.display()
+                    );
+                    return Ok(exit::DATA);
+                }
+                eprintln!("using the existing demo ledger at {}", cli.db.display());
             } else {
                 let t = std::time::Instant::now();
                 let s = crate::demo::build(&cli.db, &op)?;
@@ -1174,7 +1260,7 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
                 max_table_rows: None,
             };
             let mut rows = Vec::new();
-            let changes = match crate::script::run_file(db, &path(name), &opts, &mut rows) {
+            let done = match crate::script::run_file(db, &path(name), &opts, &mut rows) {
                 Ok(c) => c,
                 Err(crate::script::RunError::Script(msg)) => {
                     eprint!("{msg}");
@@ -1187,12 +1273,12 @@ fn demo_decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result
                 say(line);
             }
             let n_rows = text.lines().filter(|l| l.starts_with('{')).count();
-            let n_changes = changes.iter().filter(|c| !c.starts_with("wrote ")).count();
             say(&format!(
-                "{n_rows} row(s), {n_changes} change(s) committed to the ledger"
+                "{n_rows} row(s), {} change(s) committed to the ledger",
+                done.committed.len()
             ));
-            for c in changes.iter().filter(|c| c.starts_with("wrote ")) {
-                say(c);
+            for f in &done.files {
+                say(&format!("wrote {}", f.display()));
             }
         }
         say(&format!(

@@ -5,6 +5,18 @@
 /// `println!` for command output: when the reader has gone (`casebook audit |
 /// head`), the command ends quietly with exit code 0 instead of panicking.
 /// Every command commits its changes before it prints, so nothing is cut short.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            panic!("cannot write to standard output: {e}");
+        }
+    }};
+}
+
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;

@@ -892,3 +892,74 @@ fn without_header(out: String) -> String {
     );
     rest.to_string()
 }
+
+/// Runs casebook with its output into a pipe whose reader takes one line and
+/// goes away, as `| head -1` does; returns the exit code and stderr.
+fn into_a_closed_pipe(ws: &Ws, args: &[&str]) -> (Option<i32>, String) {
+    use std::io::{BufRead, Read};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("casebook"))
+        .current_dir(ws.path())
+        .env_remove("CASEBOOK_DB")
+        .arg("--db")
+        .arg(&ws.db)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap().code(), err)
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let ws = Ws::init();
+    let f = ws.write("inst.csv", common::institutions_csv("GZ-", 4000, "subject"));
+    ws.import("institutions", &f);
+    let rule = ws.write("rule.rhai", RULE);
+    ws.run(&["score", &rule, "--as-of", AS_OF, "--save"]).ok();
+    // Each writes far more than a pipe holds.
+    for args in [
+        &["score", &rule, "--as-of", AS_OF, "--format", "csv"][..],
+        &["score", &rule, "--as-of", AS_OF, "--format", "jsonl"],
+        &["runs", "show", "1", "--format", "csv"],
+        &["export", "institutions"],
+    ] {
+        let (code, err) = into_a_closed_pipe(&ws, args);
+        assert_eq!((code, err.as_str()), (Some(0), ""), "{args:?}");
+    }
+}
+
+#[test]
+fn a_saved_run_shows_as_a_table_the_way_score_does() {
+    let ws = city();
+    let rule = ws.write("rule.rhai", RULE);
+    let live = ws
+        .run(&[
+            "score", &rule, "--as-of", AS_OF, "--format", "table", "--limit", "2",
+        ])
+        .ok()
+        .stdout;
+    ws.run(&["score", &rule, "--as-of", AS_OF, "--save"]).ok();
+    let saved = ws
+        .run(&["runs", "show", "1", "--format", "table", "--limit", "2"])
+        .ok()
+        .stdout;
+    let rows = table_rows(&saved);
+    assert_eq!(rows.len(), 3, "{saved}"); // the header and two rows
+    assert_eq!(rows, table_rows(&live)[..3]);
+    let scores: Vec<f64> = rows[1..].iter().map(|r| r[3].parse().unwrap()).collect();
+    assert!(scores[0] <= scores[1], "{saved}");
+    assert!(saved.contains("(lowest scores first)"), "{saved}");
+}

@@ -242,3 +242,25 @@ fn the_audit_log_holds_the_sha256_of_the_imported_file() {
     let want = format!("\"file_sha256\":\"{:x}\"", Sha256::digest(text.as_bytes()));
     assert!(audit.contains(&want), "{audit}");
 }
+
+#[test]
+fn without_user_or_logname_the_audit_names_the_account() {
+    let ws = Ws::init();
+    let f = ws.write("inst.csv", THREE_INSTITUTIONS);
+    ws.cmd()
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .args(["import", "institutions", &f])
+        .assert()
+        .success();
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let account = String::from_utf8(account.stdout).unwrap();
+    let log = ws.run(&["audit"]).ok().stdout;
+    assert!(
+        log.contains(&format!("\"operator\":\"{}\"", account.trim())),
+        "{log}"
+    );
+}

@@ -59,11 +59,27 @@ fn demo_builds_the_city_and_prints_the_campaign_summary() {
     // A second run uses the ledger it finds and gives the same figures.
     let again = ws.run(&["demo"]).ok();
     assert!(
-        again.stderr.contains("using the existing ledger"),
+        again.stderr.contains("using the existing demo ledger"),
         "{}",
         again.stderr
     );
     assert_summary(&again.stdout);
+}
+
+#[test]
+fn the_demo_leaves_a_ledger_it_did_not_build_alone() {
+    // An empty ledger, and one holding the bureau's own records.
+    for ws in [Ws::init(), populated()] {
+        let (before, audit) = (ws.snapshot(), ws.audit_len());
+        ws.run(&["demo"]).code(1).stderr_has(&[
+            "was not built by `casebook demo`",
+            "casebook demo --db demo.redb",
+        ]);
+        assert_eq!(ws.snapshot(), before);
+        assert_eq!(ws.audit_len(), audit);
+        let runs = ws.run(&["runs"]).ok().stdout;
+        assert!(!runs.contains("credit_score"), "{runs}");
+    }
 }
 
 #[test]

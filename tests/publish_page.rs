@@ -76,7 +76,7 @@ fn the_lists_page_shows_each_entry_escaped_and_by_district() {
         .args(["--as-of", "2019-02-20", "--write", "--db"])
         .arg(&db));
     let out = dir.path().join("out");
-    ok(casebook()
+    let published = casebook()
         .arg("run")
         .arg(root.join("scripts/publish_lists.rhai"))
         .args(["--as-of", "2019-02-20", "--format", "csv", "--db"])
@@ -84,7 +84,17 @@ fn the_lists_page_shows_each_entry_escaped_and_by_district() {
         .arg("--out")
         .arg(&out)
         .arg("--templates")
-        .arg(root.join("templates")));
+        .arg(root.join("templates"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&published.stderr);
+    assert!(published.status.success(), "{said}");
+    // Without --write nothing is committed: the page is a file, not a change to the ledger.
+    assert!(
+        said.contains("wrote ") && said.contains("lists.html"),
+        "{said}"
+    );
+    assert!(!said.contains("committed"), "{said}");
     let html = std::fs::read_to_string(out.join("lists.html")).unwrap();
     assert!(
         html.contains("&lt;script&gt;"),

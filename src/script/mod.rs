@@ -75,14 +75,22 @@ fn args_map(args: &[(String, String)]) -> Map {
         .collect()
 }
 
+/// What a script run did beyond printing its rows.
+#[derive(Debug, Default)]
+pub struct RunDone {
+    /// The changes committed to the ledger, one line each (none without `--write`).
+    pub committed: Vec<String>,
+    /// The files it wrote (notices, pages): not part of the ledger.
+    pub files: Vec<PathBuf>,
+}
+
 /// Runs a script file against the ledger at `db`; rows go to `stdout`.
-/// Returns the lines describing committed changes (empty without `--write`).
 pub fn run_file(
     db: &Path,
     script: &Path,
     opts: &RunOptions,
     stdout: &mut dyn Write,
-) -> Result<Vec<String>, RunError> {
+) -> Result<RunDone, RunError> {
     let src = read_script(script)?;
     let ledger = if opts.write {
         Ledger::open_write(db, busy_timeout())?
@@ -116,7 +124,7 @@ pub fn run_file(
     } else {
         RowFormat::Jsonl
     });
-    let mut changes = Vec::new();
+    let mut done = RunDone::default();
     if !out.writes.is_empty() {
         let op = Operation {
             operator: opts.operator.clone(),
@@ -124,11 +132,12 @@ pub fn run_file(
             script_sha256: Some(sha256_hex(&src)),
             file: None,
         };
-        changes = host::apply_writes(&ledger, &op, opts.as_of, &out.writes).map_err(|e| {
-            RunError::Script(format!(
+        done.committed =
+            host::apply_writes(&ledger, &op, opts.as_of, &out.writes).map_err(|e| {
+                RunError::Script(format!(
                 "error: the script's changes were refused, nothing was written: {e}\n  --> {file}\n"
             ))
-        })?;
+            })?;
     }
     if let Some(p) = &host.host.prints {
         for line in p.lock().unwrap().drain(..) {
@@ -138,7 +147,7 @@ pub fn run_file(
     for (dir, name, text) in &out.files {
         let p =
             write_under(dir, name, |w| w.write_all(text.as_bytes())).map_err(RunError::Output)?;
-        changes.push(format!("wrote {}", p.display()));
+        done.files.push(p);
     }
     match opts.max_table_rows {
         Some(n) if fmt == RowFormat::Table && out.rows.len() > n => {
@@ -180,7 +189,7 @@ pub fn run_file(
         })
         .map_err(RunError::Output)?;
     }
-    Ok(changes)
+    Ok(done)
 }
 
 /// Writes a file under `dir` only: the name is reduced to safe characters and
