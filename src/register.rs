@@ -104,7 +104,7 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     for (en, zh, v) in rows {
         t.add_row(vec![en.to_string(), zh.to_string(), v]);
     }
-    out.push_str(&t.to_string());
+    out.push_str(&crate::script::output::drawn(t));
     out.push('\n');
 
     let hist = r.status_history(id)?;
@@ -119,7 +119,7 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
             h.reason.clone(),
         ]);
     }
-    out.push_str(&t.to_string());
+    out.push_str(&crate::script::output::drawn(t));
     out.push('\n');
 
     let mut insp = r.inspections_of(id)?;
@@ -149,7 +149,7 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
                 i.note.clone(),
             ]);
         }
-        out.push_str(&t.to_string());
+        out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
 
@@ -214,7 +214,7 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
                 f.note.clone(),
             ]);
         }
-        out.push_str(&t.to_string());
+        out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
 
@@ -257,7 +257,7 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
                 e.operator.clone(),
             ]);
         }
-        out.push_str(&t.to_string());
+        out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
 
@@ -315,7 +315,7 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
                 },
             ]);
         }
-        out.push_str(&t.to_string());
+        out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
 
@@ -353,7 +353,7 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
                 c.decision_reason.clone(),
             ]);
         }
-        out.push_str(&t.to_string());
+        out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
 
@@ -378,7 +378,7 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
                 v["operator"].as_str().unwrap_or("").to_string(),
             ]);
         }
-        out.push_str(&t.to_string());
+        out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
     Ok(Some(out))

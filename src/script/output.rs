@@ -261,7 +261,17 @@ pub fn new_table() -> Table {
 
 /// A table with comfy-table, whose widths count Chinese characters as two columns.
 pub fn table(cols: &[String], rows: &[Vec<String>]) -> String {
-    let mut t = new_table();
+    fill_table(new_table(), cols, rows)
+}
+
+/// The widest value, in terminal columns, that a table keeps on one line
+/// however narrow the terminal: ids, dates, numbers and codes up to this
+/// width are never broken across lines (a table wider than the terminal
+/// is better than an id or an amount split in two and misread).
+const UNBROKEN: usize = 24;
+
+/// [`table`] into `t`, set up by the caller (for tests, a fixed width).
+fn fill_table(mut t: Table, cols: &[String], rows: &[Vec<String>]) -> String {
     t.set_header(cols.to_vec());
     for r in rows {
         t.add_row(r.clone());
@@ -278,6 +288,66 @@ pub fn table(cols: &[String], rows: &[Vec<String>]) -> String {
             if let Some(c) = t.column_mut(i) {
                 c.set_cell_alignment(comfy_table::CellAlignment::Right);
             }
+        }
+    }
+    drawn(t)
+}
+
+/// The table as text, with the columns of ids, dates and numbers (ASCII
+/// words without spaces, holding a digit: `GZ-TH-00846`, `2018-04-06`,
+/// `1,413,254.00`) kept whole when the terminal leaves the other columns
+/// room to wrap in; text, and Chinese, which breaks between any two
+/// characters, wraps.
+pub fn drawn(mut t: Table) -> String {
+    let mut widest: Vec<Option<usize>> = Vec::new();
+    for row in t.row_iter() {
+        for (i, cell) in row.cell_iter().enumerate() {
+            if widest.len() <= i {
+                widest.resize(i + 1, Some(0));
+            }
+            let c = cell.content();
+            let atomic = c.is_empty()
+                || (c.is_ascii()
+                    && !c.contains(char::is_whitespace)
+                    && c.contains(|ch: char| ch.is_ascii_digit()));
+            widest[i] = widest[i].filter(|_| atomic).map(|w| w.max(c.len()));
+        }
+    }
+    let mut keep: Vec<Option<usize>> = widest
+        .into_iter()
+        .map(|w| w.filter(|w| (1..=UNBROKEN).contains(w)))
+        .collect();
+    if let Some(width) = t.width() {
+        // Each column takes its width, padding and a border; one that wraps
+        // needs room for a few characters (a Chinese character is two
+        // columns: narrower than that, the table loses its alignment). On a
+        // terminal too narrow for all, the narrowest stay whole (numbers,
+        // then dates, then ids), the rest wrap.
+        const WRAPPED_MIN: usize = 6;
+        let mut room = (width as usize).saturating_sub(1 + keep.len() * 3);
+        room = room.saturating_sub(keep.iter().filter(|k| k.is_none()).count() * WRAPPED_MIN);
+        let mut order: Vec<usize> = (0..keep.len()).filter(|&i| keep[i].is_some()).collect();
+        order.sort_by_key(|&i| keep[i]);
+        for i in order {
+            let w = keep[i].unwrap_or(0);
+            if w <= room {
+                room -= w;
+            } else {
+                room = room.saturating_sub(WRAPPED_MIN);
+                keep[i] = None;
+            }
+        }
+    }
+    for (i, w) in keep.into_iter().enumerate() {
+        let Some(w) = w else {
+            continue;
+        };
+        if let Some(c) = t.column_mut(i) {
+            // The boundary counts the cell's padding too.
+            let padding = c.padding_width();
+            c.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(
+                comfy_table::Width::Fixed(w as u16 + padding),
+            ));
         }
     }
     t.to_string()
@@ -378,6 +448,50 @@ fn json_into(out: &mut Vec<u8>, v: &Dynamic) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_narrow_table_wraps_text_before_it_splits_an_id_a_date_or_a_number() {
+        let cols: Vec<String> = ["问题编号", "机构名称", "整改期限", "逾期天数", "amount"]
+            .map(String::from)
+            .into();
+        let rows = vec![vec![
+            "GZ-TH-00846".to_string(),
+            "广州市天河区启智教育科技有限公司".to_string(),
+            "2018-04-06".to_string(),
+            "150".to_string(),
+            "1,413,254.00".to_string(),
+        ]];
+        let mut t = new_table();
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(60);
+        let text = fill_table(t, &cols, &rows);
+        for whole in ["GZ-TH-00846", "2018-04-06", "150", "1,413,254.00"] {
+            assert!(text.contains(whole), "{whole} split:\n{text}");
+        }
+        // The name had to wrap to make room.
+        assert!(!text.contains("广州市天河区启智教育科技有限公司"), "{text}"); // Too narrow for all: the narrowest stay whole, the table still fits.
+        let mut t = new_table();
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(46);
+        let text = fill_table(t, &cols, &rows);
+        for whole in ["150", "2018-04-06", "GZ-TH-00846"] {
+            assert!(text.contains(whole), "{whole} split:\n{text}");
+        }
+        for l in text.lines() {
+            let w: usize = l
+                .chars()
+                .map(|c| {
+                    if c.is_ascii() || "│┆─┬┼┴┌┐└┘╞╪╡═├┤".contains(c)
+                    {
+                        1
+                    } else {
+                        2
+                    }
+                })
+                .sum();
+            assert!(w <= 46, "{w} columns: {l}\n{text}");
+        }
+    }
 
     fn map(pairs: &[(&str, i64)]) -> Map {
         pairs
