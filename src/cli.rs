@@ -613,7 +613,9 @@ fn run(cli: Cli) -> Result<i32> {
             }
         }
         Cmd::Repl { as_of: a } => {
-            crate::repl::run(&cli.db, as_of(&a)?, op)?;
+            if !crate::repl::run(&cli.db, as_of(&a)?, op)? {
+                return Ok(exit::DATA);
+            }
         }
         Cmd::Score {
             script,
@@ -1035,6 +1037,13 @@ fn run(cli: Cli) -> Result<i32> {
             let skip = entries.len().saturating_sub(last);
             for (n, header) in &entries[skip..] {
                 outln!("#{n} {header}");
+            }
+            if skip > 0 {
+                eprintln!(
+                    "({skip} earlier {} not shown: --last {} shows them all)",
+                    if skip == 1 { "entry" } else { "entries" },
+                    entries.len()
+                );
             }
         }
         Cmd::Demo { out } => {

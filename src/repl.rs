@@ -56,7 +56,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":timing", ":timing on|off — time each evaluation"),
     (
         ":write",
-        ":write on|off — allow statements to change the ledger (each change is confirmed)",
+        ":write on|off — allow statements to change the ledger (each change is committed at once and listed)",
     ),
     (":quit", ":quit — leave (Ctrl-D too)"),
 ];
@@ -576,6 +576,9 @@ struct Session {
     /// Key orders of the map literals of every entry so far, so that a map
     /// built by a function defined earlier still shows its keys as written.
     orders: Vec<Vec<String>>,
+    /// An entry failed: a session fed from a file or a pipe then exits 1,
+    /// as sqlite3 does, so a job that runs one can tell.
+    failed: bool,
 }
 
 impl Session {
@@ -598,6 +601,7 @@ impl Session {
         // A fresh snapshot per entry: the REPL sees what others committed meanwhile.
         if let Err(e) = self.host.set_snapshot(&self.ledger, self.host.as_of()) {
             let _ = writeln!(out, "error: {e}");
+            self.failed = true;
             return;
         }
         let t = Instant::now();
@@ -605,6 +609,7 @@ impl Session {
             Ok(a) => a,
             Err(e) => {
                 let _ = write!(out, "{}", diag::parse_diag(&e).render(file, src));
+                self.failed = true;
                 return;
             }
         };
@@ -622,6 +627,7 @@ impl Session {
         let result = self.host.take_output();
         match r {
             Err(e) => {
+                self.failed = true;
                 self.lib = saved.merge(&self.lib.clone_functions_only());
                 // Past the memory limit, the variables this entry made are what holds
                 // the memory: drop them, or every later entry would hit the limit too.
@@ -667,6 +673,7 @@ impl Session {
                             }
                         }
                         Err(e) => {
+                            self.failed = true;
                             let _ = writeln!(
                                 out,
                                 "error: the changes were refused, nothing was written: {e}"
@@ -728,6 +735,13 @@ impl Session {
                     }
                 }
             }
+            ":format" if arg.is_empty() => {
+                let _ = writeln!(
+                    out,
+                    "results are shown as {}; :format table|json|jsonl|csv to change",
+                    format!("{:?}", self.fmt).to_lowercase()
+                );
+            }
             ":format" => {
                 self.fmt = match arg {
                     "table" => RowFormat::Table,
@@ -741,12 +755,20 @@ impl Session {
                 };
             }
             ":timing" => match arg {
+                "" => {
+                    let on = if self.timing { "on" } else { "off" };
+                    let _ = writeln!(out, "timing is {on}; :timing on|off to change");
+                }
                 "on" => self.timing = true,
                 "off" => self.timing = false,
                 _ => {
                     let _ = writeln!(out, "error: :timing on or off");
                 }
             },
+            ":write" if arg.is_empty() => {
+                let on = if self.write { "on" } else { "off" };
+                let _ = writeln!(out, "writes are {on}; :write on|off to change");
+            }
             ":write" => {
                 let want = match arg {
                     "on" => true,
@@ -875,8 +897,9 @@ pub fn help_text(name: &str) -> String {
     }
 }
 
-/// Runs the REPL on `db` until `:quit` or Ctrl-D.
-pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<()> {
+/// Runs the REPL on `db` until `:quit` or Ctrl-D. Returns whether every
+/// entry succeeded, or true on a terminal (where failures were seen).
+pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<bool> {
     let ledger = Ledger::open_read(db)?;
     let host = ScriptHost::new(&ledger, as_of, Map::new(), false, Limits::default())?;
     let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
@@ -903,6 +926,7 @@ pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<()> {
         operator,
         names,
         orders: Vec::new(),
+        failed: false,
     };
     s.refresh_names();
     let config = rustyline::Config::builder()
@@ -952,7 +976,7 @@ pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    Ok(std::io::stdin().is_terminal() || !s.failed)
 }
 
 #[cfg(test)]

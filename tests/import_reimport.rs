@@ -264,3 +264,21 @@ fn without_user_or_logname_the_audit_names_the_account() {
         "{log}"
     );
 }
+
+#[test]
+fn the_audit_says_how_many_entries_it_leaves_out() {
+    let ws = populated();
+    let all = ws.run(&["audit"]).ok();
+    assert!(!all.stderr.contains("not shown"), "{}", all.stderr);
+    let last = ws.run(&["audit", "--last", "1"]).ok();
+    assert_eq!(
+        last.stdout.lines().filter(|l| l.starts_with('#')).count(),
+        1
+    );
+    assert!(
+        last.stderr
+            .contains("(2 earlier entries not shown: --last 3 shows them all)"),
+        "{}",
+        last.stderr
+    );
+}

@@ -872,3 +872,41 @@ fn no_color_means_no_escapes() {
         "a colour escape with NO_COLOR=1:\n{screen:?}"
     );
 }
+
+#[test]
+fn a_session_fed_from_a_pipe_exits_1_if_an_entry_failed() {
+    let ws = Ws::new();
+    let run = |input: &str| {
+        let mut c = ws.command();
+        c.args(["repl", "--as-of", "2019-02-20"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let good = run("let n = institutions().len();\nn\n:format\n:timing\n:write\n");
+    let text = String::from_utf8_lossy(&good.stdout);
+    assert_eq!(good.status.code(), Some(0), "{text}");
+    // Without an argument, a setting says what it is.
+    for said in [
+        "results are shown as table",
+        "timing is off",
+        "writes are off",
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
+    let bad = run("nosuch()\n1 + 1\n");
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    // The session went on after the error, as sqlite3's does.
+    assert!(
+        text.contains("there is no function nosuch()") && text.contains("\n2\n"),
+        "{text}"
+    );
+}
