@@ -538,7 +538,7 @@ pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldErr
     };
     let prepaid_fen = match p.opt("prepaid_balance") {
         None => 0,
-        Some(v) => match ungroup(v)
+        Some(v) => match ungroup(without_currency(v))
             .map_err(String::from)
             .and_then(|n| parse_yuan(&n))
         {
@@ -555,7 +555,7 @@ pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldErr
             p.errs.push(FieldError::new(
                 "fire_approved",
                 v,
-                "is not a yes/no value: true/false or 是/否",
+                "is not a yes/no value: true/false, 是/否 or 通过/未通过",
             ));
             false
         }),
@@ -563,7 +563,8 @@ pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldErr
     let x = Institution {
         id,
         name,
-        uscc: p.otext("uscc"),
+        // The code is upper case by the standard; typed in lower case it is the same code.
+        uscc: p.otext("uscc").map(|u| u.to_ascii_uppercase()),
         district,
         street: p.text("street"),
         address: p.text("address"),
@@ -675,7 +676,7 @@ pub fn application_from(row: &(impl Row + ?Sized)) -> (Application, Vec<FieldErr
             p.errs.push(FieldError::new(
                 "fire_approved",
                 v,
-                "is not a yes/no value: true/false or 是/否",
+                "is not a yes/no value: true/false, 是/否 or 通过/未通过",
             ));
             false
         }),
@@ -710,7 +711,7 @@ pub fn course_from(row: &(impl Row + ?Sized)) -> (Course, Vec<FieldError>) {
     };
     let fee_fen = match p.req("fee_total") {
         None => 0,
-        Some(v) => parse_yuan(v).unwrap_or_else(|why| {
+        Some(v) => parse_yuan(without_currency(v)).unwrap_or_else(|why| {
             p.errs.push(FieldError::new("fee_total", v, why));
             0
         }),

@@ -304,6 +304,12 @@ fn parse_row(
     Ok(match kind {
         Kind::Institutions => {
             let (mut x, e) = format::institution_from(row);
+            // Clerks write a district's full name (天河区); the ledger keeps the configured one.
+            if let Some(d) = crate::model::district_name(&x.district, districts) {
+                if d != x.district {
+                    x.district = d.to_string();
+                }
+            }
             if partial && !x.id.is_empty() {
                 if let Some(old) = stored.institution(&x.id)? {
                     format::keep_absent_institution(&mut x, &old, &has);

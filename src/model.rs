@@ -767,13 +767,37 @@ pub fn fmt_date(d: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
-/// Parses a yes/no value: true/false, 是/否, yes/no, 1/0.
+/// Parses a yes/no value: true/false, 是/否, yes/no, 1/0, and the words an
+/// inspection form uses for an acceptance (通过/未通过, 合格/不合格, √/×).
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "是" | "yes" | "y" | "1" | "t" => Some(true),
-        "false" | "否" | "no" | "n" | "0" | "f" => Some(false),
+        "true" | "是" | "yes" | "y" | "1" | "t" | "通过" | "合格" | "√" | "✓" => {
+            Some(true)
+        }
+        "false" | "否" | "no" | "n" | "0" | "f" | "未通过" | "不通过" | "不合格" | "×" | "✗" => {
+            Some(false)
+        }
         _ => None,
     }
+}
+
+/// The ledger's name of a district written `v`: as configured (天河), or
+/// with the 区 that its full name ends in (天河区).
+pub fn district_name<'d>(v: &str, districts: &'d [String]) -> Option<&'d str> {
+    let v = v.trim();
+    let short = v.strip_suffix('区').unwrap_or(v);
+    districts
+        .iter()
+        .find(|d| d.as_str() == v || d.as_str() == short)
+        .map(|d| d.as_str())
+}
+
+/// An amount without the currency sign or unit a spreadsheet may show
+/// with it (`¥1,000`, `1000元`).
+pub fn without_currency(s: &str) -> &str {
+    let t = s.trim();
+    let t = t.strip_prefix(['¥', '￥']).unwrap_or(t);
+    t.strip_suffix('元').unwrap_or(t).trim()
 }
 
 /// Parses an amount in yuan with at most two decimals into fen.
@@ -890,6 +914,9 @@ mod tests {
         assert_eq!(parse_yuan("1500"), Ok(150000));
         assert_eq!(parse_yuan("1500.5"), Ok(150050));
         assert_eq!(parse_yuan("1,500.05"), Ok(150005));
+        assert_eq!(without_currency(" ¥1,500.05 "), "1,500.05");
+        assert_eq!(without_currency("￥20000元"), "20000");
+        assert_eq!(without_currency("1500"), "1500");
         assert!(parse_yuan("1.005").is_err());
         assert!(parse_yuan("abc").is_err());
         assert_eq!(fmt_yuan(150050), "1500.50");

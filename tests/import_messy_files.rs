@@ -346,3 +346,37 @@ fn user_imports_a_semicolon_separated_csv() {
     assert_eq!(rows[0]["name"], "Semi, colon");
     assert_eq!(rows[0]["area_m2"], "12.5");
 }
+
+#[test]
+fn the_words_clerks_write_for_districts_acceptance_and_codes_are_understood() {
+    let ws = Ws::init();
+    let f = ws.write(
+        "机构.csv",
+        "机构编号,机构名称,统一社会信用代码,所属区,类别,消防验收,预收费余额,状态,状态日期\n\
+         Q-1,甲,91440101ma5cjq4n59,天河区,学科类,通过,\"¥1,000\",经营中,2018-01-01\n\
+         Q-2,乙,,海珠,非学科类,未通过,20000元,经营中,2018-01-01\n\
+         Q-3,丙,,番禺区,非学科类,√,0,经营中,2018-01-01\n",
+    );
+    ws.import("institutions", &f);
+    let rows = csv_maps(&ws.export("institutions", "csv"));
+    let got: Vec<[&str; 4]> = rows
+        .iter()
+        .map(|r| ["district", "fire_approved", "uscc", "prepaid_balance"].map(|k| r[k].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ["天河", "true", "91440101MA5CJQ4N59", "1000"],
+            ["海珠", "false", "", "20000"],
+            ["番禺", "true", "", "0"]
+        ]
+    );
+    // A place that is not a district is still refused, 区 or not.
+    let f = ws.write(
+        "bad.csv",
+        "机构编号,机构名称,所属区,类别,状态,状态日期\nQ-4,丁,火星区,学科类,经营中,2018-01-01\n",
+    );
+    ws.run(&["import", "institutions", &f])
+        .code(1)
+        .stderr_has(&["district = \"火星区\": is not one of the ledger's districts"]);
+}
