@@ -287,25 +287,35 @@ pub fn operator(o: &Option<String>) -> String {
 
 /// The name of the account the process runs as, from the system's user database.
 fn account_name() -> Option<String> {
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 4096];
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: getpwuid_r writes only into `pw` and `buf`, whose sizes it is
-    // given, and points `found` at `pw` or leaves it null; the name it
-    // returns lives in `buf`, read before `buf` is dropped.
-    unsafe {
-        let rc = libc::getpwuid_r(
-            libc::geteuid(),
-            &mut pw,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut found,
-        );
-        if rc != 0 || found.is_null() || pw.pw_name.is_null() {
-            return None;
+    // A directory service's entries can be long: grow the buffer while the
+    // call says it is too small (ERANGE), up to 1 MiB.
+    let mut size = 4096;
+    loop {
+        // SAFETY: an all-zero `passwd` is a valid value of the plain C struct.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut buf = vec![0 as libc::c_char; size];
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: getpwuid_r writes only into `pw` and `buf`, whose sizes it
+        // is given, and points `found` at `pw` or leaves it null; the name
+        // it returns lives in `buf`, read before `buf` is dropped.
+        unsafe {
+            let rc = libc::getpwuid_r(
+                libc::geteuid(),
+                &mut pw,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut found,
+            );
+            if rc == libc::ERANGE && size < 1 << 20 {
+                size *= 4;
+                continue;
+            }
+            if rc != 0 || found.is_null() || pw.pw_name.is_null() {
+                return None;
+            }
+            let name = std::ffi::CStr::from_ptr(pw.pw_name).to_string_lossy();
+            return Some(name.into_owned()).filter(|s| !s.is_empty());
         }
-        let name = std::ffi::CStr::from_ptr(pw.pw_name).to_string_lossy();
-        Some(name.into_owned()).filter(|s| !s.is_empty())
     }
 }
 
@@ -353,12 +363,15 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 /// [`broken_pipe`] for one error, looking inside the I/O errors that wrap
 /// another (`io::Error::other`) and the CSV writer's.
 fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    use crate::script::output::pipe_closed;
     if let Some(io) = e.downcast_ref::<std::io::Error>() {
-        return io.kind() == std::io::ErrorKind::BrokenPipe
-            || io.get_ref().is_some_and(|inner| is_broken_pipe(inner));
+        return pipe_closed(io);
     }
     if let Some(csv::ErrorKind::Io(io)) = e.downcast_ref::<csv::Error>().map(|c| c.kind()) {
-        return is_broken_pipe(io);
+        return pipe_closed(io);
+    }
+    if let Some(crate::script::RunError::Output(io)) = e.downcast_ref::<crate::script::RunError>() {
+        return pipe_closed(io);
     }
     false
 }
@@ -535,7 +548,7 @@ fn run(cli: Cli) -> Result<i32> {
             let mut w = std::io::BufWriter::new(stdout.lock());
             match crate::script::run_file(&cli.db, &script, &opts, &mut w) {
                 Ok(done) => {
-                    w.flush().ok();
+                    drop(w);
                     let changes = done.committed;
                     if !changes.is_empty() {
                         eprintln!("committed {} change(s):", changes.len());
@@ -560,8 +573,6 @@ fn run(cli: Cli) -> Result<i32> {
                     eprint!("{msg}");
                     return Ok(exit::DATA);
                 }
-                Err(crate::script::RunError::Output(e))
-                    if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -658,29 +669,35 @@ fn run(cli: Cli) -> Result<i32> {
             } else {
                 crate::script::RowFormat::Jsonl
             });
+            let districts = host.host.snap().reader.districts().to_vec();
+            drop(host);
+            // Saved before anything is printed: what a reader of the output
+            // does (stops early, fills a disk) cannot lose the run.
+            let run = if save {
+                Some(crate::decide::save_run(&ledger, &rule, d, &op, &ds)?)
+            } else {
+                None
+            };
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            if fmt == crate::script::RowFormat::Table {
-                let mut worst = ds.clone();
-                worst.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.id.cmp(&b.id)));
-                crate::decide::write_decisions(&mut w, fmt, &worst, limit)?;
-                let (cols, rows) =
-                    crate::decide::distribution(&ds, host.host.snap().reader.districts());
-                writeln!(w, "\nGrades by district (as of {d})")?;
-                writeln!(w, "{}", crate::script::output::table(&cols, &rows))?;
-            } else {
-                match crate::decide::write_decisions(&mut w, fmt, &ds, usize::MAX) {
-                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::OK),
-                    r => r?,
+            let printed = (|| -> std::io::Result<()> {
+                if fmt == crate::script::RowFormat::Table {
+                    let mut worst = ds.clone();
+                    worst.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.id.cmp(&b.id)));
+                    crate::decide::write_decisions(&mut w, fmt, &worst, limit)?;
+                    let (cols, rows) = crate::decide::distribution(&ds, &districts);
+                    writeln!(w, "\nGrades by district (as of {d})")?;
+                    writeln!(w, "{}", crate::script::output::table(&cols, &rows))?;
+                } else {
+                    crate::decide::write_decisions(&mut w, fmt, &ds, usize::MAX)?;
                 }
-            }
-            w.flush().ok();
+                w.flush()
+            })();
             drop(w);
-            if save {
-                drop(host);
-                let run = crate::decide::save_run(&ledger, &rule, d, &op, &ds)?;
+            if let Some(run) = run {
                 eprintln!("saved as run {run} in the decision log ({} institutions); `casebook runs show {run}`", ds.len());
             }
+            printed?;
             ds.clear();
         }
         Cmd::Runs { cmd } => {
@@ -996,11 +1013,15 @@ fn run(cli: Cli) -> Result<i32> {
                 bail!("no .rhai scripts in {}", dir.display());
             }
             let outcomes = crate::ruletest::run_tests(&files, filter.as_deref(), d)?;
+            // Counted before the report is written: a reader that stops early
+            // (`casebook test | head`) must not turn a failure into success.
+            let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
             let stdout = std::io::stdout();
-            let (_, failed) = crate::ruletest::report(&outcomes, &mut stdout.lock())?;
+            let written = crate::ruletest::report(&outcomes, &mut stdout.lock());
             if failed > 0 {
                 return Ok(exit::DATA);
             }
+            written?;
         }
         Cmd::Audit {
             last,

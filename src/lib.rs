@@ -2,9 +2,7 @@
 //!
 //! See ARCHITECTURE.md for the map of modules and the invariants.
 
-/// `println!` for command output: when the reader has gone (`casebook audit |
-/// head`), the command ends quietly with exit code 0 instead of panicking.
-/// Every command commits its changes before it prints, so nothing is cut short.
+/// `print!` for command output: see [`outln!`].
 macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
@@ -17,6 +15,10 @@ macro_rules! out {
     }};
 }
 
+/// `println!` for command output: when the reader has gone (`casebook audit |
+/// head`), the command ends quietly with exit code 0 instead of panicking.
+/// A command that writes to the ledger commits before it prints (`score
+/// --save` saves its run first), so nothing is cut short.
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;

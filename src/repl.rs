@@ -708,14 +708,17 @@ impl Session {
                         );
                     }
                     Err(e) => {
+                        self.failed = true;
                         let _ = writeln!(out, "error: {e}");
                     }
                 },
                 Err(why) => {
+                    self.failed = true;
                     let _ = writeln!(out, "error: :as-of \"{arg}\" {why}");
                 }
             },
             ":show" if arg.is_empty() => {
+                self.failed = true;
                 let _ = writeln!(out, "error: :show ID — give an institution's ledger number");
             }
             ":show" => {
@@ -728,9 +731,11 @@ impl Session {
                         let _ = write!(out, "{t}");
                     }
                     Ok(None) => {
+                        self.failed = true;
                         let _ = writeln!(out, "error: no institution with id \"{arg}\"");
                     }
                     Err(e) => {
+                        self.failed = true;
                         let _ = writeln!(out, "error: {e}");
                     }
                 }
@@ -749,6 +754,7 @@ impl Session {
                     "csv" => RowFormat::Csv,
                     "jsonl" => RowFormat::Jsonl,
                     _ => {
+                        self.failed = true;
                         let _ = writeln!(out, "error: :format table, json, jsonl or csv");
                         return true;
                     }
@@ -762,6 +768,7 @@ impl Session {
                 "on" => self.timing = true,
                 "off" => self.timing = false,
                 _ => {
+                    self.failed = true;
                     let _ = writeln!(out, "error: :timing on or off");
                 }
             },
@@ -774,6 +781,7 @@ impl Session {
                     "on" => true,
                     "off" => false,
                     _ => {
+                        self.failed = true;
                         let _ = writeln!(out, "error: :write on or off");
                         return true;
                     }
@@ -801,21 +809,25 @@ impl Session {
                             );
                         }
                         Err(e) => {
+                            self.failed = true;
                             let _ = writeln!(out, "error: {e}");
                         }
                     }
                 }
             }
             ":load" if arg.is_empty() => {
+                self.failed = true;
                 let _ = writeln!(out, "error: :load FILE — give the script to run");
             }
             ":load" => match std::fs::read_to_string(arg) {
                 Ok(src) => self.eval(&src, arg, out),
                 Err(e) => {
+                    self.failed = true;
                     let _ = writeln!(out, "error: cannot read {arg}: {e}");
                 }
             },
             _ => {
+                self.failed = true;
                 let _ = writeln!(out, "unknown command {cmd}; :help lists them");
             }
         }

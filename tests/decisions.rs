@@ -929,16 +929,52 @@ fn a_reader_that_stops_early_is_not_an_error() {
     ws.import("institutions", &f);
     let rule = ws.write("rule.rhai", RULE);
     ws.run(&["score", &rule, "--as-of", AS_OF, "--save"]).ok();
+    let rows = ws.write(
+        "rows.rhai",
+        "for i in institutions() { emit(#{id: i.id, name: i.name}); }",
+    );
     // Each writes far more than a pipe holds.
     for args in [
         &["score", &rule, "--as-of", AS_OF, "--format", "csv"][..],
         &["score", &rule, "--as-of", AS_OF, "--format", "jsonl"],
+        &[
+            "score", &rule, "--as-of", AS_OF, "--format", "csv", "--save",
+        ],
         &["runs", "show", "1", "--format", "csv"],
         &["export", "institutions"],
+        &["run", &rows, "--as-of", AS_OF, "--format", "csv"],
+        &[
+            "run", &rows, "--as-of", AS_OF, "--format", "jsonl", "--out", "out",
+        ],
     ] {
         let (code, err) = into_a_closed_pipe(&ws, args);
-        assert_eq!((code, err.as_str()), (Some(0), ""), "{args:?}");
+        let other = err
+            .lines()
+            .filter(|l| !l.starts_with("saved as run ") && !l.starts_with("wrote "));
+        assert_eq!((code, other.count()), (Some(0), 0), "{args:?}: {err}");
     }
+    // The run was saved and the rows file written all the same.
+    let runs = ws.run(&["runs"]).ok().stdout;
+    assert!(
+        runs.contains("rule.rhai") && runs.lines().any(|l| l.contains(" 2 ")),
+        "{runs}"
+    );
+    let file = std::fs::read_to_string(ws.path().join("out/rows.jsonl")).unwrap();
+    assert_eq!(file.lines().count(), 4000);
+}
+
+#[test]
+fn a_failing_rule_test_fails_even_when_its_report_is_cut_short() {
+    let ws = Ws::init();
+    // A test that passes, and one that fails with more to say than a pipe holds.
+    let src = format!(
+        "fn test_a_passes() {{ }}\nfn test_b_fails() {{ throw \"{}\"; }}\n",
+        "no ".repeat(40_000)
+    );
+    std::fs::create_dir(ws.path().join("rules")).unwrap();
+    std::fs::write(ws.path().join("rules/r.rhai"), src).unwrap();
+    let (code, _) = into_a_closed_pipe(&ws, &["test", "rules"]);
+    assert_eq!(code, Some(1));
 }
 
 #[test]

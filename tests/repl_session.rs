@@ -901,6 +901,8 @@ fn a_session_fed_from_a_pipe_exits_1_if_an_entry_failed() {
     ] {
         assert!(text.contains(said), "{said}: {text}");
     }
+    // A command that fails counts too: a job must not go on at the wrong date unnoticed.
+    assert_eq!(run(":as-of 2019-13-01\n1\n").status.code(), Some(1));
     let bad = run("nosuch()\n1 + 1\n");
     let text = String::from_utf8_lossy(&bad.stdout);
     assert_eq!(bad.status.code(), Some(1), "{text}");

@@ -139,35 +139,13 @@ pub fn run_file(
             ))
             })?;
     }
-    if let Some(p) = &host.host.prints {
-        for line in p.lock().unwrap().drain(..) {
-            writeln!(stdout, "{line}").map_err(RunError::Output)?;
-        }
-    }
+    // Files first, then standard output: a reader of the output that stops
+    // early (`| head`) must not cost the files, and the rows file lists every
+    // row whatever the terminal shows.
     for (dir, name, text) in &out.files {
         let p =
             write_under(dir, name, |w| w.write_all(text.as_bytes())).map_err(RunError::Output)?;
         done.files.push(p);
-    }
-    match opts.max_table_rows {
-        Some(n) if fmt == RowFormat::Table && out.rows.len() > n => {
-            output::write_rows(stdout, fmt, &cols, &out.rows, n).map_err(RunError::Output)?;
-            writeln!(
-                stdout,
-                "… {} more rows not shown: casebook run {file} --as-of {} --format csv",
-                out.rows.len() - n,
-                opts.as_of
-            )
-            .map_err(RunError::Output)?;
-        }
-        _ => output::write_rows(stdout, fmt, &cols, &out.rows, usize::MAX)
-            .map_err(RunError::Output)?,
-    }
-    // A final value is the answer of a script that makes no table; one that
-    // set its columns made a (here empty) table, and the value would be a
-    // stray line in it.
-    if out.rows.is_empty() && cols.is_empty() && !value.is_unit() {
-        writeln!(stdout, "{}", output::cell(&value)).map_err(RunError::Output)?;
     }
     if let Some(dir) = &opts.out_dir {
         let stem = script
@@ -184,10 +162,42 @@ pub fn run_file(
         } else {
             fmt
         };
-        write_under(dir, &format!("{stem}.{ext}"), |w| {
+        let p = write_under(dir, &format!("{stem}.{ext}"), |w| {
             output::write_rows(w, file_fmt, &cols, &out.rows, usize::MAX)
         })
         .map_err(RunError::Output)?;
+        done.files.push(p);
+    }
+    let shown = (|| -> std::io::Result<()> {
+        if let Some(p) = &host.host.prints {
+            for line in p.lock().unwrap().drain(..) {
+                writeln!(stdout, "{line}")?;
+            }
+        }
+        match opts.max_table_rows {
+            Some(n) if fmt == RowFormat::Table && out.rows.len() > n => {
+                output::write_rows(stdout, fmt, &cols, &out.rows, n)?;
+                writeln!(
+                    stdout,
+                    "… {} more rows not shown: casebook run {file} --as-of {} --format csv",
+                    out.rows.len() - n,
+                    opts.as_of
+                )?;
+            }
+            _ => output::write_rows(stdout, fmt, &cols, &out.rows, usize::MAX)?,
+        }
+        // A final value is the answer of a script that makes no table; one
+        // that set its columns made a (here empty) table, and the value
+        // would be a stray line in it.
+        if out.rows.is_empty() && cols.is_empty() && !value.is_unit() {
+            writeln!(stdout, "{}", output::cell(&value))?;
+        }
+        stdout.flush()
+    })();
+    match shown {
+        // The reader went away: what the run did is done all the same.
+        Err(e) if output::pipe_closed(&e) => {}
+        r => r.map_err(RunError::Output)?,
     }
     Ok(done)
 }

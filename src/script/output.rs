@@ -264,10 +264,10 @@ pub fn table(cols: &[String], rows: &[Vec<String>]) -> String {
     fill_table(new_table(), cols, rows)
 }
 
-/// The widest value, in terminal columns, that a table keeps on one line
-/// however narrow the terminal: ids, dates, numbers and codes up to this
-/// width are never broken across lines (a table wider than the terminal
-/// is better than an id or an amount split in two and misread).
+/// The widest value, in terminal columns, that a table tries to keep on one
+/// line: ids, dates and numbers up to this width are not broken across lines
+/// while the terminal leaves the other columns room to wrap (see [`drawn`]);
+/// a longer one (a hash) wraps like text.
 const UNBROKEN: usize = 24;
 
 /// [`table`] into `t`, set up by the caller (for tests, a fixed width).
@@ -321,8 +321,8 @@ pub fn drawn(mut t: Table) -> String {
         // Each column takes its width, padding and a border; one that wraps
         // needs room for a few characters (a Chinese character is two
         // columns: narrower than that, the table loses its alignment). On a
-        // terminal too narrow for all, the narrowest stay whole (numbers,
-        // then dates, then ids), the rest wrap.
+        // terminal too narrow for all, the narrowest stay whole (in the
+        // bureau's tables: counts, then dates, then ids), the rest wrap.
         const WRAPPED_MIN: usize = 6;
         let mut room = (width as usize).saturating_sub(1 + keep.len() * 3);
         room = room.saturating_sub(keep.iter().filter(|k| k.is_none()).count() * WRAPPED_MIN);
@@ -351,6 +351,21 @@ pub fn drawn(mut t: Table) -> String {
         }
     }
     t.to_string()
+}
+
+/// Whether writing failed because the reader of a pipe went away (`| head`),
+/// also when the CSV writer wrapped the error.
+pub fn pipe_closed(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+        || e.get_ref().is_some_and(|inner| {
+            inner
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(pipe_closed)
+                || matches!(
+                    inner.downcast_ref::<csv::Error>().map(|c| c.kind()),
+                    Some(csv::ErrorKind::Io(io)) if pipe_closed(io)
+                )
+        })
 }
 
 /// Writes the first `limit` rows in a format.
