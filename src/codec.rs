@@ -553,18 +553,7 @@ mod tests {
 
     #[test]
     fn finding_round_trips_and_unknown_fields_are_skipped() {
-        let f = Finding {
-            id: "F1".into(),
-            institution_id: "I-1".into(),
-            inspection_id: Some("N1".into()),
-            kind: FindingKind::LateHours,
-            severity: 3,
-            opened_on: parse_date("2018-05-01").unwrap(),
-            deadline: parse_date("2018-05-31").unwrap(),
-            rectified_on: None,
-            verified_on: None,
-            note: "夜间 21:30 仍在上课".into(),
-        };
+        let f = a_finding();
         let mut b = encode_finding(&f);
         assert_eq!(decode_finding(&b).unwrap(), f);
         // A field added by a later version: tag 30, bytes.

@@ -441,11 +441,7 @@ impl Ledger {
         if meta.get("magic")?.map(|g| g.value() == MAGIC) != Some(true) {
             return Err(not("no casebook marker"));
         }
-        let v: u32 = meta
-            .get("schema_version")?
-            .and_then(|g| g.value().parse().ok())
-            .filter(|&v| v >= 1)
-            .ok_or_else(|| not("no schema version"))?;
+        let v = schema_version(&meta)?.ok_or_else(|| not("no schema version"))?;
         if v > SCHEMA_VERSION {
             return Err(LedgerError::NewerSchema {
                 path: self.path.clone(),
@@ -512,29 +508,24 @@ impl Ledger {
             return Err(LedgerError::Storage("the ledger was opened read-only".into()).into());
         };
         let txn = db.begin_write().map_err(LedgerError::from)?;
-        if !dry_run {
-            // An older ledger is migrated by its first committed write, in
-            // the same transaction.
-            let v = {
-                let meta = txn.open_table(META).map_err(LedgerError::from)?;
-                let v = meta.get("schema_version").map_err(LedgerError::from)?;
-                v.and_then(|g| g.value().parse::<u32>().ok())
-            };
-            if let Some(v) = v.filter(|&v| (1..SCHEMA_VERSION).contains(&v)) {
-                migrate(&txn, v, &op.operator)?;
-            }
+        let (version, districts) = {
+            let meta = txn.open_table(META).map_err(LedgerError::from)?;
+            let d = meta.get("districts").map_err(LedgerError::from)?;
+            let districts: Vec<String> = d
+                .map(|g| g.value().split_whitespace().map(String::from).collect())
+                .unwrap_or_default();
+            (schema_version(&meta).map_err(LedgerError::from)?, districts)
+        };
+        // An older ledger is migrated by its first committed write, in the
+        // same transaction.
+        if let Some(v) = version.filter(|&v| v < SCHEMA_VERSION && !dry_run) {
+            migrate(&txn, v, &op.operator)?;
         }
         let (out, counts, seq, detail) = {
             let seq = {
                 let audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
                 let last = audit.last().map_err(LedgerError::from)?;
                 last.map(|(k, _)| k.value() + 1).unwrap_or(1)
-            };
-            let districts: Vec<String> = {
-                let meta = txn.open_table(META).map_err(LedgerError::from)?;
-                let d = meta.get("districts").map_err(LedgerError::from)?;
-                d.map(|g| g.value().split_whitespace().map(String::from).collect())
-                    .unwrap_or_default()
             };
             let mut tx = Tx::open(&txn, seq, districts)?;
             let out = f(&mut tx)?;
@@ -567,6 +558,16 @@ impl Ledger {
         txn.commit().map_err(LedgerError::from)?;
         Ok((out, counts))
     }
+}
+
+/// The schema version `meta` records, if it records one (versions start at 1).
+fn schema_version(
+    meta: &impl ReadableTable<&'static str, &'static str>,
+) -> Result<Option<u32>, redb::StorageError> {
+    Ok(meta
+        .get("schema_version")?
+        .and_then(|g| g.value().parse().ok())
+        .filter(|&v| v >= 1))
 }
 
 /// Brings the ledger `w` writes from schema `from` to this build's, and says

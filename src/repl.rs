@@ -600,8 +600,7 @@ impl Session {
     fn eval(&mut self, src: &str, file: &str, out: &mut dyn Write) {
         // A fresh snapshot per entry: the REPL sees what others committed meanwhile.
         if let Err(e) = self.host.set_snapshot(&self.ledger, self.host.as_of()) {
-            let _ = writeln!(out, "error: {e}");
-            self.failed = true;
+            self.error(out, format_args!("{e}"));
             return;
         }
         let t = Instant::now();
@@ -672,13 +671,10 @@ impl Session {
                                 let _ = writeln!(out, "  {l}");
                             }
                         }
-                        Err(e) => {
-                            self.failed = true;
-                            let _ = writeln!(
-                                out,
-                                "error: the changes were refused, nothing was written: {e}"
-                            );
-                        }
+                        Err(e) => self.error(
+                            out,
+                            format_args!("the changes were refused, nothing was written: {e}"),
+                        ),
                     }
                 }
             }
@@ -687,6 +683,12 @@ impl Session {
             let _ = writeln!(out, "({:.1?})", t.elapsed());
         }
         self.refresh_names();
+    }
+
+    /// Says what went wrong with an entry, and remembers that one did.
+    fn error(&mut self, out: &mut dyn Write, what: std::fmt::Arguments) {
+        self.failed = true;
+        let _ = writeln!(out, "error: {what}");
     }
 
     /// Runs a `:command`; returns false to leave.
@@ -708,18 +710,18 @@ impl Session {
                         );
                     }
                     Err(e) => {
-                        self.failed = true;
-                        let _ = writeln!(out, "error: {e}");
+                        self.error(out, format_args!("{e}"));
                     }
                 },
                 Err(why) => {
-                    self.failed = true;
-                    let _ = writeln!(out, "error: :as-of \"{arg}\" {why}");
+                    self.error(out, format_args!(":as-of \"{arg}\" {why}"));
                 }
             },
             ":show" if arg.is_empty() => {
-                self.failed = true;
-                let _ = writeln!(out, "error: :show ID — give an institution's ledger number");
+                self.error(
+                    out,
+                    format_args!(":show ID — give an institution's ledger number"),
+                );
             }
             ":show" => {
                 let r = self
@@ -731,12 +733,10 @@ impl Session {
                         let _ = write!(out, "{t}");
                     }
                     Ok(None) => {
-                        self.failed = true;
-                        let _ = writeln!(out, "error: no institution with id \"{arg}\"");
+                        self.error(out, format_args!("no institution with id \"{arg}\""));
                     }
                     Err(e) => {
-                        self.failed = true;
-                        let _ = writeln!(out, "error: {e}");
+                        self.error(out, format_args!("{e}"));
                     }
                 }
             }
@@ -754,8 +754,7 @@ impl Session {
                     "csv" => RowFormat::Csv,
                     "jsonl" => RowFormat::Jsonl,
                     _ => {
-                        self.failed = true;
-                        let _ = writeln!(out, "error: :format table, json, jsonl or csv");
+                        self.error(out, format_args!(":format table, json, jsonl or csv"));
                         return true;
                     }
                 };
@@ -768,8 +767,7 @@ impl Session {
                 "on" => self.timing = true,
                 "off" => self.timing = false,
                 _ => {
-                    self.failed = true;
-                    let _ = writeln!(out, "error: :timing on or off");
+                    self.error(out, format_args!(":timing on or off"));
                 }
             },
             ":write" if arg.is_empty() => {
@@ -781,8 +779,7 @@ impl Session {
                     "on" => true,
                     "off" => false,
                     _ => {
-                        self.failed = true;
-                        let _ = writeln!(out, "error: :write on or off");
+                        self.error(out, format_args!(":write on or off"));
                         return true;
                     }
                 };
@@ -809,21 +806,18 @@ impl Session {
                             );
                         }
                         Err(e) => {
-                            self.failed = true;
-                            let _ = writeln!(out, "error: {e}");
+                            self.error(out, format_args!("{e}"));
                         }
                     }
                 }
             }
             ":load" if arg.is_empty() => {
-                self.failed = true;
-                let _ = writeln!(out, "error: :load FILE — give the script to run");
+                self.error(out, format_args!(":load FILE — give the script to run"));
             }
             ":load" => match std::fs::read_to_string(arg) {
                 Ok(src) => self.eval(&src, arg, out),
                 Err(e) => {
-                    self.failed = true;
-                    let _ = writeln!(out, "error: cannot read {arg}: {e}");
+                    self.error(out, format_args!("cannot read {arg}: {e}"));
                 }
             },
             _ => {

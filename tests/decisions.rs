@@ -893,35 +893,6 @@ fn without_header(out: String) -> String {
     rest.to_string()
 }
 
-/// Runs casebook with its output into a pipe whose reader takes one line and
-/// goes away, as `| head -1` does; returns the exit code and stderr.
-fn into_a_closed_pipe(ws: &Ws, args: &[&str]) -> (Option<i32>, String) {
-    use std::io::{BufRead, Read};
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("casebook"))
-        .current_dir(ws.path())
-        .env_remove("CASEBOOK_DB")
-        .arg("--db")
-        .arg(&ws.db)
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    assert!(!first.is_empty());
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    (child.wait().unwrap().code(), err)
-}
-
 #[test]
 fn a_reader_that_stops_early_is_not_an_error() {
     let ws = Ws::init();
@@ -947,7 +918,7 @@ fn a_reader_that_stops_early_is_not_an_error() {
             "run", &rows, "--as-of", AS_OF, "--format", "jsonl", "--out", "out",
         ],
     ] {
-        let (code, err) = into_a_closed_pipe(&ws, args);
+        let (code, err) = ws.run_into_a_closed_pipe(args);
         let other = err
             .lines()
             .filter(|l| !l.starts_with("saved as run ") && !l.starts_with("wrote "));
@@ -973,7 +944,7 @@ fn a_failing_rule_test_fails_even_when_its_report_is_cut_short() {
     );
     std::fs::create_dir(ws.path().join("rules")).unwrap();
     std::fs::write(ws.path().join("rules/r.rhai"), src).unwrap();
-    let (code, _) = into_a_closed_pipe(&ws, &["test", "rules"]);
+    let (code, _) = ws.run_into_a_closed_pipe(&["test", "rules"]);
     assert_eq!(code, Some(1));
 }
 

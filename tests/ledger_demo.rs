@@ -129,29 +129,11 @@ fn demo_piped_prints_nothing_but_json_lines() {
 /// 1 | head` panicked).
 #[test]
 fn output_cut_short_by_the_reader_ends_quietly() {
-    use std::io::BufRead;
     let ws = Ws::new();
     ws.run(&["demo"]).ok();
     for args in [&["export", "findings"][..], &["audit", "--entry", "1"][..]] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
-            .current_dir(ws.path())
-            .env_remove("CASEBOOK_DB")
-            .arg("--db")
-            .arg(&ws.db)
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        // The pipe closes here, with most of the output unread.
-        let out = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!first.is_empty());
+        let (code, err) = ws.run_into_a_closed_pipe(args);
         assert!(err.is_empty(), "{args:?}: {err}");
-        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(code, Some(0), "{args:?}");
     }
 }

@@ -299,6 +299,10 @@ fn fill_table(mut t: Table, cols: &[String], rows: &[Vec<String>]) -> String {
 /// room to wrap in; text, and Chinese, which breaks between any two
 /// characters, wraps.
 pub fn drawn(mut t: Table) -> String {
+    // Without a terminal's width nothing wraps: no column needs keeping whole.
+    let Some(width) = t.width() else {
+        return t.to_string();
+    };
     let mut widest: Vec<Option<usize>> = Vec::new();
     for row in t.row_iter() {
         for (i, cell) in row.cell_iter().enumerate() {
@@ -317,25 +321,23 @@ pub fn drawn(mut t: Table) -> String {
         .into_iter()
         .map(|w| w.filter(|w| (1..=UNBROKEN).contains(w)))
         .collect();
-    if let Some(width) = t.width() {
-        // Each column takes its width, padding and a border; one that wraps
-        // needs room for a few characters (a Chinese character is two
-        // columns: narrower than that, the table loses its alignment). On a
-        // terminal too narrow for all, the narrowest stay whole (in the
-        // bureau's tables: counts, then dates, then ids), the rest wrap.
-        const WRAPPED_MIN: usize = 6;
-        let mut room = (width as usize).saturating_sub(1 + keep.len() * 3);
-        room = room.saturating_sub(keep.iter().filter(|k| k.is_none()).count() * WRAPPED_MIN);
-        let mut order: Vec<usize> = (0..keep.len()).filter(|&i| keep[i].is_some()).collect();
-        order.sort_by_key(|&i| keep[i]);
-        for i in order {
-            let w = keep[i].unwrap_or(0);
-            if w <= room {
-                room -= w;
-            } else {
-                room = room.saturating_sub(WRAPPED_MIN);
-                keep[i] = None;
-            }
+    // Each column takes its width, padding and a border; one that wraps
+    // needs room for a few characters (a Chinese character is two columns:
+    // narrower than that, the table loses its alignment). On a terminal too
+    // narrow for all, the narrowest stay whole (in the bureau's tables:
+    // counts, then dates, then ids), the rest wrap.
+    const WRAPPED_MIN: usize = 6;
+    let mut room = (width as usize).saturating_sub(1 + keep.len() * 3);
+    room = room.saturating_sub(keep.iter().filter(|k| k.is_none()).count() * WRAPPED_MIN);
+    let mut order: Vec<usize> = (0..keep.len()).filter(|&i| keep[i].is_some()).collect();
+    order.sort_by_key(|&i| keep[i]);
+    for i in order {
+        let w = keep[i].unwrap_or(0);
+        if w <= room {
+            room -= w;
+        } else {
+            room = room.saturating_sub(WRAPPED_MIN);
+            keep[i] = None;
         }
     }
     for (i, w) in keep.into_iter().enumerate() {

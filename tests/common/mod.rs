@@ -165,6 +165,33 @@ impl Ws {
         s
     }
 
+    /// Runs `casebook --db LEDGER args...` with its output into a pipe whose
+    /// reader takes one line and goes away, as `| head -1` does; returns the
+    /// exit code and stderr.
+    #[track_caller]
+    pub fn run_into_a_closed_pipe(&self, args: &[&str]) -> (Option<i32>, String) {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .current_dir(self.dir.path())
+            .env_remove("CASEBOOK_DB")
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run casebook");
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        // The pipe closes here, with most of the output unread.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), err)
+    }
+
     /// The number of audit entries.
     #[track_caller]
     pub fn audit_len(&self) -> usize {
