@@ -1,0 +1,230 @@
+//! A finding (整改项): what kind of problem it is, and its life from opened
+//! through rectified to closed out, as of any date.
+
+use chrono::NaiveDate;
+
+use super::values::domain_enum;
+use super::{check_id, FieldError};
+
+domain_enum!(
+    /// The kind of problem a finding records.
+    FindingKind, "finding kind", {
+    NoLicence => "no_licence", ["无证办学"], "training without a school-running licence";
+    FireHazard => "fire_hazard", ["消防隐患"], "fire-safety hazard";
+    FalseAdvertising => "false_advertising", ["虚假宣传"], "false or misleading advertising";
+    IllegalEnrolment => "illegal_enrolment", ["违规招生"], "illegal enrolment";
+    Competition => "competition", ["组织竞赛"], "organising competitions or rankings";
+    SecretExam => "secret_exam", ["密考"], "secret entrance exams";
+    AheadOfSyllabus => "ahead_of_syllabus", ["超前超纲", "超纲教学"], "teaching ahead of the school syllabus";
+    LateHours => "late_hours", ["超时培训", "夜间培训"], "classes ending after 20:30 (online 21:00)";
+    PrepaidExcess => "prepaid_excess", ["超额预收费"], "prepaid fees beyond 3 months or 60 class hours";
+    UnqualifiedTeachers => "unqualified_teachers", ["教师无资质"], "teachers without a teacher qualification";
+    Other => "other", ["其他"], "any other problem";
+});
+
+/// One rectification item (整改项).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub id: String,
+    pub institution_id: String,
+    pub inspection_id: Option<String>,
+    pub kind: FindingKind,
+    pub severity: i64,
+    pub opened_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub rectified_on: Option<NaiveDate>,
+    pub verified_on: Option<NaiveDate>,
+    pub note: String,
+}
+
+/// A finding's state as of a date (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingStatus {
+    Open,
+    Rectified,
+    Closed,
+}
+
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Rectified => "rectified",
+            FindingStatus::Closed => "closed",
+        }
+    }
+    pub fn zh(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "未整改",
+            FindingStatus::Rectified => "已整改待验收",
+            FindingStatus::Closed => "已销号",
+        }
+    }
+}
+
+/// The fields of a finding that decide what it is on a date, without its
+/// texts: what a rule scanning a million findings reads, so a scan can decode
+/// these and leave the texts in the stored bytes until someone asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingCore {
+    pub kind: FindingKind,
+    pub severity: i64,
+    pub opened_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub rectified_on: Option<NaiveDate>,
+    pub verified_on: Option<NaiveDate>,
+}
+
+impl FindingCore {
+    /// Whether the finding exists as of `d` (it is invisible before it was opened).
+    pub fn visible(&self, d: NaiveDate) -> bool {
+        self.opened_on <= d
+    }
+    /// `closed` if verified on or before `d`, else `rectified` if rectified on or before `d`, else `open`.
+    pub fn status(&self, d: NaiveDate) -> FindingStatus {
+        if self.verified_on.is_some_and(|v| v <= d) {
+            FindingStatus::Closed
+        } else if self.rectified_on.is_some_and(|r| r <= d) {
+            FindingStatus::Rectified
+        } else {
+            FindingStatus::Open
+        }
+    }
+    /// Not closed and past its deadline as of `d`.
+    pub fn overdue(&self, d: NaiveDate) -> bool {
+        self.status(d) != FindingStatus::Closed && self.deadline < d
+    }
+}
+
+impl Finding {
+    /// The finding's fields other than its texts.
+    pub fn core(&self) -> FindingCore {
+        FindingCore {
+            kind: self.kind,
+            severity: self.severity,
+            opened_on: self.opened_on,
+            deadline: self.deadline,
+            rectified_on: self.rectified_on,
+            verified_on: self.verified_on,
+        }
+    }
+    /// Whether the finding exists as of `d` (it is invisible before it was opened).
+    pub fn visible(&self, d: NaiveDate) -> bool {
+        self.core().visible(d)
+    }
+    /// `closed` if verified on or before `d`, else `rectified` if rectified on or before `d`, else `open`.
+    pub fn status(&self, d: NaiveDate) -> FindingStatus {
+        self.core().status(d)
+    }
+    /// Not closed and past its deadline as of `d`.
+    pub fn overdue(&self, d: NaiveDate) -> bool {
+        self.core().overdue(d)
+    }
+
+    /// Checks the finding on its own (references are checked by the ledger).
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        check_id(&mut e, "id", &self.id);
+        check_id(&mut e, "institution_id", &self.institution_id);
+        if let Some(i) = &self.inspection_id {
+            check_id(&mut e, "inspection_id", i);
+        }
+        if !(1..=3).contains(&self.severity) {
+            e.push(FieldError::new(
+                "severity",
+                self.severity.to_string(),
+                "must be 1, 2 or 3",
+            ));
+        }
+        if self.deadline < self.opened_on {
+            e.push(FieldError::new(
+                "deadline",
+                self.deadline.to_string(),
+                format!("is before opened_on {}", self.opened_on),
+            ));
+        }
+        if let Some(r) = self.rectified_on {
+            if r < self.opened_on {
+                e.push(FieldError::new(
+                    "rectified_on",
+                    r.to_string(),
+                    format!("is before opened_on {}", self.opened_on),
+                ));
+            }
+        }
+        if let Some(v) = self.verified_on {
+            if v < self.opened_on {
+                e.push(FieldError::new(
+                    "verified_on",
+                    v.to_string(),
+                    format!("is before opened_on {}", self.opened_on),
+                ));
+            }
+            match self.rectified_on {
+                Some(r) if v < r => e.push(FieldError::new(
+                    "verified_on",
+                    v.to_string(),
+                    format!("is before rectified_on {r}: a finding is closed out after it is rectified"),
+                )),
+                None => e.push(FieldError::new(
+                    "verified_on",
+                    v.to_string(),
+                    "is set but rectified_on is empty: a finding is closed out after it is rectified",
+                )),
+                _ => {}
+            }
+        }
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_date;
+
+    fn finding() -> Finding {
+        Finding {
+            id: "F1".into(),
+            institution_id: "I1".into(),
+            inspection_id: None,
+            kind: FindingKind::FireHazard,
+            severity: 2,
+            opened_on: parse_date("2019-01-10").unwrap(),
+            deadline: parse_date("2019-01-20").unwrap(),
+            rectified_on: Some(parse_date("2019-01-15").unwrap()),
+            verified_on: Some(parse_date("2019-01-25").unwrap()),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn finding_status_follows_the_as_of_date() {
+        let f = finding();
+        let d = |s| parse_date(s).unwrap();
+        assert!(!f.visible(d("2019-01-09")));
+        assert_eq!(f.status(d("2019-01-14")), FindingStatus::Open);
+        assert_eq!(f.status(d("2019-01-15")), FindingStatus::Rectified);
+        assert!(
+            !f.overdue(d("2019-01-20")),
+            "the deadline day itself is not overdue"
+        );
+        assert!(
+            f.overdue(d("2019-01-21")),
+            "rectified but not verified is still overdue"
+        );
+        assert_eq!(f.status(d("2019-01-25")), FindingStatus::Closed);
+        assert!(!f.overdue(d("2019-01-25")));
+    }
+
+    #[test]
+    fn finding_lifecycle_order_is_checked() {
+        let mut f = finding();
+        f.verified_on = Some(parse_date("2019-01-12").unwrap());
+        let e = f.validate();
+        assert!(e.iter().any(|e| e.field == "verified_on"), "{e:?}");
+        let mut f = finding();
+        f.deadline = parse_date("2019-01-01").unwrap();
+        assert!(f.validate().iter().any(|e| e.field == "deadline"));
+    }
+}

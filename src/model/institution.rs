@@ -1,0 +1,135 @@
+//! An off-campus training institution (one register, 一户一册): its
+//! category, its status and its checks.
+
+use chrono::NaiveDate;
+
+use super::values::{check_uscc, domain_enum};
+use super::{check_id, FieldError};
+
+domain_enum!(
+    /// Whether an institution trains K-12 school subjects (学科类) or not.
+    Category, "category", {
+    Subject => "subject", ["学科类"], "K-12 school-subject training; needs a school-running licence";
+    NonSubject => "non_subject", ["非学科类"], "arts, sports, science and other non-subject training";
+});
+
+domain_enum!(
+    /// An institution's operating status.
+    Status, "status", {
+    Operating => "operating", ["经营中"], "operating normally";
+    Rectifying => "rectifying", ["整改中"], "ordered to rectify problems";
+    Closed => "closed", ["已关停"], "closed by the authorities";
+    SelfClosed => "self_closed", ["主动关停"], "closed of its own accord";
+    Converted => "converted", ["已转型"], "promised to stop K-12 subject training";
+});
+
+/// An off-campus training institution: one register (一户一册).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Institution {
+    pub id: String,
+    pub name: String,
+    pub uscc: Option<String>,
+    pub district: String,
+    pub street: String,
+    pub address: String,
+    pub category: Category,
+    pub licence_no: Option<String>,
+    pub licence_issued: Option<NaiveDate>,
+    pub licence_expires: Option<NaiveDate>,
+    pub organizer: String,
+    pub students: i64,
+    pub teachers: i64,
+    pub qualified_teachers: i64,
+    pub area_m2: f64,
+    /// Prepaid fees held, in fen (1/100 yuan); scripts and files see yuan.
+    pub prepaid_fen: i64,
+    pub fire_approved: bool,
+    /// The status as of `status_date`, as given in the latest import. The dated
+    /// history in the ledger is what scripts see.
+    pub status: Status,
+    pub status_date: NaiveDate,
+}
+
+impl Institution {
+    /// Prepaid balance in yuan, as scripts and files see it.
+    pub fn prepaid_yuan(&self) -> f64 {
+        self.prepaid_fen as f64 / 100.0
+    }
+
+    /// Whether the licence is valid on `d`: a number, issued on or before `d`, expiring on or after it.
+    pub fn licensed(&self, d: NaiveDate) -> bool {
+        self.licence_no.as_deref().is_some_and(|s| !s.is_empty())
+            && self.licence_issued.is_some_and(|i| i <= d)
+            && self.licence_expires.is_some_and(|x| x >= d)
+    }
+
+    /// Checks the institution against the ledger's configured districts.
+    pub fn validate(&self, districts: &[String]) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        check_id(&mut e, "id", &self.id);
+        if self.name.trim().is_empty() {
+            e.push(FieldError::new("name", "", "must not be empty"));
+        }
+        if let Some(u) = &self.uscc {
+            if let Err(why) = check_uscc(u) {
+                e.push(FieldError::new("uscc", u.clone(), why));
+            }
+        }
+        if !districts.iter().any(|d| d == &self.district) {
+            e.push(FieldError::new(
+                "district",
+                self.district.clone(),
+                format!(
+                    "is not one of the ledger's districts ({})",
+                    districts.join(" ")
+                ),
+            ));
+        }
+        for (field, v) in [
+            ("students", self.students),
+            ("teachers", self.teachers),
+            ("qualified_teachers", self.qualified_teachers),
+            ("prepaid_balance", self.prepaid_fen),
+        ] {
+            if v < 0 {
+                e.push(FieldError::new(
+                    field,
+                    v.to_string(),
+                    "must not be negative",
+                ));
+            }
+        }
+        if self.area_m2.is_nan() || self.area_m2 < 0.0 || !self.area_m2.is_finite() {
+            e.push(FieldError::new(
+                "area_m2",
+                self.area_m2.to_string(),
+                "must be a number not below 0",
+            ));
+        }
+        if self.qualified_teachers > self.teachers {
+            e.push(FieldError::new(
+                "qualified_teachers",
+                self.qualified_teachers.to_string(),
+                format!("is more than teachers ({})", self.teachers),
+            ));
+        }
+        if let (Some(i), Some(x)) = (self.licence_issued, self.licence_expires) {
+            if x <= i {
+                e.push(FieldError::new(
+                    "licence_expires",
+                    x.to_string(),
+                    format!("must be after licence_issued {i}"),
+                ));
+            }
+        }
+        let has_no = self.licence_no.as_deref().is_some_and(|s| !s.is_empty());
+        if !has_no && (self.licence_issued.is_some() || self.licence_expires.is_some()) {
+            e.push(FieldError::new(
+                "licence_no",
+                "",
+                "is empty but licence dates are given",
+            ));
+        }
+        e
+    }
+}

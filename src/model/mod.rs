@@ -1,0 +1,167 @@
+//! The data model of SPEC §2 and its validation.
+//!
+//! Every enum is declared once, with its English name, its Chinese names and a
+//! description, and that one table is used by import, export, scripts, `:help`
+//! and validation alike. Validation lives here and nowhere else: import and
+//! script writes both call [`Institution::validate`] and friends.
+//!
+//! One file per record (institution, inspection, finding, and the platform's
+//! applications and courses); [`values`] holds what they are made of.
+
+use std::fmt;
+
+mod finding;
+mod inspection;
+mod institution;
+mod platform;
+mod values;
+
+pub use finding::{Finding, FindingCore, FindingKind, FindingStatus};
+pub use inspection::{Department, Inspection};
+pub use institution::{Category, Institution, Status};
+pub use platform::{AppStatus, Application, Course, CourseStatus, Mode};
+pub use values::{
+    check_uscc, district_name, fmt_date, fmt_hhmm, fmt_num, fmt_yuan, parse_bool, parse_date,
+    parse_hhmm, parse_yuan, uscc_check_char, without_currency, DEFAULT_DISTRICTS, USCC_CHARSET,
+};
+
+/// A problem with one field of one record: what the field is, what was given, why it is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The English field name of SPEC §2.
+    pub field: &'static str,
+    /// The value as given (empty for a missing value).
+    pub value: String,
+    /// Why it was rejected, in plain words, with the fix where there is one.
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            value: value.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value.is_empty() {
+            write!(f, "field `{}`: {}", self.field, self.reason)
+        } else {
+            write!(
+                f,
+                "field `{}`, value \"{}\": {}",
+                self.field, self.value, self.reason
+            )
+        }
+    }
+}
+
+/// A kind of record: the one name for it on the command line (`casebook
+/// import findings …`), in files, on printed registers and in the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum RecordKind {
+    Institutions,
+    Inspections,
+    Findings,
+    /// Licence applications (办学许可证申请).
+    Applications,
+    /// Course filings (课程备案).
+    Courses,
+}
+
+impl RecordKind {
+    /// Every kind, in the order the ledger's tables were added.
+    pub const ALL: [RecordKind; 5] = [
+        RecordKind::Institutions,
+        RecordKind::Inspections,
+        RecordKind::Findings,
+        RecordKind::Applications,
+        RecordKind::Courses,
+    ];
+
+    /// The name used on the command line (plural: `casebook import findings`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Institutions => "institutions",
+            RecordKind::Inspections => "inspections",
+            RecordKind::Findings => "findings",
+            RecordKind::Applications => "applications",
+            RecordKind::Courses => "courses",
+        }
+    }
+
+    /// The Chinese name, as the register of `casebook show` titles its sections.
+    pub fn zh(self) -> &'static str {
+        match self {
+            RecordKind::Institutions => "培训机构",
+            RecordKind::Inspections => "检查记录",
+            RecordKind::Findings => "整改项",
+            RecordKind::Applications => "办学许可证申请",
+            RecordKind::Courses => "课程备案",
+        }
+    }
+
+    /// The name of one record of the kind in the audit log (singular:
+    /// `finding F-1 inserted`).
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            RecordKind::Institutions => "institution",
+            RecordKind::Inspections => "inspection",
+            RecordKind::Findings => "finding",
+            RecordKind::Applications => "application",
+            RecordKind::Courses => "course",
+        }
+    }
+
+    /// Parses a command-line word: the English name (any case, surrounding
+    /// blanks ignored) or the Chinese one.
+    pub fn parse(word: &str) -> Option<RecordKind> {
+        let t = word.trim();
+        Self::ALL
+            .into_iter()
+            .find(|k| t.eq_ignore_ascii_case(k.as_str()) || t == k.zh())
+    }
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Checks an id field: not empty, letters, digits and '-' only.
+fn check_id(e: &mut Vec<FieldError>, field: &'static str, id: &str) {
+    if id.is_empty() {
+        e.push(FieldError::new(field, "", "must not be empty"));
+    } else if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        e.push(FieldError::new(
+            field,
+            id,
+            "may contain only letters A-Z, digits and '-'",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_kinds_parse_from_their_names() {
+        for k in RecordKind::ALL {
+            assert_eq!(RecordKind::parse(k.as_str()), Some(k));
+            assert_eq!(RecordKind::parse(k.zh()), Some(k));
+            assert_eq!(
+                <RecordKind as clap::ValueEnum>::from_str(k.as_str(), false),
+                Ok(k)
+            );
+        }
+        assert_eq!(RecordKind::parse(" Findings "), Some(RecordKind::Findings));
+        assert_eq!(RecordKind::Courses.audit_name(), "course");
+        assert_eq!(RecordKind::parse("finding"), None);
+    }
+}
