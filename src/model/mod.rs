@@ -6,7 +6,7 @@
 //! script writes both call [`Institution::validate`] and friends.
 //!
 //! One file per record (institution, inspection, finding, and the platform's
-//! applications and courses); [`values`] holds what they are made of.
+//! applications and courses); `values.rs` holds what they are made of.
 
 use std::fmt;
 

@@ -1,326 +1,10 @@
-//! The file formats of SPEC §3: which columns each record kind has, their
-//! Chinese headers, and how a record becomes a row of text and back.
-//! Import and export both use these tables, so a round trip cannot drift.
+//! A row of text as a record: where a cell of an imported file (or a field
+//! of a `casebook test` fixture) becomes a field, with an error in plain words
+//! for each cell that cannot. Validation of the whole record is the model's.
 
 use chrono::NaiveDate;
 
 use crate::model::*;
-
-/// The record kinds that files carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Kind {
-    Institutions,
-    Inspections,
-    Findings,
-    /// Licence applications (办学许可证申请).
-    Applications,
-    /// Course filings (课程备案).
-    Courses,
-}
-
-impl Kind {
-    /// The name used on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Institutions => "institutions",
-            Kind::Inspections => "inspections",
-            Kind::Findings => "findings",
-            Kind::Applications => "applications",
-            Kind::Courses => "courses",
-        }
-    }
-
-    /// The columns: English field name and accepted Chinese headers (the first is canonical).
-    pub fn columns(self) -> &'static [(&'static str, &'static [&'static str])] {
-        match self {
-            Kind::Institutions => INSTITUTION_COLUMNS,
-            Kind::Inspections => INSPECTION_COLUMNS,
-            Kind::Findings => FINDING_COLUMNS,
-            Kind::Applications => APPLICATION_COLUMNS,
-            Kind::Courses => COURSE_COLUMNS,
-        }
-    }
-
-    /// Fields that must have a column in every file.
-    pub fn required(self) -> &'static [&'static str] {
-        match self {
-            Kind::Institutions => &[
-                "id",
-                "name",
-                "district",
-                "category",
-                "status",
-                "status_date",
-            ],
-            Kind::Inspections => &["id", "institution_id", "date"],
-            Kind::Applications => &[
-                "id",
-                "institution_id",
-                "submitted_on",
-                "site_area_m2",
-                "status",
-            ],
-            Kind::Courses => &[
-                "id",
-                "institution_id",
-                "name",
-                "subject_type",
-                "mode",
-                "class_hours",
-                "fee_total",
-                "starts_on",
-                "ends_on",
-                "daily_end_time",
-                "filed_on",
-                "status",
-            ],
-            Kind::Findings => &[
-                "id",
-                "institution_id",
-                "kind",
-                "severity",
-                "opened_on",
-                "deadline",
-            ],
-        }
-    }
-
-    /// Maps a header (English or Chinese, case and blanks ignored) to its field.
-    pub fn field_of_header(self, h: &str) -> Option<&'static str> {
-        let t = h.trim().trim_start_matches('\u{feff}');
-        self.columns()
-            .iter()
-            .find(|(en, zh)| t.eq_ignore_ascii_case(en) || zh.contains(&t))
-            .map(|(en, _)| *en)
-    }
-}
-
-const APPLICATION_COLUMNS: &[(&str, &[&str])] = &[
-    ("id", &["申请编号"]),
-    ("institution_id", &["机构编号"]),
-    ("submitted_on", &["申请日期"]),
-    ("site_area_m2", &["场地面积"]),
-    ("fire_approved", &["消防验收"]),
-    ("teachers", &["教师数"]),
-    ("qualified_teachers", &["持证教师数"]),
-    ("status", &["审批状态", "状态"]),
-    ("decided_on", &["审批日期"]),
-    ("decision_reason", &["审批意见"]),
-    ("licence_no", &["办学许可证号"]),
-    ("licence_expires", &["许可证有效期至"]),
-];
-
-const COURSE_COLUMNS: &[(&str, &[&str])] = &[
-    ("id", &["课程编号"]),
-    ("institution_id", &["机构编号"]),
-    ("name", &["课程名称"]),
-    ("subject", &["科目"]),
-    ("subject_type", &["课程类别", "类别"]),
-    ("grade", &["年级"]),
-    ("mode", &["授课方式"]),
-    ("class_hours", &["课时"]),
-    ("fee_total", &["收费总额"]),
-    ("prepay_months", &["预收月数"]),
-    ("starts_on", &["开课日期"]),
-    ("ends_on", &["结课日期"]),
-    ("daily_end_time", &["每日结束时间"]),
-    ("filed_on", &["备案日期"]),
-    ("status", &["备案状态", "状态"]),
-    ("decision_reason", &["审核意见"]),
-];
-
-const INSTITUTION_COLUMNS: &[(&str, &[&str])] = &[
-    ("id", &["机构编号"]),
-    ("name", &["机构名称"]),
-    ("uscc", &["统一社会信用代码"]),
-    ("district", &["所属区"]),
-    ("street", &["街镇"]),
-    ("address", &["地址"]),
-    ("category", &["类别"]),
-    ("licence_no", &["办学许可证号"]),
-    ("licence_issued", &["发证日期"]),
-    ("licence_expires", &["许可证有效期至"]),
-    ("organizer", &["举办者"]),
-    ("students", &["学员数"]),
-    ("teachers", &["教师数"]),
-    ("qualified_teachers", &["持证教师数"]),
-    ("area_m2", &["场地面积"]),
-    ("prepaid_balance", &["预收费余额"]),
-    ("fire_approved", &["消防验收"]),
-    ("status", &["状态"]),
-    ("status_date", &["状态日期"]),
-];
-
-const INSPECTION_COLUMNS: &[(&str, &[&str])] = &[
-    ("id", &["检查编号"]),
-    ("institution_id", &["机构编号"]),
-    ("date", &["检查日期"]),
-    ("operation", &["行动名称", "专项行动"]),
-    ("departments", &["参与部门"]),
-    ("inspectors", &["检查人次", "检查人数"]),
-    ("note", &["备注"]),
-];
-
-const FINDING_COLUMNS: &[(&str, &[&str])] = &[
-    ("id", &["整改项编号", "问题编号"]),
-    ("institution_id", &["机构编号"]),
-    ("inspection_id", &["检查编号"]),
-    ("kind", &["问题类型"]),
-    ("severity", &["严重程度"]),
-    ("opened_on", &["发现日期"]),
-    ("deadline", &["整改期限"]),
-    ("rectified_on", &["整改日期"]),
-    ("verified_on", &["销号日期"]),
-    ("note", &["备注"]),
-];
-
-/// Text columns a spreadsheet might read as a formula; dates, numbers and enums never start so.
-pub fn is_free_text(field: &str) -> bool {
-    matches!(
-        field,
-        "name"
-            | "street"
-            | "address"
-            | "organizer"
-            | "licence_no"
-            | "operation"
-            | "note"
-            | "uscc"
-            | "id"
-            | "institution_id"
-            | "decision_reason"
-            | "subject"
-            | "grade"
-            | "inspection_id"
-    )
-}
-
-fn starts_formula(s: &str) -> bool {
-    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
-}
-
-/// Neutralises a CSV cell a spreadsheet would run as a formula by prefixing `'`.
-/// A cell that already starts with `'` before such a character gets one more,
-/// so that [`unneutralise`] restores every value exactly.
-pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
-    if starts_formula(s)
-        || (s.starts_with('\'') && (starts_formula(&s[1..]) || s[1..].starts_with('\'')))
-    {
-        format!("'{s}").into()
-    } else {
-        s.into()
-    }
-}
-
-/// Undoes [`neutralise`] on import.
-pub fn unneutralise(s: &str) -> &str {
-    match s.strip_prefix('\'') {
-        Some(rest) if starts_formula(rest) || rest.starts_with('\'') => rest,
-        _ => s,
-    }
-}
-
-fn d(v: Option<NaiveDate>) -> String {
-    v.map(fmt_date).unwrap_or_default()
-}
-
-/// The row of an institution, in column order.
-pub fn institution_row(x: &Institution) -> Vec<String> {
-    vec![
-        x.id.clone(),
-        x.name.clone(),
-        x.uscc.clone().unwrap_or_default(),
-        x.district.clone(),
-        x.street.clone(),
-        x.address.clone(),
-        x.category.as_str().into(),
-        x.licence_no.clone().unwrap_or_default(),
-        d(x.licence_issued),
-        d(x.licence_expires),
-        x.organizer.clone(),
-        x.students.to_string(),
-        x.teachers.to_string(),
-        x.qualified_teachers.to_string(),
-        fmt_num(x.area_m2),
-        fmt_yuan(x.prepaid_fen),
-        x.fire_approved.to_string(),
-        x.status.as_str().into(),
-        fmt_date(x.status_date),
-    ]
-}
-
-/// The row of an inspection, in column order.
-pub fn inspection_row(x: &Inspection) -> Vec<String> {
-    vec![
-        x.id.clone(),
-        x.institution_id.clone(),
-        fmt_date(x.date),
-        x.operation.clone().unwrap_or_default(),
-        x.departments
-            .iter()
-            .map(|d| d.as_str())
-            .collect::<Vec<_>>()
-            .join(";"),
-        x.inspectors.to_string(),
-        x.note.clone(),
-    ]
-}
-
-/// The row of a finding, in column order.
-pub fn finding_row(x: &Finding) -> Vec<String> {
-    vec![
-        x.id.clone(),
-        x.institution_id.clone(),
-        x.inspection_id.clone().unwrap_or_default(),
-        x.kind.as_str().into(),
-        x.severity.to_string(),
-        fmt_date(x.opened_on),
-        fmt_date(x.deadline),
-        d(x.rectified_on),
-        d(x.verified_on),
-        x.note.clone(),
-    ]
-}
-
-/// The row of a licence application, in column order.
-pub fn application_row(x: &Application) -> Vec<String> {
-    vec![
-        x.id.clone(),
-        x.institution_id.clone(),
-        fmt_date(x.submitted_on),
-        fmt_num(x.site_area_m2),
-        x.fire_approved.to_string(),
-        x.teachers.to_string(),
-        x.qualified_teachers.to_string(),
-        x.status.as_str().into(),
-        d(x.decided_on),
-        x.decision_reason.clone(),
-        x.licence_no.clone().unwrap_or_default(),
-        d(x.licence_expires),
-    ]
-}
-
-/// The row of a course filing, in column order.
-pub fn course_row(x: &Course) -> Vec<String> {
-    vec![
-        x.id.clone(),
-        x.institution_id.clone(),
-        x.name.clone(),
-        x.subject.clone(),
-        x.subject_type.as_str().into(),
-        x.grade.clone(),
-        x.mode.as_str().into(),
-        x.class_hours.to_string(),
-        fmt_yuan(x.fee_fen),
-        x.prepay_months.to_string(),
-        fmt_date(x.starts_on),
-        fmt_date(x.ends_on),
-        fmt_hhmm(x.daily_end_min),
-        fmt_date(x.filed_on),
-        x.status.as_str().into(),
-        x.decision_reason.clone(),
-    ]
-}
 
 /// Keeps the stored value of every optional field whose column `has` says the
 /// file lacks (the required columns are always present). See `import::parse_row`.
@@ -411,12 +95,14 @@ pub trait Row {
     }
 }
 
-struct P<'r, R: Row + ?Sized> {
+/// Reads the fields of one row, gathering an error for each bad cell so that
+/// a row's every problem is reported at once.
+struct RowParser<'r, R: Row + ?Sized> {
     row: &'r R,
     errs: Vec<FieldError>,
 }
 
-impl<'r, R: Row + ?Sized> P<'r, R> {
+impl<'r, R: Row + ?Sized> RowParser<'r, R> {
     fn opt(&self, f: &'static str) -> Option<&'r str> {
         self.row.get(f).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
@@ -481,7 +167,7 @@ impl<'r, R: Row + ?Sized> P<'r, R> {
             }
         }
     }
-    fn en<E>(
+    fn choice<E>(
         &mut self,
         f: &'static str,
         parse: fn(&str) -> Option<E>,
@@ -506,14 +192,14 @@ impl<'r, R: Row + ?Sized> P<'r, R> {
 /// Parses an institution row into a record (with defaults where a field was bad) and the
 /// errors found. Validation against the ledger happens on write.
 pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldError>) {
-    let mut p = P {
+    let mut p = RowParser {
         row,
         errs: Vec::new(),
     };
     let id = p.req("id").unwrap_or_default().to_string();
     let name = p.req("name").unwrap_or_default().to_string();
     let district = p.req("district").unwrap_or_default().to_string();
-    let category = p.en(
+    let category = p.choice(
         "category",
         Category::parse,
         Category::choices,
@@ -579,7 +265,7 @@ pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldErr
         area_m2,
         prepaid_fen,
         fire_approved,
-        status: p.en("status", Status::parse, Status::choices, Status::Operating),
+        status: p.choice("status", Status::parse, Status::choices, Status::Operating),
         status_date: p.date("status_date"),
     };
     (x, p.errs)
@@ -587,7 +273,7 @@ pub fn institution_from(row: &(impl Row + ?Sized)) -> (Institution, Vec<FieldErr
 
 /// Parses an inspection row.
 pub fn inspection_from(row: &(impl Row + ?Sized)) -> (Inspection, Vec<FieldError>) {
-    let mut p = P {
+    let mut p = RowParser {
         row,
         errs: Vec::new(),
     };
@@ -625,7 +311,7 @@ pub fn inspection_from(row: &(impl Row + ?Sized)) -> (Inspection, Vec<FieldError
 
 /// Parses a finding row.
 pub fn finding_from(row: &(impl Row + ?Sized)) -> (Finding, Vec<FieldError>) {
-    let mut p = P {
+    let mut p = RowParser {
         row,
         errs: Vec::new(),
     };
@@ -633,7 +319,7 @@ pub fn finding_from(row: &(impl Row + ?Sized)) -> (Finding, Vec<FieldError>) {
         id: p.req("id").unwrap_or_default().to_string(),
         institution_id: p.req("institution_id").unwrap_or_default().to_string(),
         inspection_id: p.otext("inspection_id"),
-        kind: p.en(
+        kind: p.choice(
             "kind",
             FindingKind::parse,
             FindingKind::choices,
@@ -655,7 +341,7 @@ pub fn finding_from(row: &(impl Row + ?Sized)) -> (Finding, Vec<FieldError>) {
 
 /// Parses a licence application row.
 pub fn application_from(row: &(impl Row + ?Sized)) -> (Application, Vec<FieldError>) {
-    let mut p = P {
+    let mut p = RowParser {
         row,
         errs: Vec::new(),
     };
@@ -689,7 +375,7 @@ pub fn application_from(row: &(impl Row + ?Sized)) -> (Application, Vec<FieldErr
         fire_approved,
         teachers: p.int("teachers"),
         qualified_teachers: p.int("qualified_teachers"),
-        status: p.en(
+        status: p.choice(
             "status",
             AppStatus::parse,
             AppStatus::choices,
@@ -705,7 +391,7 @@ pub fn application_from(row: &(impl Row + ?Sized)) -> (Application, Vec<FieldErr
 
 /// Parses a course filing row.
 pub fn course_from(row: &(impl Row + ?Sized)) -> (Course, Vec<FieldError>) {
-    let mut p = P {
+    let mut p = RowParser {
         row,
         errs: Vec::new(),
     };
@@ -728,14 +414,14 @@ pub fn course_from(row: &(impl Row + ?Sized)) -> (Course, Vec<FieldError>) {
         institution_id: p.req("institution_id").unwrap_or_default().to_string(),
         name: p.req("name").unwrap_or_default().to_string(),
         subject: p.text("subject"),
-        subject_type: p.en(
+        subject_type: p.choice(
             "subject_type",
             Category::parse,
             Category::choices,
             Category::NonSubject,
         ),
         grade: p.text("grade"),
-        mode: p.en("mode", Mode::parse, Mode::choices, Mode::Offline),
+        mode: p.choice("mode", Mode::parse, Mode::choices, Mode::Offline),
         class_hours: p.int("class_hours"),
         fee_fen,
         prepay_months: p.int("prepay_months"),
@@ -743,7 +429,7 @@ pub fn course_from(row: &(impl Row + ?Sized)) -> (Course, Vec<FieldError>) {
         ends_on: p.date("ends_on"),
         daily_end_min,
         filed_on: p.date("filed_on"),
-        status: p.en(
+        status: p.choice(
             "status",
             CourseStatus::parse,
             CourseStatus::choices,
@@ -759,17 +445,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn neutralise_round_trips() {
-        for s in [
-            "=SUM(A1)", "+1", "-x", "@a", "'=x", "''", "'", "'abc", "plain", "", "\tx",
-        ] {
-            let n = neutralise(s);
-            assert!(!starts_formula(&n), "{s:?} -> {n:?}");
-            assert_eq!(unneutralise(&n), s, "{s:?}");
-        }
-    }
-
-    #[test]
     fn only_real_thousands_separators_are_removed() {
         assert_eq!(ungroup("1,200").unwrap(), "1200");
         assert_eq!(ungroup("12,000.50").unwrap(), "12000.50");
@@ -781,14 +456,4 @@ mod tests {
         assert!(ungroup(",5").is_err());
     }
 
-    #[test]
-    fn headers_map_in_both_languages() {
-        assert_eq!(Kind::Institutions.field_of_header("机构名称"), Some("name"));
-        assert_eq!(Kind::Institutions.field_of_header(" Name "), Some("name"));
-        assert_eq!(
-            Kind::Findings.field_of_header("机构编号"),
-            Some("institution_id")
-        );
-        assert_eq!(Kind::Findings.field_of_header("bogus"), None);
-    }
 }
