@@ -7,8 +7,9 @@
 
 use std::io::Write;
 
-use crate::format::{self, Kind};
+use crate::format;
 use crate::ledger::{LedgerError, Reader};
+use crate::model::RecordKind;
 
 /// Output format of export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,7 +52,7 @@ impl From<csv::Error> for ExportError {
 /// Writes every record of `kind` to `out`; returns the number of rows.
 pub fn export(
     reader: &Reader,
-    kind: Kind,
+    kind: RecordKind,
     fmt: ExportFormat,
     out: &mut dyn Write,
 ) -> Result<u64, ExportError> {
@@ -130,31 +131,31 @@ fn json_value(col: &str, v: &str) -> String {
 
 fn each_row(
     reader: &Reader,
-    kind: Kind,
+    kind: RecordKind,
     emit: &mut dyn FnMut(Vec<String>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     match kind {
-        Kind::Institutions => {
+        RecordKind::Institutions => {
             for x in reader.institutions()? {
                 emit(format::institution_row(&x?))?;
             }
         }
-        Kind::Inspections => {
+        RecordKind::Inspections => {
             for x in reader.inspections()? {
                 emit(format::inspection_row(&x?))?;
             }
         }
-        Kind::Findings => {
+        RecordKind::Findings => {
             for x in reader.findings()? {
                 emit(format::finding_row(&x?))?;
             }
         }
-        Kind::Applications => {
+        RecordKind::Applications => {
             for x in reader.applications()? {
                 emit(format::application_row(&x))?;
             }
         }
-        Kind::Courses => {
+        RecordKind::Courses => {
             for x in reader.courses()? {
                 emit(format::course_row(&x?))?;
             }

@@ -15,6 +15,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Map};
 
 use crate::format::{self, Row};
 use crate::ledger::{Ledger, LedgerError, Operation};
+use crate::model::RecordKind;
 use crate::script::api::{Date, Find, Host, Insp, Inst, Snapshot};
 use crate::script::{diag, host, Limits, ScriptHost};
 
@@ -51,7 +52,7 @@ fn text(v: &Dynamic) -> String {
 }
 
 /// Map entries as a row, with defaults for what the test left out.
-fn row(kind: format::Kind, m: &Map, defaults: &[(&'static str, String)]) -> RResult<MapRow> {
+fn row(kind: RecordKind, m: &Map, defaults: &[(&'static str, String)]) -> RResult<MapRow> {
     let mut fields = Vec::new();
     for (k, v) in m {
         let Some(f) = kind.field_of_header(k) else {
@@ -193,7 +194,7 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
             ("status", "operating".to_string()),
             ("status_date", "2000-01-01".to_string()),
         ];
-        let r = row(format::Kind::Institutions, &m, &defaults)?;
+        let r = row(RecordKind::Institutions, &m, &defaults)?;
         let (x, errs) = format::institution_from(&r);
         if !errs.is_empty() {
             return Err(format!("fixture_institution: {}", crate::ledger::Rejection(errs)).into());
@@ -220,7 +221,7 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
             ("id", format!("T-N{}", n + 1)),
             ("date", crate::model::fmt_date(snap.as_of)),
         ];
-        let r = row(format::Kind::Inspections, &m, &defaults)?;
+        let r = row(RecordKind::Inspections, &m, &defaults)?;
         let (x, errs) = format::inspection_from(&r);
         if !errs.is_empty() {
             return Err(format!("fixture_inspection: {}", crate::ledger::Rejection(errs)).into());
@@ -249,7 +250,7 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
                 crate::model::fmt_date(opened + chrono::Duration::days(30)),
             ),
         ];
-        let r = row(format::Kind::Findings, &m, &defaults)?;
+        let r = row(RecordKind::Findings, &m, &defaults)?;
         let (x, errs) = format::finding_from(&r);
         if !errs.is_empty() {
             return Err(format!("fixture_finding: {}", crate::ledger::Rejection(errs)).into());

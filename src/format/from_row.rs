@@ -455,5 +455,4 @@ mod tests {
         assert!(ungroup("1234,567").is_err());
         assert!(ungroup(",5").is_err());
     }
-
 }

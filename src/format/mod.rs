@@ -230,8 +230,14 @@ mod tests {
 
     #[test]
     fn headers_map_in_both_languages() {
-        assert_eq!(RecordKind::Institutions.field_of_header("机构名称"), Some("name"));
-        assert_eq!(RecordKind::Institutions.field_of_header(" Name "), Some("name"));
+        assert_eq!(
+            RecordKind::Institutions.field_of_header("机构名称"),
+            Some("name")
+        );
+        assert_eq!(
+            RecordKind::Institutions.field_of_header(" Name "),
+            Some("name")
+        );
         assert_eq!(
             RecordKind::Findings.field_of_header("机构编号"),
             Some("institution_id")

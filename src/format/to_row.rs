@@ -107,4 +107,3 @@ pub fn course_row(x: &Course) -> Vec<String> {
         x.decision_reason.clone(),
     ]
 }
-

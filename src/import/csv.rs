@@ -1,0 +1,347 @@
+//! A CSV file's rows: the header mapped to fields, then each row checked for
+//! its shape and handed to the sink as a [`Row`] (see `parse.rs` for where it
+//! becomes a record). Spreadsheet habits are allowed for here: CRLF row
+//! ends, blank columns and rows, padded rows, Chinese headers.
+
+use std::io::Read;
+
+use super::sink::Sink;
+use super::ImportError;
+use crate::format::{self, Row};
+use crate::model::FieldError;
+use crate::model::RecordKind;
+
+/// A CSV row seen through the header map.
+struct CsvRow<'a> {
+    rec: &'a csv::StringRecord,
+    cols: &'a [(&'static str, usize)],
+    /// For each of `cols`, whether it is free text (may hold a neutralised formula).
+    free: &'a [bool],
+    /// Whether the header names every column of the kind (the same for every row).
+    complete: bool,
+}
+
+impl Row for CsvRow<'_> {
+    fn get(&self, field: &str) -> Option<&str> {
+        // The parsers ask with the same literals the header map holds, so
+        // comparing addresses mostly answers without comparing text.
+        let same = |f: &&str| std::ptr::eq(f.as_ptr(), field.as_ptr()) && f.len() == field.len();
+        let k = match self.cols.iter().position(|(f, _)| same(f)) {
+            Some(k) => k,
+            None => self.cols.iter().position(|(f, _)| *f == field)?,
+        };
+        let v = self.rec.get(self.cols[k].1)?;
+        Some(if self.free[k] {
+            format::unneutralise(v)
+        } else {
+            v
+        })
+    }
+
+    fn complete(&self, _: &[(&str, &[&str])]) -> bool {
+        self.complete
+    }
+}
+
+/// Reads every row of a CSV file into `sink`.
+pub(super) fn read_csv(
+    reader: Box<dyn Read + Send>,
+    delimiter: u8,
+    sink: &mut Sink<'_>,
+) -> Result<(), ImportError> {
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(CrlfToLf::new(reader));
+    let mut rec = ::csv::StringRecord::new();
+    let csv_err = |sink: &Sink<'_>, e: ::csv::Error| {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        match e.kind() {
+            ::csv::ErrorKind::Io(_) => {
+                sink.header_error(line, format!("cannot read the file: {e}"))
+            }
+            _ => sink.header_error(line, format!("not a well-formed CSV file: {e}")),
+        }
+    };
+    if !rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
+        return Err(sink.header_error(
+            1,
+            "the file is empty: the first line must be the column headers".into(),
+        ));
+    }
+    let (cols, unnamed) = header_map(sink, rec.iter())?;
+    let width = rec.len();
+    let free: Vec<bool> = cols.iter().map(|(f, _)| format::is_free_text(f)).collect();
+    let complete = sink
+        .kind
+        .columns()
+        .iter()
+        .all(|(f, _)| cols.iter().any(|(c, _)| c == f));
+    while rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        // The cells one after another: blank if all of them are.
+        if rec.as_slice().trim().is_empty() {
+            // A blank line, or a row of empty cells as spreadsheets write
+            // below the data (",,,,,").
+            continue;
+        }
+        // Spreadsheets pad rows with empty cells past the last named column.
+        let extra_blank = rec.len() > width && rec.iter().skip(width).all(|c| c.trim().is_empty());
+        if rec.len() != width && !extra_blank {
+            sink.rows += 1;
+            sink.push(
+                line,
+                vec![FieldError::new(
+                    "row",
+                    "",
+                    format!("has {} fields but the header has {width}", rec.len()),
+                )],
+            );
+            continue;
+        }
+        if let Some((i, v)) = unnamed
+            .iter()
+            .filter_map(|&i| rec.get(i).map(|v| (i, v.trim())))
+            .find(|(_, v)| !v.is_empty())
+        {
+            sink.rows += 1;
+            sink.push(
+                line,
+                vec![FieldError::new(
+                    "row",
+                    v,
+                    format!(
+                        "is in column {} which has no header: name the column or delete it",
+                        i + 1
+                    ),
+                )],
+            );
+            continue;
+        }
+        sink.row(
+            line,
+            &CsvRow {
+                rec: &rec,
+                cols: &cols,
+                free: &free,
+                complete,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Turns CRLF row ends into LF before the CSV parser sees them, leaving
+/// quoted cells alone. The parser ends a CRLF row at the CR and counts the
+/// LF as the start of the next row, so without this every error in a file
+/// saved on Windows (Excel's CSV) was reported one line too early.
+struct CrlfToLf<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    in_quotes: bool,
+    cr: bool,
+    eof: bool,
+}
+
+impl<R: Read> CrlfToLf<R> {
+    fn new(inner: R) -> Self {
+        CrlfToLf {
+            inner,
+            buf: vec![0; 1 << 16],
+            pos: 0,
+            len: 0,
+            in_quotes: false,
+            cr: false,
+            eof: false,
+        }
+    }
+}
+
+impl<R: Read> Read for CrlfToLf<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut w = 0;
+        while w < out.len() {
+            if self.pos == self.len {
+                if w > 0 {
+                    break;
+                }
+                if self.eof {
+                    if self.cr {
+                        self.cr = false;
+                        out[w] = b'\r';
+                        w += 1;
+                    }
+                    break;
+                }
+                self.len = self.inner.read(&mut self.buf)?;
+                self.pos = 0;
+                self.eof = self.len == 0;
+                continue;
+            }
+            if !self.cr {
+                // Most bytes are neither CR nor quote: copy them in runs.
+                let avail = &self.buf[self.pos..self.len];
+                let run = memchr::memchr2(b'\r', b'"', avail)
+                    .unwrap_or(avail.len())
+                    .min(out.len() - w);
+                if run > 0 {
+                    out[w..w + run].copy_from_slice(&avail[..run]);
+                    w += run;
+                    self.pos += run;
+                    continue;
+                }
+            }
+            let b = self.buf[self.pos];
+            if self.cr {
+                self.cr = false;
+                if b != b'\n' {
+                    // A lone CR: keep it, and look at `b` again on the next turn.
+                    out[w] = b'\r';
+                    w += 1;
+                    continue;
+                }
+            }
+            self.pos += 1;
+            if b == b'\r' && !self.in_quotes {
+                self.cr = true;
+                continue;
+            }
+            if b == b'"' {
+                self.in_quotes = !self.in_quotes;
+            }
+            out[w] = b;
+            w += 1;
+        }
+        Ok(w)
+    }
+}
+
+/// Field name and column index of every known header cell.
+type Columns = Vec<(&'static str, usize)>;
+
+/// Maps header cells to fields; also returns the indices of blank header cells
+/// (the empty columns spreadsheets leave after the last one), which are ignored.
+fn header_map<'h>(
+    sink: &Sink<'_>,
+    headers: impl Iterator<Item = &'h str>,
+) -> Result<(Columns, Vec<usize>), ImportError> {
+    let mut cols: Columns = Vec::new();
+    let mut unknown = Vec::new();
+    let mut unnamed = Vec::new();
+    let mut named = Vec::new();
+    for (i, h) in headers.enumerate() {
+        if h.trim().trim_start_matches('\u{feff}').is_empty() {
+            unnamed.push(i);
+            continue;
+        }
+        named.push(h);
+        match sink.kind.field_of_header(h) {
+            Some(f) if cols.iter().any(|(g, _)| *g == f) => {
+                return Err(sink.header_error(
+                    1,
+                    format!("column \"{h}\" ({f}) appears twice in the header"),
+                ))
+            }
+            Some(f) => cols.push((f, i)),
+            None => unknown.push(h.to_string()),
+        }
+    }
+    if !unknown.is_empty() {
+        let known: Vec<String> = sink
+            .kind
+            .columns()
+            .iter()
+            .map(|(en, zh)| format!("{en}/{}", zh[0]))
+            .collect();
+        // A file of another kind is the likeliest reason for many unknown columns.
+        let other = [
+            RecordKind::Institutions,
+            RecordKind::Inspections,
+            RecordKind::Findings,
+        ]
+        .into_iter()
+        .find(|k| *k != sink.kind && named.iter().all(|h| k.field_of_header(h).is_some()));
+        let hint = match other {
+            Some(k) => format!(
+                "\nthese are the columns of {k}: to import them, run `casebook import {k} {}`",
+                sink.path.display(),
+                k = k.as_str()
+            ),
+            // Not one known column: most often a title row above the headers.
+            None if cols.is_empty() => {
+                "\nthe first line must be the column headers: delete any title rows above them"
+                    .to_string()
+            }
+            None => String::new(),
+        };
+        return Err(sink.header_error(
+            1,
+            format!(
+                "unknown column{} {} for {}; the columns are: {}{hint}",
+                if unknown.len() > 1 { "s" } else { "" },
+                unknown
+                    .iter()
+                    .map(|u| format!("\"{u}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                sink.kind.as_str(),
+                known.join(", ")
+            ),
+        ));
+    }
+    let missing: Vec<&str> = sink
+        .kind
+        .required()
+        .iter()
+        .copied()
+        .filter(|r| !cols.iter().any(|(f, _)| f == r))
+        .collect();
+    if !missing.is_empty() {
+        return Err(sink.header_error(
+            1,
+            format!("missing required column(s): {}", missing.join(", ")),
+        ));
+    }
+    Ok((cols, unnamed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crlf(input: &[u8], chunk: usize) -> Vec<u8> {
+        // Read through a tiny output buffer too, to cross every boundary.
+        struct Chunked<'a>(&'a [u8], usize);
+        impl Read for Chunked<'_> {
+            fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(self.1).min(b.len());
+                b[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = CrlfToLf::new(Chunked(input, chunk));
+        let mut out = Vec::new();
+        let mut b = [0u8; 3];
+        loop {
+            let n = r.read(&mut b).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&b[..n]);
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_row_ends_become_lf_but_quoted_cells_keep_theirs() {
+        let input = b"a,b\r\n\"x\r\ny\",\"q\"\"\"\r\nlone\rcr,z\r";
+        let want = b"a,b\n\"x\r\ny\",\"q\"\"\"\nlone\rcr,z\r";
+        for chunk in 1..8 {
+            assert_eq!(crlf(input, chunk), want.to_vec(), "chunk {chunk}");
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! `casebook import`: CSV and JSON Lines into the ledger, one file = one transaction.
+//!
+//! A file is read twice. The first pass hashes it (for the audit log) and
+//! decides its encoding: UTF-8 (with or without BOM) when every byte is valid
+//! UTF-8, else GB18030 (a superset of GBK, what Excel writes on Chinese
+//! Windows) when every byte is valid GB18030, else the file is refused. The
+//! second pass streams rows through the parser and the ledger's validating
+//! write path; rows are never all held in memory. Every bad row is collected,
+//! and if there is any the transaction is dropped, so nothing is written.
+//!
+//! The stages, one file each: `sniff.rs` (the first pass: hash, encoding,
+//! separator), `csv.rs` and `jsonl.rs` (a file's rows), `parse.rs` (where a
+//! row becomes a record), `sink.rs` (staging and the writing thread);
+//! `seen.rs` and `errors.rs` keep a file's ids and bad rows in bounded
+//! memory, in runs of a temporary file (`runs.rs`).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use crate::ledger::{Counts, Ledger, LedgerError, Operation, Stager};
+use crate::model::RecordKind;
+
+mod csv;
+mod errors;
+mod jsonl;
+mod parse;
+mod runs;
+mod seen;
+mod sink;
+mod sniff;
+pub use errors::{RowError, RowErrors};
+use sink::Sink;
+
+/// Why an import failed. In every case nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    // `err` is deliberately not a `source`: the message already says it, and
+    // `{:#}` would print it a second time.
+    #[error("cannot read {path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("{path}: cannot tell the file type from its name: use a .csv or .jsonl file")]
+    UnknownType { path: PathBuf },
+    #[error("{path}: the file is neither UTF-8 nor GB18030/GBK (line {line} has bytes valid in neither): save it from the spreadsheet as \"CSV UTF-8\"")]
+    Encoding { path: PathBuf, line: u64 },
+    #[error("{path}:{line}: {message}")]
+    Header {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    /// Every error, then a line that counts them.
+    #[error("{}", BadRowsMessage(.path, .errors, .rows))]
+    BadRows {
+        path: PathBuf,
+        errors: RowErrors,
+        rows: u64,
+    },
+    /// The ids of a large file are merged from a temporary file at the end.
+    #[error("cannot use a temporary file in {dir}: {err} (point TMPDIR at a directory with room)")]
+    Temp { dir: PathBuf, err: std::io::Error },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// Writes the errors one at a time: there may be millions.
+struct BadRowsMessage<'a>(&'a Path, &'a RowErrors, &'a u64);
+
+impl std::fmt::Display for BadRowsMessage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.1.render(self.0, *self.2, f)
+    }
+}
+
+/// What a successful import did.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub counts: Counts,
+    pub encoding: &'static str,
+    pub dry_run: bool,
+}
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub dry_run: bool,
+    /// Show a progress bar when stderr is a terminal.
+    pub progress: bool,
+    pub operator: String,
+}
+
+/// What the ledger's pages may take in memory during an import, beside
+/// the file's ids, the chunks in flight and the rest (about 140 MB at most
+/// together). With 112 MiB, eight million findings in random order
+/// imported into a ledger of a million peak at 269 MB, the most measured.
+const PAGE_BUDGET: usize = 112 << 20;
+
+/// Rows a file of `len` bytes is taken to hold, for sizing the list of its
+/// ids: rows of 64 bytes or more (the benchmark city's findings average 75).
+fn rows_in(len: u64) -> usize {
+    (len / 64).min(1 << 23) as usize
+}
+
+/// The page cache to open the ledger at `db` with for an import. redb
+/// holds at most half its cache in changed pages and fills the rest with
+/// pages it reads, which come from what the ledger held before the import.
+/// So a ledger file smaller than [`PAGE_BUDGET`] is given a cache of up to
+/// twice the budget, less twice the file, and the import keeps more changed
+/// pages until the commit instead of writing them out and reading them back:
+/// the benchmark city's million findings, imported into its ledger of 36 MB
+/// with a cache of 154 MiB, take 2.11 s; with 224 MiB 1.96 s.
+pub fn cache_bytes(db: &Path) -> usize {
+    let held = std::fs::metadata(db).map(|m| m.len()).unwrap_or(u64::MAX);
+    let held = held.min(PAGE_BUDGET as u64) as usize;
+    PAGE_BUDGET.max(2 * (PAGE_BUDGET - held))
+}
+
+/// Imports one file of `kind` into the ledger as one transaction.
+pub fn import_file(
+    ledger: &Ledger,
+    kind: RecordKind,
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let jsonl = match ext.as_str() {
+        "csv" | "txt" => false,
+        "jsonl" | "ndjson" => true,
+        _ => return Err(ImportError::UnknownType { path: path.into() }),
+    };
+    let (sha, enc, delimiter) = sniff::sniff(path)?;
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(opts, kind, len);
+    let reader = sniff::open_decoded(path, enc, bar.clone())?;
+    let op = Operation {
+        operator: opts.operator.clone(),
+        command: format!("import {} {}", kind.as_str(), path.display()),
+        script_sha256: None,
+        file: Some((path.display().to_string(), sha)),
+    };
+    let reason = format!("import {}", path.display());
+    let mut rows = 0;
+    let result = ledger.transact(&op, opts.dry_run, |tx| -> Result<(), ImportError> {
+        // What the ledger held when this transaction began.
+        let before = ledger.reader()?;
+        let (sink, chunks) = Sink::new(
+            kind,
+            path,
+            &reason,
+            tx.audit_seq(),
+            tx.districts().to_vec(),
+            rows_in(len),
+            Stager::new(before),
+        );
+        let (parsed, written) = sink::parse_and_write(tx, sink, chunks, &reason, |sink| {
+            if jsonl {
+                jsonl::read_jsonl(reader, sink)
+            } else {
+                csv::read_csv(reader, delimiter, sink)
+            }
+        });
+        let sink = parsed?;
+        rows = sink.rows;
+        let mut errors = sink.into_errors()?;
+        if errors.is_empty() {
+            written?;
+        } else {
+            errors.finish();
+            return Err(ImportError::BadRows {
+                path: path.into(),
+                errors,
+                rows,
+            });
+        }
+        Ok(())
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let ((), counts) = result?;
+    Ok(ImportReport {
+        rows,
+        counts,
+        encoding: enc.name(),
+        dry_run: opts.dry_run,
+    })
+}
+
+/// A progress bar for a large file when stderr is a terminal and it was asked for.
+fn progress_bar(
+    opts: &ImportOptions,
+    kind: RecordKind,
+    len: u64,
+) -> Option<indicatif::ProgressBar> {
+    (opts.progress && std::io::stderr().is_terminal() && len > 4 << 20).then(|| {
+        let b = indicatif::ProgressBar::new(len);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {eta}")
+                .unwrap()
+                .progress_chars("=> "),
+        );
+        b.set_message(format!("importing {}", kind.as_str()));
+        b
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_ledger_gets_a_larger_page_cache_for_an_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("l.redb");
+        let sized = |len: u64| {
+            std::fs::File::create(&db).unwrap().set_len(len).unwrap();
+            cache_bytes(&db) >> 20
+        };
+        assert_eq!(sized(0), 224);
+        assert_eq!(sized(36 << 20), 152);
+        assert_eq!(sized(100 << 20), 112);
+        assert_eq!(sized(1 << 30), 112);
+        assert_eq!(cache_bytes(&dir.path().join("missing.redb")) >> 20, 112);
+    }
+
+    /// Imports with room for 64 ids and 16 errors in memory, so both are
+    /// written out: a repeat of an id long written out is still refused, in
+    /// a file in id order and in one shuffled, every error comes back in
+    /// order of line, and nothing is written.
+    #[test]
+    fn an_import_past_what_it_keeps_in_memory_still_finds_every_repeat_and_error() {
+        seen::TEST_LIMIT.set(64);
+        errors::TEST_LIMIT.set(16);
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create(&dir.path().join("l.redb")).unwrap();
+        let inst = dir.path().join("inst.csv");
+        std::fs::write(
+            &inst,
+            "id,name,district,category,status,status_date\nGZ-1,A,天河,subject,operating,2018-01-01\n",
+        )
+        .unwrap();
+        let opts = ImportOptions::default();
+        import_file(&ledger, RecordKind::Institutions, &inst, &opts).unwrap();
+        let row = |id: &str, date: &str| format!("{id},GZ-1,fire_hazard,2,{date},2019-03-01\n");
+        let header = "id,institution_id,kind,severity,opened_on,deadline\n";
+        let mut rows: Vec<String> = (0..1000)
+            .map(|n| row(&format!("F{n:04}"), "2019-01-01"))
+            .collect();
+        // Lines 1002-1003: ids from line 11 and (long, hashed) line 501.
+        rows[500] = row("F-A-LONG-ID-OF-SOME-KIND", "2019-01-01");
+        rows.push(row("F0009", "2019-01-01"));
+        rows.push(row("F-A-LONG-ID-OF-SOME-KIND", "2019-01-01"));
+        let check = |rows: &[String], name: &str, want: usize| {
+            let f = dir.path().join(name);
+            std::fs::write(&f, format!("{header}{}", rows.concat())).unwrap();
+            let Err(ImportError::BadRows {
+                errors, rows: n, ..
+            }) = import_file(&ledger, RecordKind::Findings, &f, &opts)
+            else {
+                panic!("{name} was not refused");
+            };
+            assert_eq!(n, 1002);
+            let errors = errors.to_vec().unwrap();
+            assert_eq!(errors.len(), want, "{errors:#?}");
+            assert!(errors.windows(2).all(|w| w[0].line <= w[1].line));
+            errors
+        };
+        // The repeats alone: the writer meets the second F0009 first (its
+        // index entry written twice), and the repeat is what is reported.
+        let errors = check(&rows, "repeats.csv", 2);
+        assert!(errors.iter().all(|e| e.field == "id"), "{errors:#?}");
+        // Forty bad dates, more than fit in memory.
+        for n in (100..500).step_by(10) {
+            rows[n] = row(&format!("F{n:04}"), "2019-02-30");
+        }
+        let errors = check(&rows, "in-order.csv", 42);
+        let late: Vec<_> = errors.iter().filter(|e| e.field == "id").collect();
+        assert_eq!(late.len(), 2, "{errors:#?}");
+        assert_eq!((late[0].line, late[0].value.as_str()), (1002, "F0009"));
+        assert!(late[0].reason.contains("line 11"), "{}", late[0].reason);
+        assert_eq!(late[1].value, "F-A-LONG-ID-OF-SOME-KIND");
+        assert!(late[1].reason.contains("line 502"), "{}", late[1].reason);
+        // The same rows shuffled: the same ids are refused, wherever they land.
+        let mut shuffled = rows.clone();
+        let n = shuffled.len();
+        for i in 0..n {
+            shuffled.swap(i, (i * 7919 + 13) % n);
+        }
+        let errors = check(&shuffled, "shuffled.csv", 42);
+        let mut ids: Vec<_> = errors
+            .iter()
+            .filter(|e| e.field == "id")
+            .map(|e| e.value.as_str())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["F-A-LONG-ID-OF-SOME-KIND", "F0009"]);
+        // A late repeat on a row with a problem of its own: both are reported.
+        let mut both = rows.clone();
+        both[1000] = row("F0009", "2019-02-31");
+        let errors = check(&both, "both.csv", 43);
+        let last: Vec<&str> = errors
+            .iter()
+            .filter(|e| e.line == 1002)
+            .map(|e| e.field.as_str())
+            .collect();
+        assert_eq!(last, ["opened_on", "id"], "{errors:#?}");
+        assert_eq!(ledger.reader().unwrap().counts().unwrap(), (1, 0, 0));
+    }
+}
