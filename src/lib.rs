@@ -36,7 +36,11 @@ pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod notice;
-pub mod register;
+pub mod render;
 pub mod repl;
-pub mod ruletest;
 pub mod script;
+
+// layout: old path, removed after merge
+pub use render::register;
+// layout: old path, removed after merge
+pub use decide::ruletest;

@@ -30,7 +30,19 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         x.name,
         fmt_date(as_of)
     ));
+    particulars(&mut out, &x, status_now, as_of);
+    status_history(&mut out, r, id, as_of)?;
+    inspections(&mut out, r, id)?;
+    findings(&mut out, r, id, as_of)?;
+    lists(&mut out, r, id, as_of)?;
+    applications(&mut out, r, id, as_of)?;
+    courses(&mut out, r, id, as_of)?;
+    notices(&mut out, r, id, as_of)?;
+    Ok(Some(out))
+}
 
+/// The institution's particulars, field by field, in English and Chinese.
+fn particulars(out: &mut String, x: &Institution, status_now: Option<Status>, as_of: NaiveDate) {
     let mut t = table();
     t.set_header(vec!["field", "字段", "value"]);
     let lic = if x.licensed(as_of) {
@@ -106,7 +118,15 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     }
     out.push_str(&crate::script::output::drawn(t));
     out.push('\n');
+}
 
+/// Its status history (状态变更), with changes dated after `as_of` marked.
+fn status_history(
+    out: &mut String,
+    r: &Reader,
+    id: &str,
+    as_of: NaiveDate,
+) -> Result<(), LedgerError> {
     let hist = r.status_history(id)?;
     out.push_str(&format!("\nStatus history 状态变更 ({})\n", hist.len()));
     let mut t = table();
@@ -121,7 +141,11 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     }
     out.push_str(&crate::script::output::drawn(t));
     out.push('\n');
+    Ok(())
+}
 
+/// Its inspections (检查记录), by date.
+fn inspections(out: &mut String, r: &Reader, id: &str) -> Result<(), LedgerError> {
     let mut insp = r.inspections_of(id)?;
     insp.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
     out.push_str(&format!("\nInspections 检查记录 ({})\n", insp.len()));
@@ -152,7 +176,11 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
+    Ok(())
+}
 
+/// Its findings (整改项) opened by `as_of`, with their state on that day.
+fn findings(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
     let mut fs = r.findings_of(id)?;
     fs.sort_by(|a, b| (a.opened_on, &a.id).cmp(&(b.opened_on, &b.id)));
     let later = fs.iter().filter(|f| !f.visible(as_of)).count();
@@ -217,7 +245,11 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
+    Ok(())
+}
 
+/// The lists (名单) it was put on by `as_of`.
+fn lists(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
     let mut lists = r.list_entries_of(id)?;
     lists.sort_by(|a, b| (a.added, &a.list).cmp(&(b.added, &b.list)));
     let later = lists.iter().filter(|e| e.added > as_of).count();
@@ -260,7 +292,16 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
+    Ok(())
+}
 
+/// Its licence applications (办学许可证申请) submitted by `as_of`.
+fn applications(
+    out: &mut String,
+    r: &Reader,
+    id: &str,
+    as_of: NaiveDate,
+) -> Result<(), LedgerError> {
     let mut apps = r.applications_of(id)?;
     apps.retain(|a| a.submitted_on <= as_of);
     apps.sort_by(|a, b| (a.submitted_on, &a.id).cmp(&(b.submitted_on, &b.id)));
@@ -318,7 +359,11 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
+    Ok(())
+}
 
+/// Its course filings (课程备案) filed by `as_of`.
+fn courses(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
     let mut courses = r.courses_of(id)?;
     courses.retain(|c| c.filed_on <= as_of);
     courses.sort_by(|a, b| (a.filed_on, &a.id).cmp(&(b.filed_on, &b.id)));
@@ -356,7 +401,11 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
+    Ok(())
+}
 
+/// The notices (文书) issued to it by `as_of`.
+fn notices(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
     let mut notices = r.notices_of(id)?;
     notices.retain(|(_, d, _)| *d <= as_of);
     notices.sort_by_key(|n| n.1);
@@ -381,5 +430,5 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
         out.push_str(&crate::script::output::drawn(t));
         out.push('\n');
     }
-    Ok(Some(out))
+    Ok(())
 }

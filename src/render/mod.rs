@@ -1,0 +1,3 @@
+//! What `casebook show` prints: text made for a person to read.
+
+pub mod register;
