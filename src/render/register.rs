@@ -9,11 +9,13 @@ use comfy_table::Table;
 use crate::ledger::{LedgerError, Reader};
 use crate::model::*;
 
+/// A table drawn as every table of the register is.
 fn table() -> Table {
     crate::script::output::new_table()
 }
 
-fn od(d: Option<NaiveDate>) -> String {
+/// A date, or a dash for none.
+fn date_or_dash(d: Option<NaiveDate>) -> String {
     d.map(fmt_date).unwrap_or_else(|| "—".into())
 }
 
@@ -74,8 +76,8 @@ fn particulars(out: &mut String, x: &Institution, status_now: Option<Status>, as
             match &x.licence_no {
                 Some(n) => format!(
                     "{n}  {} – {}  ({lic} on {})",
-                    od(x.licence_issued),
-                    od(x.licence_expires),
+                    date_or_dash(x.licence_issued),
+                    date_or_dash(x.licence_expires),
                     fmt_date(as_of)
                 ),
                 None => "none (无证)".into(),
@@ -228,7 +230,7 @@ fn findings(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<
             };
             let after = |d: Option<NaiveDate>| match d {
                 Some(d) if d > as_of => format!("({})", fmt_date(d)),
-                d => od(d),
+                d => date_or_dash(d),
             };
             t.add_row(vec![
                 fmt_date(f.opened_on),
@@ -278,7 +280,7 @@ fn lists(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(),
         for e in &lists {
             let removed = match e.removed {
                 Some(d) if d > as_of => format!("({})", fmt_date(d)),
-                d => od(d),
+                d => date_or_dash(d),
             };
             t.add_row(vec![
                 e.list.clone(),
@@ -340,7 +342,7 @@ fn applications(
                     "待审批 submitted".into()
                 },
                 if decided {
-                    od(a.decided_on)
+                    date_or_dash(a.decided_on)
                 } else {
                     "—".into()
                 },
