@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::model::*;
 
 /// Keeps the stored value of every optional field whose column `has` says the
-/// file lacks (the required columns are always present). See `import::parse_row`.
+/// file lacks (the required columns are always present). See `import::parse::parse_row`.
 pub fn keep_absent_institution(x: &mut Institution, old: &Institution, has: &dyn Fn(&str) -> bool) {
     macro_rules! keep {
         ($($col:literal => $f:ident),*) => {$(
