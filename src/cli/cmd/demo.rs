@@ -91,7 +91,10 @@ pub fn run(args: &DemoArgs, ctx: &Context) -> Result<i32> {
     }
     let as_of = crate::demo::report_date();
     sample_reports(args, ctx, as_of)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("demo-out"));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("demo-out"));
     decisions(&ctx.db, out, &ctx.operator, as_of)
 }
 

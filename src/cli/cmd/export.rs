@@ -22,7 +22,10 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> Result<i32> {
                 _ => false,
             };
             if same(p, &ctx.db) {
-                bail!("refusing to export over the ledger itself ({}): choose another --output file", p.display());
+                bail!(
+                    "refusing to export over the ledger itself ({}): choose another --output file",
+                    p.display()
+                );
             }
             // Write beside the target and rename, so a failed export never leaves half a file.
             let tmp = p.with_extension("partial");

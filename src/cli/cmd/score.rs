@@ -36,7 +36,13 @@ pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
     // Saved before anything is printed: what a reader of the output
     // does (stops early, fills a disk) cannot lose the run.
     let run = if args.save {
-        Some(crate::decide::save_run(&ledger, &rule, d, &ctx.operator, &ds)?)
+        Some(crate::decide::save_run(
+            &ledger,
+            &rule,
+            d,
+            &ctx.operator,
+            &ds,
+        )?)
     } else {
         None
     };
