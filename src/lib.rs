@@ -4,21 +4,14 @@
 
 /// `print!` for command output: see [`outln!`].
 macro_rules! out {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        if let Err(e) = write!(std::io::stdout(), $($t)*) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
-            panic!("cannot write to standard output: {e}");
-        }
-    }};
+    ($($t:tt)*) => {
+        $crate::cli::exit::print(format_args!($($t)*))
+    };
 }
 
 /// `println!` for command output: when the reader has gone (`casebook audit |
-/// head`), the command ends quietly with exit code 0 instead of panicking.
-/// A command that writes to the ledger commits before it prints (`score
-/// --save` saves its run first), so nothing is cut short.
+/// head`), the command ends quietly with exit code 0 instead of panicking
+/// (see `cli::exit`, where every closed pipe is handled).
 macro_rules! outln {
     ($($t:tt)*) => {
         out!("{}\n", format_args!($($t)*))

@@ -1,0 +1,38 @@
+//! `casebook import`: one file, one transaction.
+
+use anyhow::Result;
+
+use crate::cli::args::ImportArgs;
+use crate::cli::{exit, Context};
+use crate::import::{self, ImportOptions};
+use crate::ledger::{busy_timeout, Ledger};
+
+/// Imports (or with `--dry-run` checks) a file and says what it changed.
+pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
+    crate::alloc::return_memory_promptly();
+    let ledger = Ledger::open_write_cached(&ctx.db, busy_timeout(), import::cache_bytes(&ctx.db))?;
+    let opts = ImportOptions {
+        dry_run: args.dry_run,
+        progress: true,
+        operator: ctx.operator.clone(),
+    };
+    let r = import::import_file(&ledger, args.kind, &args.file, &opts)?;
+    let c = r.counts;
+    outln!(
+        "{}{} {} rows from {} ({}): {} new, {} updated, {} unchanged{}",
+        if r.dry_run { "checked " } else { "imported " },
+        args.kind.as_str(),
+        r.rows,
+        args.file.display(),
+        r.encoding,
+        c.inserted,
+        c.updated,
+        c.unchanged,
+        if r.dry_run {
+            "; dry run, nothing written"
+        } else {
+            ""
+        }
+    );
+    Ok(exit::OK)
+}

@@ -1,0 +1,14 @@
+//! `casebook init`: an empty ledger.
+
+use anyhow::Result;
+
+use crate::cli::args::InitArgs;
+use crate::cli::{exit, Context};
+use crate::ledger::Ledger;
+
+/// Creates an empty ledger configured with Guangzhou's districts.
+pub fn run(_args: &InitArgs, ctx: &Context) -> Result<i32> {
+    Ledger::create(&ctx.db)?;
+    outln!("created an empty ledger at {}", ctx.db.display());
+    Ok(exit::OK)
+}

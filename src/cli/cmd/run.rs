@@ -1,0 +1,38 @@
+//! `casebook run`: a Rhai script against the ledger (SPEC §5).
+
+use anyhow::Result;
+
+use crate::cli::args::RunArgs;
+use crate::cli::exit::{self, Rendered};
+use crate::cli::Context;
+
+/// Changes a `run --write` lists on stderr before summing up the rest.
+const SHOWN_CHANGES: usize = 50;
+
+/// Runs the script; rows go to stdout, what it committed and wrote to stderr.
+pub fn run(args: &RunArgs, ctx: &Context) -> Result<i32> {
+    let opts = args.run.options(ctx.operator.clone())?;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let done = crate::script::run_file(&ctx.db, &args.script, &opts, &mut w).rendered()?;
+    drop(w);
+    let changes = done.committed;
+    if !changes.is_empty() {
+        eprintln!("committed {} change(s):", changes.len());
+        // A nightly course check decides half a million courses: the
+        // log gets a sample, the audit log has every one.
+        for c in changes.iter().take(SHOWN_CHANGES) {
+            eprintln!("  {c}");
+        }
+        if changes.len() > SHOWN_CHANGES {
+            eprintln!(
+                "  … and {} more: `casebook audit` lists the run's entry, `casebook audit --entry N` every change",
+                changes.len() - SHOWN_CHANGES
+            );
+        }
+    }
+    for f in &done.files {
+        eprintln!("wrote {}", f.display());
+    }
+    Ok(exit::OK)
+}

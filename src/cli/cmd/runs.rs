@@ -1,0 +1,109 @@
+//! `casebook runs`: the decision log of saved scoring runs.
+
+use anyhow::{bail, Result};
+
+use super::{open_read, rows_format};
+use crate::cli::args::{RunsArgs, RunsCmd};
+use crate::cli::exit::{self, Rendered};
+use crate::cli::Context;
+use crate::ledger::{Ledger, Reader};
+use crate::script::RowFormat;
+
+/// Lists the saved runs, or shows one (`runs show`).
+pub fn run(args: &RunsArgs, ctx: &Context) -> Result<i32> {
+    let ledger = open_read(&ctx.db)?;
+    let r = ledger.reader()?;
+    match &args.cmd {
+        None => list(&r),
+        Some(RunsCmd::Show {
+            run,
+            id,
+            format,
+            limit,
+        }) => {
+            drop(r);
+            show(&ledger, *run, id.as_deref(), *format, *limit)
+        }
+    }
+}
+
+/// One line per saved run.
+fn list(r: &Reader) -> Result<i32> {
+    let cols: Vec<String> = [
+        "run", "as of", "script", "sha256", "operator", "saved at", "grades",
+    ]
+    .map(String::from)
+    .into();
+    let rows: Vec<Vec<String>> = r
+        .runs()?
+        .iter()
+        .map(|(n, h)| {
+            vec![
+                n.to_string(),
+                h["as_of"].as_str().unwrap_or("").into(),
+                h["script"].as_str().unwrap_or("").into(),
+                h["script_sha256"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(12)
+                    .collect(),
+                h["operator"].as_str().unwrap_or("").into(),
+                h["at"].as_str().unwrap_or("").chars().take(19).collect(),
+                h["grades"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(g, n)| format!("{g}:{n}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        outln!("no saved runs yet: `casebook score RULE --save` records one");
+    } else {
+        outln!("{}", crate::script::output::table(&cols, &rows));
+    }
+    Ok(exit::OK)
+}
+
+/// One saved run: its header on a terminal, then its decisions.
+fn show(
+    ledger: &Ledger,
+    run: u64,
+    id: Option<&str>,
+    format: Option<RowFormat>,
+    limit_rows: usize,
+) -> Result<i32> {
+    let (header, mut ds) = crate::decide::load_run(ledger, run).rendered()?;
+    if let Some(id) = id {
+        ds.retain(|d| d.id == id);
+        if ds.is_empty() {
+            bail!("run {run} has no decision for \"{id}\"");
+        }
+    }
+    let fmt = rows_format(format);
+    if fmt == RowFormat::Table {
+        outln!(
+            "run {run}: {} as of {} by {} at {} (sha256 {})",
+            header["script"].as_str().unwrap_or(""),
+            header["as_of"].as_str().unwrap_or(""),
+            header["operator"].as_str().unwrap_or(""),
+            header["at"].as_str().unwrap_or(""),
+            header["script_sha256"].as_str().unwrap_or("")
+        );
+    }
+    let mut limit = usize::MAX;
+    if fmt == RowFormat::Table {
+        // As `score` shows them: the ones to look at first.
+        ds.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.id.cmp(&b.id)));
+        limit = limit_rows;
+    }
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    crate::decide::write_decisions(&mut w, fmt, &ds, limit)?;
+    Ok(exit::OK)
+}
