@@ -20,8 +20,10 @@ use redb::{
     WriteTransaction,
 };
 
-use crate::codec::{self, Change, DecodeError, StatusChange};
+pub mod codec;
+
 use crate::model::*;
+use codec::{Change, DecodeError, StatusChange};
 
 /// The schema this build writes. Bump it only for a change the record encoding
 /// cannot absorb (a new field never needs it), and add the step to [`MIGRATIONS`].
