@@ -9,6 +9,12 @@
 //! Processes share the file in redb's `SingleWriter` mode: one writer at a time,
 //! any number of readers beside it, each reading the last committed snapshot.
 //! A second writer waits a bounded time and then fails with [`LedgerError::Busy`].
+//!
+//! This file opens the ledger and runs transactions; the parts live beside it:
+//! `schema` (tables, version, migrations), `error`, [`codec`] (the record
+//! encoding), `reader` (snapshots), `tx` and `tx_decisions` (the write
+//! transaction), `bulk` (an import's staged batches) and `id_map`. Everything
+//! public is re-exported here, so callers name it `crate::ledger::X`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -501,7 +501,7 @@ enum Written {
 
 /// What the reference checks of a record need to know of the others. A write
 /// transaction answers from its own tables; an import's checking thread from
-/// the snapshot the transaction began with (see [`Stager`]).
+/// the snapshot the transaction began with (see [`Stager`](super::Stager)).
 pub(super) trait Refs {
     fn has_institution(&mut self, id: &str) -> Result<bool, LedgerError>;
     /// The institution an inspection was of, if the inspection exists.
