@@ -20,13 +20,14 @@ macro_rules! outln {
 
 pub mod alloc;
 pub mod cli;
-pub mod codec;
 pub mod decide;
 pub mod demo;
 pub mod export;
 pub mod format;
 pub mod import;
 pub mod ledger;
+// layout: old path, removed after merge
+pub use ledger::codec;
 pub mod model;
 pub mod notice;
 pub mod render;

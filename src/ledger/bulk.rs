@@ -1,0 +1,642 @@
+//! Bulk writes for imports: a [`Stager`] checks and encodes records on the
+//! parsing thread into [`Batch`]es (and [`NewInstitutions`]), and
+//! [`Tx::write_batch`] writes them in key order.
+
+use redb::ReadableTable;
+
+use super::codec::{self, StatusChange};
+use super::id_map::IdMap;
+use super::tx::{finding_errors, owned_errors, Refs};
+use super::{LedgerError, Reader, Tx};
+use crate::model::*;
+
+/// The record kinds stored under `(institution, id)` with an `id → institution` index.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Keyed {
+    Inspections,
+    Findings,
+    Applications,
+    Courses,
+}
+
+impl Keyed {
+    /// The kind's name in the audit log.
+    fn name(self) -> &'static str {
+        match self {
+            Keyed::Inspections => "inspection",
+            Keyed::Findings => "finding",
+            Keyed::Applications => "application",
+            Keyed::Courses => "course",
+        }
+    }
+}
+
+/// Keyed records of one kind, checked, encoded and compared with the stored
+/// ones by a [`Stager`], in key order once [`Batch::sort`] has run; what
+/// [`Tx::write_batch`] writes. One buffer holds every row's bytes, so a batch
+/// of 65,536 rows is two allocations to hand between threads and to free.
+#[derive(Default)]
+pub struct Batch {
+    buf: Vec<u8>,
+    rows: Vec<StagedRow>,
+    /// Positions in `rows` in key order, and in id order (the id index's key).
+    by_key: Vec<u32>,
+    by_id: Vec<u32>,
+    /// Rows identical to the stored record: counted, not written.
+    pub unchanged: u64,
+}
+
+/// Offsets into [`Batch::buf`]: institution, id, the bytes to store, then,
+/// for a record already stored, the institution it is under and the whole
+/// record there (its before-image).
+#[derive(Clone, Copy)]
+struct StagedRow {
+    at: usize,
+    inst: u32,
+    id: u32,
+    enc: u32,
+    prev: Option<(u32, u32)>,
+}
+
+/// One row of a [`Batch`].
+struct Staged<'b> {
+    inst: &'b str,
+    id: &'b str,
+    enc: &'b [u8],
+    /// Where the record is stored now, and the whole record there.
+    prev: Option<(&'b str, &'b [u8])>,
+}
+
+/// A length that `Batch` can keep in 32 bits. `row` relies on the lengths
+/// being exact, so a record of 4 GiB (no CSV cell holds one) stops the
+/// import, which then writes nothing, rather than being cut short.
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).expect("a record or id of 4 GiB or more cannot be imported")
+}
+
+impl Batch {
+    /// Adds a row: `enc` is the bytes to store in two parts (see
+    /// [`codec::stored_parts`]); `prev`, the institution the record is
+    /// stored under now and the whole record there, its before-image.
+    fn push(&mut self, inst: &str, id: &str, enc: [&[u8]; 2], prev: Option<(&str, &[u8])>) {
+        let at = self.buf.len();
+        for part in [inst.as_bytes(), id.as_bytes(), enc[0], enc[1]] {
+            self.buf.extend_from_slice(part);
+        }
+        if let Some((pi, old)) = prev {
+            self.buf.extend_from_slice(pi.as_bytes());
+            self.buf.extend_from_slice(old);
+        }
+        self.rows.push(StagedRow {
+            at,
+            inst: len32(inst.len()),
+            id: len32(id.len()),
+            enc: len32(enc[0].len() + enc[1].len()),
+            prev: prev.map(|(pi, old)| (len32(pi.len()), len32(old.len()))),
+        });
+    }
+
+    /// An empty batch with room for one like `c` (see [`Batch::lengths`]).
+    pub fn with_capacity(c: (usize, usize)) -> Self {
+        Batch {
+            buf: Vec::with_capacity(c.0),
+            rows: Vec::with_capacity(c.1),
+            ..Default::default()
+        }
+    }
+
+    /// Bytes and rows this batch holds (what [`Batch::with_capacity`] takes
+    /// to make room for the next one like it).
+    pub fn lengths(&self) -> (usize, usize) {
+        (self.buf.len(), self.rows.len())
+    }
+
+    /// Rows to write (unchanged ones are not kept).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// About the memory the batch takes.
+    pub fn bytes(&self) -> usize {
+        self.buf.len() + self.rows.len() * (std::mem::size_of::<StagedRow>() + 8)
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn row(&self, r: &StagedRow) -> Staged<'_> {
+        let text = |from: usize, len: u32| {
+            let b = &self.buf[from..from + len as usize];
+            // SAFETY: `buf` is private and `push` is all that writes it: the
+            // ids and institutions at these offsets were copied from `&str`s
+            // whole, so they are UTF-8. (Checking again was 3% of an import.)
+            unsafe { std::str::from_utf8_unchecked(b) }
+        };
+        let mut at = r.at;
+        let inst = text(at, r.inst);
+        at += r.inst as usize;
+        let id = text(at, r.id);
+        at += r.id as usize;
+        let enc = &self.buf[at..at + r.enc as usize];
+        at += r.enc as usize;
+        let prev = r.prev.map(|(pi, old)| {
+            let p = text(at, pi);
+            let o = &self.buf[at + pi as usize..at + pi as usize + old as usize];
+            (p, o)
+        });
+        Staged {
+            inst,
+            id,
+            enc,
+            prev,
+        }
+    }
+
+    /// The rows in the order of `order` (see [`Batch::sort`]).
+    fn in_order<'b>(&'b self, order: &'b [u32]) -> impl Iterator<Item = Staged<'b>> + 'b {
+        order.iter().enumerate().map(move |(n, &i)| {
+            // Rows in key order are scattered over the buffer: ask for the
+            // ones a few steps ahead before they are needed.
+            if let Some(&far) = order.get(n + 16) {
+                prefetch(&self.rows[far as usize] as *const StagedRow);
+            }
+            if let Some(&near) = order.get(n + 8) {
+                // A pointer, not an index: an empty last row starts at the end.
+                prefetch(self.buf.as_ptr().wrapping_add(self.rows[near as usize].at));
+            }
+            self.row(&self.rows[i as usize])
+        })
+    }
+
+    /// Orders the rows by key for the records and by id for the id index:
+    /// B-tree inserts in key order touch each page once per batch instead of
+    /// once per row. (A file in id order is already in the second, which
+    /// the sort sees at once.)
+    pub fn sort(&mut self) {
+        // Bytes, not text: UTF-8 sorts the same, and this is the inner loop.
+        let part = |r: &StagedRow, skip: u32, len: u32| {
+            let from = r.at + skip as usize;
+            &self.buf[from..from + len as usize]
+        };
+        let key = |i: u32| {
+            let r = &self.rows[i as usize];
+            (part(r, 0, r.inst), part(r, r.inst, r.id))
+        };
+        // Most comparisons are of packed ids held in the array being sorted;
+        // only two long ones equal in their first 15 bytes need their bytes.
+        use std::cmp::Ordering;
+        let (prefix, long) = (pack_id, packed_is_long);
+        let mut by_key: Vec<(u128, u128, u32)> = (0..self.rows.len() as u32)
+            .map(|i| {
+                let (inst, id) = key(i);
+                (prefix(inst), prefix(id), i)
+            })
+            .collect();
+        by_key.sort_unstable_by(|a, b| {
+            // The bytes are looked at only when the integers cannot tell.
+            match a.0.cmp(&b.0) {
+                Ordering::Equal if long(a.0) => key(a.2).cmp(&key(b.2)),
+                Ordering::Equal => match a.1.cmp(&b.1) {
+                    Ordering::Equal if long(a.1) => key(a.2).1.cmp(key(b.2).1),
+                    o => o,
+                },
+                o => o,
+            }
+        });
+        let mut by_id: Vec<(u128, u32)> = by_key.iter().map(|&(_, id, i)| (id, i)).collect();
+        by_id.sort_unstable_by(|a, b| match a.0.cmp(&b.0) {
+            Ordering::Equal if long(a.0) => key(a.1).1.cmp(key(b.1).1),
+            o => o,
+        });
+        self.by_key = by_key.into_iter().map(|k| k.2).collect();
+        self.by_id = by_id.into_iter().map(|k| k.1).collect();
+    }
+}
+
+/// Hints the processor to bring the memory at `p` into its cache.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch only hints the cache: it reads nothing and does not
+    // fault, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Institutions new to the ledger, staged by [`Stager::new_institution`]:
+/// id, encoded record and encoded first status. [`Tx::insert_new_institutions`]
+/// writes them.
+#[derive(Default)]
+pub struct NewInstitutions {
+    rows: Vec<(String, Vec<u8>, Vec<u8>)>,
+    /// The bytes of the texts in `rows`.
+    text: usize,
+}
+
+impl NewInstitutions {
+    /// Institutions staged.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// About the memory they take (each text is a separate allocation).
+    pub fn bytes(&self) -> usize {
+        self.text + self.rows.len() * (std::mem::size_of::<(String, Vec<u8>, Vec<u8>)>() + 48)
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Puts them in id order (the table's key order).
+    pub fn sort(&mut self) {
+        self.rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    }
+}
+
+/// Checks keyed records and stages them into [`Batch`]es on an import's
+/// parsing thread, against a snapshot taken after the import's write
+/// transaction began: an import writes one kind, so the institutions and
+/// inspections it refers to are as the snapshot has them, and the records it
+/// replaces are the snapshot's (checked again by [`Tx::write_batch`]).
+pub struct Stager {
+    before: Reader,
+    /// Institutions found to exist (they are never deleted).
+    known: IdMap<()>,
+    /// Lookups `known` could not answer. After [`Stager::LOOKUPS`] of them
+    /// every institution id is read into `known` in one walk of the table,
+    /// which is then the whole answer: a large file names most institutions,
+    /// and a walk reads each page once where lookups read each several times.
+    lookups: u32,
+    all_known: bool,
+    inspection_of: rustc_hash::FxHashMap<String, String>,
+}
+
+impl Refs for Stager {
+    fn has_institution(&mut self, id: &str) -> Result<bool, LedgerError> {
+        if self.known.contains(id) {
+            return Ok(true);
+        }
+        if self.all_known {
+            return Ok(false);
+        }
+        self.lookups += 1;
+        if self.lookups >= Self::LOOKUPS {
+            for e in self.before.institutions.iter()? {
+                self.known.insert_new(e?.0.value(), ());
+            }
+            self.all_known = true;
+            return Ok(self.known.contains(id));
+        }
+        let found = self.before.institutions.get(id)?.is_some();
+        if found {
+            self.known.insert_new(id, ());
+        }
+        Ok(found)
+    }
+
+    fn inspection_institution(&mut self, id: &str) -> Result<Option<String>, LedgerError> {
+        if let Some(i) = self.inspection_of.get(id) {
+            return Ok(Some(i.clone()));
+        }
+        let i = self
+            .before
+            .inspection_ids
+            .get(id)?
+            .map(|g| g.value().to_string());
+        if let Some(i) = &i {
+            self.inspection_of.insert(id.to_string(), i.clone());
+        }
+        Ok(i)
+    }
+}
+
+impl Stager {
+    const LOOKUPS: u32 = 4096;
+
+    /// A stager reading from `before`.
+    pub fn new(before: Reader) -> Self {
+        Stager {
+            before,
+            known: Default::default(),
+            lookups: 0,
+            all_known: false,
+            inspection_of: Default::default(),
+        }
+    }
+
+    /// The snapshot it checks against.
+    pub fn reader(&self) -> &Reader {
+        &self.before
+    }
+
+    /// Stages an institution the ledger does not hold, already validated:
+    /// its record and its first status entry, recorded with `reason` by
+    /// audit entry `audit`. Returns false, staging nothing, for one the
+    /// ledger holds: updating needs its history, which [`Tx::upsert_valid_institution`] reads.
+    pub fn new_institution(
+        &mut self,
+        x: &Institution,
+        reason: &str,
+        audit: u64,
+        b: &mut NewInstitutions,
+    ) -> Result<bool, LedgerError> {
+        // A point lookup, not `has_institution`: a file names each
+        // institution once, and the walk that answers a large file of
+        // findings would hold every id of a large ledger (40 MB a million).
+        if self.before.institutions.get(x.id.as_str())?.is_some() {
+            return Ok(false);
+        }
+        let first = StatusChange {
+            date: x.status_date,
+            status: x.status,
+            reason: reason.into(),
+            audit,
+        };
+        let row = (
+            x.id.clone(),
+            codec::encode_institution(x),
+            codec::encode_status(&first),
+        );
+        b.text += row.0.len() + row.1.len() + row.2.len();
+        b.rows.push(row);
+        Ok(true)
+    }
+
+    /// Checks an inspection; if sound, adds it to `b` (or counts it unchanged).
+    pub fn inspection(&mut self, x: &Inspection, b: &mut Batch) -> Staging {
+        let errs = owned_errors(x.validate(), &x.institution_id, self)?;
+        self.stage(
+            Keyed::Inspections,
+            errs,
+            &x.institution_id,
+            &x.id,
+            || codec::encode_inspection(x),
+            b,
+        )
+    }
+
+    /// Checks a finding; if sound, adds it to `b` (or counts it unchanged).
+    pub fn finding(&mut self, x: &Finding, b: &mut Batch) -> Staging {
+        let errs = finding_errors(x, self)?;
+        self.stage(
+            Keyed::Findings,
+            errs,
+            &x.institution_id,
+            &x.id,
+            || codec::encode_finding(x),
+            b,
+        )
+    }
+
+    /// Checks a licence application; if sound, adds it to `b` (or counts it unchanged).
+    pub fn application(&mut self, x: &Application, b: &mut Batch) -> Staging {
+        let errs = owned_errors(x.validate(), &x.institution_id, self)?;
+        self.stage(
+            Keyed::Applications,
+            errs,
+            &x.institution_id,
+            &x.id,
+            || codec::encode_application(x),
+            b,
+        )
+    }
+
+    /// Checks a course filing; if sound, adds it to `b` (or counts it unchanged).
+    pub fn course(&mut self, x: &Course, b: &mut Batch) -> Staging {
+        let errs = owned_errors(x.validate(), &x.institution_id, self)?;
+        self.stage(
+            Keyed::Courses,
+            errs,
+            &x.institution_id,
+            &x.id,
+            || codec::encode_course(x),
+            b,
+        )
+    }
+
+    fn stage(
+        &mut self,
+        kind: Keyed,
+        errs: Vec<FieldError>,
+        inst: &str,
+        id: &str,
+        encode: impl FnOnce() -> Vec<u8>,
+        b: &mut Batch,
+    ) -> Staging {
+        if !errs.is_empty() {
+            return Ok(Err(errs));
+        }
+        let enc = encode();
+        let r = &self.before;
+        let (data, ids) = match kind {
+            Keyed::Inspections => (Some(&r.inspections), Some(&r.inspection_ids)),
+            Keyed::Findings => (Some(&r.findings), Some(&r.finding_ids)),
+            Keyed::Applications => (r.applications.as_ref(), r.application_ids.as_ref()),
+            Keyed::Courses => (r.courses.as_ref(), r.course_ids.as_ref()),
+        };
+        let prev = match ids {
+            Some(ids) => ids.get(id)?.map(|g| g.value().to_string()),
+            None => None,
+        };
+        let old = match (&prev, data) {
+            (Some(pi), Some(data)) => data.get((pi.as_str(), id))?.map(|g| g.value().to_vec()),
+            _ => None,
+        };
+        let stored = codec::stored_parts(&enc);
+        match (&prev, &old) {
+            (Some(pi), Some(o)) if pi == inst && codec::same_stored(o, &enc) => b.unchanged += 1,
+            (Some(pi), Some(o)) => b.push(inst, id, stored, Some((pi, &codec::rejoin(pi, id, o)))),
+            // An index entry without its record: the entry is replaced, the
+            // record written as new (an empty before-image).
+            (Some(pi), None) => b.push(inst, id, stored, Some((pi, &[]))),
+            (None, _) => b.push(inst, id, stored, None),
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// What staging a record gives: a storage error, the record's problems, or done.
+pub type Staging = Result<Result<(), Vec<FieldError>>, LedgerError>;
+
+/// An id as an integer that orders as its bytes do: up to 15 bytes and the
+/// length (which keeps "A" and "A\0" apart), or, for a longer id, its first
+/// 15 bytes and 0xFF, after every length as a longer text sorts after its
+/// prefix. Equal integers are equal ids unless [`packed_is_long`].
+pub fn pack_id(b: &[u8]) -> u128 {
+    let mut p = [0u8; 16];
+    let n = b.len().min(15);
+    p[..n].copy_from_slice(&b[..n]);
+    p[15] = if b.len() <= 15 { b.len() as u8 } else { 0xFF };
+    u128::from_be_bytes(p)
+}
+
+/// Whether [`pack_id`] kept only the first 15 bytes.
+pub fn packed_is_long(p: u128) -> bool {
+    p as u8 == 0xFF
+}
+
+impl Tx<'_> {
+    /// Writes institutions [`Stager::new_institution`] staged: each record and
+    /// its first status entry, as [`Tx::upsert_valid_institution`] would for a
+    /// new one. One the ledger already holds (staged against an older state)
+    /// is refused, not overwritten.
+    pub fn insert_new_institutions(&mut self, b: &NewInstitutions) -> Result<(), LedgerError> {
+        for (id, enc, first) in &b.rows {
+            if self
+                .institutions
+                .insert(id.as_str(), enc.as_slice())?
+                .is_some()
+            {
+                return Err(LedgerError::Storage(format!(
+                    "institution {id} was written twice in one import; nothing was written"
+                )));
+            }
+            // A history without its institution cannot arise (institutions are
+            // never deleted); if one did, it is refused rather than overwritten.
+            if self
+                .history
+                .insert((id.as_str(), 1u64), first.as_slice())?
+                .is_some()
+            {
+                return Err(LedgerError::Storage(format!(
+                    "institution {id} is new but has a status history; nothing was written"
+                )));
+            }
+        }
+        for (id, _, _) in &b.rows {
+            self.changed("institution", id, None)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a batch [`Stager`] prepared: records already checked, encoded,
+    /// compared with the stored ones and put in key order, so this thread does
+    /// B-tree inserts and nothing else. The id index is written on a second
+    /// thread meanwhile; where each id pointed before came from the snapshot
+    /// the stager read, and is checked against what the index held, so a
+    /// batch staged against an older state is refused, not half-applied.
+    pub fn write_batch(&mut self, kind: Keyed, b: &Batch) -> Result<(), LedgerError> {
+        assert_eq!(
+            b.by_key.len(),
+            b.rows.len(),
+            "Batch::sort runs before write_batch"
+        );
+        let (data, ids) = match kind {
+            Keyed::Inspections => (&mut self.inspections, &mut self.inspection_ids),
+            Keyed::Findings => (&mut self.findings, &mut self.finding_ids),
+            Keyed::Applications => (&mut self.applications, &mut self.application_ids),
+            Keyed::Courses => (&mut self.courses, &mut self.course_ids),
+        };
+        let (indexed, written) = std::thread::scope(|s| {
+            let index = std::thread::Builder::new().name("import-index".into());
+            let index = index.spawn_scoped(s, || -> Result<bool, LedgerError> {
+                for r in b.in_order(&b.by_id) {
+                    let was = r.prev.map(|(pi, _)| pi);
+                    if was == Some(r.inst) {
+                        continue;
+                    }
+                    if ids.insert(r.id, r.inst)?.as_ref().map(|g| g.value()) != was {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            });
+            let index = index.expect("cannot start the index thread");
+            let written = (|| -> Result<(), LedgerError> {
+                for r in b.in_order(&b.by_key) {
+                    if let Some((pi, _)) = r.prev.filter(|(pi, _)| *pi != r.inst) {
+                        data.remove((pi, r.id))?;
+                    }
+                    data.insert((r.inst, r.id), r.enc)?;
+                }
+                Ok(())
+            })();
+            (index.join().expect("the index thread panicked"), written)
+        });
+        written?;
+        if !indexed? {
+            return Err(LedgerError::Storage(format!(
+                "{} ids changed while an import was checked, or one was written twice in it; nothing was written",
+                kind.name()
+            )));
+        }
+        if kind == Keyed::Inspections {
+            self.inspection_of.clear();
+        }
+        self.counts.unchanged += b.unchanged;
+        for r in b.in_order(&b.by_id) {
+            let old = r
+                .prev
+                .map(|(_, old)| old.to_vec())
+                .filter(|o| !o.is_empty());
+            self.changed(kind.name(), r.id, old)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(b: &Batch, order: &[u32]) -> Vec<(String, String)> {
+        b.in_order(order)
+            .map(|r| (r.inst.to_string(), r.id.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_sorts_by_institution_then_id_and_separately_by_id() {
+        let mut b = Batch::default();
+        // Ids longer than the 16-byte prefixes the sort compares first, equal
+        // in those 16 bytes, and ids that are prefixes of each other.
+        let rows = [
+            ("I2", "F-0000000000000000-b"),
+            ("I1", "F-0000000000000000-a"),
+            ("I10", "F-1"),
+            ("I1", "F-0000000000000000"),
+            ("I2", "F-0000000000000000-a"),
+            ("I1", "F-"),
+            ("机构甲", "F-2"),
+            ("GZ-0000000000000-B", "F1"),
+            ("GZ-0000000000000-A", "F2"),
+            ("GZ-0000000000000", "F3"),
+        ];
+        for (inst, id) in rows {
+            b.push(inst, id, [b"x", b""], None);
+        }
+        b.sort();
+        let mut want: Vec<(String, String)> = rows
+            .iter()
+            .map(|(i, d)| (i.to_string(), d.to_string()))
+            .collect();
+        want.sort();
+        assert_eq!(keys(&b, &b.by_key), want);
+        let ids: Vec<String> = keys(&b, &b.by_id).into_iter().map(|k| k.1).collect();
+        let mut want_ids: Vec<String> = rows.iter().map(|r| r.1.to_string()).collect();
+        want_ids.sort();
+        assert_eq!(ids, want_ids);
+    }
+
+    #[test]
+    fn a_batch_row_gives_back_what_was_pushed() {
+        let mut b = Batch::default();
+        b.push("I1", "F1", [b"ne", b"w"], Some(("I0", b"old bytes")));
+        b.push("I2", "F2", [b"", b""], None);
+        b.sort();
+        let rows: Vec<Staged> = b.in_order(&b.by_key).collect();
+        assert_eq!(
+            (rows[0].inst, rows[0].id, rows[0].enc),
+            ("I1", "F1", &b"new"[..])
+        );
+        assert_eq!(rows[0].prev, Some(("I0", &b"old bytes"[..])));
+        assert_eq!((rows[1].inst, rows[1].id, rows[1].prev), ("I2", "F2", None));
+    }
+}

@@ -1,0 +1,282 @@
+//! The redb ledger: tables, schema version, the one write path and its audit log.
+//!
+//! Architecture invariant: every change goes through [`Ledger::transact`], which
+//! opens one redb write transaction, hands the caller a [`Tx`] whose every write
+//! method validates the record and appends an audit change, and commits only if
+//! the caller succeeds. A crash at any moment leaves the ledger as it was before
+//! or after the commit, never between (redb commits are atomic and durable).
+//!
+//! Processes share the file in redb's `SingleWriter` mode: one writer at a time,
+//! any number of readers beside it, each reading the last committed snapshot.
+//! A second writer waits a bounded time and then fails with [`LedgerError::Busy`].
+//!
+//! This file opens the ledger and runs transactions; the parts live beside it:
+//! `schema` (tables, version, migrations), `error`, [`codec`] (the record
+//! encoding), `reader` (snapshots), `tx` and `tx_decisions` (the write
+//! transaction), `bulk` (an import's staged batches) and `id_map`. Everything
+//! public is re-exported here, so callers name it `crate::ledger::X`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use redb::{
+    ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadTransaction, ReadableDatabase,
+    ReadableTable,
+};
+
+mod bulk;
+pub mod codec;
+mod error;
+mod id_map;
+mod reader;
+mod schema;
+mod tx;
+mod tx_decisions;
+
+pub use bulk::{pack_id, packed_is_long, Batch, Keyed, NewInstitutions, Stager, Staging};
+pub use error::{LedgerError, RedbError, Rejection};
+// layout: old path, removed after merge (IdMap moves to import/)
+pub use id_map::IdMap;
+pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
+pub use schema::SCHEMA_VERSION;
+pub use tx::{Counts, Outcome, Tx};
+pub use tx_decisions::ListEntry;
+
+use error::open_error;
+use schema::{migrate, schema_version, AUDIT, META};
+
+/// What an operation is, for its audit entry.
+#[derive(Debug, Clone, Default)]
+pub struct Operation {
+    /// Who: `--operator`, default `$USER`.
+    pub operator: String,
+    /// The command line or a description of the operation.
+    pub command: String,
+    /// SHA-256 of the script, for script writes.
+    pub script_sha256: Option<String>,
+    /// The input file and its SHA-256, for imports.
+    pub file: Option<(String, String)>,
+}
+
+/// The open redb file, in the mode it was opened in.
+enum Db {
+    /// Opened for writing (and reading): the only one a transaction can use.
+    Writable(Database),
+    /// Opened for reading only.
+    ReadOnly(ReadOnlyDatabase),
+}
+
+/// An open ledger file.
+pub struct Ledger {
+    db: Db,
+    path: PathBuf,
+}
+
+/// The page cache a ledger is opened with unless the opener says otherwise.
+pub const CACHE_BYTES: usize = 160 << 20;
+
+fn builder() -> redb::Builder {
+    sized_builder(CACHE_BYTES)
+}
+
+fn sized_builder(cache: usize) -> redb::Builder {
+    let mut b = Database::builder();
+    // Every process must open in the same mode (see module docs).
+    b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+    b.set_cache_size(cache);
+    b
+}
+
+/// How long a writer waits for another writer: `CASEBOOK_BUSY_TIMEOUT` seconds, default 10.
+pub fn busy_timeout() -> Duration {
+    let Ok(s) = std::env::var("CASEBOOK_BUSY_TIMEOUT") else {
+        return Duration::from_secs(10);
+    };
+    match s
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|x| Duration::try_from_secs_f64(x.max(0.0)).ok())
+    {
+        Some(d) => d,
+        None => {
+            eprintln!(
+                "warning: CASEBOOK_BUSY_TIMEOUT=\"{s}\" is not a number of seconds; waiting 10 s"
+            );
+            Duration::from_secs(10)
+        }
+    }
+}
+
+impl Ledger {
+    /// Creates a new, empty ledger configured with Guangzhou's 11 districts.
+    pub fn create(path: &Path) -> Result<Ledger, LedgerError> {
+        if path.exists() && std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(true) {
+            return Err(LedgerError::Exists(path.into()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(LedgerError::Storage(format!(
+                    "cannot create {}: the directory {} does not exist",
+                    path.display(),
+                    dir.display()
+                )));
+            }
+        }
+        let db = builder().create(path).map_err(|e| open_error(path, e))?;
+        let txn = db.begin_write()?;
+        schema::initialize(&txn)?;
+        txn.commit()?;
+        Ok(Ledger {
+            db: Db::Writable(db),
+            path: path.into(),
+        })
+    }
+
+    /// Opens for reading only: never blocks and is never blocked by a writer.
+    pub fn open_read(path: &Path) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Missing(path.into()));
+        }
+        let db = match builder().open_read_only(path) {
+            Ok(db) => db,
+            // A ledger left by a crash must be repaired by a writable open first.
+            Err(DatabaseError::RepairAborted) => {
+                drop(Self::open_write(path, busy_timeout())?);
+                builder()
+                    .open_read_only(path)
+                    .map_err(|e| open_error(path, e))?
+            }
+            Err(e) => return Err(open_error(path, e)),
+        };
+        let l = Ledger {
+            db: Db::ReadOnly(db),
+            path: path.into(),
+        };
+        l.check_schema()?;
+        Ok(l)
+    }
+
+    /// Opens for writing, waiting up to `wait` for another writer to finish.
+    pub fn open_write(path: &Path, wait: Duration) -> Result<Ledger, LedgerError> {
+        Self::open_write_cached(path, wait, CACHE_BYTES)
+    }
+
+    /// [`Ledger::open_write`] with a page cache of `cache` bytes. A write
+    /// transaction keeps the pages it changed in the cache until it commits,
+    /// as far as the cache holds them; past that it writes them out and reads
+    /// them back, so a bulk import runs faster with a bigger one.
+    pub fn open_write_cached(
+        path: &Path,
+        wait: Duration,
+        cache: usize,
+    ) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Missing(path.into()));
+        }
+        let start = Instant::now();
+        let db = loop {
+            match sized_builder(cache).open(path) {
+                Ok(db) => break db,
+                Err(DatabaseError::DatabaseAlreadyOpen) => {
+                    if start.elapsed() >= wait {
+                        return Err(LedgerError::Busy {
+                            path: path.into(),
+                            waited: start.elapsed(),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(open_error(path, e)),
+            }
+        };
+        let l = Ledger {
+            db: Db::Writable(db),
+            path: path.into(),
+        };
+        l.check_schema()?;
+        l.ensure_tables()?;
+        Ok(l)
+    }
+
+    /// The file this ledger lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn begin_read(&self) -> Result<ReadTransaction, LedgerError> {
+        Ok(match &self.db {
+            Db::Writable(d) => d.begin_read()?,
+            Db::ReadOnly(d) => d.begin_read()?,
+        })
+    }
+
+    /// A consistent snapshot for reading.
+    pub fn reader(&self) -> Result<Reader, LedgerError> {
+        Reader::open(self.begin_read()?)
+    }
+
+    /// Runs `f` in one write transaction. The transaction commits, with one audit
+    /// entry for `op` and every change `f` made, only if `f` returns `Ok` and
+    /// `dry_run` is false; otherwise nothing is written.
+    pub fn transact<T, E: From<LedgerError>>(
+        &self,
+        op: &Operation,
+        dry_run: bool,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<(T, Counts), E> {
+        let Db::Writable(db) = &self.db else {
+            return Err(LedgerError::Storage("the ledger was opened read-only".into()).into());
+        };
+        let txn = db.begin_write().map_err(LedgerError::from)?;
+        let (version, districts) = {
+            let meta = txn.open_table(META).map_err(LedgerError::from)?;
+            let d = meta.get("districts").map_err(LedgerError::from)?;
+            let districts: Vec<String> = d
+                .map(|g| g.value().split_whitespace().map(String::from).collect())
+                .unwrap_or_default();
+            (schema_version(&meta).map_err(LedgerError::from)?, districts)
+        };
+        // An older ledger is migrated by its first committed write, in the
+        // same transaction.
+        if let Some(v) = version.filter(|&v| v < SCHEMA_VERSION && !dry_run) {
+            migrate(&txn, v, &op.operator)?;
+        }
+        let (out, counts, seq, detail) = {
+            let seq = {
+                let audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
+                let last = audit.last().map_err(LedgerError::from)?;
+                last.map(|(k, _)| k.value() + 1).unwrap_or(1)
+            };
+            let mut tx = Tx::open(&txn, seq, districts)?;
+            let out = f(&mut tx)?;
+            tx.flush_inserts()?;
+            (out, tx.counts, seq, tx.detail.take())
+        };
+        if dry_run {
+            txn.abort().map_err(LedgerError::from)?;
+            return Ok((out, counts));
+        }
+        {
+            let header = serde_json::json!({
+                "at": chrono::Local::now().to_rfc3339(),
+                "operator": op.operator,
+                "command": op.command,
+                "script_sha256": op.script_sha256,
+                "file": op.file.as_ref().map(|f| &f.0),
+                "file_sha256": op.file.as_ref().map(|f| &f.1),
+                "inserted": counts.inserted,
+                "updated": counts.updated,
+                "unchanged": counts.unchanged,
+                "other": counts.other,
+                "detail": detail,
+            });
+            let mut audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
+            audit
+                .insert(seq, header.to_string().as_str())
+                .map_err(LedgerError::from)?;
+        }
+        txn.commit().map_err(LedgerError::from)?;
+        Ok((out, counts))
+    }
+}

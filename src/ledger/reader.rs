@@ -1,0 +1,596 @@
+//! Reading a snapshot: [`Reader`], the walks over findings that a script
+//! drives ([`FindingCursor`], [`RawRecords`], [`RawIter`]), and the helpers
+//! that read the tables keyed by `(institution, id)`.
+
+use chrono::NaiveDate;
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata};
+
+use super::codec::{self, Change, StatusChange};
+use super::schema::*;
+use super::{LedgerError, ListEntry};
+use crate::model::*;
+
+/// A consistent, read-only snapshot of the ledger. Cheap to create; every read
+/// of one snapshot sees the same committed state whatever writers do meanwhile.
+pub struct Reader {
+    pub(super) institutions: ReadOnlyTable<&'static str, &'static [u8]>,
+    pub(super) inspections: ReadOnlyTable<(&'static str, &'static str), &'static [u8]>,
+    pub(super) inspection_ids: ReadOnlyTable<&'static str, &'static str>,
+    pub(super) findings: ReadOnlyTable<(&'static str, &'static str), &'static [u8]>,
+    pub(super) finding_ids: ReadOnlyTable<&'static str, &'static str>,
+    pub(super) history: ReadOnlyTable<(&'static str, u64), &'static [u8]>,
+    pub(super) audit: ReadOnlyTable<u64, &'static str>,
+    pub(super) audit_changes: ReadOnlyTable<(u64, u64), &'static [u8]>,
+    // Tables added after the first release are optional here: a read-only
+    // handle cannot create them in a ledger an older build wrote.
+    pub(super) lists: Option<ReadOnlyTable<(&'static str, &'static str, u64), &'static str>>,
+    pub(super) runs: Option<ReadOnlyTable<u64, &'static str>>,
+    pub(super) run_results: Option<ReadOnlyTable<(u64, &'static str), &'static str>>,
+    pub(super) notices: Option<ReadOnlyTable<(&'static str, &'static str, i64), &'static str>>,
+    pub(super) applications: Option<ReadOnlyTable<(&'static str, &'static str), &'static [u8]>>,
+    pub(super) application_ids: Option<ReadOnlyTable<&'static str, &'static str>>,
+    pub(super) courses: Option<ReadOnlyTable<(&'static str, &'static str), &'static [u8]>>,
+    pub(super) course_ids: Option<ReadOnlyTable<&'static str, &'static str>>,
+    pub(super) licence_history: Option<ReadOnlyTable<(&'static str, u64), &'static str>>,
+    pub(super) districts: Vec<String>,
+    pub(super) _txn: ReadTransaction,
+}
+
+type FindingEntry = (
+    redb::AccessGuard<'static, (&'static str, &'static str)>,
+    redb::AccessGuard<'static, &'static [u8]>,
+);
+
+/// See [`Reader::findings_cursor`].
+pub struct FindingCursor {
+    it: redb::Range<'static, (&'static str, &'static str), &'static [u8]>,
+    /// The next entry, read but not yet handed out.
+    pending: Option<FindingEntry>,
+    /// The institutions the walk covers.
+    first: String,
+    last: String,
+    /// The institution served last: the walk has passed everything up to it.
+    served: Option<String>,
+    /// An error stopped the walk part-way: it answers nothing more.
+    broken: bool,
+}
+
+impl FindingCursor {
+    /// Appends the bytes of each finding of `inst` to `out`, in id order, and
+    /// returns true; or returns false, having added nothing, when the walk
+    /// cannot answer (it has passed `inst` or does not reach it), so the caller
+    /// does its own range scan.
+    pub fn take(&mut self, inst: &str, out: &mut RawRecords) -> Result<bool, LedgerError> {
+        if self.broken
+            || inst < self.first.as_str()
+            || inst > self.last.as_str()
+            || self.served.as_deref().is_some_and(|s| inst <= s)
+        {
+            return Ok(false);
+        }
+        // Whatever happens next, the walk has moved past what it was asked before.
+        self.broken = true;
+        loop {
+            if self.pending.is_none() {
+                match self.it.next() {
+                    Some(e) => self.pending = Some(e?),
+                    None => break,
+                }
+            }
+            let (k, v) = self.pending.as_ref().unwrap();
+            let (ki, id) = k.value();
+            match ki.cmp(inst) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => out.push(inst, id, v.value()),
+                std::cmp::Ordering::Greater => break,
+            }
+            self.pending = None;
+        }
+        self.broken = false;
+        self.served = Some(inst.to_string());
+        Ok(true)
+    }
+}
+
+/// Whole records' bytes one after another, and where each one is: what the
+/// walks over one institution's findings fill for a script.
+#[derive(Default)]
+pub struct RawRecords {
+    pub buf: Vec<u8>,
+    pub spans: Vec<(usize, usize)>,
+}
+
+impl RawRecords {
+    /// Adds the record stored under `(inst, id)` as `stored`.
+    fn push(&mut self, inst: &str, id: &str, stored: &[u8]) {
+        let start = self.buf.len();
+        codec::rejoin_into(&mut self.buf, inst, id, stored);
+        self.spans.push((start, self.buf.len()));
+    }
+}
+
+fn optional<T>(r: Result<T, redb::TableError>) -> Result<Option<T>, LedgerError> {
+    match r {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+type IdIndex = ReadOnlyTable<&'static str, &'static str>;
+type ByInstitution = ReadOnlyTable<(&'static str, &'static str), &'static [u8]>;
+
+/// A record kept under `(institution, id)`, found through its id index.
+fn by_id<T: codec::KeyedRecord>(
+    ids: &IdIndex,
+    table: &ByInstitution,
+    id: &str,
+) -> Result<Option<T>, LedgerError> {
+    let Some(inst) = ids.get(id)?.map(|g| g.value().to_string()) else {
+        return Ok(None);
+    };
+    match table.get((inst.as_str(), id))? {
+        Some(g) => Ok(Some(codec::decode_stored(&inst, id, g.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// One institution's records of a table kept under `(institution, id)`, by id: a range scan.
+fn of_institution<T: codec::KeyedRecord>(
+    table: &ByInstitution,
+    inst: &str,
+) -> Result<Vec<T>, LedgerError> {
+    let mut out = Vec::new();
+    for e in table.range((inst, "")..(inst, MAX_ID))? {
+        let (k, v) = e?;
+        out.push(decode_entry(&k, &v)?);
+    }
+    Ok(out)
+}
+
+/// Decodes an entry of a table kept under `(institution, id)`.
+fn decode_entry<T: codec::KeyedRecord>(
+    k: &redb::AccessGuard<'_, (&'static str, &'static str)>,
+    v: &redb::AccessGuard<'_, &'static [u8]>,
+) -> Result<T, LedgerError> {
+    let (inst, id) = k.value();
+    Ok(codec::decode_stored(inst, id, v.value())?)
+}
+
+/// An entry of a table kept under `(institution, id)` as the whole record's bytes.
+fn entry_bytes(
+    k: &redb::AccessGuard<'_, (&'static str, &'static str)>,
+    v: &redb::AccessGuard<'_, &'static [u8]>,
+) -> Vec<u8> {
+    let (inst, id) = k.value();
+    codec::rejoin(inst, id, v.value())
+}
+
+/// Records' encoded bytes (whole, key fields included), one after another, from a table scan another thread may drive.
+pub type RawIter<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, LedgerError>> + Send + 'a>;
+
+/// Upper bound for a string key range: no id contains this character.
+const MAX_ID: &str = "\u{10FFFF}";
+
+impl Reader {
+    /// The snapshot `txn` reads, with every table open.
+    pub(super) fn open(txn: ReadTransaction) -> Result<Reader, LedgerError> {
+        let meta = txn.open_table(META)?;
+        let districts = meta
+            .get("districts")?
+            .map(|g| g.value().split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        Ok(Reader {
+            institutions: txn.open_table(INSTITUTIONS)?,
+            inspections: txn.open_table(INSPECTIONS)?,
+            inspection_ids: txn.open_table(INSPECTION_IDS)?,
+            findings: txn.open_table(FINDINGS)?,
+            finding_ids: txn.open_table(FINDING_IDS)?,
+            history: txn.open_table(STATUS_HISTORY)?,
+            audit: txn.open_table(AUDIT)?,
+            audit_changes: txn.open_table(AUDIT_CHANGES)?,
+            lists: optional(txn.open_table(LISTS))?,
+            runs: optional(txn.open_table(RUNS))?,
+            run_results: optional(txn.open_table(RUN_RESULTS))?,
+            notices: optional(txn.open_table(NOTICES))?,
+            applications: optional(txn.open_table(APPLICATIONS))?,
+            application_ids: optional(txn.open_table(APPLICATION_IDS))?,
+            courses: optional(txn.open_table(COURSES))?,
+            course_ids: optional(txn.open_table(COURSE_IDS))?,
+            licence_history: optional(txn.open_table(LICENCE_HISTORY))?,
+            districts,
+            _txn: txn,
+        })
+    }
+
+    /// The configured districts, in order.
+    pub fn districts(&self) -> &[String] {
+        &self.districts
+    }
+
+    /// One institution, if it exists.
+    pub fn institution(&self, id: &str) -> Result<Option<Institution>, LedgerError> {
+        match self.institutions.get(id)? {
+            Some(g) => Ok(Some(codec::decode_institution(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Numbers of records: institutions, inspections, findings.
+    pub fn counts(&self) -> Result<(u64, u64, u64), LedgerError> {
+        Ok((
+            self.institutions.len()?,
+            self.inspection_ids.len()?,
+            self.finding_ids.len()?,
+        ))
+    }
+
+    /// Every institution in id order.
+    pub fn institutions(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Institution, LedgerError>> + '_, LedgerError> {
+        Ok(self.institutions.iter()?.map(|e| {
+            let (_, v) = e?;
+            Ok(codec::decode_institution(v.value())?)
+        }))
+    }
+
+    /// Every institution's stored bytes in id order, for callers that decode on other threads.
+    pub fn institutions_raw(&self) -> Result<RawIter<'_>, LedgerError> {
+        Ok(Box::new(
+            self.institutions.iter()?.map(|e| Ok(e?.1.value().to_vec())),
+        ))
+    }
+
+    /// Institution ids that start with `prefix`, at most `limit` (for completion).
+    pub fn institution_ids_with_prefix(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, LedgerError> {
+        let mut out = Vec::new();
+        for e in self.institutions.range(prefix..)? {
+            let (k, _) = e?;
+            let k = k.value();
+            if !k.starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            out.push(k.to_string());
+        }
+        Ok(out)
+    }
+
+    /// One institution's findings, by id, as a range scan.
+    pub fn findings_of(&self, inst: &str) -> Result<Vec<Finding>, LedgerError> {
+        of_institution(&self.findings, inst)
+    }
+
+    /// Appends the bytes of each finding of one institution to `out` (no allocation per record).
+    pub fn findings_raw_of(&self, inst: &str, out: &mut RawRecords) -> Result<(), LedgerError> {
+        for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
+            let (k, v) = e?;
+            out.push(inst, k.value().1, v.value());
+        }
+        Ok(())
+    }
+
+    /// A walk over the findings of the institutions `first` to `last` (ids, inclusive),
+    /// for a caller that asks for them institution by institution, in id order:
+    /// one range scan instead of one per institution.
+    pub fn findings_cursor(&self, first: &str, last: &str) -> Result<FindingCursor, LedgerError> {
+        Ok(FindingCursor {
+            it: self.findings.range((first, "")..(last, MAX_ID))?,
+            pending: None,
+            first: first.to_string(),
+            last: last.to_string(),
+            served: None,
+            broken: false,
+        })
+    }
+
+    /// One institution's inspections, by id, as a range scan.
+    pub fn inspections_of(&self, inst: &str) -> Result<Vec<Inspection>, LedgerError> {
+        of_institution(&self.inspections, inst)
+    }
+
+    /// Every finding, grouped by institution.
+    pub fn findings(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Finding, LedgerError>> + '_, LedgerError> {
+        Ok(self.findings.iter()?.map(|e| {
+            let (k, v) = e?;
+            decode_entry::<Finding>(&k, &v)
+        }))
+    }
+
+    /// Every finding's encoded bytes (whole, key fields included), grouped by institution.
+    pub fn findings_raw(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Vec<u8>, LedgerError>> + '_, LedgerError> {
+        Ok(self.findings.iter()?.map(|e| {
+            let (k, v) = e?;
+            Ok(entry_bytes(&k, &v))
+        }))
+    }
+
+    /// Every inspection, grouped by institution.
+    pub fn inspections(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Inspection, LedgerError>> + '_, LedgerError> {
+        Ok(self.inspections.iter()?.map(|e| {
+            let (k, v) = e?;
+            decode_entry::<Inspection>(&k, &v)
+        }))
+    }
+
+    /// The institution a finding id belongs to, if the id is in use.
+    pub fn finding_institution(&self, id: &str) -> Result<Option<String>, LedgerError> {
+        Ok(self.finding_ids.get(id)?.map(|g| g.value().to_string()))
+    }
+
+    /// One finding by its id.
+    pub fn finding(&self, id: &str) -> Result<Option<Finding>, LedgerError> {
+        by_id(&self.finding_ids, &self.findings, id)
+    }
+
+    /// One institution's licence applications, by id.
+    pub fn applications_of(&self, inst: &str) -> Result<Vec<Application>, LedgerError> {
+        match &self.applications {
+            Some(t) => of_institution(t, inst),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Every licence application, grouped by institution.
+    pub fn applications(&self) -> Result<Vec<Application>, LedgerError> {
+        let mut out = Vec::new();
+        let Some(t) = &self.applications else {
+            return Ok(out);
+        };
+        for e in t.iter()? {
+            let (k, v) = e?;
+            out.push(decode_entry::<Application>(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    /// One licence application by id.
+    pub fn application(&self, id: &str) -> Result<Option<Application>, LedgerError> {
+        match (&self.application_ids, &self.applications) {
+            (Some(ids), Some(t)) => by_id(ids, t, id),
+            _ => Ok(None),
+        }
+    }
+
+    /// One institution's course filings, by id.
+    pub fn courses_of(&self, inst: &str) -> Result<Vec<Course>, LedgerError> {
+        match &self.courses {
+            Some(t) => of_institution(t, inst),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Every course filing, grouped by institution, decoded as the caller walks.
+    pub fn courses(
+        &self,
+    ) -> Result<Box<dyn Iterator<Item = Result<Course, LedgerError>> + '_>, LedgerError> {
+        let Some(t) = &self.courses else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        Ok(Box::new(t.iter()?.map(|e| {
+            let (k, v) = e?;
+            decode_entry::<Course>(&k, &v)
+        })))
+    }
+
+    /// Every course filing's encoded bytes (whole, key fields included), grouped by institution, for callers
+    /// that decode on other threads.
+    pub fn courses_raw(&self) -> Result<RawIter<'_>, LedgerError> {
+        let Some(t) = &self.courses else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        Ok(Box::new(t.iter()?.map(|e| {
+            let (k, v) = e?;
+            Ok(entry_bytes(&k, &v))
+        })))
+    }
+
+    /// How many course filings the ledger holds (any date).
+    pub fn course_count(&self) -> Result<u64, LedgerError> {
+        match &self.courses {
+            Some(t) => Ok(t.len()?),
+            None => Ok(0),
+        }
+    }
+
+    /// One course filing by id.
+    pub fn course(&self, id: &str) -> Result<Option<Course>, LedgerError> {
+        match (&self.course_ids, &self.courses) {
+            (Some(ids), Some(t)) => by_id(ids, t, id),
+            _ => Ok(None),
+        }
+    }
+
+    /// One inspection by its id.
+    pub fn inspection(&self, id: &str) -> Result<Option<Inspection>, LedgerError> {
+        by_id(&self.inspection_ids, &self.inspections, id)
+    }
+
+    /// An institution's status history, oldest first (ties in entry order).
+    pub fn status_history(&self, inst: &str) -> Result<Vec<StatusChange>, LedgerError> {
+        let mut v = Vec::new();
+        for e in self.history.range((inst, 0u64)..=(inst, u64::MAX))? {
+            let (_, val) = e?;
+            v.push(codec::decode_status(val.value())?);
+        }
+        v.sort_by_key(|c| c.date);
+        Ok(v)
+    }
+
+    /// The status in force on `d`: the latest entry dated on or before it.
+    /// The record carries the latest-dated status, so the history is read only
+    /// when `d` is before that.
+    pub fn status_as_of(
+        &self,
+        x: &Institution,
+        d: NaiveDate,
+    ) -> Result<Option<Status>, LedgerError> {
+        if x.status_date <= d {
+            return Ok(Some(x.status));
+        }
+        Ok(self
+            .status_history(&x.id)?
+            .into_iter()
+            .rev()
+            .find(|c| c.date <= d)
+            .map(|c| c.status))
+    }
+
+    /// Every entry ever made on list `list` (all lists if empty), in list/institution order.
+    pub fn list_entries(&self, list: &str) -> Result<Vec<ListEntry>, LedgerError> {
+        let mut v = Vec::new();
+        let Some(lists) = &self.lists else {
+            return Ok(v);
+        };
+        for e in lists.iter()? {
+            let (k, val) = e?;
+            if list.is_empty() || k.value().0 == list {
+                v.push(
+                    serde_json::from_str(val.value())
+                        .map_err(|e| LedgerError::Storage(format!("bad list entry: {e}")))?,
+                );
+            }
+        }
+        Ok(v)
+    }
+
+    /// An institution's list entries (every list).
+    pub fn list_entries_of(&self, id: &str) -> Result<Vec<ListEntry>, LedgerError> {
+        Ok(self
+            .list_entries("")?
+            .into_iter()
+            .filter(|e| e.institution_id == id)
+            .collect())
+    }
+
+    /// Saved scoring runs (number, JSON header), oldest first.
+    pub fn runs(&self) -> Result<Vec<(u64, serde_json::Value)>, LedgerError> {
+        let mut v = Vec::new();
+        let Some(runs) = &self.runs else { return Ok(v) };
+        for e in runs.iter()? {
+            let (k, val) = e?;
+            v.push((
+                k.value(),
+                serde_json::from_str(val.value()).unwrap_or_default(),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// The results of one saved run, by institution id.
+    pub fn run_results(&self, run: u64) -> Result<Vec<(String, serde_json::Value)>, LedgerError> {
+        let mut v = Vec::new();
+        let Some(rr) = &self.run_results else {
+            return Ok(v);
+        };
+        for e in rr.range((run, "")..(run, MAX_ID))? {
+            let (k, val) = e?;
+            v.push((
+                k.value().1.to_string(),
+                serde_json::from_str(val.value()).unwrap_or_default(),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// One institution's result in one saved run.
+    pub fn run_result(&self, run: u64, id: &str) -> Result<Option<serde_json::Value>, LedgerError> {
+        let Some(rr) = &self.run_results else {
+            return Ok(None);
+        };
+        Ok(rr
+            .get((run, id))?
+            .map(|g| serde_json::from_str(g.value()).unwrap_or_default()))
+    }
+
+    /// Notices issued to an institution: (kind, date, JSON record), oldest first per kind.
+    pub fn notices_of(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(String, NaiveDate, serde_json::Value)>, LedgerError> {
+        let mut v = Vec::new();
+        let Some(t) = &self.notices else { return Ok(v) };
+        for e in t.range((id, "", i64::MIN)..=(id, MAX_ID, i64::MAX))? {
+            let (k, val) = e?;
+            let (_, kind, day) = k.value();
+            let Some(d) = NaiveDate::from_num_days_from_ce_opt(day as i32) else {
+                continue;
+            };
+            v.push((
+                kind.to_string(),
+                d,
+                serde_json::from_str(val.value()).unwrap_or_default(),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// What one audit entry changed, in order.
+    pub fn audit_changes(&self, n: u64) -> Result<Vec<Change>, LedgerError> {
+        let mut v = Vec::new();
+        for e in self.audit_changes.range((n, 0u64)..=(n, u64::MAX))? {
+            v.push(codec::decode_change(e?.1.value())?);
+        }
+        Ok(v)
+    }
+
+    /// The licence an institution held on `d`: (number, issued, expires). The
+    /// record carries the current licence; earlier ones are in the licence history.
+    pub fn licence_as_of(
+        &self,
+        x: &Institution,
+        d: NaiveDate,
+    ) -> Result<Option<(String, NaiveDate, Option<NaiveDate>)>, LedgerError> {
+        if x.licence_issued.is_some_and(|i| i <= d) {
+            return Ok(Some((
+                x.licence_no.clone().unwrap_or_default(),
+                x.licence_issued.unwrap(),
+                x.licence_expires,
+            )));
+        }
+        let Some(t) = &self.licence_history else {
+            return Ok(None);
+        };
+        let mut best: Option<(String, NaiveDate, Option<NaiveDate>)> = None;
+        for e in t.range((x.id.as_str(), 0u64)..=(x.id.as_str(), u64::MAX))? {
+            let v: serde_json::Value = serde_json::from_str(e?.1.value()).unwrap_or_default();
+            let Some(issued) = v["issued"].as_str().and_then(|s| parse_date(s).ok()) else {
+                continue;
+            };
+            if issued <= d && best.as_ref().is_none_or(|b| b.1 <= issued) {
+                let expires = v["expires"].as_str().and_then(|s| parse_date(s).ok());
+                best = Some((
+                    v["licence_no"].as_str().unwrap_or("").to_string(),
+                    issued,
+                    expires,
+                ));
+            }
+        }
+        Ok(best)
+    }
+
+    /// One audit entry's JSON header.
+    pub fn audit_entry(&self, n: u64) -> Result<Option<String>, LedgerError> {
+        Ok(self.audit.get(n)?.map(|g| g.value().to_string()))
+    }
+
+    /// Audit entries (number, JSON header), newest last.
+    pub fn audit(&self) -> Result<Vec<(u64, String)>, LedgerError> {
+        let mut v = Vec::new();
+        for e in self.audit.iter()? {
+            let (k, val) = e?;
+            v.push((k.value(), val.value().to_string()));
+        }
+        Ok(v)
+    }
+}

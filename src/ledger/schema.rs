@@ -1,0 +1,228 @@
+//! What a ledger file holds: its tables, the marker and schema version in
+//! `meta`, and the steps that migrate an older schema to this build's.
+//!
+//! Adding a table needs no new schema version: [`Ledger::ensure_tables`]
+//! creates it when a ledger is opened for writing, and a reader finds it
+//! missing in a ledger an older build wrote (see `Reader`'s optional tables).
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+
+use super::{Db, Ledger, LedgerError};
+use crate::model::DEFAULT_DISTRICTS;
+
+/// The schema this build writes. Bump it only for a change the record encoding
+/// cannot absorb (a new field never needs it), and add the step to [`MIGRATIONS`].
+///
+/// 2: inspections, findings, applications and courses are stored without the
+/// id and institution their key holds (`codec`'s format 2), which a build
+/// that knows only schema 1 cannot decode: the version makes it refuse the
+/// ledger with a message that says why, instead of failing on a record.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema this build reads as it is, without migrating: a ledger
+/// from this version on is read as it is and migrated by its first committed
+/// write; an older one is migrated when it is opened for writing, and a
+/// read-only open refuses it until then. Schema 1's records are read as they are.
+const READS_FROM: u32 = 1;
+
+/// Steps that bring a ledger from version `i + 1` to `i + 2`, run by
+/// [`migrate`] in one write transaction (see [`READS_FROM`] for which).
+type Migration = fn(&WriteTransaction) -> Result<(), redb::Error>;
+// One step for every version before this one.
+const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize - 1);
+const MIGRATIONS: &[Migration] = &[
+    // 1 → 2: nothing to rewrite. Records of schema 1 stay as they are until
+    // they are next written; the version keeps older builds away from the
+    // records written from now on.
+    |_| Ok(()),
+];
+
+pub(super) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+pub(super) const INSTITUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("institutions");
+/// Keyed (institution_id, id) so that one institution's inspections are one range.
+pub(super) const INSPECTIONS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("inspections");
+/// id → institution_id, to find an inspection by its own id.
+pub(super) const INSPECTION_IDS: TableDefinition<&str, &str> =
+    TableDefinition::new("inspection_ids");
+/// Keyed (institution_id, id): `inst.findings()` is a range scan of adjacent pages.
+pub(super) const FINDINGS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("findings");
+pub(super) const FINDING_IDS: TableDefinition<&str, &str> = TableDefinition::new("finding_ids");
+/// (institution_id, sequence) → status change; sorted by date when read.
+pub(super) const STATUS_HISTORY: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("status_history");
+/// Audit entry number → JSON header of one operation. Append-only.
+pub(super) const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
+/// (audit entry, n) → one changed record with its before-image. Append-only.
+pub(super) const AUDIT_CHANGES: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("audit_changes");
+
+/// (list name, institution_id, sequence) → one spell on a black/white list.
+pub(super) const LISTS: TableDefinition<(&str, &str, u64), &str> = TableDefinition::new("lists");
+
+/// Run number → JSON header of a saved scoring run (the decision log). Never modified.
+pub(super) const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
+/// (run, institution_id) → JSON {score, grade, reasons}. Never modified.
+pub(super) const RUN_RESULTS: TableDefinition<(u64, &str), &str> =
+    TableDefinition::new("run_results");
+
+/// (institution_id, kind, day number) → JSON {date, file, sha256, audit, operator}: the notice register.
+pub(super) const NOTICES: TableDefinition<(&str, &str, i64), &str> =
+    TableDefinition::new("notices");
+
+/// (institution_id, id) → licence application; `application_ids` maps id → institution.
+pub(super) const APPLICATIONS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("applications");
+pub(super) const APPLICATION_IDS: TableDefinition<&str, &str> =
+    TableDefinition::new("application_ids");
+/// (institution_id, id) → course filing; `course_ids` maps id → institution.
+pub(super) const COURSES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("courses");
+pub(super) const COURSE_IDS: TableDefinition<&str, &str> = TableDefinition::new("course_ids");
+
+/// (institution_id, sequence) → JSON {licence_no, issued, expires, audit}: licences an
+/// institution held before its current one, so "licensed on date D" stays answerable.
+pub(super) const LICENCE_HISTORY: TableDefinition<(&str, u64), &str> =
+    TableDefinition::new("licence_history");
+
+const MAGIC: &str = "casebook ledger";
+
+/// Writes the `meta` of a new ledger and creates every table.
+pub(super) fn initialize(txn: &WriteTransaction) -> Result<(), LedgerError> {
+    let mut meta = txn.open_table(META)?;
+    meta.insert("magic", MAGIC)?;
+    meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+    meta.insert("districts", DEFAULT_DISTRICTS.join(" ").as_str())?;
+    meta.insert("created_at", chrono::Local::now().to_rfc3339().as_str())?;
+    txn.open_table(INSTITUTIONS)?;
+    txn.open_table(INSPECTIONS)?;
+    txn.open_table(INSPECTION_IDS)?;
+    txn.open_table(FINDINGS)?;
+    txn.open_table(FINDING_IDS)?;
+    txn.open_table(STATUS_HISTORY)?;
+    txn.open_table(AUDIT)?;
+    txn.open_table(AUDIT_CHANGES)?;
+    txn.open_table(LISTS)?;
+    txn.open_table(RUNS)?;
+    txn.open_table(RUN_RESULTS)?;
+    txn.open_table(NOTICES)?;
+    txn.open_table(APPLICATIONS)?;
+    txn.open_table(APPLICATION_IDS)?;
+    txn.open_table(COURSES)?;
+    txn.open_table(COURSE_IDS)?;
+    txn.open_table(LICENCE_HISTORY)?;
+    Ok(())
+}
+
+impl Ledger {
+    /// Creates tables a newer build added, so that readers always find them.
+    /// Adding an empty table needs no schema bump.
+    pub(super) fn ensure_tables(&self) -> Result<(), LedgerError> {
+        let Db::Writable(db) = &self.db else {
+            return Ok(());
+        };
+        let txn = db.begin_read()?;
+        if txn.open_table(LISTS).is_ok()
+            && txn.open_table(RUN_RESULTS).is_ok()
+            && txn.open_table(NOTICES).is_ok()
+            && txn.open_table(COURSE_IDS).is_ok()
+            && txn.open_table(LICENCE_HISTORY).is_ok()
+        {
+            return Ok(());
+        }
+        drop(txn);
+        let w = db.begin_write()?;
+        w.open_table(LISTS)?;
+        w.open_table(RUNS)?;
+        w.open_table(RUN_RESULTS)?;
+        w.open_table(NOTICES)?;
+        w.open_table(APPLICATIONS)?;
+        w.open_table(APPLICATION_IDS)?;
+        w.open_table(COURSES)?;
+        w.open_table(COURSE_IDS)?;
+        w.open_table(LICENCE_HISTORY)?;
+        w.commit()?;
+        Ok(())
+    }
+
+    /// Refuses what is not a ledger or is newer than this build. An older
+    /// ledger that this build reads as it is waits for its first committed
+    /// write to be migrated (see [`Ledger::transact`]), so that a dry run or
+    /// a reader leaves it as it was; one it cannot read is migrated now if
+    /// it was opened for writing.
+    pub(super) fn check_schema(&self) -> Result<(), LedgerError> {
+        let not = |why: &str| LedgerError::NotALedger {
+            path: self.path.clone(),
+            why: why.into(),
+        };
+        let txn = self.begin_read()?;
+        let meta = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Err(not("a redb file without casebook's tables"))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if meta.get("magic")?.map(|g| g.value() == MAGIC) != Some(true) {
+            return Err(not("no casebook marker"));
+        }
+        let v = schema_version(&meta)?.ok_or_else(|| not("no schema version"))?;
+        if v > SCHEMA_VERSION {
+            return Err(LedgerError::NewerSchema {
+                path: self.path.clone(),
+                found: v,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if v >= READS_FROM {
+            return Ok(());
+        }
+        let Db::Writable(db) = &self.db else {
+            return Err(LedgerError::Storage(format!(
+                "{} has schema {v}; run any writing command (e.g. `casebook init` is refused, but `casebook import`) once to migrate it to {SCHEMA_VERSION}",
+                self.path.display()
+            )));
+        };
+        let w = db.begin_write()?;
+        migrate(&w, v, "casebook")?;
+        w.commit()?;
+        Ok(())
+    }
+}
+
+/// The schema version `meta` records, if it records one (versions start at 1).
+pub(super) fn schema_version(
+    meta: &impl ReadableTable<&'static str, &'static str>,
+) -> Result<Option<u32>, redb::StorageError> {
+    Ok(meta
+        .get("schema_version")?
+        .and_then(|g| g.value().parse().ok())
+        .filter(|&v| v >= 1))
+}
+
+/// Brings the ledger `w` writes from schema `from` to this build's, and says
+/// so in the audit log as done by `operator`: a migration is a write like any
+/// other.
+pub(super) fn migrate(w: &WriteTransaction, from: u32, operator: &str) -> Result<(), LedgerError> {
+    for step in &MIGRATIONS[(from as usize - 1)..] {
+        step(w)?;
+    }
+    w.open_table(META)?
+        .insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+    let mut audit = w.open_table(AUDIT)?;
+    let seq = audit.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+    let header = serde_json::json!({
+        "at": chrono::Local::now().to_rfc3339(),
+        "operator": operator,
+        "command": format!("migrate schema {from} to {SCHEMA_VERSION}"),
+        "script_sha256": null,
+        "file": null,
+        "file_sha256": null,
+        "inserted": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "other": 0,
+        "detail": null,
+    });
+    audit.insert(seq, header.to_string().as_str())?;
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! The transaction's writes of decisions and registers: black and white
+//! lists, saved scoring runs, notices, decisions on licence applications and
+//! course filings, and the licence history an approval adds to.
+
+use chrono::NaiveDate;
+use redb::ReadableTable;
+
+use super::codec;
+use super::error::reject;
+use super::{LedgerError, Tx};
+use crate::model::*;
+
+/// One spell of an institution on a black or white list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListEntry {
+    pub list: String,
+    pub institution_id: String,
+    pub added: NaiveDate,
+    pub reason: String,
+    pub removed: Option<NaiveDate>,
+    pub removed_reason: Option<String>,
+    /// The audit entry that added it.
+    pub audit: u64,
+    pub operator: String,
+}
+
+impl ListEntry {
+    /// Whether the institution was on the list on `d`.
+    pub fn on(&self, d: NaiveDate) -> bool {
+        self.added <= d && self.removed.is_none_or(|r| r > d)
+    }
+}
+
+impl Tx<'_> {
+    /// Puts an institution on a named list from `date`. Being on the list already is an error.
+    pub fn list_add(
+        &mut self,
+        list: &str,
+        id: &str,
+        date: NaiveDate,
+        reason: &str,
+        operator: &str,
+    ) -> Result<(), LedgerError> {
+        if !self.has_institution(id)? {
+            return Err(reject(vec![FieldError::new(
+                "id",
+                id,
+                "no such institution",
+            )]));
+        }
+        let (last, open) = self.list_last(list, id)?;
+        if let Some(e) = open {
+            return Err(reject(vec![FieldError::new(
+                "id",
+                id,
+                format!("is already on list {list} since {}", e.added),
+            )]));
+        }
+        let e = ListEntry {
+            list: list.into(),
+            institution_id: id.into(),
+            added: date,
+            reason: reason.into(),
+            removed: None,
+            removed_reason: None,
+            audit: self.audit_seq,
+            operator: operator.into(),
+        };
+        self.lists.insert(
+            (list, id, last + 1),
+            serde_json::to_string(&e).unwrap().as_str(),
+        )?;
+        self.record_change("list", id, &format!("add to {list}: {reason}"), Vec::new())?;
+        self.counts.other += 1;
+        Ok(())
+    }
+
+    /// Takes an institution off a named list from `date`; the entry is kept with its removal.
+    pub fn list_remove(
+        &mut self,
+        list: &str,
+        id: &str,
+        date: NaiveDate,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        let (last, open) = self.list_last(list, id)?;
+        let Some(mut e) = open else {
+            return Err(reject(vec![FieldError::new(
+                "id",
+                id,
+                format!("is not on list {list}"),
+            )]));
+        };
+        if date < e.added {
+            return Err(reject(vec![FieldError::new(
+                "date",
+                fmt_date(date),
+                format!("is before the entry was added ({})", e.added),
+            )]));
+        }
+        let before = serde_json::to_string(&e).unwrap();
+        e.removed = Some(date);
+        e.removed_reason = Some(reason.into());
+        self.lists.insert(
+            (list, id, last),
+            serde_json::to_string(&e).unwrap().as_str(),
+        )?;
+        self.record_change(
+            "list",
+            id,
+            &format!("remove from {list}: {reason}"),
+            before.into_bytes(),
+        )?;
+        self.counts.other += 1;
+        Ok(())
+    }
+
+    fn list_last(&self, list: &str, id: &str) -> Result<(u64, Option<ListEntry>), LedgerError> {
+        let mut r = self.lists.range((list, id, 0u64)..=(list, id, u64::MAX))?;
+        match r.next_back().transpose()? {
+            None => Ok((0, None)),
+            Some((k, v)) => {
+                let e: ListEntry = serde_json::from_str(v.value())
+                    .map_err(|e| LedgerError::Storage(format!("bad list entry: {e}")))?;
+                Ok((k.value().2, e.removed.is_none().then_some(e)))
+            }
+        }
+    }
+
+    /// Saves a scoring run in the decision log; returns its number. Runs are
+    /// only ever added: nothing in casebook changes or removes one.
+    pub fn save_run<'a>(
+        &mut self,
+        header: &serde_json::Value,
+        results: impl Iterator<Item = (&'a str, serde_json::Value)>,
+    ) -> Result<u64, LedgerError> {
+        let run = {
+            let last = self.runs.last()?;
+            last.map(|(k, _)| k.value() + 1).unwrap_or(1)
+        };
+        let mut h = header.clone();
+        h["run"] = run.into();
+        h["audit"] = self.audit_seq.into();
+        self.runs.insert(run, h.to_string().as_str())?;
+        let mut n = 0u64;
+        for (id, v) in results {
+            self.run_results.insert((run, id), v.to_string().as_str())?;
+            n += 1;
+        }
+        self.detail = Some(format!("saved scoring run {run} ({n} institutions)"));
+        self.record_change(
+            "run",
+            &run.to_string(),
+            &format!("saved scoring run {run} ({n} institutions)"),
+            Vec::new(),
+        )?;
+        self.counts.other += 1;
+        Ok(run)
+    }
+
+    /// Records a notice issued on `date`; returns false (and records nothing) if
+    /// the same kind of notice was already issued to the institution that day.
+    pub fn record_notice(
+        &mut self,
+        id: &str,
+        kind: &str,
+        date: NaiveDate,
+        file: &str,
+        sha256: &str,
+        operator: &str,
+    ) -> Result<bool, LedgerError> {
+        let key = (id, kind, codec::date_num(date));
+        if self.notices.get(key)?.is_some() {
+            return Ok(false);
+        }
+        let v = serde_json::json!({"date": fmt_date(date), "file": file, "sha256": sha256,
+            "audit": self.audit_seq, "operator": operator});
+        self.notices.insert(key, v.to_string().as_str())?;
+        self.record_change(
+            "notice",
+            id,
+            &format!("{kind} issued on {date}: {file}"),
+            Vec::new(),
+        )?;
+        self.counts.other += 1;
+        Ok(true)
+    }
+
+    /// Approves a pending application on `date`: the application records the
+    /// licence, and the institution's licence fields take it from that date.
+    pub fn approve(
+        &mut self,
+        app_id: &str,
+        licence_no: &str,
+        expires: NaiveDate,
+        date: NaiveDate,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        let mut a = self.application(app_id)?.ok_or_else(|| {
+            reject(vec![FieldError::new(
+                "application_id",
+                app_id,
+                "no such application",
+            )])
+        })?;
+        if a.status != AppStatus::Submitted {
+            return Err(reject(vec![FieldError::new("status", a.status.as_str(), format!("application {app_id} is {} already; only a submitted application can be decided", a.status))]));
+        }
+        a.status = AppStatus::Approved;
+        a.decided_on = Some(date);
+        a.decision_reason = reason.to_string();
+        a.licence_no = Some(licence_no.to_string());
+        a.licence_expires = Some(expires);
+        self.upsert_application(&a)?;
+        let Some(ob) = self
+            .institutions
+            .get(a.institution_id.as_str())?
+            .map(|g| g.value().to_vec())
+        else {
+            return Err(reject(vec![FieldError::new(
+                "institution_id",
+                a.institution_id.clone(),
+                "no such institution",
+            )]));
+        };
+        let mut x = codec::decode_institution(&ob)?;
+        self.keep_licence(&x)?;
+        x.licence_no = Some(licence_no.to_string());
+        x.licence_issued = Some(date);
+        x.licence_expires = Some(expires);
+        let errs = x.validate(&self.districts);
+        if !errs.is_empty() {
+            return Err(reject(errs));
+        }
+        self.institutions
+            .insert(x.id.as_str(), codec::encode_institution(&x).as_slice())?;
+        self.record_change(
+            "institution",
+            &x.id,
+            &format!(
+                "licence {licence_no} issued {date}, valid to {expires} (application {app_id})"
+            ),
+            ob,
+        )?;
+        Ok(())
+    }
+
+    /// Files the institution's current licence (if any) in its licence history
+    /// before it is replaced.
+    pub(super) fn keep_licence(&mut self, x: &Institution) -> Result<(), LedgerError> {
+        let (Some(no), Some(issued)) = (&x.licence_no, x.licence_issued) else {
+            return Ok(());
+        };
+        let next = {
+            let mut r = self
+                .licence_history
+                .range((x.id.as_str(), 0u64)..=(x.id.as_str(), u64::MAX))?;
+            r.next_back()
+                .transpose()?
+                .map(|(k, _)| k.value().1 + 1)
+                .unwrap_or(1)
+        };
+        let v = serde_json::json!({"licence_no": no, "issued": fmt_date(issued),
+            "expires": x.licence_expires.map(fmt_date), "audit": self.audit_seq});
+        self.licence_history
+            .insert((x.id.as_str(), next), v.to_string().as_str())?;
+        Ok(())
+    }
+
+    /// Rejects a pending application on `date` with reasons.
+    pub fn reject_application(
+        &mut self,
+        app_id: &str,
+        reason: &str,
+        date: NaiveDate,
+    ) -> Result<(), LedgerError> {
+        let mut a = self.application(app_id)?.ok_or_else(|| {
+            reject(vec![FieldError::new(
+                "application_id",
+                app_id,
+                "no such application",
+            )])
+        })?;
+        if a.status != AppStatus::Submitted {
+            return Err(reject(vec![FieldError::new("status", a.status.as_str(), format!("application {app_id} is {} already; only a submitted application can be decided", a.status))]));
+        }
+        a.status = AppStatus::Rejected;
+        a.decided_on = Some(date);
+        a.decision_reason = reason.to_string();
+        self.upsert_application(&a).map(|_| ())
+    }
+
+    /// Accepts or rejects a filed course; the institution's record is never touched.
+    pub fn decide_course(
+        &mut self,
+        id: &str,
+        accept: bool,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        let mut c = self
+            .course(id)?
+            .ok_or_else(|| reject(vec![FieldError::new("course_id", id, "no such course")]))?;
+        if c.status != CourseStatus::Filed {
+            return Err(reject(vec![FieldError::new(
+                "status",
+                c.status.as_str(),
+                format!(
+                    "course {id} is {} already; only a filed course can be decided",
+                    c.status
+                ),
+            )]));
+        }
+        c.status = if accept {
+            CourseStatus::Accepted
+        } else {
+            CourseStatus::Rejected
+        };
+        c.decision_reason = reason.to_string();
+        self.upsert_course(&c).map(|_| ())
+    }
+}
