@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use rhai::{Dynamic, Map, AST};
 
+use crate::ledger::{busy_timeout, Ledger, LedgerError, Operation};
+
 pub use engine::ScriptHost;
 pub use output::RowFormat;
 pub use state::Limits;
@@ -40,8 +42,6 @@ pub mod host {
     pub use super::state::Limits;
     pub use super::writes::apply_writes;
 }
-
-use crate::ledger::{busy_timeout, Ledger, LedgerError, Operation};
 
 /// How to run a script.
 #[derive(Debug, Clone)]

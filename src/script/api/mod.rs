@@ -48,7 +48,7 @@ pub type Crs = super::records::CourseRef;
 /// Registers the whole API on `engine`, bound to `host`; `build` makes the
 /// engines of a parallel map's workers (the engine module's builder, which
 /// this module may not name: it depends on this one).
-pub fn register(engine: &mut Engine, host: Arc<Host>, build: BuildEngine) {
+pub fn register(engine: &mut Engine, host: Arc<super::state::Host>, build: BuildEngine) {
     records::register(engine, &host);
     dates::register(engine, &host);
     collections::register(engine, &host, build);
