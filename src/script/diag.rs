@@ -3,8 +3,12 @@
 
 use rhai::{EvalAltResult, ParseError, Position};
 
-use super::api::{friendly_type, FINDING_PROPS, FUNCTIONS, INSPECTION_PROPS, INSTITUTION_PROPS};
-use super::host::Limits;
+use super::api::FUNCTIONS;
+use super::records::friendly_type;
+use super::state::Limits;
+
+// layout: old path, removed after merge (`script::records::all_props`; used by repl.rs).
+pub use super::records::all_props;
 
 /// A located message about a script.
 #[derive(Debug, Clone)]
@@ -130,17 +134,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
-}
-
-/// Every property name any record has.
-pub fn all_props() -> impl Iterator<Item = &'static str> {
-    INSTITUTION_PROPS
-        .iter()
-        .chain(FINDING_PROPS)
-        .chain(INSPECTION_PROPS)
-        .chain(super::api::APPLICATION_PROPS)
-        .chain(super::api::COURSE_PROPS)
-        .map(|(n, _)| *n)
 }
 
 /// A runtime error as a diagnostic, with its call stack and the limit it hit, if any.

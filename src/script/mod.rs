@@ -1,27 +1,47 @@
 //! The Rhai scripting host: the API of SPEC §5, `casebook run` and `casebook check`.
 //!
-//! - `api`: record types, dates, collections, functions (what scripts see)
-//! - `host`: the sandboxed engine, limits, applying queued writes
-//! - `diag`: errors and warnings with file, line, column and a caret
+//! Dependencies run one way, from the leaves up:
+//! - `state`, `errors`: the run's data (snapshot, limits, rows, queued
+//!   writes) and how native functions fail; they depend on no other module here
+//! - `records`: the record types scripts read, their properties, the date type
 //! - `output`: rows as table / CSV / JSON / JSON Lines
+//! - `par`: `map` over many records on every core
+//! - `api`: what scripts see, one file per section
+//! - `engine`: the sandboxed engine with the API, and its limits
+//! - `writes`: applying queued writes, writing files under `--out`
+//! - `diag`: errors and warnings with file, line, column and a caret
 
 pub mod api;
 pub mod diag;
-pub mod host;
+pub mod engine;
+pub mod errors;
 pub mod output;
 pub mod par;
+pub mod records;
+pub mod state;
+pub mod writes;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rhai::{Dynamic, Map, AST};
-use sha2::{Digest, Sha256};
-
-pub use host::{Limits, ScriptHost};
-pub use output::RowFormat;
 
 use crate::ledger::{busy_timeout, Ledger, LedgerError, Operation};
+
+pub use engine::ScriptHost;
+pub use output::RowFormat;
+pub use state::Limits;
+pub use writes::{sha256_hex, write_under};
+
+/// The engine and the applying of writes under their former module name.
+// layout: old path, removed after merge (`script::engine`, `script::writes`,
+// `script::state`; used by decide.rs, repl.rs, ruletest.rs).
+pub mod host {
+    pub use super::engine::{build_engine, ScriptHost};
+    pub use super::state::Limits;
+    pub use super::writes::apply_writes;
+}
 
 /// How to run a script.
 #[derive(Debug, Clone)]
@@ -64,11 +84,6 @@ pub fn read_script(path: &Path) -> Result<String, RunError> {
     })
 }
 
-/// SHA-256 of a script's text, recorded with every change it makes.
-pub fn sha256_hex(text: &str) -> String {
-    format!("{:x}", Sha256::digest(text.as_bytes()))
-}
-
 fn args_map(args: &[(String, String)]) -> Map {
     args.iter()
         .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
@@ -97,8 +112,8 @@ pub fn run_file(
     } else {
         Ledger::open_read(db)?
     };
-    let snap = std::sync::Arc::new(api::Snapshot::new(ledger.reader()?, opts.as_of));
-    let mut h = api::Host::new(snap, args_map(&opts.args), opts.write, opts.limits.clone());
+    let snap = std::sync::Arc::new(state::Snapshot::new(ledger.reader()?, opts.as_of));
+    let mut h = state::Host::new(snap, args_map(&opts.args), opts.write, opts.limits.clone());
     if opts.capture_prints {
         h.prints = Some(std::sync::Mutex::new(Vec::new()));
     }
@@ -133,7 +148,7 @@ pub fn run_file(
             file: None,
         };
         done.committed =
-            host::apply_writes(&ledger, &op, opts.as_of, &out.writes).map_err(|e| {
+            writes::apply_writes(&ledger, &op, opts.as_of, &out.writes).map_err(|e| {
                 RunError::Script(format!(
                 "error: the script's changes were refused, nothing was written: {e}\n  --> {file}\n"
             ))
@@ -200,47 +215,6 @@ pub fn run_file(
         r => r.map_err(RunError::Output)?,
     }
     Ok(done)
-}
-
-/// Writes a file under `dir` only: the name is reduced to safe characters and
-/// written beside its target first, then renamed, so a reader never sees half a file.
-pub fn write_under(
-    dir: &Path,
-    name: &str,
-    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<PathBuf> {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let safe = safe.trim_start_matches('.').to_string();
-    let safe = if safe.is_empty() {
-        "out".to_string()
-    } else {
-        safe
-    };
-    std::fs::create_dir_all(dir)?;
-    let target = dir.join(&safe);
-    // Unique per writer, so two processes writing the same file never share a temporary.
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{safe}.{}.{nonce}.partial", std::process::id()));
-    {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        f(&mut w)?;
-        w.flush()?;
-        w.get_ref().sync_all()?;
-    }
-    std::fs::rename(&tmp, &target)?;
-    Ok(target)
 }
 
 /// Names of every function the engine knows (API, standard library, script-defined).
@@ -328,7 +302,7 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
         return (errors, warnings);
     };
     let known = known_functions(host, Some(&ast));
-    let props: std::collections::HashSet<&str> = diag::all_props()
+    let props: std::collections::HashSet<&str> = records::all_props()
         .chain([
             "year", "month", "day", "weekday", "len", "is_empty", "start", "end",
         ])
@@ -347,7 +321,7 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
             Some(rhai::ASTNode::Expr(rhai::Expr::Property(p, pos))) => {
                 let n = p.2.as_str();
                 if !props.contains(n) {
-                    if let Some(m) = diag::did_you_mean(n, diag::all_props()) {
+                    if let Some(m) = diag::did_you_mean(n, records::all_props()) {
                         let d = diag::Diagnostic {
                             severity: "warning",
                             message: format!("no record has the property .{n}"),

@@ -6,7 +6,10 @@ use std::io::Write;
 use comfy_table::{presets, ContentArrangement, Table};
 use rhai::{Dynamic, Map, AST};
 
-use super::api::{self, Date};
+use super::records::{self, Date};
+
+// layout: old path, removed after merge (`script::state::Rows`; used by repl.rs).
+pub use super::state::Rows;
 use crate::model::fmt_date;
 
 /// Output format of rows.
@@ -16,124 +19,6 @@ pub enum RowFormat {
     Csv,
     Json,
     Jsonl,
-}
-
-/// Emitted rows, held compactly until the run succeeds: each row is its values
-/// in the order of `keys`, not a map of its own. A course check keeps
-/// hundreds of thousands of twelve-column rows, and a Rhai map per row cost
-/// 2.5 KB (970 MiB for the benchmark's 378,947 rows).
-#[derive(Default, Debug, Clone)]
-pub struct Rows {
-    /// Every key seen, the first row's first, then new ones as they appear.
-    keys: Vec<String>,
-    /// How many of `keys` the first row has.
-    first_len: usize,
-    data: Vec<Box<[Dynamic]>>,
-}
-
-impl Rows {
-    fn key_index(&mut self, k: &str) -> usize {
-        match self.keys.iter().position(|c| c == k) {
-            Some(i) => i,
-            None => {
-                self.keys.push(k.to_string());
-                self.keys.len() - 1
-            }
-        }
-    }
-
-    /// Adds a row.
-    pub fn push(&mut self, m: Map) {
-        let mut vals = vec![Dynamic::UNIT; self.keys.len()];
-        for (k, v) in m {
-            let i = self.key_index(&k);
-            if i >= vals.len() {
-                vals.resize(i + 1, Dynamic::UNIT);
-            }
-            vals[i] = v;
-        }
-        if self.data.is_empty() {
-            self.first_len = self.keys.len();
-        }
-        self.data.push(vals.into_boxed_slice());
-    }
-
-    /// Adds `other`'s rows after these.
-    pub fn append(&mut self, other: Rows) {
-        if self.data.is_empty() && self.keys.is_empty() {
-            *self = other;
-            return;
-        }
-        let to: Vec<usize> = other.keys.iter().map(|k| self.key_index(k)).collect();
-        for row in other.data {
-            let mut vals = vec![Dynamic::UNIT; self.keys.len()];
-            for (j, v) in row.into_vec().into_iter().enumerate() {
-                vals[to[j]] = v;
-            }
-            if self.data.is_empty() {
-                self.first_len = self.keys.len();
-            }
-            self.data.push(vals.into_boxed_slice());
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.data.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// Row `r`'s value under `key` (a key the row lacks reads as `()`, as in a map).
-    pub fn get(&self, r: usize, key: &str) -> Option<&Dynamic> {
-        let i = self.keys.iter().position(|c| c == key)?;
-        self.data[r].get(i)
-    }
-
-    /// The values of row `r` for `cols`, `()` where it has none.
-    fn values<'a>(&'a self, r: usize, cols: &'a [usize]) -> impl Iterator<Item = &'a Dynamic> + 'a {
-        cols.iter()
-            .map(move |&i| self.data[r].get(i).unwrap_or(&UNIT))
-    }
-
-    /// Where each of `cols` is among the keys (`usize::MAX` for a column no row has).
-    fn positions(&self, cols: &[String]) -> Vec<usize> {
-        cols.iter()
-            .map(|c| self.keys.iter().position(|k| k == c).unwrap_or(usize::MAX))
-            .collect()
-    }
-
-    /// Every row as a map, in the order emitted.
-    pub fn iter(&self) -> impl Iterator<Item = Map> + '_ {
-        (0..self.len()).map(|r| self.row_map(r))
-    }
-
-    /// Row `r` as a map again.
-    pub fn row_map(&self, r: usize) -> Map {
-        self.keys
-            .iter()
-            .zip(self.data[r].iter())
-            .map(|(k, v)| (k.as_str().into(), v.clone()))
-            .collect()
-    }
-
-    /// The first row's keys, in map order.
-    fn first_keys(&self) -> &[String] {
-        &self.keys[..self.first_len]
-    }
-}
-
-static UNIT: Dynamic = Dynamic::UNIT;
-
-impl FromIterator<Map> for Rows {
-    fn from_iter<I: IntoIterator<Item = Map>>(it: I) -> Rows {
-        let mut rows = Rows::default();
-        for m in it {
-            rows.push(m);
-        }
-        rows
-    }
 }
 
 /// Key orders of every map literal in a script, as written. Rhai maps are
@@ -197,7 +82,7 @@ pub fn cell(v: &Dynamic) -> String {
             s.trim_end_matches('0').to_string()
         };
     }
-    if let Some(id) = api::prop(v, "id").filter(|_| api::record_props(v).is_some()) {
+    if let Some(id) = records::prop(v, "id").filter(|_| records::record_props(v).is_some()) {
         return id.to_string();
     }
     if v.is_array() {
@@ -233,11 +118,16 @@ pub fn json(v: &Dynamic) -> serde_json::Value {
     if let Some(m) = v.read_lock::<Map>() {
         return J::Object(m.iter().map(|(k, v)| (k.to_string(), json(v))).collect());
     }
-    if let Some(props) = api::record_props(v) {
+    if let Some(props) = records::record_props(v) {
         return J::Object(
             props
                 .iter()
-                .map(|(p, _)| (p.to_string(), json(&api::prop(v, p).unwrap_or_default())))
+                .map(|(p, _)| {
+                    (
+                        p.to_string(),
+                        json(&records::prop(v, p).unwrap_or_default()),
+                    )
+                })
                 .collect(),
         );
     }

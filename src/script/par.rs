@@ -14,7 +14,13 @@ use std::sync::{Arc, Mutex};
 
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr};
 
-use super::api::{Crs, Host, Inst, Output, RecKind, Records, Snapshot};
+use super::records::{CourseRef, InstitutionRef, RecKind, Records};
+use super::state::{Host, Output, Snapshot};
+
+/// Builds a sandboxed engine with the whole API (the engine module's
+/// `build_engine`, handed down because that module depends on the API, which
+/// calls this one).
+pub type BuildEngine = fn(Arc<Host>) -> rhai::Engine;
 
 /// What one batch gives: its results and output (or the error it stopped
 /// at), and the lines it printed before that.
@@ -81,13 +87,17 @@ fn decode(
 ) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
     let bad = |e: crate::codec::DecodeError| format!("ledger: {e}");
     Ok(match kind {
-        RecKind::Institutions => Some(Dynamic::from(Inst {
-            x: Arc::new(crate::codec::decode_institution(bytes).map_err(bad)?),
-            snap: snap.clone(),
-        })),
+        RecKind::Institutions => Some(Dynamic::from(InstitutionRef::new(
+            Arc::new(crate::codec::decode_institution(bytes).map_err(bad)?),
+            snap.clone(),
+        ))),
         RecKind::Courses => {
             let c = crate::codec::decode_course(bytes).map_err(bad)?;
-            (c.filed_on <= snap.as_of).then(|| Dynamic::from(Crs { c: Arc::new(c) }))
+            (c.filed_on <= snap.as_of).then(|| {
+                Dynamic::from(CourseRef {
+                    course: Arc::new(c),
+                })
+            })
         }
         _ => None,
     })
@@ -97,9 +107,11 @@ fn decode(
 /// that would not be exactly equivalent or worth it (the function captures
 /// variables it might change, or there is one core, or few records).
 /// `at` is where the script calls `map` (its source name and position), for
-/// errors; `consts` are the run's global constants the caller sees.
+/// errors; `consts` are the run's global constants the caller sees; `build`
+/// makes each worker's engine.
 pub fn try_par_map(
     host: &Arc<Host>,
+    build: BuildEngine,
     r: &Records,
     f: &FnPtr,
     at: (&str, rhai::Position),
@@ -149,7 +161,7 @@ pub fn try_par_map(
             .map(|_| {
                 let (ast, snap, f, kind) = (ast.clone(), snap.for_worker(), f.clone(), r.kind);
                 let (source, failed) = (&source, &failed);
-                s.spawn(move || work(host, &ast, &snap, &f, kind, consts, source, failed))
+                s.spawn(move || work(host, build, &ast, &snap, &f, kind, consts, source, failed))
             })
             .collect();
         handles
@@ -208,6 +220,7 @@ fn relocate(e: EvalAltResult, f: &FnPtr, (src, pos): (&str, rhai::Position)) -> 
 #[allow(clippy::too_many_arguments)]
 fn work(
     host: &Arc<Host>,
+    build: BuildEngine,
     ast: &rhai::AST,
     snap: &Arc<Snapshot>,
     f: &FnPtr,
@@ -220,7 +233,7 @@ fn work(
     // `institution(id)` in the worker hands out this thread's handle too.
     worker.set_snap(snap.clone());
     let worker = Arc::new(worker);
-    let mut engine = super::host::build_engine(worker.clone());
+    let mut engine = build(worker.clone());
     engine.register_type_with_name::<Part>("records");
     engine.register_iterator_result::<Part, Dynamic>();
     // The loop runs as script, not as one native call per record: a native

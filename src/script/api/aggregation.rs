@@ -1,0 +1,143 @@
+//! Counting, grouping and summing records or maps by a property, and numbers
+//! as text: `count_by`, `group_by`, `sum_by`, `sum`, `yuan`, `fmt_num`, `pct`.
+
+use rhai::{Array, Dynamic, Engine, Map, NativeCallContext, INT};
+
+use super::common::{as_f64, key_text};
+use crate::script::errors::{err, RResult};
+use crate::script::records::{no_prop, prop, type_name, Records};
+
+/// Registers the aggregation and number-formatting functions.
+pub fn register(engine: &mut Engine) {
+    engine.register_fn(
+        "count_by",
+        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
+            let mut m = Map::new();
+            for x in collect(&ctx, items)? {
+                let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
+                let e = m.entry(k.into()).or_insert(Dynamic::from(0 as INT));
+                *e = Dynamic::from(e.as_int().unwrap_or(0) + 1);
+            }
+            Ok(m)
+        },
+    );
+    engine.register_fn(
+        "group_by",
+        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
+            let mut m: Map = Map::new();
+            for x in collect(&ctx, items)? {
+                let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
+                let e = m
+                    .entry(k.into())
+                    .or_insert_with(|| Dynamic::from_array(Array::new()));
+                e.write_lock::<Array>().unwrap().push(x);
+            }
+            Ok(m)
+        },
+    );
+    engine.register_fn(
+        "sum_by",
+        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Dynamic> {
+            let (mut i, mut f, mut float) = (0 as INT, 0.0f64, false);
+            for x in collect(&ctx, items)? {
+                let v = prop(&x, p).ok_or_else(|| no_prop(&x, p))?;
+                if let Ok(n) = v.as_int() {
+                    i += n;
+                } else if let Ok(n) = v.as_float() {
+                    f += n;
+                    float = true;
+                } else if !v.is_unit() {
+                    return err(format!(
+                        "sum_by: property {p} is {}, not a number",
+                        type_name(&v)
+                    ));
+                }
+            }
+            Ok(if float {
+                Dynamic::from(f + i as f64)
+            } else {
+                Dynamic::from(i)
+            })
+        },
+    );
+    engine.register_fn("sum", |a: Array| -> RResult<Dynamic> {
+        let (mut i, mut f, mut float) = (0 as INT, 0.0f64, false);
+        for v in a {
+            if let Ok(n) = v.as_int() {
+                i += n;
+            } else if let Ok(n) = v.as_float() {
+                f += n;
+                float = true;
+            } else {
+                return err(format!("sum: {} is not a number", type_name(&v)));
+            }
+        }
+        Ok(if float {
+            Dynamic::from(f + i as f64)
+        } else {
+            Dynamic::from(i)
+        })
+    });
+    register_number_text(engine);
+}
+
+/// `yuan`, `fmt_num`, `pct`.
+fn register_number_text(engine: &mut Engine) {
+    engine.register_fn("yuan", |v: Dynamic| -> RResult<String> {
+        as_f64(&v)
+            .map(|x| group_digits(x, 2))
+            .ok_or_else(|| format!("yuan: {} is not a number", type_name(&v)).into())
+    });
+    engine.register_fn("fmt_num", |v: Dynamic, dec: INT| -> RResult<String> {
+        as_f64(&v)
+            .map(|x| group_digits(x, dec.clamp(0, 10) as usize))
+            .ok_or_else(|| format!("fmt_num: {} is not a number", type_name(&v)).into())
+    });
+    engine.register_fn("pct", |a: Dynamic, b: Dynamic| -> RResult<String> {
+        match (as_f64(&a), as_f64(&b)) {
+            (Some(_), Some(0.0)) => Ok("—".into()),
+            (Some(p), Some(w)) => Ok(format!("{:.1}%", p * 100.0 / w)),
+            _ => err("pct: both arguments must be numbers"),
+        }
+    });
+}
+
+/// The items of a collection or an array.
+fn collect(ctx: &NativeCallContext, v: Dynamic) -> RResult<Vec<Dynamic>> {
+    let _ = ctx;
+    if let Some(r) = v.read_lock::<Records>().map(|r| r.clone()) {
+        return r.iter().collect();
+    }
+    if v.is_array() {
+        return Ok(v.into_array().unwrap());
+    }
+    err(format!(
+        "expected an array or a collection of records, got {}",
+        type_name(&v)
+    ))
+}
+
+/// Thousands separators for the integer part.
+pub fn group_digits(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = s
+        .split_once('.')
+        .map(|(a, b)| (a.to_string(), Some(b.to_string())))
+        .unwrap_or((s.clone(), None));
+    let mut out = String::new();
+    for (n, c) in int.chars().enumerate() {
+        if n > 0 && (int.len() - n) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    if v < 0.0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}

@@ -1,0 +1,44 @@
+//! The rows a script makes: `emit(map)`, `emit(record)` and `columns([…])`.
+
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Engine, Map};
+
+use crate::script::errors::{err, RResult};
+use crate::script::records::{prop, record_props, type_name};
+use crate::script::state::Host;
+
+/// Registers `emit` and `columns`.
+pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    let h = host.clone();
+    engine.register_fn("emit", move |m: Map| {
+        h.out.lock().unwrap().rows.push(m);
+    });
+    let h = host.clone();
+    engine.register_fn("emit", move |v: Dynamic| -> RResult<()> {
+        let Some(props) = record_props(&v) else {
+            return err(format!(
+                "emit takes a map like #{{id: i.id}} or a record, not {}",
+                type_name(&v)
+            ));
+        };
+        let mut m = Map::new();
+        for (p, _) in props {
+            m.insert((*p).into(), prop(&v, p).unwrap_or_default());
+        }
+        let mut out = h.out.lock().unwrap();
+        // A record emitted first fixes the columns in its fields' order (SPEC §2), not alphabetically.
+        if out.rows.is_empty() && out.columns.is_none() {
+            out.columns = Some(props.iter().map(|(p, _)| p.to_string()).collect());
+            out.columns_from_emit = true;
+        }
+        out.rows.push(m);
+        Ok(())
+    });
+    let h = host.clone();
+    engine.register_fn("columns", move |a: Array| {
+        let mut out = h.out.lock().unwrap();
+        out.columns = Some(a.iter().map(|v| v.to_string()).collect());
+        out.columns_from_emit = false;
+    });
+}

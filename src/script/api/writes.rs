@@ -1,0 +1,335 @@
+//! Write calls: each is checked when the script makes it and queued; the
+//! queue is applied in one transaction when the script ends without error
+//! (see `script::writes`). `set_status`, `open_finding`, `rectify`,
+//! `close_out`, `list_add`, `list_remove`, and `can_write()`.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rhai::{Engine, Map};
+
+use super::common::key_text;
+use crate::model::{fmt_date, FieldError, Finding, Status};
+use crate::script::errors::{err, ledger_err, RResult};
+use crate::script::state::{Host, Output, Snapshot, WriteOp};
+
+/// Registers the write functions and `can_write`.
+pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    let h = host.clone();
+    engine.register_fn("can_write", move || h.write.load(Ordering::Relaxed));
+    let h = host.clone();
+    engine.register_fn(
+        "set_status",
+        move |id: &str, status: &str, reason: &str| -> RResult<()> {
+            set_status(&h, id, status, reason)
+        },
+    );
+    let h = host.clone();
+    engine.register_fn("open_finding", move |m: Map| -> RResult<String> {
+        open_finding(&h, m)
+    });
+    let h = host.clone();
+    engine.register_fn("rectify", move |id: &str| -> RResult<()> {
+        rectify(&h, id)
+    });
+    let h = host.clone();
+    engine.register_fn("close_out", move |id: &str| -> RResult<()> {
+        close_out(&h, id)
+    });
+    let h = host.clone();
+    engine.register_fn(
+        "list_add",
+        move |list: &str, id: &str, reason: &str| -> RResult<()> { list_add(&h, list, id, reason) },
+    );
+    let h = host.clone();
+    engine.register_fn(
+        "list_remove",
+        move |list: &str, id: &str, reason: &str| -> RResult<()> {
+            check_write(&h, "list_remove")?;
+            let on_now = open_list_entry(&h.snap(), list, id).is_some();
+            if !queued_on_list(&h, list, id).unwrap_or(on_now) {
+                return err(format!("list_remove: {id} is not on list \"{list}\""));
+            }
+            h.out.lock().unwrap().writes.push(WriteOp::ListRemove {
+                list: list.into(),
+                id: id.into(),
+                reason: reason.into(),
+            });
+            Ok(())
+        },
+    );
+}
+
+/// Refuses a write call in a run that may not change the ledger.
+pub fn check_write(host: &Host, what: &str) -> RResult<()> {
+    if host.write.load(Ordering::Relaxed) {
+        Ok(())
+    } else {
+        err(format!(
+            "{what} changes the ledger, which this run may not do: run with --write to allow it (in the REPL, :write on). Nothing was changed."
+        ))
+    }
+}
+
+/// `set_status(id, status, reason)`.
+fn set_status(h: &Host, id: &str, status: &str, reason: &str) -> RResult<()> {
+    check_write(h, "set_status")?;
+    let Some(s) = Status::parse(status) else {
+        return err(format!(
+            "set_status: \"{status}\" is not a status; use one of {}",
+            Status::choices()
+        ));
+    };
+    if h.snap()
+        .reader
+        .institution(id)
+        .map_err(ledger_err)?
+        .is_none()
+    {
+        return err(format!("set_status: no institution with id \"{id}\""));
+    }
+    if reason.trim().is_empty() {
+        return err("set_status: give a reason; it is recorded in the status history");
+    }
+    h.out.lock().unwrap().writes.push(WriteOp::SetStatus {
+        id: id.into(),
+        status: s,
+        reason: reason.into(),
+    });
+    Ok(())
+}
+
+/// `open_finding(map)`: a finding from import-file fields, validated as an
+/// import would; returns its id (made up from the date when not given).
+fn open_finding(h: &Host, m: Map) -> RResult<String> {
+    check_write(h, "open_finding")?;
+    let snap = h.snap();
+    let mut fields = finding_fields(&m)?;
+    if !fields.iter().any(|(f, _)| *f == "opened_on") {
+        fields.push(("opened_on", fmt_date(snap.as_of)));
+    }
+    let mut out = h.out.lock().unwrap();
+    if !fields.iter().any(|(f, _)| *f == "id") {
+        fields.push(("id", next_finding_id(&snap, &out)?));
+    }
+    struct R<'a>(&'a [(&'static str, String)]);
+    impl crate::format::Row for R<'_> {
+        fn get(&self, field: &str) -> Option<&str> {
+            self.0
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, v)| v.as_str())
+        }
+    }
+    let (f, mut errs) = crate::format::finding_from(&R(&fields));
+    if errs.is_empty() {
+        errs = f.validate();
+    }
+    if errs.is_empty() {
+        errs = new_finding_errors(&snap, &out, &f)?;
+    }
+    if !errs.is_empty() {
+        let v: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        return err(format!("open_finding: {}", v.join("; ")));
+    }
+    let id = f.id.clone();
+    out.writes.push(WriteOp::OpenFinding(f));
+    Ok(id)
+}
+
+/// The fields of an `open_finding` map by their import-file names (`()` values left out).
+fn finding_fields(m: &Map) -> RResult<Vec<(&'static str, String)>> {
+    let mut fields: Vec<(&'static str, String)> = Vec::new();
+    for (k, v) in m {
+        let Some(f) = crate::format::Kind::Findings.field_of_header(k) else {
+            return err(format!(
+                "open_finding: unknown field \"{k}\"; the fields are {}",
+                crate::format::Kind::Findings
+                    .columns()
+                    .iter()
+                    .map(|c| c.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        if !v.is_unit() {
+            fields.push((f, key_text(v)));
+        }
+    }
+    Ok(fields)
+}
+
+/// The first free id `F<date>-NNNN`, in the ledger and in this run's queue.
+fn next_finding_id(snap: &Snapshot, out: &Output) -> RResult<String> {
+    let queued: Vec<&str> = out
+        .writes
+        .iter()
+        .filter_map(|w| match w {
+            WriteOp::OpenFinding(f) => Some(f.id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let base = format!("F{}", snap.as_of.format("%Y%m%d"));
+    let mut n = 1;
+    loop {
+        let id = format!("{base}-{n:04}");
+        if !queued.contains(&id.as_str()) && snap.reader.finding(&id).map_err(ledger_err)?.is_none()
+        {
+            return Ok(id);
+        }
+        n += 1;
+    }
+}
+
+/// What refuses a valid finding: an unknown institution, or an id taken
+/// (in the ledger or earlier in this run).
+fn new_finding_errors(snap: &Snapshot, out: &Output, f: &Finding) -> RResult<Vec<FieldError>> {
+    let mut errs = Vec::new();
+    if snap
+        .reader
+        .institution(&f.institution_id)
+        .map_err(ledger_err)?
+        .is_none()
+    {
+        errs.push(FieldError::new(
+            "institution_id",
+            f.institution_id.clone(),
+            "no such institution",
+        ));
+    }
+    let queued_same = out
+        .writes
+        .iter()
+        .any(|w| matches!(w, WriteOp::OpenFinding(q) if q.id == f.id));
+    if errs.is_empty() && (queued_same || snap.reader.finding(&f.id).map_err(ledger_err)?.is_some())
+    {
+        errs.push(FieldError::new(
+            "id",
+            f.id.clone(),
+            "a finding with this id exists already",
+        ));
+    }
+    Ok(errs)
+}
+
+/// `rectify(finding_id)`.
+fn rectify(h: &Host, id: &str) -> RResult<()> {
+    check_write(h, "rectify")?;
+    let snap = h.snap();
+    let Some(f) = finding_for_write(h, &snap, id)? else {
+        return err(format!("rectify: no finding with id \"{id}\""));
+    };
+    if let Some(r) = f.rectified_on.filter(|r| *r <= snap.as_of) {
+        return err(format!(
+            "rectify: finding {id} was already rectified on {r}"
+        ));
+    }
+    if f.opened_on > snap.as_of {
+        return err(format!(
+            "rectify: finding {id} is opened on {}, after {}",
+            f.opened_on, snap.as_of
+        ));
+    }
+    h.out
+        .lock()
+        .unwrap()
+        .writes
+        .push(WriteOp::Rectify(id.into()));
+    Ok(())
+}
+
+/// `close_out(finding_id)`: only after the finding is rectified (in the ledger or in this run).
+fn close_out(h: &Host, id: &str) -> RResult<()> {
+    check_write(h, "close_out")?;
+    let snap = h.snap();
+    let Some(f) = finding_for_write(h, &snap, id)? else {
+        return err(format!("close_out: no finding with id \"{id}\""));
+    };
+    if let Some(v) = f.verified_on.filter(|v| *v <= snap.as_of) {
+        return err(format!(
+            "close_out: finding {id} was already closed out on {v}"
+        ));
+    }
+    let queued_rectify = h
+        .out
+        .lock()
+        .unwrap()
+        .writes
+        .iter()
+        .any(|w| matches!(w, WriteOp::Rectify(x) if x == id));
+    if f.rectified_on.is_none_or(|r| r > snap.as_of) && !queued_rectify {
+        return err(format!("close_out: finding {id} is not rectified yet; a finding is closed out (销号) after it is rectified: call rectify(\"{id}\") first"));
+    }
+    h.out
+        .lock()
+        .unwrap()
+        .writes
+        .push(WriteOp::CloseOut(id.into()));
+    Ok(())
+}
+
+/// `list_add(list, id, reason)`.
+fn list_add(h: &Host, list: &str, id: &str, reason: &str) -> RResult<()> {
+    check_write(h, "list_add")?;
+    if h.snap()
+        .reader
+        .institution(id)
+        .map_err(ledger_err)?
+        .is_none()
+    {
+        return err(format!("list_add: no institution with id \"{id}\""));
+    }
+    if list.trim().is_empty() {
+        return err("list_add: the list needs a name, e.g. \"blacklist\"");
+    }
+    let open = open_list_entry(&h.snap(), list, id);
+    if queued_on_list(h, list, id).unwrap_or(open.is_some()) {
+        let since = open.map(|d| format!(" since {d}")).unwrap_or_default();
+        return err(format!(
+            "list_add: {id} is already on list \"{list}\"{since}"
+        ));
+    }
+    h.out.lock().unwrap().writes.push(WriteOp::ListAdd {
+        list: list.into(),
+        id: id.into(),
+        reason: reason.into(),
+    });
+    Ok(())
+}
+
+/// A finding as the run sees it: one queued by `open_finding` earlier in the run, else the ledger's.
+fn finding_for_write(h: &Host, snap: &Snapshot, id: &str) -> RResult<Option<Finding>> {
+    let queued = last_queued(h, |w| match w {
+        WriteOp::OpenFinding(f) if f.id == id => Some(f.clone()),
+        _ => None,
+    });
+    match queued {
+        Some(f) => Ok(Some(f)),
+        None => snap.reader.finding(id).map_err(ledger_err),
+    }
+}
+
+/// Since when `id` is on `list` in the ledger (an entry not yet ended), if it is.
+fn open_list_entry(snap: &Snapshot, list: &str, id: &str) -> Option<NaiveDate> {
+    snap.list_index()
+        .get(id)?
+        .iter()
+        .find(|e| e.list == list && e.removed.is_none())
+        .map(|e| e.added)
+}
+
+/// Whether adds and removes queued earlier in this run leave `id` on `list`
+/// (the last one wins), or `None` if none was queued.
+fn queued_on_list(h: &Host, list: &str, id: &str) -> Option<bool> {
+    last_queued(h, |w| match w {
+        WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
+        WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => Some(false),
+        _ => None,
+    })
+}
+
+/// What `f` makes of the latest write queued in this run that it answers for.
+fn last_queued<T>(h: &Host, f: impl FnMut(&WriteOp) -> Option<T>) -> Option<T> {
+    h.out.lock().unwrap().writes.iter().rev().find_map(f)
+}

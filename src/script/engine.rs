@@ -1,0 +1,167 @@
+//! The Rhai engine that scripts run in: the sandbox and the limits, bound to
+//! one run's state.
+//!
+//! Architecture invariant: a script never holds a write transaction. Its write
+//! calls are validated when made and queued; `writes::apply_writes` applies the
+//! queue in one transaction after the script has finished without error.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use rhai::{Dynamic, Engine, EvalAltResult, Map, OptimizationLevel, Scope, AST};
+
+use super::api;
+use super::state::{Host, Limits, Output, Snapshot};
+use crate::ledger::{Ledger, LedgerError};
+
+/// One engine with the API bound to a ledger snapshot.
+pub struct ScriptHost {
+    pub engine: Engine,
+    pub host: Arc<Host>,
+    pub limits: Limits,
+    /// Set to stop the running evaluation (Ctrl-C in the REPL).
+    pub cancel: Arc<AtomicBool>,
+    started: Arc<Mutex<Instant>>,
+}
+
+impl ScriptHost {
+    /// Builds an engine over `ledger` as of `as_of`.
+    pub fn new(
+        ledger: &Ledger,
+        as_of: NaiveDate,
+        args: Map,
+        write: bool,
+        limits: Limits,
+    ) -> Result<ScriptHost, LedgerError> {
+        let snap = Arc::new(Snapshot::new(ledger.reader()?, as_of));
+        Ok(Self::with_host(Host::new(snap, args, write, limits)))
+    }
+
+    /// Builds an engine around a prepared host.
+    pub fn with_host(host: Host) -> ScriptHost {
+        let host = Arc::new(host);
+        let limits = host.limits.clone();
+        let engine = build_engine(host.clone());
+        ScriptHost {
+            engine,
+            cancel: host.cancel.clone(),
+            started: host.started.clone(),
+            host,
+            limits,
+        }
+    }
+
+    /// A scope holding `args`.
+    pub fn scope(&self) -> Scope<'static> {
+        let mut s = Scope::new();
+        s.push_constant("args", self.host.args.clone());
+        s
+    }
+
+    /// Compiles a script.
+    pub fn compile(&self, src: &str) -> Result<AST, rhai::ParseError> {
+        let scope = self.scope();
+        self.compile_in(&scope, src).map(|(ast, _)| ast)
+    }
+
+    /// Compiles in a scope; also returns the key order of every map literal as
+    /// written, read before the optimiser folds constant maps into sorted ones.
+    pub fn compile_in(
+        &self,
+        scope: &Scope,
+        src: &str,
+    ) -> Result<(AST, Vec<Vec<String>>), rhai::ParseError> {
+        let raw = self.engine.compile_with_scope(scope, src)?;
+        let orders = super::output::literal_key_orders(&raw);
+        Ok((
+            self.engine
+                .optimize_ast(scope, raw, OptimizationLevel::Simple),
+            orders,
+        ))
+    }
+
+    /// Runs a compiled script in `scope`, starting the clock for `--timeout`.
+    pub fn run(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Box<EvalAltResult>> {
+        *self.host.ast.write().unwrap() = Some(Arc::new(ast.clone()));
+        *self.started.lock().unwrap() = Instant::now();
+        self.cancel.store(false, Ordering::Relaxed);
+        self.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
+    }
+
+    /// Takes what the script emitted and queued so far.
+    pub fn take_output(&self) -> Output {
+        std::mem::take(&mut *self.host.out.lock().unwrap())
+    }
+
+    /// Changes the date reads are made as of (and takes a fresh snapshot of the ledger).
+    pub fn set_snapshot(&self, ledger: &Ledger, as_of: NaiveDate) -> Result<(), LedgerError> {
+        let snap = Arc::new(Snapshot::new(ledger.reader()?, as_of));
+        self.host.set_snap(snap);
+        Ok(())
+    }
+
+    /// The as-of date of the current snapshot.
+    pub fn as_of(&self) -> NaiveDate {
+        self.host.snap().as_of
+    }
+}
+
+/// Builds a sandboxed engine with the whole API bound to `host`.
+pub fn build_engine(host: Arc<Host>) -> Engine {
+    let mut engine = Engine::new();
+    let limits = host.limits.clone();
+    // No module import from disk: scripts cannot read files.
+    engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    engine.disable_symbol("eval");
+    // Compile unoptimised; `compile_in` optimises after reading map key orders.
+    engine.set_optimization_level(OptimizationLevel::None);
+    engine.set_max_call_levels(limits.max_call_depth);
+    engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
+    // No string/array/map size limits in Rhai: with any of them set it re-measures
+    // whole arrays after every push (quadratic). The heap limit below covers all three.
+    engine.set_max_operations(limits.max_operations);
+    {
+        let h = host.clone();
+        engine.on_print(move |s| match &h.prints {
+            Some(buf) => buf.lock().unwrap().push(s.to_string()),
+            None => outln!("{s}"),
+        });
+    }
+    engine.on_debug(|s, src, pos| {
+        let src = src.unwrap_or("script");
+        // Rhai hands debug() strings over quoted; staff want their text.
+        let text = s
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(s);
+        eprintln!("{src}:{}: {text}", pos.line().unwrap_or(0));
+    });
+    {
+        let cancel = host.cancel.clone();
+        let started = host.started.clone();
+        let timeout = limits.timeout;
+        let max_memory = limits.max_memory;
+        engine.on_progress(move |ops| {
+            // One atomic load per operation: a doubling string is caught within one step.
+            let held = crate::alloc::heap_bytes();
+            if held > max_memory {
+                return Some(format!("memory:{held}").into());
+            }
+            // Checking the clock costs more than an operation: look every 4096.
+            if ops & 0xfff != 0 {
+                return None;
+            }
+            if cancel.load(Ordering::Relaxed) {
+                return Some("cancelled".into());
+            }
+            if started.lock().unwrap().elapsed() > timeout {
+                return Some(format!("timeout:{}", timeout.as_secs_f64()).into());
+            }
+            None
+        });
+    }
+    api::register(&mut engine, host, build_engine);
+    engine
+}

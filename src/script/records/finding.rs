@@ -1,0 +1,148 @@
+//! `finding`: a problem found at an institution, as of the run's date.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rhai::{Dynamic, INT};
+
+use super::{opt_date, opt_str, sym, Date, ScriptRecord};
+use crate::ledger::LedgerError;
+use crate::model::{Finding, FindingCore};
+
+/// A finding as of a date.
+///
+/// Its dates, kind and severity are decoded; its texts (id, institution,
+/// inspection, note) stay in the encoded bytes until a script asks for one.
+/// The bytes of all the findings one scan reads share one buffer, so a finding
+/// costs no allocation of its own beyond its script value: the credit rule
+/// reads a million findings and not one of their texts.
+#[derive(Clone)]
+pub struct FindingRef {
+    /// The decoded dates, kind and severity.
+    pub core: FindingCore,
+    /// The buffer holding the encoded finding (and, from a scan, its neighbours).
+    raw: Arc<Vec<u8>>,
+    /// Where in `raw` this finding's bytes are.
+    span: (u32, u32),
+    /// The date the finding is seen as of.
+    pub as_of: NaiveDate,
+}
+
+impl FindingRef {
+    /// A finding held in memory (a fixture, a notice) as the script sees it on `as_of`.
+    pub fn new(f: &Finding, as_of: NaiveDate) -> FindingRef {
+        let raw = crate::codec::encode_finding(f);
+        let n = raw.len() as u32;
+        FindingRef {
+            core: f.core(),
+            raw: Arc::new(raw),
+            span: (0, n),
+            as_of,
+        }
+    }
+
+    /// A finding from its encoded bytes `raw[span]` (a whole record, as the ledger's walks hand them out).
+    pub(crate) fn stored(
+        raw: &Arc<Vec<u8>>,
+        span: (usize, usize),
+        as_of: NaiveDate,
+    ) -> Result<FindingRef, LedgerError> {
+        let core = crate::codec::decode_finding_core(&raw[span.0..span.1])?;
+        Ok(FindingRef {
+            core,
+            raw: raw.clone(),
+            span: (span.0 as u32, span.1 as u32),
+            as_of,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.raw[self.span.0 as usize..self.span.1 as usize]
+    }
+
+    fn text(&self, tag: u8) -> Option<String> {
+        crate::codec::text_field(self.bytes(), tag)
+    }
+
+    /// The finding's id.
+    pub fn id(&self) -> String {
+        self.text(1).unwrap_or_default()
+    }
+
+    /// The id of the institution the finding belongs to.
+    pub fn institution_id(&self) -> String {
+        self.text(2).unwrap_or_default()
+    }
+}
+
+/// Finding properties (see [`ScriptRecord::PROPS`]).
+pub const FINDING_PROPS: &[(&str, &str)] = &[
+    ("id", "finding id"),
+    ("institution_id", "institution's ledger number"),
+    ("inspection_id", "inspection that found it, or ()"),
+    ("kind", "kind of problem, e.g. \"fire_hazard\""),
+    ("severity", "1 (minor) to 3 (serious)"),
+    ("opened_on", "date found"),
+    ("deadline", "rectification deadline"),
+    (
+        "rectified_on",
+        "date reported fixed, or () (also () if after the as-of date)",
+    ),
+    (
+        "verified_on",
+        "date closed out (销号), or () (also () if after the as-of date)",
+    ),
+    ("note", "note"),
+    (
+        "status",
+        "\"open\", \"rectified\" or \"closed\" on the as-of date",
+    ),
+    (
+        "overdue",
+        "not closed and past its deadline on the as-of date (bool)",
+    ),
+    ("days_overdue", "days past the deadline if overdue, else 0"),
+];
+
+impl ScriptRecord for FindingRef {
+    const TYPE_NAME: &'static str = "finding";
+    const FRIENDLY: &'static str = "a finding";
+    const PROPS: &'static [(&'static str, &'static str)] = FINDING_PROPS;
+    const DEFAULT_COLUMNS: &'static [&'static str] = &[
+        "id",
+        "institution_id",
+        "kind",
+        "severity",
+        "opened_on",
+        "deadline",
+        "status",
+        "overdue",
+    ];
+
+    fn get(&self, k: usize) -> Dynamic {
+        let x = &self.core;
+        let d = self.as_of;
+        let upto = |v: Option<NaiveDate>| opt_date(v.filter(|v| *v <= d));
+        match k {
+            0 => self.id().into(),
+            1 => self.institution_id().into(),
+            2 => opt_str(&self.text(3)),
+            3 => sym(x.kind.as_str()),
+            4 => (x.severity as INT).into(),
+            5 => Dynamic::from(Date(x.opened_on)),
+            6 => Dynamic::from(Date(x.deadline)),
+            7 => upto(x.rectified_on),
+            8 => upto(x.verified_on),
+            9 => self.text(10).unwrap_or_default().into(),
+            10 => sym(x.status(d).as_str()),
+            11 => x.overdue(d).into(),
+            12 => (if x.overdue(d) {
+                (d - x.deadline).num_days()
+            } else {
+                0
+            } as INT)
+                .into(),
+            _ => Dynamic::UNIT,
+        }
+    }
+}

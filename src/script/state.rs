@@ -1,0 +1,377 @@
+//! The state of one script run, shared by the engine, the API, the parallel
+//! map and the output: the ledger snapshot it reads, the limits it runs
+//! under, and what it collects (rows, columns, queued writes, files).
+//!
+//! This module depends on no other part of the script host: everything else
+//! uses it, so it is where a run's data lives.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use rhai::{Dynamic, Map};
+
+use crate::ledger::{FindingCursor, ListEntry, Reader};
+use crate::model::{parse_date, Finding, Institution, Status};
+
+/// Limits a script runs under. Every one is named in the error that hits it.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall-clock limit (`--timeout`).
+    pub timeout: Duration,
+    /// Operations limit (`--max-operations`), 0 for none.
+    pub max_operations: u64,
+    pub max_call_depth: usize,
+    pub max_expr_depth: usize,
+    /// Heap limit in bytes (`--max-memory`, MiB on the command line).
+    pub max_memory: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(60),
+            max_operations: 0,
+            max_call_depth: 64,
+            max_expr_depth: 128,
+            max_memory: 2048 << 20,
+        }
+    }
+}
+
+/// The ledger as one run sees it: a consistent snapshot and the as-of date.
+pub struct Snapshot {
+    /// Shared by the per-thread copies of one snapshot (see [`Snapshot::for_worker`]).
+    pub reader: Arc<Reader>,
+    pub as_of: NaiveDate,
+    /// Saved runs with an as-of date on or before this one, newest first (read once, on first use).
+    pub runs: OnceLock<Vec<(u64, NaiveDate)>>,
+    lists: OnceLock<HashMap<String, Vec<ListEntry>>>,
+    /// While a worker runs over a batch of institutions: one walk over their
+    /// findings that `inst.findings()` takes from instead of a range scan each.
+    pub cursor: Mutex<Option<FindingCursor>>,
+}
+
+impl Snapshot {
+    /// A snapshot of `reader` as of `as_of`.
+    pub fn new(reader: Reader, as_of: NaiveDate) -> Snapshot {
+        Snapshot {
+            reader: Arc::new(reader),
+            as_of,
+            runs: OnceLock::new(),
+            lists: OnceLock::new(),
+            cursor: Mutex::new(None),
+        }
+    }
+
+    /// The same snapshot behind a handle of the worker thread's own: every record
+    /// carries a handle, and two threads counting references on one handle for
+    /// every record fight over its cache line.
+    pub fn for_worker(&self) -> Arc<Snapshot> {
+        Arc::new(Snapshot {
+            reader: self.reader.clone(),
+            as_of: self.as_of,
+            runs: OnceLock::new(),
+            lists: OnceLock::new(),
+            cursor: Mutex::new(None),
+        })
+    }
+
+    /// Every list entry by institution, read once per snapshot: `inst.lists()`
+    /// in a loop over every institution would otherwise read every list each time.
+    pub fn list_index(&self) -> &HashMap<String, Vec<ListEntry>> {
+        self.lists.get_or_init(|| {
+            let mut m: HashMap<String, Vec<ListEntry>> = HashMap::new();
+            for e in self.reader.list_entries("").unwrap_or_default() {
+                m.entry(e.institution_id.clone()).or_default().push(e);
+            }
+            m
+        })
+    }
+
+    /// Saved runs on or before the as-of date, newest first.
+    pub fn past_runs(&self) -> &[(u64, NaiveDate)] {
+        self.runs.get_or_init(|| {
+            let mut v: Vec<(u64, NaiveDate)> = self
+                .reader
+                .runs()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(n, h)| Some((n, parse_date(h["as_of"].as_str()?).ok()?)))
+                .filter(|(_, d)| *d <= self.as_of)
+                .collect();
+            v.sort_by_key(|r| std::cmp::Reverse((r.1, r.0)));
+            v
+        })
+    }
+}
+
+/// A change a script asked for; applied in one transaction when the script ends without error.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    SetStatus {
+        id: String,
+        status: Status,
+        reason: String,
+    },
+    OpenFinding(Finding),
+    Rectify(String),
+    CloseOut(String),
+    ListAdd {
+        list: String,
+        id: String,
+        reason: String,
+    },
+    ListRemove {
+        list: String,
+        id: String,
+        reason: String,
+    },
+    Approve {
+        id: String,
+        licence_no: String,
+        expires: NaiveDate,
+        reason: String,
+    },
+    RejectApplication {
+        id: String,
+        reason: String,
+    },
+    DecideCourse {
+        id: String,
+        accept: bool,
+        reason: String,
+    },
+    /// A rendered notice: written under `--out` and recorded in the notice register at commit.
+    Notice {
+        id: String,
+        kind: String,
+        dir: PathBuf,
+        name: String,
+        text: String,
+    },
+}
+
+/// What a run collects: emitted rows, explicit columns, queued writes.
+#[derive(Default)]
+pub struct Output {
+    pub rows: Rows,
+    pub columns: Option<Vec<String>>,
+    pub writes: Vec<WriteOp>,
+    /// Pages rendered by `publish`: (directory, file name, text), written when the script succeeds.
+    pub files: Vec<(PathBuf, String, String)>,
+    /// Applications and courses decided in this run ("app:ID", "course:ID"): a
+    /// set, because a nightly run decides hundreds of thousands and a scan of
+    /// the queue per decision would be quadratic.
+    pub decided: HashSet<String>,
+    /// Whether `columns` was set by emitting a record first (not by `columns()`),
+    /// so a parallel map's merge applies it only where a sequential run would.
+    pub columns_from_emit: bool,
+}
+
+/// State shared by the functions registered on one engine.
+pub struct Host {
+    /// The snapshot new reads use; the REPL swaps it when the date changes or the ledger moves on.
+    pub snap: RwLock<Arc<Snapshot>>,
+    pub out: Mutex<Output>,
+    /// Whether write functions are allowed (`--write`, or `:write on`).
+    pub write: AtomicBool,
+    /// Script arguments (`--arg K=V`), as strings.
+    pub args: Map,
+    /// The script being run, so that worker threads can call its functions.
+    pub ast: RwLock<Option<Arc<rhai::AST>>>,
+    /// The limits, and the stop flag and clock the progress callback reads (shared with workers).
+    pub limits: Limits,
+    pub cancel: Arc<AtomicBool>,
+    pub started: Arc<Mutex<Instant>>,
+    /// In a worker thread, `print` output waits here to be printed in order.
+    pub prints: Option<Mutex<Vec<String>>>,
+    /// Reasons recorded by `deduct` during the current `score` call.
+    pub trace: Mutex<Vec<(f64, String)>>,
+    /// Under `casebook test`: the scratch ledger fixture helpers write to.
+    pub fixture: Option<Arc<crate::ledger::Ledger>>,
+    /// Where notices are rendered from and written to (set with `--out`).
+    pub notices: Option<crate::notice::NoticeCfg>,
+    /// The institution `institution(id)` found last, with the snapshot it was
+    /// read from: courses and findings come grouped by institution, so a loop
+    /// asking each for its institution asks for the same one several times in a row.
+    pub(super) last_inst: Mutex<Option<(Arc<Institution>, Arc<Snapshot>)>>,
+}
+
+impl Host {
+    /// A host over `snap` with nothing emitted yet.
+    pub fn new(snap: Arc<Snapshot>, args: Map, write: bool, limits: Limits) -> Host {
+        Host {
+            snap: RwLock::new(snap),
+            out: Mutex::new(Output::default()),
+            write: AtomicBool::new(write),
+            args,
+            ast: RwLock::new(None),
+            limits,
+            cancel: Arc::new(AtomicBool::new(false)),
+            started: Arc::new(Mutex::new(Instant::now())),
+            prints: None,
+            trace: Mutex::new(Vec::new()),
+            fixture: None,
+            notices: None,
+            last_inst: Mutex::new(None),
+        }
+    }
+
+    /// A host for a worker thread: same snapshot, script, limits and stop flag;
+    /// its own output and printed lines, merged back in order by the caller.
+    pub fn worker(&self) -> Host {
+        Host {
+            snap: RwLock::new(self.snap()),
+            out: Mutex::new(Output::default()),
+            write: AtomicBool::new(self.write.load(Ordering::Relaxed)),
+            args: self.args.clone(),
+            ast: RwLock::new(self.ast.read().unwrap().clone()),
+            limits: self.limits.clone(),
+            cancel: self.cancel.clone(),
+            started: self.started.clone(),
+            prints: Some(Mutex::new(Vec::new())),
+            trace: Mutex::new(Vec::new()),
+            fixture: None,
+            notices: self.notices.clone(),
+            last_inst: Mutex::new(None),
+        }
+    }
+
+    /// The current snapshot.
+    pub fn snap(&self) -> Arc<Snapshot> {
+        self.snap.read().unwrap().clone()
+    }
+
+    /// Makes new reads use `snap`, and lets go of records held from the old one
+    /// (which would keep its read transaction open).
+    pub fn set_snap(&self, snap: Arc<Snapshot>) {
+        *self.snap.write().unwrap() = snap;
+        *self.last_inst.lock().unwrap() = None;
+    }
+}
+
+/// Emitted rows, held compactly until the run succeeds: each row is its values
+/// in the order of `keys`, not a map of its own. A course check keeps
+/// hundreds of thousands of twelve-column rows, and a Rhai map per row cost
+/// 2.5 KB (970 MiB for the benchmark's 378,947 rows).
+#[derive(Default, Debug, Clone)]
+pub struct Rows {
+    /// Every key seen, the first row's first, then new ones as they appear.
+    pub(super) keys: Vec<String>,
+    /// How many of `keys` the first row has.
+    pub(super) first_len: usize,
+    data: Vec<Box<[Dynamic]>>,
+}
+
+impl Rows {
+    fn key_index(&mut self, k: &str) -> usize {
+        match self.keys.iter().position(|c| c == k) {
+            Some(i) => i,
+            None => {
+                self.keys.push(k.to_string());
+                self.keys.len() - 1
+            }
+        }
+    }
+
+    /// Adds a row.
+    pub fn push(&mut self, m: Map) {
+        let mut vals = vec![Dynamic::UNIT; self.keys.len()];
+        for (k, v) in m {
+            let i = self.key_index(&k);
+            if i >= vals.len() {
+                vals.resize(i + 1, Dynamic::UNIT);
+            }
+            vals[i] = v;
+        }
+        if self.data.is_empty() {
+            self.first_len = self.keys.len();
+        }
+        self.data.push(vals.into_boxed_slice());
+    }
+
+    /// Adds `other`'s rows after these.
+    pub fn append(&mut self, other: Rows) {
+        if self.data.is_empty() && self.keys.is_empty() {
+            *self = other;
+            return;
+        }
+        let to: Vec<usize> = other.keys.iter().map(|k| self.key_index(k)).collect();
+        for row in other.data {
+            let mut vals = vec![Dynamic::UNIT; self.keys.len()];
+            for (j, v) in row.into_vec().into_iter().enumerate() {
+                vals[to[j]] = v;
+            }
+            if self.data.is_empty() {
+                self.first_len = self.keys.len();
+            }
+            self.data.push(vals.into_boxed_slice());
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Row `r`'s value under `key` (a key the row lacks reads as `()`, as in a map).
+    pub fn get(&self, r: usize, key: &str) -> Option<&Dynamic> {
+        let i = self.keys.iter().position(|c| c == key)?;
+        self.data[r].get(i)
+    }
+
+    /// The values of row `r` for `cols`, `()` where it has none.
+    pub(super) fn values<'a>(
+        &'a self,
+        r: usize,
+        cols: &'a [usize],
+    ) -> impl Iterator<Item = &'a Dynamic> + 'a {
+        cols.iter()
+            .map(move |&i| self.data[r].get(i).unwrap_or(&UNIT))
+    }
+
+    /// Where each of `cols` is among the keys (`usize::MAX` for a column no row has).
+    pub(super) fn positions(&self, cols: &[String]) -> Vec<usize> {
+        cols.iter()
+            .map(|c| self.keys.iter().position(|k| k == c).unwrap_or(usize::MAX))
+            .collect()
+    }
+
+    /// Every row as a map, in the order emitted.
+    pub fn iter(&self) -> impl Iterator<Item = Map> + '_ {
+        (0..self.len()).map(|r| self.row_map(r))
+    }
+
+    /// Row `r` as a map again.
+    pub fn row_map(&self, r: usize) -> Map {
+        self.keys
+            .iter()
+            .zip(self.data[r].iter())
+            .map(|(k, v)| (k.as_str().into(), v.clone()))
+            .collect()
+    }
+
+    /// The first row's keys, in map order.
+    pub(super) fn first_keys(&self) -> &[String] {
+        &self.keys[..self.first_len]
+    }
+}
+
+static UNIT: Dynamic = Dynamic::UNIT;
+
+impl FromIterator<Map> for Rows {
+    fn from_iter<I: IntoIterator<Item = Map>>(it: I) -> Rows {
+        let mut rows = Rows::default();
+        for m in it {
+            rows.push(m);
+        }
+        rows
+    }
+}
