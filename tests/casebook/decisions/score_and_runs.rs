@@ -4,13 +4,11 @@
 //!
 //! Every test imports a five-institution ledger from CSV and drives the real binary.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{Run, Ws};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+
+use crate::common::{self, jsonl, sha256, Run, Ws};
 
 const AS_OF: &str = "2019-02-20";
 
@@ -76,20 +74,10 @@ fn city() -> Ws {
     ws
 }
 
-fn jsonl(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
 fn by_id(rows: &[Value]) -> BTreeMap<String, Value> {
     rows.iter()
         .map(|r| (r["id"].as_str().unwrap().to_string(), r.clone()))
         .collect()
-}
-
-fn sha256(text: &str) -> String {
-    format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
 /// `casebook score FILE --as-of DATE --format jsonl`, parsed.
