@@ -2,4 +2,6 @@
 //! black and white lists kept by scripts, and `casebook test` on rules.
 
 mod lists_and_rule_tests;
-mod score_and_runs;
+mod rule_city;
+mod runs;
+mod score;
