@@ -5,7 +5,6 @@
 //!
 //! Every helper leaves the test process as it found it (no environment or
 //! current-directory changes): all the tests run in this one process.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -332,10 +331,8 @@ pub fn jsonl(text: &str) -> Vec<Value> {
 }
 
 /// JSON Lines, blank lines skipped.
-pub fn parse_jsonl(out: impl AsRef<[u8]>) -> Vec<Value> {
-    std::str::from_utf8(out.as_ref())
-        .unwrap()
-        .lines()
+pub fn parse_jsonl(text: &str) -> Vec<Value> {
+    text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect()

@@ -190,7 +190,7 @@ fn the_blacklist_gets_the_right_institutions_with_their_reasons() {
     let (first, on) = list_show(&ws, "blacklist", AS_OF, false);
     assert_eq!(first, "blacklist as of 2019-02-20: 3 on the list");
     assert_eq!(ids(&on), ["B1", "B2", "B3"]);
-    let sha: String = sha256_file(&script("blacklist.rhai"))
+    let sha: String = sha256_file(script("blacklist.rhai"))
         .chars()
         .take(12)
         .collect();

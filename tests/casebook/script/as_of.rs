@@ -66,7 +66,7 @@ impl Fixture {
             "script failed as of {as_of}:\n{src}\nstderr:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        parse_jsonl(&out.stdout)
+        parse_jsonl(std::str::from_utf8(&out.stdout).unwrap())
     }
 
     /// One row: the script must emit exactly one.
@@ -417,7 +417,7 @@ fn the_as_of_date_defaults_to_today() {
     assert!(out.status.success());
     let today = chrono::Local::now().date_naive().to_string();
     let yesterday = (chrono::Local::now().date_naive() - chrono::Duration::days(1)).to_string();
-    let got = parse_jsonl(&out.stdout)[0]["d"]
+    let got = parse_jsonl(std::str::from_utf8(&out.stdout).unwrap())[0]["d"]
         .as_str()
         .unwrap()
         .to_string();
