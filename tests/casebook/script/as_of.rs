@@ -5,11 +5,13 @@
 //!
 //! Every test builds a small ledger from CSV files and drives the real binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::{json, Value};
 use tempfile::TempDir;
+
+use crate::common::{parse_jsonl, LedgerDir, Ws};
 
 /// A ledger in a temporary directory, driven through the `casebook` binary.
 struct Fixture {
@@ -19,8 +21,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("ledger.redb");
+        let Ws { dir, db } = Ws::new();
         let f = Fixture { dir, db };
         f.cmd().arg("init").assert().success();
         f
@@ -50,29 +51,6 @@ impl Fixture {
         f
     }
 
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("casebook").unwrap();
-        c.env_remove("CASEBOOK_DB")
-            .arg("--db")
-            .arg(&self.db)
-            .arg("--operator")
-            .arg("tester");
-        c
-    }
-
-    fn import(&self, kind: &str, csv: &str) {
-        let p = self.dir.path().join(format!("{kind}.csv"));
-        std::fs::write(&p, csv).unwrap();
-        self.cmd().args(["import", kind]).arg(&p).assert().success();
-    }
-
-    fn script(&self, src: &str) -> PathBuf {
-        let n = std::fs::read_dir(self.dir.path()).unwrap().count();
-        let p = self.dir.path().join(format!("s{n}.rhai"));
-        std::fs::write(&p, src).unwrap();
-        p
-    }
-
     /// Runs `src` as of `as_of` and returns its rows (JSON Lines); the run must succeed.
     fn rows(&self, src: &str, as_of: &str) -> Vec<Value> {
         let p = self.script(src);
@@ -88,7 +66,7 @@ impl Fixture {
             "script failed as of {as_of}:\n{src}\nstderr:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        parse_jsonl(&out.stdout)
+        parse_jsonl(std::str::from_utf8(&out.stdout).unwrap())
     }
 
     /// One row: the script must emit exactly one.
@@ -99,13 +77,20 @@ impl Fixture {
     }
 }
 
-fn parse_jsonl(out: &[u8]) -> Vec<Value> {
-    String::from_utf8(out.to_vec())
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
+impl LedgerDir for Fixture {
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("casebook").unwrap();
+        c.env_remove("CASEBOOK_DB")
+            .arg("--db")
+            .arg(&self.db)
+            .arg("--operator")
+            .arg("tester");
+        c
+    }
 }
 
 const COUNTS: &str = r#"
@@ -432,7 +417,7 @@ fn the_as_of_date_defaults_to_today() {
     assert!(out.status.success());
     let today = chrono::Local::now().date_naive().to_string();
     let yesterday = (chrono::Local::now().date_naive() - chrono::Duration::days(1)).to_string();
-    let got = parse_jsonl(&out.stdout)[0]["d"]
+    let got = parse_jsonl(std::str::from_utf8(&out.stdout).unwrap())[0]["d"]
         .as_str()
         .unwrap()
         .to_string();

@@ -2,9 +2,7 @@
 //! ledger → export gives the same bytes, in CSV and in JSON Lines, and CSV
 //! cells a spreadsheet would run as formulas are neutralised and come back.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Institutions with every awkward value: Chinese, commas, quotes, line breaks,
 /// formula-like text, decimals, empty optionals, every status.

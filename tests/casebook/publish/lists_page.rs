@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn casebook() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_casebook"))
-}
+use crate::common::casebook;
 
 fn ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run casebook");

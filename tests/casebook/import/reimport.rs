@@ -1,9 +1,7 @@
 //! Importing again: the same file changes nothing, `--dry-run` writes nothing,
 //! and a changed row updates just that record.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn importing_the_same_files_twice_changes_nothing() {

@@ -1,9 +1,7 @@
 //! `casebook demo`: builds the demo city ledger and prints the 2019 campaign
 //! summary of SPEC §1; piped, the rows are JSON Lines.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// The figures of SPEC §1, in the order the summary prints them.
 const FIGURES: [(&str, i64); 12] = [

@@ -4,13 +4,14 @@
 //!
 //! Every test builds a small ledger from CSV files and drives the real binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use tempfile::TempDir;
+
+use crate::common::{parse_jsonl, sha256_file, LedgerDir, Ws};
 
 /// A ledger in a temporary directory, driven through the `casebook` binary.
 struct Fixture {
@@ -21,8 +22,7 @@ struct Fixture {
 impl Fixture {
     /// Two institutions; F1 open, F2 rectified but not closed out, F3 closed.
     fn city() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("ledger.redb");
+        let Ws { dir, db } = Ws::new();
         let f = Fixture { dir, db };
         f.cmd().arg("init").assert().success();
         f.import(
@@ -39,29 +39,6 @@ impl Fixture {
              F3,A2,late_hours,1,2019-01-10,2019-02-10,2019-01-20,2019-01-25,超时培训\n",
         );
         f
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("casebook").unwrap();
-        c.env_remove("CASEBOOK_DB")
-            .arg("--db")
-            .arg(&self.db)
-            .arg("--operator")
-            .arg("王科长");
-        c
-    }
-
-    fn import(&self, kind: &str, csv: &str) {
-        let p = self.dir.path().join(format!("{kind}.csv"));
-        std::fs::write(&p, csv).unwrap();
-        self.cmd().args(["import", kind]).arg(&p).assert().success();
-    }
-
-    fn script(&self, src: &str) -> PathBuf {
-        let n = std::fs::read_dir(self.dir.path()).unwrap().count();
-        let p = self.dir.path().join(format!("s{n}.rhai"));
-        std::fs::write(&p, src).unwrap();
-        p
     }
 
     fn run_file(&self, p: &PathBuf, as_of: &str, write: bool) -> Output {
@@ -153,16 +130,20 @@ impl Fixture {
     }
 }
 
-fn parse_jsonl(s: &str) -> Vec<Value> {
-    s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+impl LedgerDir for Fixture {
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
 
-fn sha256_file(p: &PathBuf) -> String {
-    let bytes = std::fs::read(p).unwrap();
-    format!("{:x}", Sha256::digest(&bytes))
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("casebook").unwrap();
+        c.env_remove("CASEBOOK_DB")
+            .arg("--db")
+            .arg(&self.db)
+            .arg("--operator")
+            .arg("王科长");
+        c
+    }
 }
 
 const FINDING_ROW: &str = r#"

@@ -2,9 +2,7 @@
 //! clear message naming file, line, field, value and reason, and the ledger is
 //! left exactly as it was.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Imports `file` into a populated ledger, expecting refusal: asserts exit code 1,
 /// that the ledger (every export, and the audit log) is unchanged, and returns stderr.

@@ -2,12 +2,11 @@
 //! waits `CASEBOOK_BUSY_TIMEOUT` seconds and exits with code 3; readers go on
 //! reading. The holder here is the test process itself, through the library.
 
-mod common;
-
 use std::time::Duration;
 
 use casebook::ledger::Ledger;
-use common::*;
+
+use crate::common::*;
 
 fn busy_import(ws: &Ws, file: &str, timeout: &str) -> Run {
     let o = ws

@@ -12,6 +12,8 @@ use std::process::Output;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+use crate::common::Ws;
+
 /// An empty ledger in a temporary directory (limits need no data).
 struct Fixture {
     dir: TempDir,
@@ -20,8 +22,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("ledger.redb");
+        let Ws { dir, db } = Ws::new();
         let f = Fixture { dir, db };
         f.cmd().arg("init").assert().success();
         f

@@ -2,9 +2,7 @@
 //! refused and left alone, a missing ledger tells the user what to run, and
 //! command-line mistakes exit with code 2.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn init_creates_an_empty_ledger_and_says_where() {

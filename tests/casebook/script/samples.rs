@@ -5,11 +5,13 @@
 //! Here the demo is the point: these are the scripts staff start from.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::common::{int, root, script};
 
 const AS_OF: &str = "2019-02-20";
 const PERIOD_COLUMNS: [&str; 7] = [
@@ -95,16 +97,6 @@ impl Demo {
     }
 }
 
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scripts")
-        .join(name)
-}
-
-fn int(v: &Value) -> i64 {
-    v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
-}
-
 const DISTRICTS: [&str; 11] = [
     "越秀", "海珠", "荔湾", "天河", "白云", "黄埔", "番禺", "花都", "南沙", "从化", "增城",
 ];
@@ -132,7 +124,7 @@ fn check_report(rows: &[Value], from: &str) -> BTreeMap<String, Value> {
 
 #[test]
 fn sample_scripts_pass_check_without_warnings() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
+    let dir = root().join("scripts");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

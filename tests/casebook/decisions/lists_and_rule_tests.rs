@@ -6,14 +6,11 @@
 //!
 //! Every ledger is imported from CSV written here; the real binary is driven.
 
-mod common;
-
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use common::{institutions_csv, Run, Ws};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+
+use crate::common::{institutions_csv, jsonl, script, sha256_file, Run, Ws};
 
 const AS_OF: &str = "2019-02-20";
 
@@ -46,21 +43,6 @@ FB5,B5,fire_hazard,3,2018-12-01,2019-01-01,,,消防隐患
 FW2,W2,late_hours,1,2018-09-01,2018-10-01,2018-10-15,2018-10-20,晚上九点后上课
 ";
 
-fn script(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scripts")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn sha256_file(path: &str) -> String {
-    format!(
-        "{:x}",
-        Sha256::digest(std::fs::read(path).expect("read script"))
-    )
-}
-
 fn city() -> Ws {
     let ws = Ws::init();
     let f = ws.write("institutions.csv", INSTITUTIONS);
@@ -68,12 +50,6 @@ fn city() -> Ws {
     let f = ws.write("findings.csv", FINDINGS);
     ws.import("findings", &f);
     ws
-}
-
-fn jsonl(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
 }
 
 /// Runs a sample list script; returns its rows.
@@ -214,7 +190,7 @@ fn the_blacklist_gets_the_right_institutions_with_their_reasons() {
     let (first, on) = list_show(&ws, "blacklist", AS_OF, false);
     assert_eq!(first, "blacklist as of 2019-02-20: 3 on the list");
     assert_eq!(ids(&on), ["B1", "B2", "B3"]);
-    let sha: String = sha256_file(&script("blacklist.rhai"))
+    let sha: String = sha256_file(script("blacklist.rhai"))
         .chars()
         .take(12)
         .collect();

@@ -7,12 +7,10 @@
 //! `tests/fixtures/ledger_schema1.redb` was made by casebook at d9fd6ea
 //! (schema 1) with `--operator fixture`: `init`, then `import` of
 //! `THREE_INSTITUTIONS`, `INSTITUTIONS_ZH`, `TWO_INSPECTIONS`,
-//! `THREE_FINDINGS`, `APPLICATIONS_ZH` and `COURSES_ZH` (tests/common), in
+//! `THREE_FINDINGS`, `APPLICATIONS_ZH` and `COURSES_ZH` (tests/casebook/common.rs), in
 //! that order, each from a file of its own.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const KINDS: [&str; 5] = [
     "institutions",

@@ -2,10 +2,9 @@
 //! user reads it: fields, status history, inspections and findings in date
 //! order with their lifecycle, list entries; Chinese text aligned.
 
-mod common;
-
-use common::*;
 use unicode_width::UnicodeWidthStr;
+
+use crate::common::*;
 
 const HEADER: &str = "id,name,uscc,district,street,address,category,licence_no,licence_issued,licence_expires,organizer,students,teachers,qualified_teachers,area_m2,prepaid_balance,fire_approved,status,status_date";
 

@@ -8,9 +8,7 @@
 //! A function that captures a variable runs sequentially (its closure could
 //! change it), which is how each test gets its sequential twin.
 
-mod common;
-
-use common::Ws;
+use crate::common::{self, Ws};
 
 const AS_OF: &str = "2019-02-20";
 /// Enough for several batches of 1,024 on every worker.

@@ -1,11 +1,17 @@
 //! Shared helpers of the integration tests: a temp directory holding one
-//! ledger, the real `casebook` binary pointed at it, and file writers.
-#![allow(dead_code)]
+//! ledger, the real `casebook` binary pointed at it, file writers, the
+//! fixture data several areas import, and the parsers of what the binary
+//! prints.
+//!
+//! Every helper leaves the test process as it found it (no environment or
+//! current-directory changes): all the tests run in this one process.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// A temporary working directory with a ledger path inside it (not created until `init`).
 pub struct Ws {
@@ -133,9 +139,7 @@ impl Ws {
 
     /// Copies a committed fixture from tests/fixtures into the temp directory.
     pub fn fixture(&self, name: &str) -> String {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name);
+        let src = root().join("tests/fixtures").join(name);
         let bytes = std::fs::read(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
         self.write(name, bytes)
     }
@@ -301,4 +305,76 @@ pub fn csv_maps(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
     body.iter()
         .map(|r| head.iter().cloned().zip(r.iter().cloned()).collect())
         .collect()
+}
+
+/// The crate's root: where `scripts/`, `templates/`, `examples/` and
+/// `tests/fixtures/` are.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The path of a shipped script, `scripts/NAME`.
+pub fn script(name: &str) -> String {
+    root().join("scripts").join(name).display().to_string()
+}
+
+/// The real binary with nothing set, for tests that build the whole command line.
+pub fn casebook() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+}
+
+/// JSON Lines where every line must be a JSON value.
+pub fn jsonl(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// JSON Lines, blank lines skipped.
+pub fn parse_jsonl(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+/// A JSON value that must be an integer.
+pub fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
+}
+
+/// The SHA-256 of `bytes` in lower-case hex, as the audit log writes it.
+pub fn sha256(bytes: impl AsRef<[u8]>) -> String {
+    format!("{:x}", Sha256::digest(bytes.as_ref()))
+}
+
+/// The SHA-256 of a file's bytes.
+pub fn sha256_file(path: impl AsRef<Path>) -> String {
+    sha256(std::fs::read(path.as_ref()).expect("read the file to hash"))
+}
+
+/// What the script tests' fixtures share: a ledger in a temp directory,
+/// CSV files and scripts written into it. Each fixture says how it runs the
+/// binary (its operator, its working directory).
+pub trait LedgerDir {
+    /// The temp directory the fixture owns.
+    fn dir(&self) -> &Path;
+
+    /// The binary pointed at the fixture's ledger.
+    fn cmd(&self) -> Command;
+
+    /// Writes `csv` as `KIND.csv` and imports it; the import must succeed.
+    fn import(&self, kind: &str, csv: &str) {
+        let p = self.dir().join(format!("{kind}.csv"));
+        std::fs::write(&p, csv).unwrap();
+        self.cmd().args(["import", kind]).arg(&p).assert().success();
+    }
+
+    /// Writes a script under a fresh name and returns its path.
+    fn script(&self, src: &str) -> PathBuf {
+        let n = std::fs::read_dir(self.dir()).unwrap().count();
+        let p = self.dir().join(format!("s{n}.rhai"));
+        std::fs::write(&p, src).unwrap();
+        p
+    }
 }

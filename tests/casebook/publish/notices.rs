@@ -2,19 +2,13 @@
 //! under --out, recorded in the notice register, never issued twice a day.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::common::{casebook, root};
 
 struct City {
     dir: tempfile::TempDir,
     db: PathBuf,
-}
-
-fn casebook() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_casebook"))
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 impl City {

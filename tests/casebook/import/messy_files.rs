@@ -2,9 +2,7 @@
 //! with a BOM, GB18030/GBK from Excel on Chinese Windows, Chinese headers and
 //! values, quoted commas and newlines, CRLF line endings, and JSON Lines.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn user_imports_a_plain_utf8_csv_and_export_gives_it_back_unchanged() {

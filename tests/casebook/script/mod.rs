@@ -1,0 +1,10 @@
+//! Policy scripts run by `casebook run` and `casebook check`: the API they
+//! see, what they see as of a date, the writes they make, the limits that
+//! stop them, parallel maps, and the sample scripts on the demo city.
+
+mod api;
+mod as_of;
+mod limits;
+mod parallel_map;
+mod samples;
+mod writes;
