@@ -26,15 +26,8 @@ pub mod export;
 pub mod format;
 pub mod import;
 pub mod ledger;
-// layout: old path, removed after merge
-pub use ledger::codec;
 pub mod model;
 pub mod notice;
 pub mod render;
 pub mod repl;
 pub mod script;
-
-// layout: old path, removed after merge
-pub use render::register;
-// layout: old path, removed after merge
-pub use decide::ruletest;

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use crate::export::ExportFormat;
-use crate::format::Kind;
+use crate::model::RecordKind;
 use crate::model::parse_date;
 
 /// casebook — the supervision ledger of off-campus training institutions.
@@ -80,7 +80,7 @@ pub struct InitArgs {}
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
     /// What the file holds.
-    pub kind: Kind,
+    pub kind: RecordKind,
     /// A .csv (UTF-8, UTF-8 with BOM or GB18030/GBK) or .jsonl file.
     pub file: PathBuf,
     /// Check every row and report errors, but write nothing.
@@ -91,7 +91,7 @@ pub struct ImportArgs {
 /// Flags of `export`.
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    pub kind: Kind,
+    pub kind: RecordKind,
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
     /// Write to this file instead of stdout.

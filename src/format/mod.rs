@@ -17,10 +17,6 @@ pub use from_row::{
 };
 pub use to_row::{application_row, course_row, finding_row, inspection_row, institution_row};
 
-/// The record kinds that files carry.
-// layout: old path, removed after merge
-pub use crate::model::RecordKind as Kind;
-
 /// What files say about each record kind.
 impl RecordKind {
     /// The columns: English field name and accepted Chinese headers (the first is canonical).

@@ -96,7 +96,7 @@ impl Session {
         let r = self
             .ledger
             .reader()
-            .and_then(|r| crate::register::render(&r, arg, self.host.as_of()));
+            .and_then(|r| crate::render::register::render(&r, arg, self.host.as_of()));
         match r {
             Ok(Some(t)) => {
                 let _ = write!(out, "{t}");

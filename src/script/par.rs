@@ -85,14 +85,14 @@ fn decode(
     bytes: &[u8],
     snap: &Arc<Snapshot>,
 ) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
-    let bad = |e: crate::codec::DecodeError| format!("ledger: {e}");
+    let bad = |e: crate::ledger::codec::DecodeError| format!("ledger: {e}");
     Ok(match kind {
         RecKind::Institutions => Some(Dynamic::from(InstitutionRef::new(
-            Arc::new(crate::codec::decode_institution(bytes).map_err(bad)?),
+            Arc::new(crate::ledger::codec::decode_institution(bytes).map_err(bad)?),
             snap.clone(),
         ))),
         RecKind::Courses => {
-            let c = crate::codec::decode_course(bytes).map_err(bad)?;
+            let c = crate::ledger::codec::decode_course(bytes).map_err(bad)?;
             (c.filed_on <= snap.as_of).then(|| {
                 Dynamic::from(CourseRef {
                     course: Arc::new(c),
@@ -303,7 +303,7 @@ fn work(
 
 /// Sets up one walk over the findings of a batch of institutions (ids in order).
 fn walk_findings(snap: &Snapshot, batch: &[Vec<u8>]) -> Result<(), Box<EvalAltResult>> {
-    let id = |raw: &Vec<u8>| crate::codec::text_field(raw, 1).unwrap_or_default();
+    let id = |raw: &Vec<u8>| crate::ledger::codec::text_field(raw, 1).unwrap_or_default();
     let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
         return Ok(());
     };

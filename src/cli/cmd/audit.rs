@@ -66,19 +66,19 @@ fn describe_before(kind: &str, b: &[u8]) -> Option<String> {
         return None;
     }
     let row = match kind {
-        "institution" => crate::codec::decode_institution(b)
+        "institution" => crate::ledger::codec::decode_institution(b)
             .ok()
             .map(|x| crate::format::institution_row(&x)),
-        "finding" => crate::codec::decode_finding(b)
+        "finding" => crate::ledger::codec::decode_finding(b)
             .ok()
             .map(|x| crate::format::finding_row(&x)),
-        "inspection" => crate::codec::decode_inspection(b)
+        "inspection" => crate::ledger::codec::decode_inspection(b)
             .ok()
             .map(|x| crate::format::inspection_row(&x)),
-        "application" => crate::codec::decode_application(b)
+        "application" => crate::ledger::codec::decode_application(b)
             .ok()
             .map(|x| crate::format::application_row(&x)),
-        "course" => crate::codec::decode_course(b)
+        "course" => crate::ledger::codec::decode_course(b)
             .ok()
             .map(|x| crate::format::course_row(&x)),
         _ => return Some(String::from_utf8_lossy(b).into_owned()),

@@ -12,7 +12,7 @@ pub fn run(args: &ShowArgs, ctx: &Context) -> Result<i32> {
     let ledger = open_read(&ctx.db)?;
     let reader = ledger.reader()?;
     let id = &args.id;
-    match crate::register::render(&reader, id, d)? {
+    match crate::render::register::render(&reader, id, d)? {
         Some(text) => out!("{text}"),
         None => {
             let prefix: String = id.chars().take(4).collect();

@@ -9,17 +9,17 @@ use crate::cli::{exit, Context};
 pub fn run(args: &TestArgs, _ctx: &Context) -> Result<i32> {
     let d = as_of(&Some(args.as_of.clone()))?;
     let dir = &args.dir;
-    let files = crate::ruletest::script_files(dir)
+    let files = crate::decide::ruletest::script_files(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?;
     if files.is_empty() {
         bail!("no .rhai scripts in {}", dir.display());
     }
-    let outcomes = crate::ruletest::run_tests(&files, args.filter.as_deref(), d)?;
+    let outcomes = crate::decide::ruletest::run_tests(&files, args.filter.as_deref(), d)?;
     // Counted before the report is written: a reader that stops early
     // (`casebook test | head`) must not turn a failure into success.
     let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
     let stdout = std::io::stdout();
-    let written = crate::ruletest::report(&outcomes, &mut stdout.lock());
+    let written = crate::decide::ruletest::report(&outcomes, &mut stdout.lock());
     if failed > 0 {
         return Ok(exit::DATA);
     }

@@ -142,10 +142,10 @@ fn open_finding(h: &Host, m: Map) -> RResult<String> {
 fn finding_fields(m: &Map) -> RResult<Vec<(&'static str, String)>> {
     let mut fields: Vec<(&'static str, String)> = Vec::new();
     for (k, v) in m {
-        let Some(f) = crate::format::Kind::Findings.field_of_header(k) else {
+        let Some(f) = crate::model::RecordKind::Findings.field_of_header(k) else {
             return err(format!(
                 "open_finding: unknown field \"{k}\"; the fields are {}",
-                crate::format::Kind::Findings
+                crate::model::RecordKind::Findings
                     .columns()
                     .iter()
                     .map(|c| c.0)

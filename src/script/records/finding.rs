@@ -31,7 +31,7 @@ pub struct FindingRef {
 impl FindingRef {
     /// A finding held in memory (a fixture, a notice) as the script sees it on `as_of`.
     pub fn new(f: &Finding, as_of: NaiveDate) -> FindingRef {
-        let raw = crate::codec::encode_finding(f);
+        let raw = crate::ledger::codec::encode_finding(f);
         let n = raw.len() as u32;
         FindingRef {
             core: f.core(),
@@ -47,7 +47,7 @@ impl FindingRef {
         span: (usize, usize),
         as_of: NaiveDate,
     ) -> Result<FindingRef, LedgerError> {
-        let core = crate::codec::decode_finding_core(&raw[span.0..span.1])?;
+        let core = crate::ledger::codec::decode_finding_core(&raw[span.0..span.1])?;
         Ok(FindingRef {
             core,
             raw: raw.clone(),
@@ -61,7 +61,7 @@ impl FindingRef {
     }
 
     fn text(&self, tag: u8) -> Option<String> {
-        crate::codec::text_field(self.bytes(), tag)
+        crate::ledger::codec::text_field(self.bytes(), tag)
     }
 
     /// The finding's id.
