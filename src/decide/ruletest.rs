@@ -16,8 +16,9 @@ use rhai::{Dynamic, Engine, EvalAltResult, Map};
 use crate::format::{self, Row};
 use crate::ledger::{Ledger, LedgerError, Operation};
 use crate::model::RecordKind;
-use crate::script::api::{Date, Find, Host, Insp, Inst, Snapshot};
-use crate::script::{diag, host, Limits, ScriptHost};
+use crate::script::records::{Date, FindingRef, InspectionRef, InstitutionRef};
+use crate::script::state::{Host, Snapshot};
+use crate::script::{diag, engine, Limits, ScriptHost};
 
 type RResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -207,8 +208,8 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
             .institution(&id)
             .map_err(|e| e.to_string())?
             .ok_or("fixture vanished")?;
-        Ok(Dynamic::from(Inst {
-            x: Arc::new(x),
+        Ok(Dynamic::from(InstitutionRef {
+            institution: Arc::new(x),
             snap,
         }))
     });
@@ -228,7 +229,9 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
         }
         write(&l, |tx| tx.upsert_inspection(&x).map(|_| ()))?;
         refresh(&hh, &l, snap.as_of)?;
-        Ok(Dynamic::from(Insp { i: Arc::new(x) }))
+        Ok(Dynamic::from(InspectionRef {
+            inspection: Arc::new(x),
+        }))
     });
     let hh = h;
     let l = ledger;
@@ -258,7 +261,7 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
         write(&l, |tx| tx.upsert_finding(&x).map(|_| ()))?;
         refresh(&hh, &l, snap.as_of)?;
         let snap = hh.snap();
-        Ok(Dynamic::from(Find::new(&x, snap.as_of)))
+        Ok(Dynamic::from(FindingRef::new(&x, snap.as_of)))
     });
 }
 
@@ -324,7 +327,7 @@ pub fn run_tests(
             let mut h = Host::new(snap, Map::new(), false, Limits::default());
             h.fixture = Some(ledger.clone());
             let h = Arc::new(h);
-            let mut engine = host::build_engine(h.clone());
+            let mut engine = engine::build_engine(h.clone());
             register_test_api(&mut engine, h.clone(), ledger.clone());
             *h.ast.write().unwrap() = Some(Arc::new(ast.clone()));
             *h.started.lock().unwrap() = std::time::Instant::now();

@@ -10,8 +10,9 @@ use rhai::{Dynamic, FnPtr, Map};
 use super::{default_grade, fmt_score, Decision, Rule};
 use crate::ledger::LedgerError;
 use crate::model::Institution;
-use crate::script::api::{Host, Inst};
-use crate::script::{diag, host, RunError, ScriptHost};
+use crate::script::records::{self, InstitutionRef};
+use crate::script::state::Host;
+use crate::script::{diag, engine, RunError, ScriptHost};
 
 /// A number the rule returned, integer or float.
 fn to_f64(v: &Dynamic) -> Option<f64> {
@@ -63,7 +64,7 @@ fn decide_one(
         to_f64(&r).ok_or_else(|| {
             format!(
                 "fn score must return a number or #{{score: n, reasons: [...]}}, not {}",
-                crate::script::api::type_name(&r)
+                records::type_name(&r)
             )
         })?
     };
@@ -130,7 +131,7 @@ pub fn score_all(
                 let snap = snap.for_worker();
                 s.spawn(move || -> Part {
                     let worker = Arc::new(host.host.worker());
-                    let engine = host::build_engine(worker.clone());
+                    let engine = engine::build_engine(worker.clone());
                     let mut out: Vec<Vec<Decision>> = rules
                         .iter()
                         .map(|_| Vec::with_capacity(part.len()))
@@ -148,8 +149,8 @@ pub fn score_all(
                             rhai::Position::NONE,
                         );
                         for x in part {
-                            let inst = Dynamic::from(Inst {
-                                x: Arc::new(x.clone()),
+                            let inst = Dynamic::from(InstitutionRef {
+                                institution: Arc::new(x.clone()),
                                 snap: snap.clone(),
                             });
                             let d = decide_one(&ctx, &worker, rule, &score_fn, &grade_fn, inst, x)

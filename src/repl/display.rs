@@ -4,63 +4,9 @@
 
 use rhai::{Dynamic, Map};
 
-use crate::script::api::{self, Date, Records};
+use crate::script::records::{self, Date, Records};
+use crate::script::state::Rows;
 use crate::script::{output, RowFormat};
-
-/// Columns shown for a list of records: the ones an investigator reads first.
-fn default_columns(v: &Dynamic) -> Option<Vec<&'static str>> {
-    if v.is::<api::Inst>() {
-        Some(vec![
-            "id", "name", "district", "category", "status", "licensed", "students",
-        ])
-    } else if v.is::<api::Find>() {
-        Some(vec![
-            "id",
-            "institution_id",
-            "kind",
-            "severity",
-            "opened_on",
-            "deadline",
-            "status",
-            "overdue",
-        ])
-    } else if v.is::<api::Insp>() {
-        Some(vec![
-            "id",
-            "institution_id",
-            "date",
-            "operation",
-            "departments",
-            "inspectors",
-        ])
-    } else if v.is::<api::App>() {
-        Some(vec![
-            "id",
-            "institution_id",
-            "submitted_on",
-            "status",
-            "site_area_m2",
-            "fire_approved",
-            "qualified_teachers",
-        ])
-    } else if v.is::<api::Crs>() {
-        Some(vec![
-            "id",
-            "institution_id",
-            "name",
-            "subject_type",
-            "mode",
-            "daily_end_time",
-            "prepay_months",
-            "fee_total",
-            "filed_on",
-            "status",
-        ])
-    } else {
-        // Any other record: all its properties.
-        api::record_props(v).map(|p| p.iter().map(|(n, _)| *n).collect())
-    }
-}
 
 /// How many rows a table shows before it says how many it left out.
 const MAX_ROWS: usize = 50;
@@ -114,14 +60,14 @@ pub fn render_ordered(v: &Dynamic, fmt: RowFormat, orders: &[Vec<String>]) -> St
     if fmt == RowFormat::Json {
         return serde_json::to_string_pretty(&output::json(v)).unwrap_or_default();
     }
-    if let Some(props) = api::record_props(v) {
+    if let Some(props) = records::record_props(v) {
         let w = props.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
         return props
             .iter()
             .map(|(p, _)| {
                 format!(
                     "{p:>w$}: {}",
-                    output::cell(&api::prop(v, p).unwrap_or_default())
+                    output::cell(&records::prop(v, p).unwrap_or_default())
                 )
             })
             .collect::<Vec<_>>()
@@ -133,7 +79,7 @@ pub fn render_ordered(v: &Dynamic, fmt: RowFormat, orders: &[Vec<String>]) -> St
             .map(|k| unicode_width::UnicodeWidthStr::width(k.as_str()))
             .max()
             .unwrap_or(0);
-        let one: output::Rows = std::iter::once(m.clone()).collect();
+        let one: Rows = std::iter::once(m.clone()).collect();
         let keys = output::columns_for(&one, None, orders);
         return keys
             .iter()
@@ -157,7 +103,7 @@ fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize, orders: &[Vec<S
     let table_like = !items.is_empty()
         && items
             .iter()
-            .all(|x| x.is_map() || api::record_props(x).is_some());
+            .all(|x| x.is_map() || records::record_props(x).is_some());
     if !table_like {
         if fmt == RowFormat::Json {
             return serde_json::to_string_pretty(&output::json(&Dynamic::from_array(
@@ -174,21 +120,21 @@ fn render_array(items: &[Dynamic], fmt: RowFormat, total: usize, orders: &[Vec<S
         }
         return s;
     }
-    let cols: Vec<String> = match default_columns(&items[0]) {
-        Some(c) => c.into_iter().map(String::from).collect(),
+    let cols: Vec<String> = match records::default_columns(&items[0]) {
+        Some(c) => c.iter().map(|s| s.to_string()).collect(),
         None => {
-            let maps: output::Rows = items
+            let maps: Rows = items
                 .iter()
                 .filter_map(|x| x.read_lock::<Map>().map(|m| m.clone()))
                 .collect();
             output::columns_for(&maps, None, orders)
         }
     };
-    let rows: output::Rows = items
+    let rows: Rows = items
         .iter()
         .map(|x| {
             cols.iter()
-                .map(|c| (c.as_str().into(), api::prop(x, c).unwrap_or_default()))
+                .map(|c| (c.as_str().into(), records::prop(x, c).unwrap_or_default()))
                 .collect()
         })
         .collect();

@@ -12,10 +12,11 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 use super::commands::COMMANDS;
-use crate::script::api::{
-    self, APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, FUNCTIONS, INSPECTION_PROPS,
-    INSTITUTION_PROPS,
+use crate::script::api::FUNCTIONS;
+use crate::script::records::{
+    APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, INSPECTION_PROPS, INSTITUTION_PROPS,
 };
+use crate::script::state::Host;
 
 /// Rhai's keywords, completed and highlighted.
 const KEYWORDS: &[&str] = &[
@@ -26,7 +27,7 @@ const KEYWORDS: &[&str] = &[
 
 /// What completion, hints and highlighting need to know about the session.
 pub(super) struct ReplHelper {
-    host: Arc<api::Host>,
+    host: Arc<Host>,
     names: Arc<Mutex<Vec<String>>>,
     hinter: HistoryHinter,
     colour: bool,
@@ -35,7 +36,7 @@ pub(super) struct ReplHelper {
 impl ReplHelper {
     /// A helper that completes from `host`'s ledger and API and from `names`
     /// (the session's variables and functions, kept current by the session).
-    pub(super) fn new(host: Arc<api::Host>, names: Arc<Mutex<Vec<String>>>, colour: bool) -> Self {
+    pub(super) fn new(host: Arc<Host>, names: Arc<Mutex<Vec<String>>>, colour: bool) -> Self {
         ReplHelper {
             host,
             names,

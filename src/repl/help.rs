@@ -2,10 +2,11 @@
 //! commands, or one of them by name, with a suggestion for a misspelt one.
 
 use super::commands::COMMANDS;
-use crate::script::api::{
-    APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, FUNCTIONS, INSPECTION_PROPS, INSTITUTION_PROPS,
-};
+use crate::script::api::FUNCTIONS;
 use crate::script::diag;
+use crate::script::records::{
+    APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, INSPECTION_PROPS, INSTITUTION_PROPS,
+};
 
 /// The text of `:help` and `:help NAME`.
 pub fn help_text(name: &str) -> String {
@@ -71,7 +72,10 @@ pub fn help_text(name: &str) -> String {
         }
     }
     if s.is_empty() {
-        let all = FUNCTIONS.iter().map(|f| f.0).chain(diag::all_props());
+        let all = FUNCTIONS
+            .iter()
+            .map(|f| f.0)
+            .chain(crate::script::records::all_props());
         match diag::did_you_mean(name, all) {
             Some(m) => format!("nothing called {name}; did you mean {m}?"),
             None => format!("nothing called {name}; :help lists everything"),

@@ -29,7 +29,7 @@ use rhai::{Map, Scope, AST};
 use rustyline::Editor;
 
 use crate::ledger::{Ledger, Operation};
-use crate::script::{diag, host, output, Limits, RowFormat, ScriptHost};
+use crate::script::{diag, output, writes, Limits, RowFormat, ScriptHost};
 use display::render_ordered;
 use editor::ReplHelper;
 
@@ -157,7 +157,8 @@ impl Session {
                         script_sha256: Some(crate::script::sha256_hex(src)),
                         file: None,
                     };
-                    match host::apply_writes(&self.ledger, &op, self.host.as_of(), &result.writes) {
+                    match writes::apply_writes(&self.ledger, &op, self.host.as_of(), &result.writes)
+                    {
                         Ok(lines) => {
                             let _ = writeln!(out, "committed {} change(s):", lines.len());
                             for l in lines {

@@ -7,9 +7,6 @@ use super::api::FUNCTIONS;
 use super::records::friendly_type;
 use super::state::Limits;
 
-// layout: old path, removed after merge (`script::records::all_props`; used by repl.rs).
-pub use super::records::all_props;
-
 /// A located message about a script.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
@@ -205,7 +202,7 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
                 .or_else(|| p.split('`').nth(1))
                 .unwrap_or(p.as_str())
                 .to_string();
-            if let Some(m) = did_you_mean(&name, all_props()) {
+            if let Some(m) = did_you_mean(&name, super::records::all_props()) {
                 help = Some(format!("did you mean .{m}?"));
             }
             if p.contains("getter") || p.contains("Unknown property") {

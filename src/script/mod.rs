@@ -34,15 +34,6 @@ pub use output::RowFormat;
 pub use state::Limits;
 pub use writes::{sha256_hex, write_under};
 
-/// The engine and the applying of writes under their former module name.
-// layout: old path, removed after merge (`script::engine`, `script::writes`,
-// `script::state`; used by decide.rs, repl.rs, ruletest.rs).
-pub mod host {
-    pub use super::engine::{build_engine, ScriptHost};
-    pub use super::state::Limits;
-    pub use super::writes::apply_writes;
-}
-
 /// How to run a script.
 #[derive(Debug, Clone)]
 pub struct RunOptions {

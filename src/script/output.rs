@@ -8,8 +8,7 @@ use rhai::{Dynamic, Map, AST};
 
 use super::records::{self, Date};
 
-// layout: old path, removed after merge (`script::state::Rows`; used by repl.rs).
-pub use super::state::Rows;
+use super::state::Rows;
 use crate::model::fmt_date;
 
 /// Output format of rows.

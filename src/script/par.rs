@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex};
 
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr};
 
-use super::records::{CourseRef, InstitutionRef, RecKind, Records};
+use super::records::{CourseRef, InstitutionRef, Records};
 use super::state::{Host, Output, Snapshot};
+use crate::model::RecordKind;
 
 /// Builds a sandboxed engine with the whole API (the engine module's
 /// `build_engine`, handed down because that module depends on the API, which
@@ -43,7 +44,7 @@ const PAR_LOOP: &str = "for par_x in par_part { par_out.push(par_f.call(par_x));
 #[derive(Clone)]
 struct Part {
     raw: Arc<Vec<Vec<u8>>>,
-    kind: RecKind,
+    kind: RecordKind,
     snap: Arc<Snapshot>,
 }
 
@@ -81,17 +82,17 @@ impl Iterator for PartIter {
 /// A stored record as the script value `f` is called with, or `None` when the
 /// record is not visible on the snapshot's date.
 fn decode(
-    kind: RecKind,
+    kind: RecordKind,
     bytes: &[u8],
     snap: &Arc<Snapshot>,
 ) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
     let bad = |e: crate::ledger::codec::DecodeError| format!("ledger: {e}");
     Ok(match kind {
-        RecKind::Institutions => Some(Dynamic::from(InstitutionRef::new(
+        RecordKind::Institutions => Some(Dynamic::from(InstitutionRef::new(
             Arc::new(crate::ledger::codec::decode_institution(bytes).map_err(bad)?),
             snap.clone(),
         ))),
-        RecKind::Courses => {
+        RecordKind::Courses => {
             let c = crate::ledger::codec::decode_course(bytes).map_err(bad)?;
             (c.filed_on <= snap.as_of).then(|| {
                 Dynamic::from(CourseRef {
@@ -121,7 +122,7 @@ pub fn try_par_map(
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    if !matches!(r.kind, RecKind::Institutions | RecKind::Courses)
+    if !matches!(r.kind, RecordKind::Institutions | RecordKind::Courses)
         || threads < 2
         || !f.curry().is_empty()
         || host.prints.is_some()
@@ -141,7 +142,7 @@ pub fn try_par_map(
     let snap = r.snap.clone();
     let ledger = |e: crate::ledger::LedgerError| format!("ledger: {e}");
     let (stored, it) = match r.kind {
-        RecKind::Courses => (
+        RecordKind::Courses => (
             snap.reader.course_count().map_err(ledger)?,
             snap.reader.courses_raw().map_err(ledger)?,
         ),
@@ -224,7 +225,7 @@ fn work(
     ast: &rhai::AST,
     snap: &Arc<Snapshot>,
     f: &FnPtr,
-    kind: RecKind,
+    kind: RecordKind,
     consts: &[(String, Dynamic)],
     source: &Source,
     failed: &AtomicBool,
@@ -261,7 +262,7 @@ fn work(
                 break;
             }
         };
-        if kind == RecKind::Institutions {
+        if kind == RecordKind::Institutions {
             if let Err(e) = walk_findings(snap, &batch) {
                 failed.store(true, Ordering::Relaxed);
                 done.push((n, (Err(e), Vec::new())));
@@ -303,7 +304,10 @@ fn work(
 
 /// Sets up one walk over the findings of a batch of institutions (ids in order).
 fn walk_findings(snap: &Snapshot, batch: &[Vec<u8>]) -> Result<(), Box<EvalAltResult>> {
-    let id = |raw: &Vec<u8>| crate::ledger::codec::text_field(raw, 1).unwrap_or_default();
+    let id = |raw: &Vec<u8>| {
+        crate::ledger::codec::text_field(raw, crate::ledger::codec::tag::institution::ID)
+            .unwrap_or_default()
+    };
     let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
         return Ok(());
     };

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, FnPtr, NativeCallContext, INT};
 
 use super::common::key_text;
+use crate::model::RecordKind;
 use crate::script::errors::{err, ledger_err, RResult};
 use crate::script::par::{self, BuildEngine};
-use crate::script::records::{type_name, RecKind, Records};
+use crate::script::records::{type_name, Records};
 use crate::script::state::Host;
 
 /// Registers the collections; `build` makes the engines of a parallel map's workers.
@@ -41,11 +42,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>, build: BuildEngine) {
 /// `courses()` over the host's current snapshot, and `districts()`.
 fn register_sources(engine: &mut Engine, host: &Arc<Host>) {
     for (name, kind) in [
-        ("institutions", RecKind::Institutions),
-        ("findings", RecKind::Findings),
-        ("inspections", RecKind::Inspections),
-        ("applications", RecKind::Applications),
-        ("courses", RecKind::Courses),
+        ("institutions", RecordKind::Institutions),
+        ("findings", RecordKind::Findings),
+        ("inspections", RecordKind::Inspections),
+        ("applications", RecordKind::Applications),
+        ("courses", RecordKind::Courses),
     ] {
         let h = host.clone();
         engine.register_fn(name, move || Records {
@@ -68,7 +69,7 @@ fn register_sources(engine: &mut Engine, host: &Arc<Host>) {
 fn register_walks(engine: &mut Engine) {
     engine.register_fn("len", |r: &mut Records| -> RResult<INT> {
         match r.kind {
-            RecKind::Institutions => Ok(r.snap.reader.counts().map_err(ledger_err)?.0 as INT),
+            RecordKind::Institutions => Ok(r.snap.reader.counts().map_err(ledger_err)?.0 as INT),
             _ => {
                 let mut n = 0;
                 for x in r.iter() {

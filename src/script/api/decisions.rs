@@ -35,7 +35,7 @@ fn register_grades(engine: &mut Engine) {
             if let Some(r) = i
                 .snap
                 .reader
-                .run_result(*run, &i.x.id)
+                .run_result(*run, &i.institution.id)
                 .map_err(ledger_err)?
             {
                 let mut m = Map::new();
@@ -53,7 +53,7 @@ fn register_grades(engine: &mut Engine) {
             if let Some(r) = i
                 .snap
                 .reader
-                .run_result(*run, &i.x.id)
+                .run_result(*run, &i.institution.id)
                 .map_err(ledger_err)?
             {
                 return Ok(r["grade"]

@@ -25,26 +25,6 @@ use rhai::Engine;
 
 use super::par::BuildEngine;
 
-// layout: old path, removed after merge (`script::state`; used by decide.rs, ruletest.rs, repl.rs).
-pub use super::state::{Host, Snapshot};
-// layout: old path, removed after merge (`script::records`; used by repl.rs, ruletest.rs, tests/script_api.rs).
-pub use super::records::{
-    Date, RecKind, Records, APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, INSPECTION_PROPS,
-    INSTITUTION_PROPS,
-};
-// layout: old path, removed after merge (`script::records`; used by repl.rs, decide.rs).
-pub use super::records::{prop, record_props, type_name};
-// layout: old path, removed after merge (renamed `InstitutionRef`; used by decide.rs, ruletest.rs, repl.rs).
-pub type Inst = super::records::InstitutionRef;
-// layout: old path, removed after merge (renamed `FindingRef`; used by ruletest.rs, repl.rs).
-pub type Find = super::records::FindingRef;
-// layout: old path, removed after merge (renamed `InspectionRef`; used by ruletest.rs, repl.rs).
-pub type Insp = super::records::InspectionRef;
-// layout: old path, removed after merge (renamed `ApplicationRef`; used by repl.rs).
-pub type App = super::records::ApplicationRef;
-// layout: old path, removed after merge (renamed `CourseRef`; used by repl.rs).
-pub type Crs = super::records::CourseRef;
-
 /// Registers the whole API on `engine`, bound to `host`; `build` makes the
 /// engines of a parallel map's workers (the engine module's builder, which
 /// this module may not name: it depends on this one).

@@ -70,7 +70,7 @@ fn publish(h: &Host, template: &str, file: &str, data: Map) -> RResult<()> {
 /// The institution id of a record or an id string.
 fn record_id(v: &Dynamic) -> RResult<String> {
     if let Some(i) = v.read_lock::<InstitutionRef>() {
-        return Ok(i.x.id.clone());
+        return Ok(i.institution.id.clone());
     }
     if v.is_string() {
         return Ok(v.to_string());
@@ -162,6 +162,6 @@ fn notice_context(
 
 fn x_zh(inst: &Dynamic) -> serde_json::Value {
     inst.read_lock::<InstitutionRef>()
-        .map(|i| i.x.category.zh().into())
+        .map(|i| i.institution.category.zh().into())
         .unwrap_or_default()
 }

@@ -16,8 +16,10 @@ use crate::script::state::Host;
 /// Registers `R` under its script name with a getter per property.
 fn register_record<R: ScriptRecord>(engine: &mut Engine) {
     engine.register_type_with_name::<R>(R::TYPE_NAME);
-    for (k, (name, _)) in R::PROPS.iter().enumerate() {
-        engine.register_get(*name, move |r: &mut R| r.get(k));
+    for (name, _) in R::PROPS {
+        let get =
+            R::getter(name).unwrap_or_else(|| panic!("{} has no getter for {name}", R::TYPE_NAME));
+        engine.register_get(*name, move |r: &mut R| get(r));
     }
 }
 
@@ -70,10 +72,10 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
 /// `to_string`, `to_debug` and `==` of institutions, findings and inspections.
 fn register_text(engine: &mut Engine) {
     engine.register_fn("to_string", |i: &mut InstitutionRef| {
-        format!("institution {} {}", i.x.id, i.x.name)
+        format!("institution {} {}", i.institution.id, i.institution.name)
     });
     engine.register_fn("to_debug", |i: &mut InstitutionRef| {
-        format!("institution {} {}", i.x.id, i.x.name)
+        format!("institution {} {}", i.institution.id, i.institution.name)
     });
     engine.register_fn("to_string", |f: &mut FindingRef| {
         format!(
@@ -94,17 +96,17 @@ fn register_text(engine: &mut Engine) {
     engine.register_fn("to_string", |i: &mut InspectionRef| {
         format!(
             "inspection {} of {} on {}",
-            i.i.id, i.i.institution_id, i.i.date
+            i.inspection.id, i.inspection.institution_id, i.inspection.date
         )
     });
     engine.register_fn("to_debug", |i: &mut InspectionRef| {
         format!(
             "inspection {} of {} on {}",
-            i.i.id, i.i.institution_id, i.i.date
+            i.inspection.id, i.inspection.institution_id, i.inspection.date
         )
     });
     engine.register_fn("==", |a: &mut InstitutionRef, b: InstitutionRef| {
-        a.x.id == b.x.id
+        a.institution.id == b.institution.id
     });
     engine.register_fn("==", |a: &mut FindingRef, b: FindingRef| a.id() == b.id());
 }
@@ -117,13 +119,13 @@ fn register_institution_methods(engine: &mut Engine) {
         // The institution's findings' bytes, one after another, and where each one is.
         let mut raw = crate::ledger::RawRecords::default();
         let taken = match i.snap.cursor.lock().unwrap().as_mut() {
-            Some(c) => c.take(&i.x.id, &mut raw).map_err(ledger_err)?,
+            Some(c) => c.take(&i.institution.id, &mut raw).map_err(ledger_err)?,
             None => false,
         };
         if !taken {
             i.snap
                 .reader
-                .findings_raw_of(&i.x.id, &mut raw)
+                .findings_raw_of(&i.institution.id, &mut raw)
                 .map_err(ledger_err)?;
         }
         let (buf, spans) = (Arc::new(raw.buf), raw.spans);
@@ -140,7 +142,11 @@ fn register_institution_methods(engine: &mut Engine) {
     });
     engine.register_fn("inspections", |i: &mut InstitutionRef| -> RResult<Array> {
         let d = i.snap.as_of;
-        let v = i.snap.reader.inspections_of(&i.x.id).map_err(ledger_err)?;
+        let v = i
+            .snap
+            .reader
+            .inspections_of(&i.institution.id)
+            .map_err(ledger_err)?;
         Ok(v.into_iter()
             .filter(|x| x.date <= d)
             .map(|x| Dynamic::from(InspectionRef::new(Arc::new(x))))
@@ -149,7 +155,11 @@ fn register_institution_methods(engine: &mut Engine) {
     engine.register_fn(
         "status_history",
         |i: &mut InstitutionRef| -> RResult<Array> {
-            let v = i.snap.reader.status_history(&i.x.id).map_err(ledger_err)?;
+            let v = i
+                .snap
+                .reader
+                .status_history(&i.institution.id)
+                .map_err(ledger_err)?;
             Ok(v.into_iter()
                 .filter(|c| c.date <= i.snap.as_of)
                 .map(|c| {
@@ -163,7 +173,7 @@ fn register_institution_methods(engine: &mut Engine) {
         },
     );
     engine.register_fn("lists", |i: &mut InstitutionRef| -> Array {
-        match i.snap.list_index().get(&i.x.id) {
+        match i.snap.list_index().get(&i.institution.id) {
             Some(v) => v
                 .iter()
                 .filter(|e| e.on(i.snap.as_of))
@@ -178,7 +188,11 @@ fn register_institution_methods(engine: &mut Engine) {
 fn register_platform_methods(engine: &mut Engine) {
     engine.register_fn("applications", |i: &mut InstitutionRef| -> RResult<Array> {
         let d = i.snap.as_of;
-        let v = i.snap.reader.applications_of(&i.x.id).map_err(ledger_err)?;
+        let v = i
+            .snap
+            .reader
+            .applications_of(&i.institution.id)
+            .map_err(ledger_err)?;
         Ok(v.into_iter()
             .filter(|a| a.submitted_on <= d)
             .map(|a| {
@@ -191,7 +205,11 @@ fn register_platform_methods(engine: &mut Engine) {
     });
     engine.register_fn("courses", |i: &mut InstitutionRef| -> RResult<Array> {
         let d = i.snap.as_of;
-        let v = i.snap.reader.courses_of(&i.x.id).map_err(ledger_err)?;
+        let v = i
+            .snap
+            .reader
+            .courses_of(&i.institution.id)
+            .map_err(ledger_err)?;
         Ok(v.into_iter()
             .filter(|c| c.filed_on <= d)
             .map(|c| {

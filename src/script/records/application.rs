@@ -17,6 +17,14 @@ pub struct ApplicationRef {
     pub as_of: NaiveDate,
 }
 
+impl ApplicationRef {
+    /// Whether the application was decided by the as-of date: a decision
+    /// after it has not happened yet.
+    fn decided(&self) -> bool {
+        self.application.decided_on.is_some_and(|d| d <= self.as_of)
+    }
+}
+
 /// Application properties (see [`ScriptRecord::PROPS`]).
 pub const APPLICATION_PROPS: &[(&str, &str)] = &[
     ("id", "application id"),
@@ -50,52 +58,52 @@ impl ScriptRecord for ApplicationRef {
         "qualified_teachers",
     ];
 
-    fn get(&self, k: usize) -> Dynamic {
-        let a = &self.application;
-        // A decision after the as-of date has not happened yet.
-        let decided = a.decided_on.is_some_and(|d| d <= self.as_of);
-        match k {
-            0 => a.id.clone().into(),
-            1 => a.institution_id.clone().into(),
-            2 => Dynamic::from(Date(a.submitted_on)),
-            3 => a.site_area_m2.into(),
-            4 => a.fire_approved.into(),
-            5 => (a.teachers as INT).into(),
-            6 => (a.qualified_teachers as INT).into(),
-            7 => sym(if decided {
-                a.status.as_str()
-            } else {
-                "submitted"
-            }),
-            8 => {
-                if decided {
-                    opt_date(a.decided_on)
+    fn getter(name: &str) -> Option<fn(&Self) -> Dynamic> {
+        let get: fn(&Self) -> Dynamic = match name {
+            "id" => |r| r.application.id.clone().into(),
+            "institution_id" => |r| r.application.institution_id.clone().into(),
+            "submitted_on" => |r| Dynamic::from(Date(r.application.submitted_on)),
+            "site_area_m2" => |r| r.application.site_area_m2.into(),
+            "fire_approved" => |r| r.application.fire_approved.into(),
+            "teachers" => |r| (r.application.teachers as INT).into(),
+            "qualified_teachers" => |r| (r.application.qualified_teachers as INT).into(),
+            "status" => |r| {
+                sym(if r.decided() {
+                    r.application.status.as_str()
+                } else {
+                    "submitted"
+                })
+            },
+            "decided_on" => |r| {
+                if r.decided() {
+                    opt_date(r.application.decided_on)
                 } else {
                     Dynamic::UNIT
                 }
-            }
-            9 => {
-                if decided {
-                    a.decision_reason.clone().into()
+            },
+            "decision_reason" => |r| {
+                if r.decided() {
+                    r.application.decision_reason.clone().into()
                 } else {
                     "".into()
                 }
-            }
-            10 => {
-                if decided {
-                    opt_str(&a.licence_no)
+            },
+            "licence_no" => |r| {
+                if r.decided() {
+                    opt_str(&r.application.licence_no)
                 } else {
                     Dynamic::UNIT
                 }
-            }
-            11 => {
-                if decided {
-                    opt_date(a.licence_expires)
+            },
+            "licence_expires" => |r| {
+                if r.decided() {
+                    opt_date(r.application.licence_expires)
                 } else {
                     Dynamic::UNIT
                 }
-            }
-            _ => Dynamic::UNIT,
-        }
+            },
+            _ => return None,
+        };
+        Some(get)
     }
 }

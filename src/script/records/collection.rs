@@ -6,25 +6,16 @@ use std::sync::Arc;
 use rhai::Dynamic;
 
 use super::{ApplicationRef, CourseRef, FindingRef, InspectionRef, InstitutionRef};
+use crate::model::RecordKind;
 use crate::script::errors::{ledger_err, RResult};
 use crate::script::state::Snapshot;
-
-/// Which records a lazy collection walks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecKind {
-    Institutions,
-    Inspections,
-    Findings,
-    Applications,
-    Courses,
-}
 
 /// `institutions()`, `inspections()`, `findings()`, `applications()`,
 /// `courses()`: walked lazily from the ledger, so a script over a million
 /// findings never holds them all.
 #[derive(Clone)]
 pub struct Records {
-    pub kind: RecKind,
+    pub kind: RecordKind,
     pub snap: Arc<Snapshot>,
 }
 
@@ -34,14 +25,14 @@ impl Records {
         let snap = self.snap.clone();
         let d = snap.as_of;
         match self.kind {
-            RecKind::Institutions => match self.snap.reader.institutions() {
+            RecordKind::Institutions => match self.snap.reader.institutions() {
                 Ok(it) => Box::new(it.map(move |r| {
                     r.map(|x| Dynamic::from(InstitutionRef::new(Arc::new(x), snap.clone())))
                         .map_err(ledger_err)
                 })),
                 Err(e) => Box::new(std::iter::once(Err(ledger_err(e)))),
             },
-            RecKind::Findings => match self.snap.reader.findings_raw() {
+            RecordKind::Findings => match self.snap.reader.findings_raw() {
                 Ok(it) => Box::new(it.filter_map(move |r| {
                     let f = r.and_then(|raw| {
                         let n = raw.len();
@@ -55,7 +46,7 @@ impl Records {
                 })),
                 Err(e) => Box::new(std::iter::once(Err(ledger_err(e)))),
             },
-            RecKind::Inspections => match self.snap.reader.inspections() {
+            RecordKind::Inspections => match self.snap.reader.inspections() {
                 Ok(it) => Box::new(it.filter_map(move |r| match r {
                     Ok(i) if i.date <= d => {
                         Some(Ok(Dynamic::from(InspectionRef::new(Arc::new(i)))))
@@ -66,7 +57,7 @@ impl Records {
                 Err(e) => Box::new(std::iter::once(Err(ledger_err(e)))),
             },
             // Applications are few (one per licence request), so they are read at once.
-            RecKind::Applications => match self.snap.reader.applications() {
+            RecordKind::Applications => match self.snap.reader.applications() {
                 Ok(v) => Box::new(v.into_iter().filter(move |a| a.submitted_on <= d).map(
                     move |a| {
                         Ok(Dynamic::from(ApplicationRef {
@@ -77,7 +68,7 @@ impl Records {
                 )),
                 Err(e) => Box::new(std::iter::once(Err(ledger_err(e)))),
             },
-            RecKind::Courses => match self.snap.reader.courses() {
+            RecordKind::Courses => match self.snap.reader.courses() {
                 Ok(it) => Box::new(it.filter_map(move |r| match r {
                     Ok(c) if c.filed_on <= d => Some(Ok(Dynamic::from(CourseRef {
                         course: Arc::new(c),
@@ -93,9 +84,10 @@ impl Records {
 
 /// The `for` loop over a collection walks it lazily.
 pub struct RecordsIter {
-    // The iterator borrows the snapshot's tables, which live as long as this Arc.
-    _keep: Box<Records>,
+    // Declared first so it is dropped first: fields drop in declaration order,
+    // and the iterator borrows `_keep` (the snapshot's tables) until it is gone.
     it: Box<dyn Iterator<Item = RResult<Dynamic>>>,
+    _keep: Box<Records>,
 }
 
 impl Iterator for RecordsIter {
@@ -111,7 +103,8 @@ impl IntoIterator for Records {
     fn into_iter(self) -> RecordsIter {
         let keep = Box::new(self);
         // SAFETY: the iterator borrows `*keep`, a heap allocation owned by the
-        // returned value and never moved or dropped before the iterator (field order).
+        // returned value, never moved, and dropped after the iterator (`it` is
+        // declared before `_keep`).
         let r: &'static Records = unsafe { &*(keep.as_ref() as *const Records) };
         RecordsIter {
             it: r.iter(),

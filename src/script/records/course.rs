@@ -55,27 +55,27 @@ impl ScriptRecord for CourseRef {
         "status",
     ];
 
-    fn get(&self, k: usize) -> Dynamic {
-        let c = &self.course;
-        match k {
-            0 => c.id.clone().into(),
-            1 => c.institution_id.clone().into(),
-            2 => c.name.clone().into(),
-            3 => c.subject.clone().into(),
-            4 => sym(c.subject_type.as_str()),
-            5 => c.grade.clone().into(),
-            6 => sym(c.mode.as_str()),
-            7 => (c.class_hours as INT).into(),
-            8 => c.fee_yuan().into(),
-            9 => (c.prepay_months as INT).into(),
-            10 => Dynamic::from(Date(c.starts_on)),
-            11 => Dynamic::from(Date(c.ends_on)),
-            12 => fmt_hhmm(c.daily_end_min).into(),
-            13 => (c.daily_end_min as INT).into(),
-            14 => Dynamic::from(Date(c.filed_on)),
-            15 => sym(c.status.as_str()),
-            16 => c.decision_reason.clone().into(),
-            _ => Dynamic::UNIT,
-        }
+    fn getter(name: &str) -> Option<fn(&Self) -> Dynamic> {
+        let get: fn(&Self) -> Dynamic = match name {
+            "id" => |r| r.course.id.clone().into(),
+            "institution_id" => |r| r.course.institution_id.clone().into(),
+            "name" => |r| r.course.name.clone().into(),
+            "subject" => |r| r.course.subject.clone().into(),
+            "subject_type" => |r| sym(r.course.subject_type.as_str()),
+            "grade" => |r| r.course.grade.clone().into(),
+            "mode" => |r| sym(r.course.mode.as_str()),
+            "class_hours" => |r| (r.course.class_hours as INT).into(),
+            "fee_total" => |r| r.course.fee_yuan().into(),
+            "prepay_months" => |r| (r.course.prepay_months as INT).into(),
+            "starts_on" => |r| Dynamic::from(Date(r.course.starts_on)),
+            "ends_on" => |r| Dynamic::from(Date(r.course.ends_on)),
+            "daily_end_time" => |r| fmt_hhmm(r.course.daily_end_min).into(),
+            "end_minutes" => |r| (r.course.daily_end_min as INT).into(),
+            "filed_on" => |r| Dynamic::from(Date(r.course.filed_on)),
+            "status" => |r| sym(r.course.status.as_str()),
+            "decision_reason" => |r| r.course.decision_reason.clone().into(),
+            _ => return None,
+        };
+        Some(get)
     }
 }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use rhai::{Dynamic, INT};
 
 use super::{opt_date, opt_str, sym, Date, ScriptRecord};
+use crate::ledger::codec::tag;
 use crate::ledger::LedgerError;
 use crate::model::{Finding, FindingCore};
 
@@ -29,6 +30,11 @@ pub struct FindingRef {
 }
 
 impl FindingRef {
+    /// A date of the finding's life, or `()` while it is still ahead of the as-of date.
+    fn upto(&self, v: Option<NaiveDate>) -> Dynamic {
+        opt_date(v.filter(|v| *v <= self.as_of))
+    }
+
     /// A finding held in memory (a fixture, a notice) as the script sees it on `as_of`.
     pub fn new(f: &Finding, as_of: NaiveDate) -> FindingRef {
         let raw = crate::ledger::codec::encode_finding(f);
@@ -119,30 +125,30 @@ impl ScriptRecord for FindingRef {
         "overdue",
     ];
 
-    fn get(&self, k: usize) -> Dynamic {
-        let x = &self.core;
-        let d = self.as_of;
-        let upto = |v: Option<NaiveDate>| opt_date(v.filter(|v| *v <= d));
-        match k {
-            0 => self.id().into(),
-            1 => self.institution_id().into(),
-            2 => opt_str(&self.text(3)),
-            3 => sym(x.kind.as_str()),
-            4 => (x.severity as INT).into(),
-            5 => Dynamic::from(Date(x.opened_on)),
-            6 => Dynamic::from(Date(x.deadline)),
-            7 => upto(x.rectified_on),
-            8 => upto(x.verified_on),
-            9 => self.text(10).unwrap_or_default().into(),
-            10 => sym(x.status(d).as_str()),
-            11 => x.overdue(d).into(),
-            12 => (if x.overdue(d) {
-                (d - x.deadline).num_days()
-            } else {
-                0
-            } as INT)
-                .into(),
-            _ => Dynamic::UNIT,
-        }
+    fn getter(name: &str) -> Option<fn(&Self) -> Dynamic> {
+        let get: fn(&Self) -> Dynamic = match name {
+            "id" => |r| r.id().into(),
+            "institution_id" => |r| r.institution_id().into(),
+            "inspection_id" => |r| opt_str(&r.text(tag::finding::INSPECTION)),
+            "kind" => |r| sym(r.core.kind.as_str()),
+            "severity" => |r| (r.core.severity as INT).into(),
+            "opened_on" => |r| Dynamic::from(Date(r.core.opened_on)),
+            "deadline" => |r| Dynamic::from(Date(r.core.deadline)),
+            "rectified_on" => |r| r.upto(r.core.rectified_on),
+            "verified_on" => |r| r.upto(r.core.verified_on),
+            "note" => |r| r.text(tag::finding::NOTE).unwrap_or_default().into(),
+            "status" => |r| sym(r.core.status(r.as_of).as_str()),
+            "overdue" => |r| r.core.overdue(r.as_of).into(),
+            "days_overdue" => |r| {
+                (if r.core.overdue(r.as_of) {
+                    (r.as_of - r.core.deadline).num_days()
+                } else {
+                    0
+                } as INT)
+                    .into()
+            },
+            _ => return None,
+        };
+        Some(get)
     }
 }

@@ -11,15 +11,13 @@ use crate::model::Inspection;
 #[derive(Clone)]
 pub struct InspectionRef {
     /// The stored inspection.
-    // layout: keeps its old name `i` (ruletest.rs builds this with a struct
-    // literal); to be renamed `inspection` after merge.
-    pub i: Arc<Inspection>,
+    pub inspection: Arc<Inspection>,
 }
 
 impl InspectionRef {
-    /// The inspection `i` as scripts see it.
-    pub fn new(i: Arc<Inspection>) -> InspectionRef {
-        InspectionRef { i }
+    /// The `inspection` as scripts see it.
+    pub fn new(inspection: Arc<Inspection>) -> InspectionRef {
+        InspectionRef { inspection }
     }
 }
 
@@ -50,22 +48,24 @@ impl ScriptRecord for InspectionRef {
         "inspectors",
     ];
 
-    fn get(&self, k: usize) -> Dynamic {
-        let x = &self.i;
-        match k {
-            0 => x.id.clone().into(),
-            1 => x.institution_id.clone().into(),
-            2 => Dynamic::from(Date(x.date)),
-            3 => opt_str(&x.operation),
-            4 => x
-                .departments
-                .iter()
-                .map(|d| sym(d.as_str()))
-                .collect::<Array>()
-                .into(),
-            5 => (x.inspectors as INT).into(),
-            6 => x.note.clone().into(),
-            _ => Dynamic::UNIT,
-        }
+    fn getter(name: &str) -> Option<fn(&Self) -> Dynamic> {
+        let get: fn(&Self) -> Dynamic = match name {
+            "id" => |r| r.inspection.id.clone().into(),
+            "institution_id" => |r| r.inspection.institution_id.clone().into(),
+            "date" => |r| Dynamic::from(Date(r.inspection.date)),
+            "operation" => |r| opt_str(&r.inspection.operation),
+            "departments" => |r| {
+                r.inspection
+                    .departments
+                    .iter()
+                    .map(|d| sym(d.as_str()))
+                    .collect::<Array>()
+                    .into()
+            },
+            "inspectors" => |r| (r.inspection.inspectors as INT).into(),
+            "note" => |r| r.inspection.note.clone().into(),
+            _ => return None,
+        };
+        Some(get)
     }
 }

@@ -13,33 +13,35 @@ use crate::script::state::Snapshot;
 #[derive(Clone)]
 pub struct InstitutionRef {
     /// The stored institution.
-    // layout: keeps its old name `x` (decide.rs and ruletest.rs build this
-    // with a struct literal); to be renamed `institution` after merge.
-    pub x: Arc<Institution>,
+    pub institution: Arc<Institution>,
     /// The snapshot it was read from, whose date its derived fields are for.
     pub snap: Arc<Snapshot>,
 }
 
 impl InstitutionRef {
-    /// The institution `x` as seen from `snap`.
-    pub fn new(x: Arc<Institution>, snap: Arc<Snapshot>) -> InstitutionRef {
-        InstitutionRef { x, snap }
+    /// The `institution` as seen from `snap`.
+    pub fn new(institution: Arc<Institution>, snap: Arc<Snapshot>) -> InstitutionRef {
+        InstitutionRef { institution, snap }
     }
 
     /// The licence held on the snapshot's date, if any.
     fn licence_entry(&self) -> Option<(String, NaiveDate, Option<NaiveDate>)> {
         let d = self.snap.as_of;
-        self.x.licence_issued?;
-        self.snap.reader.licence_as_of(&self.x, d).ok().flatten()
+        self.institution.licence_issued?;
+        self.snap
+            .reader
+            .licence_as_of(&self.institution, d)
+            .ok()
+            .flatten()
     }
 
     /// The status in force on the snapshot's date and the date it took effect.
     fn status_entry(&self) -> Option<(NaiveDate, Status)> {
         let d = self.snap.as_of;
-        if self.x.status_date <= d {
-            return Some((self.x.status_date, self.x.status));
+        if self.institution.status_date <= d {
+            return Some((self.institution.status_date, self.institution.status));
         }
-        let hist = self.snap.reader.status_history(&self.x.id).ok()?;
+        let hist = self.snap.reader.status_history(&self.institution.id).ok()?;
         hist.into_iter()
             .rev()
             .find(|c| c.date <= d)
@@ -85,50 +87,54 @@ impl ScriptRecord for InstitutionRef {
         "id", "name", "district", "category", "status", "licensed", "students",
     ];
 
-    fn get(&self, k: usize) -> Dynamic {
-        let x = &self.x;
-        let d = self.snap.as_of;
-        match k {
-            0 => x.id.clone().into(),
-            1 => x.name.clone().into(),
-            2 => opt_str(&x.uscc),
-            3 => x.district.clone().into(),
-            4 => x.street.clone().into(),
-            5 => x.address.clone().into(),
-            6 => sym(x.category.as_str()),
-            7 => match self.licence_entry() {
+    fn getter(name: &str) -> Option<fn(&Self) -> Dynamic> {
+        let get: fn(&Self) -> Dynamic = match name {
+            "id" => |r| r.institution.id.clone().into(),
+            "name" => |r| r.institution.name.clone().into(),
+            "uscc" => |r| opt_str(&r.institution.uscc),
+            "district" => |r| r.institution.district.clone().into(),
+            "street" => |r| r.institution.street.clone().into(),
+            "address" => |r| r.institution.address.clone().into(),
+            "category" => |r| sym(r.institution.category.as_str()),
+            "licence_no" => |r| match r.licence_entry() {
                 Some((no, _, _)) => no.into(),
                 None => Dynamic::UNIT,
             },
-            8 => opt_date(self.licence_entry().map(|l| l.1)),
-            9 => opt_date(self.licence_entry().and_then(|l| l.2)),
-            10 => x.organizer.clone().into(),
-            11 => (x.students as INT).into(),
-            12 => (x.teachers as INT).into(),
-            13 => (x.qualified_teachers as INT).into(),
-            14 => x.area_m2.into(),
-            15 => x.prepaid_yuan().into(),
-            16 => x.fire_approved.into(),
-            17 => match self.status_entry() {
+            "licence_issued" => |r| opt_date(r.licence_entry().map(|l| l.1)),
+            "licence_expires" => |r| opt_date(r.licence_entry().and_then(|l| l.2)),
+            "organizer" => |r| r.institution.organizer.clone().into(),
+            "students" => |r| (r.institution.students as INT).into(),
+            "teachers" => |r| (r.institution.teachers as INT).into(),
+            "qualified_teachers" => |r| (r.institution.qualified_teachers as INT).into(),
+            "area_m2" => |r| r.institution.area_m2.into(),
+            "prepaid_balance" => |r| r.institution.prepaid_yuan().into(),
+            "fire_approved" => |r| r.institution.fire_approved.into(),
+            "status" => |r| match r.status_entry() {
                 Some((_, s)) => sym(s.as_str()),
                 None => Dynamic::UNIT,
             },
-            18 => match self.status_entry() {
+            "status_date" => |r| match r.status_entry() {
                 Some((dt, _)) => Dynamic::from(Date(dt)),
                 None => Dynamic::UNIT,
             },
             // The current licence answers for dates since it was issued; an earlier
             // date looks in the licence history (renewals keep the old licence there).
-            19 => {
-                if x.licence_issued.is_none_or(|i| i <= d) {
-                    x.licensed(d).into()
+            "licensed" => |r| {
+                if r.institution
+                    .licence_issued
+                    .is_none_or(|i| i <= r.snap.as_of)
+                {
+                    r.institution.licensed(r.snap.as_of).into()
                 } else {
-                    self.licence_entry()
-                        .is_some_and(|(no, _, exp)| !no.is_empty() && exp.is_some_and(|e| e >= d))
+                    r.licence_entry()
+                        .is_some_and(|(no, _, exp)| {
+                            !no.is_empty() && exp.is_some_and(|e| e >= r.snap.as_of)
+                        })
                         .into()
                 }
-            }
-            _ => Dynamic::UNIT,
-        }
+            },
+            _ => return None,
+        };
+        Some(get)
     }
 }

@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use rhai::{Dynamic, ImmutableString, Map};
 
 pub use application::{ApplicationRef, APPLICATION_PROPS};
-pub use collection::{RecKind, Records, RecordsIter};
+pub use collection::{Records, RecordsIter};
 pub use course::{CourseRef, COURSE_PROPS};
 pub use date::Date;
 pub use finding::{FindingRef, FINDING_PROPS};
@@ -29,9 +29,9 @@ pub use institution::{InstitutionRef, INSTITUTION_PROPS};
 
 /// A record type as scripts see it.
 ///
-/// Getters are registered per property with its index, so reading one is a
-/// call of [`ScriptRecord::get`] on the concrete type: no name lookup and no
-/// dynamic dispatch on the path a rule takes a million times.
+/// Getters are looked up by name once, when the engine is built, so reading a
+/// property is a call through a function pointer: no name lookup on the path
+/// a rule takes a million times.
 pub trait ScriptRecord: Clone + Send + Sync + 'static {
     /// The type's name in scripts: what `type_of` returns.
     const TYPE_NAME: &'static str;
@@ -43,13 +43,14 @@ pub trait ScriptRecord: Clone + Send + Sync + 'static {
     /// The properties a table of these records shows first (the REPL's list).
     const DEFAULT_COLUMNS: &'static [&'static str];
 
-    /// Property `k`, an index into [`Self::PROPS`].
-    fn get(&self, k: usize) -> Dynamic;
+    /// The getter of property `name`, or `None` if the type has no such
+    /// property. Asked once per property when the engine is built, so a
+    /// script's `i.name` is one call through a function pointer.
+    fn getter(name: &str) -> Option<fn(&Self) -> Dynamic>;
 
     /// A property by name, or `None` if the type has no such property.
     fn prop(&self, name: &str) -> Option<Dynamic> {
-        let k = Self::PROPS.iter().position(|(n, _)| *n == name)?;
-        Some(self.get(k))
+        Self::getter(name).map(|get| get(self))
     }
 
     /// The columns a table of these records shows first.
@@ -208,5 +209,26 @@ fn opt_date(d: Option<NaiveDate>) -> Dynamic {
     match d {
         Some(d) => Dynamic::from(Date(d)),
         None => Dynamic::UNIT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_property_has_a_getter<R: ScriptRecord>() {
+        for (name, _) in R::PROPS {
+            assert!(R::getter(name).is_some(), "{}.{name}", R::TYPE_NAME);
+        }
+        assert!(R::getter("no_such_property").is_none());
+    }
+
+    #[test]
+    fn every_listed_property_has_a_getter() {
+        every_property_has_a_getter::<InstitutionRef>();
+        every_property_has_a_getter::<FindingRef>();
+        every_property_has_a_getter::<InspectionRef>();
+        every_property_has_a_getter::<ApplicationRef>();
+        every_property_has_a_getter::<CourseRef>();
     }
 }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use casebook::script::api::{FINDING_PROPS, FUNCTIONS, INSPECTION_PROPS, INSTITUTION_PROPS};
+use casebook::script::api::FUNCTIONS;
+use casebook::script::records::{FINDING_PROPS, INSPECTION_PROPS, INSTITUTION_PROPS};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
