@@ -263,6 +263,7 @@ pub fn runtime_diag(e: &EvalAltResult, limits: &Limits) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::records::all_props;
 
     #[test]
     fn operator_signatures_become_words() {
