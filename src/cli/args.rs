@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use crate::export::ExportFormat;
-use crate::model::RecordKind;
 use crate::model::parse_date;
+use crate::model::RecordKind;
 
 /// casebook — the supervision ledger of off-campus training institutions.
 #[derive(Parser, Debug)]
