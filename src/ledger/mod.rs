@@ -39,7 +39,7 @@ mod schema;
 mod tx;
 mod tx_decisions;
 
-pub use bulk::{pack_id, packed_is_long, Batch, Keyed, NewInstitutions, Stager, Staging};
+pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
 pub use error::{LedgerError, RedbError, Rejection};
 // layout: old path, removed after merge (IdMap moves to import/)
 pub use id_map::IdMap;
