@@ -18,8 +18,9 @@
 //! This file opens the ledger and runs transactions; the parts live beside it:
 //! `schema` (tables, version, migrations), `error`, [`codec`] (the record
 //! encoding), `reader` (snapshots), `tx` and `tx_decisions` (the write
-//! transaction), `bulk` (an import's staged batches) and `id_map`. Everything
-//! public is re-exported here, so callers name it `crate::ledger::X`.
+//! transaction), `bulk` (an import's staged batches) and `id_map` (the
+//! stager's known ids). Everything public is re-exported here, so callers
+//! name it `crate::ledger::X`.
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -41,8 +42,6 @@ mod tx_decisions;
 
 pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
 pub use error::{LedgerError, RedbError, Rejection};
-// layout: old path, removed after merge (IdMap moves to import/)
-pub use id_map::IdMap;
 pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
 pub use schema::SCHEMA_VERSION;
 pub use tx::{Counts, Outcome, Tx};
