@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::{Decision, Rule};
-use crate::ledger::{Ledger, LedgerError, Operation};
+use crate::ledger::{Ledger, LedgerError, LedgerWriter, Operation};
 use crate::script::RunError;
 
 /// Saves decisions as a run in the decision log; returns the run number.
 pub fn save_run(
-    ledger: &Ledger,
+    ledger: &LedgerWriter,
     rule: &Rule,
     as_of: NaiveDate,
     operator: &str,

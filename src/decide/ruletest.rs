@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use rhai::{Dynamic, Engine, EvalAltResult, Map};
 
 use crate::format::{self, Row};
-use crate::ledger::{Ledger, LedgerError, Operation};
+use crate::ledger::{Ledger, LedgerError, LedgerWriter, Operation};
 use crate::model::RecordKind;
 use crate::script::records::{Date, FindingRef, InspectionRef, InstitutionRef};
 use crate::script::state::{Host, Snapshot};
@@ -85,7 +85,7 @@ fn refresh(h: &Host, ledger: &Ledger, as_of: NaiveDate) -> RResult<()> {
 }
 
 fn write(
-    ledger: &Ledger,
+    ledger: &LedgerWriter,
     f: impl FnOnce(&mut crate::ledger::Tx<'_>) -> Result<(), LedgerError>,
 ) -> RResult<()> {
     let op = Operation {
@@ -134,7 +134,7 @@ fn shown(v: &Dynamic) -> String {
 }
 
 /// Registers the fixture and assertion helpers for a test bound to `ledger`.
-fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<Ledger>) {
+fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<LedgerWriter>) {
     engine.register_fn("assert", |c: bool| -> RResult<()> {
         if c {
             Ok(())
@@ -294,7 +294,7 @@ pub fn run_tests(
         // Compile once against an empty ledger to find the tests.
         n += 1;
         let probe_path = scratch.join(format!("probe-{n}.redb"));
-        let probe = Ledger::create(&probe_path)?;
+        let probe = LedgerWriter::create(&probe_path)?;
         let probe_host = ScriptHost::new(&probe, as_of, Map::new(), false, Limits::default())?;
         let ast = match probe_host.compile(&src) {
             Ok(a) => a,
@@ -322,11 +322,9 @@ pub fn run_tests(
         for name in tests {
             n += 1;
             let db = scratch.join(format!("t{n}.redb"));
-            let ledger = Arc::new(Ledger::create(&db)?);
+            let ledger = Arc::new(LedgerWriter::create(&db)?);
             let snap = Arc::new(Snapshot::new(ledger.reader()?, as_of));
-            let mut h = Host::new(snap, Map::new(), false, Limits::default());
-            h.fixture = Some(ledger.clone());
-            let h = Arc::new(h);
+            let h = Arc::new(Host::new(snap, Map::new(), false, Limits::default()));
             let mut engine = engine::build_engine(h.clone());
             register_test_api(&mut engine, h.clone(), ledger.clone());
             *h.ast.write().unwrap() = Some(Arc::new(ast.clone()));

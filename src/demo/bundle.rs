@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::generate;
-use crate::ledger::{Ledger, LedgerError, Operation};
+use crate::ledger::{LedgerError, LedgerWriter, Operation};
 
 /// What [`build`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct DemoSummary {
 /// in one audited transaction.
 pub fn build(path: &Path, operator: &str) -> Result<DemoSummary, LedgerError> {
     let city = generate();
-    let ledger = Ledger::create(path)?;
+    let ledger = LedgerWriter::create(path)?;
     let op = Operation {
         operator: operator.to_string(),
         command: "casebook demo".to_string(),
@@ -85,6 +85,7 @@ pub const SAMPLE_SCRIPTS: &[(&str, &str)] = &[
 mod tests {
     use super::*;
     use crate::demo::tests::d;
+    use crate::ledger::Ledger;
     use crate::model::Status;
     use std::collections::HashMap;
 

@@ -17,7 +17,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::ledger::{Counts, Ledger, LedgerError, Operation, Stager};
+use crate::ledger::{Counts, LedgerError, LedgerWriter, Operation, Stager};
 use crate::model::RecordKind;
 
 mod csv;
@@ -117,7 +117,7 @@ pub fn cache_bytes(db: &Path) -> usize {
 
 /// Imports one file of `kind` into the ledger as one transaction.
 pub fn import_file(
-    ledger: &Ledger,
+    ledger: &LedgerWriter,
     kind: RecordKind,
     path: &Path,
     opts: &ImportOptions,
@@ -236,7 +236,7 @@ mod tests {
         seen::TEST_LIMIT.set(64);
         errors::TEST_LIMIT.set(16);
         let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::create(&dir.path().join("l.redb")).unwrap();
+        let ledger = LedgerWriter::create(&dir.path().join("l.redb")).unwrap();
         let inst = dir.path().join("inst.csv");
         std::fs::write(
             &inst,

@@ -10,7 +10,7 @@ use super::parse::{parse_row, Rec};
 use super::seen::SeenIds;
 use super::ImportError;
 use crate::format::Row;
-use crate::ledger::{Batch, Keyed, LedgerError, NewInstitutions, Stager, Tx};
+use crate::ledger::{Batch, LedgerError, NewInstitutions, Stager, Tx};
 use crate::model::RecordKind;
 use crate::model::{FieldError, Institution};
 
@@ -35,17 +35,6 @@ const INSTITUTION_CHUNK_BYTES: usize = 16 << 20;
 /// written: the record and its texts.
 const PENDING_BYTES: usize = std::mem::size_of::<Institution>() + 256;
 
-/// The keyed table a kind is stored in; institutions are not keyed.
-fn keyed(kind: RecordKind) -> Option<Keyed> {
-    match kind {
-        RecordKind::Institutions => None,
-        RecordKind::Inspections => Some(Keyed::Inspections),
-        RecordKind::Findings => Some(Keyed::Findings),
-        RecordKind::Applications => Some(Keyed::Applications),
-        RecordKind::Courses => Some(Keyed::Courses),
-    }
-}
-
 /// What a repeated id is told. Not "first on line N": a repeat found while
 /// parsing is told the last line the id was on that is still in memory.
 fn repeat_reason(earlier: u32) -> String {
@@ -57,8 +46,8 @@ pub(super) enum Chunk {
     /// Institutions: new ones staged, and ones the ledger holds (whose
     /// status history the writer reads); each in id order.
     Institutions(NewInstitutions, Vec<Institution>),
-    /// Records of a keyed kind, checked, encoded and in key order.
-    Keyed(Keyed, Batch),
+    /// Records of a keyed kind (not institutions), checked, encoded and in key order.
+    Keyed(RecordKind, Batch),
 }
 
 /// The state one import carries from row to row (on the parsing thread).
@@ -216,15 +205,15 @@ impl Sink<'_> {
         // The writer waits for the first chunk, so the first are small: it
         // starts after a few thousand rows, not after 65,536.
         self.chunk = (self.chunk * 2).min(CHUNK);
-        let chunk = match keyed(self.kind) {
-            None => {
+        let chunk = match self.kind {
+            RecordKind::Institutions => {
                 let mut held = std::mem::take(&mut self.pending);
                 held.sort_unstable_by(|a, b| a.id.cmp(&b.id));
                 let mut fresh = std::mem::take(&mut self.fresh);
                 fresh.sort();
                 Chunk::Institutions(fresh, held)
             }
-            Some(k) => {
+            k => {
                 let next = self.batch.lengths();
                 let mut batch = std::mem::replace(&mut self.batch, Batch::with_capacity(next));
                 batch.sort();

@@ -10,27 +10,6 @@ use super::tx::{finding_errors, owned_errors, Refs};
 use super::{LedgerError, Reader, Tx};
 use crate::model::*;
 
-/// The record kinds stored under `(institution, id)` with an `id → institution` index.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Keyed {
-    Inspections,
-    Findings,
-    Applications,
-    Courses,
-}
-
-impl Keyed {
-    /// The kind's name in the audit log.
-    fn name(self) -> &'static str {
-        match self {
-            Keyed::Inspections => "inspection",
-            Keyed::Findings => "finding",
-            Keyed::Applications => "application",
-            Keyed::Courses => "course",
-        }
-    }
-}
-
 /// Keyed records of one kind, checked, encoded and compared with the stored
 /// ones by a [`Stager`], in key order once [`Batch::sort`] has run; what
 /// [`Tx::write_batch`] writes. One buffer holds every row's bytes, so a batch
@@ -373,7 +352,7 @@ impl Stager {
     pub fn inspection(&mut self, x: &Inspection, b: &mut Batch) -> Staging {
         let errs = owned_errors(x.validate(), &x.institution_id, self)?;
         self.stage(
-            Keyed::Inspections,
+            RecordKind::Inspections,
             errs,
             &x.institution_id,
             &x.id,
@@ -386,7 +365,7 @@ impl Stager {
     pub fn finding(&mut self, x: &Finding, b: &mut Batch) -> Staging {
         let errs = finding_errors(x, self)?;
         self.stage(
-            Keyed::Findings,
+            RecordKind::Findings,
             errs,
             &x.institution_id,
             &x.id,
@@ -399,7 +378,7 @@ impl Stager {
     pub fn application(&mut self, x: &Application, b: &mut Batch) -> Staging {
         let errs = owned_errors(x.validate(), &x.institution_id, self)?;
         self.stage(
-            Keyed::Applications,
+            RecordKind::Applications,
             errs,
             &x.institution_id,
             &x.id,
@@ -412,7 +391,7 @@ impl Stager {
     pub fn course(&mut self, x: &Course, b: &mut Batch) -> Staging {
         let errs = owned_errors(x.validate(), &x.institution_id, self)?;
         self.stage(
-            Keyed::Courses,
+            RecordKind::Courses,
             errs,
             &x.institution_id,
             &x.id,
@@ -423,7 +402,7 @@ impl Stager {
 
     fn stage(
         &mut self,
-        kind: Keyed,
+        kind: RecordKind,
         errs: Vec<FieldError>,
         inst: &str,
         id: &str,
@@ -436,10 +415,13 @@ impl Stager {
         let enc = encode();
         let r = &self.before;
         let (data, ids) = match kind {
-            Keyed::Inspections => (Some(&r.inspections), Some(&r.inspection_ids)),
-            Keyed::Findings => (Some(&r.findings), Some(&r.finding_ids)),
-            Keyed::Applications => (r.applications.as_ref(), r.application_ids.as_ref()),
-            Keyed::Courses => (r.courses.as_ref(), r.course_ids.as_ref()),
+            RecordKind::Inspections => (Some(&r.inspections), Some(&r.inspection_ids)),
+            RecordKind::Findings => (Some(&r.findings), Some(&r.finding_ids)),
+            RecordKind::Applications => (r.applications.as_ref(), r.application_ids.as_ref()),
+            RecordKind::Courses => (r.courses.as_ref(), r.course_ids.as_ref()),
+            RecordKind::Institutions => {
+                unreachable!("institutions are staged by Stager::institution")
+            }
         };
         let prev = match ids {
             Some(ids) => ids.get(id)?.map(|g| g.value().to_string()),
@@ -511,7 +493,7 @@ impl Tx<'_> {
             }
         }
         for (id, _, _) in &b.rows {
-            self.changed("institution", id, None)?;
+            self.changed(RecordKind::Institutions, id, None)?;
         }
         Ok(())
     }
@@ -522,17 +504,23 @@ impl Tx<'_> {
     /// thread meanwhile; where each id pointed before came from the snapshot
     /// the stager read, and is checked against what the index held, so a
     /// batch staged against an older state is refused, not half-applied.
-    pub fn write_batch(&mut self, kind: Keyed, b: &Batch) -> Result<(), LedgerError> {
+    ///
+    /// `kind` is one stored under `(institution, id)`: not institutions,
+    /// which [`Tx::insert_new_institutions`] writes.
+    pub fn write_batch(&mut self, kind: RecordKind, b: &Batch) -> Result<(), LedgerError> {
         assert_eq!(
             b.by_key.len(),
             b.rows.len(),
             "Batch::sort runs before write_batch"
         );
         let (data, ids) = match kind {
-            Keyed::Inspections => (&mut self.inspections, &mut self.inspection_ids),
-            Keyed::Findings => (&mut self.findings, &mut self.finding_ids),
-            Keyed::Applications => (&mut self.applications, &mut self.application_ids),
-            Keyed::Courses => (&mut self.courses, &mut self.course_ids),
+            RecordKind::Inspections => (&mut self.inspections, &mut self.inspection_ids),
+            RecordKind::Findings => (&mut self.findings, &mut self.finding_ids),
+            RecordKind::Applications => (&mut self.applications, &mut self.application_ids),
+            RecordKind::Courses => (&mut self.courses, &mut self.course_ids),
+            RecordKind::Institutions => {
+                panic!("write_batch writes keyed kinds; institutions go through insert_new_institutions")
+            }
         };
         let (indexed, written) = std::thread::scope(|s| {
             let index = std::thread::Builder::new().name("import-index".into());
@@ -564,10 +552,10 @@ impl Tx<'_> {
         if !indexed? {
             return Err(LedgerError::Storage(format!(
                 "{} ids changed while an import was checked, or one was written twice in it; nothing was written",
-                kind.name()
+                kind.audit_name()
             )));
         }
-        if kind == Keyed::Inspections {
+        if kind == RecordKind::Inspections {
             self.inspection_of.clear();
         }
         self.counts.unchanged += b.unchanged;
@@ -576,7 +564,7 @@ impl Tx<'_> {
                 .prev
                 .map(|(_, old)| old.to_vec())
                 .filter(|o| !o.is_empty());
-            self.changed(kind.name(), r.id, old)?;
+            self.changed(kind, r.id, old)?;
         }
         Ok(())
     }

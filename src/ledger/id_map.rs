@@ -1,4 +1,9 @@
 //! [`IdMap`]: a hash map keyed by record id, for the id sets of an import.
+//!
+//! It stays in the ledger rather than in `import/`: its one user is the
+//! ledger's [`Stager`](super::Stager) (the institutions an import has found
+//! so far), and it packs ids with the ledger's [`pack_id`]. Moved to
+//! `import/`, it would make the ledger depend on the import that uses it.
 
 use super::bulk::{pack_id, packed_is_long};
 

@@ -1,6 +1,6 @@
 //! The redb ledger: tables, schema version, the one write path and its audit log.
 //!
-//! Architecture invariant: every change goes through [`Ledger::transact`], which
+//! Architecture invariant: every change goes through [`LedgerWriter::transact`], which
 //! opens one redb write transaction, hands the caller a [`Tx`] whose every write
 //! method validates the record and appends an audit change, and commits only if
 //! the caller succeeds. A crash at any moment leaves the ledger as it was before
@@ -10,18 +10,25 @@
 //! any number of readers beside it, each reading the last committed snapshot.
 //! A second writer waits a bounded time and then fails with [`LedgerError::Busy`].
 //!
+//! A ledger opened for reading is a [`Ledger`]; one opened for writing is a
+//! [`LedgerWriter`], which reads too (it derefs to a [`Ledger`]). Writing
+//! through a read-only handle is thus a compile error, not a run-time one, as
+//! with redb's own `ReadOnlyDatabase`.
+//!
 //! This file opens the ledger and runs transactions; the parts live beside it:
 //! `schema` (tables, version, migrations), `error`, [`codec`] (the record
 //! encoding), `reader` (snapshots), `tx` and `tx_decisions` (the write
-//! transaction), `bulk` (an import's staged batches) and `id_map`. Everything
-//! public is re-exported here, so callers name it `crate::ledger::X`.
+//! transaction), `bulk` (an import's staged batches) and `id_map` (the
+//! stager's known ids). Everything public is re-exported here, so callers
+//! name it `crate::ledger::X`.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redb::{
-    ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadTransaction, ReadableDatabase,
-    ReadableTable,
+    ConcurrencyMode, Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable,
 };
 
 mod bulk;
@@ -33,10 +40,8 @@ mod schema;
 mod tx;
 mod tx_decisions;
 
-pub use bulk::{pack_id, packed_is_long, Batch, Keyed, NewInstitutions, Stager, Staging};
+pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
 pub use error::{LedgerError, RedbError, Rejection};
-// layout: old path, removed after merge (IdMap moves to import/)
-pub use id_map::IdMap;
 pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
 pub use schema::SCHEMA_VERSION;
 pub use tx::{Counts, Outcome, Tx};
@@ -58,18 +63,69 @@ pub struct Operation {
     pub file: Option<(String, String)>,
 }
 
-/// The open redb file, in the mode it was opened in.
-enum Db {
-    /// Opened for writing (and reading): the only one a transaction can use.
-    Writable(Database),
-    /// Opened for reading only.
-    ReadOnly(ReadOnlyDatabase),
+/// A ledger file open for reading: snapshots only, never a write.
+pub struct Ledger {
+    /// The redb file, opened read-only or, under a [`LedgerWriter`], the
+    /// writer's own database shared with it.
+    db: Arc<dyn ReadableDatabase + Send + Sync>,
+    path: PathBuf,
 }
 
-/// An open ledger file.
-pub struct Ledger {
-    db: Db,
-    path: PathBuf,
+/// A ledger file open for writing (holding redb's writer lock), and for
+/// reading through [`Deref`] to [`Ledger`].
+pub struct LedgerWriter {
+    db: Arc<Database>,
+    ledger: Ledger,
+}
+
+impl Deref for LedgerWriter {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        &self.ledger
+    }
+}
+
+/// A ledger opened for reading or for writing, as decided at run time (the
+/// REPL's `:write on|off`, `casebook run --write`).
+pub enum AnyLedger {
+    /// Opened with [`Ledger::open_read`].
+    Read(Ledger),
+    /// Opened with [`LedgerWriter::open_write`].
+    Write(LedgerWriter),
+}
+
+impl AnyLedger {
+    /// Opens `path` for writing (waiting [`busy_timeout`] for another writer)
+    /// if `write`, else for reading only.
+    pub fn open(path: &Path, write: bool) -> Result<AnyLedger, LedgerError> {
+        Ok(if write {
+            AnyLedger::Write(LedgerWriter::open_write(path, busy_timeout())?)
+        } else {
+            AnyLedger::Read(Ledger::open_read(path)?)
+        })
+    }
+
+    /// The writable handle, or the error of writing to a read-only ledger.
+    pub fn writer(&self) -> Result<&LedgerWriter, LedgerError> {
+        match self {
+            AnyLedger::Write(w) => Ok(w),
+            AnyLedger::Read(_) => Err(LedgerError::Storage(
+                "the ledger was opened read-only".into(),
+            )),
+        }
+    }
+}
+
+impl Deref for AnyLedger {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        match self {
+            AnyLedger::Read(l) => l,
+            AnyLedger::Write(w) => w,
+        }
+    }
 }
 
 /// The page cache a ledger is opened with unless the opener says otherwise.
@@ -109,8 +165,53 @@ pub fn busy_timeout() -> Duration {
 }
 
 impl Ledger {
+    /// Opens for reading only: never blocks and is never blocked by a writer.
+    pub fn open_read(path: &Path) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Missing(path.into()));
+        }
+        let db = match builder().open_read_only(path) {
+            Ok(db) => db,
+            // A ledger left by a crash must be repaired by a writable open first.
+            Err(DatabaseError::RepairAborted) => {
+                drop(LedgerWriter::open_write(path, busy_timeout())?);
+                builder()
+                    .open_read_only(path)
+                    .map_err(|e| open_error(path, e))?
+            }
+            Err(e) => return Err(open_error(path, e)),
+        };
+        let l = Ledger {
+            db: Arc::new(db),
+            path: path.into(),
+        };
+        if let Some(v) = l.check_schema()? {
+            return Err(LedgerError::Storage(format!(
+                "{} has schema {v}; run any writing command (e.g. `casebook init` is refused, but `casebook import`) once to migrate it to {SCHEMA_VERSION}",
+                l.path.display()
+            )));
+        }
+        Ok(l)
+    }
+
+    /// The file this ledger lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn begin_read(&self) -> Result<ReadTransaction, LedgerError> {
+        Ok(self.db.begin_read()?)
+    }
+
+    /// A consistent snapshot for reading.
+    pub fn reader(&self) -> Result<Reader, LedgerError> {
+        Reader::open(self.begin_read()?)
+    }
+}
+
+impl LedgerWriter {
     /// Creates a new, empty ledger configured with Guangzhou's 11 districts.
-    pub fn create(path: &Path) -> Result<Ledger, LedgerError> {
+    pub fn create(path: &Path) -> Result<LedgerWriter, LedgerError> {
         if path.exists() && std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(true) {
             return Err(LedgerError::Exists(path.into()));
         }
@@ -127,42 +228,15 @@ impl Ledger {
         let txn = db.begin_write()?;
         schema::initialize(&txn)?;
         txn.commit()?;
-        Ok(Ledger {
-            db: Db::Writable(db),
-            path: path.into(),
-        })
-    }
-
-    /// Opens for reading only: never blocks and is never blocked by a writer.
-    pub fn open_read(path: &Path) -> Result<Ledger, LedgerError> {
-        if !path.exists() {
-            return Err(LedgerError::Missing(path.into()));
-        }
-        let db = match builder().open_read_only(path) {
-            Ok(db) => db,
-            // A ledger left by a crash must be repaired by a writable open first.
-            Err(DatabaseError::RepairAborted) => {
-                drop(Self::open_write(path, busy_timeout())?);
-                builder()
-                    .open_read_only(path)
-                    .map_err(|e| open_error(path, e))?
-            }
-            Err(e) => return Err(open_error(path, e)),
-        };
-        let l = Ledger {
-            db: Db::ReadOnly(db),
-            path: path.into(),
-        };
-        l.check_schema()?;
-        Ok(l)
+        Ok(LedgerWriter::wrap(db, path))
     }
 
     /// Opens for writing, waiting up to `wait` for another writer to finish.
-    pub fn open_write(path: &Path, wait: Duration) -> Result<Ledger, LedgerError> {
+    pub fn open_write(path: &Path, wait: Duration) -> Result<LedgerWriter, LedgerError> {
         Self::open_write_cached(path, wait, CACHE_BYTES)
     }
 
-    /// [`Ledger::open_write`] with a page cache of `cache` bytes. A write
+    /// [`LedgerWriter::open_write`] with a page cache of `cache` bytes. A write
     /// transaction keeps the pages it changed in the cache until it commits,
     /// as far as the cache holds them; past that it writes them out and reads
     /// them back, so a bulk import runs faster with a bigger one.
@@ -170,7 +244,7 @@ impl Ledger {
         path: &Path,
         wait: Duration,
         cache: usize,
-    ) -> Result<Ledger, LedgerError> {
+    ) -> Result<LedgerWriter, LedgerError> {
         if !path.exists() {
             return Err(LedgerError::Missing(path.into()));
         }
@@ -190,30 +264,24 @@ impl Ledger {
                 Err(e) => return Err(open_error(path, e)),
             }
         };
-        let l = Ledger {
-            db: Db::Writable(db),
-            path: path.into(),
-        };
-        l.check_schema()?;
+        let l = LedgerWriter::wrap(db, path);
+        if let Some(v) = l.check_schema()? {
+            l.migrate_now(v)?;
+        }
         l.ensure_tables()?;
         Ok(l)
     }
 
-    /// The file this ledger lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn begin_read(&self) -> Result<ReadTransaction, LedgerError> {
-        Ok(match &self.db {
-            Db::Writable(d) => d.begin_read()?,
-            Db::ReadOnly(d) => d.begin_read()?,
-        })
-    }
-
-    /// A consistent snapshot for reading.
-    pub fn reader(&self) -> Result<Reader, LedgerError> {
-        Reader::open(self.begin_read()?)
+    /// The handle of `db`, open for writing, at `path`.
+    fn wrap(db: Database, path: &Path) -> LedgerWriter {
+        let db = Arc::new(db);
+        LedgerWriter {
+            ledger: Ledger {
+                db: db.clone(),
+                path: path.into(),
+            },
+            db,
+        }
     }
 
     /// Runs `f` in one write transaction. The transaction commits, with one audit
@@ -225,10 +293,7 @@ impl Ledger {
         dry_run: bool,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
     ) -> Result<(T, Counts), E> {
-        let Db::Writable(db) = &self.db else {
-            return Err(LedgerError::Storage("the ledger was opened read-only".into()).into());
-        };
-        let txn = db.begin_write().map_err(LedgerError::from)?;
+        let txn = self.db.begin_write().map_err(LedgerError::from)?;
         let (version, districts) = {
             let meta = txn.open_table(META).map_err(LedgerError::from)?;
             let d = meta.get("districts").map_err(LedgerError::from)?;

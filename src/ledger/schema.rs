@@ -1,13 +1,13 @@
 //! What a ledger file holds: its tables, the marker and schema version in
 //! `meta`, and the steps that migrate an older schema to this build's.
 //!
-//! Adding a table needs no new schema version: [`Ledger::ensure_tables`]
+//! Adding a table needs no new schema version: [`LedgerWriter::ensure_tables`]
 //! creates it when a ledger is opened for writing, and a reader finds it
 //! missing in a ledger an older build wrote (see `Reader`'s optional tables).
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
-use super::{Db, Ledger, LedgerError};
+use super::{Ledger, LedgerError, LedgerWriter};
 use crate::model::DEFAULT_DISTRICTS;
 
 /// The schema this build writes. Bump it only for a change the record encoding
@@ -113,13 +113,11 @@ pub(super) fn initialize(txn: &WriteTransaction) -> Result<(), LedgerError> {
     Ok(())
 }
 
-impl Ledger {
+impl LedgerWriter {
     /// Creates tables a newer build added, so that readers always find them.
     /// Adding an empty table needs no schema bump.
     pub(super) fn ensure_tables(&self) -> Result<(), LedgerError> {
-        let Db::Writable(db) = &self.db else {
-            return Ok(());
-        };
+        let db = &self.db;
         let txn = db.begin_read()?;
         if txn.open_table(LISTS).is_ok()
             && txn.open_table(RUN_RESULTS).is_ok()
@@ -144,12 +142,24 @@ impl Ledger {
         Ok(())
     }
 
+    /// Migrates now a ledger of schema `v`, which this build cannot read as
+    /// it is (see [`Ledger::check_schema`]).
+    pub(super) fn migrate_now(&self, v: u32) -> Result<(), LedgerError> {
+        let w = self.db.begin_write()?;
+        migrate(&w, v, "casebook")?;
+        w.commit()?;
+        Ok(())
+    }
+}
+
+impl Ledger {
     /// Refuses what is not a ledger or is newer than this build. An older
     /// ledger that this build reads as it is waits for its first committed
-    /// write to be migrated (see [`Ledger::transact`]), so that a dry run or
-    /// a reader leaves it as it was; one it cannot read is migrated now if
-    /// it was opened for writing.
-    pub(super) fn check_schema(&self) -> Result<(), LedgerError> {
+    /// write to be migrated (see [`LedgerWriter::transact`]), so that a dry
+    /// run or a reader leaves it as it was; one it cannot read gives its
+    /// schema, for the opener to migrate it now (a writer) or refuse it (a
+    /// reader).
+    pub(super) fn check_schema(&self) -> Result<Option<u32>, LedgerError> {
         let not = |why: &str| LedgerError::NotALedger {
             path: self.path.clone(),
             why: why.into(),
@@ -173,19 +183,7 @@ impl Ledger {
                 supported: SCHEMA_VERSION,
             });
         }
-        if v >= READS_FROM {
-            return Ok(());
-        }
-        let Db::Writable(db) = &self.db else {
-            return Err(LedgerError::Storage(format!(
-                "{} has schema {v}; run any writing command (e.g. `casebook init` is refused, but `casebook import`) once to migrate it to {SCHEMA_VERSION}",
-                self.path.display()
-            )));
-        };
-        let w = db.begin_write()?;
-        migrate(&w, v, "casebook")?;
-        w.commit()?;
-        Ok(())
+        Ok((v < READS_FROM).then_some(v))
     }
 }
 

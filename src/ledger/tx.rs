@@ -68,7 +68,7 @@ pub struct Tx<'t> {
     /// findings file names the same inspection for each of its findings.
     pub(super) inspection_of: rustc_hash::FxHashMap<String, String>,
     /// Inserted ids not yet written to the audit: (kind, ids, count).
-    pub(super) inserted: (&'static str, String, u32),
+    pub(super) inserted: (Option<RecordKind>, String, u32),
     /// What this transaction has done so far.
     pub counts: Counts,
     /// A line for the audit entry beyond counts (e.g. "saved scoring run 3").
@@ -103,7 +103,7 @@ impl<'t> Tx<'t> {
             districts,
             known: Default::default(),
             inspection_of: Default::default(),
-            inserted: ("", String::new(), 0),
+            inserted: (None, String::new(), 0),
             counts: Counts::default(),
             detail: None,
         })
@@ -237,7 +237,7 @@ impl<'t> Tx<'t> {
         }
         self.institutions.insert(x.id.as_str(), enc.as_slice())?;
         debug_assert_eq!(outcome == Outcome::Inserted, old.is_none());
-        self.changed("institution", &x.id, old)
+        self.changed(RecordKind::Institutions, &x.id, old)
     }
 
     fn push_status(
@@ -311,7 +311,7 @@ impl<'t> Tx<'t> {
         self.institutions
             .insert(id, codec::encode_institution(&x).as_slice())?;
         self.record_change(
-            "institution",
+            RecordKind::Institutions.audit_name(),
             id,
             &format!("status {status} from {date}: {reason}"),
             ob,
@@ -336,7 +336,7 @@ impl<'t> Tx<'t> {
         )?;
         // Findings written later in this transaction must see where it is now.
         self.inspection_of.remove(x.id.as_str());
-        self.keyed_outcome("inspection", &x.id, w)
+        self.keyed_outcome(RecordKind::Inspections, &x.id, w)
     }
 
     /// Inserts or updates a finding by id; its institution (and inspection, if
@@ -354,26 +354,26 @@ impl<'t> Tx<'t> {
             &x.id,
             &enc,
         )?;
-        self.keyed_outcome("finding", &x.id, w)
+        self.keyed_outcome(RecordKind::Findings, &x.id, w)
     }
 
     /// Records an insert (batched: ids only) or an update (with its before-image) and counts it.
     pub(super) fn changed(
         &mut self,
-        kind: &'static str,
+        kind: RecordKind,
         id: &str,
         old: Option<Vec<u8>>,
     ) -> Result<Outcome, LedgerError> {
         match old {
             Some(before) => {
-                self.record_change(kind, id, "update", before)?;
+                self.record_change(kind.audit_name(), id, "update", before)?;
                 self.counts.add(Outcome::Updated);
                 Ok(Outcome::Updated)
             }
             None => {
-                if self.inserted.0 != kind {
+                if self.inserted.0 != Some(kind) {
                     self.flush_inserts()?;
-                    self.inserted.0 = kind;
+                    self.inserted.0 = Some(kind);
                 }
                 self.inserted.1.push_str(id);
                 self.inserted.1.push('\n');
@@ -391,7 +391,7 @@ impl<'t> Tx<'t> {
     pub(super) fn flush_inserts(&mut self) -> Result<(), LedgerError> {
         if self.inserted.2 > 0 {
             let ids = std::mem::take(&mut self.inserted.1);
-            let kind = self.inserted.0;
+            let kind = self.inserted.0.map_or("", RecordKind::audit_name);
             self.record_change(kind, ids.trim_end(), "insert", Vec::new())?;
             self.inserted.2 = 0;
         }
@@ -409,7 +409,7 @@ impl<'t> Tx<'t> {
             &x.id,
             &enc,
         )?;
-        self.keyed_outcome("application", &x.id, w)
+        self.keyed_outcome(RecordKind::Applications, &x.id, w)
     }
 
     /// Inserts or updates a course filing; its institution must exist.
@@ -423,13 +423,13 @@ impl<'t> Tx<'t> {
             &x.id,
             &enc,
         )?;
-        self.keyed_outcome("course", &x.id, w)
+        self.keyed_outcome(RecordKind::Courses, &x.id, w)
     }
 
     /// Counts and audits what [`write_keyed`] did.
     fn keyed_outcome(
         &mut self,
-        kind: &'static str,
+        kind: RecordKind,
         id: &str,
         w: Written,
     ) -> Result<Outcome, LedgerError> {

@@ -235,7 +235,7 @@ impl Tx<'_> {
         self.institutions
             .insert(x.id.as_str(), codec::encode_institution(&x).as_slice())?;
         self.record_change(
-            "institution",
+            RecordKind::Institutions.audit_name(),
             &x.id,
             &format!(
                 "licence {licence_no} issued {date}, valid to {expires} (application {app_id})"

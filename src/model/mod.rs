@@ -117,6 +117,13 @@ impl RecordKind {
         }
     }
 
+    /// The kind whose [`audit_name`](Self::audit_name) is `name`, as the
+    /// audit log is read back; none for a change of something else (a
+    /// list, a run, a notice).
+    pub fn from_audit_name(name: &str) -> Option<RecordKind> {
+        Self::ALL.into_iter().find(|k| k.audit_name() == name)
+    }
+
     /// Parses a command-line word: the English name (any case, surrounding
     /// blanks ignored) or the Chinese one.
     pub fn parse(word: &str) -> Option<RecordKind> {
@@ -149,6 +156,15 @@ fn check_id(e: &mut Vec<FieldError>, field: &'static str, id: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_names_read_back_as_their_kind() {
+        for k in RecordKind::ALL {
+            assert_eq!(RecordKind::from_audit_name(k.audit_name()), Some(k));
+        }
+        assert_eq!(RecordKind::from_audit_name("notice"), None);
+        assert_eq!(RecordKind::from_audit_name("institutions"), None);
+    }
 
     #[test]
     fn record_kinds_parse_from_their_names() {

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::help::help_text;
 use super::Session;
-use crate::ledger::{busy_timeout, Ledger};
+use crate::ledger::AnyLedger;
 use crate::script::RowFormat;
 
 /// REPL commands with their help text.
@@ -166,11 +166,7 @@ impl Session {
         if want == self.write {
             return;
         }
-        let reopened = if want {
-            Ledger::open_write(&self.db, busy_timeout())
-        } else {
-            Ledger::open_read(&self.db)
-        };
+        let reopened = AnyLedger::open(&self.db, want);
         match reopened {
             Ok(l) => {
                 // Only one handle per process: the old one is closed first by replacement.

@@ -28,7 +28,7 @@ use chrono::NaiveDate;
 use rhai::{Map, Scope, AST};
 use rustyline::Editor;
 
-use crate::ledger::{Ledger, Operation};
+use crate::ledger::{AnyLedger, Operation};
 use crate::script::{diag, output, writes, Limits, RowFormat, ScriptHost};
 use display::render_ordered;
 use editor::ReplHelper;
@@ -55,7 +55,7 @@ pub fn history_path() -> Option<PathBuf> {
 /// `:` commands change.
 struct Session {
     db: PathBuf,
-    ledger: Ledger,
+    ledger: AnyLedger,
     host: ScriptHost,
     scope: Scope<'static>,
     lib: AST,
@@ -157,8 +157,9 @@ impl Session {
                         script_sha256: Some(crate::script::sha256_hex(src)),
                         file: None,
                     };
-                    match writes::apply_writes(&self.ledger, &op, self.host.as_of(), &result.writes)
-                    {
+                    match (self.ledger.writer()).and_then(|w| {
+                        writes::apply_writes(w, &op, self.host.as_of(), &result.writes)
+                    }) {
                         Ok(lines) => {
                             let _ = writeln!(out, "committed {} change(s):", lines.len());
                             for l in lines {
@@ -189,7 +190,7 @@ impl Session {
 /// Runs the REPL on `db` until `:quit` or Ctrl-D. Returns whether every
 /// entry succeeded, or true on a terminal (where failures were seen).
 pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<bool> {
-    let ledger = Ledger::open_read(db)?;
+    let ledger = AnyLedger::open(db, false)?;
     let host = ScriptHost::new(&ledger, as_of, Map::new(), false, Limits::default())?;
     let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     let names = Arc::new(Mutex::new(Vec::new()));

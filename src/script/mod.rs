@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use rhai::{Dynamic, Map, AST};
 
-use crate::ledger::{busy_timeout, Ledger, LedgerError, Operation};
+use crate::ledger::{AnyLedger, LedgerError, Operation};
 
 pub use engine::ScriptHost;
 pub use output::RowFormat;
@@ -98,11 +98,7 @@ pub fn run_file(
     stdout: &mut dyn Write,
 ) -> Result<RunDone, RunError> {
     let src = read_script(script)?;
-    let ledger = if opts.write {
-        Ledger::open_write(db, busy_timeout())?
-    } else {
-        Ledger::open_read(db)?
-    };
+    let ledger = AnyLedger::open(db, opts.write)?;
     let snap = std::sync::Arc::new(state::Snapshot::new(ledger.reader()?, opts.as_of));
     let mut h = state::Host::new(snap, args_map(&opts.args), opts.write, opts.limits.clone());
     if opts.capture_prints {
@@ -138,8 +134,9 @@ pub fn run_file(
             script_sha256: Some(sha256_hex(&src)),
             file: None,
         };
-        done.committed =
-            writes::apply_writes(&ledger, &op, opts.as_of, &out.writes).map_err(|e| {
+        done.committed = (ledger.writer())
+            .and_then(|w| writes::apply_writes(w, &op, opts.as_of, &out.writes))
+            .map_err(|e| {
                 RunError::Script(format!(
                 "error: the script's changes were refused, nothing was written: {e}\n  --> {file}\n"
             ))

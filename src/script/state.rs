@@ -191,8 +191,6 @@ pub struct Host {
     pub prints: Option<Mutex<Vec<String>>>,
     /// Reasons recorded by `deduct` during the current `score` call.
     pub trace: Mutex<Vec<(f64, String)>>,
-    /// Under `casebook test`: the scratch ledger fixture helpers write to.
-    pub fixture: Option<Arc<crate::ledger::Ledger>>,
     /// Where notices are rendered from and written to (set with `--out`).
     pub notices: Option<crate::notice::NoticeCfg>,
     /// The institution `institution(id)` found last, with the snapshot it was
@@ -215,7 +213,6 @@ impl Host {
             started: Arc::new(Mutex::new(Instant::now())),
             prints: None,
             trace: Mutex::new(Vec::new()),
-            fixture: None,
             notices: None,
             last_inst: Mutex::new(None),
         }
@@ -235,7 +232,6 @@ impl Host {
             started: self.started.clone(),
             prints: Some(Mutex::new(Vec::new())),
             trace: Mutex::new(Vec::new()),
-            fixture: None,
             notices: self.notices.clone(),
             last_inst: Mutex::new(None),
         }

@@ -9,11 +9,11 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::state::WriteOp;
-use crate::ledger::{Ledger, LedgerError, Operation};
+use crate::ledger::{LedgerError, LedgerWriter, Operation};
 
 /// Applies queued writes in one transaction dated `as_of`; returns a line per change.
 pub fn apply_writes(
-    ledger: &Ledger,
+    ledger: &LedgerWriter,
     op: &Operation,
     as_of: NaiveDate,
     writes: &[WriteOp],

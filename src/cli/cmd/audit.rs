@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 use super::open_read;
 use crate::cli::args::AuditArgs;
 use crate::cli::{exit, Context};
+use crate::model::RecordKind;
 
 /// Lists the last entries, or with `--entry N` what one entry changed.
 pub fn run(args: &AuditArgs, ctx: &Context) -> Result<i32> {
@@ -65,23 +66,25 @@ fn describe_before(kind: &str, b: &[u8]) -> Option<String> {
     if b.is_empty() {
         return None;
     }
+    let Some(kind) = RecordKind::from_audit_name(kind) else {
+        return Some(String::from_utf8_lossy(b).into_owned());
+    };
     let row = match kind {
-        "institution" => crate::ledger::codec::decode_institution(b)
+        RecordKind::Institutions => crate::ledger::codec::decode_institution(b)
             .ok()
             .map(|x| crate::format::institution_row(&x)),
-        "finding" => crate::ledger::codec::decode_finding(b)
+        RecordKind::Findings => crate::ledger::codec::decode_finding(b)
             .ok()
             .map(|x| crate::format::finding_row(&x)),
-        "inspection" => crate::ledger::codec::decode_inspection(b)
+        RecordKind::Inspections => crate::ledger::codec::decode_inspection(b)
             .ok()
             .map(|x| crate::format::inspection_row(&x)),
-        "application" => crate::ledger::codec::decode_application(b)
+        RecordKind::Applications => crate::ledger::codec::decode_application(b)
             .ok()
             .map(|x| crate::format::application_row(&x)),
-        "course" => crate::ledger::codec::decode_course(b)
+        RecordKind::Courses => crate::ledger::codec::decode_course(b)
             .ok()
             .map(|x| crate::format::course_row(&x)),
-        _ => return Some(String::from_utf8_lossy(b).into_owned()),
     }?;
     Some(row.join(","))
 }

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::cli::args::CheckArgs;
 use crate::cli::{exit, Context};
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, LedgerWriter};
 
 /// Reports every script's errors and warnings on stderr; exit 1 on errors
 /// (or on warnings with `--strict`).
@@ -62,6 +62,6 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<i32> {
 fn tempdir_ledger() -> Result<PathBuf> {
     let p = std::env::temp_dir().join(format!("casebook-check-{}.redb", std::process::id()));
     let _ = std::fs::remove_file(&p);
-    Ledger::create(&p)?;
+    LedgerWriter::create(&p)?;
     Ok(p)
 }

@@ -12,7 +12,7 @@ use super::{open_read, rows_format};
 use crate::cli::args::DemoArgs;
 use crate::cli::exit::{self, Rendered};
 use crate::cli::Context;
-use crate::ledger::{busy_timeout, Ledger};
+use crate::ledger::{busy_timeout, LedgerWriter};
 use crate::script::RowFormat;
 
 /// The rules, notices and page `demo` runs after the reports, bundled so the
@@ -242,7 +242,7 @@ fn credit_score(
         "\n== credit_score.rhai: score with reasons, saved in the decision log (as of {as_of})"
     ));
     let path = scripts.join("credit_score.rhai");
-    let ledger = Ledger::open_write(db, busy_timeout())?;
+    let ledger = LedgerWriter::open_write(db, busy_timeout())?;
     let host = crate::decide::scoring_host(&ledger, as_of, Default::default(), Default::default())?;
     let rule = crate::decide::load_rule(&host, &path).rendered()?;
     let ds = crate::decide::score_all(&host, &[&rule], false)

@@ -5,12 +5,13 @@ use anyhow::Result;
 use crate::cli::args::ImportArgs;
 use crate::cli::{exit, Context};
 use crate::import::{self, ImportOptions};
-use crate::ledger::{busy_timeout, Ledger};
+use crate::ledger::{busy_timeout, LedgerWriter};
 
 /// Imports (or with `--dry-run` checks) a file and says what it changed.
 pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
     crate::alloc::return_memory_promptly();
-    let ledger = Ledger::open_write_cached(&ctx.db, busy_timeout(), import::cache_bytes(&ctx.db))?;
+    let ledger =
+        LedgerWriter::open_write_cached(&ctx.db, busy_timeout(), import::cache_bytes(&ctx.db))?;
     let opts = ImportOptions {
         dry_run: args.dry_run,
         progress: true,

@@ -22,15 +22,16 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::ledger::{busy_timeout, Ledger};
+use crate::ledger::{AnyLedger, Ledger};
 use crate::script::RowFormat;
 
 fn open_read(db: &Path) -> Result<Ledger> {
     Ok(Ledger::open_read(db)?)
 }
 
-fn open_write(db: &Path) -> Result<Ledger> {
-    Ok(Ledger::open_write(db, busy_timeout())?)
+/// Opens for writing if `write`, else for reading only.
+fn open(db: &Path, write: bool) -> Result<AnyLedger> {
+    Ok(AnyLedger::open(db, write)?)
 }
 
 /// The rows format when none is asked for: a table on a terminal, JSON Lines when piped.

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::{open_read, open_write, rows_format};
+use super::{open, rows_format};
 use crate::cli::args::{as_of, ScoreArgs};
 use crate::cli::exit::{self, Rendered};
 use crate::cli::Context;
@@ -15,11 +15,7 @@ use crate::script::RowFormat;
 /// district on a terminal, every decision otherwise.
 pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
     let d = as_of(&args.as_of)?;
-    let ledger = if args.save {
-        open_write(&ctx.db)?
-    } else {
-        open_read(&ctx.db)?
-    };
+    let ledger = open(&ctx.db, args.save)?;
     let script_args = args
         .args
         .iter()
@@ -37,7 +33,7 @@ pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
     // does (stops early, fills a disk) cannot lose the run.
     let run = if args.save {
         Some(crate::decide::save_run(
-            &ledger,
+            ledger.writer()?,
             &rule,
             d,
             &ctx.operator,

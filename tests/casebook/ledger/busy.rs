@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use casebook::ledger::Ledger;
+use casebook::ledger::LedgerWriter;
 
 use crate::common::*;
 
@@ -30,7 +30,7 @@ fn an_import_while_another_writer_holds_the_ledger_exits_3_and_says_busy() {
         "more.csv",
         "id,name,district,category,status,status_date\nB-1,Busy,天河,subject,operating,2019-01-01\n",
     );
-    let holder = Ledger::open_write(&ws.db, Duration::from_secs(5)).unwrap();
+    let holder = LedgerWriter::open_write(&ws.db, Duration::from_secs(5)).unwrap();
 
     let r = busy_import(&ws, &f, "0.5");
     assert_eq!(r.code, 3, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
@@ -57,7 +57,7 @@ fn an_import_while_another_writer_holds_the_ledger_exits_3_and_says_busy() {
 #[test]
 fn a_dry_run_while_the_ledger_is_busy_also_exits_3() {
     let ws = populated();
-    let holder = Ledger::open_write(&ws.db, Duration::from_secs(5)).unwrap();
+    let holder = LedgerWriter::open_write(&ws.db, Duration::from_secs(5)).unwrap();
     let o = ws
         .cmd()
         .env("CASEBOOK_BUSY_TIMEOUT", "0")
@@ -76,7 +76,7 @@ fn a_dry_run_while_the_ledger_is_busy_also_exits_3() {
 #[test]
 fn a_reader_while_the_writer_is_held_exports_the_last_committed_state() {
     let ws = populated();
-    let holder = Ledger::open_write(&ws.db, Duration::from_secs(5)).unwrap();
+    let holder = LedgerWriter::open_write(&ws.db, Duration::from_secs(5)).unwrap();
     let out = ws.cmd().args(["export", "institutions"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), THREE_INSTITUTIONS);
