@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rhai::{Dynamic, Engine, EvalAltResult, Map};
 
-use crate::format::{self, Row};
+use crate::format::{self, FieldRow};
 use crate::ledger::{Ledger, LedgerError, LedgerWriter, Operation};
 use crate::model::RecordKind;
 use crate::script::records::{Date, FindingRef, InspectionRef, InstitutionRef};
@@ -31,17 +31,6 @@ pub struct Outcome {
     pub failure: Option<String>,
 }
 
-struct MapRow(Vec<(&'static str, String)>);
-
-impl Row for MapRow {
-    fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 fn text(v: &Dynamic) -> String {
     if let Some(d) = v.read_lock::<Date>() {
         crate::model::fmt_date(d.0)
@@ -53,7 +42,7 @@ fn text(v: &Dynamic) -> String {
 }
 
 /// Map entries as a row, with defaults for what the test left out.
-fn row(kind: RecordKind, m: &Map, defaults: &[(&'static str, String)]) -> RResult<MapRow> {
+fn row(kind: RecordKind, m: &Map, defaults: &[(&'static str, String)]) -> RResult<FieldRow> {
     let mut fields = Vec::new();
     for (k, v) in m {
         let Some(f) = kind.field_of_header(k) else {
@@ -75,7 +64,7 @@ fn row(kind: RecordKind, m: &Map, defaults: &[(&'static str, String)]) -> RResul
             fields.push((f, v.clone()));
         }
     }
-    Ok(MapRow(fields))
+    Ok(FieldRow(fields))
 }
 
 fn refresh(h: &Host, ledger: &Ledger, as_of: NaiveDate) -> RResult<()> {

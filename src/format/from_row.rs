@@ -95,6 +95,19 @@ pub trait Row {
     }
 }
 
+/// A row given as its fields by English name: a JSON object's (import) or a
+/// test fixture's (`casebook test`).
+pub struct FieldRow(pub Vec<(&'static str, String)>);
+
+impl Row for FieldRow {
+    fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Reads the fields of one row, gathering an error for each bad cell so that
 /// a row's every problem is reported at once.
 struct RowParser<'r, R: Row + ?Sized> {

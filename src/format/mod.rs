@@ -13,7 +13,7 @@ mod to_row;
 
 pub use from_row::{
     application_from, course_from, finding_from, inspection_from, institution_from,
-    keep_absent_finding, keep_absent_inspection, keep_absent_institution, Row,
+    keep_absent_finding, keep_absent_inspection, keep_absent_institution, FieldRow, Row,
 };
 pub use to_row::{application_row, course_row, finding_row, inspection_row, institution_row};
 

@@ -5,20 +5,8 @@ use std::io::{BufRead, BufReader, Read};
 
 use super::sink::Sink;
 use super::ImportError;
-use crate::format::Row;
+use crate::format::FieldRow;
 use crate::model::FieldError;
-
-/// A row as the fields of one JSON object.
-struct MapRow(Vec<(&'static str, String)>);
-
-impl Row for MapRow {
-    fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 /// Reads every line of a JSON Lines file into `sink`.
 pub(super) fn read_jsonl(
@@ -82,7 +70,7 @@ pub(super) fn read_jsonl(
             sink.push(line_no, errs);
             continue;
         }
-        sink.row(line_no, &MapRow(fields))?;
+        sink.row(line_no, &FieldRow(fields))?;
     }
     Ok(())
 }
