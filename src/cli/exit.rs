@@ -51,6 +51,11 @@ pub fn code(e: &anyhow::Error) -> i32 {
         ) || matches!(
             c.downcast_ref::<ImportError>(),
             Some(ImportError::Ledger(LedgerError::Busy { .. }))
+        ) || matches!(
+            // Transparent: the chain goes from the run's error straight past
+            // the ledger's, so it is looked for inside.
+            c.downcast_ref::<RunError>(),
+            Some(RunError::Ledger(LedgerError::Busy { .. }))
         );
         if busy {
             return BUSY;

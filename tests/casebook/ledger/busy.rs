@@ -95,3 +95,32 @@ fn a_negative_busy_timeout_is_not_a_crash() {
     assert_ne!(r.code, 101, "panicked: {}", r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
+
+/// Every command that writes exits 3 when the ledger stays busy, so a cron
+/// wrapper that retries on 3 retries all of them. `run --write` used to exit 1.
+#[test]
+fn every_writing_command_exits_3_while_the_ledger_is_busy() {
+    let ws = populated();
+    let rule = ws.write("rule.rhai", "fn score(inst) { 100 }\n");
+    let writer = ws.write(
+        "close.rhai",
+        "for i in institutions() { set_status(i, \"suspended\", \"check\"); }\n",
+    );
+    let holder = LedgerWriter::open_write(&ws.db, Duration::from_secs(5)).unwrap();
+    for args in [
+        vec!["run", writer.as_str(), "--as-of", "2019-06-01", "--write"],
+        vec!["score", rule.as_str(), "--as-of", "2019-06-01", "--save"],
+        vec!["import", "institutions", "inst.csv"],
+    ] {
+        let o = ws
+            .cmd()
+            .env("CASEBOOK_BUSY_TIMEOUT", "0.2")
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains("is busy"), "{args:?}: {stderr}");
+    }
+    drop(holder);
+}
