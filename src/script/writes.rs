@@ -125,13 +125,32 @@ pub fn sha256_hex(text: &str) -> String {
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
-/// Writes a file under `dir` only: the name is reduced to safe characters and
-/// written beside its target first, then renamed, so a reader never sees half a file.
-pub fn write_under(
-    dir: &Path,
-    name: &str,
-    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<PathBuf> {
+/// The first bytes of every redb file (redb's own magic number).
+const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+
+/// Whether `path` is a ledger (any redb file): files casebook writes for a
+/// script never replace one, since the ledger and its audit log would be gone.
+pub fn is_ledger(path: &Path) -> bool {
+    let mut head = [0u8; REDB_MAGIC.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|_| head == REDB_MAGIC)
+}
+
+/// The error for a file that would replace a ledger.
+pub fn ledger_in_the_way(target: &Path) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!(
+            "refusing to write {}: it is a casebook ledger, and a file written for a script never replaces one; choose another name or --out directory",
+            target.display()
+        ),
+    )
+}
+
+/// `name` reduced to characters safe in a file name (no separators, no
+/// leading dot), so a file written under a directory stays in it.
+pub fn safe_file_name(name: &str) -> String {
     let safe: String = name
         .chars()
         .map(|c| {
@@ -143,13 +162,27 @@ pub fn write_under(
         })
         .collect();
     let safe = safe.trim_start_matches('.').to_string();
-    let safe = if safe.is_empty() {
+    if safe.is_empty() {
         "out".to_string()
     } else {
         safe
-    };
+    }
+}
+
+/// Writes a file under `dir` only: the name is reduced to safe characters and
+/// written beside its target first, then renamed, so a reader never sees half a
+/// file. A ledger in the way is refused, never replaced.
+pub fn write_under(
+    dir: &Path,
+    name: &str,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<PathBuf> {
+    let safe = safe_file_name(name);
     std::fs::create_dir_all(dir)?;
     let target = dir.join(&safe);
+    if is_ledger(&target) {
+        return Err(ledger_in_the_way(&target));
+    }
     // Unique per writer, so two processes writing the same file never share a temporary.
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -164,4 +197,24 @@ pub fn write_under(
     }
     std::fs::rename(&tmp, &target)?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_written_under_a_directory_never_replaces_a_ledger_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("rows.csv");
+        crate::ledger::LedgerWriter::create(&db).unwrap();
+        let before = std::fs::read(&db).unwrap();
+        let e = write_under(dir.path(), "rows.csv", |w| w.write_all(b"a,b\n")).unwrap_err();
+        assert!(e.to_string().contains("is a casebook ledger"), "{e}");
+        assert_eq!(std::fs::read(&db).unwrap(), before);
+        // Other files are written as before, and nothing is left behind.
+        let p = write_under(dir.path(), "../x/../other.csv", |w| w.write_all(b"a\n")).unwrap();
+        assert_eq!(p, dir.path().join("_x_.._other.csv"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
 }

@@ -58,6 +58,13 @@ fn publish(h: &Host, template: &str, file: &str, data: Map) -> RResult<()> {
         serde_json::json!({})
     };
     ctx["as_of"] = fmt_date(h.snap().as_of).into();
+    let target = cfg.out.join(crate::script::writes::safe_file_name(file));
+    if crate::script::writes::is_ledger(&target) {
+        return err(format!(
+            "publish: {} is a casebook ledger; a script never writes over one, so choose another file name",
+            target.display()
+        ));
+    }
     let (_, text) = crate::notice::render(cfg, stem, &ctx).or_else(err)?;
     h.out
         .lock()

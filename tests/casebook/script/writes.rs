@@ -569,3 +569,28 @@ fn list_remove_of_an_institution_not_on_the_list_names_the_line() {
     );
     assert!(err.contains(":2:"), "{err}");
 }
+
+/// A script's file (`publish`, or the rows of `--out`) never replaces a
+/// ledger: it used to print `wrote ./casebook.redb` over the ledger itself,
+/// taking its audit log with it, in a run without `--write`.
+#[test]
+fn a_script_cannot_write_a_file_over_the_ledger() {
+    let ws = crate::common::populated();
+    let before = ws.snapshot();
+    let ledger = std::fs::read(&ws.db).unwrap();
+    let name = ws.db.file_name().unwrap().to_str().unwrap().to_string();
+    let dir = ws.db.parent().unwrap().to_str().unwrap().to_string();
+    std::fs::create_dir_all(format!("{dir}/templates")).unwrap();
+    std::fs::write(format!("{dir}/templates/x.html.j2"), "<p>{{ name }}</p>").unwrap();
+    let s = ws.write(
+        "publish.rhai",
+        &format!("publish(\"x.html\", \"{name}\", #{{name: \"x\"}});\n"),
+    );
+    let r = ws.run(&["run", &s, "--as-of", "2019-06-01", "--out", &dir]);
+    assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("is a casebook ledger"), "{}", r.stderr);
+    assert!(r.stderr.contains("publish.rhai:1:"), "{}", r.stderr);
+    assert!(!r.stdout.contains("wrote"), "{}", r.stdout);
+    assert_eq!(std::fs::read(&ws.db).unwrap(), ledger);
+    assert_eq!(ws.snapshot(), before);
+}
