@@ -12,9 +12,23 @@ use crate::export::ExportFormat;
 use crate::model::parse_date;
 use crate::model::RecordKind;
 
+/// The environment and exit codes, at the end of `casebook --help`: a
+/// nightly job's wrapper needs both.
+const ENVIRONMENT: &str = "\
+Environment:
+  CASEBOOK_DB            the ledger file when --db is not given
+  CASEBOOK_BUSY_TIMEOUT  seconds a writing command waits while another process
+                         writes to the ledger, then it exits 3 (default 10)
+
+Exit codes:
+  0  done (also when the reader of the output stopped early)
+  1  an error: bad data, a failed script, a missing or unreadable ledger
+  2  a usage error: an unknown command, flag or value
+  3  the ledger stayed busy: try again later";
+
 /// casebook — the supervision ledger of off-campus training institutions.
 #[derive(Parser, Debug)]
-#[command(name = "casebook", version, about, long_about = None)]
+#[command(name = "casebook", version, about, long_about = None, after_help = ENVIRONMENT)]
 pub struct Cli {
     /// The ledger file.
     #[arg(

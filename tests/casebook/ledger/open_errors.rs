@@ -224,6 +224,10 @@ fn help_and_version_exit_0() {
     for c in ["init", "import", "export", "show", "demo"] {
         assert!(r.stdout.contains(c), "{}", r.stdout);
     }
+    // A nightly job's wrapper learns the busy wait and the exit codes here.
+    for c in ["CASEBOOK_BUSY_TIMEOUT", "exits 3", "Exit codes"] {
+        assert!(r.stdout.contains(c), "{}", r.stdout);
+    }
     ws.run_bare(&["--version"]).ok().stdout_has(&["casebook"]);
     ws.run_bare(&["import", "--help"])
         .ok()
