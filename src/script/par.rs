@@ -188,7 +188,9 @@ pub fn try_par_map(
             }
         }
         main_out.rows.append(o.rows);
-        main_out.writes.extend(o.writes);
+        for w in o.writes {
+            main_out.queue(w);
+        }
         main_out.files.extend(o.files);
         for d in o.decided {
             if main_out.decided.contains(&d) {

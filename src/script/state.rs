@@ -160,7 +160,13 @@ pub enum WriteOp {
 pub struct Output {
     pub rows: Rows,
     pub columns: Option<Vec<String>>,
+    /// The queued writes, in the order they were made. Only [`Output::queue`]
+    /// adds to them, so that [`Output::queued`] stays their index.
     pub writes: Vec<WriteOp>,
+    /// What the queued writes say about one list entry, finding or notice, so
+    /// that a write call checks the queue with a lookup, not a scan: a run that
+    /// lists 100,000 institutions made 100,000 scans of a growing queue.
+    pub queued: QueuedIndex,
     /// Pages rendered by `publish`: (directory, file name, text), written when the script succeeds.
     pub files: Vec<(PathBuf, String, String)>,
     /// Applications and courses decided in this run ("app:ID", "course:ID"): a
@@ -170,6 +176,56 @@ pub struct Output {
     /// Whether `columns` was set by emitting a record first (not by `columns()`),
     /// so a parallel map's merge applies it only where a sequential run would.
     pub columns_from_emit: bool,
+}
+
+/// An index of the queued writes (see [`Output::queue`]).
+#[derive(Default)]
+pub struct QueuedIndex {
+    /// Whether the latest queued add or remove leaves an id on a list: (list, id).
+    pub on_list: HashMap<(String, String), bool>,
+    /// Notices queued: (institution id, kind).
+    pub notices: HashSet<(String, String)>,
+    /// Findings queued by `open_finding`: id → position in the queue.
+    pub opened: HashMap<String, usize>,
+    /// Findings queued for `rectify`.
+    pub rectified: HashSet<String>,
+    /// For each `F<date>` prefix, the number below which every finding id
+    /// is taken (in the ledger or the queue): where the next search starts.
+    pub finding_floor: HashMap<String, u32>,
+}
+
+impl Output {
+    /// Queues a write and indexes it.
+    pub fn queue(&mut self, w: WriteOp) {
+        let q = &mut self.queued;
+        match &w {
+            WriteOp::ListAdd { list, id, .. } => {
+                q.on_list.insert((list.clone(), id.clone()), true);
+            }
+            WriteOp::ListRemove { list, id, .. } => {
+                q.on_list.insert((list.clone(), id.clone()), false);
+            }
+            WriteOp::Notice { id, kind, .. } => {
+                q.notices.insert((id.clone(), kind.clone()));
+            }
+            WriteOp::OpenFinding(f) => {
+                q.opened.insert(f.id.clone(), self.writes.len());
+            }
+            WriteOp::Rectify(id) => {
+                q.rectified.insert(id.clone());
+            }
+            _ => {}
+        }
+        self.writes.push(w);
+    }
+
+    /// The finding `open_finding` queued under `id`, if any.
+    pub fn opened_finding(&self, id: &str) -> Option<&Finding> {
+        match self.writes.get(*self.queued.opened.get(id)?) {
+            Some(WriteOp::OpenFinding(f)) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 /// State shared by the functions registered on one engine.

@@ -107,13 +107,7 @@ fn notice(h: &Host, kind: &str, i: Dynamic, data: Map) -> RResult<bool> {
     if sent.iter().any(|(k, d, _)| k == kind && *d == snap.as_of) {
         return Ok(false);
     }
-    let queued = h
-        .out
-        .lock()
-        .unwrap()
-        .writes
-        .iter()
-        .any(|w| matches!(w, WriteOp::Notice { id: q, kind: k, .. } if q == &id && k == kind));
+    let queued = (h.out.lock().unwrap().queued.notices).contains(&(id.clone(), kind.to_string()));
     if queued {
         return Ok(false);
     }
@@ -121,7 +115,7 @@ fn notice(h: &Host, kind: &str, i: Dynamic, data: Map) -> RResult<bool> {
     let ctx = notice_context(&snap, kind, &id, &inst, &day, data)?;
     let (ext, text) = crate::notice::render(cfg, kind, &ctx).or_else(err)?;
     let (dir, name) = crate::notice::file_name(kind, &id, &day, ext);
-    h.out.lock().unwrap().writes.push(WriteOp::Notice {
+    h.out.lock().unwrap().queue(WriteOp::Notice {
         id,
         kind: kind.to_string(),
         dir: cfg.out.join(dir),

@@ -33,7 +33,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         pending_application(&h, &a, "reject")?;
         let mut out = h.out.lock().unwrap();
         out.decided.insert(format!("app:{id}"));
-        out.writes.push(WriteOp::RejectApplication {
+        out.queue(WriteOp::RejectApplication {
             id: id.into(),
             reason,
         });
@@ -75,7 +75,7 @@ fn approve(h: &Host, id: &str, licence_no: &str, expires: Date) -> RResult<()> {
     }
     let mut out = h.out.lock().unwrap();
     out.decided.insert(format!("app:{id}"));
-    out.writes.push(WriteOp::Approve {
+    out.queue(WriteOp::Approve {
         id: id.into(),
         licence_no: licence_no.into(),
         expires: expires.0,
@@ -153,7 +153,7 @@ fn decide_course(h: &Host, id: &str, accept: bool, reason: String) -> RResult<()
     }
     let mut out = h.out.lock().unwrap();
     out.decided.insert(format!("course:{id}"));
-    out.writes.push(WriteOp::DecideCourse {
+    out.queue(WriteOp::DecideCourse {
         id: id.into(),
         accept,
         reason,

@@ -51,7 +51,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             if !queued_on_list(&h, list, id).unwrap_or(on_now) {
                 return err(format!("list_remove: {id} is not on list \"{list}\""));
             }
-            h.out.lock().unwrap().writes.push(WriteOp::ListRemove {
+            h.out.lock().unwrap().queue(WriteOp::ListRemove {
                 list: list.into(),
                 id: id.into(),
                 reason: reason.into(),
@@ -92,7 +92,7 @@ fn set_status(h: &Host, id: &str, status: &str, reason: &str) -> RResult<()> {
     if reason.trim().is_empty() {
         return err("set_status: give a reason; it is recorded in the status history");
     }
-    h.out.lock().unwrap().writes.push(WriteOp::SetStatus {
+    h.out.lock().unwrap().queue(WriteOp::SetStatus {
         id: id.into(),
         status: s,
         reason: reason.into(),
@@ -111,7 +111,7 @@ fn open_finding(h: &Host, m: Map) -> RResult<String> {
     }
     let mut out = h.out.lock().unwrap();
     if !fields.iter().any(|(f, _)| *f == "id") {
-        fields.push(("id", next_finding_id(&snap, &out)?));
+        fields.push(("id", next_finding_id(&snap, &mut out)?));
     }
     struct R<'a>(&'a [(&'static str, String)]);
     impl crate::format::Row for R<'_> {
@@ -134,7 +134,7 @@ fn open_finding(h: &Host, m: Map) -> RResult<String> {
         return err(format!("open_finding: {}", v.join("; ")));
     }
     let id = f.id.clone();
-    out.writes.push(WriteOp::OpenFinding(f));
+    out.queue(WriteOp::OpenFinding(f));
     Ok(id)
 }
 
@@ -161,21 +161,18 @@ fn finding_fields(m: &Map) -> RResult<Vec<(&'static str, String)>> {
 }
 
 /// The first free id `F<date>-NNNN`, in the ledger and in this run's queue.
-fn next_finding_id(snap: &Snapshot, out: &Output) -> RResult<String> {
-    let queued: Vec<&str> = out
-        .writes
-        .iter()
-        .filter_map(|w| match w {
-            WriteOp::OpenFinding(f) => Some(f.id.as_str()),
-            _ => None,
-        })
-        .collect();
+/// The search starts where the last one ended (every number below it was
+/// taken then, and the run only takes more), so opening many findings is
+/// not quadratic.
+fn next_finding_id(snap: &Snapshot, out: &mut Output) -> RResult<String> {
     let base = format!("F{}", snap.as_of.format("%Y%m%d"));
-    let mut n = 1;
+    let mut n = out.queued.finding_floor.get(&base).copied().unwrap_or(1);
     loop {
         let id = format!("{base}-{n:04}");
-        if !queued.contains(&id.as_str()) && snap.reader.finding(&id).map_err(ledger_err)?.is_none()
+        if !out.queued.opened.contains_key(&id)
+            && snap.reader.finding(&id).map_err(ledger_err)?.is_none()
         {
+            out.queued.finding_floor.insert(base, n);
             return Ok(id);
         }
         n += 1;
@@ -198,10 +195,7 @@ fn new_finding_errors(snap: &Snapshot, out: &Output, f: &Finding) -> RResult<Vec
             "no such institution",
         ));
     }
-    let queued_same = out
-        .writes
-        .iter()
-        .any(|w| matches!(w, WriteOp::OpenFinding(q) if q.id == f.id));
+    let queued_same = out.queued.opened.contains_key(&f.id);
     if errs.is_empty() && (queued_same || snap.reader.finding(&f.id).map_err(ledger_err)?.is_some())
     {
         errs.push(FieldError::new(
@@ -234,8 +228,7 @@ fn rectify(h: &Host, id: &str) -> RResult<()> {
     h.out
         .lock()
         .unwrap()
-        .writes
-        .push(WriteOp::Rectify(id.into()));
+        .queue(WriteOp::Rectify(id.into()));
     Ok(())
 }
 
@@ -251,21 +244,14 @@ fn close_out(h: &Host, id: &str) -> RResult<()> {
             "close_out: finding {id} was already closed out on {v}"
         ));
     }
-    let queued_rectify = h
-        .out
-        .lock()
-        .unwrap()
-        .writes
-        .iter()
-        .any(|w| matches!(w, WriteOp::Rectify(x) if x == id));
+    let queued_rectify = h.out.lock().unwrap().queued.rectified.contains(id);
     if f.rectified_on.is_none_or(|r| r > snap.as_of) && !queued_rectify {
         return err(format!("close_out: finding {id} is not rectified yet; a finding is closed out (销号) after it is rectified: call rectify(\"{id}\") first"));
     }
     h.out
         .lock()
         .unwrap()
-        .writes
-        .push(WriteOp::CloseOut(id.into()));
+        .queue(WriteOp::CloseOut(id.into()));
     Ok(())
 }
 
@@ -290,7 +276,7 @@ fn list_add(h: &Host, list: &str, id: &str, reason: &str) -> RResult<()> {
             "list_add: {id} is already on list \"{list}\"{since}"
         ));
     }
-    h.out.lock().unwrap().writes.push(WriteOp::ListAdd {
+    h.out.lock().unwrap().queue(WriteOp::ListAdd {
         list: list.into(),
         id: id.into(),
         reason: reason.into(),
@@ -300,10 +286,7 @@ fn list_add(h: &Host, list: &str, id: &str, reason: &str) -> RResult<()> {
 
 /// A finding as the run sees it: one queued by `open_finding` earlier in the run, else the ledger's.
 fn finding_for_write(h: &Host, snap: &Snapshot, id: &str) -> RResult<Option<Finding>> {
-    let queued = last_queued(h, |w| match w {
-        WriteOp::OpenFinding(f) if f.id == id => Some(f.clone()),
-        _ => None,
-    });
+    let queued = h.out.lock().unwrap().opened_finding(id).cloned();
     match queued {
         Some(f) => Ok(Some(f)),
         None => snap.reader.finding(id).map_err(ledger_err),
@@ -322,14 +305,9 @@ fn open_list_entry(snap: &Snapshot, list: &str, id: &str) -> Option<NaiveDate> {
 /// Whether adds and removes queued earlier in this run leave `id` on `list`
 /// (the last one wins), or `None` if none was queued.
 fn queued_on_list(h: &Host, list: &str, id: &str) -> Option<bool> {
-    last_queued(h, |w| match w {
-        WriteOp::ListAdd { list: l, id: i, .. } if l == list && i == id => Some(true),
-        WriteOp::ListRemove { list: l, id: i, .. } if l == list && i == id => Some(false),
-        _ => None,
-    })
-}
-
-/// What `f` makes of the latest write queued in this run that it answers for.
-fn last_queued<T>(h: &Host, f: impl FnMut(&WriteOp) -> Option<T>) -> Option<T> {
-    h.out.lock().unwrap().writes.iter().rev().find_map(f)
+    let out = h.out.lock().unwrap();
+    out.queued
+        .on_list
+        .get(&(list.to_string(), id.to_string()))
+        .copied()
 }

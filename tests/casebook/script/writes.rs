@@ -584,7 +584,7 @@ fn a_script_cannot_write_a_file_over_the_ledger() {
     std::fs::write(format!("{dir}/templates/x.html.j2"), "<p>{{ name }}</p>").unwrap();
     let s = ws.write(
         "publish.rhai",
-        &format!("publish(\"x.html\", \"{name}\", #{{name: \"x\"}});\n"),
+        format!("publish(\"x.html\", \"{name}\", #{{name: \"x\"}});\n"),
     );
     let r = ws.run(&["run", &s, "--as-of", "2019-06-01", "--out", &dir]);
     assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
