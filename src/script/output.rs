@@ -287,9 +287,14 @@ pub fn write_rows(
             let mut w = csv::Writer::from_writer(out);
             w.write_record(cols).map_err(std::io::Error::other)?;
             for r in 0..n {
-                let cells = rows
-                    .values(r, &at)
-                    .map(|v| crate::format::neutralise(&cell(v)).into_owned());
+                let cells = rows.values(r, &at).map(|v| {
+                    // Only text can be a formula: a negative number is a number.
+                    if v.is_string() {
+                        crate::format::neutralise(&cell(v)).into_owned()
+                    } else {
+                        cell(v)
+                    }
+                });
                 w.write_record(cells).map_err(std::io::Error::other)?;
             }
             w.flush()?;

@@ -225,10 +225,7 @@ fn rectify(h: &Host, id: &str) -> RResult<()> {
             f.opened_on, snap.as_of
         ));
     }
-    h.out
-        .lock()
-        .unwrap()
-        .queue(WriteOp::Rectify(id.into()));
+    h.out.lock().unwrap().queue(WriteOp::Rectify(id.into()));
     Ok(())
 }
 
@@ -248,10 +245,7 @@ fn close_out(h: &Host, id: &str) -> RResult<()> {
     if f.rectified_on.is_none_or(|r| r > snap.as_of) && !queued_rectify {
         return err(format!("close_out: finding {id} is not rectified yet; a finding is closed out (销号) after it is rectified: call rectify(\"{id}\") first"));
     }
-    h.out
-        .lock()
-        .unwrap()
-        .queue(WriteOp::CloseOut(id.into()));
+    h.out.lock().unwrap().queue(WriteOp::CloseOut(id.into()));
     Ok(())
 }
 

@@ -1072,3 +1072,18 @@ fn every_api_function_and_property_is_exercised() {
     }
     assert!(missing.is_empty(), "not exercised by any test: {missing:?}");
 }
+
+/// CSV rows neutralise text a spreadsheet would run as a formula, and only
+/// text: a negative number used to come out as the text `'-5`.
+#[test]
+fn csv_rows_keep_negative_numbers_as_numbers_and_neutralise_only_text() {
+    let ws = crate::common::populated();
+    let s = ws.write(
+        "neg.rhai",
+        "emit(#{n: -5, x: -1.5, t: \"-5\", f: \"=1+1\"});\n",
+    );
+    let r = ws
+        .run(&["run", &s, "--as-of", "2019-06-01", "--format", "csv"])
+        .ok();
+    assert_eq!(r.stdout, "n,x,t,f\n-5,-1.5,'-5,'=1+1\n");
+}
