@@ -18,6 +18,10 @@ pub enum LedgerError {
     Exists(PathBuf),
     #[error("{path} is not a casebook ledger ({why})")]
     NotALedger { path: PathBuf, why: String },
+    /// The account may not open the file: said as such, not as a file that
+    /// is no ledger (the file may well be one).
+    #[error("cannot open the ledger {path}: permission denied (this account may not read it, or may not write it for a command that writes; see `ls -l {path}`)")]
+    PermissionDenied { path: PathBuf },
     /// redb could not open the file as a database of its own.
     #[error("{path} is not a casebook ledger ({err})")]
     NotADatabase { path: PathBuf, err: DatabaseError },
@@ -100,9 +104,31 @@ pub(super) fn open_error(path: &Path, e: DatabaseError) -> LedgerError {
             path: path.into(),
             why: format!("an old redb file format {v}"),
         },
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            LedgerError::PermissionDenied { path: path.into() }
+        }
         err => LedgerError::NotADatabase {
             path: path.into(),
             err,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_the_account_may_not_open_is_said_to_be_so() {
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = open_error(
+            Path::new("l.redb"),
+            DatabaseError::Storage(redb::StorageError::Io(denied)),
+        );
+        let msg = e.to_string();
+        assert!(msg.contains("permission denied"), "{msg}");
+        assert!(!msg.contains("not a casebook ledger"), "{msg}");
     }
 }
