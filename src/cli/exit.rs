@@ -14,6 +14,7 @@ use std::io::Write;
 use crate::export::ExportError;
 use crate::import::ImportError;
 use crate::ledger::LedgerError;
+use crate::model::escape_controls;
 use crate::script::output::pipe_closed;
 use crate::script::RunError;
 
@@ -31,13 +32,15 @@ pub fn report(e: &anyhow::Error) -> i32 {
     if closed_pipe(e) {
         return OK;
     }
+    // Messages quote data (a bad cell, a script's line): its control
+    // characters are shown as escapes, never sent raw to the terminal.
     if let Some(ScriptFailed(msg)) = e.downcast_ref::<ScriptFailed>() {
-        eprint!("{msg}");
+        eprint!("{}", escape_controls(msg));
         return DATA;
     }
     // Buffered: an import's error lists every bad row, maybe millions.
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    let _ = writeln!(err, "error: {e:#}");
+    let _ = writeln!(err, "error: {}", escape_controls(&format!("{e:#}")));
     let _ = err.flush();
     code(e)
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::values::domain_enum;
-use super::{check_id, FieldError};
+use super::{check_id, check_text, FieldError};
 
 domain_enum!(
     /// The kind of problem a finding records.
@@ -129,6 +129,7 @@ impl Finding {
         if let Some(i) = &self.inspection_id {
             check_id(&mut e, "inspection_id", i);
         }
+        check_text(&mut e, "note", &self.note, true);
         if !(1..=3).contains(&self.severity) {
             e.push(FieldError::new(
                 "severity",

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::values::domain_enum;
-use super::{check_id, FieldError};
+use super::{check_id, check_text, FieldError};
 
 domain_enum!(
     /// A department taking part in an inspection.
@@ -34,6 +34,10 @@ impl Inspection {
         let mut e = Vec::new();
         check_id(&mut e, "id", &self.id);
         check_id(&mut e, "institution_id", &self.institution_id);
+        if let Some(o) = &self.operation {
+            check_text(&mut e, "operation", o, false);
+        }
+        check_text(&mut e, "note", &self.note, true);
         if self.inspectors < 0 {
             e.push(FieldError::new(
                 "inspectors",

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::values::{check_uscc, domain_enum};
-use super::{check_id, FieldError};
+use super::{check_id, check_text, FieldError};
 
 domain_enum!(
     /// Whether an institution trains K-12 school subjects (学科类) or not.
@@ -69,6 +69,17 @@ impl Institution {
         check_id(&mut e, "id", &self.id);
         if self.name.trim().is_empty() {
             e.push(FieldError::new("name", "", "must not be empty"));
+        }
+        for (field, v) in [
+            ("name", &self.name),
+            ("street", &self.street),
+            ("address", &self.address),
+            ("organizer", &self.organizer),
+        ] {
+            check_text(&mut e, field, v, false);
+        }
+        if let Some(l) = &self.licence_no {
+            check_text(&mut e, "licence_no", l, false);
         }
         if let Some(u) = &self.uscc {
             if let Err(why) = check_uscc(u) {

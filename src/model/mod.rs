@@ -140,6 +140,47 @@ impl fmt::Display for RecordKind {
     }
 }
 
+/// Checks a text field for control characters. A name holding `ESC ] 0;…`
+/// or `ESC [2J` would retitle or clear the terminal of whoever later looks at
+/// it, and a NUL cuts the text short in other programs. A tab is allowed, and
+/// a line break where the field is `multiline` (notes).
+pub(crate) fn check_text(e: &mut Vec<FieldError>, field: &'static str, s: &str, multiline: bool) {
+    let bad = |c: char| c.is_control() && c != '\t' && !(multiline && (c == '\n' || c == '\r'));
+    if let Some(c) = s.chars().find(|c| bad(*c)) {
+        e.push(FieldError::new(
+            field,
+            escape_controls(s),
+            format!(
+                "contains the control character U+{:04X}, which text may not hold{}",
+                c as u32,
+                if multiline {
+                    " (tab and line breaks are fine)"
+                } else {
+                    " (a tab is fine)"
+                }
+            ),
+        ));
+    }
+}
+
+/// `s` with its control characters written as `\u{1b}` escapes, so that text
+/// from the ledger or a file never reaches a terminal raw.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\t' && c != '\n') {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' && c != '\n' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// Checks an id field: not empty, letters, digits and '-' only.
 fn check_id(e: &mut Vec<FieldError>, field: &'static str, id: &str) {
     if id.is_empty() {

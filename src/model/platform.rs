@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::values::{domain_enum, fmt_num, fmt_yuan};
-use super::{check_id, Category, FieldError};
+use super::{check_id, check_text, Category, FieldError};
 
 domain_enum!(
     /// Where a licence application stands.
@@ -75,6 +75,10 @@ impl Application {
         let mut e = Vec::new();
         check_id(&mut e, "id", &self.id);
         check_id(&mut e, "institution_id", &self.institution_id);
+        check_text(&mut e, "decision_reason", &self.decision_reason, true);
+        if let Some(l) = &self.licence_no {
+            check_text(&mut e, "licence_no", l, false);
+        }
         if self.site_area_m2.is_nan() || self.site_area_m2 <= 0.0 {
             e.push(FieldError::new(
                 "site_area_m2",
@@ -154,6 +158,14 @@ impl Course {
         let mut e = Vec::new();
         check_id(&mut e, "id", &self.id);
         check_id(&mut e, "institution_id", &self.institution_id);
+        for (field, v) in [
+            ("name", &self.name),
+            ("subject", &self.subject),
+            ("grade", &self.grade),
+        ] {
+            check_text(&mut e, field, v, false);
+        }
+        check_text(&mut e, "decision_reason", &self.decision_reason, true);
         if self.name.trim().is_empty() {
             e.push(FieldError::new("name", "", "must not be empty"));
         }

@@ -40,7 +40,8 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     applications(&mut out, r, id, as_of)?;
     courses(&mut out, r, id, as_of)?;
     notices(&mut out, r, id, as_of)?;
-    Ok(Some(out))
+    // Text from the ledger never reaches a terminal raw (see `escape_controls`).
+    Ok(Some(crate::model::escape_controls(&out).into_owned()))
 }
 
 /// The institution's particulars, field by field, in English and Chinese.

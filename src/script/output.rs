@@ -162,8 +162,13 @@ const UNBROKEN: usize = 24;
 /// [`table`] into `t`, set up by the caller (for tests, a fixed width).
 fn fill_table(mut t: Table, cols: &[String], rows: &[Vec<String>]) -> String {
     t.set_header(cols.to_vec());
+    // A table is read on a terminal: data's control characters are shown as
+    // escapes, never sent raw (an ESC sequence could retitle or clear it).
     for r in rows {
-        t.add_row(r.clone());
+        t.add_row(
+            r.iter()
+                .map(|c| crate::model::escape_controls(c).into_owned()),
+        );
     }
     // Right-align columns that hold only numbers, as sqlite3 and DuckDB do.
     for (i, _) in cols.iter().enumerate() {
@@ -359,6 +364,21 @@ fn json_into(out: &mut Vec<u8>, v: &Dynamic) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_shows_control_characters_as_escapes() {
+        let cols = vec!["name".to_string()];
+        let rows = vec![vec!["a\u{1b}]0;x\u{7}\u{1b}[2Jb\u{0}".to_string()]];
+        let text = table(&cols, &rows);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("a\\u{1b}]0;x\\u{7}\\u{1b}[2Jb\\u{0}"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_narrow_table_wraps_text_before_it_splits_an_id_a_date_or_a_number() {

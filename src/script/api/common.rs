@@ -16,6 +16,19 @@ pub fn key_text(v: &Dynamic) -> String {
     }
 }
 
+/// Refuses text with control characters (see `model::check_text`) that a
+/// write function `what` would store: a reason, a list's name, a licence number.
+pub fn plain_text(what: &str, field: &'static str, s: &str) -> crate::script::errors::RResult<()> {
+    let mut e = Vec::new();
+    crate::model::check_text(&mut e, field, s, true);
+    match e.pop() {
+        Some(f) => {
+            crate::script::errors::err(format!("{what}: the {field} {:?} {}", f.value, f.reason))
+        }
+        None => Ok(()),
+    }
+}
+
 /// A number, integer or decimal, as `f64`; `None` for anything else.
 pub fn as_f64(v: &Dynamic) -> Option<f64> {
     v.as_int()

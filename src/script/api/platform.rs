@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine};
 
+use super::common::plain_text;
 use super::writes::check_write;
 use crate::model::{fmt_date, AppStatus, Application, CourseStatus};
 use crate::script::errors::{err, ledger_err, RResult};
@@ -27,6 +28,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         if reason.trim().is_empty() {
             return err("reject: give the reasons; the institution is told them");
         }
+        plain_text("reject", "reason", &reason)?;
         let Some(a) = h.snap().reader.application(id).map_err(ledger_err)? else {
             return err(format!("reject: no application with id \"{id}\""));
         };
@@ -51,6 +53,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             if reason.trim().is_empty() {
                 return err("reject_course: give the reasons");
             }
+            plain_text("reject_course", "reason", &reason)?;
             decide_course(&h, id, false, reason)
         },
     );
@@ -58,6 +61,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
 
 /// `approve(app_id, licence_no, expires)`.
 fn approve(h: &Host, id: &str, licence_no: &str, expires: Date) -> RResult<()> {
+    plain_text("approve", "licence number", licence_no)?;
     check_write(h, "approve")?;
     let snap = h.snap();
     let Some(a) = snap.reader.application(id).map_err(ledger_err)? else {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rhai::{Engine, Map};
 
-use super::common::key_text;
+use super::common::{key_text, plain_text};
 use crate::model::{fmt_date, FieldError, Finding, Status};
 use crate::script::errors::{err, ledger_err, RResult};
 use crate::script::state::{Host, Output, Snapshot, WriteOp};
@@ -47,6 +47,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         "list_remove",
         move |list: &str, id: &str, reason: &str| -> RResult<()> {
             check_write(&h, "list_remove")?;
+            plain_text("list_remove", "reason", reason)?;
             let on_now = open_list_entry(&h.snap(), list, id).is_some();
             if !queued_on_list(&h, list, id).unwrap_or(on_now) {
                 return err(format!("list_remove: {id} is not on list \"{list}\""));
@@ -75,6 +76,7 @@ pub fn check_write(host: &Host, what: &str) -> RResult<()> {
 /// `set_status(id, status, reason)`.
 fn set_status(h: &Host, id: &str, status: &str, reason: &str) -> RResult<()> {
     check_write(h, "set_status")?;
+    plain_text("set_status", "reason", reason)?;
     let Some(s) = Status::parse(status) else {
         return err(format!(
             "set_status: \"{status}\" is not a status; use one of {}",
@@ -252,6 +254,8 @@ fn close_out(h: &Host, id: &str) -> RResult<()> {
 /// `list_add(list, id, reason)`.
 fn list_add(h: &Host, list: &str, id: &str, reason: &str) -> RResult<()> {
     check_write(h, "list_add")?;
+    plain_text("list_add", "list name", list)?;
+    plain_text("list_add", "reason", reason)?;
     if h.snap()
         .reader
         .institution(id)

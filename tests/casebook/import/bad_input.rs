@@ -693,3 +693,24 @@ fn every_rule_a_field_breaks_is_reported_not_just_the_first() {
     );
     assert!(e.contains("inst.csv:2: teachers"), "{e}");
 }
+
+/// A name holding terminal escape sequences (`ESC ] 0;… BEL`, `ESC [2J`) or
+/// a NUL is refused with its line and field; it used to import, and `show`
+/// then printed it raw, retitling or clearing the viewer's terminal.
+#[test]
+fn control_characters_in_text_are_refused_with_line_and_field() {
+    let ws = Ws::init();
+    let csv = THREE_INSTITUTIONS
+        .replace("小画家美术工作室", "小画家\u{1b}]0;owned\u{7}\u{1b}[2J")
+        .replace("王五", "王\u{0}五");
+    let f = ws.write("esc.csv", csv);
+    let r = ws.run(&["import", "institutions", &f]).code(1);
+    assert!(r.stderr.contains("esc.csv:3: name = "), "{}", r.stderr);
+    assert!(r.stderr.contains("U+001B"), "{}", r.stderr);
+    assert!(r.stderr.contains("esc.csv:4: organizer = "), "{}", r.stderr);
+    assert!(r.stderr.contains("U+0000"), "{}", r.stderr);
+    // The message quotes the value with its control characters escaped.
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    assert!(!r.stderr.contains('\u{0}'), "{:?}", r.stderr);
+    assert_eq!(csv_maps(&ws.export("institutions", "csv")).len(), 0);
+}

@@ -594,3 +594,20 @@ fn a_script_cannot_write_a_file_over_the_ledger() {
     assert_eq!(std::fs::read(&ws.db).unwrap(), ledger);
     assert_eq!(ws.snapshot(), before);
 }
+
+/// A script cannot store control characters either (a reason, a list name).
+#[test]
+fn a_write_with_control_characters_is_refused_at_its_call() {
+    let ws = crate::common::populated();
+    let before = ws.snapshot();
+    let s = ws.write(
+        "esc.rhai",
+        "list_add(\"watch\", \"GZ-0001\", \"see \\x1b[2J\");\n",
+    );
+    let r = ws.run(&["run", &s, "--as-of", "2019-06-01", "--write"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("esc.rhai:1:"), "{}", r.stderr);
+    assert!(r.stderr.contains("U+001B"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    assert_eq!(ws.snapshot(), before);
+}
