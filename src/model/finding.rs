@@ -129,7 +129,7 @@ impl Finding {
         if let Some(i) = &self.inspection_id {
             check_id(&mut e, "inspection_id", i);
         }
-        check_text(&mut e, "note", &self.note, true);
+        check_text(&mut e, "note", &self.note);
         if !(1..=3).contains(&self.severity) {
             e.push(FieldError::new(
                 "severity",

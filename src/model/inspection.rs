@@ -35,9 +35,9 @@ impl Inspection {
         check_id(&mut e, "id", &self.id);
         check_id(&mut e, "institution_id", &self.institution_id);
         if let Some(o) = &self.operation {
-            check_text(&mut e, "operation", o, false);
+            check_text(&mut e, "operation", o);
         }
-        check_text(&mut e, "note", &self.note, true);
+        check_text(&mut e, "note", &self.note);
         if self.inspectors < 0 {
             e.push(FieldError::new(
                 "inspectors",

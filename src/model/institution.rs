@@ -76,10 +76,10 @@ impl Institution {
             ("address", &self.address),
             ("organizer", &self.organizer),
         ] {
-            check_text(&mut e, field, v, false);
+            check_text(&mut e, field, v);
         }
         if let Some(l) = &self.licence_no {
-            check_text(&mut e, "licence_no", l, false);
+            check_text(&mut e, "licence_no", l);
         }
         if let Some(u) = &self.uscc {
             if let Err(why) = check_uscc(u) {

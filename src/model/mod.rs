@@ -142,43 +142,45 @@ impl fmt::Display for RecordKind {
 
 /// Checks a text field for control characters. A name holding `ESC ] 0;…`
 /// or `ESC [2J` would retitle or clear the terminal of whoever later looks at
-/// it, and a NUL cuts the text short in other programs. A tab is allowed, and
-/// a line break where the field is `multiline` (notes).
-pub(crate) fn check_text(e: &mut Vec<FieldError>, field: &'static str, s: &str, multiline: bool) {
-    let bad = |c: char| c.is_control() && c != '\t' && !(multiline && (c == '\n' || c == '\r'));
-    if let Some(c) = s.chars().find(|c| bad(*c)) {
+/// it, and a NUL cuts the text short in other programs. Tabs and line breaks
+/// are text: Excel writes a cell's line breaks (Alt+Enter) into its CSV.
+pub(crate) fn check_text(e: &mut Vec<FieldError>, field: &'static str, s: &str) {
+    if let Some(c) = s.chars().find(|c| is_unsafe_control(*c)) {
         e.push(FieldError::new(
             field,
             escape_controls(s),
             format!(
-                "contains the control character U+{:04X}, which text may not hold{}",
-                c as u32,
-                if multiline {
-                    " (tab and line breaks are fine)"
-                } else {
-                    " (a tab is fine)"
-                }
+                "contains the control character U+{:04X}, which text may not hold (tabs and line breaks are fine)",
+                c as u32
             ),
         ));
     }
 }
 
-/// `s` with its control characters written as `\u{1b}` escapes, so that text
-/// from the ledger or a file never reaches a terminal raw.
+/// A control character other than a tab or a line break.
+fn is_unsafe_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// `s` as it may be shown on a terminal: control characters other than tabs
+/// and line breaks written as `\u{1b}` escapes, and a carriage return that
+/// does not end a line escaped too (alone it moves the cursor back over what
+/// was shown), so text from the ledger or a file never reaches a terminal raw.
 pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.chars().any(|c| c.is_control() && c != '\t' && c != '\n') {
         return s.into();
     }
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' && c != '\n' {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out.into()
 }
 
 /// Checks an id field: not empty, letters, digits and '-' only.

@@ -75,9 +75,9 @@ impl Application {
         let mut e = Vec::new();
         check_id(&mut e, "id", &self.id);
         check_id(&mut e, "institution_id", &self.institution_id);
-        check_text(&mut e, "decision_reason", &self.decision_reason, true);
+        check_text(&mut e, "decision_reason", &self.decision_reason);
         if let Some(l) = &self.licence_no {
-            check_text(&mut e, "licence_no", l, false);
+            check_text(&mut e, "licence_no", l);
         }
         if self.site_area_m2.is_nan() || self.site_area_m2 <= 0.0 {
             e.push(FieldError::new(
@@ -163,9 +163,9 @@ impl Course {
             ("subject", &self.subject),
             ("grade", &self.grade),
         ] {
-            check_text(&mut e, field, v, false);
+            check_text(&mut e, field, v);
         }
-        check_text(&mut e, "decision_reason", &self.decision_reason, true);
+        check_text(&mut e, "decision_reason", &self.decision_reason);
         if self.name.trim().is_empty() {
             e.push(FieldError::new("name", "", "must not be empty"));
         }

@@ -20,7 +20,7 @@ pub fn key_text(v: &Dynamic) -> String {
 /// write function `what` would store: a reason, a list's name, a licence number.
 pub fn plain_text(what: &str, field: &'static str, s: &str) -> crate::script::errors::RResult<()> {
     let mut e = Vec::new();
-    crate::model::check_text(&mut e, field, s, true);
+    crate::model::check_text(&mut e, field, s);
     match e.pop() {
         Some(f) => {
             crate::script::errors::err(format!("{what}: the {field} {:?} {}", f.value, f.reason))
