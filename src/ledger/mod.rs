@@ -39,6 +39,7 @@ mod reader;
 mod schema;
 mod tx;
 mod tx_decisions;
+pub mod who;
 
 pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
 pub use error::{LedgerError, RedbError, Rejection};
@@ -326,6 +327,7 @@ impl LedgerWriter {
             let header = serde_json::json!({
                 "at": chrono::Local::now().to_rfc3339(),
                 "operator": op.operator,
+                "who": who::who(),
                 "command": op.command,
                 "script_sha256": op.script_sha256,
                 "file": op.file.as_ref().map(|f| &f.0),

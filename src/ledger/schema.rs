@@ -211,6 +211,7 @@ pub(super) fn migrate(w: &WriteTransaction, from: u32, operator: &str) -> Result
     let header = serde_json::json!({
         "at": chrono::Local::now().to_rfc3339(),
         "operator": operator,
+        "who": super::who::who(),
         "command": format!("migrate schema {from} to {SCHEMA_VERSION}"),
         "script_sha256": null,
         "file": null,

@@ -1,7 +1,9 @@
 //! The ledger file itself: opening and creating it, other schema versions, a
-//! ledger busy with another writer, and the demo city ledger.
+//! ledger busy with another writer, the demo city ledger, and who the audit
+//! log says made a change.
 
 mod busy;
 mod demo;
 mod open_errors;
 mod schema;
+mod who;
