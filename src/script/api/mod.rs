@@ -12,6 +12,7 @@ mod collections;
 mod common;
 mod dates;
 mod decisions;
+mod growth;
 mod notices;
 mod platform;
 mod records;
@@ -39,6 +40,7 @@ pub fn register(engine: &mut Engine, host: Arc<super::state::Host>, build: Build
     aggregation::register(engine);
     rows::register(engine, &host);
     writes::register(engine, &host);
+    growth::register(engine, &host);
 }
 
 /// Names, signatures, descriptions and examples of the script functions: the

@@ -201,6 +201,44 @@ fn an_array_doubled_in_a_loop_hits_the_memory_limit() {
     assert!(err.contains("memory limit"), "{err}");
 }
 
+/// One call that would allocate past the limit is refused before it
+/// allocates: `pad` used to run past `--timeout 5` for 20 s and take 2.9 GB
+/// (a string), or run the machine out of memory (an array).
+#[test]
+fn one_call_that_would_allocate_past_the_limit_is_refused_before_it_allocates() {
+    let f = Fixture::new();
+    for (name, src) in [
+        (
+            "pad_str.rhai",
+            "let s = \"x\";\ns.pad(1000000000000, \"y\");\n",
+        ),
+        (
+            "pad_char.rhai",
+            "let s = \"x\";\ns.pad(1000000000000, 'y');\n",
+        ),
+        ("pad_arr.rhai", "let a = [];\na.pad(100000000000, 0);\n"),
+    ] {
+        let err = f.fails(name, src, &["--timeout", "5", "--max-memory", "64"]);
+        assert!(err.contains("memory limit of 64 MiB"), "{name}: {err}");
+        assert!(err.contains(&format!("{name}:2:")), "{name}: {err}");
+    }
+}
+
+/// What fits is padded as before.
+#[test]
+fn pad_within_the_limit_pads() {
+    let f = Fixture::new();
+    let o = f.run(
+        "pad_ok.rhai",
+        "let s = \"ab\"; s.pad(5, \"xy\"); let t = \"a\"; t.pad(3, '-'); let a = [1]; a.pad(3, 0);\nprint(`${s} ${t} ${a}`);\n",
+        &[],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(out.contains("abxyx a-- [1, 0, 0]"), "{out}{err}");
+}
+
 #[test]
 fn an_array_pushed_in_a_loop_is_stopped() {
     let f = Fixture::new();

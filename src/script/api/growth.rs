@@ -1,0 +1,94 @@
+//! Rhai's built-ins whose allocation grows with an argument, checked against
+//! `--max-memory` before they allocate. The limit is otherwise read between
+//! operations, and one call is one operation: `"x".pad(1000000000000, "y")`
+//! ran past `--timeout 5` for 20 s and took 2.9 GB, and `[].pad(1e11, 0)`
+//! ran the machine out of memory, before the next operation came.
+//!
+//! Registered on the engine, these take precedence over Rhai's own
+//! functions of the same signature, and do the same work once checked.
+
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position, INT};
+
+use crate::script::errors::RResult;
+use crate::script::state::Host;
+
+/// Registers the checked built-ins.
+pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    let max = host.limits.max_memory;
+    engine.register_fn(
+        "pad",
+        move |a: &mut Array, len: INT, item: Dynamic| -> RResult<()> {
+            let Ok(len) = usize::try_from(len) else {
+                return Ok(());
+            };
+            if len <= a.len() {
+                return Ok(());
+            }
+            let each = std::mem::size_of::<Dynamic>() + deep_bytes(&item);
+            fits(max, (len - a.len()).saturating_mul(each))?;
+            a.resize(len, item);
+            Ok(())
+        },
+    );
+    engine.register_fn(
+        "pad",
+        move |s: &mut ImmutableString, len: INT, c: char| -> RResult<()> {
+            let have = s.chars().count();
+            let Some(more) = usize::try_from(len).ok().and_then(|l| l.checked_sub(have)) else {
+                return Ok(());
+            };
+            fits(max, more.saturating_mul(c.len_utf8()))?;
+            s.make_mut().extend(std::iter::repeat_n(c, more));
+            Ok(())
+        },
+    );
+    engine.register_fn(
+        "pad",
+        move |s: &mut ImmutableString, len: INT, p: &str| -> RResult<()> {
+            let have = s.chars().count();
+            let Some(more) = usize::try_from(len).ok().and_then(|l| l.checked_sub(have)) else {
+                return Ok(());
+            };
+            if more == 0 || p.is_empty() {
+                return Ok(());
+            }
+            // Bytes per character of the padding, rounded up.
+            let per_char = p.len().div_ceil(p.chars().count());
+            fits(max, more.saturating_mul(per_char))?;
+            s.make_mut().extend(p.chars().cycle().take(more));
+            Ok(())
+        },
+    );
+}
+
+/// Bytes a copy of `v` holds beyond its own slot: strings are shared when
+/// copied, arrays and maps are copied whole.
+fn deep_bytes(v: &Dynamic) -> usize {
+    if let Some(a) = v.read_lock::<Array>() {
+        a.iter()
+            .map(|x| std::mem::size_of::<Dynamic>() + deep_bytes(x))
+            .sum()
+    } else if let Some(m) = v.read_lock::<Map>() {
+        m.iter()
+            .map(|(k, x)| k.len() + 2 * std::mem::size_of::<Dynamic>() + deep_bytes(x))
+            .sum()
+    } else {
+        0
+    }
+}
+
+/// Refuses to allocate `extra` bytes more than the memory limit leaves, with
+/// the memory-limit error every other overrun gets.
+fn fits(max: usize, extra: usize) -> RResult<()> {
+    let need = crate::alloc::heap_bytes().saturating_add(extra);
+    if need > max {
+        return Err(EvalAltResult::ErrorTerminated(
+            format!("memory:{need}").into(),
+            Position::NONE,
+        )
+        .into());
+    }
+    Ok(())
+}
