@@ -327,7 +327,6 @@ impl LedgerWriter {
             let header = serde_json::json!({
                 "at": chrono::Local::now().to_rfc3339(),
                 "operator": op.operator,
-                "who": who::who(),
                 "command": op.command,
                 "script_sha256": op.script_sha256,
                 "file": op.file.as_ref().map(|f| &f.0),
@@ -337,6 +336,7 @@ impl LedgerWriter {
                 "unchanged": counts.unchanged,
                 "other": counts.other,
                 "detail": detail,
+                "who": who::who(),
             });
             let mut audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
             audit

@@ -211,7 +211,6 @@ pub(super) fn migrate(w: &WriteTransaction, from: u32, operator: &str) -> Result
     let header = serde_json::json!({
         "at": chrono::Local::now().to_rfc3339(),
         "operator": operator,
-        "who": super::who::who(),
         "command": format!("migrate schema {from} to {SCHEMA_VERSION}"),
         "script_sha256": null,
         "file": null,
@@ -221,6 +220,7 @@ pub(super) fn migrate(w: &WriteTransaction, from: u32, operator: &str) -> Result
         "unchanged": 0,
         "other": 0,
         "detail": null,
+        "who": super::who::who(),
     });
     audit.insert(seq, header.to_string().as_str())?;
     Ok(())
