@@ -55,6 +55,41 @@ fn add(v: isize) {
     }
 }
 
+/// Ends the process when the system refuses memory (an address-space cap, a
+/// full machine): with the memory-limit error and exit code 1, as a script
+/// over `--max-memory` ends, instead of Rust's abort (exit 134 and a
+/// backtrace). Nothing here may allocate, so the message is written with
+/// `write(2)` from the stack. A write to the ledger is one redb transaction:
+/// ending before its commit leaves the ledger as it was.
+fn out_of_memory(size: usize) -> ! {
+    let mut msg = [0u8; 512];
+    let mut n = 0;
+    let mut put = |b: &[u8]| {
+        let k = b.len().min(msg.len() - n);
+        msg[n..n + k].copy_from_slice(&b[..k]);
+        n += k;
+    };
+    put(b"error: out of memory: the system refused an allocation of ");
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = size;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    put(&digits[i..]);
+    put(b" bytes, so casebook stopped; a change not yet committed was not written\n  = help: lower --max-memory below what the machine allows, so that a script is stopped in time\n");
+    // SAFETY: write and _exit are async-signal-safe and take a valid buffer.
+    unsafe {
+        libc::write(2, msg.as_ptr().cast(), n);
+        libc::_exit(1);
+    }
+}
+
 /// The allocator (mimalloc), counting bytes held.
 pub struct CountingAlloc;
 
@@ -62,9 +97,10 @@ pub struct CountingAlloc;
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         let p = unsafe { INNER.alloc(l) };
-        if !p.is_null() {
-            account(l.size() as isize);
+        if p.is_null() {
+            out_of_memory(l.size());
         }
+        account(l.size() as isize);
         p
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
@@ -73,16 +109,18 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
     unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
         let p = unsafe { INNER.alloc_zeroed(l) };
-        if !p.is_null() {
-            account(l.size() as isize);
+        if p.is_null() {
+            out_of_memory(l.size());
         }
+        account(l.size() as isize);
         p
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
         let q = unsafe { INNER.realloc(p, l, new) };
-        if !q.is_null() {
-            account(new as isize - l.size() as isize);
+        if q.is_null() {
+            out_of_memory(new);
         }
+        account(new as isize - l.size() as isize);
         q
     }
 }

@@ -239,6 +239,30 @@ fn pad_within_the_limit_pads() {
     assert!(out.contains("abxyx a-- [1, 0, 0]"), "{out}{err}");
 }
 
+/// When the system refuses memory before `--max-memory` is reached (an
+/// address-space cap), the run ends with a memory error and exit code 1; it
+/// used to abort with exit code 134 and a Rust backtrace.
+#[test]
+fn an_allocation_the_system_refuses_ends_the_run_with_exit_1_not_an_abort() {
+    let f = Fixture::new();
+    let p = f.file("grow.rhai", "let s = \"x\";\nloop { s += s; }\n");
+    let bin = assert_cmd::cargo::cargo_bin("casebook");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1500000 && exec \"$0\" \"$@\"")
+        .arg(&bin)
+        .arg("--db")
+        .arg(&f.db)
+        .args(["run", p.to_str().unwrap(), "--as-of", "2019-02-20"])
+        .args(["--max-memory", "100000", "--timeout", "60"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("out of memory"), "{err}");
+    assert!(!err.contains("backtrace"), "{err}");
+}
+
 #[test]
 fn an_array_pushed_in_a_loop_is_stopped() {
     let f = Fixture::new();
