@@ -58,6 +58,8 @@ pub enum Cmd {
     Export(ExportArgs),
     /// Show one institution's whole register (一户一册).
     Show(ShowArgs),
+    /// Copy the ledger, as of one moment, to a new file while others go on writing.
+    Backup(BackupArgs),
     /// Run a Rhai script against the ledger (SPEC §5).
     Run(RunArgs),
     /// Parse and check a script without running it: syntax errors, unknown functions, misspelt properties.
@@ -111,6 +113,14 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+/// Flags of `backup`.
+#[derive(clap::Args, Debug)]
+pub struct BackupArgs {
+    /// The new file to write (never an existing one). Restore by copying it
+    /// back over the ledger while nothing else has the ledger open.
+    pub dest: PathBuf,
 }
 
 /// Flags of `show`.

@@ -52,6 +52,7 @@ fn dispatch(command: &Cmd, ctx: &Context) -> anyhow::Result<i32> {
         Cmd::Import(a) => cmd::import::run(a, ctx),
         Cmd::Export(a) => cmd::export::run(a, ctx),
         Cmd::Show(a) => cmd::show::run(a, ctx),
+        Cmd::Backup(a) => cmd::backup::run(a, ctx),
         Cmd::Run(a) => cmd::run::run(a, ctx),
         Cmd::Check(a) => cmd::check::run(a, ctx),
         Cmd::Repl(a) => cmd::repl::run(a, ctx),

@@ -31,6 +31,7 @@ use redb::{
     ConcurrencyMode, Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable,
 };
 
+mod backup;
 mod bulk;
 pub mod codec;
 mod error;
@@ -41,6 +42,7 @@ mod tx;
 mod tx_decisions;
 pub mod who;
 
+pub use backup::BackupSummary;
 pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
 pub use error::{LedgerError, RedbError, Rejection};
 pub use reader::{FindingCursor, RawIter, RawRecords, Reader};

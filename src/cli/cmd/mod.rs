@@ -3,6 +3,7 @@
 //! [`super::exit::report`] otherwise.
 
 pub mod audit;
+pub mod backup;
 pub mod check;
 pub mod demo;
 pub mod diff;

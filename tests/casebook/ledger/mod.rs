@@ -2,6 +2,7 @@
 //! ledger busy with another writer, the demo city ledger, and who the audit
 //! log says made a change.
 
+mod backup;
 mod busy;
 mod demo;
 mod open_errors;
