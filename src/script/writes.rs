@@ -189,13 +189,19 @@ pub fn write_under(
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let tmp = dir.join(format!(".{safe}.{}.{nonce}.partial", std::process::id()));
-    {
+    let written = (|| {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         f(&mut w)?;
         w.flush()?;
         w.get_ref().sync_all()?;
+        drop(w);
+        std::fs::rename(&tmp, &target)
+    })();
+    if let Err(e) = written {
+        // A full disk must not leave a `.partial` file behind it.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, &target)?;
     Ok(target)
 }
 
@@ -216,5 +222,17 @@ mod tests {
         let p = write_under(dir.path(), "../x/../other.csv", |w| w.write_all(b"a\n")).unwrap();
         assert_eq!(p, dir.path().join("_x_.._other.csv"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_whole_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = write_under(dir.path(), "n.txt", |w| {
+            w.write_all(b"half")?;
+            Err(std::io::Error::other("No space left on device"))
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("No space"), "{e}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
