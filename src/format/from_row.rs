@@ -95,8 +95,8 @@ pub trait Row {
     }
 }
 
-/// A row given as its fields by English name: a JSON object's (import) or a
-/// test fixture's (`casebook test`).
+/// A row given as its fields by English name: a JSON object's (import), an
+/// `open_finding` map's (scripts) or a test fixture's (`casebook test`).
 pub struct FieldRow(pub Vec<(&'static str, String)>);
 
 impl Row for FieldRow {

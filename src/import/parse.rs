@@ -7,7 +7,7 @@ use crate::ledger::{LedgerError, Reader};
 use crate::model::FieldError;
 use crate::model::RecordKind;
 
-/// Parsed records of any kind, so one loop drives all three.
+/// Parsed records of any kind, so one loop drives all five.
 pub(super) enum Rec {
     Institution(crate::model::Institution),
     Inspection(crate::model::Inspection),

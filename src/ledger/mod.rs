@@ -18,8 +18,9 @@
 //! This file opens the ledger and runs transactions; the parts live beside it:
 //! `schema` (tables, version, migrations), `error`, [`codec`] (the record
 //! encoding), `reader` (snapshots), `tx` and `tx_decisions` (the write
-//! transaction), `bulk` (an import's staged batches) and `id_map` (the
-//! stager's known ids). Everything public is re-exported here, so callers
+//! transaction), `bulk` (an import's staged batches), `id_map` (the
+//! stager's known ids), `who` (the account, host and command line each audit
+//! entry records) and `backup` (a checked copy from one snapshot). Everything public is re-exported here, so callers
 //! name it `crate::ledger::X`.
 
 use std::ops::Deref;

@@ -46,6 +46,7 @@ pub enum FindingStatus {
 }
 
 impl FindingStatus {
+    /// The status's code, as scripts and files write it.
     pub fn as_str(self) -> &'static str {
         match self {
             FindingStatus::Open => "open",
@@ -53,6 +54,7 @@ impl FindingStatus {
             FindingStatus::Closed => "closed",
         }
     }
+    /// The status in Chinese.
     pub fn zh(self) -> &'static str {
         match self {
             FindingStatus::Open => "未整改",

@@ -37,6 +37,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// The error of `field`, holding `value`, and why it is refused.
     pub fn new(field: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
         FieldError {
             field,

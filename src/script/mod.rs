@@ -198,7 +198,9 @@ pub fn run_file(
         stdout.flush()
     })();
     match shown {
-        // The reader went away: what the run did is done all the same.
+        // The reader went away: what the run did is done all the same, and
+        // the caller still reports it (committed changes, files written), so
+        // this closed pipe is not left to `cli::exit` as an error.
         Err(e) if output::pipe_closed(&e) => {}
         r => r.map_err(RunError::Output)?,
     }

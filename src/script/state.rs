@@ -365,10 +365,12 @@ impl Rows {
         }
     }
 
+    /// The number of rows.
     pub fn len(&self) -> usize {
         self.data.len()
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }

@@ -297,7 +297,7 @@ fn a_cell_holding_a_windows_line_break_survives_a_csv_round_trip() {
     assert_eq!(to.export("institutions", "jsonl"), json);
 }
 
-/// BUG (src/cli.rs, `Cmd::Export`): `--output` naming the ledger file itself
+/// BUG (src/cli/cmd/export.rs): `--output` naming the ledger file itself
 /// renames the CSV over the ledger: exit 0, and the ledger is gone ("not a
 /// casebook ledger" on the next command).
 #[test]

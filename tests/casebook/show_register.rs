@@ -304,7 +304,7 @@ fn an_unknown_id_exits_1_with_a_message() {
     );
 }
 
-/// BUG (src/cli.rs, `Cmd::Show`): the "ids that start alike" hint slices the id
+/// BUG (src/cli/cmd/show.rs): the "ids that start alike" hint slices the id
 /// at byte 4, so an id of Chinese characters (a user typing the institution's
 /// name) panics with exit code 101 instead of saying there is no such id.
 #[test]
@@ -370,7 +370,7 @@ fn chinese_text_keeps_every_table_aligned() {
     }
 }
 
-/// BUG (src/ledger.rs, `Tx::upsert_institution`): re-importing an older file
+/// BUG (src/ledger/tx.rs, `Tx::upsert_institution`): re-importing an older file
 /// after a later status change writes the older status into the record (the
 /// history already holds it, so the "latest-dated status" step is skipped).
 /// The register then shows "经营中 operating" as of 2019 although the history's

@@ -115,16 +115,7 @@ fn open_finding(h: &Host, m: Map) -> RResult<String> {
     if !fields.iter().any(|(f, _)| *f == "id") {
         fields.push(("id", next_finding_id(&snap, &mut out)?));
     }
-    struct R<'a>(&'a [(&'static str, String)]);
-    impl crate::format::Row for R<'_> {
-        fn get(&self, field: &str) -> Option<&str> {
-            self.0
-                .iter()
-                .find(|(f, _)| *f == field)
-                .map(|(_, v)| v.as_str())
-        }
-    }
-    let (f, mut errs) = crate::format::finding_from(&R(&fields));
+    let (f, mut errs) = crate::format::finding_from(&crate::format::FieldRow(fields));
     if errs.is_empty() {
         errs = f.validate();
     }

@@ -72,12 +72,12 @@ impl FindingRef {
 
     /// The finding's id.
     pub fn id(&self) -> String {
-        self.text(1).unwrap_or_default()
+        self.text(tag::finding::ID).unwrap_or_default()
     }
 
     /// The id of the institution the finding belongs to.
     pub fn institution_id(&self) -> String {
-        self.text(2).unwrap_or_default()
+        self.text(tag::finding::INSTITUTION).unwrap_or_default()
     }
 }
 

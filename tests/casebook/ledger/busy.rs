@@ -83,7 +83,7 @@ fn a_reader_while_the_writer_is_held_exports_the_last_committed_state() {
     drop(holder);
 }
 
-/// BUG (src/ledger.rs, `busy_timeout`): a negative (or infinite / NaN)
+/// BUG (src/ledger/mod.rs, `busy_timeout`): a negative (or infinite / NaN)
 /// `CASEBOOK_BUSY_TIMEOUT` reaches `Duration::from_secs_f64`, which panics
 /// (exit 101 and a Rust backtrace); text that is not a number is silently
 /// replaced by the 10 s default. Either should be a clear error or a

@@ -105,7 +105,7 @@ fn the_demo_ledger_is_an_ordinary_ledger_for_export_and_show() {
     assert!(out.starts_with(id.as_str()), "{out}");
 }
 
-/// BUG (src/cli.rs, `Cmd::Demo`): with stdout piped, the rows are JSON Lines
+/// BUG (src/cli/cmd/demo.rs): with stdout piped, the rows are JSON Lines
 /// but each script's title ("\n== campaign_summary.rhai (as of …)") is printed
 /// to stdout between them, so `casebook demo | jq .` fails on the first line.
 /// The title belongs on stderr (or should be left out) when stdout is not a

@@ -155,7 +155,7 @@ fn init_in_a_directory_that_does_not_exist_fails_with_exit_code_1() {
     assert!(r.stderr.contains("no/such/dir/ledger.redb"), "{}", r.stderr);
 }
 
-/// BUG (src/ledger.rs, `Ledger::create` maps every open error to `NotALedger`):
+/// BUG (src/ledger/mod.rs, `LedgerWriter::create` mapped every open error to `NotALedger`):
 /// `casebook --db no/such/dir/ledger.redb init` says "... is not a casebook
 /// ledger (I/O error: No such file or directory)" although there is no file at
 /// all; the user needs to hear that the directory does not exist.

@@ -71,7 +71,7 @@ fn a_schema_1_ledger_reads_as_it_is_and_is_not_changed_by_reading() {
         .ok()
         .stdout_has(&["A-2", "A-4", "K-1", "初中数学培优班"]);
     // A script sees each finding whole, from either schema. (The walk of
-    // a parallel map over many institutions: tests/parallel_map.rs.)
+    // a parallel map over many institutions: script/parallel_map.rs.)
     for ws in [&old, &now] {
         let script = ws.write(
             "count.rhai",
