@@ -535,6 +535,21 @@ impl Reader {
         Ok(v)
     }
 
+    /// Every notice in the register: the file it was written to, as recorded,
+    /// and the SHA-256 of its text.
+    pub fn notice_files(&self) -> Result<Vec<(String, String)>, LedgerError> {
+        let mut v = Vec::new();
+        let Some(t) = &self.notices else { return Ok(v) };
+        for e in t.iter()? {
+            let (_, val) = e?;
+            let j: serde_json::Value = serde_json::from_str(val.value()).unwrap_or_default();
+            if let (Some(f), Some(s)) = (j["file"].as_str(), j["sha256"].as_str()) {
+                v.push((f.to_string(), s.to_string()));
+            }
+        }
+        Ok(v)
+    }
+
     /// What one audit entry changed, in order.
     pub fn audit_changes(&self, n: u64) -> Result<Vec<Change>, LedgerError> {
         let mut v = Vec::new();

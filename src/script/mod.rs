@@ -99,6 +99,12 @@ pub fn run_file(
 ) -> Result<RunDone, RunError> {
     let src = read_script(script)?;
     let ledger = AnyLedger::open(db, opts.write)?;
+    // Holding the writer, no other run is staging notices: what is staged is
+    // a crashed run's, put in place or removed before this run issues any.
+    let restored = match (&opts.out_dir, opts.write) {
+        (Some(out), true) => writes::recover_notices(&ledger, out)?,
+        _ => Vec::new(),
+    };
     let snap = std::sync::Arc::new(state::Snapshot::new(ledger.reader()?, opts.as_of));
     let mut h = state::Host::new(snap, args_map(&opts.args), opts.write, opts.limits.clone());
     if opts.capture_prints {
@@ -126,7 +132,10 @@ pub fn run_file(
     } else {
         RowFormat::Jsonl
     });
-    let mut done = RunDone::default();
+    let mut done = RunDone {
+        files: restored,
+        ..RunDone::default()
+    };
     if !out.writes.is_empty() {
         let op = Operation {
             operator: opts.operator.clone(),

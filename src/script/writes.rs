@@ -18,9 +18,12 @@ pub fn apply_writes(
     as_of: NaiveDate,
     writes: &[WriteOp],
 ) -> Result<Vec<String>, LedgerError> {
-    // Notice files are written inside the transaction, before it commits, and
-    // removed again if it does not: a notice on disk is always in the register.
-    let mut written: Vec<std::path::PathBuf> = Vec::new();
+    // Notice files are staged inside the transaction (hidden names in their
+    // own directories), renamed into place only once it has committed, and
+    // removed if it does not: a notice on disk is always in the register. A
+    // crash between leaves only staged files, which the next run with --out
+    // resolves against the register (see `recover_notices`).
+    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
     let r = ledger.transact(op, false, |tx| -> Result<Vec<String>, LedgerError> {
         let mut lines = Vec::new();
         for w in writes {
@@ -51,15 +54,11 @@ pub fn apply_writes(
                     let sha = sha256_hex(text);
                     let rel = format!("{}/{name}", dir.display());
                     if tx.record_notice(id, kind, as_of, &rel, &sha, &op.operator)? {
-                        let p =
-                            write_under(dir, name, |w| w.write_all(text.as_bytes()))
-                                .map_err(|e| {
-                                    LedgerError::Storage(format!(
-                                        "cannot write the notice {rel}: {e}"
-                                    ))
-                                })?;
-                        lines.push(format!("{id}: {kind} issued: {}", p.display()));
-                        written.push(p);
+                        let staged = stage(dir, name, text).map_err(|e| {
+                            LedgerError::Storage(format!("cannot write the notice {rel}: {e}"))
+                        })?;
+                        lines.push(format!("{id}: {kind} issued: {}", staged.1.display()));
+                        written.push(staged);
                     }
                 }
                 WriteOp::SetStatus { id, status, reason } => {
@@ -104,14 +103,126 @@ pub fn apply_writes(
         Ok(lines)
     });
     match r {
-        Ok((lines, _)) => Ok(lines),
+        Ok((lines, _)) => {
+            for (staged, target) in &written {
+                std::fs::rename(staged, target).map_err(|e| {
+                    LedgerError::Storage(format!(
+                        "the changes are committed, but the notice {} could not be put in place ({e}); the next run with --out puts it there",
+                        target.display()
+                    ))
+                })?;
+            }
+            Ok(lines)
+        }
         Err(e) => {
-            for p in written {
-                let _ = std::fs::remove_file(p);
+            for (staged, _) in written {
+                let _ = std::fs::remove_file(staged);
             }
             Err(e)
         }
     }
+}
+
+/// The hidden name a file has while it waits for the commit: it carries the
+/// process id, so a later run can tell a crashed run's file from a live one's.
+fn staged_name(name: &str, pid: u32) -> String {
+    format!(".{name}.{pid}.staged")
+}
+
+/// Writes `text` under `dir` with a staged name; returns (staged, final) paths.
+fn stage(dir: &Path, name: &str, text: &str) -> std::io::Result<(PathBuf, PathBuf)> {
+    let safe = safe_file_name(name);
+    let target = dir.join(&safe);
+    if is_ledger(&target) {
+        return Err(ledger_in_the_way(&target));
+    }
+    std::fs::create_dir_all(dir)?;
+    let staged = dir.join(staged_name(&safe, std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&staged)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&staged);
+        return Err(e);
+    }
+    Ok((staged, target))
+}
+
+/// Resolves notices a crashed run left staged under `out/notices/KIND/`: one
+/// whose text the register holds (the crash came after the commit) is put in
+/// place, any other (the crash came before it) is removed. Files staged by a
+/// run still going are left alone. Returns the notices put in place.
+pub fn recover_notices(
+    ledger: &crate::ledger::Ledger,
+    out: &Path,
+) -> Result<Vec<PathBuf>, LedgerError> {
+    let root = out.join("notices");
+    let Ok(kinds) = std::fs::read_dir(&root) else {
+        return Ok(Vec::new());
+    };
+    let mut staged = Vec::new();
+    for kind in kinds.flatten() {
+        let Ok(files) = std::fs::read_dir(kind.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let n = f.file_name().to_string_lossy().into_owned();
+            let Some((name, pid)) = n
+                .strip_prefix('.')
+                .and_then(|s| s.strip_suffix(".staged"))
+                .and_then(|s| s.rsplit_once('.'))
+            else {
+                continue;
+            };
+            let Ok(pid) = pid.parse::<u32>() else {
+                continue;
+            };
+            if pid == std::process::id() || process_alive(pid) {
+                continue;
+            }
+            staged.push((f.path(), kind.path().join(name), name.to_string()));
+        }
+    }
+    if staged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let issued: std::collections::HashSet<(String, String)> = ledger
+        .reader()?
+        .notice_files()?
+        .into_iter()
+        .filter_map(|(file, sha)| Some((file.rsplit('/').next()?.to_string(), sha)))
+        .collect();
+    let mut restored = Vec::new();
+    for (path, target, name) in staged {
+        let sha = std::fs::read(&path)
+            .map(|b| format!("{:x}", Sha256::digest(&b)))
+            .unwrap_or_default();
+        if issued.contains(&(name, sha)) && !target.exists() {
+            std::fs::rename(&path, &target).map_err(|e| {
+                LedgerError::Storage(format!(
+                    "cannot put the notice {} in place: {e}",
+                    target.display()
+                ))
+            })?;
+            restored.push(target);
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    Ok(restored)
+}
+
+/// Whether a process with this id is running (it may be another program that
+/// reused the id; then its staged files simply wait for a later run).
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 fn missing_finding(id: &str) -> LedgerError {
