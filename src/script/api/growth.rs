@@ -2,14 +2,15 @@
 //! `--max-memory` before they allocate. The limit is otherwise read between
 //! operations, and one call is one operation: `"x".pad(1000000000000, "y")`
 //! ran past `--timeout 5` for 20 s and took 2.9 GB, and `[].pad(1e11, 0)`
-//! ran the machine out of memory, before the next operation came.
+//! ran the machine out of memory, and `blob(100000000000)` asked for 100 GB,
+//! before the next operation came.
 //!
 //! Registered on the engine, these take precedence over Rhai's own
 //! functions of the same signature, and do the same work once checked.
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position, INT};
+use rhai::{Array, Blob, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position, INT};
 
 use crate::script::errors::RResult;
 use crate::script::state::Host;
@@ -58,6 +59,31 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             let per_char = p.len().div_ceil(p.chars().count());
             fits(max, more.saturating_mul(per_char))?;
             s.make_mut().extend(p.chars().cycle().take(more));
+            Ok(())
+        },
+    );
+    register_blobs(engine, max);
+}
+
+/// Registers `blob(len)`, `blob(len, value)` and a blob's `pad`, checked the
+/// same way: `blob(100000000000)` asked for 100 GB in one call.
+fn register_blobs(engine: &mut Engine, max: usize) {
+    let sized = move |len: INT, value: INT| -> RResult<Blob> {
+        let len = usize::try_from(len).unwrap_or(0);
+        fits(max, len)?;
+        // As Rhai's own `blob`: the value's low byte.
+        Ok(vec![(value & 0xff) as u8; len])
+    };
+    engine.register_fn("blob", move |len: INT| sized(len, 0));
+    engine.register_fn("blob", sized);
+    engine.register_fn(
+        "pad",
+        move |b: &mut Blob, len: INT, value: INT| -> RResult<()> {
+            let len = usize::try_from(len).unwrap_or(0);
+            if len > b.len() {
+                fits(max, len - b.len())?;
+                b.resize(len, (value & 0xff) as u8);
+            }
             Ok(())
         },
     );

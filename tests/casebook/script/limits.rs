@@ -217,6 +217,11 @@ fn one_call_that_would_allocate_past_the_limit_is_refused_before_it_allocates() 
             "let s = \"x\";\ns.pad(1000000000000, 'y');\n",
         ),
         ("pad_arr.rhai", "let a = [];\na.pad(100000000000, 0);\n"),
+        ("blob.rhai", "let n = 100000000000;\nlet b = blob(n, 7);\n"),
+        (
+            "pad_blob.rhai",
+            "let b = blob(1);\nb.pad(100000000000, 7);\n",
+        ),
     ] {
         let err = f.fails(name, src, &["--timeout", "5", "--max-memory", "64"]);
         assert!(err.contains("memory limit of 64 MiB"), "{name}: {err}");
@@ -230,13 +235,13 @@ fn pad_within_the_limit_pads() {
     let f = Fixture::new();
     let o = f.run(
         "pad_ok.rhai",
-        "let s = \"ab\"; s.pad(5, \"xy\"); let t = \"a\"; t.pad(3, '-'); let a = [1]; a.pad(3, 0);\nprint(`${s} ${t} ${a}`);\n",
+        "let s = \"ab\"; s.pad(5, \"xy\"); let t = \"a\"; t.pad(3, '-'); let a = [1]; a.pad(3, 0);\nlet b = blob(2, 0x1ff); b.pad(3, 1);\nprint(`${s} ${t} ${a} ${b.len()} ${b[0]} ${b[2]}`);\n",
         &[],
     );
     let out = String::from_utf8_lossy(&o.stdout);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(out.contains("abxyx a-- [1, 0, 0]"), "{out}{err}");
+    assert!(out.contains("abxyx a-- [1, 0, 0] 3 255 1"), "{out}{err}");
 }
 
 /// When the system refuses memory before `--max-memory` is reached (an
