@@ -10,7 +10,6 @@ pub fn operator(o: &Option<String>) -> String {
         .filter(set)
         .or_else(|| std::env::var("USER").ok().filter(set))
         .or_else(|| std::env::var("LOGNAME").ok().filter(set))
-        // SAFETY: geteuid cannot fail and has no preconditions.
-        .or_else(|| crate::ledger::who::account_name(unsafe { libc::geteuid() }))
+        .or_else(crate::ledger::who::current_account)
         .unwrap_or_else(|| "unknown".into())
 }

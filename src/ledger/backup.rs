@@ -101,14 +101,18 @@ impl Ledger {
         let mut summary = BackupSummary::default();
         macro_rules! copy {
             ($t:ident) => {
-                if let Some(n) = entries(&src, $t)? {
-                    let from = src.open_table($t)?;
-                    let mut into = w.open_table($t)?;
-                    for entry in redb::ReadableTable::iter(&from)? {
-                        let (k, v) = entry?;
-                        into.insert(k.value(), v.value())?;
+                match src.open_table($t) {
+                    Ok(from) => {
+                        let mut into = w.open_table($t)?;
+                        for entry in redb::ReadableTable::iter(&from)? {
+                            let (k, v) = entry?;
+                            into.insert(k.value(), v.value())?;
+                        }
+                        summary.tables.push(($t.name(), from.len()?));
                     }
-                    summary.tables.push(($t.name(), n));
+                    // An older ledger opened read-only may lack a later table.
+                    Err(redb::TableError::TableDoesNotExist(_)) => {}
+                    Err(e) => return Err(e.into()),
                 }
             };
         }

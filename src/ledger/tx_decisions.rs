@@ -186,6 +186,22 @@ impl Tx<'_> {
         Ok(true)
     }
 
+    /// Application `app_id`, which must exist and still be submitted: only
+    /// such an application can be approved or rejected.
+    fn submitted_application(&self, app_id: &str) -> Result<Application, LedgerError> {
+        let a = self.application(app_id)?.ok_or_else(|| {
+            reject(vec![FieldError::new(
+                "application_id",
+                app_id,
+                "no such application",
+            )])
+        })?;
+        if a.status != AppStatus::Submitted {
+            return Err(reject(vec![FieldError::new("status", a.status.as_str(), format!("application {app_id} is {} already; only a submitted application can be decided", a.status))]));
+        }
+        Ok(a)
+    }
+
     /// Approves a pending application on `date`: the application records the
     /// licence, and the institution's licence fields take it from that date.
     pub fn approve(
@@ -196,16 +212,7 @@ impl Tx<'_> {
         date: NaiveDate,
         reason: &str,
     ) -> Result<(), LedgerError> {
-        let mut a = self.application(app_id)?.ok_or_else(|| {
-            reject(vec![FieldError::new(
-                "application_id",
-                app_id,
-                "no such application",
-            )])
-        })?;
-        if a.status != AppStatus::Submitted {
-            return Err(reject(vec![FieldError::new("status", a.status.as_str(), format!("application {app_id} is {} already; only a submitted application can be decided", a.status))]));
-        }
+        let mut a = self.submitted_application(app_id)?;
         a.status = AppStatus::Approved;
         a.decided_on = Some(date);
         a.decision_reason = reason.to_string();
@@ -274,16 +281,7 @@ impl Tx<'_> {
         reason: &str,
         date: NaiveDate,
     ) -> Result<(), LedgerError> {
-        let mut a = self.application(app_id)?.ok_or_else(|| {
-            reject(vec![FieldError::new(
-                "application_id",
-                app_id,
-                "no such application",
-            )])
-        })?;
-        if a.status != AppStatus::Submitted {
-            return Err(reject(vec![FieldError::new("status", a.status.as_str(), format!("application {app_id} is {} already; only a submitted application can be decided", a.status))]));
-        }
+        let mut a = self.submitted_application(app_id)?;
         a.status = AppStatus::Rejected;
         a.decided_on = Some(date);
         a.decision_reason = reason.to_string();

@@ -3,10 +3,15 @@
 //! which anyone can set), the host, and the whole command line. The audit log
 //! records these beside the operator a person declares (`--operator`).
 
-/// The account, host and command line of this process.
+/// The account, host and command line of this process: the same for every
+/// entry it writes, so looked up once (the REPL writes an entry per statement).
 pub fn who() -> serde_json::Value {
-    // SAFETY: geteuid cannot fail and has no preconditions.
-    let uid = unsafe { libc::geteuid() };
+    static WHO: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    WHO.get_or_init(look_up).clone()
+}
+
+fn look_up() -> serde_json::Value {
+    let uid = uid();
     serde_json::json!({
         "uid": uid,
         "account": account_name(uid),
@@ -17,8 +22,19 @@ pub fn who() -> serde_json::Value {
     })
 }
 
+/// The account this process runs as.
+fn uid() -> libc::uid_t {
+    // SAFETY: geteuid cannot fail and has no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+/// The name of the account this process runs as, from the user database.
+pub fn current_account() -> Option<String> {
+    account_name(uid())
+}
+
 /// The name of account `uid` in the system's user database.
-pub fn account_name(uid: libc::uid_t) -> Option<String> {
+fn account_name(uid: libc::uid_t) -> Option<String> {
     // A directory service's entries can be long: grow the buffer while the
     // call says it is too small (ERANGE), up to 1 MiB.
     let mut size = 4096;

@@ -146,6 +146,11 @@ impl fmt::Display for RecordKind {
 /// it, and a NUL cuts the text short in other programs. Tabs and line breaks
 /// are text: Excel writes a cell's line breaks (Alt+Enter) into its CSV.
 pub(crate) fn check_text(e: &mut Vec<FieldError>, field: &'static str, s: &str) {
+    // Every import row passes here: look at bytes first. A control character
+    // is a byte below 0x20 or 0x7F (C0), or starts with 0xC2 (C1, U+0080–009F).
+    if !s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+        return;
+    }
     if let Some(c) = s.chars().find(|c| is_unsafe_control(*c)) {
         e.push(FieldError::new(
             field,

@@ -131,22 +131,9 @@ fn staged_name(name: &str, pid: u32) -> String {
 
 /// Writes `text` under `dir` with a staged name; returns (staged, final) paths.
 fn stage(dir: &Path, name: &str, text: &str) -> std::io::Result<(PathBuf, PathBuf)> {
-    let safe = safe_file_name(name);
-    let target = dir.join(&safe);
-    if is_ledger(&target) {
-        return Err(ledger_in_the_way(&target));
-    }
-    std::fs::create_dir_all(dir)?;
+    let (target, safe) = target_under(dir, name)?;
     let staged = dir.join(staged_name(&safe, std::process::id()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&staged)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&staged);
-        return Err(e);
-    }
+    write_synced(&staged, |w| w.write_all(text.as_bytes()))?;
     Ok((staged, target))
 }
 
@@ -197,7 +184,7 @@ pub fn recover_notices(
     let mut restored = Vec::new();
     for (path, target, name) in staged {
         let sha = std::fs::read(&path)
-            .map(|b| format!("{:x}", Sha256::digest(&b)))
+            .map(|b| sha256_hex(&b))
             .unwrap_or_default();
         if issued.contains(&(name, sha)) && !target.exists() {
             std::fs::rename(&path, &target).map_err(|e| {
@@ -231,9 +218,10 @@ fn missing_finding(id: &str) -> LedgerError {
     ]))
 }
 
-/// SHA-256 of a script's text, recorded with every change it makes.
-pub fn sha256_hex(text: &str) -> String {
-    format!("{:x}", Sha256::digest(text.as_bytes()))
+/// SHA-256 of a script's text (recorded with every change it makes) or of
+/// a notice's, as hex.
+pub fn sha256_hex(text: impl AsRef<[u8]>) -> String {
+    format!("{:x}", Sha256::digest(text.as_ref()))
 }
 
 /// The first bytes of every redb file (redb's own magic number).
@@ -280,6 +268,36 @@ pub fn safe_file_name(name: &str) -> String {
     }
 }
 
+/// Where a file named `name` goes under `dir` (and its safe name): the
+/// directory is made, and a ledger in the way is refused, never replaced.
+fn target_under(dir: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
+    let safe = safe_file_name(name);
+    std::fs::create_dir_all(dir)?;
+    let target = dir.join(&safe);
+    if is_ledger(&target) {
+        return Err(ledger_in_the_way(&target));
+    }
+    Ok((target, safe))
+}
+
+/// Writes `path` through `f` and syncs it; a file that cannot be written
+/// whole (a full disk) is removed, never left behind half-written.
+fn write_synced(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let written = (|| {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+        f(&mut w)?;
+        w.flush()?;
+        w.get_ref().sync_all()
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
+}
+
 /// Writes a file under `dir` only: the name is reduced to safe characters and
 /// written beside its target first, then renamed, so a reader never sees half a
 /// file. A ledger in the way is refused, never replaced.
@@ -288,28 +306,15 @@ pub fn write_under(
     name: &str,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<PathBuf> {
-    let safe = safe_file_name(name);
-    std::fs::create_dir_all(dir)?;
-    let target = dir.join(&safe);
-    if is_ledger(&target) {
-        return Err(ledger_in_the_way(&target));
-    }
+    let (target, safe) = target_under(dir, name)?;
     // Unique per writer, so two processes writing the same file never share a temporary.
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let tmp = dir.join(format!(".{safe}.{}.{nonce}.partial", std::process::id()));
-    let written = (|| {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        f(&mut w)?;
-        w.flush()?;
-        w.get_ref().sync_all()?;
-        drop(w);
-        std::fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = written {
-        // A full disk must not leave a `.partial` file behind it.
+    write_synced(&tmp, f)?;
+    if let Err(e) = std::fs::rename(&tmp, &target) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
