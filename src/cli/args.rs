@@ -78,6 +78,21 @@ pub enum Cmd {
     Test(TestArgs),
     /// List the audit log: every change ever made, newest last.
     Audit(AuditArgs),
+    /// Check the ledger against damage and tampering: redb's integrity check,
+    /// every record's checksum, the audit log's hash chain, and that every
+    /// table holds what the log says was written. Exit 0 when all hold, 1
+    /// with every failure listed.
+    Verify(VerifyArgs),
+}
+
+/// Flags of `verify`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// A chain head written down before (`casebook audit --head` prints it,
+    /// as N:HASH or HASH): also prove the log still extends it, which
+    /// catches a log rewritten with a new chain.
+    #[arg(long, value_name = "HASH")]
+    pub head: Option<String>,
 }
 
 /// Flags of `demo`.
@@ -241,6 +256,11 @@ pub struct AuditArgs {
     /// Show what one entry changed: every record, with its value before.
     #[arg(long, value_name = "N")]
     pub entry: Option<u64>,
+    /// Print the head of the audit log's hash chain (N:HASH), to write down
+    /// or send elsewhere; `casebook verify --head N:HASH` later proves the
+    /// log still extends it.
+    #[arg(long, conflicts_with = "entry")]
+    pub head: bool,
 }
 
 /// Flags of `run` (and of the commands built on it).

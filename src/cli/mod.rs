@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod cmd;
+mod damage;
 pub mod exit;
 pub mod operator;
 
@@ -38,10 +39,11 @@ pub fn main() -> i32 {
         db: cli.db,
         operator: operator::operator(&cli.operator),
     };
-    match dispatch(&cli.command, &ctx) {
+    crate::ledger::who::declare_operator(&ctx.operator);
+    damage::catch(|| match dispatch(&cli.command, &ctx) {
         Ok(code) => code,
         Err(e) => exit::report(&e),
-    }
+    })
 }
 
 /// Runs one subcommand.
@@ -62,5 +64,6 @@ fn dispatch(command: &Cmd, ctx: &Context) -> anyhow::Result<i32> {
         Cmd::Lists(a) => cmd::lists::run(a, ctx),
         Cmd::Test(a) => cmd::test::run(a, ctx),
         Cmd::Audit(a) => cmd::audit::run(a, ctx),
+        Cmd::Verify(a) => cmd::verify::run(a, ctx),
     }
 }

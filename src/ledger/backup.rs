@@ -36,6 +36,7 @@ macro_rules! each_table {
         $m!(STATUS_HISTORY);
         $m!(AUDIT);
         $m!(AUDIT_CHANGES);
+        $m!(AUDIT_CHAIN);
         $m!(LISTS);
         $m!(RUNS);
         $m!(RUN_RESULTS);

@@ -34,22 +34,28 @@ use redb::{
 
 mod backup;
 mod bulk;
+pub mod chain;
 pub mod codec;
 mod error;
 mod id_map;
+mod migrate3;
 mod reader;
 mod schema;
+pub mod seal;
+mod state;
 mod tx;
 mod tx_decisions;
+mod verify;
 pub mod who;
 
 pub use backup::BackupSummary;
 pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
 pub use error::{LedgerError, RedbError, Rejection};
 pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
-pub use schema::SCHEMA_VERSION;
+pub use schema::{READS_FROM, SCHEMA_VERSION};
 pub use tx::{Counts, Outcome, Tx};
 pub use tx_decisions::ListEntry;
+pub use verify::Verdict;
 
 use error::open_error;
 use schema::{migrate, schema_version, AUDIT, META};
@@ -311,7 +317,7 @@ impl LedgerWriter {
         if let Some(v) = version.filter(|&v| v < SCHEMA_VERSION && !dry_run) {
             migrate(&txn, v, &op.operator)?;
         }
-        let (out, counts, seq, detail) = {
+        let (out, counts, seq, detail, state, changes) = {
             let seq = {
                 let audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
                 let last = audit.last().map_err(LedgerError::from)?;
@@ -320,7 +326,9 @@ impl LedgerWriter {
             let mut tx = Tx::open(&txn, seq, districts)?;
             let out = f(&mut tx)?;
             tx.flush_inserts()?;
-            (out, tx.counts, seq, tx.detail.take())
+            let state = tx.state_delta();
+            let changes = std::mem::take(&mut tx.changes_digest).finish();
+            (out, tx.counts, seq, tx.detail.take(), state, changes)
         };
         if dry_run {
             txn.abort().map_err(LedgerError::from)?;
@@ -340,11 +348,9 @@ impl LedgerWriter {
                 "other": counts.other,
                 "detail": detail,
                 "who": who::who(),
+                "state": state,
             });
-            let mut audit = txn.open_table(AUDIT).map_err(LedgerError::from)?;
-            audit
-                .insert(seq, header.to_string().as_str())
-                .map_err(LedgerError::from)?;
+            chain::append(&txn, seq, &header.to_string(), changes)?;
         }
         txn.commit().map_err(LedgerError::from)?;
         Ok((out, counts))

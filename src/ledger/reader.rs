@@ -7,43 +7,44 @@ use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata}
 
 use super::codec::{self, Change, StatusChange};
 use super::schema::*;
+use super::seal::{Bytes, Text};
 use super::{LedgerError, ListEntry};
 use crate::model::*;
 
 /// A consistent, read-only snapshot of the ledger. Cheap to create; every read
 /// of one snapshot sees the same committed state whatever writers do meanwhile.
 pub struct Reader {
-    pub(super) institutions: ReadOnlyTable<&'static str, &'static [u8]>,
-    pub(super) inspections: ReadOnlyTable<(&'static str, &'static str), &'static [u8]>,
-    pub(super) inspection_ids: ReadOnlyTable<&'static str, &'static str>,
-    pub(super) findings: ReadOnlyTable<(&'static str, &'static str), &'static [u8]>,
-    pub(super) finding_ids: ReadOnlyTable<&'static str, &'static str>,
-    pub(super) history: ReadOnlyTable<(&'static str, u64), &'static [u8]>,
-    pub(super) audit: ReadOnlyTable<u64, &'static str>,
-    pub(super) audit_changes: ReadOnlyTable<(u64, u64), &'static [u8]>,
+    pub(super) institutions: ReadOnlyTable<&'static str, Bytes>,
+    pub(super) inspections: ReadOnlyTable<(&'static str, &'static str), Bytes>,
+    pub(super) inspection_ids: ReadOnlyTable<&'static str, Text>,
+    pub(super) findings: ReadOnlyTable<(&'static str, &'static str), Bytes>,
+    pub(super) finding_ids: ReadOnlyTable<&'static str, Text>,
+    pub(super) history: ReadOnlyTable<(&'static str, u64), Bytes>,
+    pub(super) audit: ReadOnlyTable<u64, Text>,
+    pub(super) audit_changes: ReadOnlyTable<(u64, u64), Bytes>,
     // Tables added after the first release are optional here: a read-only
     // handle cannot create them in a ledger an older build wrote.
-    pub(super) lists: Option<ReadOnlyTable<(&'static str, &'static str, u64), &'static str>>,
-    pub(super) runs: Option<ReadOnlyTable<u64, &'static str>>,
-    pub(super) run_results: Option<ReadOnlyTable<(u64, &'static str), &'static str>>,
-    pub(super) notices: Option<ReadOnlyTable<(&'static str, &'static str, i64), &'static str>>,
-    pub(super) applications: Option<ReadOnlyTable<(&'static str, &'static str), &'static [u8]>>,
-    pub(super) application_ids: Option<ReadOnlyTable<&'static str, &'static str>>,
-    pub(super) courses: Option<ReadOnlyTable<(&'static str, &'static str), &'static [u8]>>,
-    pub(super) course_ids: Option<ReadOnlyTable<&'static str, &'static str>>,
-    pub(super) licence_history: Option<ReadOnlyTable<(&'static str, u64), &'static str>>,
+    pub(super) lists: Option<ReadOnlyTable<(&'static str, &'static str, u64), Text>>,
+    pub(super) runs: Option<ReadOnlyTable<u64, Text>>,
+    pub(super) run_results: Option<ReadOnlyTable<(u64, &'static str), Text>>,
+    pub(super) notices: Option<ReadOnlyTable<(&'static str, &'static str, i64), Text>>,
+    pub(super) applications: Option<ReadOnlyTable<(&'static str, &'static str), Bytes>>,
+    pub(super) application_ids: Option<ReadOnlyTable<&'static str, Text>>,
+    pub(super) courses: Option<ReadOnlyTable<(&'static str, &'static str), Bytes>>,
+    pub(super) course_ids: Option<ReadOnlyTable<&'static str, Text>>,
+    pub(super) licence_history: Option<ReadOnlyTable<(&'static str, u64), Text>>,
     pub(super) districts: Vec<String>,
     pub(super) _txn: ReadTransaction,
 }
 
 type FindingEntry = (
     redb::AccessGuard<'static, (&'static str, &'static str)>,
-    redb::AccessGuard<'static, &'static [u8]>,
+    redb::AccessGuard<'static, Bytes>,
 );
 
 /// See [`Reader::findings_cursor`].
 pub struct FindingCursor {
-    it: redb::Range<'static, (&'static str, &'static str), &'static [u8]>,
+    it: redb::Range<'static, (&'static str, &'static str), Bytes>,
     /// The next entry, read but not yet handed out.
     pending: Option<FindingEntry>,
     /// The institutions the walk covers.
@@ -117,8 +118,8 @@ fn optional<T>(r: Result<T, redb::TableError>) -> Result<Option<T>, LedgerError>
     }
 }
 
-type IdIndex = ReadOnlyTable<&'static str, &'static str>;
-type ByInstitution = ReadOnlyTable<(&'static str, &'static str), &'static [u8]>;
+type IdIndex = ReadOnlyTable<&'static str, Text>;
+type ByInstitution = ReadOnlyTable<(&'static str, &'static str), Bytes>;
 
 /// A record kept under `(institution, id)`, found through its id index.
 fn by_id<T: codec::KeyedRecord>(
@@ -151,7 +152,7 @@ fn of_institution<T: codec::KeyedRecord>(
 /// Decodes an entry of a table kept under `(institution, id)`.
 fn decode_entry<T: codec::KeyedRecord>(
     k: &redb::AccessGuard<'_, (&'static str, &'static str)>,
-    v: &redb::AccessGuard<'_, &'static [u8]>,
+    v: &redb::AccessGuard<'_, Bytes>,
 ) -> Result<T, LedgerError> {
     let (inst, id) = k.value();
     Ok(codec::decode_stored(inst, id, v.value())?)
@@ -160,7 +161,7 @@ fn decode_entry<T: codec::KeyedRecord>(
 /// An entry of a table kept under `(institution, id)` as the whole record's bytes.
 fn entry_bytes(
     k: &redb::AccessGuard<'_, (&'static str, &'static str)>,
-    v: &redb::AccessGuard<'_, &'static [u8]>,
+    v: &redb::AccessGuard<'_, Bytes>,
 ) -> Vec<u8> {
     let (inst, id) = k.value();
     codec::rejoin(inst, id, v.value())

@@ -7,9 +7,12 @@
 use chrono::NaiveDate;
 use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 
+use super::chain::ChangesDigest;
 use super::codec::{self, Change, StatusChange};
 use super::error::reject;
 use super::schema::*;
+use super::seal::{Bytes, Text};
+use super::state::Tracked;
 use super::LedgerError;
 use crate::model::*;
 
@@ -43,24 +46,26 @@ impl Counts {
 /// Open tables of one write transaction. Every write method validates first,
 /// then writes the record and its audit change.
 pub struct Tx<'t> {
-    pub(super) institutions: Table<'t, &'static str, &'static [u8]>,
-    pub(super) inspections: Table<'t, (&'static str, &'static str), &'static [u8]>,
-    pub(super) inspection_ids: Table<'t, &'static str, &'static str>,
-    pub(super) findings: Table<'t, (&'static str, &'static str), &'static [u8]>,
-    pub(super) finding_ids: Table<'t, &'static str, &'static str>,
-    pub(super) history: Table<'t, (&'static str, u64), &'static [u8]>,
-    pub(super) changes: Table<'t, (u64, u64), &'static [u8]>,
-    pub(super) lists: Table<'t, (&'static str, &'static str, u64), &'static str>,
-    pub(super) runs: Table<'t, u64, &'static str>,
-    pub(super) run_results: Table<'t, (u64, &'static str), &'static str>,
-    pub(super) notices: Table<'t, (&'static str, &'static str, i64), &'static str>,
-    pub(super) applications: Table<'t, (&'static str, &'static str), &'static [u8]>,
-    pub(super) application_ids: Table<'t, &'static str, &'static str>,
-    pub(super) courses: Table<'t, (&'static str, &'static str), &'static [u8]>,
-    pub(super) course_ids: Table<'t, &'static str, &'static str>,
-    pub(super) licence_history: Table<'t, (&'static str, u64), &'static str>,
+    pub(super) institutions: Tracked<'t, &'static str, Bytes>,
+    pub(super) inspections: Tracked<'t, (&'static str, &'static str), Bytes>,
+    pub(super) inspection_ids: Tracked<'t, &'static str, Text>,
+    pub(super) findings: Tracked<'t, (&'static str, &'static str), Bytes>,
+    pub(super) finding_ids: Tracked<'t, &'static str, Text>,
+    pub(super) history: Tracked<'t, (&'static str, u64), Bytes>,
+    pub(super) changes: Table<'t, (u64, u64), Bytes>,
+    pub(super) lists: Tracked<'t, (&'static str, &'static str, u64), Text>,
+    pub(super) runs: Tracked<'t, u64, Text>,
+    pub(super) run_results: Tracked<'t, (u64, &'static str), Text>,
+    pub(super) notices: Tracked<'t, (&'static str, &'static str, i64), Text>,
+    pub(super) applications: Tracked<'t, (&'static str, &'static str), Bytes>,
+    pub(super) application_ids: Tracked<'t, &'static str, Text>,
+    pub(super) courses: Tracked<'t, (&'static str, &'static str), Bytes>,
+    pub(super) course_ids: Tracked<'t, &'static str, Text>,
+    pub(super) licence_history: Tracked<'t, (&'static str, u64), Text>,
     pub(super) audit_seq: u64,
     pub(super) n_changes: u64,
+    /// The digest of the changes written so far, for the audit chain.
+    pub(super) changes_digest: ChangesDigest,
     pub(super) districts: Vec<String>,
     /// Institutions known to exist in this transaction.
     pub(super) known: rustc_hash::FxHashSet<String>,
@@ -82,24 +87,25 @@ impl<'t> Tx<'t> {
         districts: Vec<String>,
     ) -> Result<Self, LedgerError> {
         Ok(Tx {
-            institutions: txn.open_table(INSTITUTIONS)?,
-            inspections: txn.open_table(INSPECTIONS)?,
-            inspection_ids: txn.open_table(INSPECTION_IDS)?,
-            findings: txn.open_table(FINDINGS)?,
-            finding_ids: txn.open_table(FINDING_IDS)?,
-            history: txn.open_table(STATUS_HISTORY)?,
+            institutions: Tracked::open(txn, INSTITUTIONS)?,
+            inspections: Tracked::open(txn, INSPECTIONS)?,
+            inspection_ids: Tracked::open(txn, INSPECTION_IDS)?,
+            findings: Tracked::open(txn, FINDINGS)?,
+            finding_ids: Tracked::open(txn, FINDING_IDS)?,
+            history: Tracked::open(txn, STATUS_HISTORY)?,
             changes: txn.open_table(AUDIT_CHANGES)?,
-            lists: txn.open_table(LISTS)?,
-            runs: txn.open_table(RUNS)?,
-            run_results: txn.open_table(RUN_RESULTS)?,
-            notices: txn.open_table(NOTICES)?,
-            applications: txn.open_table(APPLICATIONS)?,
-            application_ids: txn.open_table(APPLICATION_IDS)?,
-            courses: txn.open_table(COURSES)?,
-            course_ids: txn.open_table(COURSE_IDS)?,
-            licence_history: txn.open_table(LICENCE_HISTORY)?,
+            lists: Tracked::open(txn, LISTS)?,
+            runs: Tracked::open(txn, RUNS)?,
+            run_results: Tracked::open(txn, RUN_RESULTS)?,
+            notices: Tracked::open(txn, NOTICES)?,
+            applications: Tracked::open(txn, APPLICATIONS)?,
+            application_ids: Tracked::open(txn, APPLICATION_IDS)?,
+            courses: Tracked::open(txn, COURSES)?,
+            course_ids: Tracked::open(txn, COURSE_IDS)?,
+            licence_history: Tracked::open(txn, LICENCE_HISTORY)?,
             audit_seq,
             n_changes: 0,
+            changes_digest: ChangesDigest::default(),
             districts,
             known: Default::default(),
             inspection_of: Default::default(),
@@ -112,6 +118,33 @@ impl<'t> Tx<'t> {
     /// The audit entry this transaction will commit as.
     pub fn audit_seq(&self) -> u64 {
         self.audit_seq
+    }
+
+    /// What this transaction's writes did to each table's state digest (see
+    /// `state`), for its audit entry: table name → 64 hex digits, tables it
+    /// left as they were omitted.
+    pub(super) fn state_delta(&self) -> serde_json::Map<String, serde_json::Value> {
+        [
+            self.institutions.delta(),
+            self.inspections.delta(),
+            self.inspection_ids.delta(),
+            self.findings.delta(),
+            self.finding_ids.delta(),
+            self.history.delta(),
+            self.lists.delta(),
+            self.runs.delta(),
+            self.run_results.delta(),
+            self.notices.delta(),
+            self.applications.delta(),
+            self.application_ids.delta(),
+            self.courses.delta(),
+            self.course_ids.delta(),
+            self.licence_history.delta(),
+        ]
+        .into_iter()
+        .filter(|(_, d)| !d.is_zero())
+        .map(|(n, d)| (n.to_string(), d.to_hex().into()))
+        .collect()
     }
 
     /// The ledger's configured districts.
@@ -133,10 +166,10 @@ impl<'t> Tx<'t> {
             action: action.into(),
             before,
         };
-        self.changes.insert(
-            (self.audit_seq, self.n_changes),
-            codec::encode_change(&c).as_slice(),
-        )?;
+        let enc = codec::encode_change(&c);
+        self.changes_digest.add(self.n_changes, &enc);
+        self.changes
+            .insert((self.audit_seq, self.n_changes), enc.as_slice())?;
         Ok(())
     }
 
@@ -583,8 +616,8 @@ pub(super) fn finding_errors(
 /// index, moving it if its institution changed. `enc` is the whole (format-1)
 /// record; the table keeps it without the key's fields.
 fn write_keyed(
-    data: &mut Table<'_, (&'static str, &'static str), &'static [u8]>,
-    ids: &mut Table<'_, &'static str, &'static str>,
+    data: &mut Tracked<'_, (&'static str, &'static str), Bytes>,
+    ids: &mut Tracked<'_, &'static str, Text>,
     inst: &str,
     id: &str,
     enc: &[u8],

@@ -73,6 +73,21 @@ fn host_name() -> Option<String> {
     Some(String::from_utf8_lossy(&buf[..end]).into_owned()).filter(|s| !s.is_empty())
 }
 
+static OPERATOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Declares who runs this process (`--operator`, or the account), for the
+/// entries written outside a caller's [`Operation`](super::Operation): a
+/// migration made when the ledger is opened for writing. Set once, by the
+/// command line; later calls are ignored.
+pub fn declare_operator(name: &str) {
+    let _ = OPERATOR.set(name.to_string());
+}
+
+/// The operator [`declare_operator`] set, else "casebook".
+pub fn declared_operator() -> &'static str {
+    OPERATOR.get().map_or("casebook", |s| s.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

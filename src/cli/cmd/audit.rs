@@ -9,10 +9,22 @@ use crate::model::RecordKind;
 
 /// Lists the last entries, or with `--entry N` what one entry changed.
 pub fn run(args: &AuditArgs, ctx: &Context) -> Result<i32> {
+    if args.head {
+        return head(ctx);
+    }
     match args.entry {
         Some(n) => entry(ctx, n),
         None => last(ctx, args.last),
     }
+}
+
+/// The chain's head as stored, `N:HASH` (`verify` recomputes it).
+fn head(ctx: &Context) -> Result<i32> {
+    match open_read(&ctx.db)?.chain_head()? {
+        Some((n, h)) => outln!("{n}:{h}"),
+        None => bail!("the audit log is empty: there is no head yet"),
+    }
+    Ok(exit::OK)
 }
 
 /// What one entry changed: every record, with its value before.

@@ -17,6 +17,7 @@ pub mod runs;
 pub mod score;
 pub mod show;
 pub mod test;
+pub mod verify;
 
 use std::io::IsTerminal;
 use std::path::Path;

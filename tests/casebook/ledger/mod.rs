@@ -5,6 +5,8 @@
 mod backup;
 mod busy;
 mod demo;
+mod kill;
 mod open_errors;
 mod schema;
+mod verify;
 mod who;

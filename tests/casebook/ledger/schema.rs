@@ -1,6 +1,8 @@
 //! Ledgers of other schema versions: one written by the build before schema 2
-//! reads as it is and migrates on its first write; one from a newer build is
-//! refused and left alone. Also what schema 2 changed: records keyed by
+//! is refused by a reader (schema 3 sealed every value, which changed the
+//! tables' types) with word of how to migrate it, and is migrated, in an
+//! audited transaction of its own, by the first command that opens it for
+//! writing; one from a newer build is refused and left alone. Also what schema 2 changed: records keyed by
 //! `(institution, id)` are stored without those two fields, and must still
 //! come back whole everywhere, the audit log's before-images included.
 //!
@@ -55,35 +57,23 @@ fn exports(ws: &Ws) -> String {
     s
 }
 
+/// Audit entries the schema-1 fixture holds: one per import.
+const FIXTURE_ENTRIES: usize = 6;
+
 #[test]
-fn a_schema_1_ledger_reads_as_it_is_and_is_not_changed_by_reading() {
+fn a_schema_1_ledger_is_refused_by_a_reader_with_how_to_migrate_and_left_alone() {
     let old = schema1();
     let bytes = std::fs::read(&old.db).unwrap();
-    let now = same_records_now();
-    let got = exports(&old);
-    assert_eq!(got, exports(&now));
-    assert!(got.contains("F-3,GZ-0001,,late_hours"), "{got}");
-    assert!(got.contains("K-1,P-01,初中数学培优班"), "{got}");
-    old.run(&["show", "GZ-0001"])
-        .ok()
-        .stdout_has(&["F-1", "F-3", "INS-1", "安全出口堵塞"]);
-    old.run(&["show", "P-01"])
-        .ok()
-        .stdout_has(&["A-2", "A-4", "K-1", "初中数学培优班"]);
-    // A script sees each finding whole, from either schema. (The walk of
-    // a parallel map over many institutions: script/parallel_map.rs.)
-    for ws in [&old, &now] {
-        let script = ws.write(
-            "count.rhai",
-            "for i in institutions() { for f in i.findings() { emit(#{i: i.id, f: f.id, of: f.institution_id}); } }",
-        );
-        ws.run(&["run", &script, "--format", "csv"])
-            .ok()
-            .stdout_has(&[
-                "GZ-0001,F-1,GZ-0001",
-                "GZ-0001,F-3,GZ-0001",
-                "GZ-0002,F-2,GZ-0002",
-            ]);
+    for args in [
+        &["export", "findings"][..],
+        &["show", "GZ-0001"],
+        &["audit"],
+    ] {
+        old.run(args).code(1).stderr_has(&[
+            "has schema 1",
+            "casebook import",
+            "to migrate it to 3",
+        ]);
     }
     assert!(same_bytes(&old.db, &bytes), "reading wrote to the ledger");
 }
@@ -91,39 +81,55 @@ fn a_schema_1_ledger_reads_as_it_is_and_is_not_changed_by_reading() {
 #[test]
 fn the_first_write_migrates_a_schema_1_ledger_and_its_records_stay_unchanged() {
     let ws = schema1();
-    let before = ws.audit_len();
     let f = ws.write("find.csv", THREE_FINDINGS);
     ws.import("findings", &f)
         .stdout_has(&["0 new, 0 updated, 3 unchanged"]);
     let f = ws.write("课程.csv", COURSES_ZH);
     ws.import("courses", &f)
         .stdout_has(&["0 new, 0 updated, 3 unchanged"]);
-    // The migration is audited, once, by whoever wrote first.
-    assert_eq!(ws.audit_len(), before + 3);
+    // The migration is audited, once, by whoever wrote first, and says it
+    // brought the log into the chain.
+    assert_eq!(ws.audit_len(), FIXTURE_ENTRIES + 3);
     let log = ws.run(&["audit"]).ok().stdout;
-    assert_eq!(log.matches("migrate schema 1 to 2").count(), 1, "{log}");
+    assert_eq!(log.matches("migrate schema 1 to 3").count(), 1, "{log}");
     assert!(
-        log.contains(r#""operator":"tester","command":"migrate schema 1 to 2""#),
+        log.contains(r#""operator":"tester","command":"migrate schema 1 to 3""#),
         "{log}"
     );
+    assert!(log.contains("the audit log chained by hash"), "{log}");
     assert_eq!(exports(&ws), exports(&same_records_now()));
+    ws.run(&["show", "P-01"])
+        .ok()
+        .stdout_has(&["A-2", "A-4", "K-1", "初中数学培优班"]);
+    // A script sees each finding whole.
+    let script = ws.write(
+        "count.rhai",
+        "for i in institutions() { for f in i.findings() { emit(#{i: i.id, f: f.id, of: f.institution_id}); } }",
+    );
+    ws.run(&["run", &script, "--format", "csv"])
+        .ok()
+        .stdout_has(&[
+            "GZ-0001,F-1,GZ-0001",
+            "GZ-0001,F-3,GZ-0001",
+            "GZ-0002,F-2,GZ-0002",
+        ]);
+    // From the migration on, the log accounts for every record.
+    ws.run(&["verify"]).ok().stdout_has(&["verified"]);
 }
 
 #[test]
-fn a_dry_run_does_not_migrate_a_schema_1_ledger() {
+fn a_dry_run_on_a_schema_1_ledger_migrates_it_but_writes_nothing_else() {
     let ws = schema1();
-    let before = ws.audit_len();
     let f = ws.write("find.csv", THREE_FINDINGS);
     ws.run(&["import", "findings", &f, "--dry-run"])
         .ok()
         .stdout_has(&["3 unchanged"]);
-    assert_eq!(ws.audit_len(), before);
-    // The build before schema 2 could still open it: it is still schema 1.
+    // The migration is its own transaction, made when the ledger was opened
+    // for writing; the dry run added nothing after it.
+    assert_eq!(ws.audit_len(), FIXTURE_ENTRIES + 1);
     let log = ws.run(&["audit"]).ok().stdout;
-    assert!(!log.contains("migrate schema"), "{log}");
-    ws.import("findings", &f);
-    let log = ws.run(&["audit"]).ok().stdout;
-    assert!(log.contains("migrate schema 1 to 2"), "{log}");
+    assert!(log.contains("migrate schema 1 to 3"), "{log}");
+    assert_eq!(exports(&ws), exports(&same_records_now()));
 }
 
 /// Moves F-3 from GZ-0001 to GZ-0002 and changes it, in `ws`.
@@ -209,7 +215,7 @@ fn a_ledger_of_a_newer_schema_is_refused_and_left_alone() {
         &["import", "findings", "find.csv"],
     ] {
         ws.run(args).code(1).stderr_has(&[
-            "was written by a newer casebook (schema 99, this build knows up to 2)",
+            "was written by a newer casebook (schema 99, this build knows up to 3)",
             "upgrade casebook",
         ]);
         // redb marks a file open for writing in its header, and unmarks it
@@ -219,7 +225,7 @@ fn a_ledger_of_a_newer_schema_is_refused_and_left_alone() {
         }
     }
     // Nothing was migrated, imported or audited.
-    set_schema(&ws, "2");
+    set_schema(&ws, &casebook::ledger::SCHEMA_VERSION.to_string());
     assert_eq!(exports(&ws), records);
     assert_eq!(ws.audit_len(), audit);
 }

@@ -1,0 +1,217 @@
+//! The state digest: what ties every stored record to the audit log.
+//!
+//! Each record (a table's key and value) hashes to 256 bits; a table's
+//! digest is the sum of its records' hashes modulo 2^256. A write
+//! transaction adds the hash of each value it stores and subtracts that of
+//! each value it replaces or removes, table by table ([`Tracked`] does this
+//! for every write, so no write path can forget it), and its audit entry
+//! records the difference under `"state"`. The log's entries are chained by
+//! hash (see `chain`), so these differences cannot be changed unnoticed
+//! either. `verify` then checks that, for every table, the sum of the
+//! differences the log holds equals the sum over the records the table holds
+//! now: a record changed, added or removed other than by a casebook write —
+//! a hex editor, a program of one's own against redb — breaks the equality
+//! for its table. The sum is order-free, so `verify` needs one pass over each
+//! table and no memory per record.
+//!
+//! `meta` (marker, schema version, districts) and the audit tables
+//! themselves are outside the digest: the chain covers the audit tables.
+
+use std::borrow::Borrow;
+use std::ops::Deref;
+
+use redb::{
+    AccessGuard, Key, StorageError, Table, TableDefinition, TableError, Value, WriteTransaction,
+};
+use sha2::{Digest, Sha256};
+
+/// A sum of record hashes modulo 2^256, as four little-endian 64-bit limbs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sum256([u64; 4]);
+
+impl Sum256 {
+    /// Adds a record's hash.
+    pub fn add(&mut self, h: &[u8; 32]) {
+        self.add_limbs(limbs(h));
+    }
+
+    /// Subtracts a record's hash (adds its two's complement).
+    pub fn sub(&mut self, h: &[u8; 32]) {
+        let mut n = limbs(h).map(|l| !l);
+        // +1 for the two's complement, carried through the limbs.
+        for l in n.iter_mut() {
+            let (v, c) = l.overflowing_add(1);
+            *l = v;
+            if !c {
+                break;
+            }
+        }
+        self.add_limbs(n);
+    }
+
+    /// Adds another sum.
+    pub fn merge(&mut self, other: &Sum256) {
+        self.add_limbs(other.0);
+    }
+
+    fn add_limbs(&mut self, b: [u64; 4]) {
+        let mut carry = false;
+        for (a, b) in self.0.iter_mut().zip(b) {
+            let (s1, c1) = a.overflowing_add(b);
+            let (s2, c2) = s1.overflowing_add(carry as u64);
+            *a = s2;
+            carry = c1 || c2;
+        }
+    }
+
+    /// Whether nothing was added (or everything added was taken away again).
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; 4]
+    }
+
+    /// 64 hex digits, most significant first.
+    pub fn to_hex(self) -> String {
+        self.0.iter().rev().map(|l| format!("{l:016x}")).collect()
+    }
+
+    /// The sum [`Sum256::to_hex`] wrote, if `s` is one.
+    pub fn from_hex(s: &str) -> Option<Sum256> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u64; 4];
+        for (i, l) in out.iter_mut().rev().enumerate() {
+            *l = u64::from_str_radix(&s[i * 16..i * 16 + 16], 16).ok()?;
+        }
+        Some(Sum256(out))
+    }
+}
+
+fn limbs(h: &[u8; 32]) -> [u64; 4] {
+    std::array::from_fn(|i| u64::from_le_bytes(h[i * 8..i * 8 + 8].try_into().unwrap()))
+}
+
+/// The hash of one record: its table's name, its key's bytes and its value's
+/// bytes as stored, each delimited so that no two records hash alike by
+/// moving bytes between the parts.
+pub fn record_hash(table: &str, key: &[u8], value: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([table.len() as u8]);
+    h.update(table.as_bytes());
+    h.update((key.len() as u32).to_le_bytes());
+    h.update(key);
+    h.update(value);
+    h.finalize().into()
+}
+
+/// A table of a write transaction whose every write goes into its
+/// [`Sum256`] delta. Reads go to the redb table through [`Deref`]; writes
+/// only through [`Tracked::insert`] and [`Tracked::remove`] (there is no
+/// `DerefMut`), so none can bypass the digest.
+pub struct Tracked<'t, K: Key + 'static, V: Value + 'static> {
+    table: Table<'t, K, V>,
+    name: &'static str,
+    delta: Sum256,
+}
+
+impl<'t, K: Key + 'static, V: Value + 'static> Tracked<'t, K, V> {
+    /// Opens `def` in `txn` for tracked writing.
+    pub fn open(txn: &'t WriteTransaction, def: TableDefinition<K, V>) -> Result<Self, TableError> {
+        Ok(Tracked {
+            table: txn.open_table(def)?,
+            name: leak_name(def),
+            delta: Sum256::default(),
+        })
+    }
+
+    /// Inserts or replaces, as redb's `Table::insert`, and tracks both.
+    pub fn insert<'k, 'v>(
+        &mut self,
+        key: impl Borrow<K::SelfType<'k>>,
+        value: impl Borrow<V::SelfType<'v>>,
+    ) -> Result<Option<AccessGuard<'_, V>>, StorageError> {
+        let kb = K::as_bytes(key.borrow());
+        self.delta.add(&record_hash(
+            self.name,
+            kb.as_ref(),
+            V::as_bytes(value.borrow()).as_ref(),
+        ));
+        let old = self.table.insert(key.borrow(), value.borrow())?;
+        if let Some(g) = &old {
+            self.delta.sub(&record_hash(
+                self.name,
+                kb.as_ref(),
+                V::as_bytes(&g.value()).as_ref(),
+            ));
+        }
+        Ok(old)
+    }
+
+    /// Removes, as redb's `Table::remove`, and tracks it.
+    pub fn remove<'k>(
+        &mut self,
+        key: impl Borrow<K::SelfType<'k>>,
+    ) -> Result<Option<AccessGuard<'_, V>>, StorageError> {
+        let kb = K::as_bytes(key.borrow());
+        let old = self.table.remove(key.borrow())?;
+        if let Some(g) = &old {
+            self.delta.sub(&record_hash(
+                self.name,
+                kb.as_ref(),
+                V::as_bytes(&g.value()).as_ref(),
+            ));
+        }
+        Ok(old)
+    }
+
+    /// The table's name and what this transaction's writes did to its digest.
+    pub fn delta(&self) -> (&'static str, Sum256) {
+        (self.name, self.delta)
+    }
+}
+
+impl<'t, K: Key + 'static, V: Value + 'static> Deref for Tracked<'t, K, V> {
+    type Target = Table<'t, K, V>;
+
+    fn deref(&self) -> &Table<'t, K, V> {
+        &self.table
+    }
+}
+
+/// The table's name as `'static`: every definition is a `const` of `schema`
+/// whose name is a literal, so this never allocates more than once per name.
+fn leak_name<K: Key + 'static, V: Value + 'static>(def: TableDefinition<K, V>) -> &'static str {
+    use redb::TableHandle;
+    super::schema::TRACKED
+        .iter()
+        .copied()
+        .find(|n| *n == def.name())
+        .unwrap_or_else(|| panic!("table {} is not in schema::TRACKED", def.name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_are_order_free_and_subtraction_undoes_addition() {
+        let a = record_hash("t", b"k1", b"v1");
+        let b = record_hash("t", b"k2", b"v2");
+        let mut x = Sum256::default();
+        x.add(&a);
+        x.add(&b);
+        let mut y = Sum256::default();
+        y.add(&b);
+        y.add(&a);
+        assert_eq!(x, y);
+        x.sub(&a);
+        x.sub(&b);
+        assert!(x.is_zero());
+        assert_eq!(Sum256::from_hex(&y.to_hex()), Some(y));
+        // The parts are delimited: moving a byte from key to value changes the hash.
+        assert_ne!(
+            record_hash("t", b"k1", b"v1"),
+            record_hash("t", b"k", b"1v1")
+        );
+    }
+}

@@ -1,0 +1,418 @@
+//! `casebook verify`: whether the ledger is what its audit log says it is.
+//!
+//! Four checks, each reporting every failure it finds rather than the first:
+//! 1. redb's own integrity check (its page checksums), run on a copy taken
+//!    under the writer lock, because redb repairs the file it checks;
+//! 2. every stored value against its checksum (see `seal`);
+//! 3. the audit log's hash chain, entry by entry (see `chain`), and, given
+//!    `--head`, that the log still extends a head written down before;
+//! 4. for every table, that the state digest of its records equals the sum
+//!    of the changes the log's entries recorded for it (see `state`).
+//!
+//! Values are read raw here (the `Raw*` types below carry the sealed types'
+//! names, which redb checks, but do not check the CRC), so a damaged value is
+//! a line of the report, not a panic. A panic of redb itself on a damaged
+//! page is caught per table.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use redb::{Key, ReadTransaction, ReadableTable, TableDefinition, TableError, TypeName, Value};
+
+use super::chain::{self, ChangesDigest, GENESIS};
+use super::seal::unseal;
+use super::state::{record_hash, Sum256};
+use super::{Ledger, LedgerError};
+
+/// What `verify` found.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// Every failure, one line each, naming the table and key or the entry.
+    pub problems: Vec<String>,
+    /// Records checked.
+    pub records: u64,
+    /// Audit entries checked.
+    pub entries: u64,
+    /// The chain's head: the last entry and its hash, if the log has one.
+    pub head: Option<(u64, String)>,
+    /// What redb's integrity check said.
+    pub integrity: String,
+}
+
+impl Verdict {
+    /// Whether every check passed.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// A sealed value as stored, CRC and all: the sealed types' name without
+/// their check.
+#[derive(Debug)]
+struct RawBytes;
+#[derive(Debug)]
+struct RawText;
+
+macro_rules! raw_value {
+    ($t:ty, $name:literal) => {
+        impl Value for $t {
+            type SelfType<'a> = &'a [u8];
+            type AsBytes<'a> = &'a [u8];
+            fn fixed_width() -> Option<usize> {
+                None
+            }
+            fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+            where
+                Self: 'a,
+            {
+                data
+            }
+            fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+            where
+                Self: 'b,
+            {
+                value
+            }
+            fn type_name() -> TypeName {
+                TypeName::new($name)
+            }
+        }
+    };
+}
+raw_value!(RawBytes, "casebook::sealed_bytes");
+raw_value!(RawText, "casebook::sealed_text");
+
+/// The message of a caught panic.
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(d) = p.downcast_ref::<super::seal::Damaged>() {
+        d.0.clone()
+    } else {
+        "a panic".into()
+    }
+}
+
+impl Ledger {
+    /// Runs every check of the module docs; `head` is a chain head written
+    /// down before (`HASH` or `N:HASH`, as `casebook audit --head` prints).
+    pub fn verify(&self, head: Option<&str>) -> Result<Verdict, LedgerError> {
+        let mut v = Verdict {
+            integrity: integrity(&self.path)?,
+            ..Verdict::default()
+        };
+        if v.integrity != "passed" {
+            v.problems
+                .push(format!("redb's integrity check: {}", v.integrity));
+        }
+        let txn = self.begin_read()?;
+        let mut live = BTreeMap::new();
+        macro_rules! scan {
+            ($k:ty, $v:ty, $name:literal) => {
+                live.insert($name, scan::<$k, $v>(&txn, $name, &mut v));
+            };
+        }
+        scan!(&str, RawBytes, "institutions");
+        scan!((&str, &str), RawBytes, "inspections");
+        scan!(&str, RawText, "inspection_ids");
+        scan!((&str, &str), RawBytes, "findings");
+        scan!(&str, RawText, "finding_ids");
+        scan!((&str, u64), RawBytes, "status_history");
+        scan!((&str, &str, u64), RawText, "lists");
+        scan!(u64, RawText, "runs");
+        scan!((u64, &str), RawText, "run_results");
+        scan!((&str, &str, i64), RawText, "notices");
+        scan!((&str, &str), RawBytes, "applications");
+        scan!(&str, RawText, "application_ids");
+        scan!((&str, &str), RawBytes, "courses");
+        scan!(&str, RawText, "course_ids");
+        scan!((&str, u64), RawText, "licence_history");
+        debug_assert_eq!(live.len(), super::schema::TRACKED.len());
+        let logged = match catch_unwind(AssertUnwindSafe(|| walk_chain(&txn, head, &mut v))) {
+            Ok(r) => r?,
+            Err(p) => {
+                v.problems.push(format!(
+                    "the audit log cannot be read to its end: {}",
+                    panic_text(p)
+                ));
+                return Ok(v);
+            }
+        };
+        for (name, have) in &live {
+            let Some(have) = have else { continue };
+            let want = logged.get(*name).copied().unwrap_or_default();
+            if *have != want {
+                v.problems.push(format!(
+                    "table {name}: its records are not what the audit log says was written to it (a record was changed, added or removed other than by casebook)"
+                ));
+            }
+        }
+        Ok(v)
+    }
+}
+
+/// Checks every value of one table against its checksum and sums its
+/// records; `None` if the table could not be read to its end.
+fn scan<K: Key + 'static, V>(
+    txn: &ReadTransaction,
+    name: &'static str,
+    v: &mut Verdict,
+) -> Option<Sum256>
+where
+    for<'a> V: Value<SelfType<'a> = &'a [u8]> + 'static,
+{
+    let def: TableDefinition<K, V> = TableDefinition::new(name);
+    let r = catch_unwind(AssertUnwindSafe(|| -> Result<Sum256, String> {
+        let t = match txn.open_table(def) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(Sum256::default()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let mut sum = Sum256::default();
+        for e in t.iter().map_err(|e| e.to_string())? {
+            let (k, val) = e.map_err(|e| e.to_string())?;
+            let key = K::as_bytes(&k.value()).as_ref().to_vec();
+            let raw: &[u8] = val.value();
+            v.records += 1;
+            if let Err(why) = unseal(raw) {
+                v.problems
+                    .push(format!("table {name}, key {:?}: {why}", k.value()));
+            }
+            sum.add(&record_hash(name, &key, raw));
+        }
+        Ok(sum)
+    }));
+    match r {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(e)) => {
+            v.problems
+                .push(format!("table {name} cannot be read to its end: {e}"));
+            None
+        }
+        Err(p) => {
+            v.problems.push(format!(
+                "table {name} cannot be read to its end: {}",
+                panic_text(p)
+            ));
+            None
+        }
+    }
+}
+
+/// Recomputes the chain entry by entry and sums the state changes the log
+/// records, table by table.
+fn walk_chain(
+    txn: &ReadTransaction,
+    head: Option<&str>,
+    v: &mut Verdict,
+) -> Result<BTreeMap<String, Sum256>, LedgerError> {
+    const AUDIT: TableDefinition<u64, RawText> = TableDefinition::new("audit");
+    const CHANGES: TableDefinition<(u64, u64), RawBytes> = TableDefinition::new("audit_changes");
+    const CHAIN: TableDefinition<u64, RawBytes> = TableDefinition::new("audit_chain");
+    let audit = txn.open_table(AUDIT)?;
+    let changes = txn.open_table(CHANGES)?;
+    let chain_t = match txn.open_table(CHAIN) {
+        Ok(t) => Some(t),
+        Err(TableError::TableDoesNotExist(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let want_head = head.map(parse_head).transpose()?;
+    let mut head_seen = false;
+    let mut logged: BTreeMap<String, Sum256> = BTreeMap::new();
+    let mut prev = GENESIS;
+    let mut last = 0u64;
+    for e in audit.iter()? {
+        let (k, raw) = e?;
+        let seq = k.value();
+        v.entries += 1;
+        if seq != last + 1 {
+            v.problems.push(if seq > last + 1 {
+                format!("audit entries {} to {} are missing", last + 1, seq - 1)
+            } else {
+                format!("audit entry {seq} is out of order")
+            });
+        }
+        last = seq;
+        let header = match unseal(raw.value()) {
+            Ok(h) => String::from_utf8_lossy(h).into_owned(),
+            Err(why) => {
+                v.problems.push(format!("audit entry {seq}: {why}"));
+                String::from_utf8_lossy(&raw.value()[..raw.value().len().saturating_sub(4)])
+                    .into_owned()
+            }
+        };
+        let mut d = ChangesDigest::default();
+        for c in changes.range((seq, 0)..=(seq, u64::MAX))? {
+            let (ck, cv) = c?;
+            match unseal(cv.value()) {
+                Ok(p) => d.add(ck.value().1, p),
+                Err(why) => {
+                    v.problems
+                        .push(format!("audit entry {seq}, change {}: {why}", ck.value().1));
+                    d.add(ck.value().1, cv.value());
+                }
+            }
+        }
+        let h = chain::entry_hash(&prev, &header, &d.finish());
+        let stored = chain_t
+            .as_ref()
+            .map(|t| t.get(seq))
+            .transpose()?
+            .flatten()
+            .map(|g| unseal(g.value()).ok().and_then(chain::to_hash));
+        match stored {
+            None => v.problems.push(format!(
+                "audit entry {seq} has no hash in the chain (entries were added outside casebook)"
+            )),
+            Some(None) => v
+                .problems
+                .push(format!("audit entry {seq}: its chain hash is damaged")),
+            Some(Some(s)) if s != h => {
+                v.problems.push(format!(
+                    "audit entry {seq} does not match its chain hash: the entry, or its changes, was altered after it was written"
+                ));
+                // Go on from the stored hash, so one altered entry is one line.
+                prev = s;
+            }
+            Some(Some(_)) => prev = h,
+        }
+        if let Some((n, hash)) = &want_head {
+            if chain::hex(&prev) == *hash && n.is_none_or(|n| n == seq) {
+                head_seen = true;
+            }
+        }
+        match serde_json::from_str::<serde_json::Value>(&header) {
+            Ok(j) => {
+                if let Some(state) = j.get("state").and_then(|s| s.as_object()) {
+                    for (table, sum) in state {
+                        match sum.as_str().and_then(Sum256::from_hex) {
+                            Some(s) => logged.entry(table.clone()).or_default().merge(&s),
+                            None => v.problems.push(format!(
+                                "audit entry {seq}: its state for table {table} is not a digest"
+                            )),
+                        }
+                    }
+                }
+            }
+            Err(_) => v.problems.push(format!(
+                "audit entry {seq}: its header is not readable JSON"
+            )),
+        }
+    }
+    if let Some(t) = &chain_t {
+        if let Some((k, _)) = t.last()? {
+            if k.value() > last {
+                v.problems.push(format!(
+                    "the chain holds hashes up to entry {} but the log ends at entry {last}: entries were removed",
+                    k.value()
+                ));
+            }
+        }
+    }
+    if last > 0 {
+        v.head = Some((last, chain::hex(&prev)));
+    }
+    if let Some((n, hash)) = &want_head {
+        if !head_seen {
+            v.problems.push(match n {
+                Some(n) => format!("the log does not extend the head {n}:{hash}: entry {n} no longer has that hash (the log was rewritten), or the head is of another ledger"),
+                None => format!("no entry of the log has the hash {hash}: the log was rewritten, or the head is of another ledger"),
+            });
+        }
+    }
+    Ok(logged)
+}
+
+/// `HASH` or `N:HASH` as `audit --head` prints it.
+fn parse_head(s: &str) -> Result<(Option<u64>, String), LedgerError> {
+    let bad = || {
+        LedgerError::Storage(format!(
+            "--head {s}: expected the 64 hex digits `casebook audit --head` prints, optionally after the entry number and a colon"
+        ))
+    };
+    let (n, h) = match s.trim().split_once(':') {
+        Some((n, h)) => (Some(n.trim().parse::<u64>().map_err(|_| bad())?), h.trim()),
+        None => (None, s.trim()),
+    };
+    let h = h.to_ascii_lowercase();
+    if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    Ok((n, h))
+}
+
+/// redb's integrity check, on a copy of the file taken while this process
+/// holds the writer lock (so no commit is half-copied); the original is
+/// never touched, as the check repairs what it checks.
+fn integrity(path: &Path) -> Result<String, LedgerError> {
+    let tmp = tempfile::Builder::new()
+        .prefix(".casebook-verify.")
+        .tempfile_in(std::env::temp_dir())
+        .map_err(|e| LedgerError::Storage(format!("cannot make a temporary copy: {e}")))?;
+    {
+        let start = Instant::now();
+        let wait = super::busy_timeout();
+        let _lock = loop {
+            match super::sized_builder(1 << 20).open(path) {
+                Ok(db) => break db,
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) if start.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                    return Err(LedgerError::Busy {
+                        path: path.into(),
+                        waited: start.elapsed(),
+                    })
+                }
+                Err(e) => return Ok(format!("failed: the file cannot be opened ({e})")),
+            }
+        };
+        std::fs::copy(path, tmp.path()).map_err(|e| {
+            LedgerError::Storage(format!("cannot copy the ledger to check it: {e}"))
+        })?;
+    }
+    let r = catch_unwind(|| -> Result<bool, redb::DatabaseError> {
+        let mut b = redb::Database::builder();
+        b.set_check_integrity_on_open(true);
+        let mut db = b.open(tmp.path())?;
+        db.check_integrity()
+    });
+    Ok(match r {
+        Ok(Ok(true)) => "passed".into(),
+        Ok(Ok(false)) => {
+            "failed: damaged pages (redb could repair its copy; the ledger itself is unchanged)"
+                .into()
+        }
+        Ok(Err(e)) => format!("failed: {e}"),
+        Err(p) => format!("failed: {}", panic_text(p)),
+    })
+}
+
+impl Ledger {
+    /// The chain's head as stored: the last entry and its hash, if the log
+    /// has one (`verify` recomputes it from the entries).
+    pub fn chain_head(&self) -> Result<Option<(u64, String)>, LedgerError> {
+        let txn = self.begin_read()?;
+        let t = match txn.open_table(super::schema::AUDIT_CHAIN) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let last = t.last()?;
+        Ok(match last {
+            Some((k, v)) => Some((
+                k.value(),
+                chain::hex(&chain::to_hash(v.value()).ok_or_else(|| {
+                    LedgerError::Storage(
+                        "the chain's head is not a hash; run casebook verify".into(),
+                    )
+                })?),
+            )),
+            None => None,
+        })
+    }
+}

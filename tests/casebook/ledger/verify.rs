@@ -1,0 +1,390 @@
+//! `casebook verify` and the damage it finds: a flipped byte is refused on
+//! read and named by `verify`; a record or an audit entry rewritten with a
+//! valid checksum (a program of one's own against redb) is caught by the
+//! state digest and the hash chain; a chain rewritten whole is caught by a
+//! head written down before; byte flips anywhere never panic.
+
+use redb::{ReadableTable, TableDefinition, TypeName, Value};
+
+use crate::common::*;
+
+/// `populated()` and the Chinese-headed institutions, applications and
+/// courses: six audit entries, every kind of record.
+fn filled() -> Ws {
+    let ws = populated();
+    for (kind, name, text) in [
+        ("institutions", "机构.csv", INSTITUTIONS_ZH),
+        ("applications", "申请.csv", APPLICATIONS_ZH),
+        ("courses", "课程.csv", COURSES_ZH),
+    ] {
+        let f = ws.write(name, text);
+        ws.import(kind, &f);
+    }
+    ws
+}
+
+/// A sealed value as stored, CRC included: what a program of one's own
+/// against redb would read and write, borrowing casebook's type names.
+#[derive(Debug)]
+struct Raw;
+
+impl Value for Raw {
+    type SelfType<'a> = &'a [u8];
+    type AsBytes<'a> = &'a [u8];
+    fn fixed_width() -> Option<usize> {
+        None
+    }
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+    where
+        Self: 'a,
+    {
+        data
+    }
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value
+    }
+    fn type_name() -> TypeName {
+        TypeName::new("casebook::sealed_bytes")
+    }
+}
+
+#[derive(Debug)]
+struct RawText;
+
+impl Value for RawText {
+    type SelfType<'a> = &'a [u8];
+    type AsBytes<'a> = &'a [u8];
+    fn fixed_width() -> Option<usize> {
+        None
+    }
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+    where
+        Self: 'a,
+    {
+        data
+    }
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value
+    }
+    fn type_name() -> TypeName {
+        TypeName::new("casebook::sealed_text")
+    }
+}
+
+const INSTITUTIONS: TableDefinition<&str, Raw> = TableDefinition::new("institutions");
+const AUDIT: TableDefinition<u64, RawText> = TableDefinition::new("audit");
+const CHANGES: TableDefinition<(u64, u64), Raw> = TableDefinition::new("audit_changes");
+const CHAIN: TableDefinition<u64, Raw> = TableDefinition::new("audit_chain");
+
+fn open(ws: &Ws) -> redb::Database {
+    let mut b = redb::Database::builder();
+    b.set_concurrency_mode(redb::ConcurrencyMode::SingleWriter);
+    b.open(&ws.db).unwrap()
+}
+
+fn unsealed(v: &[u8]) -> Vec<u8> {
+    casebook::ledger::seal::unseal(v).unwrap().to_vec()
+}
+
+/// Rewrites the audit header of entry `n` with `f`, resealing it as
+/// casebook would.
+fn rewrite_entry(db: &redb::Database, n: u64, f: impl Fn(&str) -> String) {
+    let w = db.begin_write().unwrap();
+    {
+        let mut t = w.open_table(AUDIT).unwrap();
+        let old = String::from_utf8(unsealed(t.get(n).unwrap().unwrap().value())).unwrap();
+        let new = casebook::ledger::seal::seal(f(&old).as_bytes());
+        t.insert(n, new.as_slice()).unwrap();
+    }
+    w.commit().unwrap();
+}
+
+/// Recomputes the whole chain from the entries as they are now, as one who
+/// rewrites the log and covers the tracks would.
+fn rechain(db: &redb::Database) {
+    use casebook::ledger::chain::{entry_hash, ChangesDigest, GENESIS};
+    let w = db.begin_write().unwrap();
+    {
+        let audit = w.open_table(AUDIT).unwrap();
+        let changes = w.open_table(CHANGES).unwrap();
+        let mut chain = w.open_table(CHAIN).unwrap();
+        let mut prev = GENESIS;
+        for e in audit.iter().unwrap() {
+            let (k, v) = e.unwrap();
+            let mut d = ChangesDigest::default();
+            for c in changes
+                .range((k.value(), 0)..=(k.value(), u64::MAX))
+                .unwrap()
+            {
+                let (ck, cv) = c.unwrap();
+                d.add(ck.value().1, &unsealed(cv.value()));
+            }
+            let header = String::from_utf8(unsealed(v.value())).unwrap();
+            prev = entry_hash(&prev, &header, &d.finish());
+            let sealed = casebook::ledger::seal::seal(&prev);
+            chain.insert(k.value(), sealed.as_slice()).unwrap();
+        }
+    }
+    w.commit().unwrap();
+}
+
+fn head(ws: &Ws) -> String {
+    ws.run(&["audit", "--head"]).ok().stdout.trim().to_string()
+}
+
+#[test]
+fn a_ledger_written_only_by_casebook_verifies_and_extends_every_head_it_had() {
+    let ws = filled();
+    let h1 = head(&ws);
+    assert!(h1.starts_with("6:") && h1.len() == 2 + 64, "{h1}");
+    ws.run(&["verify"])
+        .ok()
+        .stdout_has(&["integrity check: passed", "verified", &h1]);
+    let f = ws.write("more.csv", format!("{INSTITUTION_HEADER}\nGZ-0009,新机构,,天河,石牌街,,subject,,,,张三,1,1,1,10,0,false,operating,2019-01-01\n"));
+    ws.import("institutions", &f);
+    let h2 = head(&ws);
+    assert_ne!(h1, h2);
+    ws.run(&["verify", "--head", &h1]).ok();
+    ws.run(&["verify", "--head", &h2[2..]]).ok();
+    // A head of another ledger is not one this log extends.
+    let r = ws
+        .run(&["verify", "--head", &format!("7:{}", "0".repeat(64))])
+        .code(1);
+    assert!(
+        r.stdout.contains("does not extend the head 7:"),
+        "{}",
+        r.stdout
+    );
+    ws.run(&["verify", "--head", "nonsense"])
+        .code(1)
+        .stderr_has(&["--head nonsense", "64 hex digits"]);
+}
+
+#[test]
+fn a_hex_edited_name_is_refused_on_read_and_named_by_verify() {
+    let ws = filled();
+    let mut bytes = std::fs::read(&ws.db).unwrap();
+    let name = "星辰数学培训中心".as_bytes();
+    let at = bytes
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("the name is in the file");
+    bytes[at + 3] ^= 0x01;
+    std::fs::write(&ws.db, &bytes).unwrap();
+    for args in [
+        &["show", "GZ-0001"][..],
+        &["export", "institutions"],
+        &["run", "x.rhai"],
+    ] {
+        ws.write("x.rhai", "for i in institutions() { emit(#{n: i.name}); }");
+        let r = ws.run(args).code(1);
+        assert!(
+            r.stderr.contains("the ledger is damaged") && r.stderr.contains("casebook verify"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    let r = ws.run(&["verify"]).code(1);
+    assert!(
+        r.stdout.contains(
+            "table institutions, key \"GZ-0001\": a stored value does not match its checksum"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_record_rewritten_with_a_valid_checksum_is_caught_by_verify() {
+    let ws = filled();
+    {
+        let db = open(&ws);
+        let w = db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(INSTITUTIONS).unwrap();
+            let old = unsealed(t.get("GZ-0002").unwrap().unwrap().value());
+            let new = String::from_utf8_lossy(&old).replace("小画家", "大画家");
+            let sealed = casebook::ledger::seal::seal(new.as_bytes());
+            t.insert("GZ-0002", sealed.as_slice()).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    // Reads go on (the checksum holds), but verify finds it.
+    ws.run(&["show", "GZ-0002"]).ok().stdout_has(&["大画家"]);
+    let r = ws.run(&["verify"]).code(1);
+    assert!(
+        r.stdout
+            .contains("table institutions: its records are not what the audit log says"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("integrity check: passed"), "{}", r.stdout);
+}
+
+#[test]
+fn an_altered_or_removed_audit_entry_is_caught_by_the_chain() {
+    let ws = filled();
+    let db = open(&ws);
+    rewrite_entry(&db, 2, |h| {
+        h.replace("\"operator\":\"tester\"", "\"operator\":\"alice\"")
+    });
+    drop(db);
+    let r = ws.run(&["verify"]).code(1);
+    assert!(
+        r.stdout
+            .contains("audit entry 2 does not match its chain hash"),
+        "{}",
+        r.stdout
+    );
+    // One altered entry is one line, not one per entry after it.
+    assert_eq!(r.stdout.matches("FAILED").count(), 1, "{}", r.stdout);
+
+    let ws = filled();
+    let db = open(&ws);
+    let w = db.begin_write().unwrap();
+    w.open_table(AUDIT).unwrap().remove(3).unwrap();
+    w.commit().unwrap();
+    drop(db);
+    let r = ws.run(&["verify"]).code(1);
+    assert!(
+        r.stdout.contains("audit entries 3 to 3 are missing"),
+        "{}",
+        r.stdout
+    );
+
+    // The last entry removed with its hash: the records it wrote are then
+    // more than the log accounts for.
+    let ws = filled();
+    let db = open(&ws);
+    let w = db.begin_write().unwrap();
+    w.open_table(AUDIT).unwrap().remove(6).unwrap();
+    w.open_table(CHAIN).unwrap().remove(6).unwrap();
+    w.commit().unwrap();
+    drop(db);
+    let r = ws.run(&["verify"]).code(1);
+    assert!(
+        r.stdout.contains("are not what the audit log says"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_log_rewritten_with_a_new_chain_is_caught_by_a_head_written_down_before() {
+    let ws = filled();
+    let before = head(&ws);
+    let db = open(&ws);
+    rewrite_entry(&db, 1, |h| {
+        h.replace("\"operator\":\"tester\"", "\"operator\":\"alice\"")
+    });
+    rechain(&db);
+    drop(db);
+    // Consistent in itself: only the head written down tells.
+    ws.run(&["verify"]).ok();
+    assert_ne!(head(&ws), before);
+    let r = ws.run(&["verify", "--head", &before]).code(1);
+    assert!(r.stdout.contains("the log was rewritten"), "{}", r.stdout);
+}
+
+/// A tiny xorshift, so the offsets are the same on every run.
+fn offsets(seed: u64, n: usize, len: usize) -> Vec<usize> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % len as u64) as usize
+        })
+        .collect()
+}
+
+/// Every answer a reader can get from the ledger at `db`, with exit codes.
+fn answers(ws: &Ws, db: &str) -> (Vec<String>, bool) {
+    let mut out = Vec::new();
+    let mut failed = false;
+    for args in [
+        &["export", "institutions"][..],
+        &["export", "inspections"],
+        &["export", "findings"],
+        &["export", "applications"],
+        &["export", "courses"],
+        &["show", "GZ-0001"],
+        &["show", "P-01"],
+        &["audit", "--last", "100"],
+        &["lists"],
+    ] {
+        let mut full = vec!["--db", db];
+        full.extend_from_slice(args);
+        let r = ws.run_bare(&full);
+        assert!(
+            r.code == 0 || r.code == 1,
+            "{args:?} exited {} on a flipped byte\n{}",
+            r.code,
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+        failed |= r.code != 0;
+        out.push(r.stdout);
+    }
+    (out, failed)
+}
+
+#[test]
+fn byte_flips_never_panic_and_verify_catches_every_flip_that_changes_an_answer() {
+    let ws = filled();
+    let original = std::fs::read(&ws.db).unwrap();
+    let (want, failed) = answers(&ws, ws.db.to_str().unwrap());
+    assert!(!failed);
+    // Flips land where the file holds something: most of a new redb file
+    // is zeros that no read ever looks at.
+    let used: Vec<usize> = (0..original.len()).filter(|&i| original[i] != 0).collect();
+    let n = std::env::var("CASEBOOK_FLIPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(24);
+    let (mut changed, mut refused, mut harmless, mut flagged) = (0, 0, 0, 0);
+    for (k, i) in offsets(0x9E37_79B9_7F4A_7C15, n, used.len())
+        .into_iter()
+        .enumerate()
+    {
+        let at = used[i];
+        let mut bytes = original.clone();
+        bytes[at] ^= 1 << (k % 8);
+        let name = format!("flip{k}.redb");
+        std::fs::write(ws.path().join(&name), &bytes).unwrap();
+        let (got, failed) = answers(&ws, &name);
+        let v = ws.run_bare(&["--db", &name, "verify"]);
+        assert!(
+            v.code == 0 || v.code == 1,
+            "verify exited {}: {}",
+            v.code,
+            v.stderr
+        );
+        assert!(!v.stderr.contains("panicked"), "{}", v.stderr);
+        if failed || got != want {
+            assert_eq!(
+                v.code, 1,
+                "byte {at} changed an answer (or was refused) but verify passed\n{}",
+                v.stdout
+            );
+            if failed {
+                refused += 1;
+            } else {
+                changed += 1;
+            }
+        } else {
+            harmless += 1;
+            flagged += (v.code == 1) as usize;
+        }
+        std::fs::remove_file(ws.path().join(&name)).unwrap();
+    }
+    eprintln!("{n} flips: {refused} refused on read, {changed} changed an answer (all caught by verify), {harmless} changed nothing ({flagged} of them still flagged by verify)");
+}
