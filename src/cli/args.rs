@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::export::ExportFormat;
 use crate::model::parse_date;
@@ -35,6 +35,7 @@ pub struct Cli {
         long,
         global = true,
         env = "CASEBOOK_DB",
+        hide_env_values = true,
         default_value = "casebook.redb"
     )]
     pub db: PathBuf,
@@ -60,11 +61,11 @@ pub enum Cmd {
     Show(ShowArgs),
     /// Copy the ledger, as of one moment, to a new file while others go on writing.
     Backup(BackupArgs),
-    /// Run a Rhai script against the ledger (SPEC §5).
+    /// Run a Rhai script against the ledger (the script API: docs/script-api.md).
     Run(RunArgs),
     /// Parse and check a script without running it: syntax errors, unknown functions, misspelt properties.
     Check(CheckArgs),
-    /// An interactive session for investigations and trying out rules (SPEC §6).
+    /// An interactive session for investigations and trying out rules (docs/writing-rules.md).
     Repl(ReplArgs),
     /// Score every institution with a rule's fn score(inst): score, grade and reasons.
     Score(ScoreArgs),
@@ -78,6 +79,74 @@ pub enum Cmd {
     Test(TestArgs),
     /// List the audit log: every change ever made, newest last.
     Audit(AuditArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions(CompletionsArgs),
+    /// Print the man page (`casebook man | man -l -`), or write every page to a directory.
+    Man(ManArgs),
+    /// Regenerate the reference files of docs/ from the code's tables.
+    #[command(hide = true)]
+    Docs(DocsArgs),
+}
+
+/// Flags of `completions`.
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `casebook completions bash > ~/.local/share/bash-completion/completions/casebook`.
+    pub shell: clap_complete::Shell,
+}
+
+/// Flags of `man`.
+#[derive(clap::Args, Debug)]
+pub struct ManArgs {
+    /// Write casebook.1 and one page per subcommand (casebook-run.1, …) into this directory.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Flags of `docs`.
+#[derive(clap::Args, Debug)]
+pub struct DocsArgs {
+    #[command(subcommand)]
+    pub cmd: DocsCmd,
+}
+
+/// The subcommands of `docs`.
+#[derive(Subcommand, Debug)]
+pub enum DocsCmd {
+    /// Write the generated references (script API, file formats, commands, man pages) into DIR.
+    Gen {
+        /// The docs directory, normally `docs`.
+        dir: PathBuf,
+    },
+}
+
+/// The version line: the crate's version and the ledger schema it writes and
+/// reads, taken from the schema's own constants.
+pub fn version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        use crate::ledger::{READS_FROM, SCHEMA_VERSION};
+        let mut v = format!(
+            "{} (ledger schema {SCHEMA_VERSION}; opens schema 1 to {SCHEMA_VERSION}, \
+             upgrading an older ledger on its first write",
+            env!("CARGO_PKG_VERSION")
+        );
+        if READS_FROM > 1 {
+            v.push_str(&format!(
+                "; before that, schema 1 to {} is opened for writing only",
+                READS_FROM - 1
+            ));
+        }
+        v.push(')');
+        v
+    })
+}
+
+/// The command line's definition, with the version line of [`version`]: what
+/// parses the arguments, and what the completions, man pages and docs/commands.md
+/// are made from.
+pub fn command() -> clap::Command {
+    Cli::command().version(version())
 }
 
 /// Flags of `demo`.

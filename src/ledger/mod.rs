@@ -47,7 +47,7 @@ pub use backup::BackupSummary;
 pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
 pub use error::{LedgerError, RedbError, Rejection};
 pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
-pub use schema::SCHEMA_VERSION;
+pub use schema::{READS_FROM, SCHEMA_VERSION};
 pub use tx::{Counts, Outcome, Tx};
 pub use tx_decisions::ListEntry;
 

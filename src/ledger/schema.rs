@@ -23,7 +23,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// from this version on is read as it is and migrated by its first committed
 /// write; an older one is migrated when it is opened for writing, and a
 /// read-only open refuses it until then. Schema 1's records are read as they are.
-const READS_FROM: u32 = 1;
+pub const READS_FROM: u32 = 1;
 
 /// Steps that bring a ledger from version `i + 1` to `i + 2`, run by
 /// [`migrate`] in one write transaction (see [`READS_FROM`] for which).
