@@ -83,9 +83,6 @@ pub enum Cmd {
     Completions(CompletionsArgs),
     /// Print the man page (`casebook man | man -l -`), or write every page to a directory.
     Man(ManArgs),
-    /// Regenerate the reference files of docs/ from the code's tables.
-    #[command(hide = true)]
-    Docs(DocsArgs),
 }
 
 /// Flags of `completions`.
@@ -101,23 +98,6 @@ pub struct ManArgs {
     /// Write casebook.1 and one page per subcommand (casebook-run.1, …) into this directory.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-}
-
-/// Flags of `docs`.
-#[derive(clap::Args, Debug)]
-pub struct DocsArgs {
-    #[command(subcommand)]
-    pub cmd: DocsCmd,
-}
-
-/// The subcommands of `docs`.
-#[derive(Subcommand, Debug)]
-pub enum DocsCmd {
-    /// Write the generated references (script API, file formats, commands, man pages) into DIR.
-    Gen {
-        /// The docs directory, normally `docs`.
-        dir: PathBuf,
-    },
 }
 
 /// The version line: the crate's version and the ledger schema it writes and

@@ -67,6 +67,5 @@ fn dispatch(command: &Cmd, ctx: &Context) -> anyhow::Result<i32> {
         Cmd::Audit(a) => cmd::audit::run(a, ctx),
         Cmd::Completions(a) => cmd::completions::run(a),
         Cmd::Man(a) => cmd::man::run(a),
-        Cmd::Docs(a) => cmd::docs::run(a),
     }
 }

@@ -8,7 +8,6 @@ pub mod check;
 pub mod completions;
 pub mod demo;
 pub mod diff;
-pub mod docs;
 pub mod export;
 pub mod import;
 pub mod init;
