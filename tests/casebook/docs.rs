@@ -1,6 +1,9 @@
 //! `docs/` holds to the code: the generated references are what the code's
 //! tables generate today (`CASEBOOK_BLESS=1` rewrites them), the examples in
-//! the guides run on the demo city, nothing user-facing points outside the
+//! the guides run on the demo city (`console` blocks command by command with
+//! their output compared, `…` standing for anything; Rhai blocks through
+//! `casebook check`, and those not saved as a file with `file=NAME` through
+//! `casebook run`), nothing user-facing points outside the
 //! repository, and the installed-CLI conventions work (completions, man page,
 //! `--version` with the ledger schema).
 
@@ -319,8 +322,8 @@ fn the_guides_examples_run_on_the_demo_city() {
                     }
                 }
                 Some("rhai") => {
-                    let name = tags
-                        .find_map(|t| t.strip_prefix("file="))
+                    let file = tags.find_map(|t| t.strip_prefix("file="));
+                    let name = file
                         .map(String::from)
                         .unwrap_or_else(|| format!("example_{}.rhai", b.line));
                     let path = ws.path().join(&name);
@@ -334,6 +337,12 @@ fn the_guides_examples_run_on_the_demo_city() {
                         r.stdout,
                         r.stderr
                     );
+                    // A snippet (not a file the page goes on to use) runs as it is.
+                    if file.is_none() {
+                        let r =
+                            ws.run(&["run", &name, "--as-of", "2019-02-20", "--format", "jsonl"]);
+                        assert_eq!(r.code, 0, "{where_}: the example failed:\n{}", r.stderr);
+                    }
                     ran += 1;
                 }
                 _ => {}
