@@ -57,6 +57,21 @@ fn argument_values(name: &str) -> Option<String> {
     })
 }
 
+/// An expression using property `p` of record `r` the way rules use it.
+fn example(r: &str, p: &str, desc: &str, dom: Option<&Domain>) -> String {
+    let optional = desc.contains("or ()");
+    match dom {
+        Some(Domain::List(c)) => format!("{r}.{p}.contains(\"{}\")", c[0].en),
+        Some(Domain::Enum(c)) => format!("{r}.{p} == \"{}\"", c[0].en),
+        _ if optional => format!("{r}.{p} != ()"),
+        Some(Domain::Date) => format!("as_of() - {r}.{p}"),
+        Some(Domain::Int | Domain::Number(_) | Domain::Yuan) => format!("{r}.{p} > 0"),
+        Some(Domain::Bool) => format!("!{r}.{p}"),
+        Some(Domain::Severity) => format!("{r}.{p} >= 2"),
+        _ => format!("{r}.{p}"),
+    }
+}
+
 /// Escapes `|` for a Markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -115,11 +130,7 @@ pub fn script_api(header: &str) -> String {
         for (p, desc) in t.props {
             let dom = values::property(t.name, p);
             let vals = dom.as_ref().map(|d| d.in_scripts()).unwrap_or_default();
-            let ex = match dom.as_ref().and_then(|d| d.choices().map(|c| (d, c))) {
-                Some((Domain::List(_), c)) => format!("{r}.{p}.contains(\"{}\")", c[0].en),
-                Some((_, c)) => format!("{r}.{p} == \"{}\"", c[0].en),
-                None => format!("{r}.{p}"),
-            };
+            let ex = example(r, p, desc, dom.as_ref());
             let _ = writeln!(
                 s,
                 "| `{p}` | {} | {} | `{}` |",
