@@ -22,6 +22,7 @@ pub mod alloc;
 pub mod cli;
 pub mod decide;
 pub mod demo;
+pub mod docs;
 pub mod export;
 pub mod format;
 pub mod import;

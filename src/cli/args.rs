@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::export::ExportFormat;
 use crate::model::parse_date;
@@ -35,6 +35,7 @@ pub struct Cli {
         long,
         global = true,
         env = "CASEBOOK_DB",
+        hide_env_values = true,
         default_value = "casebook.redb"
     )]
     pub db: PathBuf,
@@ -60,11 +61,11 @@ pub enum Cmd {
     Show(ShowArgs),
     /// Copy the ledger, as of one moment, to a new file while others go on writing.
     Backup(BackupArgs),
-    /// Run a Rhai script against the ledger (SPEC §5).
+    /// Run a Rhai script against the ledger (the script API: docs/script-api.md).
     Run(RunArgs),
     /// Parse and check a script without running it: syntax errors, unknown functions, misspelt properties.
     Check(CheckArgs),
-    /// An interactive session for investigations and trying out rules (SPEC §6).
+    /// An interactive session for investigations and trying out rules (docs/writing-rules.md).
     Repl(ReplArgs),
     /// Score every institution with a rule's fn score(inst): score, grade and reasons.
     Score(ScoreArgs),
@@ -83,6 +84,10 @@ pub enum Cmd {
     /// table holds what the log says was written. Exit 0 when all hold, 1
     /// with every failure listed.
     Verify(VerifyArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions(CompletionsArgs),
+    /// Print the man page (`casebook man | man -l -`), or write every page to a directory.
+    Man(ManArgs),
 }
 
 /// Flags of `verify`.
@@ -93,6 +98,49 @@ pub struct VerifyArgs {
     /// catches a log rewritten with a new chain.
     #[arg(long, value_name = "HASH")]
     pub head: Option<String>,
+}
+
+/// Flags of `completions`.
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `casebook completions bash > ~/.local/share/bash-completion/completions/casebook`.
+    pub shell: clap_complete::Shell,
+}
+
+/// Flags of `man`.
+#[derive(clap::Args, Debug)]
+pub struct ManArgs {
+    /// Write casebook.1 and one page per subcommand (casebook-run.1, …) into this directory.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// The version line: the crate's version and the ledger schema it writes and
+/// reads, taken from the schema's own constants.
+pub fn version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        use crate::ledger::{READS_FROM, SCHEMA_VERSION};
+        let mut v = format!(
+            "{} (ledger schema {SCHEMA_VERSION}; reads schema {READS_FROM} to {SCHEMA_VERSION} as it is",
+            env!("CARGO_PKG_VERSION")
+        );
+        if READS_FROM > 1 {
+            v.push_str(&format!(
+                "; a ledger of schema 1 to {} is upgraded when first opened for writing",
+                READS_FROM - 1
+            ));
+        }
+        v.push(')');
+        v
+    })
+}
+
+/// The command line's definition, with the version line of [`version`]: what
+/// parses the arguments, and what the completions, man pages and docs/commands.md
+/// are made from.
+pub fn command() -> clap::Command {
+    Cli::command().version(version())
 }
 
 /// Flags of `demo`.

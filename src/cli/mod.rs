@@ -1,4 +1,4 @@
-//! The command line (SPEC §4): parsing, dispatch to one file per command
+//! The command line (docs/commands.md): parsing, dispatch to one file per command
 //! (`cmd/`), and exit codes (`exit`).
 
 pub mod args;
@@ -9,7 +9,7 @@ pub mod operator;
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use args::{Cli, Cmd};
 
@@ -24,7 +24,10 @@ pub struct Context {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let parsed = args::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -65,5 +68,7 @@ fn dispatch(command: &Cmd, ctx: &Context) -> anyhow::Result<i32> {
         Cmd::Test(a) => cmd::test::run(a, ctx),
         Cmd::Audit(a) => cmd::audit::run(a, ctx),
         Cmd::Verify(a) => cmd::verify::run(a, ctx),
+        Cmd::Completions(a) => cmd::completions::run(a),
+        Cmd::Man(a) => cmd::man::run(a),
     }
 }

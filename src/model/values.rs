@@ -21,6 +21,8 @@ macro_rules! domain_enum {
             pub fn as_str(self) -> &'static str { match self { $($name::$variant => $en),+ } }
             /// The Chinese name used on printed registers and notices.
             pub fn zh(self) -> &'static str { match self { $($name::$variant => [$($zh),*][0]),+ } }
+            /// Every Chinese name import and scripts accept, the display name first.
+            pub fn zh_names(self) -> &'static [&'static str] { match self { $($name::$variant => &[$($zh),*]),+ } }
             /// A one-line description.
             pub fn description(self) -> &'static str { match self { $($name::$variant => $desc),+ } }
             /// Parses the English name or any of the Chinese names (surrounding blanks ignored).

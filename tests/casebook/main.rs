@@ -10,6 +10,7 @@
 mod common;
 
 mod decisions;
+mod docs;
 mod export;
 mod import;
 mod ledger;

@@ -5,12 +5,14 @@
 pub mod audit;
 pub mod backup;
 pub mod check;
+pub mod completions;
 pub mod demo;
 pub mod diff;
 pub mod export;
 pub mod import;
 pub mod init;
 pub mod lists;
+pub mod man;
 pub mod repl;
 pub mod run;
 pub mod runs;
