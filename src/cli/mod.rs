@@ -23,7 +23,7 @@ pub struct Context {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -34,6 +34,10 @@ pub fn main() -> i32 {
             };
         }
     };
+    // `audit` only reads: there the global --operator names whose entries to list.
+    if let Cmd::Audit(a) = &mut cli.command {
+        a.operator = cli.operator.clone();
+    }
     let ctx = Context {
         db: cli.db,
         operator: operator::operator(&cli.operator),

@@ -11,6 +11,7 @@ mod common;
 
 mod decisions;
 mod export;
+mod files;
 mod import;
 mod ledger;
 mod platform;
