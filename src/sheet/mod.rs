@@ -114,7 +114,7 @@ impl Sheet {
     /// leading zero stay text).
     pub fn from_text(name: &str, cols: &[String], rows: &[Vec<String>]) -> Sheet {
         let cell = |v: &String| match v.parse::<i64>() {
-            Ok(i) if !(v.starts_with('0') && v.len() > 1) && !v.starts_with('+') => Cell::Int(i),
+            Ok(i) if !(v.starts_with('+') || v.starts_with('0') && v.len() > 1) => Cell::Int(i),
             _ => Cell::from(v.clone()),
         };
         Sheet {
@@ -320,7 +320,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
