@@ -3,7 +3,8 @@
 //! CSV uses the English headers and neutralises free-text cells a spreadsheet
 //! would run as a formula (see `format::neutralise`); JSON Lines writes typed
 //! values (numbers, booleans, null, arrays). Import of either gives back the
-//! same records.
+//! same records. `--excel` CSV (and `--headers zh`) gives the Chinese
+//! headers and values; .xlsx and .parquet are written by `crate::sheet`.
 
 use std::io::Write;
 
@@ -16,6 +17,17 @@ use crate::model::RecordKind;
 pub enum ExportFormat {
     Csv,
     Jsonl,
+    Xlsx,
+    Parquet,
+}
+
+/// How a CSV export looks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvStyle {
+    /// Chinese headers and values (`状态`, `营业中`) instead of field names and codes.
+    pub zh: bool,
+    /// For Excel: a UTF-8 BOM (else Chinese Excel reads UTF-8 as GBK) and CRLF row ends.
+    pub excel: bool,
 }
 
 /// Errors of export.
@@ -54,18 +66,39 @@ pub fn export(
     reader: &Reader,
     kind: RecordKind,
     fmt: ExportFormat,
+    style: CsvStyle,
     out: &mut dyn Write,
 ) -> Result<u64, ExportError> {
     let cols: Vec<&'static str> = kind.columns().iter().map(|(en, _)| *en).collect();
     let mut n = 0u64;
     match fmt {
+        ExportFormat::Xlsx | ExportFormat::Parquet => {
+            return Err(ExportError::Io(std::io::Error::other(
+                "an .xlsx or .parquet export is written to a file: give it with -o FILE",
+            )))
+        }
         ExportFormat::Csv => {
-            let mut w = csv::WriterBuilder::new().from_writer(out);
-            w.write_record(&cols)?;
+            if style.excel {
+                out.write_all("\u{feff}".as_bytes())?;
+            }
+            let mut w = csv::WriterBuilder::new()
+                .terminator(if style.excel {
+                    csv::Terminator::CRLF
+                } else {
+                    csv::Terminator::Any(b'\n')
+                })
+                .from_writer(out);
+            let heads: Vec<&str> = cols
+                .iter()
+                .map(|c| crate::sheet::values::header(kind, c, style.zh))
+                .collect();
+            w.write_record(&heads)?;
             let mut emit = |row: Vec<String>| -> Result<(), ExportError> {
                 for (v, c) in row.iter().zip(&cols) {
                     if format::is_free_text(c) {
                         w.write_field(format::neutralise(v).as_bytes())?;
+                    } else if style.zh {
+                        w.write_field(crate::sheet::values::zh_value(kind, c, v).as_bytes())?;
                     } else {
                         w.write_field(v.as_bytes())?;
                     }
@@ -129,7 +162,8 @@ fn json_value(col: &str, v: &str) -> String {
     }
 }
 
-fn each_row(
+/// Calls `emit` with the row of every record of `kind`, in key order.
+pub fn each_row(
     reader: &Reader,
     kind: RecordKind,
     emit: &mut dyn FnMut(Vec<String>) -> Result<(), ExportError>,

@@ -32,3 +32,4 @@ pub mod notice;
 pub mod render;
 pub mod repl;
 pub mod script;
+pub mod sheet;

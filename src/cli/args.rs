@@ -55,7 +55,7 @@ pub enum Cmd {
     Init(InitArgs),
     /// Import a CSV or JSON Lines file; one file is one transaction.
     Import(ImportArgs),
-    /// Export every record of a kind to stdout, in the form import reads.
+    /// Export every record of a kind, in the form import reads (stdout, or -o FILE: .csv .jsonl .xlsx .parquet).
     Export(ExportArgs),
     /// Show one institution's whole register (一户一册).
     Show(ShowArgs),
@@ -77,7 +77,7 @@ pub enum Cmd {
     Lists(ListsArgs),
     /// Run the test_* functions of rule scripts, each on a scratch ledger of its own.
     Test(TestArgs),
-    /// List the audit log: every change ever made, newest last.
+    /// List the audit log: every change ever made, newest last (--operator NAME keeps that operator's).
     Audit(AuditArgs),
     /// Check the ledger against damage and tampering: redb's integrity check,
     /// every record's checksum, the audit log's hash chain, and that every
@@ -160,8 +160,11 @@ pub struct InitArgs {}
 pub struct ImportArgs {
     /// What the file holds.
     pub kind: RecordKind,
-    /// A .csv (UTF-8, UTF-8 with BOM or GB18030/GBK) or .jsonl file.
+    /// A .csv (UTF-8, UTF-8 with BOM or GB18030/GBK), .jsonl, .xlsx or .xls file.
     pub file: PathBuf,
+    /// The sheet of an .xlsx/.xls file to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// Check every row and report errors, but write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -171,11 +174,49 @@ pub struct ImportArgs {
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
     pub kind: RecordKind,
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: ExportFormat,
-    /// Write to this file instead of stdout.
+    /// The format (default: from the -o file's extension, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+    /// Write to this file instead of stdout (written whole, then renamed into place).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// CSV for Excel: a UTF-8 BOM, Chinese headers and values, CRLF row ends.
+    #[arg(long)]
+    pub excel: bool,
+    /// Headers and values in Chinese (zh: 状态, 营业中) or as field names and codes (en).
+    /// Default: zh for .xlsx and --excel, en otherwise (Parquet is always en).
+    #[arg(long, value_enum)]
+    pub headers: Option<Headers>,
+}
+
+/// The language of exported headers and values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Headers {
+    /// Field names and codes: status, operating.
+    En,
+    /// Chinese headers and values: 状态, 营业中.
+    Zh,
+}
+
+/// `-o/--output FILE` and `--format`, on every command that prints data.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// Format: table, csv, json, jsonl (default: from the -o file's extension;
+    /// else a table on a terminal, jsonl when piped); xlsx, parquet and html
+    /// need -o.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::sheet::OutFormat>,
+    /// Write to this file instead of stdout: .csv .jsonl .json .xlsx .parquet
+    /// .html (written whole, then renamed into place; never over the ledger).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// The file output asked for, if any.
+    pub fn file(&self) -> Result<Option<crate::sheet::Output>> {
+        crate::sheet::Output::new(self.output.as_deref(), self.format)
+    }
 }
 
 /// Flags of `backup`.
@@ -194,6 +235,8 @@ pub struct ShowArgs {
     /// Show lifecycles as of this date (default today).
     #[arg(long)]
     pub as_of: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// Flags of `run`.
@@ -235,9 +278,8 @@ pub struct ScoreArgs {
     /// Record the run in the decision log (`casebook runs`).
     #[arg(long)]
     pub save: bool,
-    /// Output format (default: table on a terminal, jsonl when piped).
-    #[arg(long, value_enum)]
-    pub format: Option<crate::script::RowFormat>,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// A script argument, seen as args.K (repeatable).
     #[arg(long = "arg", value_name = "K=V", value_parser = parse_kv)]
     pub args: Vec<(String, String)>,
@@ -251,6 +293,8 @@ pub struct ScoreArgs {
 pub struct RunsArgs {
     #[command(subcommand)]
     pub cmd: Option<RunsCmd>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// Flags of `diff`.
@@ -269,6 +313,8 @@ pub struct DiffArgs {
     /// Changed institutions to list.
     #[arg(long, default_value = "50")]
     pub limit: usize,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// Flags of `lists`.
@@ -298,10 +344,10 @@ pub struct TestArgs {
 /// Flags of `audit`.
 #[derive(clap::Args, Debug)]
 pub struct AuditArgs {
-    /// Show only the last N entries.
+    /// Show only the last N entries (of those the filters keep).
     #[arg(long, default_value = "20")]
     pub last: usize,
-    /// Show what one entry changed: every record, with its value before.
+    /// Show what one entry changed: each record's fields before and after, side by side.
     #[arg(long, value_name = "N")]
     pub entry: Option<u64>,
     /// Print the head of the audit log's hash chain (N:HASH), to write down
@@ -309,6 +355,18 @@ pub struct AuditArgs {
     /// log still extends it.
     #[arg(long, conflicts_with = "entry")]
     pub head: bool,
+    /// Only entries that changed this institution (or its findings, inspections, applications, courses).
+    #[arg(long, value_name = "ID")]
+    pub institution: Option<String>,
+    /// Only entries made by this operator: the global `--operator NAME`,
+    /// which names who is acting elsewhere (audit only reads).
+    #[arg(skip)]
+    pub operator: Option<String>,
+    /// Only entries made on or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// Flags of `run` (and of the commands built on it).
@@ -320,9 +378,14 @@ pub struct RunFlags {
     /// A script argument, seen as args.K (repeatable).
     #[arg(long = "arg", value_name = "K=V", value_parser = parse_kv)]
     pub args: Vec<(String, String)>,
-    /// Rows format (default: table on a terminal, jsonl when piped).
+    /// Rows format (default: from the -o file's extension; else a table on a
+    /// terminal, jsonl when piped); xlsx, parquet and html need -o.
     #[arg(long, value_enum)]
-    pub format: Option<crate::script::RowFormat>,
+    pub format: Option<crate::sheet::OutFormat>,
+    /// Write the rows to this file instead of stdout: .csv .jsonl .json .xlsx
+    /// .parquet, or .html for a report page with the script's charts.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Also write the rows as a file in this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -359,7 +422,15 @@ impl RunFlags {
         Ok(crate::script::RunOptions {
             as_of: as_of(&self.as_of)?,
             args: self.args.clone(),
-            format: self.format,
+            format: match self.format {
+                Some(f) if self.output.is_none() => Some(
+                    crate::sheet::OutFormat::for_stdout(Some(f))?
+                        .row_format()
+                        .expect("a text format"),
+                ),
+                _ => None,
+            },
+            output: crate::sheet::Output::new(self.output.as_deref(), self.format)?,
             out_dir: self.out.clone(),
             write: self.write,
             operator,
@@ -386,12 +457,11 @@ pub enum RunsCmd {
         /// Only this institution.
         #[arg(long)]
         id: Option<String>,
-        /// Output format: a table on a terminal, JSON Lines when piped.
-        #[arg(long, value_enum)]
-        format: Option<crate::script::RowFormat>,
         /// Rows a terminal table shows (lowest scores first).
         #[arg(long, default_value = "50")]
         limit: usize,
+        #[command(flatten)]
+        out: OutputArgs,
     },
 }
 
@@ -407,6 +477,8 @@ pub enum ListsCmd {
         /// Also show entries that have ended.
         #[arg(long)]
         history: bool,
+        #[command(flatten)]
+        out: OutputArgs,
     },
 }
 

@@ -27,7 +27,7 @@ pub fn main() -> i32 {
     let parsed = args::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
-    let cli = match parsed {
+    let mut cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -38,6 +38,10 @@ pub fn main() -> i32 {
             };
         }
     };
+    // `audit` only reads: there the global --operator names whose entries to list.
+    if let Cmd::Audit(a) = &mut cli.command {
+        a.operator = cli.operator.clone();
+    }
     let ctx = Context {
         db: cli.db,
         operator: operator::operator(&cli.operator),

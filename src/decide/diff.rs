@@ -142,6 +142,57 @@ pub fn render_diff(d: &Diff, limit: usize) -> String {
     s
 }
 
+/// A diff for programs and files: the transitions (old grade, new grade,
+/// count) and every changed institution, old and new side by side.
+pub fn diff_sheets(d: &Diff) -> Vec<crate::sheet::Sheet> {
+    use crate::sheet::{Cell, Sheet};
+    let mut t = Sheet::new("transitions", &["old_grade", "new_grade", "institutions"]);
+    for (o, m) in &d.matrix {
+        for (n, count) in m {
+            t.rows.push(vec![
+                Cell::from(o.as_str()),
+                Cell::from(n.as_str()),
+                Cell::Int(*count as i64),
+            ]);
+        }
+    }
+    let mut c = Sheet::new(
+        "changed",
+        &[
+            "id",
+            "name",
+            "old_grade",
+            "new_grade",
+            "old_score",
+            "new_score",
+            "reasons_lost",
+            "reasons_gained",
+        ],
+    );
+    let mut v: Vec<&(Decision, Decision)> = d.changed.iter().collect();
+    v.sort_by_key(|(o, n)| (o.grade == n.grade, o.id.clone()));
+    for (o, n) in v {
+        let not_in = |a: &[String], b: &[String]| {
+            a.iter()
+                .filter(|r| !b.contains(r))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("；")
+        };
+        c.rows.push(vec![
+            Cell::from(n.id.as_str()),
+            Cell::from(n.name.as_str()),
+            Cell::from(o.grade.as_str()),
+            Cell::from(n.grade.as_str()),
+            Cell::Num(o.score),
+            Cell::Num(n.score),
+            Cell::from(not_in(&o.reasons, &n.reasons)),
+            Cell::from(not_in(&n.reasons, &o.reasons)),
+        ]);
+    }
+    vec![t, c]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ mod log;
 pub mod ruletest;
 mod score;
 
-pub use diff::{diff, render_diff, Diff};
+pub use diff::{diff, diff_sheets, render_diff, Diff};
 pub use log::{load_run, save_run};
 pub use score::{distribution, score_all};
 
@@ -185,6 +185,29 @@ pub fn write_decisions(
         }
     }
     Ok(())
+}
+
+/// Decisions as a sheet, for files (`score -o`, `runs show -o`).
+pub fn decisions_sheet(ds: &[Decision]) -> crate::sheet::Sheet {
+    use crate::sheet::{Cell, Sheet};
+    let mut s = Sheet::new(
+        "decisions",
+        &["id", "name", "district", "score", "grade", "reasons"],
+    );
+    s.rows = ds
+        .iter()
+        .map(|d| {
+            vec![
+                Cell::from(d.id.as_str()),
+                Cell::from(d.name.as_str()),
+                Cell::from(d.district.as_str()),
+                Cell::Num(d.score),
+                Cell::from(d.grade.as_str()),
+                Cell::from(d.reasons.join("；")),
+            ]
+        })
+        .collect();
+    s
 }
 
 /// A host for scoring on `ledger` as of a date.

@@ -1,17 +1,30 @@
 //! `casebook show ID`: the register of one institution (一户一册) as text.
 //!
-//! Tables are drawn by comfy-table, which measures cells by display width, so
-//! Chinese text stays aligned in a terminal.
-
-use chrono::NaiveDate;
-use comfy_table::Table;
+//! Each section is a [`Sheet`] with a title line: drawn by comfy-table on a
+//! terminal (it measures cells by display width, so Chinese text stays
+//! aligned), or written as CSV, JSON, .xlsx… by `crate::sheet`.
 
 use crate::ledger::{LedgerError, Reader};
 use crate::model::*;
+use crate::sheet::{yuan_text, Cell, Sheet};
+use chrono::NaiveDate;
 
-/// A table drawn as every table of the register is.
-fn table() -> Table {
-    crate::script::output::new_table()
+/// A section of the register being built: a titled sheet whose rows are added as text.
+struct Section(Sheet);
+
+impl Section {
+    fn set_header(&mut self, cols: Vec<&str>) {
+        self.0.cols = cols.into_iter().map(String::from).collect();
+    }
+
+    fn add_row(&mut self, row: Vec<String>) {
+        self.0.rows.push(row.into_iter().map(Cell::from).collect());
+    }
+}
+
+/// A section named `name` (its sheet's name in a workbook).
+fn table_named(name: &str) -> Section {
+    Section(Sheet::new(name, &[]))
 }
 
 /// A date, or a dash for none.
@@ -21,18 +34,41 @@ fn date_or_dash(d: Option<NaiveDate>) -> String {
 
 /// Renders the register of institution `id` as of `as_of`, or `None` if there is no such institution.
 pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, LedgerError> {
-    let Some(x) = r.institution(id)? else {
+    let Some(sheets) = sheets(r, id, as_of)? else {
         return Ok(None);
     };
     let mut out = String::new();
+    for (i, s) in sheets.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(s.title.as_deref().unwrap_or(&s.name));
+        out.push('\n');
+        if !s.rows.is_empty() {
+            let mut t = crate::script::output::new_table();
+            t.set_header(s.cols.clone());
+            for r in s.text_rows() {
+                t.add_row(r);
+            }
+            out.push_str(&crate::script::output::drawn(t));
+            out.push('\n');
+        }
+    }
+    // Text from the ledger never reaches a terminal raw (see `escape_controls`).
+    Ok(Some(crate::model::escape_controls(&out).into_owned()))
+}
+
+/// The register of institution `id` as of `as_of` as sheets, one per
+/// section, each titled; `None` if there is no such institution.
+pub fn sheets(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<Vec<Sheet>>, LedgerError> {
+    let Some(x) = r.institution(id)? else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
     let status_now = r.status_as_of(&x, as_of)?;
-    out.push_str(&format!(
-        "{}  {}    (as of {})\n",
-        x.id,
-        x.name,
-        fmt_date(as_of)
-    ));
+    let title = format!("{}  {}    (as of {})", x.id, x.name, fmt_date(as_of));
     particulars(&mut out, &x, status_now, as_of);
+    out[0].title = Some(title);
     status_history(&mut out, r, id, as_of)?;
     inspections(&mut out, r, id)?;
     findings(&mut out, r, id, as_of)?;
@@ -40,13 +76,17 @@ pub fn render(r: &Reader, id: &str, as_of: NaiveDate) -> Result<Option<String>, 
     applications(&mut out, r, id, as_of)?;
     courses(&mut out, r, id, as_of)?;
     notices(&mut out, r, id, as_of)?;
-    // Text from the ledger never reaches a terminal raw (see `escape_controls`).
-    Ok(Some(crate::model::escape_controls(&out).into_owned()))
+    Ok(Some(out))
 }
 
 /// The institution's particulars, field by field, in English and Chinese.
-fn particulars(out: &mut String, x: &Institution, status_now: Option<Status>, as_of: NaiveDate) {
-    let mut t = table();
+fn particulars(
+    out: &mut Vec<Sheet>,
+    x: &Institution,
+    status_now: Option<Status>,
+    as_of: NaiveDate,
+) {
+    let mut t = table_named("particulars");
     t.set_header(vec!["field", "字段", "value"]);
     let lic = if x.licensed(as_of) {
         "valid"
@@ -93,11 +133,7 @@ fn particulars(out: &mut String, x: &Institution, status_now: Option<Status>, as
             ),
         ),
         ("area", "场地面积", format!("{} m²", fmt_num(x.area_m2))),
-        (
-            "prepaid balance",
-            "预收费余额",
-            format!("{} yuan", fmt_yuan(x.prepaid_fen)),
-        ),
+        ("prepaid balance", "预收费余额", yuan_text(x.prepaid_fen)),
         (
             "fire approved",
             "消防验收",
@@ -119,20 +155,20 @@ fn particulars(out: &mut String, x: &Institution, status_now: Option<Status>, as
     for (en, zh, v) in rows {
         t.add_row(vec![en.to_string(), zh.to_string(), v]);
     }
-    out.push_str(&crate::script::output::drawn(t));
-    out.push('\n');
+    out.push(t.0);
 }
 
 /// Its status history (状态变更), with changes dated after `as_of` marked.
 fn status_history(
-    out: &mut String,
+    out: &mut Vec<Sheet>,
     r: &Reader,
     id: &str,
     as_of: NaiveDate,
 ) -> Result<(), LedgerError> {
     let hist = r.status_history(id)?;
-    out.push_str(&format!("\nStatus history 状态变更 ({})\n", hist.len()));
-    let mut t = table();
+    let title = format!("Status history 状态变更 ({})", hist.len());
+    let mut t = table_named("status history");
+    t.0.title = Some(title);
     t.set_header(vec!["from", "status", "reason"]);
     for h in &hist {
         let mark = if h.date > as_of { " (after as-of)" } else { "" };
@@ -142,18 +178,18 @@ fn status_history(
             h.reason.clone(),
         ]);
     }
-    out.push_str(&crate::script::output::drawn(t));
-    out.push('\n');
+    out.push(t.0);
     Ok(())
 }
 
 /// Its inspections (检查记录), by date.
-fn inspections(out: &mut String, r: &Reader, id: &str) -> Result<(), LedgerError> {
+fn inspections(out: &mut Vec<Sheet>, r: &Reader, id: &str) -> Result<(), LedgerError> {
     let mut insp = r.inspections_of(id)?;
     insp.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
-    out.push_str(&format!("\nInspections 检查记录 ({})\n", insp.len()));
+    let title = format!("Inspections 检查记录 ({})", insp.len());
+    let mut t = table_named("inspections");
+    t.0.title = Some(title);
     if !insp.is_empty() {
-        let mut t = table();
         t.set_header(vec![
             "date",
             "id",
@@ -176,14 +212,18 @@ fn inspections(out: &mut String, r: &Reader, id: &str) -> Result<(), LedgerError
                 i.note.clone(),
             ]);
         }
-        out.push_str(&crate::script::output::drawn(t));
-        out.push('\n');
     }
+    out.push(t.0);
     Ok(())
 }
 
 /// Its findings (整改项) opened by `as_of`, with their state on that day.
-fn findings(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
+fn findings(
+    out: &mut Vec<Sheet>,
+    r: &Reader,
+    id: &str,
+    as_of: NaiveDate,
+) -> Result<(), LedgerError> {
     let mut fs = r.findings_of(id)?;
     fs.sort_by(|a, b| (a.opened_on, &a.id).cmp(&(b.opened_on, &b.id)));
     let later = fs.iter().filter(|f| !f.visible(as_of)).count();
@@ -192,8 +232,8 @@ fn findings(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<
     let overdue = fs.iter().filter(|f| f.overdue(as_of)).count();
     // Open, rectified and closed are counted apart: "open" alone would hide
     // that a rectified finding still awaits the bureau's close-out.
-    out.push_str(&format!(
-        "\nFindings 整改项 ({}: {} open, {} rectified, {} closed; {} overdue){}\n",
+    let title = format!(
+        "Findings 整改项 ({}: {} open, {} rectified, {} closed; {} overdue){}",
         fs.len(),
         count(FindingStatus::Open),
         count(FindingStatus::Rectified),
@@ -204,9 +244,10 @@ fn findings(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<
         } else {
             String::new()
         }
-    ));
+    );
+    let mut t = table_named("findings");
+    t.0.title = Some(title);
     if !fs.is_empty() {
-        let mut t = table();
         t.set_header(vec![
             "opened",
             "id",
@@ -222,12 +263,13 @@ fn findings(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<
             let st = f.status(as_of);
             let status = if f.overdue(as_of) {
                 format!(
-                    "{} overdue {} d",
+                    "{} {} · 逾期 overdue {} d",
+                    st.zh(),
                     st.as_str(),
                     (as_of - f.deadline).num_days()
                 )
             } else {
-                st.as_str().to_string()
+                format!("{} {}", st.zh(), st.as_str())
             };
             let after = |d: Option<NaiveDate>| match d {
                 Some(d) if d > as_of => format!("({})", fmt_date(d)),
@@ -245,20 +287,19 @@ fn findings(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<
                 f.note.clone(),
             ]);
         }
-        out.push_str(&crate::script::output::drawn(t));
-        out.push('\n');
     }
+    out.push(t.0);
     Ok(())
 }
 
 /// The lists (名单) it was put on by `as_of`.
-fn lists(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
+fn lists(out: &mut Vec<Sheet>, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
     let mut lists = r.list_entries_of(id)?;
     lists.sort_by(|a, b| (a.added, &a.list).cmp(&(b.added, &b.list)));
     let later = lists.iter().filter(|e| e.added > as_of).count();
     lists.retain(|e| e.added <= as_of);
-    out.push_str(&format!(
-        "\nLists 名单 ({}: on {} as of {}){}\n",
+    let title = format!(
+        "Lists 名单 ({}: on {} as of {}){}",
         lists.len(),
         lists.iter().filter(|e| e.on(as_of)).count(),
         fmt_date(as_of),
@@ -267,9 +308,10 @@ fn lists(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(),
         } else {
             String::new()
         }
-    ));
+    );
+    let mut t = table_named("lists");
+    t.0.title = Some(title);
     if !lists.is_empty() {
-        let mut t = table();
         t.set_header(vec![
             "list",
             "added",
@@ -292,15 +334,14 @@ fn lists(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(),
                 e.operator.clone(),
             ]);
         }
-        out.push_str(&crate::script::output::drawn(t));
-        out.push('\n');
     }
+    out.push(t.0);
     Ok(())
 }
 
 /// Its licence applications (办学许可证申请) submitted by `as_of`.
 fn applications(
-    out: &mut String,
+    out: &mut Vec<Sheet>,
     r: &Reader,
     id: &str,
     as_of: NaiveDate,
@@ -308,12 +349,10 @@ fn applications(
     let mut apps = r.applications_of(id)?;
     apps.retain(|a| a.submitted_on <= as_of);
     apps.sort_by(|a, b| (a.submitted_on, &a.id).cmp(&(b.submitted_on, &b.id)));
-    out.push_str(&format!(
-        "\nLicence applications 办学许可证申请 ({})\n",
-        apps.len()
-    ));
+    let title = format!("Licence applications 办学许可证申请 ({})", apps.len());
+    let mut t = table_named("applications");
+    t.0.title = Some(title);
     if !apps.is_empty() {
-        let mut t = table();
         t.set_header(vec![
             "submitted",
             "id",
@@ -359,20 +398,25 @@ fn applications(
                 },
             ]);
         }
-        out.push_str(&crate::script::output::drawn(t));
-        out.push('\n');
     }
+    out.push(t.0);
     Ok(())
 }
 
 /// Its course filings (课程备案) filed by `as_of`.
-fn courses(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
+fn courses(
+    out: &mut Vec<Sheet>,
+    r: &Reader,
+    id: &str,
+    as_of: NaiveDate,
+) -> Result<(), LedgerError> {
     let mut courses = r.courses_of(id)?;
     courses.retain(|c| c.filed_on <= as_of);
     courses.sort_by(|a, b| (a.filed_on, &a.id).cmp(&(b.filed_on, &b.id)));
-    out.push_str(&format!("\nCourse filings 课程备案 ({})\n", courses.len()));
+    let title = format!("Course filings 课程备案 ({})", courses.len());
+    let mut t = table_named("courses");
+    t.0.title = Some(title);
     if !courses.is_empty() {
-        let mut t = table();
         t.set_header(vec![
             "filed",
             "id",
@@ -394,27 +438,32 @@ fn courses(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(
                 c.subject_type.zh().to_string(),
                 c.mode.zh().to_string(),
                 c.class_hours.to_string(),
-                fmt_yuan(c.fee_fen),
+                yuan_text(c.fee_fen),
                 format!("{} mo", c.prepay_months),
                 fmt_hhmm(c.daily_end_min),
                 format!("{} {}", c.status.zh(), c.status),
                 c.decision_reason.clone(),
             ]);
         }
-        out.push_str(&crate::script::output::drawn(t));
-        out.push('\n');
     }
+    out.push(t.0);
     Ok(())
 }
 
 /// The notices (文书) issued to it by `as_of`.
-fn notices(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(), LedgerError> {
+fn notices(
+    out: &mut Vec<Sheet>,
+    r: &Reader,
+    id: &str,
+    as_of: NaiveDate,
+) -> Result<(), LedgerError> {
     let mut notices = r.notices_of(id)?;
     notices.retain(|(_, d, _)| *d <= as_of);
     notices.sort_by_key(|n| n.1);
-    out.push_str(&format!("\nNotices 文书 ({})\n", notices.len()));
+    let title = format!("Notices 文书 ({})", notices.len());
+    let mut t = table_named("notices");
+    t.0.title = Some(title);
     if !notices.is_empty() {
-        let mut t = table();
         t.set_header(vec!["date", "kind", "file", "sha256", "by"]);
         for (kind, d, v) in &notices {
             t.add_row(vec![
@@ -430,8 +479,7 @@ fn notices(out: &mut String, r: &Reader, id: &str, as_of: NaiveDate) -> Result<(
                 v["operator"].as_str().unwrap_or("").to_string(),
             ]);
         }
-        out.push_str(&crate::script::output::drawn(t));
-        out.push('\n');
     }
+    out.push(t.0);
     Ok(())
 }

@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub args: Vec<(String, String)>,
     /// Rows format; `None` picks table on a terminal, JSON Lines otherwise.
     pub format: Option<RowFormat>,
+    /// Where rows go instead of stdout (`-o FILE`), and in which format.
+    pub output: Option<crate::sheet::Output>,
     /// Where rows are also written as a file.
     pub out_dir: Option<PathBuf>,
     pub write: bool,
@@ -179,6 +181,13 @@ pub fn run_file(
         })
         .map_err(RunError::Output)?;
         done.files.push(p);
+    }
+    if let Some(o) = &opts.output {
+        let sheet = output::sheet(&out.rows, &cols, script);
+        o.write_sheets(db, &[sheet], &out.charts)
+            .map_err(|e| RunError::Output(std::io::Error::other(format!("{e:#}"))))?;
+        done.files.push(o.path.clone());
+        return Ok(done);
     }
     let shown = (|| -> std::io::Result<()> {
         if let Some(p) = &host.host.prints {

@@ -249,6 +249,47 @@ pub fn drawn(mut t: Table) -> String {
     t.to_string()
 }
 
+/// A value as a typed cell of a file (.xlsx, Parquet, a report page).
+pub fn typed_cell(v: &Dynamic) -> crate::sheet::Cell {
+    use crate::sheet::Cell;
+    if v.is_unit() {
+        return Cell::Empty;
+    }
+    if let Ok(s) = v.as_immutable_string_ref() {
+        return Cell::from(s.as_str());
+    }
+    if let Ok(i) = v.as_int() {
+        return Cell::Int(i);
+    }
+    if let Ok(f) = v.as_float() {
+        return Cell::Num(f);
+    }
+    if let Ok(b) = v.as_bool() {
+        return Cell::Bool(b);
+    }
+    if let Some(d) = v.read_lock::<Date>() {
+        return Cell::Date(d.0);
+    }
+    Cell::from(cell(v))
+}
+
+/// The rows as one sheet, named after the script.
+pub fn sheet(rows: &Rows, cols: &[String], script: &std::path::Path) -> crate::sheet::Sheet {
+    let at = rows.positions(cols);
+    crate::sheet::Sheet {
+        name: script
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("rows")
+            .to_string(),
+        title: None,
+        cols: cols.to_vec(),
+        rows: (0..rows.len())
+            .map(|r| rows.values(r, &at).map(typed_cell).collect())
+            .collect(),
+    }
+}
+
 /// Whether writing failed because the reader of a pipe went away (`| head`),
 /// also when the CSV writer wrapped the error.
 pub fn pipe_closed(e: &std::io::Error) -> bool {

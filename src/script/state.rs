@@ -176,6 +176,9 @@ pub struct Output {
     /// Whether `columns` was set by emitting a record first (not by `columns()`),
     /// so a parallel map's merge applies it only where a sequential run would.
     pub columns_from_emit: bool,
+    /// Charts drawn by `chart(…)`, as SVG, in the order asked: a report
+    /// page (`run -o FILE.html`) shows them above the rows.
+    pub charts: Vec<String>,
 }
 
 /// An index of the queued writes (see [`Output::queue`]).

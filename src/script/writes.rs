@@ -282,7 +282,7 @@ fn target_under(dir: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
 
 /// Writes `path` through `f` and syncs it; a file that cannot be written
 /// whole (a full disk) is removed, never left behind half-written.
-fn write_synced(
+pub(crate) fn write_synced(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {

@@ -196,14 +196,14 @@ impl Ws {
         (out.status.code(), err)
     }
 
-    /// The number of audit entries.
+    /// The number of audit entries (one JSON line each when piped).
     #[track_caller]
     pub fn audit_len(&self) -> usize {
         self.run(&["audit", "--last", "1000000"])
             .ok()
             .stdout
             .lines()
-            .filter(|l| l.starts_with('#'))
+            .filter(|l| l.starts_with('{'))
             .count()
     }
 }
@@ -377,4 +377,11 @@ pub trait LedgerDir {
         std::fs::write(&p, src).unwrap();
         p
     }
+}
+
+/// The number of the entry `audit --last 1` (piped, so JSON Lines) prints.
+#[track_caller]
+pub fn last_entry(audit: &str) -> String {
+    let v: Value = serde_json::from_str(audit.lines().last().expect("an entry")).expect("JSON");
+    v["entry"].to_string()
 }

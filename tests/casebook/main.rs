@@ -12,6 +12,7 @@ mod common;
 mod decisions;
 mod docs;
 mod export;
+mod files;
 mod import;
 mod ledger;
 mod platform;

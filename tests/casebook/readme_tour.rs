@@ -38,7 +38,10 @@ fn the_import_tour_runs_on_the_shipped_examples() {
     }
     let findings = ok(casebook(&db, &["export", "findings", "--format", "jsonl"]));
     assert_eq!(findings.lines().count(), 3, "{findings}");
-    let register = ok(casebook(&db, &["show", "P-03", "--as-of", "2019-02-20"]));
+    let register = ok(casebook(
+        &db,
+        &["show", "--format", "table", "P-03", "--as-of", "2019-02-20"],
+    ));
     assert!(
         register.contains("F-02") && register.contains("K-3"),
         "{register}"

@@ -50,7 +50,9 @@ fn register() -> Ws {
 }
 
 fn show(ws: &Ws, id: &str, as_of: &str) -> String {
-    ws.run(&["show", id, "--as-of", as_of]).ok().stdout
+    ws.run(&["show", "--format", "table", id, "--as-of", as_of])
+        .ok()
+        .stdout
 }
 
 /// The lines of the section that starts with `title` (up to the next blank line).
@@ -103,7 +105,7 @@ fn show_prints_the_institutions_fields() {
         ),
         ("students / teachers", "320 / 18 (15 qualified)"),
         ("area", "450.5 m²"),
-        ("prepaid balance", "128000.50 yuan"),
+        ("prepaid balance", "128,000.50 元"),
         ("fire approved", "是 yes"),
         ("status", "整改中 rectifying"),
     ] {
@@ -199,23 +201,23 @@ fn show_lists_findings_in_date_order_with_their_lifecycle() {
 
     let r = row(&fnd, "SF-9");
     assert!(
-        r.contains("消防隐患 fire_hazard") && r.contains("┆ closed "),
+        r.contains("消防隐患 fire_hazard") && r.contains("┆ 已销号 closed "),
         "{r}"
     );
     assert!(r.contains("2018-03-20") && r.contains("2018-04-10"), "{r}");
     let r = row(&fnd, "SF-5");
-    assert!(r.contains("rectified overdue 184 d"), "{r}");
+    assert!(r.contains("rectified · 逾期 overdue 184 d"), "{r}");
     let r = row(&fnd, "SF-1");
-    assert!(r.contains("open overdue 1 d"), "{r}");
+    assert!(r.contains("open · 逾期 overdue 1 d"), "{r}");
     let r = row(&fnd, "SF-3");
-    assert!(r.contains("open overdue 61 d"), "{r}");
+    assert!(r.contains("open · 逾期 overdue 61 d"), "{r}");
     assert!(
         r.contains("(2019-02-01)"),
         "a rectification after the date is shown in brackets: {r}"
     );
     let r = row(&fnd, "SF-0");
     assert!(
-        r.contains("┆ open ") && !r.contains("overdue"),
+        r.contains("┆ 未整改 open ") && !r.contains("overdue"),
         "the deadline day itself is not overdue: {r}"
     );
 }
@@ -232,7 +234,7 @@ fn a_finding_opened_after_the_as_of_date_is_not_listed() {
         fnd[0],
         "Findings 整改项 (1: 1 open, 0 rectified, 0 closed; 0 overdue); 5 opened after 2018-03-01 not shown"
     );
-    assert!(row(&fnd, "SF-9").contains("┆ open "));
+    assert!(row(&fnd, "SF-9").contains("┆ 未整改 open "));
     assert!(
         row(&fnd, "SF-9").contains("(2018-03-20)"),
         "the later rectification is bracketed"
@@ -289,14 +291,25 @@ fn show_lists_black_and_white_list_entries() {
 #[test]
 fn an_unknown_id_exits_1_with_a_message() {
     let ws = register();
-    let r = ws.run(&["show", "NOPE-1", "--as-of", "2019-01-01"]).code(1);
+    let r = ws
+        .run(&[
+            "show",
+            "--format",
+            "table",
+            "NOPE-1",
+            "--as-of",
+            "2019-01-01",
+        ])
+        .code(1);
     assert!(
         r.stderr.contains("no institution with id \"NOPE-1\""),
         "{}",
         r.stderr
     );
     assert_eq!(r.stdout, "");
-    let r = ws.run(&["show", "S-", "--as-of", "2019-01-01"]).code(1);
+    let r = ws
+        .run(&["show", "--format", "table", "S-", "--as-of", "2019-01-01"])
+        .code(1);
     assert!(
         r.stderr.contains("ids that start alike: S-1, S-2"),
         "{}",
@@ -310,7 +323,14 @@ fn an_unknown_id_exits_1_with_a_message() {
 #[test]
 fn show_with_a_chinese_name_instead_of_an_id_says_no_such_institution() {
     let ws = register();
-    let r = ws.run(&["show", "星辰数学", "--as-of", "2019-01-01"]);
+    let r = ws.run(&[
+        "show",
+        "--format",
+        "table",
+        "星辰数学",
+        "--as-of",
+        "2019-01-01",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("no institution with id \"星辰数学\""),

@@ -110,6 +110,7 @@ fn sample_reports(args: &DemoArgs, ctx: &Context, as_of: NaiveDate) -> Result<()
         }
         std::io::stdout().flush().ok();
         let opts = crate::script::RunOptions {
+            output: None,
             as_of,
             args: Vec::new(),
             format: Some(fmt),
@@ -195,6 +196,7 @@ fn decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result<i32>
     ] {
         say.line(&format!("\n== {name}: {title}"));
         let opts = crate::script::RunOptions {
+            output: None,
             as_of,
             args: Vec::new(),
             format: Some(RowFormat::Jsonl),

@@ -45,6 +45,15 @@ pub fn run(args: &DiffArgs, ctx: &Context) -> Result<i32> {
         }
     };
     let (old_ds, new_ds) = score_both(&ledger, &host, &new_path, old_path, args.run)?;
+    let d_all = crate::decide::diff(&old_ds, &new_ds);
+    let file = args.out.file()?;
+    if file.is_some()
+        || crate::sheet::OutFormat::for_stdout(args.out.format)? != crate::sheet::OutFormat::Table
+    {
+        let sheets = crate::decide::diff_sheets(&d_all);
+        crate::sheet::emit(file.as_ref(), args.out.format, &ctx.db, &sheets)?;
+        return Ok(exit::OK);
+    }
     outln!(
         "{} against {} as of {d}",
         new_path.display(),
@@ -53,10 +62,7 @@ pub fn run(args: &DiffArgs, ctx: &Context) -> Result<i32> {
             None => args.old.display().to_string(),
         }
     );
-    out!(
-        "{}",
-        crate::decide::render_diff(&crate::decide::diff(&old_ds, &new_ds), args.limit)
-    );
+    out!("{}", crate::decide::render_diff(&d_all, args.limit));
     Ok(exit::OK)
 }
 

@@ -1,47 +1,69 @@
 //! `casebook export`: every record of a kind, in the form import reads.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 
 use super::open_read;
-use crate::cli::args::ExportArgs;
+use crate::cli::args::{ExportArgs, Headers};
 use crate::cli::{exit, Context};
-use crate::export;
+use crate::export::{self, CsvStyle, ExportFormat};
+use crate::sheet::{file, OutFormat};
 
 /// Exports to `--output` or stdout; a closed pipe (`| head`) is the
 /// reader's choice, not an error, and ends quietly through [`exit::report`].
 pub fn run(args: &ExportArgs, ctx: &Context) -> Result<i32> {
+    let fmt = match (args.format, &args.output) {
+        (Some(f), _) => f,
+        (None, Some(p)) => match OutFormat::from_path(p) {
+            Some(OutFormat::Csv) | None => ExportFormat::Csv,
+            Some(OutFormat::Jsonl) => ExportFormat::Jsonl,
+            Some(OutFormat::Xlsx) => ExportFormat::Xlsx,
+            Some(OutFormat::Parquet) => ExportFormat::Parquet,
+            Some(f) => bail!(
+                "export writes .csv, .jsonl, .xlsx or .parquet, not {}: `casebook run` writes the others",
+                f.name()
+            ),
+        },
+        (None, None) => ExportFormat::Csv,
+    };
+    // Chinese for people (Excel), codes for programs.
+    let zh = match args.headers {
+        Some(h) => h == Headers::Zh,
+        None => args.excel || fmt == ExportFormat::Xlsx,
+    };
+    let style = CsvStyle {
+        zh,
+        excel: args.excel,
+    };
     let ledger = open_read(&ctx.db)?;
     let reader = ledger.reader()?;
     let n = match &args.output {
         Some(p) => {
-            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-                (Ok(x), Ok(y)) => x == y,
-                _ => false,
-            };
-            if same(p, &ctx.db) {
-                bail!(
-                    "refusing to export over the ledger itself ({}): choose another --output file",
-                    p.display()
-                );
+            let mut n = 0;
+            match fmt {
+                ExportFormat::Xlsx => file::replace(p, &ctx.db, |tmp| {
+                    n = crate::sheet::xlsx::export(&reader, args.kind, zh, tmp)?;
+                    Ok(())
+                })?,
+                ExportFormat::Parquet => file::replace(p, &ctx.db, |tmp| {
+                    n = crate::sheet::parquet::export(&reader, args.kind, tmp)?;
+                    Ok(())
+                })?,
+                _ => file::replace_with(p, &ctx.db, |w| {
+                    n = export::export(&reader, args.kind, fmt, style, w)
+                        .map_err(std::io::Error::other)?;
+                    Ok(())
+                })?,
             }
-            // Write beside the target and rename, so a failed export never leaves half a file.
-            let tmp = p.with_extension("partial");
-            let f = std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot create {}", tmp.display()))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            let n = export::export(&reader, args.kind, args.format, &mut w)?;
-            w.flush()?;
-            drop(w);
-            std::fs::rename(&tmp, p)?;
             n
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            export::export(&reader, args.kind, args.format, &mut w)?
+            let n = export::export(&reader, args.kind, fmt, style, &mut w)?;
+            w.flush()?;
+            n
         }
     };
     if std::io::stderr().is_terminal() && args.output.is_some() {

@@ -18,7 +18,8 @@ pub fn run(args: &ListsArgs, ctx: &Context) -> Result<i32> {
             name,
             as_of: a,
             history,
-        }) => show(&r, &entries, name, a, *history),
+            out,
+        }) => show(&r, &entries, name, a, *history, out, ctx),
     }
 }
 
@@ -53,6 +54,8 @@ fn show(
     name: &str,
     a: &Option<String>,
     history: bool,
+    out: &crate::cli::args::OutputArgs,
+    ctx: &Context,
 ) -> Result<i32> {
     if !entries.iter().any(|e| e.list == name) {
         let mut names: Vec<&str> = entries.iter().map(|e| e.list.as_str()).collect();
@@ -89,7 +92,8 @@ fn show(
     {
         rows.push(row(r, e)?);
     }
-    outln!(
+    let mut sheet = crate::sheet::Sheet::from_text(name, &cols, &rows);
+    sheet.title = Some(format!(
         "{name} as of {d}: {} {}",
         rows.len(),
         if history {
@@ -97,10 +101,18 @@ fn show(
         } else {
             "on the list"
         }
-    );
-    if !rows.is_empty() {
-        outln!("{}", crate::script::output::table(&cols, &rows));
+    ));
+    // Dates as dates in a workbook or a Parquet file.
+    for r in &mut sheet.rows {
+        for c in &mut r[3..5] {
+            if let crate::sheet::Cell::Text(t) = c {
+                if let Ok(d) = crate::model::parse_date(t) {
+                    *c = crate::sheet::Cell::Date(d);
+                }
+            }
+        }
     }
+    crate::sheet::emit(out.file()?.as_ref(), out.format, &ctx.db, &[sheet])?;
     Ok(exit::OK)
 }
 

@@ -2,33 +2,39 @@
 
 use anyhow::{bail, Result};
 
-use super::{open_read, rows_format};
-use crate::cli::args::{RunsArgs, RunsCmd};
+use super::open_read;
+use crate::cli::args::{OutputArgs, RunsArgs, RunsCmd};
 use crate::cli::exit::{self, Rendered};
 use crate::cli::Context;
 use crate::ledger::{Ledger, Reader};
 use crate::script::RowFormat;
+use crate::sheet::{Cell, OutFormat, Sheet};
 
 /// Lists the saved runs, or shows one (`runs show`).
 pub fn run(args: &RunsArgs, ctx: &Context) -> Result<i32> {
     let ledger = open_read(&ctx.db)?;
     let r = ledger.reader()?;
     match &args.cmd {
-        None => list(&r),
+        None => list(&r, &args.out, ctx),
         Some(RunsCmd::Show {
             run,
             id,
-            format,
             limit,
+            out,
         }) => {
             drop(r);
-            show(&ledger, *run, id.as_deref(), *format, *limit)
+            // `runs --format csv show 3` and `runs show 3 --format csv` alike.
+            let out = OutputArgs {
+                format: out.format.or(args.out.format),
+                output: out.output.clone().or(args.out.output.clone()),
+            };
+            show(&ledger, *run, id.as_deref(), &out, *limit, ctx)
         }
     }
 }
 
 /// One line per saved run.
-fn list(r: &Reader) -> Result<i32> {
+fn list(r: &Reader, out: &OutputArgs, ctx: &Context) -> Result<i32> {
     let cols: Vec<String> = [
         "run", "as of", "script", "sha256", "operator", "saved at", "grades",
     ]
@@ -62,11 +68,21 @@ fn list(r: &Reader) -> Result<i32> {
             ]
         })
         .collect();
-    if rows.is_empty() {
+    let file = out.file()?;
+    if rows.is_empty() && file.is_none() && OutFormat::for_stdout(out.format)? == OutFormat::Table {
         outln!("no saved runs yet: `casebook score RULE --save` records one");
-    } else {
-        outln!("{}", crate::script::output::table(&cols, &rows));
+        return Ok(exit::OK);
     }
+    let mut sheet = Sheet::from_text("runs", &cols, &rows);
+    // The run's number is a number; the rest (a hash of digits too) stays text.
+    for r in &mut sheet.rows {
+        for c in r.iter_mut().skip(1) {
+            if let Cell::Int(i) = c {
+                *c = Cell::Text(i.to_string());
+            }
+        }
+    }
+    crate::sheet::emit(file.as_ref(), out.format, &ctx.db, &[sheet])?;
     Ok(exit::OK)
 }
 
@@ -75,8 +91,9 @@ fn show(
     ledger: &Ledger,
     run: u64,
     id: Option<&str>,
-    format: Option<RowFormat>,
+    out: &OutputArgs,
     limit_rows: usize,
+    ctx: &Context,
 ) -> Result<i32> {
     let (header, mut ds) = crate::decide::load_run(ledger, run).rendered()?;
     if let Some(id) = id {
@@ -85,7 +102,14 @@ fn show(
             bail!("run {run} has no decision for \"{id}\"");
         }
     }
-    let fmt = rows_format(format);
+    if let Some(o) = out.file()? {
+        o.write_sheets(&ctx.db, &[crate::decide::decisions_sheet(&ds)], &[])?;
+        eprintln!("wrote {}", o.path.display());
+        return Ok(exit::OK);
+    }
+    let fmt = OutFormat::for_stdout(out.format)?
+        .row_format()
+        .expect("a text format");
     if fmt == RowFormat::Table {
         outln!(
             "run {run}: {} as of {} by {} at {} (sha256 {})",

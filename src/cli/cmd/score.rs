@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::{open, rows_format};
+use super::open;
 use crate::cli::args::{as_of, ScoreArgs};
 use crate::cli::exit::{self, Rendered};
 use crate::cli::Context;
@@ -26,7 +26,13 @@ pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
     let ds = crate::decide::score_all(&host, &[&rule], true)
         .rendered()?
         .remove(0);
-    let fmt = rows_format(args.format);
+    let file = args.out.file()?;
+    let fmt = match &file {
+        Some(_) => RowFormat::Jsonl,
+        None => crate::sheet::OutFormat::for_stdout(args.out.format)?
+            .row_format()
+            .expect("a text format"),
+    };
     let districts = host.host.snap().reader.districts().to_vec();
     drop(host);
     // Saved before anything is printed: what a reader of the output
@@ -42,6 +48,28 @@ pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
     } else {
         None
     };
+    if let Some(o) = file {
+        // A workbook or page gets the grades by district too; a data file the decisions alone.
+        let mut sheets = vec![crate::decide::decisions_sheet(&ds)];
+        if matches!(
+            o.format,
+            crate::sheet::OutFormat::Xlsx | crate::sheet::OutFormat::Html
+        ) {
+            let (cols, rows) = crate::decide::distribution(&ds, &districts);
+            let mut g = crate::sheet::Sheet::from_text("grades by district", &cols, &rows);
+            g.title = Some(format!("Grades by district (as of {d})"));
+            sheets.push(g);
+        }
+        o.write_sheets(&ctx.db, &sheets, &[])?;
+        if let Some(run) = run {
+            eprintln!(
+                "saved as run {run} in the decision log ({} institutions); `casebook runs show {run}`",
+                ds.len()
+            );
+        }
+        eprintln!("wrote {}", o.path.display());
+        return Ok(exit::OK);
+    }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let printed = (|| -> std::io::Result<()> {

@@ -118,7 +118,7 @@ fn list_show(
     as_of: &str,
     history: bool,
 ) -> (String, Vec<BTreeMap<String, String>>) {
-    let mut args = vec!["lists", "show", name, "--as-of", as_of];
+    let mut args = vec!["lists", "show", "--format", "table", name, "--as-of", as_of];
     if history {
         args.push("--history");
     }
@@ -293,7 +293,7 @@ fn after_rectification_a_later_run_takes_it_off_and_history_remembers() {
         .ok()
         .stdout_has(&["blacklist: 2 on the list today, 3 entries in its history"]);
     // The register of B2 shows the entry too.
-    ws.run(&["show", "B2", "--as-of", "2019-03-10"])
+    ws.run(&["show", "--format", "table", "B2", "--as-of", "2019-03-10"])
         .ok()
         .stdout_has(&["blacklist"]);
 }

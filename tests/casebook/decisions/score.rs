@@ -332,7 +332,9 @@ fn a_runtime_error_names_the_institution_and_the_line() {
         "s = s / 0;",
     ]);
     // Nothing was saved.
-    ws.run(&["runs"]).ok().stdout_has(&["no saved runs"]);
+    ws.run(&["runs", "--format", "table"])
+        .ok()
+        .stdout_has(&["no saved runs"]);
 }
 
 #[test]

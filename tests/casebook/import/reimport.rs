@@ -140,12 +140,26 @@ fn a_finding_filed_under_another_institution_moves_there() {
     assert_eq!(moved.len(), 1, "{rows:?}");
     assert_eq!(moved[0]["institution_id"], "GZ-0003");
     let old = ws
-        .run(&["show", "GZ-0001", "--as-of", "2019-02-20"])
+        .run(&[
+            "show",
+            "--format",
+            "table",
+            "GZ-0001",
+            "--as-of",
+            "2019-02-20",
+        ])
         .ok()
         .stdout;
     assert!(!old.contains("F-4"), "{old}");
     let new = ws
-        .run(&["show", "GZ-0003", "--as-of", "2019-02-20"])
+        .run(&[
+            "show",
+            "--format",
+            "table",
+            "GZ-0003",
+            "--as-of",
+            "2019-02-20",
+        ])
         .ok()
         .stdout;
     assert!(new.contains("F-4"), "{new}");
@@ -274,7 +288,7 @@ fn the_audit_says_how_many_entries_it_leaves_out() {
     assert!(!all.stderr.contains("not shown"), "{}", all.stderr);
     let last = ws.run(&["audit", "--last", "1"]).ok();
     assert_eq!(
-        last.stdout.lines().filter(|l| l.starts_with('#')).count(),
+        last.stdout.lines().filter(|l| l.starts_with('{')).count(),
         1
     );
     assert!(

@@ -40,6 +40,11 @@ fn a_backup_taken_while_another_process_writes_answers_as_the_ledger_did() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!names.iter().any(|n| n.ends_with(".partial")), "{names:?}");
+    // The copy verifies on its own: checksums, chain, and the records
+    // against the log.
+    ws.run_bare(&["--db", copy, "verify"])
+        .ok()
+        .stdout_has(&["verified"]);
     // The copy is an ordinary ledger: it can be written to.
     ws.run_bare(&["--db", copy, "import", "institutions", "inst.csv"])
         .ok()

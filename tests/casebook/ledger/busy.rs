@@ -45,7 +45,15 @@ fn an_import_while_another_writer_holds_the_ledger_exits_3_and_says_busy() {
 
     // Readers are not blocked by the writer.
     assert_eq!(ws.snapshot(), before);
-    ws.run(&["show", "GZ-0001", "--as-of", "2019-01-01"]).ok();
+    ws.run(&[
+        "show",
+        "--format",
+        "table",
+        "GZ-0001",
+        "--as-of",
+        "2019-01-01",
+    ])
+    .ok();
     ws.run(&["audit"]).ok();
 
     drop(holder);

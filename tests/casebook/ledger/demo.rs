@@ -101,7 +101,10 @@ fn the_demo_ledger_is_an_ordinary_ledger_for_export_and_show() {
     }
     // And its registers can be shown.
     let id = &rows[0]["id"];
-    let out = ws.run(&["show", id, "--as-of", "2019-02-20"]).ok().stdout;
+    let out = ws
+        .run(&["show", "--format", "table", id, "--as-of", "2019-02-20"])
+        .ok()
+        .stdout;
     assert!(out.starts_with(id.as_str()), "{out}");
 }
 

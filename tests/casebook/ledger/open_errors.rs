@@ -56,7 +56,7 @@ fn a_text_file_passed_as_the_ledger_is_refused_and_left_alone() {
     let f = ws.write("inst.csv", THREE_INSTITUTIONS);
     for args in [
         vec!["export", "institutions"],
-        vec!["show", "GZ-0001"],
+        vec!["show", "--format", "table", "GZ-0001"],
         vec!["audit"],
         vec!["import", "institutions", f.as_str()],
         vec!["import", "institutions", f.as_str(), "--dry-run"],
@@ -105,7 +105,7 @@ fn a_missing_ledger_tells_the_user_to_run_init() {
     for args in [
         vec!["export", "institutions"],
         vec!["export", "findings", "--format", "jsonl"],
-        vec!["show", "GZ-0001"],
+        vec!["show", "--format", "table", "GZ-0001"],
         vec!["audit"],
     ] {
         let r = ws.run(&args).code(1);
@@ -206,15 +206,17 @@ fn an_unknown_kind_or_format_is_a_usage_error_with_exit_code_2() {
         r.stderr
     );
     let r = ws
-        .run(&["export", "institutions", "--format", "xlsx"])
+        .run(&["export", "institutions", "--format", "xml"])
         .code(2);
     assert!(
-        r.stderr.contains("possible values: csv, jsonl"),
+        r.stderr
+            .contains("possible values: csv, jsonl, xlsx, parquet"),
         "{}",
         r.stderr
     );
     ws.run(&["import", "teachers", "x.csv"]).code(2);
-    ws.run(&["show", "GZ-0001", "--bogus"]).code(2);
+    ws.run(&["show", "--format", "table", "GZ-0001", "--bogus"])
+        .code(2);
 }
 
 #[test]
@@ -238,7 +240,14 @@ fn help_and_version_exit_0() {
 fn a_bad_as_of_date_is_refused_with_exit_code_1() {
     let ws = populated();
     let r = ws
-        .run(&["show", "GZ-0001", "--as-of", "2019-02-30"])
+        .run(&[
+            "show",
+            "--format",
+            "table",
+            "GZ-0001",
+            "--as-of",
+            "2019-02-30",
+        ])
         .code(1);
     assert!(r.stderr.contains("--as-of \"2019-02-30\""), "{}", r.stderr);
     assert!(

@@ -98,7 +98,7 @@ fn the_first_write_migrates_a_schema_1_ledger_and_its_records_stay_unchanged() {
     );
     assert!(log.contains("the audit log chained by hash"), "{log}");
     assert_eq!(exports(&ws), exports(&same_records_now()));
-    ws.run(&["show", "P-01"])
+    ws.run(&["show", "--format", "table", "P-01"])
         .ok()
         .stdout_has(&["A-2", "A-4", "K-1", "初中数学培优班"]);
     // A script sees each finding whole.
@@ -148,16 +148,21 @@ fn an_updated_record_keeps_its_whole_before_image_in_either_schema() {
     for ws in [schema1(), same_records_now()] {
         move_f3(&ws);
         let n = ws.audit_len().to_string();
+        // Each changed field, before and after.
         ws.run(&["audit", "--entry", &n]).ok().stdout_has(&[
-            "update finding F-3",
-            "before: F-3,GZ-0001,,late_hours,1,2018-09-01,2018-10-01,2018-09-15,,晚上九点后上课",
+            r#"{"kind":"finding","id":"F-3","action":"update","field":"institution_id","before":"GZ-0001","after":"GZ-0002"}"#,
+            r#""field":"severity","before":"1","after":"2""#,
+            r#""field":"note","before":"晚上九点后上课","after":"改到海珠""#,
         ]);
         let now = ws.export("findings", "csv");
         assert!(now.contains("F-3,GZ-0002,,late_hours,2"), "{now}");
         assert!(!now.contains("F-3,GZ-0001"), "{now}");
-        let gz1 = ws.run(&["show", "GZ-0001"]).ok().stdout;
+        let gz1 = ws
+            .run(&["show", "--format", "table", "GZ-0001"])
+            .ok()
+            .stdout;
         assert!(!gz1.contains("F-3"), "{gz1}");
-        ws.run(&["show", "GZ-0002"])
+        ws.run(&["show", "--format", "table", "GZ-0002"])
             .ok()
             .stdout_has(&["F-2", "F-3", "改到海珠"]);
         // Importing the moved record again changes nothing.
@@ -169,8 +174,7 @@ fn an_updated_record_keeps_its_whole_before_image_in_either_schema() {
             .ok();
         let n = ws.audit_len().to_string();
         ws.run(&["audit", "--entry", &n]).ok().stdout_has(&[
-            "update finding F-2",
-            "before: F-2,GZ-0002,INS-2,no_licence,2,2018-05-10,2018-08-10,,,无证办学",
+            r#"{"kind":"finding","id":"F-2","action":"update","field":"rectified_on","before":null,"after":"2019-01-10"}"#,
         ]);
         let now = ws.export("findings", "csv");
         assert!(
@@ -211,7 +215,7 @@ fn a_ledger_of_a_newer_schema_is_refused_and_left_alone() {
     let bytes = std::fs::read(&ws.db).unwrap();
     for args in [
         &["export", "findings"][..],
-        &["show", "GZ-0001"],
+        &["show", "--format", "table", "GZ-0001"],
         &["import", "findings", "find.csv"],
     ] {
         ws.run(args).code(1).stderr_has(&[

@@ -217,7 +217,9 @@ fn a_record_rewritten_with_a_valid_checksum_is_caught_by_verify() {
         w.commit().unwrap();
     }
     // Reads go on (the checksum holds), but verify finds it.
-    ws.run(&["show", "GZ-0002"]).ok().stdout_has(&["大画家"]);
+    ws.run(&["show", "--format", "table", "GZ-0002"])
+        .ok()
+        .stdout_has(&["大画家"]);
     let r = ws.run(&["verify"]).code(1);
     assert!(
         r.stdout

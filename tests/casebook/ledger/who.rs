@@ -4,14 +4,13 @@
 
 use crate::common::*;
 
-/// The audit entries, parsed (each line of `casebook audit` is `#N {json}`).
+/// The audit entries, parsed (piped, `casebook audit` prints one JSON line each).
 fn audit(ws: &Ws) -> Vec<serde_json::Value> {
     ws.run(&["audit", "--last", "1000"])
         .ok()
         .stdout
         .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter_map(|(_, j)| serde_json::from_str(j).ok())
+        .filter_map(|j| serde_json::from_str(j).ok())
         .collect()
 }
 

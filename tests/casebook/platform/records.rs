@@ -209,7 +209,7 @@ fn every_bad_course_row_is_reported_with_its_line_and_nothing_is_written() {
 fn show_lists_applications_and_courses_in_date_order() {
     let ws = platform();
     let out = ws
-        .run(&["show", "P-01", "--as-of", "2019-02-20"])
+        .run(&["show", "--format", "table", "P-01", "--as-of", "2019-02-20"])
         .ok()
         .stdout;
     let at = |s: &str| {
@@ -223,7 +223,7 @@ fn show_lists_applications_and_courses_in_date_order() {
         out.contains("教民14401060001号") && out.contains("初中数学培优班"),
         "{out}"
     );
-    let out = ws.run(&["show", "P-03"]).ok().stdout;
+    let out = ws.run(&["show", "--format", "table", "P-03"]).ok().stdout;
     assert!(
         out.contains("A-1") && out.contains("场地面积不足") && out.contains("K-3"),
         "{out}"
@@ -236,7 +236,7 @@ fn show_lists_applications_and_courses_in_date_order() {
          K-EARLY,P-02,先备案的课,non_subject,offline,10,800,2019-03-01,2019-04-30,20:00,2019-01-03,filed\n",
     );
     ws.import("courses", &f);
-    let out = ws.run(&["show", "P-02"]).ok().stdout;
+    let out = ws.run(&["show", "--format", "table", "P-02"]).ok().stdout;
     let at = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s}:\n{out}"));
     assert!(
         at("K-EARLY") < at("K-2") && at("K-2") < at("K-LATE"),
@@ -441,15 +441,11 @@ fn approve_gives_the_institution_its_licence_from_the_as_of_date() {
             && last.contains("script_sha256\":\""),
         "{last}"
     );
-    let n = last
-        .trim_start_matches('#')
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_string();
+    let n = last_entry(&last);
     let entry = ws.run(&["audit", "--entry", &n]).ok().stdout;
     assert!(
-        entry.contains("application A-3") && entry.contains("institution P-02"),
+        entry.contains(r#""kind":"application","id":"A-3""#)
+            && entry.contains(r#""kind":"institution","id":"P-02""#),
         "{entry}"
     );
     assert!(
@@ -458,7 +454,7 @@ fn approve_gives_the_institution_its_licence_from_the_as_of_date() {
     );
     // The register shows it.
     let out = ws
-        .run(&["show", "P-02", "--as-of", "2019-02-20"])
+        .run(&["show", "--format", "table", "P-02", "--as-of", "2019-02-20"])
         .ok()
         .stdout;
     assert!(out.contains("教民144010520190001号"), "{out}");
@@ -583,15 +579,11 @@ fn course_decisions_are_final_audited_and_never_touch_the_institution() {
     );
     assert_eq!(ws.audit_len(), audit + 1);
     let n = ws.run(&["audit", "--last", "1"]).ok().stdout;
-    let n = n
-        .trim_start_matches('#')
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_string();
+    let n = last_entry(&n);
     let entry = ws.run(&["audit", "--entry", &n]).ok().stdout;
     assert!(
-        entry.contains("course K-2") && entry.contains("course K-1"),
+        entry.contains(r#""kind":"course","id":"K-2""#)
+            && entry.contains(r#""kind":"course","id":"K-1""#),
         "{entry}"
     );
     assert!(!entry.contains("institution"), "{entry}");

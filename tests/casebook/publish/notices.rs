@@ -146,7 +146,7 @@ fn the_nightly_job_issues_each_notice_once_a_day() {
     assert_eq!(files_under(&c.out().join("notices")), notices);
 
     // The register is in the ledger: show lists both notices with their file.
-    let show = c.ok(&["show", "A1", "--as-of", "2019-02-20"]);
+    let show = c.ok(&["show", "--format", "table", "A1", "--as-of", "2019-02-20"]);
     assert!(
         show.contains("Notices 文书 (2)") && show.contains("overdue_reminder"),
         "{show}"
@@ -179,7 +179,9 @@ fn notices_need_write_and_out_and_nothing_is_written_without_them() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(!c.ok(&["show", "A1"]).contains("overdue_reminder"));
+    assert!(!c
+        .ok(&["show", "--format", "table", "A1"])
+        .contains("overdue_reminder"));
 }
 
 #[test]

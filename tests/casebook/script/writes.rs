@@ -120,12 +120,11 @@ impl Fixture {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// Audit entries as JSON (each line is `#N {json}`).
+    /// Audit entries as JSON (piped, one JSON line each).
     fn audit(&self) -> Vec<Value> {
         self.audit_text()
             .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(_, j)| serde_json::from_str(j).unwrap())
+            .map(|j| serde_json::from_str(j).unwrap())
             .collect()
     }
 }
