@@ -330,7 +330,12 @@ impl LedgerWriter {
             let changes = std::mem::take(&mut tx.changes_digest).finish();
             (out, tx.counts, seq, tx.detail.take(), state, changes)
         };
-        if dry_run {
+        // An import that changed nothing (every row as stored, no status
+        // history added) leaves no entry: the log records changes, and a
+        // nightly re-import of the same file would otherwise fill it.
+        let nothing =
+            op.file.is_some() && state.is_empty() && counts.other == 0 && detail.is_none();
+        if dry_run || nothing {
             txn.abort().map_err(LedgerError::from)?;
             return Ok((out, counts));
         }

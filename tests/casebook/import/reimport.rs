@@ -7,6 +7,7 @@ use crate::common::*;
 fn importing_the_same_files_twice_changes_nothing() {
     let ws = populated();
     let before = ws.snapshot();
+    let entries = ws.audit_len();
     ws.import("institutions", "inst.csv").stdout_has(&[
         "imported institutions 3 rows from inst.csv (UTF-8): 0 new, 0 updated, 3 unchanged",
     ]);
@@ -15,6 +16,10 @@ fn importing_the_same_files_twice_changes_nothing() {
     ws.import("findings", "find.csv")
         .stdout_has(&["3 rows from find.csv (UTF-8): 0 new, 0 updated, 3 unchanged"]);
     assert_eq!(ws.snapshot(), before);
+    // An import that changed nothing adds no audit entry (before, each one
+    // did), and the log still accounts for every record.
+    assert_eq!(ws.audit_len(), entries);
+    ws.run(&["verify"]).ok();
 }
 
 #[test]
