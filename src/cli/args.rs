@@ -133,8 +133,17 @@ pub struct ShowArgs {
     pub as_of: Option<String>,
 }
 
+/// What `run --help` ends with: a nightly job's wrapper acts on the exit code.
+const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  0  done; with --dry-run, nothing was committed (the changes are listed on stderr)
+  1  the script failed or its changes were refused: nothing was committed
+  2  a usage error: an unknown flag or value
+  3  the ledger stayed busy (another process was writing): nothing was done, try again later";
+
 /// Flags of `run`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = RUN_EXIT_CODES)]
 pub struct RunArgs {
     /// The .rhai script.
     pub script: PathBuf,
@@ -259,8 +268,12 @@ pub struct RunFlags {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Allow the script to change the ledger (one transaction, audited).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub write: bool,
+    /// Check every change the script asks for and list it as --write would
+    /// make it, but commit nothing and write no file (exit 0).
+    #[arg(long)]
+    pub dry_run: bool,
     /// Stop the script after this many seconds.
     #[arg(long, default_value = "60", value_name = "SECONDS")]
     pub timeout: f64,
@@ -294,6 +307,7 @@ impl RunFlags {
             format: self.format,
             out_dir: self.out.clone(),
             write: self.write,
+            dry_run: self.dry_run,
             operator,
             templates: self.templates.clone(),
             capture_prints: false,

@@ -49,7 +49,7 @@ pub use error::{LedgerError, RedbError, Rejection};
 pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
 pub use schema::SCHEMA_VERSION;
 pub use tx::{Counts, Outcome, Tx};
-pub use tx_decisions::ListEntry;
+pub use tx_decisions::{ListEntry, Owner, UNKNOWN_OWNER};
 
 use error::open_error;
 use schema::{migrate, schema_version, AUDIT, META};

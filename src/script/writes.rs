@@ -11,37 +11,97 @@ use sha2::{Digest, Sha256};
 use super::state::WriteOp;
 use crate::ledger::{LedgerError, LedgerWriter, Operation};
 
-/// Applies queued writes in one transaction dated `as_of`; returns a line per change.
+/// What applying the queued writes did (or, in a dry run, would do).
+#[derive(Debug, Default, Clone)]
+pub struct Applied {
+    /// One line per change, in the order made.
+    pub changes: Vec<String>,
+    /// Writes that asked for what already held (counted, not made).
+    pub unchanged: Vec<String>,
+    /// Whether nothing was committed (a preview).
+    pub dry_run: bool,
+}
+
+impl Applied {
+    /// The summary a run prints: what was committed (or would be), at most
+    /// `shown` lines of it, and how many writes changed nothing.
+    pub fn summary(&self, shown: usize) -> String {
+        let mut s = String::new();
+        if self.dry_run {
+            s.push_str(&format!(
+                "dry run: nothing was committed; {} change(s) would be made",
+                self.changes.len()
+            ));
+        } else {
+            s.push_str(&format!("committed {} change(s)", self.changes.len()));
+        }
+        if !self.unchanged.is_empty() {
+            s.push_str(&format!(
+                ", {} unchanged (already so)",
+                self.unchanged.len()
+            ));
+        }
+        s.push_str(if self.changes.is_empty() { "\n" } else { ":\n" });
+        for c in self.changes.iter().take(shown) {
+            s.push_str(&format!("  {c}\n"));
+        }
+        if self.changes.len() > shown {
+            s.push_str(&format!(
+                "  … and {} more: `casebook audit` lists the run's entry, `casebook audit --entry N` every change\n",
+                self.changes.len() - shown
+            ));
+        }
+        s
+    }
+}
+
+/// How a change reads: done (`committed`) or to be done (a dry run's "would …").
+fn line(dry_run: bool, done: String, would: String) -> String {
+    if dry_run {
+        format!("would {would}")
+    } else {
+        done
+    }
+}
+
+/// Applies queued writes in one transaction dated `as_of`; returns a line per
+/// change. With `dry_run` every write goes through the same transaction and
+/// checks, which is then dropped: nothing is committed and no file written.
 pub fn apply_writes(
     ledger: &LedgerWriter,
     op: &Operation,
     as_of: NaiveDate,
     writes: &[WriteOp],
-) -> Result<Vec<String>, LedgerError> {
+    dry_run: bool,
+) -> Result<Applied, LedgerError> {
     // Notice files are staged inside the transaction (hidden names in their
     // own directories), renamed into place only once it has committed, and
     // removed if it does not: a notice on disk is always in the register. A
     // crash between leaves only staged files, which the next run with --out
     // resolves against the register (see `recover_notices`).
     let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let r = ledger.transact(op, false, |tx| -> Result<Vec<String>, LedgerError> {
-        let mut lines = Vec::new();
+    let r = ledger.transact(op, dry_run, |tx| -> Result<Applied, LedgerError> {
+        let mut done = Applied {
+            dry_run,
+            ..Applied::default()
+        };
+        let lines = &mut done.changes;
         for w in writes {
             match w {
                 WriteOp::Approve { id, licence_no, expires, reason } => {
                     tx.approve(id, licence_no, *expires, as_of, reason)?;
-                    lines.push(format!("application {id}: approved, licence {licence_no} from {as_of} to {expires}"));
+                    lines.push(line(dry_run, format!("application {id}: approved, licence {licence_no} from {as_of} to {expires}"), format!("approve application {id}: licence {licence_no} from {as_of} to {expires}")));
                 }
                 WriteOp::RejectApplication { id, reason } => {
                     tx.reject_application(id, reason, as_of)?;
-                    lines.push(format!("application {id}: rejected ({reason})"));
+                    lines.push(line(dry_run, format!("application {id}: rejected ({reason})"), format!("reject application {id} ({reason})")));
                 }
                 WriteOp::DecideCourse { id, accept, reason } => {
                     tx.decide_course(id, *accept, reason)?;
                     if *accept {
-                        lines.push(format!("course {id}: accepted"));
+                        lines.push(line(dry_run, format!("course {id}: accepted"), format!("accept course {id}")));
                     } else {
-                        lines.push(format!("course {id}: rejected ({reason})"));
+                        lines.push(line(dry_run, format!("course {id}: rejected ({reason})"), format!("reject course {id} ({reason})")));
                     }
                 }
                 WriteOp::Notice {
@@ -53,7 +113,12 @@ pub fn apply_writes(
                 } => {
                     let sha = sha256_hex(text);
                     let rel = format!("{}/{name}", dir.display());
-                    if tx.record_notice(id, kind, as_of, &rel, &sha, &op.operator)? {
+                    if !tx.record_notice(id, kind, as_of, &rel, &sha, &op.operator)? {
+                        done.unchanged.push(format!("{id}: {kind} issued already on {as_of}"));
+                    } else if dry_run {
+                        let target = dir.join(safe_file_name(name));
+                        lines.push(format!("would issue {kind} to {id}: {}", target.display()));
+                    } else {
                         let staged = stage(dir, name, text).map_err(|e| {
                             LedgerError::Storage(format!("cannot write the notice {rel}: {e}"))
                         })?;
@@ -63,47 +128,56 @@ pub fn apply_writes(
                 }
                 WriteOp::SetStatus { id, status, reason } => {
                     tx.set_status(id, *status, as_of, reason)?;
-                    lines.push(format!("{id}: status {status} from {as_of} ({reason})"));
+                    lines.push(line(dry_run, format!("{id}: status {status} from {as_of} ({reason})"), format!("set {id}'s status to {status} from {as_of} ({reason})")));
                 }
                 WriteOp::OpenFinding(f) => {
                     tx.upsert_finding(f)?;
-                    lines.push(format!(
+                    lines.push(line(dry_run, format!(
                         "{}: opened finding {} ({}), deadline {}",
                         f.institution_id, f.id, f.kind, f.deadline
-                    ));
+                    ), format!(
+                        "open finding {} ({}) at {}, deadline {}",
+                        f.id, f.kind, f.institution_id, f.deadline
+                    )));
                 }
                 WriteOp::Rectify(id) => {
                     let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
                     f.rectified_on = Some(as_of);
                     tx.upsert_finding(&f)?;
-                    lines.push(format!(
+                    lines.push(line(dry_run, format!(
                         "{}: finding {id} rectified on {as_of}",
                         f.institution_id
-                    ));
+                    ), format!("record finding {id} at {} as rectified on {as_of}", f.institution_id)));
                 }
                 WriteOp::CloseOut(id) => {
                     let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
                     f.verified_on = Some(as_of);
                     tx.upsert_finding(&f)?;
-                    lines.push(format!(
+                    lines.push(line(dry_run, format!(
                         "{}: finding {id} closed out (销号) on {as_of}",
                         f.institution_id
-                    ));
+                    ), format!("close out (销号) finding {id} at {} on {as_of}", f.institution_id)));
                 }
-                WriteOp::ListAdd { list, id, reason } => {
-                    tx.list_add(list, id, as_of, reason, &op.operator)?;
-                    lines.push(format!("{id}: added to {list} from {as_of} ({reason})"));
+                WriteOp::ListAdd { list, id, reason, owner } => {
+                    if tx.list_add(list, id, as_of, reason, &op.operator, owner)? {
+                        lines.push(line(dry_run, format!("{id}: added to {list} from {as_of} ({reason})"), format!("add {id} to {list} from {as_of} ({reason})")));
+                    } else {
+                        done.unchanged.push(format!("{id}: on {list} already"));
+                    }
                 }
-                WriteOp::ListRemove { list, id, reason } => {
-                    tx.list_remove(list, id, as_of, reason)?;
-                    lines.push(format!("{id}: removed from {list} on {as_of} ({reason})"));
+                WriteOp::ListRemove { list, id, reason, by, other } => {
+                    if tx.list_remove(list, id, as_of, reason, by, *other)? {
+                        lines.push(line(dry_run, format!("{id}: removed from {list} on {as_of} ({reason})"), format!("remove {id} from {list} on {as_of} ({reason})")));
+                    } else {
+                        done.unchanged.push(format!("{id}: not on {list} (nothing to remove)"));
+                    }
                 }
             }
         }
-        Ok(lines)
+        Ok(done)
     });
     match r {
-        Ok((lines, _)) => {
+        Ok((done, _)) => {
             for (staged, target) in &written {
                 std::fs::rename(staged, target).map_err(|e| {
                     LedgerError::Storage(format!(
@@ -112,7 +186,7 @@ pub fn apply_writes(
                     ))
                 })?;
             }
-            Ok(lines)
+            Ok(done)
         }
         Err(e) => {
             for (staged, _) in written {

@@ -115,6 +115,7 @@ fn sample_reports(args: &DemoArgs, ctx: &Context, as_of: NaiveDate) -> Result<()
             format: Some(fmt),
             out_dir: args.out.clone(),
             write: false,
+            dry_run: false,
             operator: ctx.operator.clone(),
             limits: Default::default(),
             templates: PathBuf::from("templates"),
@@ -200,6 +201,7 @@ fn decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result<i32>
             format: Some(RowFormat::Jsonl),
             out_dir: to_out.then(|| out.clone()),
             write,
+            dry_run: false,
             operator: op.to_string(),
             limits: Default::default(),
             templates: templates.clone(),
@@ -215,7 +217,7 @@ fn decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result<i32>
         let n_rows = text.lines().filter(|l| l.starts_with('{')).count();
         say.line(&format!(
             "{n_rows} row(s), {} change(s) committed to the ledger",
-            done.committed.len()
+            done.applied.changes.len()
         ));
         for f in &done.files {
             say.line(&format!("wrote {}", f.display()));
