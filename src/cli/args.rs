@@ -178,9 +178,17 @@ pub struct ScoreArgs {
     /// The date decisions are made as of (default today).
     #[arg(long)]
     pub as_of: Option<String>,
-    /// Record the run in the decision log (`casebook runs`).
+    /// Record the run in the decision log (`casebook runs`). A run the same
+    /// as a saved one (same rule text, date, arguments and ledger state) is
+    /// not saved again: it says `same as run N`.
     #[arg(long)]
     pub save: bool,
+    /// With --save: save even when the same run is saved already.
+    #[arg(long, requires = "save")]
+    pub force: bool,
+    /// With --save: score and say what would be saved, but save nothing.
+    #[arg(long, requires = "save")]
+    pub dry_run: bool,
     /// Output format (default: table on a terminal, jsonl when piped).
     #[arg(long, value_enum)]
     pub format: Option<crate::script::RowFormat>,
@@ -264,7 +272,9 @@ pub struct RunFlags {
     /// Rows format (default: table on a terminal, jsonl when piped).
     #[arg(long, value_enum)]
     pub format: Option<crate::script::RowFormat>,
-    /// Also write the rows as a file in this directory.
+    /// Also write the rows as a file in this directory, named SCRIPT-ASOF.EXT
+    /// (notices and pages go here too). A file already there is never
+    /// replaced: different text gets the next free name, NAME.2.EXT.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Allow the script to change the ledger (one transaction, audited).

@@ -208,7 +208,8 @@ pub fn run_file(
         } else {
             fmt
         };
-        let name = format!("{stem}.{ext}");
+        // One file per as-of date: the next night's never replaces this one's.
+        let name = format!("{stem}-{}.{ext}", opts.as_of);
         if opts.dry_run {
             done.would_write
                 .push(dir.join(writes::safe_file_name(&name)));

@@ -177,14 +177,22 @@ pub fn apply_writes(
         Ok(done)
     });
     match r {
-        Ok((done, _)) => {
+        Ok((mut done, _)) => {
             for (staged, target) in &written {
-                std::fs::rename(staged, target).map_err(|e| {
+                let placed = place_new(staged, target).map_err(|e| {
                     LedgerError::Storage(format!(
                         "the changes are committed, but the notice {} could not be put in place ({e}); the next run with --out puts it there",
                         target.display()
                     ))
                 })?;
+                let _ = std::fs::remove_file(staged);
+                if &placed != target {
+                    done.changes.push(format!(
+                        "(a different {} was there already and is kept; this notice is {})",
+                        target.display(),
+                        placed.display()
+                    ));
+                }
             }
             Ok(done)
         }
@@ -373,8 +381,11 @@ fn write_synced(
 }
 
 /// Writes a file under `dir` only: the name is reduced to safe characters and
-/// written beside its target first, then renamed, so a reader never sees half a
-/// file. A ledger in the way is refused, never replaced.
+/// written beside its target first, then put in place, so a reader never sees
+/// half a file. A file already there is never replaced (what one night wrote
+/// stays for the next): the same text is left as it is, and different text
+/// goes to the next free name `NAME.2.EXT`, `NAME.3.EXT`, …; the path
+/// written (or found) is returned. A ledger in the way is refused.
 pub fn write_under(
     dir: &Path,
     name: &str,
@@ -388,11 +399,64 @@ pub fn write_under(
         .unwrap_or(0);
     let tmp = dir.join(format!(".{safe}.{}.{nonce}.partial", std::process::id()));
     write_synced(&tmp, f)?;
-    if let Err(e) = std::fs::rename(&tmp, &target) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+    let placed = place_new(&tmp, &target);
+    let _ = std::fs::remove_file(&tmp);
+    placed
+}
+
+/// Puts the file at `from` in place at `target` (or the next free numbered
+/// name beside it) without ever replacing a file: returns where it is. A
+/// target with the same bytes is kept as it is. `from` is left for the caller
+/// to remove.
+pub fn place_new(from: &Path, target: &Path) -> std::io::Result<PathBuf> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let file = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = match file.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
+        _ => (file.clone(), String::new()),
+    };
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            target.to_path_buf()
+        } else {
+            dir.join(format!("{stem}.{n}{ext}"))
+        };
+        if is_ledger(&candidate) {
+            continue;
+        }
+        // A hard link fails if the name is taken, where a rename would replace
+        // it: two runs racing for a name cannot overwrite each other.
+        match std::fs::hard_link(from, &candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if same_bytes(from, &candidate) {
+                    return Ok(candidate);
+                }
+            }
+            // A file system without hard links: a rename, only onto a free name.
+            Err(_) if !candidate.exists() => {
+                std::fs::copy(from, &candidate)?;
+                return Ok(candidate);
+            }
+            Err(_) => {
+                if same_bytes(from, &candidate) {
+                    return Ok(candidate);
+                }
+            }
+        }
     }
-    Ok(target)
+    unreachable!("some numbered name is free")
+}
+
+/// Whether two files hold the same bytes.
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    match (std::fs::read(a), std::fs::read(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -265,7 +265,15 @@ fn credit_score(
     });
     let run = match saved {
         Some((n, _)) => n,
-        None => crate::decide::save_run(&ledger, &rule, as_of, op, &ds)?,
+        None => {
+            let key = crate::decide::RunKey {
+                sha256: rule.sha256.clone(),
+                as_of,
+                args: Default::default(),
+                ledger_audit: ledger.reader()?.last_audit()?,
+            };
+            crate::decide::save_run(&ledger, &rule, &key, op, &ds)?
+        }
     };
     drop(ledger);
     say.line(&format!("saved as run {run}: `casebook runs show {run}{db_flag}`, `casebook score {}{db_flag} --as-of {as_of}`", path.display()));
