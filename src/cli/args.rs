@@ -102,6 +102,11 @@ pub struct ImportArgs {
     /// Check every row and report errors, but write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Let an institution have the USCC another one has (a branch of the
+    /// same legal entity). Without it such a row is refused, naming both ids:
+    /// a USCC identifies one legal entity, so a second one is nearly always a typo.
+    #[arg(long)]
+    pub allow_shared_uscc: bool,
 }
 
 /// Flags of `export`.

@@ -345,6 +345,8 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
     let props: std::collections::HashSet<&str> = records::all_props()
         .chain([
             "year", "month", "day", "weekday", "len", "is_empty", "start", "end",
+            // the keys of list_entries() maps
+            "since", "owner", "mine",
         ])
         .collect();
     ast.walk(&mut |path: &[rhai::ASTNode]| {
