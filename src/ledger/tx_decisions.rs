@@ -350,12 +350,13 @@ impl Tx<'_> {
         self.upsert_application(&a).map(|_| ())
     }
 
-    /// Accepts or rejects a filed course; the institution's record is never touched.
+    /// Accepts or rejects a filed course on `date`; the institution's record is never touched.
     pub fn decide_course(
         &mut self,
         id: &str,
         accept: bool,
         reason: &str,
+        date: NaiveDate,
     ) -> Result<(), LedgerError> {
         let mut c = self
             .course(id)?
@@ -376,6 +377,36 @@ impl Tx<'_> {
             CourseStatus::Rejected
         };
         c.decision_reason = reason.to_string();
+        c.decided_on = Some(date);
         self.upsert_course(&c).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries stored before owners were recorded read with none, shown as unknown.
+    #[test]
+    fn an_entry_without_an_owner_reads_as_unknown_and_is_nobodys() {
+        let old = r#"{"list":"blacklist","institution_id":"A1","added":"2019-02-20","reason":"x","removed":null,"removed_reason":null,"audit":3,"operator":"li"}"#;
+        let e: ListEntry = serde_json::from_str(old).unwrap();
+        assert_eq!(e.owner, None);
+        assert_eq!(Owner::describe(e.owner.as_ref()), UNKNOWN_OWNER);
+        // Written again, it stays in the old form (no owner field).
+        assert!(!serde_json::to_string(&e).unwrap().contains("owner"));
+        let rule = |sha: &str| Owner::Rule {
+            name: "blacklist.rhai".into(),
+            sha256: sha.into(),
+        };
+        // A rule owns what any version of it added; a person is not a rule.
+        assert!(rule("aa").same(&rule("bb")));
+        assert!(!rule("aa").same(&Owner::Person {
+            name: "blacklist.rhai".into()
+        }));
+        assert_eq!(
+            rule("0123456789abcdef").to_string(),
+            "rule blacklist.rhai (sha256 0123456789ab)"
+        );
     }
 }

@@ -210,7 +210,11 @@ pub fn run_file(
         };
         // One file per as-of date: the next night's never replaces this one's.
         let name = format!("{stem}-{}.{ext}", opts.as_of);
-        if opts.dry_run {
+        let kept = dir.join(writes::safe_file_name(&name));
+        if out.rows.is_empty() && kept.exists() {
+            // A rerun with nothing to add (the notices were issued): the
+            // earlier file stays, and no empty one is put beside it.
+        } else if opts.dry_run {
             done.would_write
                 .push(dir.join(writes::safe_file_name(&name)));
         } else {

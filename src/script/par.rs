@@ -97,6 +97,7 @@ fn decode(
             (c.filed_on <= snap.as_of).then(|| {
                 Dynamic::from(CourseRef {
                     course: Arc::new(c),
+                    as_of: snap.as_of,
                 })
             })
         }

@@ -97,7 +97,7 @@ pub fn apply_writes(
                     lines.push(line(dry_run, format!("application {id}: rejected ({reason})"), format!("reject application {id} ({reason})")));
                 }
                 WriteOp::DecideCourse { id, accept, reason } => {
-                    tx.decide_course(id, *accept, reason)?;
+                    tx.decide_course(id, *accept, reason, as_of)?;
                     if *accept {
                         lines.push(line(dry_run, format!("course {id}: accepted"), format!("accept course {id}")));
                     } else {
@@ -475,6 +475,31 @@ mod tests {
         // Other files are written as before, and nothing is left behind.
         let p = write_under(dir.path(), "../x/../other.csv", |w| w.write_all(b"a\n")).unwrap();
         assert_eq!(p, dir.path().join("_x_.._other.csv"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_file_already_there_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_under(dir.path(), "n-2019-02-20.jsonl", |w| {
+            w.write_all(b"night 1\n")
+        })
+        .unwrap();
+        // The same text: the file is left as it is.
+        let q = write_under(dir.path(), "n-2019-02-20.jsonl", |w| {
+            w.write_all(b"night 1\n")
+        })
+        .unwrap();
+        assert_eq!(p, q);
+        // Different text goes beside it.
+        let r = write_under(dir.path(), "n-2019-02-20.jsonl", |w| {
+            w.write_all(b"rerun\n")
+        })
+        .unwrap();
+        assert_eq!(r, dir.path().join("n-2019-02-20.2.jsonl"));
+        assert_eq!(std::fs::read(&p).unwrap(), b"night 1\n");
+        assert_eq!(std::fs::read(&r).unwrap(), b"rerun\n");
+        // No temporaries are left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
