@@ -81,8 +81,11 @@ pub(super) struct Sink<'p> {
     /// Each USCC and the institution holding it (with the line that gave it,
     /// 0 for the ledger): the ledger's, read at the first institution with
     /// one, and this file's.
-    usccs: Option<HashMap<Box<str>, (Box<str>, u64)>>,
+    usccs: Option<UsccHolders>,
 }
+
+/// Each USCC and who holds it: (institution id, line; 0 for the ledger).
+type UsccHolders = HashMap<Box<str>, (Box<str>, u64)>;
 
 impl<'p> Sink<'p> {
     /// A sink for a file of `kind` at `path` and the receiving end of the

@@ -194,36 +194,7 @@ pub fn run_file(
         done.files.push(p);
     }
     if let Some(dir) = &opts.out_dir {
-        let stem = script
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("rows");
-        let ext = match fmt {
-            RowFormat::Table | RowFormat::Csv => "csv",
-            RowFormat::Json => "json",
-            RowFormat::Jsonl => "jsonl",
-        };
-        let file_fmt = if fmt == RowFormat::Table {
-            RowFormat::Csv
-        } else {
-            fmt
-        };
-        // One file per as-of date: the next night's never replaces this one's.
-        let name = format!("{stem}-{}.{ext}", opts.as_of);
-        let kept = dir.join(writes::safe_file_name(&name));
-        if out.rows.is_empty() && kept.exists() {
-            // A rerun with nothing to add (the notices were issued): the
-            // earlier file stays, and no empty one is put beside it.
-        } else if opts.dry_run {
-            done.would_write
-                .push(dir.join(writes::safe_file_name(&name)));
-        } else {
-            let p = write_under(dir, &name, |w| {
-                output::write_rows(w, file_fmt, &cols, &out.rows, usize::MAX)
-            })
-            .map_err(RunError::Output)?;
-            done.files.push(p);
-        }
+        write_rows_file(dir, script, opts, fmt, &cols, &out.rows, &mut done)?;
     }
     let shown = (|| -> std::io::Result<()> {
         if let Some(p) = &host.host.prints {
@@ -259,6 +230,51 @@ pub fn run_file(
         r => r.map_err(RunError::Output)?,
     }
     Ok(done)
+}
+
+/// The rows file under `--out`, named by the script and the as-of date (or,
+/// in a dry run, only listed). A run with no rows leaves an earlier file of
+/// the same name alone.
+fn write_rows_file(
+    dir: &Path,
+    script: &Path,
+    opts: &RunOptions,
+    fmt: RowFormat,
+    cols: &[String],
+    rows: &state::Rows,
+    done: &mut RunDone,
+) -> Result<(), RunError> {
+    let stem = script
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("rows");
+    let ext = match fmt {
+        RowFormat::Table | RowFormat::Csv => "csv",
+        RowFormat::Json => "json",
+        RowFormat::Jsonl => "jsonl",
+    };
+    let file_fmt = if fmt == RowFormat::Table {
+        RowFormat::Csv
+    } else {
+        fmt
+    };
+    // One file per as-of date: the next night's never replaces this one's.
+    let name = format!("{stem}-{}.{ext}", opts.as_of);
+    let kept = dir.join(writes::safe_file_name(&name));
+    if rows.is_empty() && kept.exists() {
+        // A rerun with nothing to add (the notices were issued): the
+        // earlier file stays, and no empty one is put beside it.
+    } else if opts.dry_run {
+        done.would_write
+            .push(dir.join(writes::safe_file_name(&name)));
+    } else {
+        let p = write_under(dir, &name, |w| {
+            output::write_rows(w, file_fmt, cols, rows, usize::MAX)
+        })
+        .map_err(RunError::Output)?;
+        done.files.push(p);
+    }
+    Ok(())
 }
 
 /// Names of every function the engine knows (API, standard library, script-defined).

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::state::WriteOp;
-use crate::ledger::{LedgerError, LedgerWriter, Operation};
+use crate::ledger::{LedgerError, LedgerWriter, Operation, Tx};
 
 /// What applying the queued writes did (or, in a dry run, would do).
 #[derive(Debug, Default, Clone)]
@@ -85,94 +85,8 @@ pub fn apply_writes(
             dry_run,
             ..Applied::default()
         };
-        let lines = &mut done.changes;
         for w in writes {
-            match w {
-                WriteOp::Approve { id, licence_no, expires, reason } => {
-                    tx.approve(id, licence_no, *expires, as_of, reason)?;
-                    lines.push(line(dry_run, format!("application {id}: approved, licence {licence_no} from {as_of} to {expires}"), format!("approve application {id}: licence {licence_no} from {as_of} to {expires}")));
-                }
-                WriteOp::RejectApplication { id, reason } => {
-                    tx.reject_application(id, reason, as_of)?;
-                    lines.push(line(dry_run, format!("application {id}: rejected ({reason})"), format!("reject application {id} ({reason})")));
-                }
-                WriteOp::DecideCourse { id, accept, reason } => {
-                    tx.decide_course(id, *accept, reason, as_of)?;
-                    if *accept {
-                        lines.push(line(dry_run, format!("course {id}: accepted"), format!("accept course {id}")));
-                    } else {
-                        lines.push(line(dry_run, format!("course {id}: rejected ({reason})"), format!("reject course {id} ({reason})")));
-                    }
-                }
-                WriteOp::Notice {
-                    id,
-                    kind,
-                    dir,
-                    name,
-                    text,
-                } => {
-                    let sha = sha256_hex(text);
-                    let rel = format!("{}/{name}", dir.display());
-                    if !tx.record_notice(id, kind, as_of, &rel, &sha, &op.operator)? {
-                        done.unchanged.push(format!("{id}: {kind} issued already on {as_of}"));
-                    } else if dry_run {
-                        let target = dir.join(safe_file_name(name));
-                        lines.push(format!("would issue {kind} to {id}: {}", target.display()));
-                    } else {
-                        let staged = stage(dir, name, text).map_err(|e| {
-                            LedgerError::Storage(format!("cannot write the notice {rel}: {e}"))
-                        })?;
-                        lines.push(format!("{id}: {kind} issued: {}", staged.1.display()));
-                        written.push(staged);
-                    }
-                }
-                WriteOp::SetStatus { id, status, reason } => {
-                    tx.set_status(id, *status, as_of, reason)?;
-                    lines.push(line(dry_run, format!("{id}: status {status} from {as_of} ({reason})"), format!("set {id}'s status to {status} from {as_of} ({reason})")));
-                }
-                WriteOp::OpenFinding(f) => {
-                    tx.upsert_finding(f)?;
-                    lines.push(line(dry_run, format!(
-                        "{}: opened finding {} ({}), deadline {}",
-                        f.institution_id, f.id, f.kind, f.deadline
-                    ), format!(
-                        "open finding {} ({}) at {}, deadline {}",
-                        f.id, f.kind, f.institution_id, f.deadline
-                    )));
-                }
-                WriteOp::Rectify(id) => {
-                    let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
-                    f.rectified_on = Some(as_of);
-                    tx.upsert_finding(&f)?;
-                    lines.push(line(dry_run, format!(
-                        "{}: finding {id} rectified on {as_of}",
-                        f.institution_id
-                    ), format!("record finding {id} at {} as rectified on {as_of}", f.institution_id)));
-                }
-                WriteOp::CloseOut(id) => {
-                    let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
-                    f.verified_on = Some(as_of);
-                    tx.upsert_finding(&f)?;
-                    lines.push(line(dry_run, format!(
-                        "{}: finding {id} closed out (销号) on {as_of}",
-                        f.institution_id
-                    ), format!("close out (销号) finding {id} at {} on {as_of}", f.institution_id)));
-                }
-                WriteOp::ListAdd { list, id, reason, owner } => {
-                    if tx.list_add(list, id, as_of, reason, &op.operator, owner)? {
-                        lines.push(line(dry_run, format!("{id}: added to {list} from {as_of} ({reason})"), format!("add {id} to {list} from {as_of} ({reason})")));
-                    } else {
-                        done.unchanged.push(format!("{id}: on {list} already"));
-                    }
-                }
-                WriteOp::ListRemove { list, id, reason, by, other } => {
-                    if tx.list_remove(list, id, as_of, reason, by, *other)? {
-                        lines.push(line(dry_run, format!("{id}: removed from {list} on {as_of} ({reason})"), format!("remove {id} from {list} on {as_of} ({reason})")));
-                    } else {
-                        done.unchanged.push(format!("{id}: not on {list} (nothing to remove)"));
-                    }
-                }
-            }
+            apply_one(tx, op, as_of, w, &mut done, &mut written)?;
         }
         Ok(done)
     });
@@ -203,6 +117,187 @@ pub fn apply_writes(
             Err(e)
         }
     }
+}
+
+/// Applies one queued write inside the transaction, adding its line to
+/// `done` (or to its unchanged lines) and any notice it stages to `written`.
+fn apply_one(
+    tx: &mut Tx<'_>,
+    op: &Operation,
+    as_of: NaiveDate,
+    w: &WriteOp,
+    done: &mut Applied,
+    written: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<(), LedgerError> {
+    let dry_run = done.dry_run;
+    let lines = &mut done.changes;
+    match w {
+        WriteOp::Approve {
+            id,
+            licence_no,
+            expires,
+            reason,
+        } => {
+            tx.approve(id, licence_no, *expires, as_of, reason)?;
+            lines.push(line(
+                dry_run,
+                format!(
+                    "application {id}: approved, licence {licence_no} from {as_of} to {expires}"
+                ),
+                format!("approve application {id}: licence {licence_no} from {as_of} to {expires}"),
+            ));
+        }
+        WriteOp::RejectApplication { id, reason } => {
+            tx.reject_application(id, reason, as_of)?;
+            lines.push(line(
+                dry_run,
+                format!("application {id}: rejected ({reason})"),
+                format!("reject application {id} ({reason})"),
+            ));
+        }
+        WriteOp::DecideCourse { id, accept, reason } => {
+            tx.decide_course(id, *accept, reason, as_of)?;
+            if *accept {
+                lines.push(line(
+                    dry_run,
+                    format!("course {id}: accepted"),
+                    format!("accept course {id}"),
+                ));
+            } else {
+                lines.push(line(
+                    dry_run,
+                    format!("course {id}: rejected ({reason})"),
+                    format!("reject course {id} ({reason})"),
+                ));
+            }
+        }
+        WriteOp::Notice { .. } => apply_notice(tx, op, as_of, w, done, written)?,
+        WriteOp::SetStatus { id, status, reason } => {
+            tx.set_status(id, *status, as_of, reason)?;
+            lines.push(line(
+                dry_run,
+                format!("{id}: status {status} from {as_of} ({reason})"),
+                format!("set {id}'s status to {status} from {as_of} ({reason})"),
+            ));
+        }
+        WriteOp::OpenFinding(f) => {
+            tx.upsert_finding(f)?;
+            lines.push(line(
+                dry_run,
+                format!(
+                    "{}: opened finding {} ({}), deadline {}",
+                    f.institution_id, f.id, f.kind, f.deadline
+                ),
+                format!(
+                    "open finding {} ({}) at {}, deadline {}",
+                    f.id, f.kind, f.institution_id, f.deadline
+                ),
+            ));
+        }
+        WriteOp::Rectify(id) => {
+            let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
+            f.rectified_on = Some(as_of);
+            tx.upsert_finding(&f)?;
+            lines.push(line(
+                dry_run,
+                format!("{}: finding {id} rectified on {as_of}", f.institution_id),
+                format!(
+                    "record finding {id} at {} as rectified on {as_of}",
+                    f.institution_id
+                ),
+            ));
+        }
+        WriteOp::CloseOut(id) => {
+            let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
+            f.verified_on = Some(as_of);
+            tx.upsert_finding(&f)?;
+            lines.push(line(
+                dry_run,
+                format!(
+                    "{}: finding {id} closed out (销号) on {as_of}",
+                    f.institution_id
+                ),
+                format!(
+                    "close out (销号) finding {id} at {} on {as_of}",
+                    f.institution_id
+                ),
+            ));
+        }
+        WriteOp::ListAdd {
+            list,
+            id,
+            reason,
+            owner,
+        } => {
+            if tx.list_add(list, id, as_of, reason, &op.operator, owner)? {
+                lines.push(line(
+                    dry_run,
+                    format!("{id}: added to {list} from {as_of} ({reason})"),
+                    format!("add {id} to {list} from {as_of} ({reason})"),
+                ));
+            } else {
+                done.unchanged.push(format!("{id}: on {list} already"));
+            }
+        }
+        WriteOp::ListRemove {
+            list,
+            id,
+            reason,
+            by,
+            other,
+        } => {
+            if tx.list_remove(list, id, as_of, reason, by, *other)? {
+                lines.push(line(
+                    dry_run,
+                    format!("{id}: removed from {list} on {as_of} ({reason})"),
+                    format!("remove {id} from {list} on {as_of} ({reason})"),
+                ));
+            } else {
+                done.unchanged
+                    .push(format!("{id}: not on {list} (nothing to remove)"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A notice: recorded in the register and staged under `--out` (or, in a
+/// dry run, only listed); one issued already that day is unchanged.
+fn apply_notice(
+    tx: &mut Tx<'_>,
+    op: &Operation,
+    as_of: NaiveDate,
+    w: &WriteOp,
+    done: &mut Applied,
+    written: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<(), LedgerError> {
+    let WriteOp::Notice {
+        id,
+        kind,
+        dir,
+        name,
+        text,
+    } = w
+    else {
+        return Ok(());
+    };
+    let sha = sha256_hex(text);
+    let rel = format!("{}/{name}", dir.display());
+    if !tx.record_notice(id, kind, as_of, &rel, &sha, &op.operator)? {
+        done.unchanged
+            .push(format!("{id}: {kind} issued already on {as_of}"));
+    } else if done.dry_run {
+        let target = dir.join(safe_file_name(name));
+        done.changes
+            .push(format!("would issue {kind} to {id}: {}", target.display()));
+    } else {
+        let staged = stage(dir, name, text)
+            .map_err(|e| LedgerError::Storage(format!("cannot write the notice {rel}: {e}")))?;
+        done.changes
+            .push(format!("{id}: {kind} issued: {}", staged.1.display()));
+        written.push(staged);
+    }
+    Ok(())
 }
 
 /// The hidden name a file has while it waits for the commit: it carries the
