@@ -168,6 +168,11 @@ pub struct ImportArgs {
     /// Check every row and report errors, but write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Let an institution have the USCC another one has (a branch of the
+    /// same legal entity). Without it such a row is refused, naming both ids:
+    /// a USCC identifies one legal entity, so a second one is nearly always a typo.
+    #[arg(long)]
+    pub allow_shared_uscc: bool,
 }
 
 /// Flags of `export`.
@@ -239,8 +244,17 @@ pub struct ShowArgs {
     pub out: OutputArgs,
 }
 
+/// What `run --help` ends with: a nightly job's wrapper acts on the exit code.
+const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  0  done; with --dry-run, nothing was committed (the changes are listed on stderr)
+  1  the script failed or its changes were refused: nothing was committed
+  2  a usage error: an unknown flag or value
+  3  the ledger stayed busy (another process was writing): nothing was done, try again later";
+
 /// Flags of `run`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = RUN_EXIT_CODES)]
 pub struct RunArgs {
     /// The .rhai script.
     pub script: PathBuf,
@@ -275,9 +289,17 @@ pub struct ScoreArgs {
     /// The date decisions are made as of (default today).
     #[arg(long)]
     pub as_of: Option<String>,
-    /// Record the run in the decision log (`casebook runs`).
+    /// Record the run in the decision log (`casebook runs`). A run the same
+    /// as a saved one (same rule text, date, arguments and ledger state) is
+    /// not saved again: it says `same as run N`.
     #[arg(long)]
     pub save: bool,
+    /// With --save: save even when the same run is saved already.
+    #[arg(long, requires = "save")]
+    pub force: bool,
+    /// With --save: score and say what would be saved, but save nothing.
+    #[arg(long, requires = "save")]
+    pub dry_run: bool,
     #[command(flatten)]
     pub out: OutputArgs,
     /// A script argument, seen as args.K (repeatable).
@@ -386,12 +408,18 @@ pub struct RunFlags {
     /// .parquet, or .html for a report page with the script's charts.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Also write the rows as a file in this directory.
+    /// Also write the rows as a file in this directory, named SCRIPT-ASOF.EXT
+    /// (notices and pages go here too). A file already there is never
+    /// replaced: different text gets the next free name, NAME.2.EXT.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Allow the script to change the ledger (one transaction, audited).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub write: bool,
+    /// Check every change the script asks for and list it as --write would
+    /// make it, but commit nothing and write no file (exit 0).
+    #[arg(long)]
+    pub dry_run: bool,
     /// Stop the script after this many seconds.
     #[arg(long, default_value = "60", value_name = "SECONDS")]
     pub timeout: f64,
@@ -433,6 +461,7 @@ impl RunFlags {
             output: crate::sheet::Output::new(self.output.as_deref(), self.format)?,
             out_dir: self.out.clone(),
             write: self.write,
+            dry_run: self.dry_run,
             operator,
             templates: self.templates.clone(),
             capture_prints: false,

@@ -10,14 +10,44 @@ use super::{Decision, Rule};
 use crate::ledger::{Ledger, LedgerError, LedgerWriter, Operation};
 use crate::script::RunError;
 
+/// What makes two scorings the same: the rule's SHA-256, the as-of date, the
+/// script arguments, and the ledger's state (its last audit entry) they read.
+#[derive(Debug, Clone)]
+pub struct RunKey {
+    pub sha256: String,
+    pub as_of: NaiveDate,
+    pub args: BTreeMap<String, String>,
+    /// The last audit entry of the snapshot scored.
+    pub ledger_audit: u64,
+}
+
+/// The saved run that is the same as `key`, if any: same rule, date and
+/// arguments, scored on the same state of the ledger. The run's own audit
+/// entry counts as that state too, since saving it is all that changed.
+pub fn same_run(runs: &[(u64, serde_json::Value)], key: &RunKey) -> Option<u64> {
+    let args = serde_json::to_value(&key.args).ok()?;
+    let date = crate::model::fmt_date(key.as_of);
+    runs.iter().rev().find_map(|(n, h)| {
+        let same = h["script_sha256"].as_str() == Some(key.sha256.as_str())
+            && h["as_of"].as_str() == Some(date.as_str())
+            // Runs saved before arguments were recorded had none to record
+            // only if they had none: an absent field matches no arguments.
+            && h.get("args").unwrap_or(&serde_json::json!({})) == &args
+            && (h["ledger_audit"].as_u64() == Some(key.ledger_audit)
+                || h["audit"].as_u64() == Some(key.ledger_audit));
+        same.then_some(*n)
+    })
+}
+
 /// Saves decisions as a run in the decision log; returns the run number.
 pub fn save_run(
     ledger: &LedgerWriter,
     rule: &Rule,
-    as_of: NaiveDate,
+    key: &RunKey,
     operator: &str,
     ds: &[Decision],
 ) -> Result<u64, LedgerError> {
+    let as_of = key.as_of;
     let mut dist: BTreeMap<&str, usize> = BTreeMap::new();
     for d in ds {
         *dist.entry(d.grade.as_str()).or_default() += 1;
@@ -26,6 +56,8 @@ pub fn save_run(
         "script": rule.file,
         "script_sha256": rule.sha256,
         "as_of": crate::model::fmt_date(as_of),
+        "args": key.args,
+        "ledger_audit": key.ledger_audit,
         "operator": operator,
         "at": chrono::Local::now().to_rfc3339(),
         "institutions": ds.len(),

@@ -27,7 +27,7 @@ pub mod ruletest;
 mod score;
 
 pub use diff::{diff, diff_sheets, render_diff, Diff};
-pub use log::{load_run, save_run};
+pub use log::{load_run, same_run, save_run, RunKey};
 pub use score::{distribution, score_all};
 
 /// One institution's decision.

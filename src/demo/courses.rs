@@ -136,6 +136,7 @@ fn fine_course(rng: &mut Rng, x: &Institution, subject_school: bool, licensed: b
         filed_on: filed,
         status: CourseStatus::Filed,
         decision_reason: String::new(),
+        decided_on: None,
     };
     set_subject(rng, &mut c, subject);
     c.daily_end_min = match c.mode {

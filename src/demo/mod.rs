@@ -35,6 +35,7 @@
 //! starts_on and ends_on): the ledger is the city as the bureau saw it that day.
 
 mod applications;
+mod blacklist;
 mod bundle;
 mod courses;
 mod findings;
@@ -107,14 +108,16 @@ pub fn generate() -> DemoCity {
     let applications = applications::applications(&mut prng, &plans, &institutions, &findings);
     let courses = courses::courses(&mut prng, &plans, &institutions);
 
-    DemoCity {
+    let mut city = DemoCity {
         institutions,
         inspections,
         findings,
         status_changes: changes,
         applications,
         courses,
-    }
+    };
+    blacklist::plant(&mut city, report_date());
+    city
 }
 
 #[cfg(test)]

@@ -14,6 +14,13 @@ pub(super) const N_NEW_LICENCES: usize = 156;
 pub(super) const N_INSPECTIONS: usize = 809;
 pub(super) const N_INSPECTORS: i64 = 2511;
 
+/// The black list on the report date (`scripts/blacklist.rhai`), one
+/// criterion each: subject-type institutions operating on a licence that ran
+/// out, severity-3 findings overdue, and closed institutions still enrolling.
+pub(super) const BL_UNLICENSED: usize = 6;
+pub(super) const BL_SEVERE_OVERDUE: usize = 8;
+pub(super) const BL_CLOSED_ENROLLING: usize = 12;
+
 /// Non-subject institutions with findings: opened in the 2018 campaign, opened
 /// only in 2019, and of the first group those with a 2019 follow-up.
 pub(super) const N_NS_2018: usize = 820;

@@ -449,6 +449,7 @@ pub fn course_from(row: &(impl Row + ?Sized)) -> (Course, Vec<FieldError>) {
             CourseStatus::Filed,
         ),
         decision_reason: p.text("decision_reason"),
+        decided_on: p.odate("decided_on"),
     };
     (x, p.errs)
 }

@@ -116,6 +116,7 @@ const COURSE_COLUMNS: &[(&str, &[&str])] = &[
     ("filed_on", &["备案日期"]),
     ("status", &["备案状态", "状态"]),
     ("decision_reason", &["审核意见"]),
+    ("decided_on", &["审核日期"]),
 ];
 
 const INSTITUTION_COLUMNS: &[(&str, &[&str])] = &[

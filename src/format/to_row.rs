@@ -105,5 +105,6 @@ pub fn course_row(x: &Course) -> Vec<String> {
         fmt_date(x.filed_on),
         x.status.as_str().into(),
         x.decision_reason.clone(),
+        date_or_blank(x.decided_on),
     ]
 }

@@ -84,6 +84,9 @@ pub struct ImportReport {
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub dry_run: bool,
+    /// Let an institution share its USCC with another (a branch of one legal
+    /// entity); otherwise a second institution with a USCC is refused.
+    pub allow_shared_uscc: bool,
     /// Show a progress bar when stderr is a terminal.
     pub progress: bool,
     pub operator: String,
@@ -147,7 +150,7 @@ pub fn import_file(
     let result = ledger.transact(&op, opts.dry_run, |tx| -> Result<(), ImportError> {
         // What the ledger held when this transaction began.
         let before = ledger.reader()?;
-        let (sink, chunks) = Sink::new(
+        let (mut sink, chunks) = Sink::new(
             kind,
             path,
             &reason,
@@ -156,6 +159,7 @@ pub fn import_file(
             rows_in(len),
             Stager::new(before),
         );
+        sink.allow_shared_uscc = opts.allow_shared_uscc;
         let (parsed, written) = sink::parse_and_write(tx, sink, chunks, &reason, |sink| {
             if jsonl {
                 jsonl::read_jsonl(reader, sink)

@@ -2,6 +2,7 @@
 //! row to row on the parsing thread (a [`Sink`]), the chunks it hands over,
 //! and the writing thread that puts them into the ledger's transaction.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -75,7 +76,16 @@ pub(super) struct Sink<'p> {
     /// import's transaction began; that snapshot also gives the fields a file
     /// leaves out.
     stager: Stager,
+    /// Whether two institutions may share a USCC (`--allow-shared-uscc`).
+    pub(super) allow_shared_uscc: bool,
+    /// Each USCC and the institution holding it (with the line that gave it,
+    /// 0 for the ledger): the ledger's, read at the first institution with
+    /// one, and this file's.
+    usccs: Option<UsccHolders>,
 }
+
+/// Each USCC and who holds it: (institution id, line; 0 for the ledger).
+type UsccHolders = HashMap<Box<str>, (Box<str>, u64)>;
 
 impl<'p> Sink<'p> {
     /// A sink for a file of `kind` at `path` and the receiving end of the
@@ -106,6 +116,8 @@ impl<'p> Sink<'p> {
             seen: SeenIds::with_capacity(rows),
             rows: 0,
             stager,
+            allow_shared_uscc: false,
+            usccs: None,
         };
         (sink, chunks)
     }
@@ -172,6 +184,10 @@ impl Sink<'_> {
         };
         let staged = match rec {
             Rec::Institution(x) => {
+                if let Some(e) = self.shared_uscc(&x, line)? {
+                    self.push(line, vec![e]);
+                    return Ok(());
+                }
                 if !self
                     .stager
                     .new_institution(&x, self.reason, self.audit, &mut self.fresh)?
@@ -196,6 +212,52 @@ impl Sink<'_> {
             self.send();
         }
         Ok(())
+    }
+
+    /// The error for an institution whose USCC another institution holds
+    /// (in the ledger or earlier in the file), unless that is allowed.
+    fn shared_uscc(
+        &mut self,
+        x: &Institution,
+        line: u64,
+    ) -> Result<Option<FieldError>, LedgerError> {
+        let Some(u) = x.uscc.as_deref().filter(|_| !self.allow_shared_uscc) else {
+            return Ok(None);
+        };
+        if self.usccs.is_none() {
+            let mut m = HashMap::new();
+            for i in self.stager.reader().institutions()? {
+                let i = i?;
+                if let Some(c) = i.uscc {
+                    m.entry(c.into_boxed_str())
+                        .or_insert((i.id.into_boxed_str(), 0));
+                }
+            }
+            self.usccs = Some(m);
+        }
+        let m = self.usccs.as_mut().expect("filled above");
+        match m.get(u) {
+            Some((other, at)) if **other != *x.id => {
+                let whence = if *at == 0 {
+                    "in the ledger".to_string()
+                } else {
+                    format!("on line {at}")
+                };
+                Ok(Some(FieldError::new(
+                    "uscc",
+                    u,
+                    format!(
+                        "is already the USCC of {other} ({whence}), so {} and {other} would share it; a USCC identifies one legal entity, so this is nearly always a typo: correct it, or import with --allow-shared-uscc if they really share one (a branch)",
+                        x.id
+                    ),
+                )))
+            }
+            Some(_) => Ok(None),
+            None => {
+                m.insert(u.into(), (x.id.as_str().into(), line));
+                Ok(None)
+            }
+        }
     }
 
     /// Hands the pending rows to the writer. If the writer has stopped (it met

@@ -504,6 +504,7 @@ mod tests {
             filed_on: d,
             status: CourseStatus::Filed,
             decision_reason: String::new(),
+            decided_on: None,
         };
         for full in [encode_application(&a), encode_course(&c)] {
             assert_eq!(stored_parts(&full)[0], &[KEYED]);

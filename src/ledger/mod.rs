@@ -54,7 +54,7 @@ pub use error::{LedgerError, RedbError, Rejection};
 pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
 pub use schema::{READS_FROM, SCHEMA_VERSION};
 pub use tx::{Counts, Outcome, Tx};
-pub use tx_decisions::ListEntry;
+pub use tx_decisions::{ListEntry, Owner, UNKNOWN_OWNER};
 pub use verify::Verdict;
 
 use error::open_error;

@@ -595,6 +595,12 @@ impl Reader {
         Ok(best)
     }
 
+    /// The number of the last audit entry (0 for none): which state of the
+    /// ledger this snapshot is.
+    pub fn last_audit(&self) -> Result<u64, LedgerError> {
+        Ok(self.audit.last()?.map(|(k, _)| k.value()).unwrap_or(0))
+    }
+
     /// One audit entry's JSON header.
     pub fn audit_entry(&self, n: u64) -> Result<Option<String>, LedgerError> {
         Ok(self.audit.get(n)?.map(|g| g.value().to_string()))

@@ -22,6 +22,54 @@ pub struct ListEntry {
     /// The audit entry that added it.
     pub audit: u64,
     pub operator: String,
+    /// Who put it there; `None` for entries made before owners were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// Who took it off, when that was not its owner (`list_remove_other`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_by: Option<Owner>,
+}
+
+/// Who a list entry belongs to: the rule that put it there (its script's file
+/// name, and the SHA-256 of the version that did) or the person (the REPL's
+/// or `--operator`'s name). A rule owns what any version of it added, so an
+/// edited rule still keeps its own entries in step.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Owner {
+    Rule { name: String, sha256: String },
+    Person { name: String },
+}
+
+/// How an entry without a recorded owner reads.
+pub const UNKNOWN_OWNER: &str = "unknown (before owners were recorded)";
+
+impl Owner {
+    /// Whether `self` and `other` are the same owner (a rule by its file name).
+    pub fn same(&self, other: &Owner) -> bool {
+        match (self, other) {
+            (Owner::Rule { name: a, .. }, Owner::Rule { name: b, .. }) => a == b,
+            (Owner::Person { name: a }, Owner::Person { name: b }) => a == b,
+            _ => false,
+        }
+    }
+
+    /// The owner as shown: `rule blacklist.rhai (sha256 1a2b3c4d5e6f)` or `person alice`.
+    pub fn describe(o: Option<&Owner>) -> String {
+        match o {
+            None => UNKNOWN_OWNER.to_string(),
+            Some(Owner::Rule { name, sha256 }) => {
+                format!("rule {name} (sha256 {})", &sha256[..sha256.len().min(12)])
+            }
+            Some(Owner::Person { name }) => format!("person {name}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Owner::describe(Some(self)))
+    }
 }
 
 impl ListEntry {
@@ -32,7 +80,8 @@ impl ListEntry {
 }
 
 impl Tx<'_> {
-    /// Puts an institution on a named list from `date`. Being on the list already is an error.
+    /// Puts an institution on a named list from `date`, owned by `owner`.
+    /// Being on the list already changes nothing: returns false.
     pub fn list_add(
         &mut self,
         list: &str,
@@ -40,7 +89,8 @@ impl Tx<'_> {
         date: NaiveDate,
         reason: &str,
         operator: &str,
-    ) -> Result<(), LedgerError> {
+        owner: &Owner,
+    ) -> Result<bool, LedgerError> {
         if !self.has_institution(id)? {
             return Err(reject(vec![FieldError::new(
                 "id",
@@ -49,12 +99,8 @@ impl Tx<'_> {
             )]));
         }
         let (last, open) = self.list_last(list, id)?;
-        if let Some(e) = open {
-            return Err(reject(vec![FieldError::new(
-                "id",
-                id,
-                format!("is already on list {list} since {}", e.added),
-            )]));
+        if open.is_some() {
+            return Ok(false);
         }
         let e = ListEntry {
             list: list.into(),
@@ -65,6 +111,8 @@ impl Tx<'_> {
             removed_reason: None,
             audit: self.audit_seq,
             operator: operator.into(),
+            owner: Some(owner.clone()),
+            removed_by: None,
         };
         self.lists.insert(
             (list, id, last + 1),
@@ -72,25 +120,36 @@ impl Tx<'_> {
         )?;
         self.record_change("list", id, &format!("add to {list}: {reason}"), Vec::new())?;
         self.counts.other += 1;
-        Ok(())
+        Ok(true)
     }
 
-    /// Takes an institution off a named list from `date`; the entry is kept with its removal.
+    /// Takes an institution off a named list from `date`; the entry is kept
+    /// with its removal. Not being on the list changes nothing: returns false.
+    /// Only the entry's owner (`by`) takes it off, unless `other` says it is
+    /// meant (`list_remove_other`, with its reason).
     pub fn list_remove(
         &mut self,
         list: &str,
         id: &str,
         date: NaiveDate,
         reason: &str,
-    ) -> Result<(), LedgerError> {
+        by: &Owner,
+        other: bool,
+    ) -> Result<bool, LedgerError> {
         let (last, open) = self.list_last(list, id)?;
         let Some(mut e) = open else {
+            return Ok(false);
+        };
+        if !other && !e.owner.as_ref().is_some_and(|o| o.same(by)) {
             return Err(reject(vec![FieldError::new(
                 "id",
                 id,
-                format!("is not on list {list}"),
+                format!(
+                    "is on list {list} by {}, not by {by}; to take off another owner's entry use list_remove_other with a reason",
+                    Owner::describe(e.owner.as_ref())
+                ),
             )]));
-        };
+        }
         if date < e.added {
             return Err(reject(vec![FieldError::new(
                 "date",
@@ -101,6 +160,9 @@ impl Tx<'_> {
         let before = serde_json::to_string(&e).unwrap();
         e.removed = Some(date);
         e.removed_reason = Some(reason.into());
+        if other {
+            e.removed_by = Some(by.clone());
+        }
         self.lists.insert(
             (list, id, last),
             serde_json::to_string(&e).unwrap().as_str(),
@@ -112,7 +174,7 @@ impl Tx<'_> {
             before.into_bytes(),
         )?;
         self.counts.other += 1;
-        Ok(())
+        Ok(true)
     }
 
     fn list_last(&self, list: &str, id: &str) -> Result<(u64, Option<ListEntry>), LedgerError> {
@@ -288,12 +350,13 @@ impl Tx<'_> {
         self.upsert_application(&a).map(|_| ())
     }
 
-    /// Accepts or rejects a filed course; the institution's record is never touched.
+    /// Accepts or rejects a filed course on `date`; the institution's record is never touched.
     pub fn decide_course(
         &mut self,
         id: &str,
         accept: bool,
         reason: &str,
+        date: NaiveDate,
     ) -> Result<(), LedgerError> {
         let mut c = self
             .course(id)?
@@ -314,6 +377,36 @@ impl Tx<'_> {
             CourseStatus::Rejected
         };
         c.decision_reason = reason.to_string();
+        c.decided_on = Some(date);
         self.upsert_course(&c).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries stored before owners were recorded read with none, shown as unknown.
+    #[test]
+    fn an_entry_without_an_owner_reads_as_unknown_and_is_nobodys() {
+        let old = r#"{"list":"blacklist","institution_id":"A1","added":"2019-02-20","reason":"x","removed":null,"removed_reason":null,"audit":3,"operator":"li"}"#;
+        let e: ListEntry = serde_json::from_str(old).unwrap();
+        assert_eq!(e.owner, None);
+        assert_eq!(Owner::describe(e.owner.as_ref()), UNKNOWN_OWNER);
+        // Written again, it stays in the old form (no owner field).
+        assert!(!serde_json::to_string(&e).unwrap().contains("owner"));
+        let rule = |sha: &str| Owner::Rule {
+            name: "blacklist.rhai".into(),
+            sha256: sha.into(),
+        };
+        // A rule owns what any version of it added; a person is not a rule.
+        assert!(rule("aa").same(&rule("bb")));
+        assert!(!rule("aa").same(&Owner::Person {
+            name: "blacklist.rhai".into()
+        }));
+        assert_eq!(
+            rule("0123456789abcdef").to_string(),
+            "rule blacklist.rhai (sha256 0123456789ab)"
+        );
     }
 }

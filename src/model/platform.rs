@@ -67,6 +67,10 @@ pub struct Course {
     pub filed_on: NaiveDate,
     pub status: CourseStatus,
     pub decision_reason: String,
+    /// 审核日期: the day it was accepted or rejected. `None` while filed, and
+    /// for decisions recorded before the date was (those read as decided
+    /// from the day the course was filed: their day is unknown).
+    pub decided_on: Option<NaiveDate>,
 }
 
 impl Application {
@@ -204,7 +208,29 @@ impl Course {
                 "a rejection needs its reasons",
             ));
         }
+        match self.decided_on {
+            Some(d) if self.status == CourseStatus::Filed => e.push(FieldError::new(
+                "decided_on",
+                d.to_string(),
+                "a course still filed has no decision date; leave it empty, or give the status accepted or rejected",
+            )),
+            Some(d) if d < self.filed_on => e.push(FieldError::new(
+                "decided_on",
+                d.to_string(),
+                format!("is before filed_on {}", self.filed_on),
+            )),
+            _ => {}
+        }
         e
+    }
+
+    /// The status on `d`: `filed` until the decision's day. A decision
+    /// without a date (recorded before dates were) reads as it is.
+    pub fn status_on(&self, d: NaiveDate) -> CourseStatus {
+        match self.decided_on {
+            Some(x) if x > d => CourseStatus::Filed,
+            _ => self.status,
+        }
     }
 
     /// Yuan, as scripts and files see the fee.

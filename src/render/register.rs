@@ -441,8 +441,19 @@ fn courses(
                 yuan_text(c.fee_fen),
                 format!("{} mo", c.prepay_months),
                 fmt_hhmm(c.daily_end_min),
-                format!("{} {}", c.status.zh(), c.status),
-                c.decision_reason.clone(),
+                {
+                    // As of a date before the decision, the course is still filed.
+                    let st = c.status_on(as_of);
+                    match c.decided_on.filter(|_| st != CourseStatus::Filed) {
+                        Some(d) => format!("{} {st} {}", st.zh(), fmt_date(d)),
+                        None => format!("{} {st}", st.zh()),
+                    }
+                },
+                if c.status_on(as_of) == CourseStatus::Filed {
+                    String::new()
+                } else {
+                    c.decision_reason.clone()
+                },
             ]);
         }
     }

@@ -34,7 +34,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":timing", ":timing on|off — time each evaluation"),
     (
         ":write",
-        ":write on|off — allow statements to change the ledger (each change is committed at once and listed)",
+        ":write on|off|preview — allow statements to change the ledger (each change is committed at once and listed); preview checks and lists the changes but commits nothing",
     ),
     (":quit", ":quit — leave (Ctrl-D too)"),
 ];
@@ -147,46 +147,52 @@ impl Session {
         }
     }
 
-    /// `:write [on|off]`: says whether writes are on, or reopens the ledger
-    /// for writing (holding the writer lock) or for reading only.
+    /// `:write [on|off|preview]`: says whether writes are on, or reopens the
+    /// ledger for writing (holding the writer lock) or for reading only.
+    /// `preview` holds the writer too: its changes go through the same
+    /// transaction as `on`, which is then dropped.
     fn cmd_write(&mut self, arg: &str, out: &mut dyn Write) {
         if arg.is_empty() {
-            let on = if self.write { "on" } else { "off" };
-            let _ = writeln!(out, "writes are {on}; :write on|off to change");
+            let on = match (self.write, self.preview) {
+                (true, true) => "previewed (checked and listed, never committed)",
+                (true, false) => "on",
+                _ => "off",
+            };
+            let _ = writeln!(out, "writes are {on}; :write on|off|preview to change");
             return;
         }
-        let want = match arg {
-            "on" => true,
-            "off" => false,
+        let (want, preview) = match arg {
+            "on" => (true, false),
+            "off" => (false, false),
+            "preview" => (true, true),
             _ => {
-                self.error(out, format_args!(":write on or off"));
+                self.error(out, format_args!(":write on, off or preview"));
                 return;
             }
         };
-        if want == self.write {
-            return;
-        }
-        let reopened = AnyLedger::open(&self.db, want);
-        match reopened {
-            Ok(l) => {
+        if want != self.write {
+            match AnyLedger::open(&self.db, want) {
                 // Only one handle per process: the old one is closed first by replacement.
-                self.ledger = l;
-                self.write = want;
-                self.host.host.write.store(want, Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    if want {
-                        "writes are on: statements may change the ledger; each change is committed and listed"
-                    } else {
-                        "writes are off"
-                    }
-                );
-            }
-            Err(e) => {
-                self.error(out, format_args!("{e}"));
+                Ok(l) => self.ledger = l,
+                Err(e) => {
+                    self.error(out, format_args!("{e}"));
+                    return;
+                }
             }
         }
+        self.write = want;
+        self.preview = preview;
+        self.host.host.write.store(want, Ordering::Relaxed);
+        self.host.host.dry_run.store(preview, Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "{}",
+            match (want, preview) {
+                (true, true) => "writes are previewed: each statement's changes are checked and listed as they would be made, and nothing is committed",
+                (true, false) => "writes are on: statements may change the ledger; each change is committed and listed",
+                _ => "writes are off",
+            }
+        );
     }
 
     /// `:load FILE`: runs a script into the session, as if typed.

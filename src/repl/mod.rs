@@ -62,6 +62,8 @@ struct Session {
     fmt: RowFormat,
     timing: bool,
     write: bool,
+    /// Under `:write preview`: statements' writes are checked and listed, never committed.
+    preview: bool,
     operator: String,
     names: Arc<Mutex<Vec<String>>>,
     /// Key orders of the map literals of every entry so far, so that a map
@@ -78,7 +80,11 @@ impl Session {
         format!(
             "casebook {}{}> ",
             self.host.as_of(),
-            if self.write { " [write]" } else { "" }
+            match (self.write, self.preview) {
+                (true, true) => " [preview]",
+                (true, false) => " [write]",
+                _ => "",
+            }
         )
     }
 
@@ -150,21 +156,30 @@ impl Session {
                 if !text.is_empty() {
                     let _ = writeln!(out, "{text}");
                 }
-                if !result.writes.is_empty() {
+                if !result.writes.is_empty() || !result.unchanged.is_empty() {
                     let op = Operation {
                         operator: self.operator.clone(),
                         command: format!("repl: {}", src.trim()),
                         script_sha256: Some(crate::script::sha256_hex(src)),
                         file: None,
                     };
-                    match (self.ledger.writer()).and_then(|w| {
-                        writes::apply_writes(w, &op, self.host.as_of(), &result.writes)
-                    }) {
-                        Ok(lines) => {
-                            let _ = writeln!(out, "committed {} change(s):", lines.len());
-                            for l in lines {
-                                let _ = writeln!(out, "  {l}");
-                            }
+                    let preview = self.preview;
+                    let applied = if result.writes.is_empty() {
+                        Ok(writes::Applied {
+                            dry_run: preview,
+                            ..Default::default()
+                        })
+                    } else {
+                        (self.ledger.writer()).and_then(|w| {
+                            writes::apply_writes(w, &op, self.host.as_of(), &result.writes, preview)
+                        })
+                    };
+                    match applied {
+                        Ok(mut a) => {
+                            let mut unchanged = result.unchanged;
+                            unchanged.append(&mut a.unchanged);
+                            a.unchanged = unchanged;
+                            let _ = write!(out, "{}", a.summary(usize::MAX));
                         }
                         Err(e) => self.error(
                             out,
@@ -192,6 +207,10 @@ impl Session {
 pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<bool> {
     let ledger = AnyLedger::open(db, false)?;
     let host = ScriptHost::new(&ledger, as_of, Map::new(), false, Limits::default())?;
+    // What a person adds to a list in the REPL is theirs.
+    *host.host.owner.write().unwrap() = crate::ledger::Owner::Person {
+        name: operator.clone(),
+    };
     let colour = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     let names = Arc::new(Mutex::new(Vec::new()));
     let helper = ReplHelper::new(host.host.clone(), names.clone(), colour);
@@ -208,6 +227,7 @@ pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<bool> {
         fmt: RowFormat::Table,
         timing: false,
         write: false,
+        preview: false,
         operator,
         names,
         orders: Vec::new(),

@@ -46,6 +46,9 @@ pub struct RunOptions {
     /// Where rows are also written as a file.
     pub out_dir: Option<PathBuf>,
     pub write: bool,
+    /// Validate and list the writes (and files) as `write` would make them,
+    /// committing and writing nothing (`--dry-run`).
+    pub dry_run: bool,
     pub operator: String,
     pub limits: Limits,
     /// Where notice templates are (`--templates`).
@@ -86,10 +89,13 @@ fn args_map(args: &[(String, String)]) -> Map {
 /// What a script run did beyond printing its rows.
 #[derive(Debug, Default)]
 pub struct RunDone {
-    /// The changes committed to the ledger, one line each (none without `--write`).
-    pub committed: Vec<String>,
+    /// The changes committed to the ledger (or, in a dry run, that would be),
+    /// and the write calls that changed nothing.
+    pub applied: writes::Applied,
     /// The files it wrote (notices, pages): not part of the ledger.
     pub files: Vec<PathBuf>,
+    /// The files a dry run would have written.
+    pub would_write: Vec<PathBuf>,
 }
 
 /// Runs a script file against the ledger at `db`; rows go to `stdout`.
@@ -100,15 +106,30 @@ pub fn run_file(
     stdout: &mut dyn Write,
 ) -> Result<RunDone, RunError> {
     let src = read_script(script)?;
-    let ledger = AnyLedger::open(db, opts.write)?;
+    // A dry run goes through the writer's transaction (and its checks), then drops it.
+    let ledger = AnyLedger::open(db, opts.write || opts.dry_run)?;
     // Holding the writer, no other run is staging notices: what is staged is
     // a crashed run's, put in place or removed before this run issues any.
-    let restored = match (&opts.out_dir, opts.write) {
+    let restored = match (&opts.out_dir, opts.write && !opts.dry_run) {
         (Some(out), true) => writes::recover_notices(&ledger, out)?,
         _ => Vec::new(),
     };
     let snap = std::sync::Arc::new(state::Snapshot::new(ledger.reader()?, opts.as_of));
-    let mut h = state::Host::new(snap, args_map(&opts.args), opts.write, opts.limits.clone());
+    let mut h = state::Host::new(
+        snap,
+        args_map(&opts.args),
+        opts.write || opts.dry_run,
+        opts.limits.clone(),
+    );
+    h.dry_run = opts.dry_run.into();
+    let script_sha = sha256_hex(&src);
+    h.owner = std::sync::RwLock::new(crate::ledger::Owner::Rule {
+        name: script
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: script_sha.clone(),
+    });
     if opts.capture_prints {
         h.prints = Some(std::sync::Mutex::new(Vec::new()));
     }
@@ -138,49 +159,44 @@ pub fn run_file(
         files: restored,
         ..RunDone::default()
     };
+    done.applied.dry_run = opts.dry_run;
     if !out.writes.is_empty() {
         let op = Operation {
             operator: opts.operator.clone(),
-            command: format!("run {file} --as-of {} --write", opts.as_of),
-            script_sha256: Some(sha256_hex(&src)),
+            command: format!(
+                "run {file} --as-of {} {}",
+                opts.as_of,
+                if opts.dry_run { "--dry-run" } else { "--write" }
+            ),
+            script_sha256: Some(script_sha),
             file: None,
         };
-        done.committed = (ledger.writer())
-            .and_then(|w| writes::apply_writes(w, &op, opts.as_of, &out.writes))
+        done.applied = (ledger.writer())
+            .and_then(|w| writes::apply_writes(w, &op, opts.as_of, &out.writes, opts.dry_run))
             .map_err(|e| {
                 RunError::Script(format!(
                 "error: the script's changes were refused, nothing was written: {e}\n  --> {file}\n"
             ))
             })?;
     }
+    let mut unchanged = out.unchanged;
+    unchanged.append(&mut done.applied.unchanged);
+    done.applied.unchanged = unchanged;
     // Files first, then standard output: a reader of the output that stops
     // early (`| head`) must not cost the files, and the rows file lists every
     // row whatever the terminal shows.
     for (dir, name, text) in &out.files {
+        if opts.dry_run {
+            done.would_write
+                .push(dir.join(writes::safe_file_name(name)));
+            continue;
+        }
         let p =
             write_under(dir, name, |w| w.write_all(text.as_bytes())).map_err(RunError::Output)?;
         done.files.push(p);
     }
     if let Some(dir) = &opts.out_dir {
-        let stem = script
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("rows");
-        let ext = match fmt {
-            RowFormat::Table | RowFormat::Csv => "csv",
-            RowFormat::Json => "json",
-            RowFormat::Jsonl => "jsonl",
-        };
-        let file_fmt = if fmt == RowFormat::Table {
-            RowFormat::Csv
-        } else {
-            fmt
-        };
-        let p = write_under(dir, &format!("{stem}.{ext}"), |w| {
-            output::write_rows(w, file_fmt, &cols, &out.rows, usize::MAX)
-        })
-        .map_err(RunError::Output)?;
-        done.files.push(p);
+        write_rows_file(dir, script, opts, fmt, &cols, &out.rows, &mut done)?;
     }
     if let Some(o) = &opts.output {
         let sheet = output::sheet(&out.rows, &cols, script);
@@ -223,6 +239,51 @@ pub fn run_file(
         r => r.map_err(RunError::Output)?,
     }
     Ok(done)
+}
+
+/// The rows file under `--out`, named by the script and the as-of date (or,
+/// in a dry run, only listed). A run with no rows leaves an earlier file of
+/// the same name alone.
+fn write_rows_file(
+    dir: &Path,
+    script: &Path,
+    opts: &RunOptions,
+    fmt: RowFormat,
+    cols: &[String],
+    rows: &state::Rows,
+    done: &mut RunDone,
+) -> Result<(), RunError> {
+    let stem = script
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("rows");
+    let ext = match fmt {
+        RowFormat::Table | RowFormat::Csv => "csv",
+        RowFormat::Json => "json",
+        RowFormat::Jsonl => "jsonl",
+    };
+    let file_fmt = if fmt == RowFormat::Table {
+        RowFormat::Csv
+    } else {
+        fmt
+    };
+    // One file per as-of date: the next night's never replaces this one's.
+    let name = format!("{stem}-{}.{ext}", opts.as_of);
+    let kept = dir.join(writes::safe_file_name(&name));
+    if rows.is_empty() && kept.exists() {
+        // A rerun with nothing to add (the notices were issued): the
+        // earlier file stays, and no empty one is put beside it.
+    } else if opts.dry_run {
+        done.would_write
+            .push(dir.join(writes::safe_file_name(&name)));
+    } else {
+        let p = write_under(dir, &name, |w| {
+            output::write_rows(w, file_fmt, cols, rows, usize::MAX)
+        })
+        .map_err(RunError::Output)?;
+        done.files.push(p);
+    }
+    Ok(())
 }
 
 /// Names of every function the engine knows (API, standard library, script-defined).
@@ -313,6 +374,8 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
     let props: std::collections::HashSet<&str> = records::all_props()
         .chain([
             "year", "month", "day", "weekday", "len", "is_empty", "start", "end",
+            // the keys of list_entries() maps
+            "since", "owner", "mine",
         ])
         .collect();
     ast.walk(&mut |path: &[rhai::ASTNode]| {

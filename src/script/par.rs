@@ -97,6 +97,7 @@ fn decode(
             (c.filed_on <= snap.as_of).then(|| {
                 Dynamic::from(CourseRef {
                     course: Arc::new(c),
+                    as_of: snap.as_of,
                 })
             })
         }
@@ -192,6 +193,7 @@ pub fn try_par_map(
             main_out.queue(w);
         }
         main_out.files.extend(o.files);
+        main_out.unchanged.extend(o.unchanged);
         for d in o.decided {
             if main_out.decided.contains(&d) {
                 let (what, id) = d.split_once(':').unwrap_or(("", &d));

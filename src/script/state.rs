@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use rhai::{Dynamic, Map};
 
-use crate::ledger::{FindingCursor, ListEntry, Reader};
+use crate::ledger::{FindingCursor, ListEntry, Owner, Reader};
 use crate::model::{parse_date, Finding, Institution, Status};
 
 /// Limits a script runs under. Every one is named in the error that hits it.
@@ -124,11 +124,17 @@ pub enum WriteOp {
         list: String,
         id: String,
         reason: String,
+        /// Who the entry will belong to (the run's rule, or the REPL's person).
+        owner: Owner,
     },
     ListRemove {
         list: String,
         id: String,
         reason: String,
+        /// Who takes it off.
+        by: Owner,
+        /// Whether the entry may be another owner's (`list_remove_other`).
+        other: bool,
     },
     Approve {
         id: String,
@@ -179,6 +185,9 @@ pub struct Output {
     /// Charts drawn by `chart(…)`, as SVG, in the order asked: a report
     /// page (`run -o FILE.html`) shows them above the rows.
     pub charts: Vec<String>,
+    /// Write calls that asked for what already holds (an institution already
+    /// on the list, a status it already has): one line each, never queued.
+    pub unchanged: Vec<String>,
 }
 
 /// An index of the queued writes (see [`Output::queue`]).
@@ -192,6 +201,10 @@ pub struct QueuedIndex {
     pub opened: HashMap<String, usize>,
     /// Findings queued for `rectify`.
     pub rectified: HashSet<String>,
+    /// Findings queued for `close_out`.
+    pub closed: HashSet<String>,
+    /// The status the latest queued `set_status` gives an institution.
+    pub status: HashMap<String, Status>,
     /// For each `F<date>` prefix, the number below which every finding id
     /// is taken (in the ledger or the queue): where the next search starts.
     pub finding_floor: HashMap<String, u32>,
@@ -217,6 +230,12 @@ impl Output {
             WriteOp::Rectify(id) => {
                 q.rectified.insert(id.clone());
             }
+            WriteOp::CloseOut(id) => {
+                q.closed.insert(id.clone());
+            }
+            WriteOp::SetStatus { id, status, .. } => {
+                q.status.insert(id.clone(), *status);
+            }
             _ => {}
         }
         self.writes.push(w);
@@ -236,8 +255,13 @@ pub struct Host {
     /// The snapshot new reads use; the REPL swaps it when the date changes or the ledger moves on.
     pub snap: RwLock<Arc<Snapshot>>,
     pub out: Mutex<Output>,
-    /// Whether write functions are allowed (`--write`, or `:write on`).
+    /// Whether write functions are allowed (`--write`, `--dry-run`, or `:write on|preview`).
     pub write: AtomicBool,
+    /// Whether the writes are only previewed (`--dry-run`, `:write preview`):
+    /// validated and listed, never committed.
+    pub dry_run: AtomicBool,
+    /// Who list entries this run adds belong to, and whose it may take off.
+    pub owner: RwLock<Owner>,
     /// Script arguments (`--arg K=V`), as strings.
     pub args: Map,
     /// The script being run, so that worker threads can call its functions.
@@ -265,6 +289,10 @@ impl Host {
             snap: RwLock::new(snap),
             out: Mutex::new(Output::default()),
             write: AtomicBool::new(write),
+            dry_run: AtomicBool::new(false),
+            owner: RwLock::new(Owner::Person {
+                name: "unknown".into(),
+            }),
             args,
             ast: RwLock::new(None),
             limits,
@@ -284,6 +312,8 @@ impl Host {
             snap: RwLock::new(self.snap()),
             out: Mutex::new(Output::default()),
             write: AtomicBool::new(self.write.load(Ordering::Relaxed)),
+            dry_run: AtomicBool::new(self.dry_run.load(Ordering::Relaxed)),
+            owner: RwLock::new(self.owner()),
             args: self.args.clone(),
             ast: RwLock::new(self.ast.read().unwrap().clone()),
             limits: self.limits.clone(),
@@ -294,6 +324,11 @@ impl Host {
             notices: self.notices.clone(),
             last_inst: Mutex::new(None),
         }
+    }
+
+    /// Who this run's list entries belong to.
+    pub fn owner(&self) -> Owner {
+        self.owner.read().unwrap().clone()
     }
 
     /// The current snapshot.

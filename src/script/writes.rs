@@ -9,110 +9,106 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::state::WriteOp;
-use crate::ledger::{LedgerError, LedgerWriter, Operation};
+use crate::ledger::{LedgerError, LedgerWriter, Operation, Tx};
 
-/// Applies queued writes in one transaction dated `as_of`; returns a line per change.
+/// What applying the queued writes did (or, in a dry run, would do).
+#[derive(Debug, Default, Clone)]
+pub struct Applied {
+    /// One line per change, in the order made.
+    pub changes: Vec<String>,
+    /// Writes that asked for what already held (counted, not made).
+    pub unchanged: Vec<String>,
+    /// Whether nothing was committed (a preview).
+    pub dry_run: bool,
+}
+
+impl Applied {
+    /// The summary a run prints: what was committed (or would be), at most
+    /// `shown` lines of it, and how many writes changed nothing.
+    pub fn summary(&self, shown: usize) -> String {
+        let mut s = String::new();
+        if self.dry_run {
+            s.push_str(&format!(
+                "dry run: nothing was committed; {} change(s) would be made",
+                self.changes.len()
+            ));
+        } else {
+            s.push_str(&format!("committed {} change(s)", self.changes.len()));
+        }
+        if !self.unchanged.is_empty() {
+            s.push_str(&format!(
+                ", {} unchanged (already so)",
+                self.unchanged.len()
+            ));
+        }
+        s.push_str(if self.changes.is_empty() { "\n" } else { ":\n" });
+        for c in self.changes.iter().take(shown) {
+            s.push_str(&format!("  {c}\n"));
+        }
+        if self.changes.len() > shown {
+            s.push_str(&format!(
+                "  … and {} more: `casebook audit` lists the run's entry, `casebook audit --entry N` every change\n",
+                self.changes.len() - shown
+            ));
+        }
+        s
+    }
+}
+
+/// How a change reads: done (`committed`) or to be done (a dry run's "would …").
+fn line(dry_run: bool, done: String, would: String) -> String {
+    if dry_run {
+        format!("would {would}")
+    } else {
+        done
+    }
+}
+
+/// Applies queued writes in one transaction dated `as_of`; returns a line per
+/// change. With `dry_run` every write goes through the same transaction and
+/// checks, which is then dropped: nothing is committed and no file written.
 pub fn apply_writes(
     ledger: &LedgerWriter,
     op: &Operation,
     as_of: NaiveDate,
     writes: &[WriteOp],
-) -> Result<Vec<String>, LedgerError> {
+    dry_run: bool,
+) -> Result<Applied, LedgerError> {
     // Notice files are staged inside the transaction (hidden names in their
     // own directories), renamed into place only once it has committed, and
     // removed if it does not: a notice on disk is always in the register. A
     // crash between leaves only staged files, which the next run with --out
     // resolves against the register (see `recover_notices`).
     let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let r = ledger.transact(op, false, |tx| -> Result<Vec<String>, LedgerError> {
-        let mut lines = Vec::new();
+    let r = ledger.transact(op, dry_run, |tx| -> Result<Applied, LedgerError> {
+        let mut done = Applied {
+            dry_run,
+            ..Applied::default()
+        };
         for w in writes {
-            match w {
-                WriteOp::Approve { id, licence_no, expires, reason } => {
-                    tx.approve(id, licence_no, *expires, as_of, reason)?;
-                    lines.push(format!("application {id}: approved, licence {licence_no} from {as_of} to {expires}"));
-                }
-                WriteOp::RejectApplication { id, reason } => {
-                    tx.reject_application(id, reason, as_of)?;
-                    lines.push(format!("application {id}: rejected ({reason})"));
-                }
-                WriteOp::DecideCourse { id, accept, reason } => {
-                    tx.decide_course(id, *accept, reason)?;
-                    if *accept {
-                        lines.push(format!("course {id}: accepted"));
-                    } else {
-                        lines.push(format!("course {id}: rejected ({reason})"));
-                    }
-                }
-                WriteOp::Notice {
-                    id,
-                    kind,
-                    dir,
-                    name,
-                    text,
-                } => {
-                    let sha = sha256_hex(text);
-                    let rel = format!("{}/{name}", dir.display());
-                    if tx.record_notice(id, kind, as_of, &rel, &sha, &op.operator)? {
-                        let staged = stage(dir, name, text).map_err(|e| {
-                            LedgerError::Storage(format!("cannot write the notice {rel}: {e}"))
-                        })?;
-                        lines.push(format!("{id}: {kind} issued: {}", staged.1.display()));
-                        written.push(staged);
-                    }
-                }
-                WriteOp::SetStatus { id, status, reason } => {
-                    tx.set_status(id, *status, as_of, reason)?;
-                    lines.push(format!("{id}: status {status} from {as_of} ({reason})"));
-                }
-                WriteOp::OpenFinding(f) => {
-                    tx.upsert_finding(f)?;
-                    lines.push(format!(
-                        "{}: opened finding {} ({}), deadline {}",
-                        f.institution_id, f.id, f.kind, f.deadline
-                    ));
-                }
-                WriteOp::Rectify(id) => {
-                    let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
-                    f.rectified_on = Some(as_of);
-                    tx.upsert_finding(&f)?;
-                    lines.push(format!(
-                        "{}: finding {id} rectified on {as_of}",
-                        f.institution_id
-                    ));
-                }
-                WriteOp::CloseOut(id) => {
-                    let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
-                    f.verified_on = Some(as_of);
-                    tx.upsert_finding(&f)?;
-                    lines.push(format!(
-                        "{}: finding {id} closed out (销号) on {as_of}",
-                        f.institution_id
-                    ));
-                }
-                WriteOp::ListAdd { list, id, reason } => {
-                    tx.list_add(list, id, as_of, reason, &op.operator)?;
-                    lines.push(format!("{id}: added to {list} from {as_of} ({reason})"));
-                }
-                WriteOp::ListRemove { list, id, reason } => {
-                    tx.list_remove(list, id, as_of, reason)?;
-                    lines.push(format!("{id}: removed from {list} on {as_of} ({reason})"));
-                }
-            }
+            apply_one(tx, op, as_of, w, &mut done, &mut written)?;
         }
-        Ok(lines)
+        Ok(done)
     });
     match r {
-        Ok((lines, _)) => {
+        Ok((mut done, _)) => {
             for (staged, target) in &written {
-                std::fs::rename(staged, target).map_err(|e| {
+                let placed = place_new(staged, target).map_err(|e| {
                     LedgerError::Storage(format!(
                         "the changes are committed, but the notice {} could not be put in place ({e}); the next run with --out puts it there",
                         target.display()
                     ))
                 })?;
+                let _ = std::fs::remove_file(staged);
+                if &placed != target {
+                    done.changes.push(format!(
+                        "(a different {} was there already and is kept; this notice is {})",
+                        target.display(),
+                        placed.display()
+                    ));
+                }
             }
-            Ok(lines)
+            Ok(done)
         }
         Err(e) => {
             for (staged, _) in written {
@@ -121,6 +117,187 @@ pub fn apply_writes(
             Err(e)
         }
     }
+}
+
+/// Applies one queued write inside the transaction, adding its line to
+/// `done` (or to its unchanged lines) and any notice it stages to `written`.
+fn apply_one(
+    tx: &mut Tx<'_>,
+    op: &Operation,
+    as_of: NaiveDate,
+    w: &WriteOp,
+    done: &mut Applied,
+    written: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<(), LedgerError> {
+    let dry_run = done.dry_run;
+    let lines = &mut done.changes;
+    match w {
+        WriteOp::Approve {
+            id,
+            licence_no,
+            expires,
+            reason,
+        } => {
+            tx.approve(id, licence_no, *expires, as_of, reason)?;
+            lines.push(line(
+                dry_run,
+                format!(
+                    "application {id}: approved, licence {licence_no} from {as_of} to {expires}"
+                ),
+                format!("approve application {id}: licence {licence_no} from {as_of} to {expires}"),
+            ));
+        }
+        WriteOp::RejectApplication { id, reason } => {
+            tx.reject_application(id, reason, as_of)?;
+            lines.push(line(
+                dry_run,
+                format!("application {id}: rejected ({reason})"),
+                format!("reject application {id} ({reason})"),
+            ));
+        }
+        WriteOp::DecideCourse { id, accept, reason } => {
+            tx.decide_course(id, *accept, reason, as_of)?;
+            if *accept {
+                lines.push(line(
+                    dry_run,
+                    format!("course {id}: accepted"),
+                    format!("accept course {id}"),
+                ));
+            } else {
+                lines.push(line(
+                    dry_run,
+                    format!("course {id}: rejected ({reason})"),
+                    format!("reject course {id} ({reason})"),
+                ));
+            }
+        }
+        WriteOp::Notice { .. } => apply_notice(tx, op, as_of, w, done, written)?,
+        WriteOp::SetStatus { id, status, reason } => {
+            tx.set_status(id, *status, as_of, reason)?;
+            lines.push(line(
+                dry_run,
+                format!("{id}: status {status} from {as_of} ({reason})"),
+                format!("set {id}'s status to {status} from {as_of} ({reason})"),
+            ));
+        }
+        WriteOp::OpenFinding(f) => {
+            tx.upsert_finding(f)?;
+            lines.push(line(
+                dry_run,
+                format!(
+                    "{}: opened finding {} ({}), deadline {}",
+                    f.institution_id, f.id, f.kind, f.deadline
+                ),
+                format!(
+                    "open finding {} ({}) at {}, deadline {}",
+                    f.id, f.kind, f.institution_id, f.deadline
+                ),
+            ));
+        }
+        WriteOp::Rectify(id) => {
+            let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
+            f.rectified_on = Some(as_of);
+            tx.upsert_finding(&f)?;
+            lines.push(line(
+                dry_run,
+                format!("{}: finding {id} rectified on {as_of}", f.institution_id),
+                format!(
+                    "record finding {id} at {} as rectified on {as_of}",
+                    f.institution_id
+                ),
+            ));
+        }
+        WriteOp::CloseOut(id) => {
+            let mut f = tx.finding(id)?.ok_or_else(|| missing_finding(id))?;
+            f.verified_on = Some(as_of);
+            tx.upsert_finding(&f)?;
+            lines.push(line(
+                dry_run,
+                format!(
+                    "{}: finding {id} closed out (销号) on {as_of}",
+                    f.institution_id
+                ),
+                format!(
+                    "close out (销号) finding {id} at {} on {as_of}",
+                    f.institution_id
+                ),
+            ));
+        }
+        WriteOp::ListAdd {
+            list,
+            id,
+            reason,
+            owner,
+        } => {
+            if tx.list_add(list, id, as_of, reason, &op.operator, owner)? {
+                lines.push(line(
+                    dry_run,
+                    format!("{id}: added to {list} from {as_of} ({reason})"),
+                    format!("add {id} to {list} from {as_of} ({reason})"),
+                ));
+            } else {
+                done.unchanged.push(format!("{id}: on {list} already"));
+            }
+        }
+        WriteOp::ListRemove {
+            list,
+            id,
+            reason,
+            by,
+            other,
+        } => {
+            if tx.list_remove(list, id, as_of, reason, by, *other)? {
+                lines.push(line(
+                    dry_run,
+                    format!("{id}: removed from {list} on {as_of} ({reason})"),
+                    format!("remove {id} from {list} on {as_of} ({reason})"),
+                ));
+            } else {
+                done.unchanged
+                    .push(format!("{id}: not on {list} (nothing to remove)"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A notice: recorded in the register and staged under `--out` (or, in a
+/// dry run, only listed); one issued already that day is unchanged.
+fn apply_notice(
+    tx: &mut Tx<'_>,
+    op: &Operation,
+    as_of: NaiveDate,
+    w: &WriteOp,
+    done: &mut Applied,
+    written: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<(), LedgerError> {
+    let WriteOp::Notice {
+        id,
+        kind,
+        dir,
+        name,
+        text,
+    } = w
+    else {
+        return Ok(());
+    };
+    let sha = sha256_hex(text);
+    let rel = format!("{}/{name}", dir.display());
+    if !tx.record_notice(id, kind, as_of, &rel, &sha, &op.operator)? {
+        done.unchanged
+            .push(format!("{id}: {kind} issued already on {as_of}"));
+    } else if done.dry_run {
+        let target = dir.join(safe_file_name(name));
+        done.changes
+            .push(format!("would issue {kind} to {id}: {}", target.display()));
+    } else {
+        let staged = stage(dir, name, text)
+            .map_err(|e| LedgerError::Storage(format!("cannot write the notice {rel}: {e}")))?;
+        done.changes
+            .push(format!("{id}: {kind} issued: {}", staged.1.display()));
+        written.push(staged);
+    }
+    Ok(())
 }
 
 /// The hidden name a file has while it waits for the commit: it carries the
@@ -299,8 +476,11 @@ pub(crate) fn write_synced(
 }
 
 /// Writes a file under `dir` only: the name is reduced to safe characters and
-/// written beside its target first, then renamed, so a reader never sees half a
-/// file. A ledger in the way is refused, never replaced.
+/// written beside its target first, then put in place, so a reader never sees
+/// half a file. A file already there is never replaced (what one night wrote
+/// stays for the next): the same text is left as it is, and different text
+/// goes to the next free name `NAME.2.EXT`, `NAME.3.EXT`, …; the path
+/// written (or found) is returned. A ledger in the way is refused.
 pub fn write_under(
     dir: &Path,
     name: &str,
@@ -314,11 +494,64 @@ pub fn write_under(
         .unwrap_or(0);
     let tmp = dir.join(format!(".{safe}.{}.{nonce}.partial", std::process::id()));
     write_synced(&tmp, f)?;
-    if let Err(e) = std::fs::rename(&tmp, &target) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+    let placed = place_new(&tmp, &target);
+    let _ = std::fs::remove_file(&tmp);
+    placed
+}
+
+/// Puts the file at `from` in place at `target` (or the next free numbered
+/// name beside it) without ever replacing a file: returns where it is. A
+/// target with the same bytes is kept as it is. `from` is left for the caller
+/// to remove.
+pub fn place_new(from: &Path, target: &Path) -> std::io::Result<PathBuf> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let file = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = match file.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
+        _ => (file.clone(), String::new()),
+    };
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            target.to_path_buf()
+        } else {
+            dir.join(format!("{stem}.{n}{ext}"))
+        };
+        if is_ledger(&candidate) {
+            continue;
+        }
+        // A hard link fails if the name is taken, where a rename would replace
+        // it: two runs racing for a name cannot overwrite each other.
+        match std::fs::hard_link(from, &candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if same_bytes(from, &candidate) {
+                    return Ok(candidate);
+                }
+            }
+            // A file system without hard links: a rename, only onto a free name.
+            Err(_) if !candidate.exists() => {
+                std::fs::copy(from, &candidate)?;
+                return Ok(candidate);
+            }
+            Err(_) => {
+                if same_bytes(from, &candidate) {
+                    return Ok(candidate);
+                }
+            }
+        }
     }
-    Ok(target)
+    unreachable!("some numbered name is free")
+}
+
+/// Whether two files hold the same bytes.
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    match (std::fs::read(a), std::fs::read(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -337,6 +570,31 @@ mod tests {
         // Other files are written as before, and nothing is left behind.
         let p = write_under(dir.path(), "../x/../other.csv", |w| w.write_all(b"a\n")).unwrap();
         assert_eq!(p, dir.path().join("_x_.._other.csv"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_file_already_there_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_under(dir.path(), "n-2019-02-20.jsonl", |w| {
+            w.write_all(b"night 1\n")
+        })
+        .unwrap();
+        // The same text: the file is left as it is.
+        let q = write_under(dir.path(), "n-2019-02-20.jsonl", |w| {
+            w.write_all(b"night 1\n")
+        })
+        .unwrap();
+        assert_eq!(p, q);
+        // Different text goes beside it.
+        let r = write_under(dir.path(), "n-2019-02-20.jsonl", |w| {
+            w.write_all(b"rerun\n")
+        })
+        .unwrap();
+        assert_eq!(r, dir.path().join("n-2019-02-20.2.jsonl"));
+        assert_eq!(std::fs::read(&p).unwrap(), b"night 1\n");
+        assert_eq!(std::fs::read(&r).unwrap(), b"rerun\n");
+        // No temporaries are left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 

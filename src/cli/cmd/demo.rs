@@ -116,6 +116,7 @@ fn sample_reports(args: &DemoArgs, ctx: &Context, as_of: NaiveDate) -> Result<()
             format: Some(fmt),
             out_dir: args.out.clone(),
             write: false,
+            dry_run: false,
             operator: ctx.operator.clone(),
             limits: Default::default(),
             templates: PathBuf::from("templates"),
@@ -202,6 +203,7 @@ fn decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result<i32>
             format: Some(RowFormat::Jsonl),
             out_dir: to_out.then(|| out.clone()),
             write,
+            dry_run: false,
             operator: op.to_string(),
             limits: Default::default(),
             templates: templates.clone(),
@@ -217,7 +219,7 @@ fn decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result<i32>
         let n_rows = text.lines().filter(|l| l.starts_with('{')).count();
         say.line(&format!(
             "{n_rows} row(s), {} change(s) committed to the ledger",
-            done.committed.len()
+            done.applied.changes.len()
         ));
         for f in &done.files {
             say.line(&format!("wrote {}", f.display()));
@@ -265,7 +267,15 @@ fn credit_score(
     });
     let run = match saved {
         Some((n, _)) => n,
-        None => crate::decide::save_run(&ledger, &rule, as_of, op, &ds)?,
+        None => {
+            let key = crate::decide::RunKey {
+                sha256: rule.sha256.clone(),
+                as_of,
+                args: Default::default(),
+                ledger_audit: ledger.reader()?.last_audit()?,
+            };
+            crate::decide::save_run(&ledger, &rule, &key, op, &ds)?
+        }
     };
     drop(ledger);
     say.line(&format!("saved as run {run}: `casebook runs show {run}{db_flag}`, `casebook score {}{db_flag} --as-of {as_of}`", path.display()));

@@ -14,6 +14,7 @@ pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
         LedgerWriter::open_write_cached(&ctx.db, busy_timeout(), import::cache_bytes(&ctx.db))?;
     let opts = ImportOptions {
         dry_run: args.dry_run,
+        allow_shared_uscc: args.allow_shared_uscc,
         progress: true,
         operator: ctx.operator.clone(),
     };

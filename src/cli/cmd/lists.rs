@@ -82,6 +82,7 @@ fn show(
         "why it ended",
         "decided by",
         "operator",
+        "owner",
     ]
     .map(String::from)
     .into();
@@ -147,5 +148,12 @@ fn row(r: &Reader, e: &ListEntry) -> Result<Vec<String>> {
         e.removed_reason.clone().unwrap_or_default(),
         by,
         e.operator.clone(),
+        match &e.removed_by {
+            Some(r) => format!(
+                "{} (taken off by {r})",
+                crate::ledger::Owner::describe(e.owner.as_ref())
+            ),
+            None => crate::ledger::Owner::describe(e.owner.as_ref()),
+        },
     ])
 }

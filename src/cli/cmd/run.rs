@@ -16,23 +16,17 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<i32> {
     let mut w = std::io::BufWriter::new(stdout.lock());
     let done = crate::script::run_file(&ctx.db, &args.script, &opts, &mut w).rendered()?;
     drop(w);
-    let changes = done.committed;
-    if !changes.is_empty() {
-        eprintln!("committed {} change(s):", changes.len());
+    let a = &done.applied;
+    if !a.changes.is_empty() || !a.unchanged.is_empty() || a.dry_run {
         // A nightly course check decides half a million courses: the
         // log gets a sample, the audit log has every one.
-        for c in changes.iter().take(SHOWN_CHANGES) {
-            eprintln!("  {c}");
-        }
-        if changes.len() > SHOWN_CHANGES {
-            eprintln!(
-                "  … and {} more: `casebook audit` lists the run's entry, `casebook audit --entry N` every change",
-                changes.len() - SHOWN_CHANGES
-            );
-        }
+        eprint!("{}", a.summary(SHOWN_CHANGES));
     }
     for f in &done.files {
         eprintln!("wrote {}", f.display());
+    }
+    for f in &done.would_write {
+        eprintln!("would write {}", f.display());
     }
     Ok(exit::OK)
 }

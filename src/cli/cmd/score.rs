@@ -15,7 +15,7 @@ use crate::script::RowFormat;
 /// district on a terminal, every decision otherwise.
 pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
     let d = as_of(&args.as_of)?;
-    let ledger = open(&ctx.db, args.save)?;
+    let ledger = open(&ctx.db, args.save && !args.dry_run)?;
     let script_args = args
         .args
         .iter()
@@ -34,14 +34,22 @@ pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
             .expect("a text format"),
     };
     let districts = host.host.snap().reader.districts().to_vec();
+    let key = crate::decide::RunKey {
+        sha256: rule.sha256.clone(),
+        as_of: d,
+        args: args.args.iter().cloned().collect(),
+        ledger_audit: host.host.snap().reader.last_audit()?,
+    };
+    let saved_runs = host.host.snap().reader.runs()?;
     drop(host);
+    let same = crate::decide::same_run(&saved_runs, &key).filter(|_| !args.force);
     // Saved before anything is printed: what a reader of the output
     // does (stops early, fills a disk) cannot lose the run.
-    let run = if args.save {
+    let run = if args.save && !args.dry_run && same.is_none() {
         Some(crate::decide::save_run(
             ledger.writer()?,
             &rule,
-            d,
+            &key,
             &ctx.operator,
             &ds,
         )?)
@@ -89,6 +97,16 @@ pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
     if let Some(run) = run {
         eprintln!(
             "saved as run {run} in the decision log ({} institutions); `casebook runs show {run}`",
+            ds.len()
+        );
+    } else if let (true, Some(n)) = (args.save, same) {
+        eprintln!(
+            "same as run {n} (same rule, as-of date, arguments and ledger state): nothing saved; --force saves it again"
+        );
+    } else if args.save && args.dry_run {
+        let next = saved_runs.last().map(|(n, _)| n + 1).unwrap_or(1);
+        eprintln!(
+            "dry run: nothing was saved; --save would save run {next} in the decision log ({} institutions)",
             ds.len()
         );
     }

@@ -414,6 +414,7 @@ pub fn encode_course(x: &Course) -> Vec<u8> {
     w.date(field::FILED_ON, x.filed_on);
     w.uint(field::STATUS, x.status.code() as u64);
     w.text(field::DECISION_REASON, &x.decision_reason);
+    w.opt_date(field::DECIDED_ON, x.decided_on);
     w.0
 }
 
@@ -441,6 +442,8 @@ pub(super) fn course_from(mut r: RecordReader<'_>) -> Result<Course, DecodeError
         filed_on: NaiveDate::MIN,
         status: CourseStatus::Filed,
         decision_reason: String::new(),
+        // A course stored before the field was has none: see `Course::status_on`.
+        decided_on: None,
     };
     while let Some((t, v)) = r.next_field()? {
         match t {
@@ -468,6 +471,7 @@ pub(super) fn course_from(mut r: RecordReader<'_>) -> Result<Course, DecodeError
                     CourseStatus::from_code(v.uint() as u8).ok_or_else(|| r.err("bad status"))?
             }
             field::DECISION_REASON => x.decision_reason = v.text(),
+            field::DECIDED_ON => x.decided_on = v.date(),
             _ => {}
         }
     }

@@ -108,4 +108,5 @@ pub mod course {
     pub const FILED_ON: u8 = 14;
     pub const STATUS: u8 = 15;
     pub const DECISION_REASON: u8 = 16;
+    pub const DECIDED_ON: u8 = 17;
 }

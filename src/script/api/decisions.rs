@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, Map, INT};
 
 use super::common::as_f64;
+use crate::ledger::Owner;
 use crate::script::errors::{ledger_err, RResult};
 use crate::script::records::{type_name, Date, InstitutionRef};
 use crate::script::state::Host;
@@ -66,16 +67,23 @@ fn register_grades(engine: &mut Engine) {
     });
 }
 
-/// `list_entries(name)` and `on_list(name)` as of the snapshot's date.
+/// `list_entries(name)` (with each entry's owner, and `mine`: whether this
+/// rule or person put it there) and `on_list(name)` as of the snapshot's date.
 fn register_lists(engine: &mut Engine, host: &Arc<Host>) {
     let h = host.clone();
     engine.register_fn("list_entries", move |name: &str| -> RResult<Array> {
         let snap = h.snap();
         let v = snap.reader.list_entries(name).map_err(ledger_err)?;
+        let me = h.owner();
         Ok(v.into_iter()
             .filter(|e| e.on(snap.as_of))
             .map(|e| {
                 let mut m = Map::new();
+                m.insert("owner".into(), Owner::describe(e.owner.as_ref()).into());
+                m.insert(
+                    "mine".into(),
+                    e.owner.as_ref().is_some_and(|o| o.same(&me)).into(),
+                );
                 m.insert("id".into(), e.institution_id.into());
                 m.insert("since".into(), Dynamic::from(Date(e.added)));
                 m.insert("reason".into(), e.reason.into());

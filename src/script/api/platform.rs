@@ -139,8 +139,20 @@ fn decide_course(h: &Host, id: &str, accept: bool, reason: String) -> RResult<()
         return err(format!("{what}: no course with id \"{id}\""));
     };
     if c.status != CourseStatus::Filed {
+        let as_of = h.snap().as_of;
+        let same = (c.status == CourseStatus::Accepted) == accept;
+        let on = c.decided_on.map(|d| format!(" on {d}")).unwrap_or_default();
+        // The same decision again is a repeat, not an error; the other one conflicts.
+        if same && c.decided_on.is_none_or(|d| d <= as_of) {
+            h.out
+                .lock()
+                .unwrap()
+                .unchanged
+                .push(format!("course {id}: {} already{on}", c.status));
+            return Ok(());
+        }
         return err(format!(
-            "{what}: course {id} is {} already; only a filed course can be decided",
+            "{what}: course {id} is {} already{on}; only a filed course can be decided",
             c.status
         ));
     }

@@ -215,6 +215,7 @@ fn register_platform_methods(engine: &mut Engine) {
             .map(|c| {
                 Dynamic::from(CourseRef {
                     course: Arc::new(c),
+                    as_of: d,
                 })
             })
             .collect())

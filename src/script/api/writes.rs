@@ -1,23 +1,27 @@
 //! Write calls: each is checked when the script makes it and queued; the
 //! queue is applied in one transaction when the script ends without error
 //! (see `script::writes`). `set_status`, `open_finding`, `rectify`,
-//! `close_out`, `list_add`, `list_remove`, and `can_write()`.
+//! `close_out`, `list_add`, `list_remove`, `list_remove_other`, `can_write()`
+//! and `dry_run()`. A call asking for what already holds is "unchanged":
+//! counted, never queued, never an error.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use rhai::{Engine, Map};
 
 use super::common::{key_text, plain_text};
+use crate::ledger::{ListEntry, Owner};
 use crate::model::{fmt_date, FieldError, Finding, Status};
 use crate::script::errors::{err, ledger_err, RResult};
 use crate::script::state::{Host, Output, Snapshot, WriteOp};
 
-/// Registers the write functions and `can_write`.
+/// Registers the write functions, `can_write` and `dry_run`.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     let h = host.clone();
     engine.register_fn("can_write", move || h.write.load(Ordering::Relaxed));
+    let h = host.clone();
+    engine.register_fn("dry_run", move || h.dry_run.load(Ordering::Relaxed));
     let h = host.clone();
     engine.register_fn(
         "set_status",
@@ -46,18 +50,14 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_fn(
         "list_remove",
         move |list: &str, id: &str, reason: &str| -> RResult<()> {
-            check_write(&h, "list_remove")?;
-            plain_text("list_remove", "reason", reason)?;
-            let on_now = open_list_entry(&h.snap(), list, id).is_some();
-            if !queued_on_list(&h, list, id).unwrap_or(on_now) {
-                return err(format!("list_remove: {id} is not on list \"{list}\""));
-            }
-            h.out.lock().unwrap().queue(WriteOp::ListRemove {
-                list: list.into(),
-                id: id.into(),
-                reason: reason.into(),
-            });
-            Ok(())
+            list_remove(&h, "list_remove", list, id, reason)
+        },
+    );
+    let h = host.clone();
+    engine.register_fn(
+        "list_remove_other",
+        move |list: &str, id: &str, reason: &str| -> RResult<()> {
+            list_remove(&h, "list_remove_other", list, id, reason)
         },
     );
 }
@@ -68,7 +68,7 @@ pub fn check_write(host: &Host, what: &str) -> RResult<()> {
         Ok(())
     } else {
         err(format!(
-            "{what} changes the ledger, which this run may not do: run with --write to allow it (in the REPL, :write on). Nothing was changed."
+            "{what} changes the ledger, which this run may not do: run with --write to apply the changes, or with --dry-run to see them without applying them (in the REPL, :write on or :write preview). Nothing was changed."
         ))
     }
 }
@@ -83,18 +83,27 @@ fn set_status(h: &Host, id: &str, status: &str, reason: &str) -> RResult<()> {
             Status::choices()
         ));
     };
-    if h.snap()
-        .reader
-        .institution(id)
-        .map_err(ledger_err)?
-        .is_none()
-    {
+    let snap = h.snap();
+    let Some(x) = snap.reader.institution(id).map_err(ledger_err)? else {
         return err(format!("set_status: no institution with id \"{id}\""));
-    }
+    };
     if reason.trim().is_empty() {
         return err("set_status: give a reason; it is recorded in the status history");
     }
-    h.out.lock().unwrap().queue(WriteOp::SetStatus {
+    let mut out = h.out.lock().unwrap();
+    let now = match out.queued.status.get(id) {
+        Some(q) => Some(*q),
+        None => snap
+            .reader
+            .status_as_of(&x, snap.as_of)
+            .map_err(ledger_err)?,
+    };
+    if now == Some(s) {
+        out.unchanged
+            .push(format!("{id}: status is {s} already on {}", snap.as_of));
+        return Ok(());
+    }
+    out.queue(WriteOp::SetStatus {
         id: id.into(),
         status: s,
         reason: reason.into(),
@@ -208,9 +217,14 @@ fn rectify(h: &Host, id: &str) -> RResult<()> {
         return err(format!("rectify: no finding with id \"{id}\""));
     };
     if let Some(r) = f.rectified_on.filter(|r| *r <= snap.as_of) {
-        return err(format!(
-            "rectify: finding {id} was already rectified on {r}"
-        ));
+        let line = format!("{id}: finding rectified already on {r}");
+        h.out.lock().unwrap().unchanged.push(line);
+        return Ok(());
+    }
+    if h.out.lock().unwrap().queued.rectified.contains(id) {
+        let line = format!("{id}: finding rectified already in this run");
+        h.out.lock().unwrap().unchanged.push(line);
+        return Ok(());
     }
     if f.opened_on > snap.as_of {
         return err(format!(
@@ -230,9 +244,14 @@ fn close_out(h: &Host, id: &str) -> RResult<()> {
         return err(format!("close_out: no finding with id \"{id}\""));
     };
     if let Some(v) = f.verified_on.filter(|v| *v <= snap.as_of) {
-        return err(format!(
-            "close_out: finding {id} was already closed out on {v}"
-        ));
+        let line = format!("{id}: finding closed out already on {v}");
+        h.out.lock().unwrap().unchanged.push(line);
+        return Ok(());
+    }
+    if h.out.lock().unwrap().queued.closed.contains(id) {
+        let line = format!("{id}: finding closed out already in this run");
+        h.out.lock().unwrap().unchanged.push(line);
+        return Ok(());
     }
     let queued_rectify = h.out.lock().unwrap().queued.rectified.contains(id);
     if f.rectified_on.is_none_or(|r| r > snap.as_of) && !queued_rectify {
@@ -258,17 +277,60 @@ fn list_add(h: &Host, list: &str, id: &str, reason: &str) -> RResult<()> {
     if list.trim().is_empty() {
         return err("list_add: the list needs a name, e.g. \"blacklist\"");
     }
-    let open = open_list_entry(&h.snap(), list, id);
+    let snap = h.snap();
+    let open = open_list_entry(&snap, list, id);
     if queued_on_list(h, list, id).unwrap_or(open.is_some()) {
-        let since = open.map(|d| format!(" since {d}")).unwrap_or_default();
-        return err(format!(
-            "list_add: {id} is already on list \"{list}\"{since}"
-        ));
+        let since = match open {
+            Some(e) => format!(" since {} ({})", e.added, Owner::describe(e.owner.as_ref())),
+            None => " (added earlier in this run)".into(),
+        };
+        let line = format!("{id}: on {list} already{since}");
+        h.out.lock().unwrap().unchanged.push(line);
+        return Ok(());
     }
+    let owner = h.owner();
     h.out.lock().unwrap().queue(WriteOp::ListAdd {
         list: list.into(),
         id: id.into(),
         reason: reason.into(),
+        owner,
+    });
+    Ok(())
+}
+
+/// `list_remove(list, id, reason)` (only the caller's own entries) and
+/// `list_remove_other(list, id, reason)` (any owner's, said explicitly).
+fn list_remove(h: &Host, what: &str, list: &str, id: &str, reason: &str) -> RResult<()> {
+    check_write(h, what)?;
+    plain_text(what, "reason", reason)?;
+    let other = what == "list_remove_other";
+    if other && reason.trim().is_empty() {
+        return err("list_remove_other: give a reason for taking off another owner's entry");
+    }
+    let snap = h.snap();
+    let open = open_list_entry(&snap, list, id);
+    let queued = queued_on_list(h, list, id);
+    if !queued.unwrap_or(open.is_some()) {
+        let line = format!("{id}: not on {list} (nothing to remove)");
+        h.out.lock().unwrap().unchanged.push(line);
+        return Ok(());
+    }
+    let by = h.owner();
+    // An entry this run added is its own; one in the ledger is its owner's.
+    if let (None, Some(e)) = (queued, open) {
+        if !other && !e.owner.as_ref().is_some_and(|o| o.same(&by)) {
+            return err(format!(
+                "list_remove: {id} is on list \"{list}\" by {}, not by {by}: a rule or person takes off only the entries it added. To take off another owner's entry say so: list_remove_other(\"{list}\", \"{id}\", REASON)",
+                Owner::describe(e.owner.as_ref())
+            ));
+        }
+    }
+    h.out.lock().unwrap().queue(WriteOp::ListRemove {
+        list: list.into(),
+        id: id.into(),
+        reason: reason.into(),
+        by,
+        other,
     });
     Ok(())
 }
@@ -282,13 +344,12 @@ fn finding_for_write(h: &Host, snap: &Snapshot, id: &str) -> RResult<Option<Find
     }
 }
 
-/// Since when `id` is on `list` in the ledger (an entry not yet ended), if it is.
-fn open_list_entry(snap: &Snapshot, list: &str, id: &str) -> Option<NaiveDate> {
+/// `id`'s entry on `list` in the ledger not yet ended, if it is on it.
+fn open_list_entry<'a>(snap: &'a Snapshot, list: &str, id: &str) -> Option<&'a ListEntry> {
     snap.list_index()
         .get(id)?
         .iter()
         .find(|e| e.list == list && e.removed.is_none())
-        .map(|e| e.added)
 }
 
 /// Whether adds and removes queued earlier in this run leave `id` on `list`

@@ -72,6 +72,7 @@ impl Records {
                 Ok(it) => Box::new(it.filter_map(move |r| match r {
                     Ok(c) if c.filed_on <= d => Some(Ok(Dynamic::from(CourseRef {
                         course: Arc::new(c),
+                        as_of: d,
                     }))),
                     Ok(_) => None,
                     Err(e) => Some(Err(ledger_err(e))),

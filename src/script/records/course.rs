@@ -2,16 +2,26 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use rhai::{Dynamic, INT};
 
-use super::{sym, Date, ScriptRecord};
-use crate::model::{fmt_hhmm, Course};
+use super::{opt_date, sym, Date, ScriptRecord};
+use crate::model::{fmt_hhmm, Course, CourseStatus};
 
-/// A course filing.
+/// A course filing, as of the run's date.
 #[derive(Clone)]
 pub struct CourseRef {
     /// The stored course filing.
     pub course: Arc<Course>,
+    /// The date it is seen as of: a decision after it has not happened yet.
+    pub as_of: NaiveDate,
+}
+
+impl CourseRef {
+    /// Whether the course was decided by the as-of date.
+    fn decided(&self) -> bool {
+        self.course.status_on(self.as_of) != CourseStatus::Filed
+    }
 }
 
 /// Course filing properties (see [`ScriptRecord::PROPS`]).
@@ -34,8 +44,15 @@ pub const COURSE_PROPS: &[(&str, &str)] = &[
         "daily_end_time as minutes after midnight (20:30 is 1230)",
     ),
     ("filed_on", "date filed"),
-    ("status", "\"filed\", \"accepted\" or \"rejected\""),
+    (
+        "status",
+        "\"filed\", \"accepted\" or \"rejected\" on the as-of date",
+    ),
     ("decision_reason", "reasons of the decision"),
+    (
+        "decided_on",
+        "审核日期: date accepted or rejected, or () (also for decisions recorded without a date)",
+    ),
 ];
 
 impl ScriptRecord for CourseRef {
@@ -72,8 +89,21 @@ impl ScriptRecord for CourseRef {
             "daily_end_time" => |r| fmt_hhmm(r.course.daily_end_min).into(),
             "end_minutes" => |r| (r.course.daily_end_min as INT).into(),
             "filed_on" => |r| Dynamic::from(Date(r.course.filed_on)),
-            "status" => |r| sym(r.course.status.as_str()),
-            "decision_reason" => |r| r.course.decision_reason.clone().into(),
+            "status" => |r| sym(r.course.status_on(r.as_of).as_str()),
+            "decision_reason" => |r| {
+                if r.decided() {
+                    r.course.decision_reason.clone().into()
+                } else {
+                    "".into()
+                }
+            },
+            "decided_on" => |r| {
+                if r.decided() {
+                    opt_date(r.course.decided_on)
+                } else {
+                    Dynamic::UNIT
+                }
+            },
             _ => return None,
         };
         Some(get)

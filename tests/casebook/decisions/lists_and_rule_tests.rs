@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::common::{institutions_csv, jsonl, script, sha256_file, Run, Ws};
 
-const AS_OF: &str = "2019-02-20";
+pub(super) const AS_OF: &str = "2019-02-20";
 
 /// As of 2019-02-20:
 /// - B1 unlicensed subject-type, operating → black list (criterion 1)
@@ -43,7 +43,7 @@ FB5,B5,fire_hazard,3,2018-12-01,2019-01-01,,,消防隐患
 FW2,W2,late_hours,1,2018-09-01,2018-10-01,2018-10-15,2018-10-20,晚上九点后上课
 ";
 
-fn city() -> Ws {
+pub(super) fn city() -> Ws {
     let ws = Ws::init();
     let f = ws.write("institutions.csv", INSTITUTIONS);
     ws.import("institutions", &f);
@@ -54,7 +54,7 @@ fn city() -> Ws {
 
 /// Runs a sample list script; returns its rows.
 #[track_caller]
-fn sync(ws: &Ws, name: &str, as_of: &str, write: bool) -> Vec<Value> {
+pub(super) fn sync(ws: &Ws, name: &str, as_of: &str, write: bool) -> Vec<Value> {
     let path = script(name);
     let mut args = vec![
         "--operator",
@@ -805,14 +805,15 @@ fn list_history_shows_why_an_entry_ended() {
 }
 
 #[test]
-fn list_add_of_a_listed_institution_is_refused_at_the_call() {
+fn list_add_of_a_listed_institution_is_unchanged() {
     let ws = city();
     sync(&ws, "blacklist.rhai", AS_OF, true);
     let f = ws.write(
         "again.rhai",
         "let x = 1;\nlist_add(\"blacklist\", \"B1\", \"again\");\n",
     );
+    // The second night's run of a rule: not an error, counted.
     ws.run(&["run", &f, "--as-of", AS_OF, "--write"])
-        .code(1)
-        .stderr_has(&["again.rhai:2:", "already on list"]);
+        .ok()
+        .stderr_has(&["committed 0 change(s), 1 unchanged (already so)"]);
 }

@@ -2,6 +2,7 @@
 //! black and white lists kept by scripts, and `casebook test` on rules.
 
 mod lists_and_rule_tests;
+mod preview_owners;
 mod rule_city;
 mod runs;
 mod score;

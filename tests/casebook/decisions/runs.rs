@@ -446,7 +446,7 @@ fn a_reader_that_stops_early_is_not_an_error() {
         &["score", &rule, "--as-of", AS_OF, "--format", "csv"][..],
         &["score", &rule, "--as-of", AS_OF, "--format", "jsonl"],
         &[
-            "score", &rule, "--as-of", AS_OF, "--format", "csv", "--save",
+            "score", &rule, "--as-of", AS_OF, "--format", "csv", "--save", "--force",
         ],
         &["runs", "show", "1", "--format", "csv"],
         &["export", "institutions"],
@@ -467,7 +467,7 @@ fn a_reader_that_stops_early_is_not_an_error() {
         runs.contains("rule.rhai") && runs.lines().any(|l| l.contains(" 2 ")),
         "{runs}"
     );
-    let file = std::fs::read_to_string(ws.path().join("out/rows.jsonl")).unwrap();
+    let file = std::fs::read_to_string(ws.path().join(format!("out/rows-{AS_OF}.jsonl"))).unwrap();
     assert_eq!(file.lines().count(), 4000);
 }
 

@@ -4,3 +4,4 @@
 mod bad_input;
 mod messy_files;
 mod reimport;
+mod shared_uscc;

@@ -407,3 +407,30 @@ fn the_platform_rules_pass_their_own_tests() {
         );
     }
 }
+
+/// The demo's black list comes from every criterion of blacklist.rhai (it
+/// was 575 closed institutions keeping their students): a closed institution
+/// has no students, but for the 12 planted as still enrolling.
+#[test]
+fn the_demo_black_list_has_planted_cases_of_every_criterion() {
+    let ws = demo();
+    let bl = script("blacklist.rhai");
+    let preview = rows(&ws, &[&bl, "--as-of", "2019-02-20", "--dry-run"]);
+    let has = |s: &str| count(&preview, |r| r["reason"].as_str().unwrap().contains(s));
+    assert_eq!(preview.len(), 26, "{preview:?}");
+    assert_eq!(has("unlicensed subject-type training still operating"), 6);
+    assert_eq!(has("severity-3 finding"), 8);
+    assert_eq!(has("still enrolling"), 12);
+    let closed_with_students = rows(
+        &ws,
+        &[
+            &ws.write(
+                "c.rhai",
+                "for i in institutions() { if (i.status == \"closed\" || i.status == \"self_closed\") && i.students > 0 { emit(#{id: i.id}); } }\n",
+            ),
+            "--as-of",
+            "2019-02-20",
+        ],
+    );
+    assert_eq!(closed_with_students.len(), 12);
+}

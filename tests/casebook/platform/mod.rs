@@ -6,6 +6,7 @@
 //!
 //! The helpers here are the ones both halves use.
 
+mod course_dates;
 mod demo_rules;
 mod records;
 

@@ -104,7 +104,7 @@ fn the_lists_page_shows_each_entry_escaped_and_by_district() {
     );
     assert!(html.contains("name=\"viewport\""), "usable on a phone");
     assert!(html.contains("截至 2019-02-20"));
-    let rows = std::fs::read_to_string(out.join("publish_lists.csv")).unwrap();
+    let rows = std::fs::read_to_string(out.join("publish_lists-2019-02-20.csv")).unwrap();
     assert!(rows.contains("W1") && rows.contains("B1"), "{rows}");
 
     let Some(browser) = chromium() else {

@@ -287,3 +287,56 @@ fn notices_a_crashed_run_left_staged_are_put_in_place_or_removed_by_the_next_run
     // Nothing was issued twice: the register and the audit log are as they were.
     assert_eq!(c.run(&["audit", "--last", "1000"]), audit_before);
 }
+
+/// Nothing a night wrote under --out is overwritten by the next (the rows
+/// file was `notices.jsonl` for every night: 341 lines after one night, 4
+/// after the next, and a rerun emptied it).
+#[test]
+fn no_night_overwrites_what_an_earlier_one_wrote_under_out() {
+    let c = City::new();
+    assert!(c.nightly("2019-02-20").status.success());
+    let first = c.out().join("notices-2019-02-20.jsonl");
+    let night1 = std::fs::read_to_string(&first).unwrap();
+    assert_eq!(night1.lines().count(), 2, "{night1}");
+    // A rerun that issues nothing leaves the night's files as they are.
+    let before = files_under(&c.out());
+    assert!(c.nightly("2019-02-20").status.success());
+    assert_eq!(files_under(&c.out()), before);
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), night1);
+    // The next night has a file of its own.
+    assert!(c.nightly("2019-02-27").status.success());
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), night1);
+    let night2 = std::fs::read_to_string(c.out().join("notices-2019-02-27.jsonl")).unwrap();
+    assert_eq!(night2.lines().count(), 1, "{night2}");
+    // Every file casebook writes there keeps to the rule: a page published
+    // twice with different text keeps the first and puts the second beside it.
+    let page = |text: &str| {
+        let f = c.dir.path().join("p.rhai");
+        std::fs::write(&f, format!("publish(\"lists_page.html\", \"page.html\", #{{districts: [], white_total: {text}, black_total: 0}});\n")).unwrap();
+        let o = c.run(&[
+            "run",
+            f.to_str().unwrap(),
+            "--as-of",
+            "2019-02-20",
+            "--out",
+            c.out().to_str().unwrap(),
+            "--templates",
+            root().join("templates").to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    page("1");
+    let first_page = std::fs::read_to_string(c.out().join("page.html")).unwrap();
+    page("1");
+    assert!(
+        !c.out().join("page.2.html").exists(),
+        "the same page is not written twice"
+    );
+    let said = page("2");
+    assert!(said.contains("page.2.html"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(c.out().join("page.html")).unwrap(),
+        first_page
+    );
+}

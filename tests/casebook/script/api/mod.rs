@@ -457,8 +457,9 @@ fn named_lists_are_dated_like_everything_else() {
         "{}",
         String::from_utf8_lossy(&add.stderr)
     );
+    // Another script than the one that added it: it says so (list owners).
     let remove = f.run(
-        r#"list_remove("blacklist", "A2", "整改完成");"#,
+        r#"list_remove_other("blacklist", "A2", "整改完成");"#,
         &["--as-of", "2019-03-01", "--write"],
     );
     assert!(

@@ -231,7 +231,7 @@ fn out_writes_the_rows_file_into_the_directory() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let file = dir.join(format!("{stem}.{ext}"));
+        let file = dir.join(format!("{stem}-{AS_OF}.{ext}"));
         let text = std::fs::read_to_string(&file)
             .unwrap_or_else(|e| panic!("--format {fmt}: no {}: {e}", file.display()));
         match fmt {
@@ -253,9 +253,9 @@ fn out_writes_the_rows_file_into_the_directory() {
     assert_eq!(
         names,
         vec![
-            format!("{stem}.csv"),
-            format!("{stem}.json"),
-            format!("{stem}.jsonl")
+            format!("{stem}-{AS_OF}.csv"),
+            format!("{stem}-{AS_OF}.json"),
+            format!("{stem}-{AS_OF}.jsonl")
         ]
     );
 }
