@@ -177,6 +177,10 @@ fn deep_recursion_is_stopped() {
 
 // ------------------------------------------------------------------ sizes
 
+/// `s += s` is built into Rhai's evaluator, so no check can run before it
+/// allocates: the doubling that would pass the ceiling (the limit and an
+/// eighth) ends the run inside the step, naming the limit and the file (its
+/// line is not known there). It used to finish the step first, at twice the limit.
 #[test]
 fn a_string_doubled_in_a_loop_hits_the_memory_limit() {
     let f = Fixture::new();
@@ -187,7 +191,7 @@ fn a_string_doubled_in_a_loop_hits_the_memory_limit() {
     );
     assert!(err.contains("memory limit of 64 MiB"), "{err}");
     assert!(err.contains("--max-memory"), "{err}");
-    assert!(err.contains("string.rhai:2:"), "{err}");
+    assert!(err.contains("--> string.rhai"), "{err}");
 }
 
 #[test]
