@@ -43,9 +43,8 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             let Some(more) = usize::try_from(len).ok().and_then(|l| l.checked_sub(have)) else {
                 return Ok(());
             };
-            fits(max, more.saturating_mul(c.len_utf8()))?;
-            s.make_mut().extend(std::iter::repeat_n(c, more));
-            Ok(())
+            let mut b = [0; 4];
+            pad_text(max, s, c.encode_utf8(&mut b), more)
         },
     );
     engine.register_fn(
@@ -55,19 +54,44 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             let Some(more) = usize::try_from(len).ok().and_then(|l| l.checked_sub(have)) else {
                 return Ok(());
             };
-            if more == 0 || p.is_empty() {
+            if p.is_empty() {
                 return Ok(());
             }
-            // Bytes per character of the padding, rounded up.
-            let per_char = p.len().div_ceil(p.chars().count());
-            fits(max, more.saturating_mul(per_char))?;
-            s.make_mut().extend(p.chars().cycle().take(more));
-            Ok(())
+            pad_text(max, s, p, more)
         },
     );
     register_blobs(engine, max);
     register_arrays(engine, max);
     super::growth_text::register(engine, max);
+}
+
+/// Appends `more` characters of `p`, repeated, to `s`: sized first (one
+/// allocation, refused at once under an address-space cap) and copied by
+/// doubling, where pushing a billion characters one by one took minutes.
+fn pad_text(max: usize, s: &mut ImmutableString, p: &str, more: usize) -> RResult<()> {
+    if more == 0 {
+        return Ok(());
+    }
+    let n = p.chars().count();
+    let (whole, rest) = (more / n, more % n);
+    let tail = p.char_indices().nth(rest).map_or(p.len(), |(i, _)| i);
+    let bytes = whole.saturating_mul(p.len()).saturating_add(tail);
+    // Made as a String, then copied into the script's string type: twice held.
+    fits(max, s.len().saturating_add(bytes).saturating_mul(2))?;
+    let mut t = String::with_capacity(s.len() + bytes);
+    t.push_str(s);
+    let start = t.len();
+    if whole > 0 {
+        t.push_str(p);
+        while t.len() - start < whole * p.len() {
+            let have = t.len() - start;
+            let copy = have.min(whole * p.len() - have);
+            t.extend_from_within(start..start + copy);
+        }
+    }
+    t.push_str(&p[..tail]);
+    *s = t.into();
+    Ok(())
 }
 
 /// An array slot: what one more item costs an array before its own contents.
