@@ -14,6 +14,7 @@ mod export;
 mod import;
 mod ledger;
 mod platform;
+mod proptests;
 mod publish;
 mod readme_tour;
 mod repl;
