@@ -78,7 +78,18 @@ impl ScriptHost {
         *self.started.lock().unwrap() = Instant::now();
         self.cancel.store(false, Ordering::Relaxed);
         let _ceiling = crate::alloc::Ceiling::set(self.limits.max_memory, "");
-        let raw = self.engine.compile_with_scope(scope, src)?;
+        PARSE_STOP.with(|p| p.borrow_mut().take());
+        let raw = self.engine.compile_with_scope(scope, src).map_err(|e| {
+            // The parser may put an error of its own in place of the limit's
+            // token (a function left without its body): the limit is the cause.
+            match PARSE_STOP.with(|p| p.borrow_mut().take()) {
+                Some(why) => rhai::ParseError(
+                    Box::new(rhai::ParseErrorType::BadInput(rhai::LexError::Runtime(why))),
+                    e.1,
+                ),
+                None => e,
+            }
+        })?;
         let orders = super::output::literal_key_orders(&raw);
         Ok((
             self.engine
@@ -187,6 +198,12 @@ fn nearing_the_limit(held: usize, max_memory: usize) {
     }
 }
 
+thread_local! {
+    /// The limit that stopped the parse running on this thread, if one did
+    /// (the parser runs on the thread that calls `compile_in`).
+    static PARSE_STOP: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 /// What a parse error says when parsing hit a limit: [`limit_parsing`]
 /// stops the parser with a lexer error carrying this and the limit's token.
 pub const PARSE_LIMIT: &str = "casebook-limit:";
@@ -206,7 +223,14 @@ fn limit_parsing(engine: &mut Engine, host: &Arc<Host>) {
     let count = std::sync::atomic::AtomicU64::new(0);
     #[allow(deprecated)] // "volatile", not deprecated: the only hook into the parser
     engine.on_parse_token(move |token, _pos, _state| {
-        let stop = |why: String| Token::LexError(Box::new(LexError::Runtime(why)));
+        let stop = |why: String| {
+            PARSE_STOP.with(|p| *p.borrow_mut() = Some(why.clone()));
+            Token::LexError(Box::new(LexError::Runtime(why)))
+        };
+        // Once stopped, every later token says so too.
+        if let Some(why) = PARSE_STOP.with(|p| p.borrow().clone()) {
+            return Token::LexError(Box::new(LexError::Runtime(why)));
+        }
         let held = crate::alloc::heap_bytes();
         if held > max_memory {
             return stop(format!("{PARSE_LIMIT}memory:{}", max_memory >> 20));
