@@ -90,7 +90,7 @@ pub struct Rule {
 
 /// Compiles a rule file and checks it defines `fn score(inst)`.
 pub fn load_rule(host: &ScriptHost, path: &std::path::Path) -> Result<Rule, RunError> {
-    let src = crate::script::read_script(path)?;
+    let src = crate::script::read_script(path, host.limits.max_memory)?;
     let file = path.display().to_string();
     let ast = host
         .compile(&src)

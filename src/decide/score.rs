@@ -123,6 +123,9 @@ pub fn score_all(
                 b
             });
     type Part = Result<Vec<Vec<Decision>>, (String, Box<rhai::EvalAltResult>, usize)>;
+    // One step of a rule may not take the heap far past --max-memory either.
+    let file = rules.first().map_or("", |r| r.file.as_str());
+    let ceiling = crate::alloc::Ceiling::set(host.limits.max_memory, file);
     let parts: Vec<Part> = std::thread::scope(|s| {
         let handles: Vec<_> = insts
             .chunks(chunk)
@@ -180,6 +183,7 @@ pub fn score_all(
             .map(|h| h.join().expect("scoring thread panicked"))
             .collect()
     });
+    drop(ceiling);
     let mut all: Vec<Vec<Decision>> = rules
         .iter()
         .map(|_| Vec::with_capacity(insts.len()))

@@ -65,6 +65,11 @@ fn loc(p: Position) -> (usize, usize) {
 /// A parse error as a diagnostic.
 pub fn parse_diag(e: &ParseError) -> Diagnostic {
     let (line, column) = loc(e.1);
+    if let rhai::ParseErrorType::BadInput(rhai::LexError::Runtime(m)) = &*e.0 {
+        if let Some(t) = m.strip_prefix(super::engine::PARSE_LIMIT) {
+            return parse_limit_diag(t, line, column);
+        }
+    }
     let msg = e.0.to_string();
     Diagnostic {
         severity: "error",
@@ -73,6 +78,31 @@ pub fn parse_diag(e: &ParseError) -> Diagnostic {
         column,
         stack: Vec::new(),
         help: None,
+    }
+}
+
+/// Parsing stopped at a limit (see `engine::limit_parsing`): the token says which.
+fn parse_limit_diag(token: &str, line: usize, column: usize) -> Diagnostic {
+    let (message, help) = if let Some(mib) = token.strip_prefix("memory:") {
+        (
+            format!("parsing the script used more than the memory limit of {mib} MiB"),
+            "is the file really a script? Raise the limit with --max-memory MIB if it is",
+        )
+    } else if let Some(secs) = token.strip_prefix("timeout:") {
+        (
+            format!("parsing the script took longer than the time limit of {secs} s"),
+            "is the file really a script? Raise the limit with --timeout SECONDS if it is",
+        )
+    } else {
+        ("cancelled".to_string(), "")
+    };
+    Diagnostic {
+        severity: "error",
+        message,
+        line,
+        column,
+        stack: Vec::new(),
+        help: (!help.is_empty()).then(|| help.to_string()),
     }
 }
 

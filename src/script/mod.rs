@@ -72,11 +72,36 @@ pub enum RunError {
     Output(std::io::Error),
 }
 
-/// Reads a script file.
-pub fn read_script(path: &Path) -> Result<String, RunError> {
-    std::fs::read_to_string(path).map_err(|err| RunError::Io {
+/// Reads a script file, refusing one too large to parse within `max_memory`
+/// bytes: parsing holds the text and its syntax tree, several times its size
+/// (a 200 MB string literal took 800 MB), so a script may be an eighth of the
+/// limit. Read through a bounded reader: a device or pipe has no size to check.
+pub fn read_script(path: &Path, max_memory: usize) -> Result<String, RunError> {
+    use std::io::Read;
+    let io = |err| RunError::Io {
         path: path.into(),
         err,
+    };
+    let cap = max_memory / 8;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(cap as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > cap {
+        return Err(RunError::Script(format!(
+            "error: the script {} is larger than {} MiB, the most a script may be under the memory limit of {} MiB\n  = help: is the file really a script? Raise the limit with --max-memory MIB if it is\n",
+            path.display(),
+            cap as f64 / (1 << 20) as f64,
+            max_memory >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.utf8_error(),
+        ))
     })
 }
 
@@ -105,7 +130,7 @@ pub fn run_file(
     opts: &RunOptions,
     stdout: &mut dyn Write,
 ) -> Result<RunDone, RunError> {
-    let src = read_script(script)?;
+    let src = read_script(script, opts.limits.max_memory)?;
     // A dry run goes through the writer's transaction (and its checks), then drops it.
     let ledger = AnyLedger::open(db, opts.write || opts.dry_run)?;
     // Holding the writer, no other run is staging notices: what is staged is
@@ -139,6 +164,8 @@ pub fn run_file(
     });
     let host = ScriptHost::with_host(h);
     let file = script.display().to_string();
+    // Named in the message of a step that passes the heap's ceiling.
+    let ceiling = crate::alloc::Ceiling::set(opts.limits.max_memory, &file);
     let (mut ast, orders) = host
         .compile_in(&host.scope(), &src)
         .map_err(|e| RunError::Script(diag::parse_diag(&e).render(&file, &src)))?;
@@ -148,6 +175,7 @@ pub fn run_file(
     let value = host
         .run(&mut scope, &ast)
         .map_err(|e| RunError::Script(diag::runtime_diag(&e, &host.limits).render(&file, &src)))?;
+    drop(ceiling);
     let out = host.take_output();
     let cols = output::columns_for(&out.rows, out.columns.as_deref(), &orders);
     let fmt = opts.format.unwrap_or(if std::io::stdout().is_terminal() {

@@ -16,6 +16,7 @@ mod files;
 mod import;
 mod ledger;
 mod platform;
+mod proptests;
 mod publish;
 mod readme_tour;
 mod repl;

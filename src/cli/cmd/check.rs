@@ -32,7 +32,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<i32> {
     )?;
     let (mut n_err, mut n_warn) = (0, 0);
     for s in &args.scripts {
-        let src = crate::script::read_script(s)?;
+        let src = crate::script::read_script(s, host.limits.max_memory)?;
         let (errs, warns) = crate::script::check_source(&host, &s.display().to_string(), &src);
         for e in &errs {
             eprint!("{e}");

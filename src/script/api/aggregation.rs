@@ -1,45 +1,40 @@
 //! Counting, grouping and summing records or maps by a property, and numbers
 //! as text: `count_by`, `group_by`, `sum_by`, `sum`, `yuan`, `fmt_num`, `pct`.
 
-use rhai::{Array, Dynamic, Engine, Map, NativeCallContext, INT};
+use rhai::{Array, Dynamic, Engine, Map, INT};
 
 use super::common::{as_f64, key_text};
 use crate::script::errors::{err, RResult};
 use crate::script::records::{no_prop, prop, type_name, Records};
 
-/// Registers the aggregation and number-formatting functions.
-pub fn register(engine: &mut Engine) {
-    engine.register_fn(
-        "count_by",
-        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
-            let mut m = Map::new();
-            for x in collect(&ctx, items)? {
-                let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
-                let e = m.entry(k.into()).or_insert(Dynamic::from(0 as INT));
-                *e = Dynamic::from(e.as_int().unwrap_or(0) + 1);
-            }
-            Ok(m)
-        },
-    );
-    engine.register_fn(
-        "group_by",
-        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Map> {
-            let mut m: Map = Map::new();
-            for x in collect(&ctx, items)? {
-                let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
-                let e = m
-                    .entry(k.into())
-                    .or_insert_with(|| Dynamic::from_array(Array::new()));
-                e.write_lock::<Array>().unwrap().push(x);
-            }
-            Ok(m)
-        },
-    );
+/// Registers the aggregation and number-formatting functions; collections
+/// are read within the memory limit of `max` bytes.
+pub fn register(engine: &mut Engine, max: usize) {
+    engine.register_fn("count_by", move |items: Dynamic, p: &str| -> RResult<Map> {
+        let mut m = Map::new();
+        for x in collect(max, items)? {
+            let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
+            let e = m.entry(k.into()).or_insert(Dynamic::from(0 as INT));
+            *e = Dynamic::from(e.as_int().unwrap_or(0) + 1);
+        }
+        Ok(m)
+    });
+    engine.register_fn("group_by", move |items: Dynamic, p: &str| -> RResult<Map> {
+        let mut m: Map = Map::new();
+        for x in collect(max, items)? {
+            let k = key_text(&prop(&x, p).ok_or_else(|| no_prop(&x, p))?);
+            let e = m
+                .entry(k.into())
+                .or_insert_with(|| Dynamic::from_array(Array::new()));
+            e.write_lock::<Array>().unwrap().push(x);
+        }
+        Ok(m)
+    });
     engine.register_fn(
         "sum_by",
-        |ctx: NativeCallContext, items: Dynamic, p: &str| -> RResult<Dynamic> {
+        move |items: Dynamic, p: &str| -> RResult<Dynamic> {
             let (mut i, mut f, mut float) = (0 as INT, 0.0f64, false);
-            for x in collect(&ctx, items)? {
+            for x in collect(max, items)? {
                 let v = prop(&x, p).ok_or_else(|| no_prop(&x, p))?;
                 if let Ok(n) = v.as_int() {
                     i += n;
@@ -103,10 +98,9 @@ fn register_number_text(engine: &mut Engine) {
 }
 
 /// The items of a collection or an array.
-fn collect(ctx: &NativeCallContext, v: Dynamic) -> RResult<Vec<Dynamic>> {
-    let _ = ctx;
+fn collect(max: usize, v: Dynamic) -> RResult<Vec<Dynamic>> {
     if let Some(r) = v.read_lock::<Records>().map(|r| r.clone()) {
-        return r.iter().collect();
+        return super::growth::collect_checked(max, r.iter());
     }
     if v.is_array() {
         return Ok(v.into_array().unwrap());

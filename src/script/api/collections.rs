@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, FnPtr, NativeCallContext, INT};
 
 use super::common::key_text;
+use super::growth::{collect_checked, fits, grow_checked};
 use crate::model::RecordKind;
 use crate::script::errors::{err, ledger_err, RResult};
 use crate::script::par::{self, BuildEngine};
@@ -16,7 +17,7 @@ use crate::script::state::Host;
 /// Registers the collections; `build` makes the engines of a parallel map's workers.
 pub fn register(engine: &mut Engine, host: &Arc<Host>, build: BuildEngine) {
     register_sources(engine, host);
-    register_walks(engine);
+    register_walks(engine, host.limits.max_memory);
     register_tests(engine);
     let h = host.clone();
     engine.register_fn(
@@ -25,8 +26,14 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>, build: BuildEngine) {
             map(&ctx, &h, build, r, f)
         },
     );
-    engine.register_fn("join", |a: Array, sep: &str| -> String {
-        a.iter().map(key_text).collect::<Vec<_>>().join(sep)
+    let max = host.limits.max_memory;
+    engine.register_fn("join", move |a: Array, sep: &str| -> RResult<String> {
+        // An array may hold one long string many times over, shared: the
+        // joined text is each copy in full (twice while it is made).
+        let text: usize = a.iter().map(text_len).fold(0, usize::saturating_add);
+        let seps = sep.len().saturating_mul(a.len());
+        fits(max, text.saturating_add(seps).saturating_mul(2))?;
+        Ok(a.iter().map(key_text).collect::<Vec<_>>().join(sep))
     });
     engine.register_indexer_get(|r: &mut Records, i: INT| -> RResult<Dynamic> {
         // Walks to the i-th record: fine for a look, slow in a loop (use `for` or to_array()).
@@ -65,8 +72,9 @@ fn register_sources(engine: &mut Engine, host: &Arc<Host>) {
     });
 }
 
-/// `len`, `is_empty`, `to_array`, `filter`.
-fn register_walks(engine: &mut Engine) {
+/// `len`, `is_empty`, `to_array`, `filter`; the arrays they make are checked
+/// against the memory limit as they grow (`max` bytes).
+fn register_walks(engine: &mut Engine, max: usize) {
     engine.register_fn("len", |r: &mut Records| -> RResult<INT> {
         match r.kind {
             RecordKind::Institutions => Ok(r.snap.reader.counts().map_err(ledger_err)?.0 as INT),
@@ -83,18 +91,19 @@ fn register_walks(engine: &mut Engine) {
     engine.register_fn("is_empty", |r: &mut Records| -> RResult<bool> {
         Ok(r.iter().next().transpose()?.is_none())
     });
-    engine.register_fn("to_array", |r: &mut Records| -> RResult<Array> {
-        r.iter().collect()
+    engine.register_fn("to_array", move |r: &mut Records| -> RResult<Array> {
+        collect_checked(max, r.iter())
     });
     // `findings().filter(…)` is already an array; asking again is harmless.
     engine.register_fn("to_array", |a: Array| a);
     engine.register_fn(
         "filter",
-        |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
+        move |ctx: NativeCallContext, r: &mut Records, f: FnPtr| -> RResult<Array> {
             let mut out = Array::new();
             for x in r.iter() {
                 let x = x?;
                 if call_bool(&ctx, &f, x.clone())? {
+                    grow_checked(max, &mut out)?;
                     out.push(x);
                 }
             }
@@ -192,9 +201,16 @@ fn map(
     }
     let mut out = Array::new();
     for x in r.iter() {
+        grow_checked(h.limits.max_memory, &mut out)?;
         out.push(f.call_within_context(ctx, (x?,))?);
     }
     Ok(out)
+}
+
+/// About how long an item is as text: strings exactly, anything else as a
+/// short value (a number, a date); arrays and maps are rare in a join.
+fn text_len(v: &Dynamic) -> usize {
+    v.as_immutable_string_ref().map_or(24, |s| s.len())
 }
 
 /// Calls a test function, which must answer true or false.

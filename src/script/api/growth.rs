@@ -7,6 +7,9 @@
 //!
 //! Registered on the engine, these take precedence over Rhai's own
 //! functions of the same signature, and do the same work once checked.
+//! Strings' are in `growth_text`. What cannot be overridden (the operators
+//! `+` and `+=` on strings, arrays and blobs are built into Rhai's
+//! evaluator) is bounded by the allocator's ceiling (`alloc::Ceiling`).
 
 use std::sync::Arc;
 
@@ -40,9 +43,8 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             let Some(more) = usize::try_from(len).ok().and_then(|l| l.checked_sub(have)) else {
                 return Ok(());
             };
-            fits(max, more.saturating_mul(c.len_utf8()))?;
-            s.make_mut().extend(std::iter::repeat_n(c, more));
-            Ok(())
+            let mut b = [0; 4];
+            pad_text(max, s, c.encode_utf8(&mut b), more)
         },
     );
     engine.register_fn(
@@ -52,17 +54,89 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             let Some(more) = usize::try_from(len).ok().and_then(|l| l.checked_sub(have)) else {
                 return Ok(());
             };
-            if more == 0 || p.is_empty() {
+            if p.is_empty() {
                 return Ok(());
             }
-            // Bytes per character of the padding, rounded up.
-            let per_char = p.len().div_ceil(p.chars().count());
-            fits(max, more.saturating_mul(per_char))?;
-            s.make_mut().extend(p.chars().cycle().take(more));
-            Ok(())
+            pad_text(max, s, p, more)
         },
     );
     register_blobs(engine, max);
+    register_arrays(engine, max);
+    super::growth_text::register(engine, max);
+}
+
+/// Appends `more` characters of `p`, repeated, to `s`: sized first (one
+/// allocation, refused at once under an address-space cap) and copied by
+/// doubling, where pushing a billion characters one by one took minutes.
+fn pad_text(max: usize, s: &mut ImmutableString, p: &str, more: usize) -> RResult<()> {
+    if more == 0 {
+        return Ok(());
+    }
+    let n = p.chars().count();
+    let (whole, rest) = (more / n, more % n);
+    let tail = p.char_indices().nth(rest).map_or(p.len(), |(i, _)| i);
+    let bytes = whole.saturating_mul(p.len()).saturating_add(tail);
+    // Made as a String, then copied into the script's string type: twice held.
+    fits(max, s.len().saturating_add(bytes).saturating_mul(2))?;
+    let mut t = String::with_capacity(s.len() + bytes);
+    t.push_str(s);
+    let start = t.len();
+    if whole > 0 {
+        t.push_str(p);
+        while t.len() - start < whole * p.len() {
+            let have = t.len() - start;
+            let copy = have.min(whole * p.len() - have);
+            t.extend_from_within(start..start + copy);
+        }
+    }
+    t.push_str(&p[..tail]);
+    *s = t.into();
+    Ok(())
+}
+
+/// An array slot: what one more item costs an array before its own contents.
+pub(super) const SLOT: usize = std::mem::size_of::<Dynamic>();
+
+/// `array + array` and `array.append(array)`: the joined array is made while
+/// both are held.
+fn register_arrays(engine: &mut Engine, max: usize) {
+    engine.register_fn("+", move |a: Array, b: Array| -> RResult<Array> {
+        fits(max, (a.len() + b.len()).saturating_mul(SLOT))?;
+        let mut a = a;
+        a.extend(b);
+        Ok(a)
+    });
+    engine.register_fn("append", move |a: &mut Array, b: Array| -> RResult<()> {
+        if !b.is_empty() {
+            fits(max, (a.len() + b.len()).saturating_mul(SLOT))?;
+            a.extend(b);
+        }
+        Ok(())
+    });
+}
+
+/// Collects records or items into an array, checking the limit whenever the
+/// array is about to double: a collection is as large as the ledger, not as
+/// the script, and collecting it is one step.
+pub(super) fn collect_checked<I>(max: usize, items: I) -> RResult<Array>
+where
+    I: IntoIterator<Item = RResult<Dynamic>>,
+{
+    let mut out = Array::new();
+    for x in items {
+        grow_checked(max, &mut out)?;
+        out.push(x?);
+    }
+    Ok(out)
+}
+
+/// Before `out` grows by one item: when it is full (the next push doubles
+/// it), checks that the bigger copy fits.
+pub(super) fn grow_checked(max: usize, out: &mut Array) -> RResult<()> {
+    if out.len() == out.capacity() {
+        fits(max, out.capacity().max(4).saturating_mul(2 * SLOT))?;
+    }
+    Ok(())
 }
 
 /// Registers `blob(len)`, `blob(len, value)` and a blob's `pad`, checked the
@@ -76,6 +150,11 @@ fn register_blobs(engine: &mut Engine, max: usize) {
     };
     engine.register_fn("blob", move |len: INT| sized(len, 0));
     engine.register_fn("blob", sized);
+    // A byte becomes a 16-byte number.
+    engine.register_fn("to_array", move |b: &mut Blob| -> RResult<Array> {
+        fits(max, b.len().saturating_mul(SLOT))?;
+        Ok(b.iter().map(|&x| (x as INT).into()).collect())
+    });
     engine.register_fn(
         "pad",
         move |b: &mut Blob, len: INT, value: INT| -> RResult<()> {
@@ -107,7 +186,7 @@ fn deep_bytes(v: &Dynamic) -> usize {
 
 /// Refuses to allocate `extra` bytes more than the memory limit leaves, with
 /// the memory-limit error every other overrun gets.
-fn fits(max: usize, extra: usize) -> RResult<()> {
+pub(super) fn fits(max: usize, extra: usize) -> RResult<()> {
     let need = crate::alloc::heap_bytes().saturating_add(extra);
     if need > max {
         return Err(EvalAltResult::ErrorTerminated(

@@ -13,7 +13,9 @@ mod common;
 mod dates;
 mod decisions;
 mod growth;
+mod growth_text;
 mod notices;
+mod pacing;
 mod platform;
 mod records;
 mod rows;
@@ -36,11 +38,12 @@ pub fn register(engine: &mut Engine, host: Arc<super::state::Host>, build: Build
     decisions::register(engine, &host);
     platform::register(engine, &host);
     notices::register(engine, &host);
-    sort::register(engine);
-    aggregation::register(engine);
+    sort::register(engine, host.limits.max_memory);
+    aggregation::register(engine, host.limits.max_memory);
     rows::register(engine, &host);
     writes::register(engine, &host);
     growth::register(engine, &host);
+    pacing::register(engine, &host);
 }
 
 /// Names, signatures, descriptions and examples of the script functions: the

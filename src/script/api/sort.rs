@@ -6,20 +6,21 @@ use std::cmp::Ordering;
 
 use rhai::{Array, Dynamic, Engine, FnPtr, NativeCallContext, INT};
 
+use super::growth::fits;
 use crate::script::errors::{err, RResult};
 use crate::script::records::{no_prop, prop, type_name, Date};
 
-/// Registers `sort_by_key`.
-pub fn register(engine: &mut Engine) {
+/// Registers `sort_by_key`, whose keys are held within the memory limit of `max` bytes.
+pub fn register(engine: &mut Engine, max: usize) {
     engine.register_fn(
         "sort_by_key",
-        |ctx: NativeCallContext, a: &mut Array, key: Dynamic| -> RResult<()> {
-            sort_keyed(&ctx, a, &key, false)
+        move |ctx: NativeCallContext, a: &mut Array, key: Dynamic| -> RResult<()> {
+            sort_keyed(&ctx, a, &key, false, max)
         },
     );
     engine.register_fn(
         "sort_by_key",
-        |ctx: NativeCallContext, a: &mut Array, key: Dynamic, order: &str| -> RResult<()> {
+        move |ctx: NativeCallContext, a: &mut Array, key: Dynamic, order: &str| -> RResult<()> {
             let desc = match order {
                 "desc" | "descending" => true,
                 "asc" | "ascending" => false,
@@ -29,14 +30,20 @@ pub fn register(engine: &mut Engine) {
                     ))
                 }
             };
-            sort_keyed(&ctx, a, &key, desc)
+            sort_keyed(&ctx, a, &key, desc, max)
         },
     );
 }
 
 /// Sorts `a` in place, stably, by `key`: a property name, an array of property
 /// names (compared in turn), or a function of the item.
-fn sort_keyed(ctx: &NativeCallContext, a: &mut Array, key: &Dynamic, desc: bool) -> RResult<()> {
+fn sort_keyed(
+    ctx: &NativeCallContext,
+    a: &mut Array,
+    key: &Dynamic,
+    desc: bool,
+    max: usize,
+) -> RResult<()> {
     let key_of = |x: &Dynamic| -> RResult<Dynamic> {
         if let Some(f) = key.read_lock::<FnPtr>() {
             return f.call_within_context(ctx, (x.clone(),));
@@ -62,9 +69,21 @@ fn sort_keyed(ctx: &NativeCallContext, a: &mut Array, key: &Dynamic, desc: bool)
             type_name(key)
         ))
     };
+    // The keys and the pairs sorted are held beside the array (three slots
+    // an item), and a list of names makes an array per item: checked first,
+    // and as keys are read (a key of one's own may be of any size).
+    let slot = std::mem::size_of::<Dynamic>();
+    let per_key = match key.read_lock::<Array>() {
+        Some(names) => 4 * slot + names.len() * slot,
+        None => 3 * slot,
+    };
+    fits(max, a.len().saturating_mul(per_key))?;
     // Keys first: a key that fails leaves the array as it was.
     let mut keys = Vec::with_capacity(a.len());
-    for x in a.iter() {
+    for (n, x) in a.iter().enumerate() {
+        if n % 4096 == 4095 {
+            fits(max, 0)?;
+        }
         keys.push(key_of(x)?);
     }
     let mut keyed: Vec<(Dynamic, Dynamic)> = keys.into_iter().zip(a.drain(..)).collect();

@@ -15,20 +15,20 @@ use tempfile::TempDir;
 use crate::common::Ws;
 
 /// An empty ledger in a temporary directory (limits need no data).
-struct Fixture {
-    dir: TempDir,
-    db: PathBuf,
+pub(super) struct Fixture {
+    pub(super) dir: TempDir,
+    pub(super) db: PathBuf,
 }
 
 impl Fixture {
-    fn new() -> Fixture {
+    pub(super) fn new() -> Fixture {
         let Ws { dir, db } = Ws::new();
         let f = Fixture { dir, db };
         f.cmd().arg("init").assert().success();
         f
     }
 
-    fn cmd(&self) -> Command {
+    pub(super) fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("casebook").unwrap();
         c.env_remove("CASEBOOK_DB")
             .current_dir(self.dir.path())
@@ -38,13 +38,13 @@ impl Fixture {
     }
 
     /// Writes `name` in the fixture directory.
-    fn file(&self, name: &str, src: &str) -> PathBuf {
+    pub(super) fn file(&self, name: &str, src: &str) -> PathBuf {
         let p = self.dir.path().join(name);
         std::fs::write(&p, src).unwrap();
         p
     }
 
-    fn run(&self, name: &str, src: &str, extra: &[&str]) -> Output {
+    pub(super) fn run(&self, name: &str, src: &str, extra: &[&str]) -> Output {
         let p = self.file(name, src);
         self.cmd()
             .arg("run")
@@ -56,7 +56,7 @@ impl Fixture {
     }
 
     /// Runs a script that must fail with exit code 1; returns stderr.
-    fn fails(&self, name: &str, src: &str, extra: &[&str]) -> String {
+    pub(super) fn fails(&self, name: &str, src: &str, extra: &[&str]) -> String {
         let out = self.run(name, src, extra);
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(
@@ -177,6 +177,10 @@ fn deep_recursion_is_stopped() {
 
 // ------------------------------------------------------------------ sizes
 
+/// `s += s` is built into Rhai's evaluator, so no check can run before it
+/// allocates: the doubling that would pass the ceiling (the limit and an
+/// eighth) ends the run inside the step, naming the limit and the file (its
+/// line is not known there). It used to finish the step first, at twice the limit.
 #[test]
 fn a_string_doubled_in_a_loop_hits_the_memory_limit() {
     let f = Fixture::new();
@@ -187,7 +191,10 @@ fn a_string_doubled_in_a_loop_hits_the_memory_limit() {
     );
     assert!(err.contains("memory limit of 64 MiB"), "{err}");
     assert!(err.contains("--max-memory"), "{err}");
-    assert!(err.contains("string.rhai:2:"), "{err}");
+    assert!(
+        super::limits_alloc::names_file(&err, "string.rhai"),
+        "{err}"
+    );
 }
 
 #[test]
