@@ -111,7 +111,13 @@ fn the_audit_table_says_when_who_what_and_filters() {
     assert_eq!(n(&["--institution", "GZ-0002"]), 3);
     assert_eq!(n(&["--institution", "GZ-0003"]), 1);
     assert_eq!(n(&["--institution", "NOPE"]), 0);
-    ws.run(&["--operator", "王科长", "import", "findings", "find.csv"])
+    // (An import that changes nothing adds no entry: this one changes F-3.)
+    let f = ws.write(
+        "f3.csv",
+        "id,institution_id,kind,severity,opened_on,deadline,note\n\
+         F-3,GZ-0001,late_hours,2,2018-09-01,2018-10-01,晚上九点后上课\n",
+    );
+    ws.run(&["--operator", "王科长", "import", "findings", &f])
         .ok();
     assert_eq!(n(&["--operator", "王科长"]), 1);
 }
