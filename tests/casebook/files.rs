@@ -111,7 +111,12 @@ fn the_audit_table_says_when_who_what_and_filters() {
     assert_eq!(n(&["--institution", "GZ-0002"]), 3);
     assert_eq!(n(&["--institution", "GZ-0003"]), 1);
     assert_eq!(n(&["--institution", "NOPE"]), 0);
-    ws.run(&["--operator", "王科长", "import", "findings", "find.csv"])
+    // An import that changes something (one that changes nothing adds no entry).
+    let f = ws.write(
+        "more.csv",
+        "id,institution_id,kind,severity,opened_on,deadline\nF-9,GZ-0003,fire_hazard,1,2019-01-02,2019-02-02\n",
+    );
+    ws.run(&["--operator", "王科长", "import", "findings", &f])
         .ok();
     assert_eq!(n(&["--operator", "王科长"]), 1);
 }

@@ -20,4 +20,5 @@ mod publish;
 mod readme_tour;
 mod repl;
 mod script;
+mod sheets;
 mod show_register;
