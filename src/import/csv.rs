@@ -70,7 +70,7 @@ pub(super) fn read_csv(
             "the file is empty: the first line must be the column headers".into(),
         ));
     }
-    let table = Table::new(sink, &rec)?;
+    let table = Table::new(sink, 1, &rec)?;
     // Line breaks inside quoted cells so far: the parser counts them as
     // lines, Excel keeps such a cell in one row.
     let mut inside = embedded_newlines(&rec);
@@ -103,10 +103,15 @@ pub(super) struct Table {
 }
 
 impl Table {
-    /// The table whose header row is `rec` (header cells are read after NFKC
-    /// normalisation, so full-width letters name columns too).
-    pub(super) fn new(sink: &Sink<'_>, rec: &::csv::StringRecord) -> Result<Table, ImportError> {
-        let (cols, unnamed) = header_map(sink, rec.iter().map(|h| nfkc(h)))?;
+    /// The table whose header row is `rec`, row `line` of the file (header
+    /// cells are read after NFKC normalisation, so full-width letters name
+    /// columns too).
+    pub(super) fn new(
+        sink: &Sink<'_>,
+        line: u64,
+        rec: &::csv::StringRecord,
+    ) -> Result<Table, ImportError> {
+        let (cols, unnamed) = header_map(sink, line, rec.iter().map(|h| nfkc(h)))?;
         let free: Vec<bool> = cols.iter().map(|(f, _)| format::is_free_text(f)).collect();
         let prose: Vec<bool> = cols.iter().map(|(f, _)| is_prose(f)).collect();
         let complete = sink
@@ -339,6 +344,7 @@ type Columns = Vec<(&'static str, usize)>;
 /// (the empty columns spreadsheets leave after the last one), which are ignored.
 fn header_map<S: AsRef<str>>(
     sink: &Sink<'_>,
+    line: u64,
     headers: impl Iterator<Item = S>,
 ) -> Result<(Columns, Vec<usize>), ImportError> {
     let mut cols: Columns = Vec::new();
@@ -356,7 +362,7 @@ fn header_map<S: AsRef<str>>(
         match sink.kind.field_of_header(h) {
             Some(f) if cols.iter().any(|(g, _)| *g == f) => {
                 return Err(sink.header_error(
-                    1,
+                    line,
                     format!("column \"{h}\" ({f}) appears twice in the header"),
                 ))
             }
@@ -399,7 +405,7 @@ fn header_map<S: AsRef<str>>(
                 .map(|(en, zh)| format!("{en}/{}", zh[0]))
                 .collect();
             return Err(sink.header_error(
-                1,
+                line,
                 format!(
                     "unknown column{} {} for {}; the columns are: {}{hint}",
                     if unknown.len() > 1 { "s" } else { "" },
@@ -419,7 +425,7 @@ fn header_map<S: AsRef<str>>(
         .collect();
     if !missing.is_empty() {
         return Err(sink.header_error(
-            1,
+            line,
             format!("missing required column(s): {}", missing.join(", ")),
         ));
     }

@@ -58,7 +58,7 @@ pub(super) fn read_sheet(
             "sheet \"{name}\" is empty: its first row must be the column headers"
         )));
     };
-    let table = Table::new(sink, &record(header))?;
+    let table = Table::new(sink, first, &record(header))?;
     for (i, row) in rows.enumerate() {
         table.row(sink, first + 1 + i as u64, &record(row))?;
     }
@@ -78,7 +78,8 @@ fn cell_text(c: &Data) -> String {
         Data::Int(i) => i.to_string(),
         // Whole numbers without Excel's ".0"; others as short as they read back.
         Data::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", *x as i64),
-        Data::Float(x) => x.to_string(),
+        // Others to the 15 significant digits Excel shows (0.1 + 0.2 is 0.3).
+        Data::Float(x) => format!("{x:.14e}").parse::<f64>().unwrap_or(*x).to_string(),
         Data::Bool(b) => b.to_string(),
         Data::DateTime(d) => {
             let (y, m, day, h, min, _, _) = d.to_ymd_hms_milli();
@@ -91,5 +92,28 @@ fn cell_text(c: &Data) -> String {
         }
         // `#N/A`, `#VALUE!`: kept, so the field says what it holds.
         Data::Error(e) => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_read_as_the_text_excel_shows() {
+        assert_eq!(cell_text(&Data::Float(12.0)), "12");
+        assert_eq!(cell_text(&Data::Float(0.1 + 0.2)), "0.3");
+        assert_eq!(cell_text(&Data::Float(2880.5)), "2880.5");
+        assert_eq!(cell_text(&Data::Int(-4)), "-4");
+        assert_eq!(cell_text(&Data::Bool(true)), "true");
+        let dt = |v| {
+            Data::DateTime(calamine::ExcelDateTime::new(
+                v,
+                calamine::ExcelDateTimeType::DateTime,
+                false,
+            ))
+        };
+        assert_eq!(cell_text(&dt(43466.0)), "2019-01-01");
+        assert_eq!(cell_text(&dt(0.875)), "21:00");
     }
 }

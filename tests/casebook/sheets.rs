@@ -99,7 +99,7 @@ fn a_clerks_workbook_is_read_from_the_sheet_named() {
     // The first sheet is the instructions: not findings.
     ws.run(&["import", "findings", &f])
         .code(1)
-        .stderr_has(&["clerk.xlsx:1:"]);
+        .stderr_has(&["clerk.xlsx:1: unknown column \"请在“整改项”表填写\""]);
     ws.run(&["import", "findings", &f, "--sheet", "没有"])
         .code(1)
         .stderr_has(&["no sheet \"没有\"", "\"说明\", \"整改项\""]);
@@ -126,6 +126,16 @@ fn a_clerks_workbook_is_read_from_the_sheet_named() {
     s.write(5, 4, "2019-02-30").unwrap();
     s.write(5, 5, "2019-03-01").unwrap();
     let f = ws.write("clerk2.xlsx", book.save_to_buffer().unwrap());
+    // A header error gives the header's row too.
+    let mut twice = Workbook::new();
+    let t = twice.add_worksheet();
+    for (c, h) in ["id", "机构编号", "机构编号"].iter().enumerate() {
+        t.write(1, c as u16, *h).unwrap();
+    }
+    let t = ws.write("twice.xlsx", twice.save_to_buffer().unwrap());
+    ws.run(&["import", "findings", &t])
+        .code(1)
+        .stderr_has(&["twice.xlsx:2: column \"机构编号\" (institution_id) appears twice"]);
     ws.run(&["import", "findings", &f, "--sheet", "整改项"])
         .code(1)
         .stderr_has(&[
