@@ -1,4 +1,5 @@
-//! `casebook import`: CSV and JSON Lines into the ledger, one file = one transaction.
+//! `casebook import`: CSV, JSON Lines and Excel workbooks into the ledger,
+//! one file = one transaction.
 //!
 //! A file is read twice. The first pass hashes it (for the audit log) and
 //! decides its encoding: UTF-8 (with or without BOM) when every byte is valid
@@ -9,7 +10,8 @@
 //! and if there is any the transaction is dropped, so nothing is written.
 //!
 //! The stages, one file each: `sniff.rs` (the first pass: hash, encoding,
-//! separator), `csv.rs` and `jsonl.rs` (a file's rows), `parse.rs` (where a
+//! separator), `csv.rs`, `jsonl.rs` and `xlsx.rs` (a file's rows; a
+//! workbook is read whole by calamine and hashed on its own), `parse.rs` (where a
 //! row becomes a record), `sink.rs` (staging and the writing thread);
 //! `seen.rs` and `errors.rs` keep a file's ids and bad rows in bounded
 //! memory, in runs of a temporary file (`runs.rs`).

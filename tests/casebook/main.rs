@@ -11,6 +11,7 @@ mod common;
 
 mod decisions;
 mod docs;
+mod duckdb;
 mod export;
 mod files;
 mod import;
