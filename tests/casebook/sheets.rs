@@ -83,9 +83,9 @@ fn a_clerks_workbook_is_read_from_the_sheet_named() {
     s.write(2, 1, "GZ-0001").unwrap();
     s.write(2, 2, "消防隐患").unwrap();
     s.write(2, 3, "２").unwrap();
-    s.write_datetime_with_format(2, 4, &d(2019, 1, 1), &date)
+    s.write_datetime_with_format(2, 4, d(2019, 1, 1), &date)
         .unwrap();
-    s.write_datetime_with_format(2, 5, &d(2019, 3, 1), &date)
+    s.write_datetime_with_format(2, 5, d(2019, 3, 1), &date)
         .unwrap();
     s.write(2, 6, "复查时再看").unwrap();
     // Row 4: a date as text, a date as a bare serial number.
