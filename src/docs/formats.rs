@@ -59,12 +59,18 @@ pub fn file_formats(header: &str) -> Result<String, String> {
          Chinese Windows).\n\
          - **JSON Lines** (`.jsonl`, `.ndjson`): one JSON object per line, keyed by the English \
          field names; numbers and booleans may be JSON numbers and booleans, `departments` a \
-         JSON array; `null` empties a field.\n\n\
+         JSON array; `null` empties a field.\n\
+         - **Excel** (`.xlsx`, `.xls`): the first sheet, or the one `--sheet NAME` names; its \
+         first used row is the header. Date cells, numbers and booleans are read as what \
+         they show.\n\n\
          Headers may be the English field name (any case) or any of its Chinese headers below; \
-         columns may come in any order, and unknown columns are an error. \
+         columns may come in any order; a column (or JSON key) that is none of them is ignored \
+         with one warning naming it. Codes, numbers and dates typed in full width (`２６０`) \
+         are read as their ASCII forms (NFKC); names, addresses and notes are kept as written. \
+         A date may also be an Excel serial number (1900 system: 43466 is 2019-01-01). \
          Enumerated values may be the English code or any of its Chinese names. \
          **One file is one transaction**: if any row is bad, every bad row is reported \
-         (file, line, field, value, why) and nothing is written (exit 1). \
+         (file, row as Excel numbers it, field, value, why, and the record's id) and nothing is written (exit 1). \
          Rows are upserts by `id`: importing the same file again changes nothing, and a \
          column the file leaves out keeps the stored value of an optional field. \
          `--dry-run` checks every row and writes nothing.\n\n\

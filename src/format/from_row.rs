@@ -108,6 +108,28 @@ impl Row for FieldRow {
     }
 }
 
+/// The date of an Excel serial number (1900 system: 1 is 1900-01-01, 61 is
+/// 1900-03-01, 43466 is 2019-01-01), if `v` is a plain number Excel could
+/// show as a date (1 to 2958465, 9999-12-31). Excel's day 60, the 29th of
+/// February 1900 it believes in, is none; a fraction (a time) is dropped.
+pub fn excel_serial_date(v: &str) -> Option<NaiveDate> {
+    let v = v.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let x: f64 = v.parse().ok()?;
+    if !(1.0..2_958_466.0).contains(&x) {
+        return None;
+    }
+    let days = x.floor() as i64;
+    let epoch = match days {
+        ..60 => NaiveDate::from_ymd_opt(1899, 12, 31)?,
+        60 => return None,
+        _ => NaiveDate::from_ymd_opt(1899, 12, 30)?,
+    };
+    epoch.checked_add_signed(chrono::Duration::days(days))
+}
+
 /// Reads the fields of one row, gathering an error for each bad cell so that
 /// a row's every problem is reported at once.
 struct RowParser<'r, R: Row + ?Sized> {
@@ -145,6 +167,8 @@ impl<'r, R: Row + ?Sized> RowParser<'r, R> {
     fn parse_date(&mut self, f: &'static str, v: &str) -> NaiveDate {
         match parse_date(v) {
             Ok(d) => d,
+            // A date cell that lost its format reaches a CSV file as its serial number.
+            Err(_) if excel_serial_date(v).is_some() => excel_serial_date(v).unwrap_or_default(),
             Err(why) => {
                 self.errs.push(FieldError::new(f, v, why));
                 NaiveDate::MIN
@@ -457,6 +481,21 @@ pub fn course_from(row: &(impl Row + ?Sized)) -> (Course, Vec<FieldError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excel_serial_numbers_are_dates_of_the_1900_system() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(excel_serial_date("43466"), d(2019, 1, 1));
+        assert_eq!(excel_serial_date("43466.75"), d(2019, 1, 1));
+        assert_eq!(excel_serial_date("1"), d(1900, 1, 1));
+        assert_eq!(excel_serial_date("59"), d(1900, 2, 28));
+        assert_eq!(excel_serial_date("60"), None);
+        assert_eq!(excel_serial_date("61"), d(1900, 3, 1));
+        assert_eq!(excel_serial_date("2958465"), d(9999, 12, 31));
+        for bad in ["0", "20190101", "-5", "4e4", "", "2019-01-01"] {
+            assert_eq!(excel_serial_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn only_real_thousands_separators_are_removed() {

@@ -70,37 +70,104 @@ pub(super) fn read_csv(
             "the file is empty: the first line must be the column headers".into(),
         ));
     }
-    let (cols, unnamed) = header_map(sink, rec.iter())?;
-    let width = rec.len();
-    let free: Vec<bool> = cols.iter().map(|(f, _)| format::is_free_text(f)).collect();
-    let complete = sink
-        .kind
-        .columns()
-        .iter()
-        .all(|(f, _)| cols.iter().any(|(c, _)| c == f));
+    let table = Table::new(sink, 1, &rec)?;
+    // Line breaks inside quoted cells so far: the parser counts them as
+    // lines, Excel keeps such a cell in one row.
+    let mut inside = embedded_newlines(&rec);
     while rdr.read_record(&mut rec).map_err(|e| csv_err(sink, e))? {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        table.row(sink, line - inside.min(line), &rec)?;
+        inside += embedded_newlines(&rec);
+    }
+    Ok(())
+}
+
+/// The line breaks inside a record's cells.
+fn embedded_newlines(rec: &::csv::StringRecord) -> u64 {
+    memchr::memchr_iter(b'\n', rec.as_slice().as_bytes()).count() as u64
+}
+
+/// A file's header row mapped to fields, and the checks every row of a
+/// table goes through before it becomes a record: the same for CSV and
+/// spreadsheet files.
+pub(super) struct Table {
+    cols: Columns,
+    /// Blank header cells: their columns must stay empty.
+    unnamed: Vec<usize>,
+    width: usize,
+    /// For each of `cols`, whether it is free text.
+    free: Vec<bool>,
+    /// For each of `cols`, whether it is prose (not normalised).
+    prose: Vec<bool>,
+    complete: bool,
+}
+
+impl Table {
+    /// The table whose header row is `rec`, row `line` of the file (header
+    /// cells are read after NFKC normalisation, so full-width letters name
+    /// columns too).
+    pub(super) fn new(
+        sink: &Sink<'_>,
+        line: u64,
+        rec: &::csv::StringRecord,
+    ) -> Result<Table, ImportError> {
+        let (cols, unnamed) = header_map(sink, line, rec.iter().map(|h| nfkc(h)))?;
+        let free: Vec<bool> = cols.iter().map(|(f, _)| format::is_free_text(f)).collect();
+        let prose: Vec<bool> = cols.iter().map(|(f, _)| is_prose(f)).collect();
+        let complete = sink
+            .kind
+            .columns()
+            .iter()
+            .all(|(f, _)| cols.iter().any(|(c, _)| c == f));
+        Ok(Table {
+            cols,
+            unnamed,
+            width: rec.len(),
+            free,
+            prose,
+            complete,
+        })
+    }
+
+    /// Checks a row's shape and hands it to the sink; `line` is the row
+    /// number the error messages give.
+    pub(super) fn row(
+        &self,
+        sink: &mut Sink<'_>,
+        line: u64,
+        rec: &::csv::StringRecord,
+    ) -> Result<(), ImportError> {
+        let width = self.width;
         // The cells one after another: blank if all of them are.
         if rec.as_slice().trim().is_empty() {
             // A blank line, or a row of empty cells as spreadsheets write
             // below the data (",,,,,").
-            continue;
+            return Ok(());
         }
+        let id = self
+            .cols
+            .iter()
+            .find(|(f, _)| *f == "id")
+            .and_then(|(_, i)| rec.get(*i))
+            .unwrap_or("")
+            .trim();
         // Spreadsheets pad rows with empty cells past the last named column.
         let extra_blank = rec.len() > width && rec.iter().skip(width).all(|c| c.trim().is_empty());
         if rec.len() != width && !extra_blank {
             sink.rows += 1;
             sink.push(
                 line,
+                id,
                 vec![FieldError::new(
                     "row",
                     "",
                     format!("has {} fields but the header has {width}", rec.len()),
                 )],
             );
-            continue;
+            return Ok(());
         }
-        if let Some((i, v)) = unnamed
+        if let Some((i, v)) = self
+            .unnamed
             .iter()
             .filter_map(|&i| rec.get(i).map(|v| (i, v.trim())))
             .find(|(_, v)| !v.is_empty())
@@ -108,6 +175,7 @@ pub(super) fn read_csv(
             sink.rows += 1;
             sink.push(
                 line,
+                id,
                 vec![FieldError::new(
                     "row",
                     v,
@@ -117,19 +185,69 @@ pub(super) fn read_csv(
                     ),
                 )],
             );
-            continue;
+            return Ok(());
         }
+        // Codes, numbers and dates typed in full width (２６０, a full-width
+        // USCC) read as their ASCII forms; prose is kept as written.
+        let wide = self
+            .cols
+            .iter()
+            .zip(&self.prose)
+            .any(|((_, i), prose)| !prose && rec.get(*i).is_some_and(|v| !v.is_ascii()));
+        let normalised;
+        let rec = if wide {
+            normalised = rec
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let code = self
+                        .cols
+                        .iter()
+                        .zip(&self.prose)
+                        .any(|((_, c), prose)| *c == i && !prose);
+                    if code {
+                        nfkc(v).into_owned()
+                    } else {
+                        v.to_string()
+                    }
+                })
+                .collect::<::csv::StringRecord>();
+            &normalised
+        } else {
+            rec
+        };
         sink.row(
             line,
             &CsvRow {
-                rec: &rec,
-                cols: &cols,
-                free: &free,
-                complete,
+                rec,
+                cols: &self.cols,
+                free: &self.free,
+                complete: self.complete,
             },
         )?;
+        Ok(())
     }
-    Ok(())
+}
+
+/// Whether a field is prose, kept as written; every other field (ids, codes,
+/// numbers, dates, choices) is read after NFKC normalisation.
+pub(super) fn is_prose(field: &str) -> bool {
+    format::is_free_text(field)
+        && !matches!(
+            field,
+            "id" | "institution_id" | "inspection_id" | "uscc" | "licence_no"
+        )
+}
+
+/// `v` after NFKC normalisation (full-width digits and letters to ASCII),
+/// borrowed when it is already normal.
+pub(super) fn nfkc(v: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+    if v.is_ascii() || is_nfkc_quick(v.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(v)
+    } else {
+        std::borrow::Cow::Owned(v.nfkc().collect())
+    }
 }
 
 /// Turns CRLF row ends into LF before the CSV parser sees them, leaving
@@ -224,15 +342,18 @@ type Columns = Vec<(&'static str, usize)>;
 
 /// Maps header cells to fields; also returns the indices of blank header cells
 /// (the empty columns spreadsheets leave after the last one), which are ignored.
-fn header_map<'h>(
+fn header_map<S: AsRef<str>>(
     sink: &Sink<'_>,
-    headers: impl Iterator<Item = &'h str>,
+    line: u64,
+    headers: impl Iterator<Item = S>,
 ) -> Result<(Columns, Vec<usize>), ImportError> {
     let mut cols: Columns = Vec::new();
     let mut unknown = Vec::new();
     let mut unnamed = Vec::new();
     let mut named = Vec::new();
-    for (i, h) in headers.enumerate() {
+    let headers: Vec<S> = headers.collect();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.as_ref();
         if h.trim().trim_start_matches('\u{feff}').is_empty() {
             unnamed.push(i);
             continue;
@@ -241,7 +362,7 @@ fn header_map<'h>(
         match sink.kind.field_of_header(h) {
             Some(f) if cols.iter().any(|(g, _)| *g == f) => {
                 return Err(sink.header_error(
-                    1,
+                    line,
                     format!("column \"{h}\" ({f}) appears twice in the header"),
                 ))
             }
@@ -250,12 +371,6 @@ fn header_map<'h>(
         }
     }
     if !unknown.is_empty() {
-        let known: Vec<String> = sink
-            .kind
-            .columns()
-            .iter()
-            .map(|(en, zh)| format!("{en}/{}", zh[0]))
-            .collect();
         // A file of another kind is the likeliest reason for many unknown columns.
         let other = [
             RecordKind::Institutions,
@@ -275,22 +390,31 @@ fn header_map<'h>(
                 "\nthe first line must be the column headers: delete any title rows above them"
                     .to_string()
             }
-            None => String::new(),
+            // Clerks add columns of their own (备注, remarks): their cells
+            // are not the ledger's, so they are left out, and said so once.
+            None => {
+                warn_unknown(sink, &unknown);
+                String::new()
+            }
         };
-        return Err(sink.header_error(
-            1,
-            format!(
-                "unknown column{} {} for {}; the columns are: {}{hint}",
-                if unknown.len() > 1 { "s" } else { "" },
-                unknown
-                    .iter()
-                    .map(|u| format!("\"{u}\""))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                sink.kind.as_str(),
-                known.join(", ")
-            ),
-        ));
+        if !hint.is_empty() {
+            let known: Vec<String> = sink
+                .kind
+                .columns()
+                .iter()
+                .map(|(en, zh)| format!("{en}/{}", zh[0]))
+                .collect();
+            return Err(sink.header_error(
+                line,
+                format!(
+                    "unknown column{} {} for {}; the columns are: {}{hint}",
+                    if unknown.len() > 1 { "s" } else { "" },
+                    quoted(&unknown),
+                    sink.kind.as_str(),
+                    known.join(", ")
+                ),
+            ));
+        }
     }
     let missing: Vec<&str> = sink
         .kind
@@ -301,11 +425,32 @@ fn header_map<'h>(
         .collect();
     if !missing.is_empty() {
         return Err(sink.header_error(
-            1,
+            line,
             format!("missing required column(s): {}", missing.join(", ")),
         ));
     }
     Ok((cols, unnamed))
+}
+
+/// Names in quotes, with commas between.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|u| format!("\"{u}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The one warning (on stderr) for the columns a file has that are not the kind's.
+pub(super) fn warn_unknown(sink: &Sink<'_>, unknown: &[String]) {
+    eprintln!(
+        "warning: {}: column{} {} {} not a column of {}: ignored",
+        sink.path.display(),
+        if unknown.len() > 1 { "s" } else { "" },
+        quoted(unknown),
+        if unknown.len() > 1 { "are" } else { "is" },
+        sink.kind.as_str()
+    );
 }
 
 #[cfg(test)]

@@ -12,7 +12,11 @@ use super::runs::{RunReader, RunWriter};
 /// One problem in one row of an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
+    /// The row number: a line of a JSON Lines file, a row as Excel counts
+    /// them in a CSV or spreadsheet file.
     pub line: u64,
+    /// The record's id as the row gives it ("" if it has none).
+    pub id: String,
     pub field: String,
     pub value: String,
     pub reason: String,
@@ -76,8 +80,11 @@ impl RowErrors {
     /// Adds an error. If the temporary file cannot be written, the errors
     /// stay in memory from then on: all of them are still reported.
     pub(super) fn push(&mut self, e: RowError) {
-        self.mem_bytes +=
-            std::mem::size_of::<RowError>() + e.field.len() + e.value.len() + e.reason.len();
+        self.mem_bytes += std::mem::size_of::<RowError>()
+            + e.id.len()
+            + e.field.len()
+            + e.value.len()
+            + e.reason.len();
         self.mem.push(e);
         self.len += 1;
         let full = self.mem.len() >= self.limit || self.mem_bytes >= MEM_BYTES;
@@ -98,7 +105,7 @@ impl RowErrors {
         let mut w = RunWriter::new(self.file.as_ref().unwrap(), start);
         for e in &self.mem {
             w.put(&e.line.to_le_bytes())?;
-            for s in [&e.field, &e.value, &e.reason] {
+            for s in [&e.id, &e.field, &e.value, &e.reason] {
                 w.put_text(s)?;
             }
         }
@@ -182,10 +189,16 @@ impl RowErrors {
                 lines += 1;
                 last = Some(e.line);
             }
+            // The record's id too, unless the value shown is that id.
+            let id = if e.id.is_empty() || (e.field == "id" && e.value == e.id) {
+                String::new()
+            } else {
+                format!(" (record {})", e.id)
+            };
             if e.value.is_empty() {
                 writeln!(
                     w,
-                    "{}:{}: {}: {}",
+                    "{}:{}: {}: {}{id}",
                     path.display(),
                     e.line,
                     e.field,
@@ -194,7 +207,7 @@ impl RowErrors {
             } else {
                 writeln!(
                     w,
-                    "{}:{}: {} = \"{}\": {}",
+                    "{}:{}: {} = \"{}\": {}{id}",
                     path.display(),
                     e.line,
                     e.field,
@@ -226,6 +239,7 @@ fn next_error(r: &mut RunReader<'_>) -> io::Result<Option<RowError>> {
     }
     Ok(Some(RowError {
         line: u64::from_le_bytes(r.array()?),
+        id: r.text()?,
         field: r.text()?,
         value: r.text()?,
         reason: r.text()?,
@@ -239,6 +253,7 @@ mod tests {
     fn err(line: u64, field: &str, reason: &str) -> RowError {
         RowError {
             line,
+            id: String::new(),
             field: field.into(),
             value: format!("v{line}"),
             reason: reason.into(),
@@ -304,6 +319,7 @@ mod tests {
         let long = "错".repeat(40_000); // longer than a read block
         log.push(RowError {
             line: 7,
+            id: "机构-7".into(),
             field: "名称".into(),
             value: long.clone(),
             reason: String::new(),

@@ -14,6 +14,8 @@ pub(super) fn read_jsonl(
     sink: &mut Sink<'_>,
 ) -> Result<(), ImportError> {
     let r = BufReader::with_capacity(1 << 16, reader);
+    // Keys that are not the kind's columns: ignored, and said so once each.
+    let mut unknown: Vec<String> = Vec::new();
     for (n, line) in r.lines().enumerate() {
         let line_no = n as u64 + 1;
         let line =
@@ -28,6 +30,7 @@ pub(super) fn read_jsonl(
                 sink.rows += 1;
                 sink.push(
                     line_no,
+                    "",
                     vec![FieldError::new(
                         "row",
                         "",
@@ -38,14 +41,12 @@ pub(super) fn read_jsonl(
             }
         };
         let mut fields = Vec::with_capacity(obj.len());
-        let mut errs = Vec::new();
         for (k, v) in obj {
-            let Some(f) = sink.kind.field_of_header(&k) else {
-                errs.push(FieldError::new(
-                    "row",
-                    "",
-                    format!("has an unknown key \"{k}\""),
-                ));
+            let Some(f) = sink.kind.field_of_header(&super::csv::nfkc(&k)) else {
+                if !unknown.contains(&k) {
+                    super::csv::warn_unknown(sink, std::slice::from_ref(&k));
+                    unknown.push(k);
+                }
                 continue;
             };
             let s = match v {
@@ -63,12 +64,13 @@ pub(super) fn read_jsonl(
                     .join(";"),
                 other => other.to_string(),
             };
+            // Full-width digits and letters in codes, numbers and dates.
+            let s = if super::csv::is_prose(f) {
+                s
+            } else {
+                super::csv::nfkc(&s).into_owned()
+            };
             fields.push((f, s));
-        }
-        if !errs.is_empty() {
-            sink.rows += 1;
-            sink.push(line_no, errs);
-            continue;
         }
         sink.row(line_no, &FieldRow(fields))?;
     }

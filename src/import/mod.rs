@@ -1,4 +1,5 @@
-//! `casebook import`: CSV and JSON Lines into the ledger, one file = one transaction.
+//! `casebook import`: CSV, JSON Lines and Excel workbooks into the ledger,
+//! one file = one transaction.
 //!
 //! A file is read twice. The first pass hashes it (for the audit log) and
 //! decides its encoding: UTF-8 (with or without BOM) when every byte is valid
@@ -9,7 +10,8 @@
 //! and if there is any the transaction is dropped, so nothing is written.
 //!
 //! The stages, one file each: `sniff.rs` (the first pass: hash, encoding,
-//! separator), `csv.rs` and `jsonl.rs` (a file's rows), `parse.rs` (where a
+//! separator), `csv.rs`, `jsonl.rs` and `xlsx.rs` (a file's rows; a
+//! workbook is read whole by calamine and hashed on its own), `parse.rs` (where a
 //! row becomes a record), `sink.rs` (staging and the writing thread);
 //! `seen.rs` and `errors.rs` keep a file's ids and bad rows in bounded
 //! memory, in runs of a temporary file (`runs.rs`).
@@ -28,6 +30,7 @@ mod runs;
 mod seen;
 mod sink;
 mod sniff;
+mod xlsx;
 pub use errors::{RowError, RowErrors};
 use sink::Sink;
 
@@ -38,7 +41,9 @@ pub enum ImportError {
     // `{:#}` would print it a second time.
     #[error("cannot read {path}: {err}")]
     Io { path: PathBuf, err: std::io::Error },
-    #[error("{path}: cannot tell the file type from its name: use a .csv or .jsonl file")]
+    #[error(
+        "{path}: cannot tell the file type from its name: use a .csv, .jsonl, .xlsx or .xls file"
+    )]
     UnknownType { path: PathBuf },
     #[error("{path}: the file is neither UTF-8 nor GB18030/GBK (line {line} has bytes valid in neither): save it from the spreadsheet as \"CSV UTF-8\"")]
     Encoding { path: PathBuf, line: u64 },
@@ -90,6 +95,16 @@ pub struct ImportOptions {
     /// Show a progress bar when stderr is a terminal.
     pub progress: bool,
     pub operator: String,
+    /// The sheet of a workbook to read (default: the first).
+    pub sheet: Option<String>,
+}
+
+/// The kinds of file import reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileType {
+    Csv,
+    Jsonl,
+    Workbook,
 }
 
 /// What the ledger's pages may take in memory during an import, beside
@@ -130,15 +145,27 @@ pub fn import_file(
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
-    let jsonl = match ext.as_str() {
-        "csv" | "txt" => false,
-        "jsonl" | "ndjson" => true,
+    let ftype = match ext.as_str() {
+        "csv" | "txt" => FileType::Csv,
+        "jsonl" | "ndjson" => FileType::Jsonl,
+        "xlsx" | "xlsm" | "xls" => FileType::Workbook,
         _ => return Err(ImportError::UnknownType { path: path.into() }),
     };
-    let (sha, enc, delimiter) = sniff::sniff(path)?;
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = progress_bar(opts, kind, len);
-    let reader = sniff::open_decoded(path, enc, bar.clone())?;
+    // A workbook is read whole by calamine: no encoding, no progress bar.
+    let (sha, encoding, mut reader, bar) = if ftype == FileType::Workbook {
+        let name = if ext == "xls" {
+            "Excel 97-2003"
+        } else {
+            "Excel"
+        };
+        (sniff::sha256(path)?, name, None, None)
+    } else {
+        let (sha, enc, delimiter) = sniff::sniff(path)?;
+        let bar = progress_bar(opts, kind, len);
+        let reader = sniff::open_decoded(path, enc, bar.clone())?;
+        (sha, enc.name(), Some((reader, delimiter)), bar)
+    };
     let op = Operation {
         operator: opts.operator.clone(),
         command: format!("import {} {}", kind.as_str(), path.display()),
@@ -161,10 +188,12 @@ pub fn import_file(
         );
         sink.allow_shared_uscc = opts.allow_shared_uscc;
         let (parsed, written) = sink::parse_and_write(tx, sink, chunks, &reason, |sink| {
-            if jsonl {
-                jsonl::read_jsonl(reader, sink)
-            } else {
-                csv::read_csv(reader, delimiter, sink)
+            match (ftype, reader.take()) {
+                (FileType::Jsonl, Some((reader, _))) => jsonl::read_jsonl(reader, sink),
+                (FileType::Csv, Some((reader, delimiter))) => {
+                    csv::read_csv(reader, delimiter, sink)
+                }
+                _ => xlsx::read_sheet(path, opts.sheet.as_deref(), sink),
             }
         });
         let sink = parsed?;
@@ -189,7 +218,7 @@ pub fn import_file(
     Ok(ImportReport {
         rows,
         counts,
-        encoding: enc.name(),
+        encoding,
         dry_run: opts.dry_run,
     })
 }

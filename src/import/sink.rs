@@ -133,6 +133,7 @@ impl<'p> Sink<'p> {
             .finish(|r| {
                 errors.push(RowError {
                     line: r.line.into(),
+                    id: r.id.clone(),
                     field: "id".into(),
                     value: r.id,
                     reason: repeat_reason(r.first),
@@ -147,10 +148,12 @@ impl<'p> Sink<'p> {
 }
 
 impl Sink<'_> {
-    pub(super) fn push(&mut self, line: u64, errs: Vec<FieldError>) {
+    /// Adds a row's errors; `id` is the record's id as the row gives it.
+    pub(super) fn push(&mut self, line: u64, id: &str, errs: Vec<FieldError>) {
         for e in errs {
             self.errors.push(RowError {
                 line,
+                id: id.to_string(),
                 field: e.field.to_string(),
                 value: e.value,
                 reason: e.reason,
@@ -174,18 +177,18 @@ impl Sink<'_> {
             (Ok(r), Some(t)) => {
                 let mut errs = vec![t];
                 errs.extend(r.validate(&self.districts));
-                self.push(line, errs);
+                self.push(line, id, errs);
                 return Ok(());
             }
             (Err(e), t) => {
-                self.push(line, t.into_iter().chain(e).collect());
+                self.push(line, id, t.into_iter().chain(e).collect());
                 return Ok(());
             }
         };
         let staged = match rec {
             Rec::Institution(x) => {
                 if let Some(e) = self.shared_uscc(&x, line)? {
-                    self.push(line, vec![e]);
+                    self.push(line, id, vec![e]);
                     return Ok(());
                 }
                 if !self
@@ -202,7 +205,7 @@ impl Sink<'_> {
             Rec::Course(x) => self.stager.course(&x, &mut self.batch)?,
         };
         if let Err(errs) = staged {
-            self.push(line, errs);
+            self.push(line, id, errs);
         }
         let full = self.batch.len() >= self.chunk
             || self.batch.bytes() >= CHUNK_BYTES

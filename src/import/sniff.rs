@@ -107,6 +107,18 @@ pub(super) fn sniff(path: &Path) -> Result<(String, Enc, u8), ImportError> {
     Ok((sha, Enc::Gb18030, delimiter))
 }
 
+/// The SHA-256 of a file that is not text (a workbook), for the audit log.
+pub(super) fn sha256(path: &Path) -> Result<String, ImportError> {
+    let io = |err| ImportError::Io {
+        path: path.into(),
+        err,
+    };
+    let mut f = File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut f, &mut hasher).map_err(io)?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
 /// The column separator, judged from the header line: a comma, unless the
 /// header has none but has tabs (Excel's "Text (Tab delimited)", 文本文件(制表符分隔))
 /// or semicolons (Excel in locales that write decimal commas). A header

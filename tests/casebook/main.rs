@@ -11,6 +11,7 @@ mod common;
 
 mod decisions;
 mod docs;
+mod duckdb;
 mod export;
 mod files;
 mod import;
@@ -21,4 +22,5 @@ mod publish;
 mod readme_tour;
 mod repl;
 mod script;
+mod sheets;
 mod show_register;

@@ -10,6 +10,19 @@ use crate::ledger::{busy_timeout, LedgerWriter};
 /// Imports (or with `--dry-run` checks) a file and says what it changed.
 pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
     crate::alloc::return_memory_promptly();
+    let workbook = args
+        .file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| {
+            ["xlsx", "xlsm", "xls"]
+                .iter()
+                .any(|w| e.eq_ignore_ascii_case(w))
+        });
+    if args.sheet.is_some() && !workbook {
+        eprintln!("error: --sheet is for .xlsx and .xls files");
+        return Ok(exit::USAGE);
+    }
     let ledger =
         LedgerWriter::open_write_cached(&ctx.db, busy_timeout(), import::cache_bytes(&ctx.db))?;
     let opts = ImportOptions {
@@ -17,6 +30,7 @@ pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
         allow_shared_uscc: args.allow_shared_uscc,
         progress: true,
         operator: ctx.operator.clone(),
+        sheet: args.sheet.clone(),
     };
     let r = import::import_file(&ledger, args.kind, &args.file, &opts)?;
     let c = r.counts;
