@@ -163,5 +163,7 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
         });
     }
     api::register(&mut engine, host, build_engine);
+    // Coverage, profile: only when a command installed one.
+    super::debug::attach(&mut engine);
     engine
 }
