@@ -16,12 +16,11 @@ use crate::script::records::RECORD_TYPES;
 fn doc_for(line: &str) -> Option<String> {
     let rest = line.trim_start().strip_prefix("fn ")?;
     if let Some(prop) = rest.strip_prefix("get ") {
-        // `fn get name(this: Type) -> Ret;`
+        // `fn get name(_: type) -> Ret;`
         let name = prop.split('(').next()?.trim();
         let ty = prop
-            .split("this: ")
-            .nth(1)
-            .and_then(|t| t.split([')', ',']).next())
+            .split_once(": ")
+            .and_then(|(_, t)| t.split([')', ',']).next())
             .unwrap_or("")
             .trim();
         let mut found: Vec<String> = RECORD_TYPES
@@ -69,7 +68,10 @@ pub fn annotate(content: &str) -> String {
             }
         }
         prev_doc = line.trim_start().starts_with("///");
-        out.push_str(line);
+        // A native function returning `Result<Dynamic, Box<EvalAltResult>>`
+        // comes out with a mangled type: it returns any value.
+        let line = line.replace("-> EvalAltResult>>", "-> ?");
+        out.push_str(&line);
         out.push('\n');
     }
     out
@@ -106,8 +108,12 @@ mod tests {
         let d = doc_for("fn institutions() -> Records;").unwrap();
         assert!(d.contains("every institution"), "{d}");
         assert!(d.contains("```rhai"), "{d}");
-        let p = doc_for("fn get days_overdue(this: Finding) -> ?;");
+        let p = doc_for("fn get days_overdue(_: finding) -> ?;");
         assert!(p.is_some_and(|p| p.starts_with("/// .days_overdue: ")));
+        // The property of the type named, not the first type having one so named.
+        let f = doc_for("fn get status(_: finding) -> ?;").unwrap();
+        let i = doc_for("fn get status(_: institution) -> ?;").unwrap();
+        assert_ne!(f, i);
         assert!(doc_for("fn len(array: Array) -> int;").is_none());
     }
 }
