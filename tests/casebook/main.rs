@@ -20,3 +20,4 @@ mod readme_tour;
 mod repl;
 mod script;
 mod show_register;
+mod tools;
