@@ -6,11 +6,13 @@
 //! `inst.findings()` is charged to the line that made it) and to every
 //! function on the call stack then. Every thread keeps its own counters (no
 //! lock is shared on the hot path); the report merges them, so in a parallel
-//! map the times are summed over the threads.
+//! map the times are summed over the threads; the main thread's wait for the
+//! map's workers is not script time (the workers' steps are) and is shown apart.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -31,6 +33,8 @@ struct Local {
     lines: HashMap<LineKey, (Duration, u64)>,
     /// Time (including callees) and calls per function.
     fns: HashMap<ImmutableString, (Duration, u64)>,
+    /// The main thread's time waiting for other threads' steps, per line.
+    waits: HashMap<LineKey, Duration>,
     /// The step being timed: when it began, its line and the call stack then.
     prev: Option<(Instant, LineKey, Vec<ImmutableString>)>,
 }
@@ -44,6 +48,9 @@ thread_local! {
 pub struct Profiler {
     main: ThreadId,
     threads: Mutex<Vec<Arc<Mutex<Local>>>>,
+    /// Set by other threads' steps, cleared by the main thread's: a main-thread
+    /// step during which it was set was a wait for a parallel map.
+    others_stepped: AtomicBool,
 }
 
 impl Default for Profiler {
@@ -58,6 +65,7 @@ impl Profiler {
         Profiler {
             main: std::thread::current().id(),
             threads: Mutex::new(Vec::new()),
+            others_stepped: AtomicBool::new(false),
         }
     }
 
@@ -80,9 +88,13 @@ impl Profiler {
     pub fn report(&self, file: &str, top: usize, w: &mut dyn Write) -> std::io::Result<()> {
         let mut lines: HashMap<LineKey, (Duration, u64)> = HashMap::new();
         let mut fns: HashMap<ImmutableString, (Duration, u64)> = HashMap::new();
+        let mut waits: HashMap<LineKey, Duration> = HashMap::new();
         let threads = self.threads.lock().unwrap();
         for t in threads.iter() {
             let t = t.lock().unwrap();
+            for (k, v) in &t.waits {
+                *waits.entry(k.clone()).or_default() += *v;
+            }
             for (k, v) in &t.lines {
                 let e = lines.entry(k.clone()).or_default();
                 e.0 += v.0;
@@ -138,17 +150,30 @@ impl Profiler {
             "{:<40} {:>10} {:>12} {:>7}",
             "line", "steps", "time (s)", "share"
         )?;
-        for ((src, line), (d, n)) in lv.iter().take(top) {
-            let at = if *line == 0 {
+        let name = |src: &Option<ImmutableString>, line: usize| {
+            if line == 0 {
                 "(parallel map: reading records)".to_string()
             } else {
                 format!("{}:{line}", src.as_deref().unwrap_or(file))
-            };
+            }
+        };
+        for ((src, line), (d, n)) in lv.iter().take(top) {
+            let at = name(src, *line);
             writeln!(
                 w,
                 "{at:<40} {n:>10} {:>12.3} {:>6.1}%",
                 d.as_secs_f64(),
                 share(*d)
+            )?;
+        }
+        let mut wv: Vec<_> = waits.into_iter().collect();
+        wv.sort_by(|a, b| b.1.cmp(&a.1));
+        for ((src, line), d) in wv {
+            writeln!(
+                w,
+                "{} waited {:.3} s for its parallel map (the workers' steps are counted above)",
+                name(&src, line),
+                d.as_secs_f64()
             )?;
         }
         Ok(())
@@ -166,11 +191,23 @@ impl Tracer for Profiler {
     ) {
         let now = Instant::now();
         let stack = call_stack(ctx);
-        let worker_loop = stack.is_empty() && std::thread::current().id() != self.main;
+        let on_main = std::thread::current().id() == self.main;
+        let worker_loop = stack.is_empty() && !on_main;
+        // Read before written: two workers do not fight over the flag's cache line.
+        let waited = if on_main {
+            self.others_stepped.swap(false, Ordering::Relaxed)
+        } else {
+            if !self.others_stepped.load(Ordering::Relaxed) {
+                self.others_stepped.store(true, Ordering::Relaxed);
+            }
+            false
+        };
         self.with_local(|l| {
             let prev = l.prev.take();
             if !matches!(event, DebuggerEvent::Start) {
-                if let Some((at, key, names)) = &prev {
+                if let Some((at, key, _)) = prev.as_ref().filter(|_| waited) {
+                    *l.waits.entry(key.clone()).or_default() += now - *at;
+                } else if let Some((at, key, names)) = &prev {
                     let d = now - *at;
                     let e = l.lines.entry(key.clone()).or_default();
                     e.0 += d;
