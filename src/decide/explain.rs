@@ -192,7 +192,7 @@ impl Explainer {
             String::new()
         };
         let mut s = format!("{keyword} {text}{outcome}");
-        if !values.is_empty() && !(ls.len() == 1 && ls[0].0 == text) {
+        if !(values.is_empty() || ls.len() == 1 && ls[0].0 == text) {
             s.push_str(&format!("   ({})", values.join(", ")));
         }
         s

@@ -109,6 +109,9 @@ fn counted(s: &Stmt) -> bool {
         && !matches!(s, Stmt::Expr(e) if matches!(**e, Expr::Stmt(..)))
 }
 
+/// A position as (line, column).
+type At = (usize, usize);
+
 /// A position as (line, column), for comparing.
 fn at(p: Position) -> (usize, usize) {
     (p.line().unwrap_or(0), p.position().unwrap_or(0))
@@ -117,7 +120,7 @@ fn at(p: Position) -> (usize, usize) {
 /// The statements of `ast`'s rule functions, marked with whether `hits` holds their position.
 pub fn analyse(ast: &AST, hits: &HashSet<(usize, usize)>) -> FileCoverage {
     // Named functions do not nest: a statement belongs to the one whose body holds it.
-    let mut named: Vec<(String, (usize, usize), (usize, usize))> = ast
+    let mut named: Vec<(String, At, At)> = ast
         .iter_fn_def()
         .filter(|f| !f.name.starts_with("anon$"))
         .map(|f| {

@@ -167,7 +167,7 @@ impl Profiler {
             )?;
         }
         let mut wv: Vec<_> = waits.into_iter().collect();
-        wv.sort_by(|a, b| b.1.cmp(&a.1));
+        wv.sort_by_key(|w| std::cmp::Reverse(w.1));
         for ((src, line), d) in wv {
             writeln!(
                 w,
