@@ -88,6 +88,39 @@ pub enum Cmd {
     Completions(CompletionsArgs),
     /// Print the man page (`casebook man | man -l -`), or write every page to a directory.
     Man(ManArgs),
+    /// How one institution's decision came out: each branch taken and each
+    /// deduction with its line and the values that decided it, then the score and grade.
+    Explain(ExplainArgs),
+    /// Write Rhai definition files (*.d.rhai) of every casebook function and
+    /// property, with their doc text, for an editor's Rhai language server.
+    Definitions(DefinitionsArgs),
+}
+
+/// Flags of `explain`.
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// The rule: a .rhai script defining fn score(inst) (and optionally fn grade(score)).
+    pub script: PathBuf,
+    /// The institution's ledger number.
+    pub id: String,
+    /// The date the decision is made as of (default today).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Explain this function of the script instead of fn score: one taking an
+    /// institution, such as a list's criterion.
+    #[arg(long = "fn", value_name = "NAME")]
+    pub r#fn: Option<String>,
+    /// A script argument, seen as args.K (repeatable).
+    #[arg(long = "arg", value_name = "K=V", value_parser = parse_kv)]
+    pub args: Vec<(String, String)>,
+}
+
+/// Flags of `definitions`.
+#[derive(clap::Args, Debug)]
+pub struct DefinitionsArgs {
+    /// The directory to write the files to (made if missing); point the
+    /// editor's Rhai extension at it.
+    pub dir: PathBuf,
 }
 
 /// Flags of `verify`.
@@ -260,6 +293,10 @@ pub struct RunArgs {
     pub script: PathBuf,
     #[command(flatten)]
     pub run: RunFlags,
+    /// After the run, print on stderr the time and calls of each script
+    /// function and the 10 most expensive lines with their share of the run.
+    #[arg(long)]
+    pub profile: bool,
 }
 
 /// Flags of `check`.
@@ -308,6 +345,10 @@ pub struct ScoreArgs {
     /// Rows a terminal table shows (lowest scores first).
     #[arg(long, default_value = "50")]
     pub limit: usize,
+    /// After scoring, print on stderr the time and calls of each script
+    /// function and the 10 most expensive lines with their share of the run.
+    #[arg(long)]
+    pub profile: bool,
 }
 
 /// Flags of `runs`.
@@ -352,15 +393,30 @@ pub struct ListsArgs {
 /// Flags of `test`.
 #[derive(clap::Args, Debug)]
 pub struct TestArgs {
-    /// A directory of .rhai scripts, or one script.
+    /// Directories of .rhai scripts, or scripts.
     #[arg(default_value = "scripts")]
-    pub dir: PathBuf,
+    pub dir: Vec<PathBuf>,
     /// Only tests whose name contains this.
     #[arg(long)]
     pub filter: Option<String>,
     /// The date tests start as of (set_as_of changes it).
     #[arg(long, default_value = "2019-02-20")]
     pub as_of: String,
+    /// Also report, per file, the share of its rule functions' statements the
+    /// tests ran, the lines they never ran and the functions no test reaches.
+    #[arg(long)]
+    pub coverage: bool,
+    /// With --coverage: `json` prints the coverage per line as JSON on stdout
+    /// (for an editor) and the test results on stderr.
+    #[arg(long, value_enum, default_value = "text", requires = "coverage")]
+    pub format: CoverageFormat,
+}
+
+/// How `test --coverage` reports.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoverageFormat {
+    Text,
+    Json,
 }
 
 /// Flags of `audit`.

@@ -74,5 +74,7 @@ fn dispatch(command: &Cmd, ctx: &Context) -> anyhow::Result<i32> {
         Cmd::Verify(a) => cmd::verify::run(a, ctx),
         Cmd::Completions(a) => cmd::completions::run(a),
         Cmd::Man(a) => cmd::man::run(a),
+        Cmd::Explain(a) => cmd::explain::run(a, ctx),
+        Cmd::Definitions(a) => cmd::definitions::run(a),
     }
 }

@@ -21,7 +21,9 @@ use rhai::{Map, AST};
 use crate::ledger::{Ledger, LedgerError};
 use crate::script::{diag, Limits, RunError, ScriptHost};
 
+pub mod coverage;
 mod diff;
+pub mod explain;
 mod log;
 pub mod ruletest;
 mod score;

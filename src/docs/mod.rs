@@ -10,6 +10,7 @@
 
 mod api;
 mod commands;
+pub mod definitions;
 mod formats;
 pub mod values;
 

@@ -36,8 +36,25 @@ pub const COMMANDS: &[(&str, &str)] = &[
         ":write",
         ":write on|off|preview — allow statements to change the ledger (each change is committed at once and listed); preview checks and lists the changes but commits nothing",
     ),
+    (
+        ":output",
+        ":output FILE — send results to FILE from now on (:output alone: back to the terminal)",
+    ),
+    (
+        ":once",
+        ":once FILE — send the next entry's results to FILE",
+    ),
+    (
+        ":break",
+        ":break FILE:LINE — stop there when a function of a :load-ed file gets there, then step, next, locals or continue (:break lists them, :break clear removes them)",
+    ),
     (":quit", ":quit — leave (Ctrl-D too)"),
 ];
+
+/// Whether `line` is `:output` or `:once`, which answer on the terminal.
+pub(super) fn is_redirect(line: &str) -> bool {
+    matches!(line.split_whitespace().next(), Some(":output" | ":once"))
+}
 
 impl Session {
     /// Runs a `:command`; returns false to leave.
@@ -56,6 +73,9 @@ impl Session {
             ":timing" => self.cmd_timing(arg, out),
             ":write" => self.cmd_write(arg, out),
             ":load" => self.cmd_load(arg, out),
+            ":break" => self.cmd_break(arg, out),
+            ":output" => self.cmd_output(arg, false, out),
+            ":once" => self.cmd_output(arg, true, out),
             _ => {
                 self.failed = true;
                 let _ = writeln!(out, "unknown command {cmd}; :help lists them");
@@ -195,6 +215,48 @@ impl Session {
         );
     }
 
+    /// `:break FILE:LINE`, `:break` (list) and `:break clear`.
+    fn cmd_break(&mut self, arg: &str, out: &mut dyn Write) {
+        match arg {
+            "" => {
+                let _ = writeln!(out, "{}", self.breaker.list());
+            }
+            "clear" => self.breaker.clear(),
+            _ => match self.breaker.add(arg) {
+                Ok(msg) => {
+                    // Attached at the first break point: until then entries run at full speed.
+                    if !self.debugging {
+                        crate::script::debug::attach_to(
+                            &mut self.host.engine,
+                            self.breaker.clone(),
+                        );
+                        self.debugging = true;
+                    }
+                    let _ = writeln!(out, "{msg}");
+                }
+                Err(e) => self.error(out, format_args!("{e}")),
+            },
+        }
+    }
+
+    /// `:output FILE` and `:once FILE`: results to a file (made anew, as
+    /// sqlite3's `.output` and `.once` do), for every entry or the next one;
+    /// `:output` alone (or `:output stdout`) goes back to the terminal.
+    fn cmd_output(&mut self, arg: &str, once: bool, out: &mut dyn Write) {
+        if arg.is_empty() || arg == "stdout" {
+            if once {
+                self.error(out, format_args!(":once FILE — give the file"));
+            } else {
+                self.redirect = None;
+            }
+            return;
+        }
+        match std::fs::File::create(arg) {
+            Ok(f) => self.redirect = Some((f, once)),
+            Err(e) => self.error(out, format_args!("cannot write {arg}: {e}")),
+        }
+    }
+
     /// `:load FILE`: runs a script into the session, as if typed.
     fn cmd_load(&mut self, arg: &str, out: &mut dyn Write) {
         if arg.is_empty() {
@@ -202,7 +264,14 @@ impl Session {
             return;
         }
         match std::fs::read_to_string(arg) {
-            Ok(src) => self.eval(&src, arg, out),
+            Ok(src) => {
+                // For :break: which functions this file defines.
+                if let Ok(ast) = self.host.engine.compile(&src) {
+                    let fns = ast.iter_functions().map(|f| f.name.to_string());
+                    self.breaker.loaded(arg, &src, fns);
+                }
+                self.eval(&src, arg, out)
+            }
             Err(e) => {
                 self.error(out, format_args!("cannot read {arg}: {e}"));
             }

@@ -13,6 +13,7 @@
 //! `:help` in `help`, and how values are shown in `display`.
 
 pub mod commands;
+pub mod debugger;
 pub mod display;
 pub mod editor;
 pub mod help;
@@ -72,6 +73,12 @@ struct Session {
     /// An entry failed: a session fed from a file or a pipe then exits 1,
     /// as sqlite3 does, so a job that runs one can tell.
     failed: bool,
+    /// Where results go instead of the terminal (`:output FILE`), and whether
+    /// only for the next entry (`:once FILE`).
+    redirect: Option<(std::fs::File, bool)>,
+    /// `:break`'s break points, and whether the debugger is attached yet.
+    breaker: Arc<debugger::Breaker>,
+    debugging: bool,
 }
 
 impl Session {
@@ -218,6 +225,7 @@ pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<bool> {
     let cancel = host.cancel.clone();
     let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed));
     let scope = host.scope();
+    let host_ref = host.host.clone();
     let mut s = Session {
         db: db.to_path_buf(),
         ledger,
@@ -232,6 +240,9 @@ pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<bool> {
         names,
         orders: Vec::new(),
         failed: false,
+        redirect: None,
+        breaker: Arc::new(debugger::Breaker::new(host_ref)),
+        debugging: false,
     };
     s.refresh_names();
     let config = rustyline::Config::builder()
@@ -266,15 +277,27 @@ pub fn run(db: &Path, as_of: NaiveDate, operator: String) -> Result<bool> {
                     let _ = rl.append_history(h);
                 }
                 let mut out = stdout.lock();
+                // `:output`/`:once` themselves answer on the terminal; every
+                // other entry's results go where they say.
+                let to_file = !commands::is_redirect(&line);
+                let mut redirect = if to_file { s.redirect.take() } else { None };
+                let w: &mut dyn Write = match &mut redirect {
+                    Some((f, _)) => f,
+                    None => &mut out,
+                };
                 if line.trim_start().starts_with(':') {
-                    if !s.command(&line, &mut out) {
+                    if !s.command(&line, w) {
                         break;
                     }
                 } else {
                     s.host.cancel.store(false, Ordering::Relaxed);
-                    s.eval(&line, "<repl>", &mut out);
+                    s.eval(&line, "<repl>", w);
                 }
-                let _ = out.flush();
+                let _ = w.flush();
+                // After a `:once` entry, back to the terminal.
+                if let Some((f, false)) = redirect {
+                    s.redirect.get_or_insert((f, false));
+                }
             }
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
             Err(rustyline::error::ReadlineError::Eof) => break,

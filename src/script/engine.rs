@@ -183,6 +183,8 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
     }
     limit_parsing(&mut engine, &host);
     api::register(&mut engine, host, build_engine);
+    // Coverage, profile: only when a command installed one.
+    super::debug::attach(&mut engine);
     engine
 }
 

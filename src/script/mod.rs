@@ -12,6 +12,7 @@
 //! - `diag`: errors and warnings with file, line, column and a caret
 
 pub mod api;
+pub mod debug;
 pub mod diag;
 pub mod engine;
 pub mod errors;

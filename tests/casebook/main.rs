@@ -24,3 +24,4 @@ mod repl;
 mod script;
 mod sheets;
 mod show_register;
+mod tools;

@@ -6,8 +6,10 @@ pub mod audit;
 pub mod backup;
 pub mod check;
 pub mod completions;
+pub mod definitions;
 pub mod demo;
 pub mod diff;
+pub mod explain;
 pub mod export;
 pub mod import;
 pub mod init;
@@ -45,4 +47,28 @@ fn rows_format(asked: Option<RowFormat>) -> RowFormat {
     } else {
         RowFormat::Jsonl
     })
+}
+
+/// Installs the profiler when `--profile` asks for it, before any engine is built.
+fn profile_start(on: bool) -> Option<std::sync::Arc<crate::script::debug::profile::Profiler>> {
+    on.then(|| {
+        let p = std::sync::Arc::new(crate::script::debug::profile::Profiler::new());
+        crate::script::debug::install(Some(p.clone()));
+        p
+    })
+}
+
+/// Writes the profile on stderr (also after a failed run: where it spent its time until then).
+fn profile_report(
+    p: Option<std::sync::Arc<crate::script::debug::profile::Profiler>>,
+    script: &Path,
+) {
+    if let Some(p) = p {
+        crate::script::debug::install(None);
+        let _ = p.report(
+            &script.display().to_string(),
+            10,
+            &mut std::io::stderr().lock(),
+        );
+    }
 }

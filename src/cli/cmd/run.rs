@@ -12,10 +12,13 @@ const SHOWN_CHANGES: usize = 50;
 /// Runs the script; rows go to stdout, what it committed and wrote to stderr.
 pub fn run(args: &RunArgs, ctx: &Context) -> Result<i32> {
     let opts = args.run.options(ctx.operator.clone())?;
+    let profiler = super::profile_start(args.profile);
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    let done = crate::script::run_file(&ctx.db, &args.script, &opts, &mut w).rendered()?;
+    let done = crate::script::run_file(&ctx.db, &args.script, &opts, &mut w).rendered();
     drop(w);
+    super::profile_report(profiler, &args.script);
+    let done = done?;
     let a = &done.applied;
     if !a.changes.is_empty() || !a.unchanged.is_empty() || a.dry_run {
         // A nightly course check decides half a million courses: the

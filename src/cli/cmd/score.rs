@@ -21,11 +21,12 @@ pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<i32> {
         .iter()
         .map(|(k, v)| (k.into(), rhai::Dynamic::from(v.clone())))
         .collect();
+    let profiler = super::profile_start(args.profile);
     let host = crate::decide::scoring_host(&ledger, d, script_args, Default::default())?;
     let rule = crate::decide::load_rule(&host, &args.script).rendered()?;
-    let ds = crate::decide::score_all(&host, &[&rule], true)
-        .rendered()?
-        .remove(0);
+    let ds = crate::decide::score_all(&host, &[&rule], !args.profile).rendered();
+    super::profile_report(profiler, &args.script);
+    let ds = ds?.remove(0);
     let file = args.out.file()?;
     let fmt = match &file {
         Some(_) => RowFormat::Jsonl,
