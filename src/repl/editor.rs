@@ -14,7 +14,7 @@ use rustyline::{Context, Helper};
 use super::commands::COMMANDS;
 use crate::script::api::FUNCTIONS;
 use crate::script::records::{
-    APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, INSPECTION_PROPS, INSTITUTION_PROPS,
+    self, APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, INSPECTION_PROPS, INSTITUTION_PROPS,
 };
 use crate::script::state::Host;
 
@@ -163,7 +163,9 @@ impl Completer for ReplHelper {
         if start > 0 && line[..start].ends_with('.') {
             // After a dot: properties and methods of records, dates and collections.
             let mut seen = std::collections::HashSet::new();
-            for (p, d) in INSTITUTION_PROPS
+            for records::Prop {
+                name: p, doc: d, ..
+            } in INSTITUTION_PROPS
                 .iter()
                 .chain(FINDING_PROPS)
                 .chain(INSPECTION_PROPS)

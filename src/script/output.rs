@@ -121,7 +121,8 @@ pub fn json(v: &Dynamic) -> serde_json::Value {
         return J::Object(
             props
                 .iter()
-                .map(|(p, _)| {
+                .map(|p| {
+                    let p = p.name;
                     (
                         p.to_string(),
                         json(&records::prop(v, p).unwrap_or_default()),

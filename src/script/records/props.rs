@@ -1,0 +1,156 @@
+//! What a record's property is: its name, its type and, for enumerated
+//! properties, every allowed value in English and Chinese. The one table
+//! per record type ([`super::ScriptRecord::PROPS`]) that getters, `:help`,
+//! `casebook schema`, completion, `casebook check`, the comparison of a
+//! property with a Chinese name and the generated API reference all read.
+
+use crate::model::{
+    AppStatus, Category, CourseStatus, Department, FindingKind, FindingStatus, Mode, Status, Values,
+};
+
+/// The type of a property's value.
+#[derive(Debug, Clone, Copy)]
+pub enum PropType {
+    /// Text.
+    Text,
+    /// A whole number.
+    Int,
+    /// A decimal number.
+    Float,
+    /// true/false.
+    Bool,
+    /// A date.
+    Date,
+    /// One of a fixed set of values, each with an English code and Chinese names.
+    Enum(&'static Values),
+    /// One of the ledger's configured districts (天河, or 天河区 as written in full).
+    District,
+    /// An array of values of one enum.
+    EnumArray(&'static Values),
+}
+
+impl PropType {
+    /// The type in words, as `casebook schema` shows it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            PropType::Text => "text",
+            PropType::Int => "integer",
+            PropType::Float => "decimal",
+            PropType::Bool => "bool",
+            PropType::Date => "date",
+            PropType::Enum(_) => "enum",
+            PropType::District => "district",
+            PropType::EnumArray(_) => "array of enum",
+        }
+    }
+
+    /// The enumerated values, if the property has a fixed set.
+    pub fn values(&self) -> Option<&'static Values> {
+        match self {
+            PropType::Enum(v) | PropType::EnumArray(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Whether a string compared with this property must be one of its values.
+    pub fn is_enumerated(&self) -> bool {
+        matches!(self, PropType::Enum(_) | PropType::District)
+    }
+}
+
+/// One property of a record type.
+#[derive(Debug, Clone, Copy)]
+pub struct Prop {
+    /// Its name in scripts (`i.category`).
+    pub name: &'static str,
+    /// Its type.
+    pub ty: PropType,
+    /// One line saying what it is.
+    pub doc: &'static str,
+}
+
+/// A property (for the tables).
+pub const fn p(name: &'static str, ty: PropType, doc: &'static str) -> Prop {
+    Prop { name, ty, doc }
+}
+
+/// The property types the tables use, by short name.
+pub mod t {
+    use super::*;
+    pub const TEXT: PropType = PropType::Text;
+    pub const INT: PropType = PropType::Int;
+    pub const FLOAT: PropType = PropType::Float;
+    pub const BOOL: PropType = PropType::Bool;
+    pub const DATE: PropType = PropType::Date;
+    pub const DISTRICT: PropType = PropType::District;
+    pub const CATEGORY: PropType = PropType::Enum(&Category::VALUES);
+    pub const STATUS: PropType = PropType::Enum(&Status::VALUES);
+    pub const FINDING_KIND: PropType = PropType::Enum(&FindingKind::VALUES);
+    pub const FINDING_STATUS: PropType = PropType::Enum(&FindingStatus::VALUES);
+    pub const DEPARTMENTS: PropType = PropType::EnumArray(&Department::VALUES);
+    pub const APP_STATUS: PropType = PropType::Enum(&AppStatus::VALUES);
+    pub const COURSE_STATUS: PropType = PropType::Enum(&CourseStatus::VALUES);
+    pub const MODE: PropType = PropType::Enum(&Mode::VALUES);
+}
+
+/// The ledger's name of district `s` (天河 for 天河 or 天河区), if it is one.
+pub fn district_code<'d>(s: &str, districts: &'d [String]) -> Option<&'d str> {
+    crate::model::district_name(s, districts)
+}
+
+/// Every district in both forms, for error messages: "越秀 (越秀区), …".
+pub fn describe_districts(districts: &[String]) -> String {
+    let v: Vec<String> = districts.iter().map(|d| format!("{d} ({d}区)")).collect();
+    v.join(", ")
+}
+
+/// `KIND.PROP: doc`, its type and every allowed value: the text of `:help PROP`
+/// and of one property in `casebook schema`.
+pub fn describe(kind: &str, p: &Prop, districts: &[String]) -> String {
+    let mut s = format!("{kind}.{} ({}): {}\n", p.name, p.ty.word(), p.doc);
+    match p.ty {
+        PropType::Enum(v) | PropType::EnumArray(v) => {
+            for (en, zh) in v.values {
+                s.push_str(&format!("    {en:<22} {}\n", zh.join(" / ")));
+            }
+        }
+        PropType::District => {
+            for d in districts {
+                s.push_str(&format!("    {d:<20} {d}区\n"));
+            }
+        }
+        _ => {}
+    }
+    s
+}
+
+/// `casebook schema [KIND]`: every property of every record type (or of one).
+pub fn schema(kind: Option<&str>, districts: &[String]) -> Result<String, String> {
+    let kinds = super::RECORD_TYPES;
+    let chosen: Vec<_> = match kind {
+        None => kinds.iter().collect(),
+        Some(k) => {
+            let k = k.trim().to_lowercase();
+            let k = k.trim_end_matches('s');
+            let found: Vec<_> = kinds.iter().filter(|t| t.name == k).collect();
+            if found.is_empty() {
+                let names: Vec<&str> = kinds.iter().map(|t| t.name).collect();
+                return Err(format!(
+                    "no record kind \"{k}\"; the kinds are: {}",
+                    names.join(", ")
+                ));
+            }
+            found
+        }
+    };
+    let mut s = String::new();
+    for t in chosen {
+        s.push_str(&format!("{} ({})\n", t.name, t.friendly));
+        for p in t.props {
+            s.push_str("  ");
+            s.push_str(&describe(t.name, p, districts));
+        }
+        s.push('\n');
+    }
+    Ok(s.trim_end().to_string() + "\n")
+}
