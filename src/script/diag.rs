@@ -66,9 +66,15 @@ fn loc(p: Position) -> (usize, usize) {
 pub fn parse_diag(e: &ParseError) -> Diagnostic {
     let (line, column) = loc(e.1);
     let msg = e.0.to_string();
+    // `script::compare`'s findings (a value that is no value of a property)
+    // come as lexer errors: they are not syntax.
+    let message = match &*e.0 {
+        rhai::ParseErrorType::BadInput(rhai::LexError::Runtime(m)) => m.clone(),
+        _ => format!("syntax: {}", msg.trim_end_matches('.')),
+    };
     Diagnostic {
         severity: "error",
-        message: format!("syntax: {}", msg.trim_end_matches('.')),
+        message,
         line,
         column,
         stack: Vec::new(),

@@ -23,6 +23,8 @@ pub struct ScriptHost {
     pub limits: Limits,
     /// Set to stop the running evaluation (Ctrl-C in the REPL).
     pub cancel: Arc<AtomicBool>,
+    /// The token mapper's state: recording a compile's tokens, or replacing some.
+    tokens: Arc<Mutex<TokenPass>>,
     started: Arc<Mutex<Instant>>,
 }
 
@@ -43,9 +45,28 @@ impl ScriptHost {
     pub fn with_host(host: Host) -> ScriptHost {
         let host = Arc::new(host);
         let limits = host.limits.clone();
-        let engine = build_engine(host.clone());
+        let mut engine = build_engine(host.clone());
+        let tokens = Arc::new(Mutex::new(TokenPass::Off));
+        let t = tokens.clone();
+        // Volatile, not deprecated (Rhai marks it so): the one way to change a
+        // token while keeping every position.
+        #[allow(deprecated)]
+        engine.on_parse_token(move |tok, pos, _| match &mut *t.lock().unwrap() {
+            TokenPass::Off => tok,
+            TokenPass::Record(v) => {
+                v.push((tok.clone(), pos));
+                tok
+            }
+            TokenPass::Replace(subs) => {
+                match subs.remove(&(pos.line().unwrap_or(0), pos.position().unwrap_or(0))) {
+                    Some(new) => new,
+                    None => tok,
+                }
+            }
+        });
         ScriptHost {
             engine,
+            tokens,
             cancel: host.cancel.clone(),
             started: host.started.clone(),
             host,
@@ -73,13 +94,43 @@ impl ScriptHost {
         scope: &Scope,
         src: &str,
     ) -> Result<(AST, Vec<Vec<String>>), rhai::ParseError> {
-        let raw = self.engine.compile_with_scope(scope, src)?;
+        let raw = self.compile_meant(scope, src)?;
         let orders = super::output::literal_key_orders(&raw);
         Ok((
             self.engine
                 .optimize_ast(scope, raw, OptimizationLevel::Simple),
             orders,
         ))
+    }
+
+    /// Compiles so that comparisons of enumerated properties mean what they
+    /// say (see `script::compare`): once recording the tokens, and again with
+    /// the tokens `compare::plan` replaces, if any.
+    fn compile_meant(&self, scope: &Scope, src: &str) -> Result<AST, rhai::ParseError> {
+        *self.tokens.lock().unwrap() = TokenPass::Record(Vec::new());
+        let first = self.engine.compile_with_scope(scope, src);
+        let recorded = std::mem::replace(&mut *self.tokens.lock().unwrap(), TokenPass::Off);
+        let ast = first?;
+        let TokenPass::Record(tokens) = recorded else {
+            return Ok(ast);
+        };
+        let snap = self.host.snap();
+        let plan = super::compare::plan(&ast, &tokens, snap.reader.districts());
+        if let Some((pos, msg)) = plan
+            .errors
+            .into_iter()
+            .min_by_key(|e| (e.0.line(), e.0.position()))
+        {
+            let e = rhai::ParseErrorType::BadInput(rhai::LexError::Runtime(msg));
+            return Err(rhai::ParseError(Box::new(e), pos));
+        }
+        if plan.subs.is_empty() {
+            return Ok(ast);
+        }
+        *self.tokens.lock().unwrap() = TokenPass::Replace(plan.subs);
+        let second = self.engine.compile_with_scope(scope, src);
+        *self.tokens.lock().unwrap() = TokenPass::Off;
+        second
     }
 
     /// Runs a compiled script in `scope`, starting the clock for `--timeout`.
@@ -106,6 +157,16 @@ impl ScriptHost {
     pub fn as_of(&self) -> NaiveDate {
         self.host.snap().as_of
     }
+}
+
+/// What the token mapper does during a compile.
+enum TokenPass {
+    /// Nothing: tokens pass as they are.
+    Off,
+    /// Keep every token with its position.
+    Record(Vec<(rhai::Token, rhai::Position)>),
+    /// Replace the tokens at these positions.
+    Replace(super::compare::Subs),
 }
 
 /// Builds a sandboxed engine with the whole API bound to `host`.

@@ -9,9 +9,11 @@
 //! - `api`: what scripts see, one file per section
 //! - `engine`: the sandboxed engine with the API, and its limits
 //! - `writes`: applying queued writes, writing files under `--out`
+//! - `compare`: what comparing an enumerated property with text means
 //! - `diag`: errors and warnings with file, line, column and a caret
 
 pub mod api;
+pub mod compare;
 pub mod diag;
 pub mod engine;
 pub mod errors;

@@ -12,6 +12,7 @@ mod collections;
 mod common;
 mod dates;
 mod decisions;
+mod enums;
 mod growth;
 mod notices;
 mod platform;
@@ -31,6 +32,7 @@ use super::par::BuildEngine;
 /// this module may not name: it depends on this one).
 pub fn register(engine: &mut Engine, host: Arc<super::state::Host>, build: BuildEngine) {
     records::register(engine, &host);
+    enums::register(engine, &host);
     dates::register(engine, &host);
     collections::register(engine, &host, build);
     decisions::register(engine, &host);
