@@ -346,6 +346,7 @@ pub enum ListsCmd {
 pub fn as_of(s: &Option<String>) -> Result<NaiveDate> {
     match s {
         None => Ok(chrono::Local::now().date_naive()),
-        Some(s) => parse_date(s).map_err(|why| anyhow::anyhow!("--as-of \"{s}\" {why}")),
+        Some(s) => parse_date(s)
+            .map_err(|why| crate::cli::exit::UsageError(format!("--as-of \"{s}\" {why}")).into()),
     }
 }

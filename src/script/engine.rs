@@ -187,7 +187,9 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
         let h = host.clone();
         engine.on_print(move |s| match &h.prints {
             Some(buf) => buf.lock().unwrap().push(s.to_string()),
-            None => outln!("{s}"),
+            // Standard output carries only rows (a pipe into jq, a CSV file);
+            // on a terminal both show.
+            None => eprintln!("{s}"),
         });
     }
     engine.on_debug(|s, src, pos| {

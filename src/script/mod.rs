@@ -50,7 +50,7 @@ pub struct RunOptions {
     pub limits: Limits,
     /// Where notice templates are (`--templates`).
     pub templates: PathBuf,
-    /// Send `print` output to the rows writer instead of straight to stdout.
+    /// Send `print` output to the rows writer (the demo shows both) instead of to stderr.
     pub capture_prints: bool,
     /// Show at most this many rows in a table (the demo); files under `--out` get all.
     pub max_table_rows: Option<usize>,
@@ -184,6 +184,7 @@ pub fn run_file(
     }
     let shown = (|| -> std::io::Result<()> {
         if let Some(p) = &host.host.prints {
+            // The demo's own writer, which shows prints beside the rows.
             for line in p.lock().unwrap().drain(..) {
                 writeln!(stdout, "{line}")?;
             }
@@ -205,6 +206,9 @@ pub fn run_file(
         // would be a stray line in it.
         if out.rows.is_empty() && cols.is_empty() && !value.is_unit() {
             writeln!(stdout, "{}", output::cell(&value))?;
+        } else if out.rows.is_empty() && fmt == RowFormat::Table {
+            // Empty is said, not silent: a person at a terminal sees that nothing matched.
+            writeln!(stdout, "(0 rows)")?;
         }
         stdout.flush()
     })();
