@@ -4,6 +4,7 @@
 pub mod args;
 pub mod cmd;
 pub mod exit;
+pub mod local_time;
 pub mod operator;
 
 use std::path::PathBuf;

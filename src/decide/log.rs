@@ -27,7 +27,8 @@ pub fn save_run(
         "script_sha256": rule.sha256,
         "as_of": crate::model::fmt_date(as_of),
         "operator": operator,
-        "at": chrono::Local::now().to_rfc3339(),
+        // Stored in UTC; `casebook runs` shows it in local time.
+        "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "institutions": ds.len(),
         "grades": dist,
     });

@@ -44,6 +44,7 @@ impl ScriptHost {
     /// Builds an engine around a prepared host.
     pub fn with_host(host: Host) -> ScriptHost {
         let host = Arc::new(host);
+        super::records::props::set_district_order(host.snap().reader.districts());
         let limits = host.limits.clone();
         let mut engine = build_engine(host.clone());
         let tokens = Arc::new(Mutex::new(TokenPass::Off));

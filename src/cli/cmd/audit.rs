@@ -49,7 +49,7 @@ fn last(ctx: &Context, last: usize) -> Result<i32> {
     let entries = ledger.reader()?.audit()?;
     let skip = entries.len().saturating_sub(last);
     for (n, header) in &entries[skip..] {
-        outln!("#{n} {header}");
+        outln!("#{n} {}", crate::cli::local_time::shown_in_header(header));
     }
     if skip > 0 {
         eprintln!(

@@ -154,3 +154,60 @@ pub fn schema(kind: Option<&str>, districts: &[String]) -> Result<String, String
     }
     Ok(s.trim_end().to_string() + "\n")
 }
+
+static DISTRICT_ORDER: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Remembers the ledger's districts, in its order, for [`bureau_order`]
+/// (one ledger per process; set when a script host is made).
+pub fn set_district_order(districts: &[String]) {
+    let mut d = DISTRICT_ORDER.write().unwrap();
+    if d.as_slice() != districts {
+        *d = districts.to_vec();
+    }
+}
+
+/// Puts keys in the bureau's order when they are all districts (the ledger's
+/// order, 越秀 … 增城) or all codes of one enum (its declared order), with
+/// `()` last; other keys keep their order. `count_by`, `group_by` and the
+/// tables of their maps show this order.
+pub fn bureau_order(keys: &mut [String]) {
+    let real: Vec<&String> = keys.iter().filter(|k| k.as_str() != "()").collect();
+    if real.is_empty() {
+        return;
+    }
+    let districts = DISTRICT_ORDER.read().unwrap();
+    let pos_in = |list: &[&str], k: &str| list.iter().position(|d| *d == k);
+    let ds: Vec<&str> = districts.iter().map(String::as_str).collect();
+    let rank: Option<Box<dyn Fn(&str) -> usize>> = if real.iter().all(|k| pos_in(&ds, k).is_some())
+    {
+        Some(Box::new(move |k: &str| {
+            pos_in(&ds, k).unwrap_or(usize::MAX)
+        }))
+    } else {
+        enum_lists()
+            .into_iter()
+            .find(|v| real.iter().all(|k| v.rank(k).is_some()))
+            .map(|v| {
+                Box::new(move |k: &str| v.rank(k).unwrap_or(usize::MAX))
+                    as Box<dyn Fn(&str) -> usize>
+            })
+    };
+    if let Some(rank) = rank {
+        keys.sort_by_key(|k| rank(k));
+    }
+}
+
+/// Every enum a property can hold.
+fn enum_lists() -> Vec<&'static Values> {
+    let mut v: Vec<&'static Values> = Vec::new();
+    for t in super::RECORD_TYPES {
+        for p in t.props {
+            if let Some(x) = p.ty.values() {
+                if !v.iter().any(|y| std::ptr::eq(*y, x)) {
+                    v.push(x);
+                }
+            }
+        }
+    }
+    v
+}
