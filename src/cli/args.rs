@@ -64,6 +64,8 @@ pub enum Cmd {
     Run(RunArgs),
     /// Parse and check a script without running it: syntax errors, unknown functions, misspelt properties.
     Check(CheckArgs),
+    /// Every property of every record kind: its type and, for enumerated ones, every value in English and Chinese.
+    Schema(SchemaArgs),
     /// An interactive session for investigations and trying out rules (SPEC §6).
     Repl(ReplArgs),
     /// Score every institution with a rule's fn score(inst): score, grade and reasons.
@@ -151,6 +153,13 @@ pub struct CheckArgs {
     /// Treat warnings (unknown functions, misspelt properties) as errors: exit 1.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// Flags of `schema`.
+#[derive(clap::Args, Debug)]
+pub struct SchemaArgs {
+    /// Only this kind: institution, finding, inspection, application or course.
+    pub kind: Option<String>,
 }
 
 /// Flags of `repl`.

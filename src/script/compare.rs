@@ -188,11 +188,64 @@ fn judge(name: &str, kind: Option<&str>, lit: &str, districts: &[String]) -> Ver
     } else if codes.iter().any(Option::is_some) {
         Verdict::Check
     } else {
+        let flag = props_named(lit)
+            .any(|(_, p)| matches!(p.ty, PropType::Bool))
+            .then(|| format!(" (.{lit} is a property of its own, true or false)"))
+            .unwrap_or_default();
         Verdict::Bad(format!(
-            "\"{lit}\" is not a value of .{name}: the values are {}",
+            "\"{lit}\" is not a value of .{name}{flag}: the values are {}",
             allowed(name, kind, districts)
         ))
     }
+}
+
+/// The record type staff's usual variable names stand for.
+fn kind_by_name(var: &str) -> Option<&'static str> {
+    Some(match var {
+        "i" | "inst" | "institution" | "机构" => "institution",
+        "f" | "finding" | "问题" => "finding",
+        "a" | "app" | "application" | "申请" => "application",
+        "c" | "course" | "课程" => "course",
+        "insp" | "inspection" | "检查" => "inspection",
+        _ => return None,
+    })
+}
+
+/// `casebook check`'s own findings beyond [`plan`]'s: a literal compared with
+/// a property of a variable whose name or loop says what record it holds
+/// (`i.status == "open"`: "open" is a finding's status, not an institution's).
+pub fn lint(ast: &AST, districts: &[String]) -> Vec<(Position, String)> {
+    let mut out = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        let Some(ASTNode::Expr(Expr::FnCall(f, _))) = path.last() else {
+            return true;
+        };
+        if f.args.len() != 2 || !matches!(f.name.as_str(), "==" | "!=") {
+            return true;
+        }
+        let (tail, other) = match (prop_tail(&f.args[0]), prop_tail(&f.args[1])) {
+            (Some(t), _) => (t, &f.args[1]),
+            (None, Some(t)) => (t, &f.args[0]),
+            _ => return true,
+        };
+        let (name, _, Some(var)) = tail else {
+            return true;
+        };
+        // The compiled script reads some properties through their twins.
+        let name = name.strip_suffix(TWIN).unwrap_or(name);
+        let Expr::StringConstant(lit, lpos) = other else {
+            return true;
+        };
+        let kind = loop_kind(path, var).or_else(|| kind_by_name(var));
+        let has = kind.is_some_and(|k| props_named(name).any(|(t, _)| t == k));
+        if has && is_enumerated(name) {
+            if let Verdict::Bad(m) = judge(name, kind, lit, districts) {
+                out.push((*lpos, m));
+            }
+        }
+        true
+    });
+    out
 }
 
 fn bad(msg: String) -> Token {

@@ -82,6 +82,48 @@ pub fn parse_diag(e: &ParseError) -> Diagnostic {
     }
 }
 
+/// Whether `e` is a statement missing its `;`.
+pub fn is_missing_semicolon(e: &ParseError) -> bool {
+    matches!(&*e.0, rhai::ParseErrorType::MissingToken(t, _) if t == ";")
+}
+
+/// A parse error as a diagnostic, placed where the script's author must act:
+/// Rhai reports a missing `;` at the next statement; it belongs at the end
+/// of the code before it.
+pub fn parse_diag_in(e: &ParseError, src: &str) -> Diagnostic {
+    let mut d = parse_diag(e);
+    if is_missing_semicolon(e) && d.line > 0 {
+        if let Some((line, column)) = end_of_code_before(src, d.line, d.column) {
+            d.line = line;
+            d.column = column;
+            d.message = "syntax: a ';' is missing at the end of this statement".into();
+        }
+    }
+    d
+}
+
+/// The (line, column) just after the last code character before (line, column),
+/// skipping blank lines and `//` comments.
+pub fn end_of_code_before(src: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = src.lines().collect();
+    let mut l = line;
+    let mut limit = column.saturating_sub(1);
+    while l >= 1 {
+        let text: String = lines.get(l - 1)?.chars().take(limit).collect();
+        let code = match text.find("//") {
+            Some(i) => &text[..i],
+            None => &text[..],
+        };
+        let code = code.trim_end();
+        if !code.is_empty() {
+            return Some((l, code.chars().count() + 1));
+        }
+        l -= 1;
+        limit = usize::MAX;
+    }
+    None
+}
+
 /// Rewrites Rhai's type names in a message into the words scripts use.
 fn friendly_sig(sig: &str) -> String {
     // e.g. "< (date, string)" or "foo (i64)"

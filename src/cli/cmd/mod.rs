@@ -14,6 +14,7 @@ pub mod lists;
 pub mod repl;
 pub mod run;
 pub mod runs;
+pub mod schema;
 pub mod score;
 pub mod show;
 pub mod test;
