@@ -217,8 +217,10 @@ fn kind_by_name(var: &str) -> Option<&'static str> {
 pub fn lint(ast: &AST, districts: &[String]) -> Vec<(Position, String)> {
     let mut out = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
-        let Some(ASTNode::Expr(Expr::FnCall(f, _))) = path.last() else {
-            return true;
+        let f = match path.last() {
+            // A call that is a statement (a closure's last line, optimised) is a statement node.
+            Some(ASTNode::Expr(Expr::FnCall(f, _)) | ASTNode::Stmt(Stmt::FnCall(f, _))) => f,
+            _ => return true,
         };
         if f.args.len() != 2 || !matches!(f.name.as_str(), "==" | "!=") {
             return true;
@@ -258,7 +260,9 @@ pub fn plan(ast: &AST, tokens: &[(Token, Position)], districts: &[String]) -> Pl
     let mut plan = Plan::default();
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
-            Some(ASTNode::Expr(Expr::FnCall(f, _))) if f.args.len() == 2 => {
+            Some(ASTNode::Expr(Expr::FnCall(f, _)) | ASTNode::Stmt(Stmt::FnCall(f, _)))
+                if f.args.len() == 2 =>
+            {
                 plan_call(path, f, districts, &mut plan.subs)
             }
             Some(ASTNode::Stmt(Stmt::Switch(x, pos))) => {
