@@ -7,10 +7,11 @@
 //! reads that AST and those tokens and decides which tokens to replace, and
 //! the script is compiled again with the replacements (Rhai's token mapper
 //! keeps every position, so errors still point at what was written):
-//! - the property of a comparison that needs a run-time check becomes its
-//!   hidden twin `PROP__v`, whose value (an [`EnumVal`]) compares by meaning
-//!   (see `api::enums`); `x.prop` everywhere else is the plain English code,
-//!   so what a property prints, and maps keyed by it, are unchanged;
+//! - the operator of a comparison that needs a run-time check becomes the
+//!   property's own (`==` on `.status` becomes `eq__status`, see
+//!   `api::enums`), which compares by meaning; `x.prop` itself stays the
+//!   plain English code, so what a property prints, and maps keyed by it,
+//!   are unchanged;
 //! - a comparison with a literal that is the property's English code for
 //!   every record type that has it stays as written (the fast path: the
 //!   benchmark rule's `inst.category == "subject"`);
@@ -25,19 +26,6 @@ use std::collections::HashMap;
 use rhai::{ASTNode, Expr, LexError, Position, Stmt, Token, AST};
 
 use super::records::{Prop, PropType, RECORD_TYPES};
-
-/// The suffix of a property's hidden twin that returns an [`EnumVal`].
-pub const TWIN: &str = "__v";
-
-/// An enumerated property's value on its way into a comparison: the
-/// property (for its allowed values) and the value as the property reads.
-#[derive(Clone)]
-pub struct EnumVal {
-    /// The property it is the value of.
-    pub prop: &'static Prop,
-    /// The English code (or district), or `()`.
-    pub value: rhai::Dynamic,
-}
 
 /// Token replacements by position (line, column).
 pub type Subs = HashMap<(usize, usize), Token>;
@@ -66,6 +54,16 @@ fn props_named(name: &str) -> impl Iterator<Item = (&'static str, &'static Prop)
     })
 }
 
+/// Every enumerated property of every record type, with the type's name.
+pub fn enumerated_props() -> impl Iterator<Item = (&'static str, &'static Prop)> {
+    RECORD_TYPES.iter().flat_map(|t| {
+        t.props
+            .iter()
+            .filter(|p| p.ty.is_enumerated())
+            .map(move |p| (t.name, p))
+    })
+}
+
 fn is_enumerated(name: &str) -> bool {
     props_named(name).any(|(_, p)| p.ty.is_enumerated())
 }
@@ -76,7 +74,7 @@ fn is_date(name: &str) -> bool {
 }
 
 /// The code a literal names for one property type, if any.
-fn code_for(ty: &PropType, lit: &str, districts: &[String]) -> Option<String> {
+pub fn code_for(ty: &PropType, lit: &str, districts: &[String]) -> Option<String> {
     match ty {
         PropType::Enum(v) => v.code_of(lit).map(str::to_string),
         PropType::District => crate::model::district_name(lit, districts).map(str::to_string),
@@ -85,7 +83,7 @@ fn code_for(ty: &PropType, lit: &str, districts: &[String]) -> Option<String> {
 }
 
 /// "category: subject (学科类), …" for every record type with `name`.
-pub fn allowed(name: &str, kind: Option<&str>, districts: &[String]) -> String {
+pub fn allowed_for(name: &str, kind: Option<&str>, districts: &[String]) -> String {
     let v: Vec<(&str, String)> = props_named(name)
         .filter(|(k, _)| kind.is_none_or(|x| x == *k))
         .filter_map(|(k, p)| match p.ty {
@@ -112,6 +110,10 @@ pub fn allowed(name: &str, kind: Option<&str>, districts: &[String]) -> String {
 /// receiver is a plain variable) of `x.prop` or `a.b().prop`.
 pub fn prop_tail(e: &Expr) -> Option<(&str, Position, Option<&str>)> {
     let Expr::Dot(bx, _, _) = e else { return None };
+    // `#{status: "x"}.status` is a map's own key, not a record's property.
+    if matches!(bx.lhs, Expr::Map(..)) {
+        return None;
+    }
     match &bx.rhs {
         Expr::Property(p, pos) => {
             let var = match &bx.lhs {
@@ -194,7 +196,7 @@ fn judge(name: &str, kind: Option<&str>, lit: &str, districts: &[String]) -> Ver
             .unwrap_or_default();
         Verdict::Bad(format!(
             "\"{lit}\" is not a value of .{name}{flag}: the values are {}",
-            allowed(name, kind, districts)
+            allowed_for(name, kind, districts)
         ))
     }
 }
@@ -211,6 +213,14 @@ fn kind_by_name(var: &str) -> Option<&'static str> {
     })
 }
 
+/// `==`, `!=`, or the operator by meaning [`plan`] put in their place.
+fn is_equality(op: &str) -> bool {
+    matches!(op, "==" | "!=")
+        || ["eq__", "ne__", "eqr__", "ner__"]
+            .iter()
+            .any(|p| op.starts_with(p))
+}
+
 /// `casebook check`'s own findings beyond [`plan`]'s: a literal compared with
 /// a property of a variable whose name or loop says what record it holds
 /// (`i.status == "open"`: "open" is a finding's status, not an institution's).
@@ -222,7 +232,7 @@ pub fn lint(ast: &AST, districts: &[String]) -> Vec<(Position, String)> {
             Some(ASTNode::Expr(Expr::FnCall(f, _)) | ASTNode::Stmt(Stmt::FnCall(f, _))) => f,
             _ => return true,
         };
-        if f.args.len() != 2 || !matches!(f.name.as_str(), "==" | "!=") {
+        if f.args.len() != 2 || !is_equality(f.name.as_str()) {
             return true;
         }
         let (tail, other) = match (prop_tail(&f.args[0]), prop_tail(&f.args[1])) {
@@ -233,8 +243,6 @@ pub fn lint(ast: &AST, districts: &[String]) -> Vec<(Position, String)> {
         let (name, _, Some(var)) = tail else {
             return true;
         };
-        // The compiled script reads some properties through their twins.
-        let name = name.strip_suffix(TWIN).unwrap_or(name);
         let Expr::StringConstant(lit, lpos) = other else {
             return true;
         };
@@ -260,10 +268,10 @@ pub fn plan(ast: &AST, tokens: &[(Token, Position)], districts: &[String]) -> Pl
     let mut plan = Plan::default();
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
-            Some(ASTNode::Expr(Expr::FnCall(f, _)) | ASTNode::Stmt(Stmt::FnCall(f, _)))
+            Some(ASTNode::Expr(Expr::FnCall(f, pos)) | ASTNode::Stmt(Stmt::FnCall(f, pos)))
                 if f.args.len() == 2 =>
             {
-                plan_call(path, f, districts, &mut plan.subs)
+                plan_call(path, f, *pos, tokens, districts, &mut plan.subs)
             }
             Some(ASTNode::Stmt(Stmt::Switch(x, pos))) => {
                 if let Some((name, _, _)) = prop_tail(&x.0).filter(|t| is_enumerated(t.0)) {
@@ -277,30 +285,53 @@ pub fn plan(ast: &AST, tokens: &[(Token, Position)], districts: &[String]) -> Pl
     plan
 }
 
-fn plan_call(path: &[ASTNode], f: &rhai::FnCallExpr, districts: &[String], subs: &mut Subs) {
+/// A comparison `x.prop OP other`: by meaning (the property's own operator),
+/// as written (a literal that is the code for every record type), or an error.
+fn plan_call(
+    path: &[ASTNode],
+    f: &rhai::FnCallExpr,
+    opos: Position,
+    tokens: &[(Token, Position)],
+    districts: &[String],
+    subs: &mut Subs,
+) {
     let op = f.name.as_str();
-    let (tail, other) = match op {
+    let (tail, other, right) = match op {
         "==" | "!=" | "<" | "<=" | ">" | ">=" => {
             match (prop_tail(&f.args[0]), prop_tail(&f.args[1])) {
-                (Some(t), _) => (t, &f.args[1]),
-                (None, Some(t)) => (t, &f.args[0]),
+                (Some(t), _) => (t, &f.args[1], false),
+                (None, Some(t)) => (t, &f.args[0], true),
                 _ => return,
             }
         }
-        // `x in arr` is `contains(arr, x)`.
-        "contains" if f.op_token.is_some() => match prop_tail(&f.args[1]) {
-            Some(t) => (t, &f.args[0]),
-            None => return,
-        },
+        // `x in arr` is `contains(arr, x)`, placed at the `in`.
+        "contains"
+            if tokens
+                .iter()
+                .any(|(t, p)| *p == opos && matches!(t, Token::In)) =>
+        {
+            match prop_tail(&f.args[1]) {
+                Some(t) => (t, &f.args[0], false),
+                None => return,
+            }
+        }
         _ => return,
     };
-    let (name, ppos, var) = tail;
+    let (name, _, var) = tail;
+    let word = match (op, right) {
+        ("==", false) => "eq",
+        ("!=", false) => "ne",
+        ("==", true) => "eqr",
+        ("!=", true) => "ner",
+        _ => "in",
+    };
+    let by_meaning = Token::Custom(Box::new(format!("{word}__{name}").into()));
     if is_date(name) {
         if let Expr::StringConstant(s, spos) = other {
             subs.insert(
                 key(*spos),
                 bad(format!(
-                    ".{name} is a date and \"{s}\" is text, so they never compare: write date(\"{s}\")"
+                    "cannot compare .{name}, a date, with the text \"{s}\": use date(\"{s}\")"
                 )),
             );
         }
@@ -323,20 +354,14 @@ fn plan_call(path: &[ASTNode], f: &rhai::FnCallExpr, districts: &[String], subs:
                 })
                 .collect();
             if v.len() != items.len() {
-                subs.insert(
-                    key(ppos),
-                    Token::Identifier(Box::new(format!("{name}{TWIN}").into())),
-                );
+                subs.insert(key(opos), by_meaning);
                 return;
             }
             v
         }
         // A variable, an --arg, a call: only the run knows.
         _ => {
-            subs.insert(
-                key(ppos),
-                Token::Identifier(Box::new(format!("{name}{TWIN}").into())),
-            );
+            subs.insert(key(opos), by_meaning);
             return;
         }
     };
@@ -351,10 +376,7 @@ fn plan_call(path: &[ASTNode], f: &rhai::FnCallExpr, districts: &[String], subs:
         }
     }
     if check {
-        subs.insert(
-            key(ppos),
-            Token::Identifier(Box::new(format!("{name}{TWIN}").into())),
-        );
+        subs.insert(key(opos), by_meaning);
     }
 }
 
@@ -398,7 +420,7 @@ fn plan_switch(
                             p,
                             format!(
                                 "\"{s}\" is not a value of .{name}: the values are {}",
-                                allowed(name, None, districts)
+                                allowed_for(name, None, districts)
                             ),
                         )),
                         Some(c) if codes.iter().any(|x| x != c) => plan.errors.push((

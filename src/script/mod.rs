@@ -347,7 +347,6 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
             }
             Some(rhai::ASTNode::Expr(rhai::Expr::Property(p, pos))) => {
                 let n = p.2.as_str();
-                let n = n.strip_suffix(compare::TWIN).unwrap_or(n);
                 if !props.contains(n) {
                     if let Some(m) = diag::did_you_mean(n, records::all_props()) {
                         let d = diag::Diagnostic {

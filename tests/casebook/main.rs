@@ -17,5 +17,6 @@ mod platform;
 mod publish;
 mod readme_tour;
 mod repl;
+mod rules;
 mod script;
 mod show_register;

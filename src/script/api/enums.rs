@@ -1,121 +1,193 @@
-//! Comparing an enumerated property with text in either language. In a
-//! comparison that needs it, `script::compare` reads the property through
-//! its hidden twin `PROP__v`, whose value is an [`EnumVal`]; `==` and `!=`
-//! (and so `in`, which compares item by item) of an `EnumVal` with text
-//! compare what the text names, and text that is no value of the property is
-//! a runtime error naming every allowed value. The property itself still
-//! reads (and prints) as the English code.
+//! Comparing an enumerated property with text in either language. Where a
+//! comparison needs it, `script::compare` compiles `i.status == x` with the
+//! operator `eq__status` in place of `==` (`ne__` for `!=`, `in__` for `in`,
+//! `eqr__`/`ner__` when the property is on the right): the same comparison,
+//! done by meaning. Text naming the property's value in English or Chinese
+//! (as import accepts it) is equal to it; text that is no value of the
+//! property is a runtime error naming every allowed value. The property
+//! itself still reads (and prints) as the English code, and a map with the
+//! same key (a row, a test's stand-in) compares as before unless its value
+//! is one of the property's codes.
 
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine, ImmutableString, Map};
+use rhai::{Array, Dynamic, Engine, ImmutableString};
 
-use crate::script::compare::{EnumVal, TWIN};
+use crate::script::compare::{allowed_for, code_for, enumerated_props};
 use crate::script::errors::{err, RResult};
-use crate::script::records::props::{describe_districts, district_code};
-use crate::script::records::{
-    ApplicationRef, CourseRef, FindingRef, InspectionRef, InstitutionRef, PropType, ScriptRecord,
-};
 use crate::script::state::Host;
 
-/// Registers the twins of every enumerated property and their comparisons.
+/// The operators' precedences: as `==`/`!=` and as `in`.
+const EQ_PRECEDENCE: u8 = 90;
+const IN_PRECEDENCE: u8 = 110;
+
+/// Registers the comparison operators of every enumerated property.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<EnumVal>("enum value");
-    register_for::<InstitutionRef>(engine);
-    register_for::<FindingRef>(engine);
-    register_for::<InspectionRef>(engine);
-    register_for::<ApplicationRef>(engine);
-    register_for::<CourseRef>(engine);
-    // A map with the same key (a row): its value, compared as it is.
-    let mut done = std::collections::HashSet::new();
-    for t in crate::script::records::RECORD_TYPES {
-        for p in t.props.iter().filter(|p| p.ty.is_enumerated()) {
-            if done.insert(p.name) {
-                let name = p.name;
-                engine.register_get(format!("{name}{TWIN}"), move |m: &mut Map| {
-                    m.get(name).cloned().unwrap_or(Dynamic::UNIT)
-                });
-            }
+    let h = host.clone();
+    engine.register_fn("value_of", move |prop: &str, text: &str| {
+        value_of(&h, prop, text)
+    });
+    let mut names: Vec<&'static str> = enumerated_props().map(|(_, p)| p.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        for (op, prec) in [
+            ("eq", EQ_PRECEDENCE),
+            ("ne", EQ_PRECEDENCE),
+            ("eqr", EQ_PRECEDENCE),
+            ("ner", EQ_PRECEDENCE),
+            ("in", IN_PRECEDENCE),
+        ] {
+            engine
+                .register_custom_operator(format!("{op}__{name}"), prec)
+                .expect("a custom operator name");
         }
-    }
-    let h = host.clone();
-    engine.register_fn("==", move |a: &mut EnumVal, b: ImmutableString| {
-        same(&h, a, &b)
-    });
-    let h = host.clone();
-    engine.register_fn("!=", move |a: &mut EnumVal, b: ImmutableString| {
-        same(&h, a, &b).map(|x| !x)
-    });
-    let h = host.clone();
-    engine.register_fn("==", move |b: ImmutableString, a: EnumVal| same(&h, &a, &b));
-    let h = host.clone();
-    engine.register_fn("!=", move |b: ImmutableString, a: EnumVal| {
-        same(&h, &a, &b).map(|x| !x)
-    });
-    engine.register_fn("==", |a: &mut EnumVal, _: ()| a.value.is_unit());
-    engine.register_fn("!=", |a: &mut EnumVal, _: ()| !a.value.is_unit());
-    engine.register_fn("==", |_: (), a: EnumVal| a.value.is_unit());
-    engine.register_fn("!=", |_: (), a: EnumVal| !a.value.is_unit());
-    engine.register_fn("==", |a: &mut EnumVal, b: EnumVal| {
-        eq_values(&a.value, &b.value)
-    });
-    engine.register_fn("!=", |a: &mut EnumVal, b: EnumVal| {
-        !eq_values(&a.value, &b.value)
-    });
-    engine.register_fn("to_string", |a: &mut EnumVal| a.value.to_string());
-    engine.register_fn("to_debug", |a: &mut EnumVal| format!("{:?}", a.value));
-}
-
-fn eq_values(a: &Dynamic, b: &Dynamic) -> bool {
-    match (
-        a.read_lock::<ImmutableString>(),
-        b.read_lock::<ImmutableString>(),
-    ) {
-        (Some(x), Some(y)) => x.as_str() == y.as_str(),
-        _ => a.is_unit() && b.is_unit(),
-    }
-}
-
-/// Whether the property's value is what `rhs` names; an error if `rhs` is
-/// no value of the property.
-fn same(h: &Host, a: &EnumVal, rhs: &str) -> RResult<bool> {
-    let v = a.value.read_lock::<ImmutableString>();
-    // The common case: the English code as the property reads it.
-    if v.as_deref().is_some_and(|s| s.as_str() == rhs) {
-        return Ok(true);
-    }
-    let p = a.prop;
-    let bad = |allowed: String| {
-        err(format!(
-            "\"{rhs}\" is not a value of .{}: the values are {allowed}",
-            p.name
-        ))
-    };
-    let code: ImmutableString = match p.ty {
-        PropType::Enum(vs) => match vs.code_of(rhs) {
-            Some(c) => c.into(),
-            None => return bad(vs.describe()),
-        },
-        PropType::District => {
-            let snap = h.snap();
-            let ds = snap.reader.districts();
-            match district_code(rhs, ds) {
-                Some(c) => c.into(),
-                None => return bad(describe_districts(ds)),
-            }
-        }
-        _ => rhs.into(),
-    };
-    Ok(v.is_some_and(|s| s.as_str() == code.as_str()))
-}
-
-/// The twin `PROP__v` of every enumerated property of `R`.
-fn register_for<R: ScriptRecord>(engine: &mut Engine) {
-    for p in R::PROPS.iter().filter(|p| p.ty.is_enumerated()) {
-        let get = R::getter(p.name).expect("every listed property has a getter");
-        engine.register_get(format!("{}{TWIN}", p.name), move |r: &mut R| EnumVal {
-            prop: p,
-            value: get(r),
+        let h = host.clone();
+        engine.register_fn(format!("eq__{name}"), move |v: Dynamic, x: Dynamic| {
+            same(&h, name, &v, &x)
+        });
+        let h = host.clone();
+        engine.register_fn(format!("ne__{name}"), move |v: Dynamic, x: Dynamic| {
+            same(&h, name, &v, &x).map(|b| !b)
+        });
+        let h = host.clone();
+        engine.register_fn(format!("eqr__{name}"), move |x: Dynamic, v: Dynamic| {
+            same(&h, name, &v, &x)
+        });
+        let h = host.clone();
+        engine.register_fn(format!("ner__{name}"), move |x: Dynamic, v: Dynamic| {
+            same(&h, name, &v, &x).map(|b| !b)
+        });
+        let h = host.clone();
+        engine.register_fn(format!("in__{name}"), move |v: Dynamic, xs: Dynamic| {
+            any_of(&h, name, &v, &xs)
         });
     }
+}
+
+/// `value_of(prop, text)`: the code `text` names for property `prop` (an
+/// `--arg district=天河区` becomes "天河"), or an error naming every value.
+fn value_of(h: &Host, prop: &str, text: &str) -> RResult<String> {
+    let snap = h.snap();
+    let districts = snap.reader.districts();
+    let props: Vec<_> = enumerated_props().filter(|(_, p)| p.name == prop).collect();
+    if props.is_empty() {
+        let mut names: Vec<&str> = enumerated_props().map(|(_, p)| p.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        return err(format!(
+            "value_of: .{prop} has no fixed values; these do: {}",
+            names.join(", ")
+        ));
+    }
+    let codes: Vec<String> = props
+        .iter()
+        .filter_map(|(_, p)| code_for(&p.ty, text, districts))
+        .collect();
+    match codes.first() {
+        Some(c) if codes.iter().all(|x| x == c) => Ok(c.clone()),
+        Some(_) => err(format!(
+            "value_of: \"{text}\" means different values of .{prop} for different records: write the English code"
+        )),
+        None => err(format!(
+            "\"{text}\" is not a value of .{prop}: the values are {}",
+            allowed_for(prop, None, districts)
+        )),
+    }
+}
+
+/// Whether property `name`'s value `v` is what `x` names.
+fn same(h: &Host, name: &str, v: &Dynamic, x: &Dynamic) -> RResult<bool> {
+    let (Some(vs), Some(xs)) = (
+        v.read_lock::<ImmutableString>(),
+        x.read_lock::<ImmutableString>(),
+    ) else {
+        return plain_eq(h, name, v, x);
+    };
+    // The common case: the English code as the property reads it.
+    if vs.as_str() == xs.as_str() {
+        return Ok(true);
+    }
+    // The next most common: two English codes of one enum, so plainly different.
+    let both_codes = enumerated_props().any(|(_, p)| {
+        p.name == name
+            && p.ty
+                .values()
+                .is_some_and(|v| v.rank(vs.as_str()).is_some() && v.rank(xs.as_str()).is_some())
+    });
+    if both_codes {
+        return Ok(false);
+    }
+    let snap = h.snap();
+    let districts = snap.reader.districts();
+    // The enums the value can be from (status is on four kinds of record).
+    let mut from = enumerated_props()
+        .filter(|(_, p)| p.name == name)
+        .filter(|(_, p)| code_for(&p.ty, vs.as_str(), districts).as_deref() == Some(vs.as_str()))
+        .peekable();
+    if from.peek().is_none() {
+        // Not a value of the property: a map's own value, compared as it is.
+        return Ok(false);
+    }
+    let kinds: Vec<_> = from.collect();
+    for (_, p) in &kinds {
+        if let Some(c) = code_for(&p.ty, xs.as_str(), districts) {
+            return Ok(c == vs.as_str());
+        }
+    }
+    let kind = (kinds.len() == 1).then(|| kinds[0].0);
+    err(format!(
+        "\"{}\" is not a value of .{name}: the values are {}",
+        xs.as_str(),
+        allowed_for(name, kind, districts)
+    ))
+}
+
+/// `==` where one side is not text: `()` (no status yet) equals only `()`;
+/// text compared with `()` is still checked.
+fn plain_eq(h: &Host, name: &str, v: &Dynamic, x: &Dynamic) -> RResult<bool> {
+    if v.is_unit() {
+        if let Some(xs) = x.read_lock::<ImmutableString>() {
+            let snap = h.snap();
+            let districts = snap.reader.districts();
+            let known = enumerated_props()
+                .filter(|(_, p)| p.name == name)
+                .any(|(_, p)| code_for(&p.ty, xs.as_str(), districts).is_some());
+            if !known {
+                return err(format!(
+                    "\"{}\" is not a value of .{name}: the values are {}",
+                    xs.as_str(),
+                    allowed_for(name, None, districts)
+                ));
+            }
+            return Ok(false);
+        }
+        return Ok(x.is_unit());
+    }
+    Ok(match (v.as_int(), x.as_int()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => x.is_unit() && v.is_unit(),
+    })
+}
+
+/// `v in xs`: whether any item names the value; every item is checked, so a
+/// misspelt one fails even after a match.
+fn any_of(h: &Host, name: &str, v: &Dynamic, xs: &Dynamic) -> RResult<bool> {
+    if let Some(items) = xs.read_lock::<Array>() {
+        let mut found = false;
+        for x in items.iter() {
+            found |= same(h, name, v, x)?;
+        }
+        return Ok(found);
+    }
+    // `in` a text: a substring, as Rhai's own `in`.
+    if let (Some(s), Some(t)) = (
+        xs.read_lock::<ImmutableString>(),
+        v.read_lock::<ImmutableString>(),
+    ) {
+        return Ok(s.contains(t.as_str()));
+    }
+    err(format!(
+        ".{name} in …: put the values in an array, e.g. [\"a\", \"b\"]"
+    ))
 }

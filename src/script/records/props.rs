@@ -131,8 +131,11 @@ pub fn schema(kind: Option<&str>, districts: &[String]) -> Result<String, String
         None => kinds.iter().collect(),
         Some(k) => {
             let k = k.trim().to_lowercase();
-            let k = k.trim_end_matches('s');
-            let found: Vec<_> = kinds.iter().filter(|t| t.name == k).collect();
+            // "findings" as well as "finding".
+            let found: Vec<_> = kinds
+                .iter()
+                .filter(|t| t.name == k || k.strip_suffix('s') == Some(t.name))
+                .collect();
             if found.is_empty() {
                 let names: Vec<&str> = kinds.iter().map(|t| t.name).collect();
                 return Err(format!(
@@ -175,6 +178,13 @@ pub fn bureau_order(keys: &mut [String]) {
     if real.is_empty() {
         return;
     }
+    // Most maps are neither: answer on the first key.
+    let first = real[0].as_str();
+    let lists = enum_lists();
+    let is_district = DISTRICT_ORDER.read().unwrap().iter().any(|d| d == first);
+    if !is_district && !lists.iter().any(|v| v.rank(first).is_some()) {
+        return;
+    }
     let districts = DISTRICT_ORDER.read().unwrap();
     let pos_in = |list: &[&str], k: &str| list.iter().position(|d| *d == k);
     let ds: Vec<&str> = districts.iter().map(String::as_str).collect();
@@ -184,8 +194,9 @@ pub fn bureau_order(keys: &mut [String]) {
             pos_in(&ds, k).unwrap_or(usize::MAX)
         }))
     } else {
-        enum_lists()
-            .into_iter()
+        lists
+            .iter()
+            .copied()
             .find(|v| real.iter().all(|k| v.rank(k).is_some()))
             .map(|v| {
                 Box::new(move |k: &str| v.rank(k).unwrap_or(usize::MAX))
@@ -198,7 +209,12 @@ pub fn bureau_order(keys: &mut [String]) {
 }
 
 /// Every enum a property can hold.
-fn enum_lists() -> Vec<&'static Values> {
+fn enum_lists() -> &'static [&'static Values] {
+    static LISTS: std::sync::OnceLock<Vec<&'static Values>> = std::sync::OnceLock::new();
+    LISTS.get_or_init(collect_enums)
+}
+
+fn collect_enums() -> Vec<&'static Values> {
     let mut v: Vec<&'static Values> = Vec::new();
     for t in super::RECORD_TYPES {
         for p in t.props {
