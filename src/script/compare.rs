@@ -169,8 +169,9 @@ pub fn loop_kind(path: &[ASTNode], var: &str) -> Option<&'static str> {
 
 /// What one comparison of a property with a literal needs.
 enum Verdict {
-    /// The literal is the code for every record type it could be: nothing to do.
-    Plain,
+    /// The literal names the same code for every record type it could be:
+    /// compare with that code as written (`Some`: the code to write instead).
+    Plain(Option<String>),
     /// A value of the property for some type: check at run time.
     Check,
     /// No value of the property: the error message.
@@ -185,8 +186,10 @@ fn judge(name: &str, kind: Option<&str>, lit: &str, districts: &[String]) -> Ver
         .iter()
         .map(|(_, p)| code_for(&p.ty, lit, districts))
         .collect();
-    if codes.iter().all(|c| c.as_deref() == Some(lit)) && !codes.is_empty() {
-        Verdict::Plain
+    let first = codes.first().cloned().flatten();
+    if first.is_some() && codes.iter().all(|c| *c == first) {
+        // Every record that can be here reads the same code: compare with it.
+        Verdict::Plain(first.filter(|c| c != lit))
     } else if codes.iter().any(Option::is_some) {
         Verdict::Check
     } else {
@@ -368,7 +371,14 @@ fn plan_call(
     let mut check = false;
     for (lit, lpos) in lits {
         match judge(name, kind, lit, districts) {
-            Verdict::Plain => {}
+            Verdict::Plain(None) => {}
+            // Written in Chinese: compiled as its code, at no cost per comparison.
+            Verdict::Plain(Some(code)) => {
+                subs.insert(
+                    key(lpos),
+                    Token::StringConstant(Box::new(code.as_str().into())),
+                );
+            }
             Verdict::Check => check = true,
             Verdict::Bad(m) => {
                 subs.insert(key(lpos), bad(m));

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, ImmutableString};
 
+use crate::model::Values;
 use crate::script::compare::{allowed_for, code_for, enumerated_props};
 use crate::script::errors::{err, RResult};
 use crate::script::state::Host;
@@ -31,6 +32,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     names.sort_unstable();
     names.dedup();
     for name in names {
+        // The enums the property's value can be from, looked up once.
+        let vals: Arc<[&'static Values]> = enumerated_props()
+            .filter(|(_, p)| p.name == name)
+            .filter_map(|(_, p)| p.ty.values())
+            .collect();
         for (op, prec) in [
             ("eq", EQ_PRECEDENCE),
             ("ne", EQ_PRECEDENCE),
@@ -42,25 +48,25 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
                 .register_custom_operator(format!("{op}__{name}"), prec)
                 .expect("a custom operator name");
         }
-        let h = host.clone();
+        let (h, e) = (host.clone(), vals.clone());
         engine.register_fn(format!("eq__{name}"), move |v: Dynamic, x: Dynamic| {
-            same(&h, name, &v, &x)
+            same(&h, name, &e, &v, &x)
         });
-        let h = host.clone();
+        let (h, e) = (host.clone(), vals.clone());
         engine.register_fn(format!("ne__{name}"), move |v: Dynamic, x: Dynamic| {
-            same(&h, name, &v, &x).map(|b| !b)
+            same(&h, name, &e, &v, &x).map(|b| !b)
         });
-        let h = host.clone();
+        let (h, e) = (host.clone(), vals.clone());
         engine.register_fn(format!("eqr__{name}"), move |x: Dynamic, v: Dynamic| {
-            same(&h, name, &v, &x)
+            same(&h, name, &e, &v, &x)
         });
-        let h = host.clone();
+        let (h, e) = (host.clone(), vals.clone());
         engine.register_fn(format!("ner__{name}"), move |x: Dynamic, v: Dynamic| {
-            same(&h, name, &v, &x).map(|b| !b)
+            same(&h, name, &e, &v, &x).map(|b| !b)
         });
-        let h = host.clone();
+        let (h, e) = (host.clone(), vals.clone());
         engine.register_fn(format!("in__{name}"), move |v: Dynamic, xs: Dynamic| {
-            any_of(&h, name, &v, &xs)
+            any_of(&h, name, &e, &v, &xs)
         });
     }
 }
@@ -97,7 +103,7 @@ fn value_of(h: &Host, prop: &str, text: &str) -> RResult<String> {
 }
 
 /// Whether property `name`'s value `v` is what `x` names.
-fn same(h: &Host, name: &str, v: &Dynamic, x: &Dynamic) -> RResult<bool> {
+fn same(h: &Host, name: &str, vals: &[&Values], v: &Dynamic, x: &Dynamic) -> RResult<bool> {
     let (Some(vs), Some(xs)) = (
         v.read_lock::<ImmutableString>(),
         x.read_lock::<ImmutableString>(),
@@ -109,12 +115,9 @@ fn same(h: &Host, name: &str, v: &Dynamic, x: &Dynamic) -> RResult<bool> {
         return Ok(true);
     }
     // The next most common: two English codes of one enum, so plainly different.
-    let both_codes = enumerated_props().any(|(_, p)| {
-        p.name == name
-            && p.ty
-                .values()
-                .is_some_and(|v| v.rank(vs.as_str()).is_some() && v.rank(xs.as_str()).is_some())
-    });
+    let both_codes = vals
+        .iter()
+        .any(|v| v.rank(vs.as_str()).is_some() && v.rank(xs.as_str()).is_some());
     if both_codes {
         return Ok(false);
     }
@@ -172,11 +175,11 @@ fn plain_eq(h: &Host, name: &str, v: &Dynamic, x: &Dynamic) -> RResult<bool> {
 
 /// `v in xs`: whether any item names the value; every item is checked, so a
 /// misspelt one fails even after a match.
-fn any_of(h: &Host, name: &str, v: &Dynamic, xs: &Dynamic) -> RResult<bool> {
+fn any_of(h: &Host, name: &str, vals: &[&Values], v: &Dynamic, xs: &Dynamic) -> RResult<bool> {
     if let Some(items) = xs.read_lock::<Array>() {
         let mut found = false;
         for x in items.iter() {
-            found |= same(h, name, v, x)?;
+            found |= same(h, name, vals, v, x)?;
         }
         return Ok(found);
     }
