@@ -450,3 +450,52 @@ fn plan_switch(
         i += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tokens and AST of `src`, as `ScriptHost::compile_meant` records them.
+    fn planned(src: &str) -> Plan {
+        let mut e = rhai::Engine::new();
+        e.set_optimization_level(rhai::OptimizationLevel::None);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        #[allow(deprecated)]
+        e.on_parse_token(move |t, p, _| {
+            s.lock().unwrap().push((t.clone(), p));
+            t
+        });
+        let ast = e.compile(src).unwrap();
+        let tokens = seen.lock().unwrap().clone();
+        plan(&ast, &tokens, &["天河".to_string()])
+    }
+
+    fn written(p: &Plan) -> Vec<String> {
+        let mut v: Vec<String> = p.subs.values().map(|t| t.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_benchmark_rule_compiles_as_written() {
+        let p = planned(
+            "fn score(inst) { let s = 0; if inst.category == \"subject\" { s += 1; } for f in inst.findings() { if f.status != \"closed\" { s += 1; } } s }",
+        );
+        assert!(p.subs.is_empty() && p.errors.is_empty());
+    }
+
+    #[test]
+    fn a_chinese_literal_with_one_meaning_becomes_its_code() {
+        let p = planned(
+            "fn score(inst) { let s = 0; if inst.category == \"学科类\" { s += 1; } for f in inst.findings() { if f.status != \"已销号\" { s += 1; } } s }",
+        );
+        assert_eq!(written(&p), ["\"closed\"", "\"subject\""]);
+    }
+
+    #[test]
+    fn a_value_only_the_run_knows_is_compared_by_meaning() {
+        let p = planned("let x = \"学科类\"; institutions().filter(|i| i.category == x || i.status in [\"已关停\"])");
+        assert_eq!(written(&p), ["eq__category", "in__status"]);
+    }
+}
