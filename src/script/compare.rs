@@ -193,10 +193,11 @@ fn judge(name: &str, kind: Option<&str>, lit: &str, districts: &[String]) -> Ver
     } else if codes.iter().any(Option::is_some) {
         Verdict::Check
     } else {
-        let flag = props_named(lit)
-            .any(|(_, p)| matches!(p.ty, PropType::Bool))
-            .then(|| format!(" (.{lit} is a property of its own, true or false)"))
-            .unwrap_or_default();
+        let flag = if props_named(lit).any(|(_, p)| matches!(p.ty, PropType::Bool)) {
+            format!(" (.{lit} is a property of its own, true or false)")
+        } else {
+            String::new()
+        };
         Verdict::Bad(format!(
             "\"{lit}\" is not a value of .{name}{flag}: the values are {}",
             allowed_for(name, kind, districts)

@@ -186,25 +186,15 @@ pub fn bureau_order(keys: &mut [String]) {
         return;
     }
     let districts = DISTRICT_ORDER.read().unwrap();
-    let pos_in = |list: &[&str], k: &str| list.iter().position(|d| *d == k);
     let ds: Vec<&str> = districts.iter().map(String::as_str).collect();
-    let rank: Option<Box<dyn Fn(&str) -> usize>> = if real.iter().all(|k| pos_in(&ds, k).is_some())
+    // In the districts' order, else in the order of the one enum holding them all.
+    if real.iter().all(|k| ds.contains(&k.as_str())) {
+        keys.sort_by_key(|k| ds.iter().position(|d| d == k).unwrap_or(usize::MAX));
+    } else if let Some(v) = lists
+        .iter()
+        .find(|v| real.iter().all(|k| v.rank(k).is_some()))
     {
-        Some(Box::new(move |k: &str| {
-            pos_in(&ds, k).unwrap_or(usize::MAX)
-        }))
-    } else {
-        lists
-            .iter()
-            .copied()
-            .find(|v| real.iter().all(|k| v.rank(k).is_some()))
-            .map(|v| {
-                Box::new(move |k: &str| v.rank(k).unwrap_or(usize::MAX))
-                    as Box<dyn Fn(&str) -> usize>
-            })
-    };
-    if let Some(rank) = rank {
-        keys.sort_by_key(|k| rank(k));
+        keys.sort_by_key(|k| v.rank(k).unwrap_or(usize::MAX));
     }
 }
 

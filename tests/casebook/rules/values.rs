@@ -104,7 +104,7 @@ fn properties_still_print_their_english_code() {
     );
 }
 
-/// (A script's last value prints as a table cell: an array's items joined by ';'.)
+// (A script's last value prints as a table cell: an array's items joined by ';'.)
 
 /// Every way of writing a value that is no value of the property: exit 1,
 /// the allowed values in both languages, file:line:col and a caret.
