@@ -65,6 +65,8 @@ pub enum Cmd {
     Run(RunArgs),
     /// Parse and check a script without running it: syntax errors, unknown functions, misspelt properties.
     Check(CheckArgs),
+    /// Every property of every record kind: its type and, for enumerated ones, every value in English and Chinese.
+    Schema(SchemaArgs),
     /// An interactive session for investigations and trying out rules (docs/writing-rules.md).
     Repl(ReplArgs),
     /// Score every institution with a rule's fn score(inst): score, grade and reasons.
@@ -308,6 +310,13 @@ pub struct CheckArgs {
     /// Treat warnings (unknown functions, misspelt properties) as errors: exit 1.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// Flags of `schema`.
+#[derive(clap::Args, Debug)]
+pub struct SchemaArgs {
+    /// Only this kind: institution, finding, inspection, application or course.
+    pub kind: Option<String>,
 }
 
 /// Flags of `repl`.
@@ -571,6 +580,7 @@ pub enum ListsCmd {
 pub fn as_of(s: &Option<String>) -> Result<NaiveDate> {
     match s {
         None => Ok(chrono::Local::now().date_naive()),
-        Some(s) => parse_date(s).map_err(|why| anyhow::anyhow!("--as-of \"{s}\" {why}")),
+        Some(s) => parse_date(s)
+            .map_err(|why| crate::cli::exit::UsageError(format!("--as-of \"{s}\" {why}")).into()),
     }
 }

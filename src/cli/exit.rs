@@ -45,8 +45,17 @@ pub fn report(e: &anyhow::Error) -> i32 {
     code(e)
 }
 
-/// The exit code for an error: 3 when the ledger was busy, 1 otherwise.
+/// A flag's value that clap cannot check by itself (a date that is not a
+/// real calendar date): exit 2 like any other bad flag.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit code for an error: 3 when the ledger was busy, 2 for a bad flag, 1 otherwise.
 pub fn code(e: &anyhow::Error) -> i32 {
+    if e.chain().any(|c| c.is::<UsageError>()) {
+        return USAGE;
+    }
     for c in e.chain() {
         let busy = matches!(
             c.downcast_ref::<LedgerError>(),

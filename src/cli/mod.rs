@@ -5,6 +5,7 @@ pub mod args;
 pub mod cmd;
 mod damage;
 pub mod exit;
+pub mod local_time;
 pub mod operator;
 
 use std::path::PathBuf;
@@ -64,6 +65,7 @@ fn dispatch(command: &Cmd, ctx: &Context) -> anyhow::Result<i32> {
         Cmd::Backup(a) => cmd::backup::run(a, ctx),
         Cmd::Run(a) => cmd::run::run(a, ctx),
         Cmd::Check(a) => cmd::check::run(a, ctx),
+        Cmd::Schema(a) => cmd::schema::run(a, ctx),
         Cmd::Repl(a) => cmd::repl::run(a, ctx),
         Cmd::Score(a) => cmd::score::run(a, ctx),
         Cmd::Runs(a) => cmd::runs::run(a, ctx),

@@ -59,7 +59,8 @@ pub fn save_run(
         "args": key.args,
         "ledger_audit": key.ledger_audit,
         "operator": operator,
-        "at": chrono::Local::now().to_rfc3339(),
+        // Stored in UTC; `casebook runs` shows it in local time.
+        "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "institutions": ds.len(),
         "grades": dist,
     });

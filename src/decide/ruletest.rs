@@ -343,6 +343,22 @@ pub fn run_tests(
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    // Nothing tested is no pass (as `opa test` says when it finds no tests).
+    if out.is_empty() {
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let what = match filter {
+            Some(f) => format!("no test_* function whose name contains \"{f}\""),
+            None => "no test_* functions".to_string(),
+        };
+        out.push(Outcome {
+            file: names.join(", "),
+            name: "(no tests)".into(),
+            failure: Some(format!(
+                "error: {what} in {}: write fn test_something() {{ … }} for casebook test to run\n",
+                names.join(", ")
+            )),
+        });
+    }
     Ok(out)
 }
 

@@ -127,7 +127,8 @@ pub fn script_api(header: &str) -> String {
                 .collect::<Vec<_>>()
                 .join(", "),
         );
-        for (p, desc) in t.props {
+        for prop in t.props {
+            let (p, desc) = (prop.name, prop.doc);
             let dom = values::property(t.name, p);
             let vals = dom.as_ref().map(|d| d.in_scripts()).unwrap_or_default();
             let ex = example(r, p, desc, dom.as_ref());

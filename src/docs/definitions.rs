@@ -26,14 +26,14 @@ fn doc_for(line: &str) -> Option<String> {
         let mut found: Vec<String> = RECORD_TYPES
             .iter()
             .filter(|t| ty.is_empty() || t.name == ty || ty.ends_with(t.name))
-            .flat_map(|t| t.props.iter().filter(|(p, _)| *p == name))
-            .map(|(_, d)| d.to_string())
+            .flat_map(|t| t.props.iter().filter(|p| p.name == name))
+            .map(|p| p.doc.to_string())
             .collect();
         if found.is_empty() {
             found = RECORD_TYPES
                 .iter()
-                .flat_map(|t| t.props.iter().filter(|(p, _)| *p == name))
-                .map(|(_, d)| d.to_string())
+                .flat_map(|t| t.props.iter().filter(|p| p.name == name))
+                .map(|p| p.doc.to_string())
                 .collect();
         }
         found.dedup();

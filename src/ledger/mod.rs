@@ -341,7 +341,8 @@ impl LedgerWriter {
         }
         {
             let header = serde_json::json!({
-                "at": chrono::Local::now().to_rfc3339(),
+                // Stored in UTC; `casebook audit` shows it in local time.
+                "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "operator": op.operator,
                 "command": op.command,
                 "script_sha256": op.script_sha256,

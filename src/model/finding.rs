@@ -46,6 +46,15 @@ pub enum FindingStatus {
 }
 
 impl FindingStatus {
+    /// Every status with its English and Chinese names.
+    pub const VALUES: crate::model::Values = crate::model::Values {
+        what: "finding status",
+        values: &[
+            ("open", &["未整改"]),
+            ("rectified", &["已整改待验收", "已整改"]),
+            ("closed", &["已销号"]),
+        ],
+    };
     /// The status's code, as scripts and files write it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -22,7 +22,8 @@ pub use institution::{Category, Institution, Status};
 pub use platform::{AppStatus, Application, Course, CourseStatus, Mode};
 pub use values::{
     check_uscc, district_name, fmt_date, fmt_hhmm, fmt_num, fmt_yuan, parse_bool, parse_date,
-    parse_hhmm, parse_yuan, uscc_check_char, without_currency, DEFAULT_DISTRICTS, USCC_CHARSET,
+    parse_hhmm, parse_yuan, uscc_check_char, without_currency, Values, DEFAULT_DISTRICTS,
+    USCC_CHARSET,
 };
 
 /// A problem with one field of one record: what the field is, what was given, why it is wrong.

@@ -31,6 +31,11 @@ macro_rules! domain_enum {
                 $( if t.eq_ignore_ascii_case($en) $(|| t == $zh)* { return Some($name::$variant); } )+
                 None
             }
+            /// Every value with its English and Chinese names, for scripts' comparisons and `casebook schema`.
+            pub const VALUES: $crate::model::Values = $crate::model::Values {
+                what: $what,
+                values: &[$(($en, &[$($zh),*])),+],
+            };
             /// The code stored in the ledger.
             pub fn code(self) -> u8 { self as u8 }
             /// The value for a stored code.
@@ -48,6 +53,43 @@ macro_rules! domain_enum {
     };
 }
 pub(crate) use domain_enum;
+
+/// The values of an enumerated property, each an English code and the
+/// Chinese names import accepts for it (the first is the one printed).
+#[derive(Debug)]
+pub struct Values {
+    /// What the values are, in words ("category").
+    pub what: &'static str,
+    /// (English code, Chinese names), in declaration order.
+    pub values: &'static [(&'static str, &'static [&'static str])],
+}
+
+impl Values {
+    /// The English code `s` names, in either language (as import reads it:
+    /// English in any case, a Chinese name exactly; blanks around ignored).
+    pub fn code_of(&self, s: &str) -> Option<&'static str> {
+        let t = s.trim();
+        self.values
+            .iter()
+            .find(|(en, zh)| en.eq_ignore_ascii_case(t) || zh.contains(&t))
+            .map(|(en, _)| *en)
+    }
+
+    /// Where code `en` stands in declaration order.
+    pub fn rank(&self, en: &str) -> Option<usize> {
+        self.values.iter().position(|(e, _)| *e == en)
+    }
+
+    /// "subject (学科类), non_subject (非学科类)": every value in both languages.
+    pub fn describe(&self) -> String {
+        let v: Vec<String> = self
+            .values
+            .iter()
+            .map(|(en, zh)| format!("{en} ({})", zh.join("/")))
+            .collect();
+        v.join(", ")
+    }
+}
 
 /// Parses `HH:MM` (24-hour) into minutes after midnight.
 pub fn parse_hhmm(s: &str) -> Result<u32, String> {

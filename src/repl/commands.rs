@@ -65,7 +65,11 @@ impl Session {
         match cmd {
             ":quit" | ":q" | ":exit" => return false,
             ":help" | ":h" => {
-                let _ = writeln!(out, "{}", help_text(arg));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    help_text(arg, self.host.host.snap().reader.districts())
+                );
             }
             ":as-of" => self.cmd_as_of(arg, out),
             ":show" => self.cmd_show(arg, out),

@@ -61,10 +61,11 @@ pub fn render_ordered(v: &Dynamic, fmt: RowFormat, orders: &[Vec<String>]) -> St
         return serde_json::to_string_pretty(&output::json(v)).unwrap_or_default();
     }
     if let Some(props) = records::record_props(v) {
-        let w = props.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
+        let w = props.iter().map(|p| p.name.len()).max().unwrap_or(0);
         return props
             .iter()
-            .map(|(p, _)| {
+            .map(|p| {
+                let p = p.name;
                 format!(
                     "{p:>w$}: {}",
                     output::cell(&records::prop(v, p).unwrap_or_default())

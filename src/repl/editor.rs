@@ -14,7 +14,7 @@ use rustyline::{Context, Helper};
 use super::commands::COMMANDS;
 use crate::script::api::FUNCTIONS;
 use crate::script::records::{
-    APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, INSPECTION_PROPS, INSTITUTION_PROPS,
+    self, APPLICATION_PROPS, COURSE_PROPS, FINDING_PROPS, INSPECTION_PROPS, INSTITUTION_PROPS,
 };
 use crate::script::state::Host;
 
@@ -118,6 +118,57 @@ fn word_start(line: &str, pos: usize) -> usize {
         .unwrap_or(0)
 }
 
+/// The values to offer after `.prop ==` / `.prop != "ab`: (where the
+/// replacement starts, [(quoted value, its other name)]).
+fn values_after_comparison(
+    before: &str,
+    districts: &[String],
+) -> Option<(usize, Vec<(String, String)>)> {
+    let op = before.rfind("==").or_else(|| before.rfind("!="))?;
+    let rest = &before[op + 2..];
+    let typed = rest.trim_start();
+    if typed.contains('"') && !typed.starts_with('"') || typed[typed.len().min(1)..].contains('"') {
+        return None;
+    }
+    let partial = typed.trim_start_matches('"');
+    let start = before.len() - typed.len();
+    let left = before[..op].trim_end();
+    let dot = left.rfind('.')?;
+    let prop = &left[dot + 1..];
+    let tys: Vec<records::PropType> = records::RECORD_TYPES
+        .iter()
+        .flat_map(|t| t.props.iter())
+        .filter(|p| p.name == prop && p.ty.is_enumerated())
+        .map(|p| p.ty)
+        .collect();
+    if tys.is_empty() {
+        return None;
+    }
+    let mut v: Vec<(String, String)> = Vec::new();
+    // `status` is on four kinds of record: each one's values, once.
+    for ty in tys {
+        match ty.values() {
+            Some(vals) => {
+                for (en, zh) in vals.values {
+                    v.push((format!("\"{en}\""), zh.join("/")));
+                    for z in *zh {
+                        v.push((format!("\"{z}\""), en.to_string()));
+                    }
+                }
+            }
+            None => {
+                for d in districts {
+                    v.push((format!("\"{d}\""), format!("{d}区")));
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|(s, _)| seen.insert(s.clone()));
+    v.retain(|(s, _)| s[1..].starts_with(partial));
+    Some((start, v))
+}
+
 impl Completer for ReplHelper {
     type Candidate = Pair;
     fn complete(
@@ -149,6 +200,12 @@ impl Completer for ReplHelper {
                 return Ok((start, ids.iter().map(|s| pair(s, "")).collect()));
             }
         }
+        // After `x.prop ==` or `!=` on an enumerated property: its values, in both languages.
+        if let Some((start, v)) =
+            values_after_comparison(before, self.host.snap().reader.districts())
+        {
+            return Ok((start, v.iter().map(|(s, d)| pair(s, d)).collect()));
+        }
         let start = word_start(line, pos);
         let word = &line[start..pos];
         if start == 0 && word.starts_with(':') {
@@ -163,7 +220,9 @@ impl Completer for ReplHelper {
         if start > 0 && line[..start].ends_with('.') {
             // After a dot: properties and methods of records, dates and collections.
             let mut seen = std::collections::HashSet::new();
-            for (p, d) in INSTITUTION_PROPS
+            for records::Prop {
+                name: p, doc: d, ..
+            } in INSTITUTION_PROPS
                 .iter()
                 .chain(FINDING_PROPS)
                 .chain(INSPECTION_PROPS)
@@ -319,5 +378,25 @@ mod tests {
         assert!(!is_incomplete("let s = \"a{b\";"));
         assert!(!is_incomplete("fn f(x) { x + 1 }"));
         assert!(!is_incomplete("// a comment with ( in it"));
+    }
+
+    #[test]
+    fn values_are_offered_after_a_comparison_with_an_enumerated_property() {
+        let d = vec!["天河".to_string()];
+        let (start, v) = values_after_comparison("i.category == ", &d).unwrap();
+        assert_eq!(start, "i.category == ".len());
+        let vs: Vec<&str> = v.iter().map(|x| x.0.as_str()).collect();
+        assert!(
+            vs.contains(&"\"subject\"") && vs.contains(&"\"学科类\""),
+            "{vs:?}"
+        );
+        let (_, v) = values_after_comparison("f.status != \"clo", &d).unwrap();
+        assert_eq!(
+            v.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(),
+            ["\"closed\""]
+        );
+        let (_, v) = values_after_comparison("i.district == \"", &d).unwrap();
+        assert_eq!(v[0].0, "\"天河\"");
+        assert!(values_after_comparison("i.name == ", &d).is_none());
     }
 }

@@ -9,7 +9,7 @@ use crate::script::records::{
 };
 
 /// The text of `:help` and `:help NAME`.
-pub fn help_text(name: &str) -> String {
+pub fn help_text(name: &str, districts: &[String]) -> String {
     let name = name.trim().trim_end_matches("()");
     if name.is_empty() {
         let mut s = String::from("Functions (:help NAME for one):\n");
@@ -20,7 +20,7 @@ pub fn help_text(name: &str) -> String {
         s.push_str(
             &INSTITUTION_PROPS
                 .iter()
-                .map(|p| p.0)
+                .map(|p| p.name)
                 .collect::<Vec<_>>()
                 .join(" "),
         );
@@ -28,7 +28,7 @@ pub fn help_text(name: &str) -> String {
         s.push_str(
             &FINDING_PROPS
                 .iter()
-                .map(|p| p.0)
+                .map(|p| p.name)
                 .collect::<Vec<_>>()
                 .join(" "),
         );
@@ -38,7 +38,7 @@ pub fn help_text(name: &str) -> String {
             ("Course filing", COURSE_PROPS),
         ] {
             s.push_str(&format!("\n{what} properties: "));
-            s.push_str(&props.iter().map(|p| p.0).collect::<Vec<_>>().join(" "));
+            s.push_str(&props.iter().map(|p| p.name).collect::<Vec<_>>().join(" "));
         }
         s.push_str("\nDates: date(\"2019-02-20\"), d + 7, d - 7, d2 - d1 (days), d.year d.month d.day, < <= > >= == !=\n\nCommands:\n");
         for (_, h) in COMMANDS {
@@ -60,10 +60,8 @@ pub fn help_text(name: &str) -> String {
         ("application", APPLICATION_PROPS),
         ("course", COURSE_PROPS),
     ] {
-        for (p, d) in props {
-            if *p == name {
-                s.push_str(&format!("{what}.{p}: {d}\n"));
-            }
+        for p in props.iter().filter(|p| p.name == name) {
+            s.push_str(&crate::script::records::props::describe(what, p, districts));
         }
     }
     for (c, h) in COMMANDS {
@@ -91,8 +89,15 @@ mod tests {
 
     #[test]
     fn help_names_functions_and_suggests() {
-        assert!(help_text("findings").contains("example"));
-        assert!(help_text("overdeu").contains("did you mean overdue"));
-        assert!(help_text("").contains(":as-of"));
+        let d = ["天河".to_string()];
+        assert!(help_text("findings", &d).contains("example"));
+        assert!(help_text("overdeu", &d).contains("did you mean overdue"));
+        assert!(help_text("", &d).contains(":as-of"));
+        let cat = help_text("category", &d);
+        assert!(
+            cat.contains("学科类") && cat.contains("non_subject"),
+            "{cat}"
+        );
+        assert!(help_text("district", &d).contains("天河区"));
     }
 }

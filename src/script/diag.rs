@@ -71,9 +71,15 @@ pub fn parse_diag(e: &ParseError) -> Diagnostic {
         }
     }
     let msg = e.0.to_string();
+    // `script::compare`'s findings (a value that is no value of a property)
+    // come as lexer errors: they are not syntax.
+    let message = match &*e.0 {
+        rhai::ParseErrorType::BadInput(rhai::LexError::Runtime(m)) => m.clone(),
+        _ => format!("syntax: {}", msg.trim_end_matches('.')),
+    };
     Diagnostic {
         severity: "error",
-        message: format!("syntax: {}", msg.trim_end_matches('.')),
+        message,
         line,
         column,
         stack: Vec::new(),
@@ -104,6 +110,48 @@ fn parse_limit_diag(token: &str, line: usize, column: usize) -> Diagnostic {
         stack: Vec::new(),
         help: (!help.is_empty()).then(|| help.to_string()),
     }
+}
+
+/// Whether `e` is a statement missing its `;`.
+pub fn is_missing_semicolon(e: &ParseError) -> bool {
+    matches!(&*e.0, rhai::ParseErrorType::MissingToken(t, _) if t == ";")
+}
+
+/// A parse error as a diagnostic, placed where the script's author must act:
+/// Rhai reports a missing `;` at the next statement; it belongs at the end
+/// of the code before it.
+pub fn parse_diag_in(e: &ParseError, src: &str) -> Diagnostic {
+    let mut d = parse_diag(e);
+    if is_missing_semicolon(e) && d.line > 0 {
+        if let Some((line, column)) = end_of_code_before(src, d.line, d.column) {
+            d.line = line;
+            d.column = column;
+            d.message = "syntax: a ';' is missing at the end of this statement".into();
+        }
+    }
+    d
+}
+
+/// The (line, column) just after the last code character before (line, column),
+/// skipping blank lines and `//` comments.
+pub fn end_of_code_before(src: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = src.lines().collect();
+    let mut l = line;
+    let mut limit = column.saturating_sub(1);
+    while l >= 1 {
+        let text: String = lines.get(l - 1)?.chars().take(limit).collect();
+        let code = match text.find("//") {
+            Some(i) => &text[..i],
+            None => &text[..],
+        };
+        let code = code.trim_end();
+        if !code.is_empty() {
+            return Some((l, code.chars().count() + 1));
+        }
+        l -= 1;
+        limit = usize::MAX;
+    }
+    None
 }
 
 /// Rewrites Rhai's type names in a message into the words scripts use.

@@ -23,6 +23,8 @@ pub struct ScriptHost {
     pub limits: Limits,
     /// Set to stop the running evaluation (Ctrl-C in the REPL).
     pub cancel: Arc<AtomicBool>,
+    /// The token mapper's state: recording a compile's tokens, or replacing some.
+    tokens: Arc<Mutex<TokenPass>>,
     started: Arc<Mutex<Instant>>,
 }
 
@@ -42,10 +44,38 @@ impl ScriptHost {
     /// Builds an engine around a prepared host.
     pub fn with_host(host: Host) -> ScriptHost {
         let host = Arc::new(host);
+        super::records::props::set_district_order(host.snap().reader.districts());
         let limits = host.limits.clone();
-        let engine = build_engine(host.clone());
+        let mut engine = build_engine(host.clone());
+        let tokens = Arc::new(Mutex::new(TokenPass::Off));
+        let t = tokens.clone();
+        let limit = parse_limiter(&host);
+        // Volatile, not deprecated (Rhai marks it so): the one way to change a
+        // token while keeping every position. It replaces the hook
+        // `build_engine` set, so the limits are checked here first.
+        #[allow(deprecated)]
+        engine.on_parse_token(move |tok, pos, _| {
+            let tok = limit(tok);
+            if matches!(tok, rhai::Token::LexError(_)) {
+                return tok;
+            }
+            match &mut *t.lock().unwrap() {
+                TokenPass::Off => tok,
+                TokenPass::Record(v) => {
+                    v.push((tok.clone(), pos));
+                    tok
+                }
+                TokenPass::Replace(subs) => {
+                    match subs.remove(&(pos.line().unwrap_or(0), pos.position().unwrap_or(0))) {
+                        Some(new) => new,
+                        None => tok,
+                    }
+                }
+            }
+        });
         ScriptHost {
             engine,
+            tokens,
             cancel: host.cancel.clone(),
             started: host.started.clone(),
             host,
@@ -79,7 +109,7 @@ impl ScriptHost {
         self.cancel.store(false, Ordering::Relaxed);
         let _ceiling = crate::alloc::Ceiling::set(self.limits.max_memory, "");
         PARSE_STOP.with(|p| p.borrow_mut().take());
-        let raw = self.engine.compile_with_scope(scope, src).map_err(|e| {
+        let raw = self.compile_meant(scope, src).map_err(|e| {
             // The parser may put an error of its own in place of the limit's
             // token (a function left without its body): the limit is the cause.
             match PARSE_STOP.with(|p| p.borrow_mut().take()) {
@@ -96,6 +126,36 @@ impl ScriptHost {
                 .optimize_ast(scope, raw, OptimizationLevel::Simple),
             orders,
         ))
+    }
+
+    /// Compiles so that comparisons of enumerated properties mean what they
+    /// say (see `script::compare`): once recording the tokens, and again with
+    /// the tokens `compare::plan` replaces, if any.
+    fn compile_meant(&self, scope: &Scope, src: &str) -> Result<AST, rhai::ParseError> {
+        *self.tokens.lock().unwrap() = TokenPass::Record(Vec::new());
+        let first = self.engine.compile_with_scope(scope, src);
+        let recorded = std::mem::replace(&mut *self.tokens.lock().unwrap(), TokenPass::Off);
+        let ast = first?;
+        let TokenPass::Record(tokens) = recorded else {
+            return Ok(ast);
+        };
+        let snap = self.host.snap();
+        let plan = super::compare::plan(&ast, &tokens, snap.reader.districts());
+        if let Some((pos, msg)) = plan
+            .errors
+            .into_iter()
+            .min_by_key(|e| (e.0.line(), e.0.position()))
+        {
+            let e = rhai::ParseErrorType::BadInput(rhai::LexError::Runtime(msg));
+            return Err(rhai::ParseError(Box::new(e), pos));
+        }
+        if plan.subs.is_empty() {
+            return Ok(ast);
+        }
+        *self.tokens.lock().unwrap() = TokenPass::Replace(plan.subs);
+        let second = self.engine.compile_with_scope(scope, src);
+        *self.tokens.lock().unwrap() = TokenPass::Off;
+        second
     }
 
     /// Runs a compiled script in `scope`, starting the clock for `--timeout`.
@@ -126,6 +186,16 @@ impl ScriptHost {
     }
 }
 
+/// What the token mapper does during a compile.
+enum TokenPass {
+    /// Nothing: tokens pass as they are.
+    Off,
+    /// Keep every token with its position.
+    Record(Vec<(rhai::Token, rhai::Position)>),
+    /// Replace the tokens at these positions.
+    Replace(super::compare::Subs),
+}
+
 /// Builds a sandboxed engine with the whole API bound to `host`.
 pub fn build_engine(host: Arc<Host>) -> Engine {
     let mut engine = Engine::new();
@@ -144,7 +214,9 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
         let h = host.clone();
         engine.on_print(move |s| match &h.prints {
             Some(buf) => buf.lock().unwrap().push(s.to_string()),
-            None => outln!("{s}"),
+            // Standard output carries only rows (a pipe into jq, a CSV file);
+            // on a terminal both show.
+            None => eprintln!("{s}"),
         });
     }
     engine.on_debug(|s, src, pos| {
@@ -214,6 +286,16 @@ pub const PARSE_LIMIT: &str = "casebook-limit:";
 /// millions of short lines took 2.5 GB and 100 s to parse under
 /// `--max-memory 64`, before the first step could be stopped.
 fn limit_parsing(engine: &mut Engine, host: &Arc<Host>) {
+    let limit = parse_limiter(host);
+    #[allow(deprecated)] // "volatile", not deprecated: the only hook into the parser
+    engine.on_parse_token(move |token, _pos, _state| limit(token));
+}
+
+/// The check [`limit_parsing`] makes of every token: the token itself, or
+/// the error token that stops parsing at a limit. Rhai keeps one token hook
+/// per engine, so [`ScriptHost::with_host`], which adds its own, calls this
+/// first.
+fn parse_limiter(host: &Arc<Host>) -> impl Fn(rhai::Token) -> rhai::Token + Send + Sync + 'static {
     use rhai::{LexError, Token};
     let cancel = host.cancel.clone();
     let started = host.started.clone();
@@ -223,8 +305,7 @@ fn limit_parsing(engine: &mut Engine, host: &Arc<Host>) {
         ..
     } = host.limits.clone();
     let count = std::sync::atomic::AtomicU64::new(0);
-    #[allow(deprecated)] // "volatile", not deprecated: the only hook into the parser
-    engine.on_parse_token(move |token, _pos, _state| {
+    move |token| {
         let stop = |why: String| {
             PARSE_STOP.with(|p| *p.borrow_mut() = Some(why.clone()));
             Token::LexError(Box::new(LexError::Runtime(why)))
@@ -247,5 +328,5 @@ fn limit_parsing(engine: &mut Engine, host: &Arc<Host>) {
             }
         }
         token
-    });
+    }
 }

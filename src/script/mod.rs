@@ -9,9 +9,11 @@
 //! - `api`: what scripts see, one file per section
 //! - `engine`: the sandboxed engine with the API, and its limits
 //! - `writes`: applying queued writes, writing files under `--out`
+//! - `compare`: what comparing an enumerated property with text means
 //! - `diag`: errors and warnings with file, line, column and a caret
 
 pub mod api;
+pub mod compare;
 pub mod debug;
 pub mod diag;
 pub mod engine;
@@ -54,7 +56,7 @@ pub struct RunOptions {
     pub limits: Limits,
     /// Where notice templates are (`--templates`).
     pub templates: PathBuf,
-    /// Send `print` output to the rows writer instead of straight to stdout.
+    /// Send `print` output to the rows writer (the demo shows both) instead of to stderr.
     pub capture_prints: bool,
     /// Show at most this many rows in a table (the demo); files under `--out` get all.
     pub max_table_rows: Option<usize>,
@@ -169,7 +171,7 @@ pub fn run_file(
     let ceiling = crate::alloc::Ceiling::set(opts.limits.max_memory, &file);
     let (mut ast, orders) = host
         .compile_in(&host.scope(), &src)
-        .map_err(|e| RunError::Script(diag::parse_diag(&e).render(&file, &src)))?;
+        .map_err(|e| RunError::Script(diag::parse_diag_in(&e, &src).render(&file, &src)))?;
     // debug() lines then name the file.
     ast.set_source(file.as_str());
     let mut scope = host.scope();
@@ -236,6 +238,7 @@ pub fn run_file(
     }
     let shown = (|| -> std::io::Result<()> {
         if let Some(p) = &host.host.prints {
+            // The demo's own writer, which shows prints beside the rows.
             for line in p.lock().unwrap().drain(..) {
                 writeln!(stdout, "{line}")?;
             }
@@ -257,6 +260,9 @@ pub fn run_file(
         // would be a stray line in it.
         if out.rows.is_empty() && cols.is_empty() && !value.is_unit() {
             writeln!(stdout, "{}", output::cell(&value))?;
+        } else if out.rows.is_empty() && fmt == RowFormat::Table {
+            // Empty is said, not silent: a person at a terminal sees that nothing matched.
+            writeln!(stdout, "(0 rows)")?;
         }
         stdout.flush()
     })();
@@ -363,8 +369,10 @@ pub fn known_functions(host: &ScriptHost, ast: Option<&AST>) -> std::collections
     names
 }
 
-/// `casebook check`: every syntax error (recovering line by line), then
-/// warnings for unknown functions and misspelt properties. Returns (errors, warnings).
+/// `casebook check`: every syntax error (recovering line by line; a missing
+/// `;` is reported once, where it is missing), a value that is no value of
+/// the property it is compared with, a date compared with text, then unknown
+/// functions and misspelt properties, all errors. Returns (errors, warnings).
 pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, Vec<String>) {
     let mut errors = Vec::new();
     let mut text = src.to_string();
@@ -373,8 +381,22 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
         match host.compile(&text) {
             Ok(ast) => break Some(ast),
             Err(e) => {
-                let d = diag::parse_diag(&e);
+                let d = diag::parse_diag_in(&e, src);
                 errors.push(d.render(file, src));
+                // A missing `;` is put in and parsing goes on: one error, not one per line after it.
+                if diag::is_missing_semicolon(&e) && d.line > 0 && errors.len() < 20 {
+                    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                    if let Some(l) = lines.get_mut(d.line - 1) {
+                        let at = l
+                            .char_indices()
+                            .nth(d.column - 1)
+                            .map(|(i, _)| i)
+                            .unwrap_or(l.len());
+                        l.insert(at, ';');
+                        text = lines.join("\n");
+                        continue;
+                    }
+                }
                 // Blank the offending line and parse again to find the next error.
                 if d.line == 0 || !blanked.insert(d.line) || errors.len() >= 20 {
                     break None;
@@ -391,7 +413,7 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
             }
         }
     };
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     if !errors.is_empty() {
         // Later errors may only be echoes of the first once lines are blanked.
         return (errors, warnings);
@@ -410,27 +432,33 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
     ast.walk(&mut |path: &[rhai::ASTNode]| {
         let node = path.last();
         let (name, pos, is_method) = match node {
-            Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(f, pos))) if f.op_token.is_none() && f.namespace.is_empty() => {
+            Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(f, pos)))
+                if f.op_token.is_none() && f.namespace.is_empty() =>
+            {
                 (f.name.to_string(), *pos, false)
             }
             // A call used as a statement is a statement node, not an expression.
-            Some(rhai::ASTNode::Stmt(rhai::Stmt::FnCall(f, pos))) if f.op_token.is_none() && f.namespace.is_empty() => {
+            Some(rhai::ASTNode::Stmt(rhai::Stmt::FnCall(f, pos)))
+                if f.op_token.is_none() && f.namespace.is_empty() =>
+            {
                 (f.name.to_string(), *pos, false)
             }
-            Some(rhai::ASTNode::Expr(rhai::Expr::MethodCall(f, pos))) => (f.name.to_string(), *pos, true),
+            Some(rhai::ASTNode::Expr(rhai::Expr::MethodCall(f, pos))) => {
+                (f.name.to_string(), *pos, true)
+            }
             Some(rhai::ASTNode::Expr(rhai::Expr::Property(p, pos))) => {
                 let n = p.2.as_str();
                 if !props.contains(n) {
                     if let Some(m) = diag::did_you_mean(n, records::all_props()) {
                         let d = diag::Diagnostic {
-                            severity: "warning",
+                            severity: "error",
                             message: format!("no record has the property .{n}"),
                             line: pos.line().unwrap_or(0),
                             column: pos.position().unwrap_or(0),
                             stack: vec![],
-                            help: Some(format!("did you mean .{m}? (a map of your own may have it: then ignore this)")),
+                            help: Some(format!("did you mean .{m}?")),
                         };
-                        warnings.push(d.render(file, src));
+                        errors.push(d.render(file, src));
                     }
                 }
                 return true;
@@ -441,7 +469,7 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
             let cands = known.iter().map(|s| s.as_str());
             let help = diag::did_you_mean(&name, cands).map(|m| format!("did you mean {m}?"));
             let d = diag::Diagnostic {
-                severity: "warning",
+                severity: "error",
                 message: if is_method {
                     format!("there is no method .{name}() in the script API")
                 } else {
@@ -452,9 +480,23 @@ pub fn check_source(host: &ScriptHost, file: &str, src: &str) -> (Vec<String>, V
                 stack: vec![],
                 help,
             };
-            warnings.push(d.render(file, src));
+            errors.push(d.render(file, src));
         }
         true
     });
+    // What the run could only find out on the records themselves, found
+    // here from the names staff give their variables (i for an institution…).
+    let snap = host.host.snap();
+    for (pos, message) in compare::lint(&ast, snap.reader.districts()) {
+        let d = diag::Diagnostic {
+            severity: "error",
+            message,
+            line: pos.line().unwrap_or(0),
+            column: pos.position().unwrap_or(0),
+            stack: vec![],
+            help: None,
+        };
+        errors.push(d.render(file, src));
+    }
     (errors, warnings)
 }

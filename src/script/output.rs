@@ -52,7 +52,11 @@ pub fn columns_for(
         .iter()
         .find(|o| o.len() == first.len() && o.iter().all(|k| first.contains(k)))
         .cloned()
-        .unwrap_or_else(|| first.to_vec());
+        .unwrap_or_else(|| {
+            let mut v = first.to_vec();
+            records::props::bureau_order(&mut v);
+            v
+        });
     for k in &rows.keys[rows.first_len..] {
         if !cols.contains(k) {
             cols.push(k.clone());
@@ -88,7 +92,22 @@ pub fn cell(v: &Dynamic) -> String {
         let a = v.read_lock::<rhai::Array>().unwrap();
         return a.iter().map(cell).collect::<Vec<_>>().join(";");
     }
+    if let Some(m) = v.read_lock::<Map>() {
+        // As Rhai writes a map, but in the bureau's order (count_by's districts).
+        let items: Vec<String> = bureau_keys(&m)
+            .into_iter()
+            .map(|k| format!("{k:?}: {:?}", m[k.as_str()]))
+            .collect();
+        return format!("#{{{}}}", items.join(", "));
+    }
     v.to_string()
+}
+
+/// A map's keys in the bureau's order where they are districts or an enum's codes.
+fn bureau_keys(m: &Map) -> Vec<String> {
+    let mut k: Vec<String> = m.keys().map(|k| k.to_string()).collect();
+    records::props::bureau_order(&mut k);
+    k
 }
 
 /// A value as JSON.
@@ -115,13 +134,22 @@ pub fn json(v: &Dynamic) -> serde_json::Value {
         return J::Array(a.iter().map(json).collect());
     }
     if let Some(m) = v.read_lock::<Map>() {
-        return J::Object(m.iter().map(|(k, v)| (k.to_string(), json(v))).collect());
+        return J::Object(
+            bureau_keys(&m)
+                .into_iter()
+                .map(|k| {
+                    let x = json(&m[k.as_str()]);
+                    (k, x)
+                })
+                .collect(),
+        );
     }
     if let Some(props) = records::record_props(v) {
         return J::Object(
             props
                 .iter()
-                .map(|(p, _)| {
+                .map(|p| {
+                    let p = p.name;
                     (
                         p.to_string(),
                         json(&records::prop(v, p).unwrap_or_default()),

@@ -176,7 +176,7 @@ pub fn try_par_map(
     let mut main_out = host.out.lock().unwrap();
     for (_, (r, printed)) in done {
         for line in printed {
-            outln!("{line}");
+            eprintln!("{line}");
         }
         let (a, o) = r.map_err(|e| relocate(*e, f, at))?;
         all.extend(a);

@@ -21,6 +21,7 @@ mod proptests;
 mod publish;
 mod readme_tour;
 mod repl;
+mod rules;
 mod script;
 mod sheets;
 mod show_register;

@@ -61,16 +61,10 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// When an entry was made, as the table shows it: the local date and time
-/// to the second. The one place audit times are formatted.
+/// When an entry was made, as the table shows it: local time with the
+/// offset (the log stores UTC). The one place audit times are formatted.
 pub fn when_text(at: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(at) {
-        Ok(t) => t
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        Err(_) => at.to_string(),
-    }
+    crate::cli::local_time::shown(at)
 }
 
 /// What an entry changed, counted by kind and action: `finding insert`,

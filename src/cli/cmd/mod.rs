@@ -18,6 +18,7 @@ pub mod man;
 pub mod repl;
 pub mod run;
 pub mod runs;
+pub mod schema;
 pub mod score;
 pub mod show;
 pub mod test;

@@ -55,7 +55,7 @@ fn list(r: &Reader, out: &OutputArgs, ctx: &Context) -> Result<i32> {
                     .take(12)
                     .collect(),
                 h["operator"].as_str().unwrap_or("").into(),
-                h["at"].as_str().unwrap_or("").chars().take(19).collect(),
+                crate::cli::local_time::shown(h["at"].as_str().unwrap_or("")),
                 h["grades"]
                     .as_object()
                     .map(|m| {
@@ -116,7 +116,7 @@ fn show(
             header["script"].as_str().unwrap_or(""),
             header["as_of"].as_str().unwrap_or(""),
             header["operator"].as_str().unwrap_or(""),
-            header["at"].as_str().unwrap_or(""),
+            crate::cli::local_time::shown(header["at"].as_str().unwrap_or("")),
             header["script_sha256"].as_str().unwrap_or("")
         );
     }

@@ -73,7 +73,24 @@ pub fn register(engine: &mut Engine, max: usize) {
             Dynamic::from(i)
         })
     });
+    // A map's keys in the bureau's order (districts 越秀 … 增城, an enum's
+    // declared order) where they are such; Rhai's own are by code point.
+    engine.register_fn("keys", |m: &mut Map| -> Array {
+        ordered_keys(m).into_iter().map(Dynamic::from).collect()
+    });
+    engine.register_fn("values", |m: &mut Map| -> Array {
+        ordered_keys(m)
+            .iter()
+            .map(|k| m.get(k.as_str()).cloned().unwrap_or_default())
+            .collect()
+    });
     register_number_text(engine);
+}
+
+fn ordered_keys(m: &Map) -> Vec<String> {
+    let mut k: Vec<String> = m.keys().map(|k| k.to_string()).collect();
+    crate::script::records::props::bureau_order(&mut k);
+    k
 }
 
 /// `yuan`, `fmt_num`, `pct`.

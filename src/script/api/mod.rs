@@ -12,6 +12,7 @@ mod collections;
 mod common;
 mod dates;
 mod decisions;
+mod enums;
 mod growth;
 mod growth_text;
 mod notices;
@@ -33,6 +34,7 @@ use super::par::BuildEngine;
 /// this module may not name: it depends on this one).
 pub fn register(engine: &mut Engine, host: Arc<super::state::Host>, build: BuildEngine) {
     records::register(engine, &host);
+    enums::register(engine, &host);
     dates::register(engine, &host);
     collections::register(engine, &host, build);
     decisions::register(engine, &host);
@@ -54,6 +56,7 @@ pub const FUNCTIONS: &[(&str, &str, &str, &str)] = &[
     ("inspections", "inspections()", "every inspection dated on or before the as-of date", "inspections().len()"),
     ("findings", "findings()", "every finding opened on or before the as-of date", "findings().filter(|f| f.overdue).len()"),
     ("districts", "districts()", "the ledger's configured districts", "districts()"),
+    ("value_of", "value_of(prop, text)", "the code text names for an enumerated property, in English or Chinese (an error naming every value if none)", "value_of(\"district\", \"天河区\")  // \"天河\""),
     ("as_of", "as_of()", "the date the script sees the ledger as of", "as_of() - 7"),
     ("date", "date(\"YYYY-MM-DD\")", "a date from ISO text", "date(\"2019-02-20\") + 30"),
     ("emit", "emit(map)", "add one row to the result", "emit(#{id: i.id, name: i.name})"),

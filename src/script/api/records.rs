@@ -16,10 +16,11 @@ use crate::script::state::Host;
 /// Registers `R` under its script name with a getter per property.
 fn register_record<R: ScriptRecord>(engine: &mut Engine) {
     engine.register_type_with_name::<R>(R::TYPE_NAME);
-    for (name, _) in R::PROPS {
+    for p in R::PROPS {
+        let name = p.name;
         let get =
             R::getter(name).unwrap_or_else(|| panic!("{} has no getter for {name}", R::TYPE_NAME));
-        engine.register_get(*name, move |r: &mut R| get(r));
+        engine.register_get(name, move |r: &mut R| get(r));
     }
 }
 

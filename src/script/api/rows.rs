@@ -23,13 +23,13 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             ));
         };
         let mut m = Map::new();
-        for (p, _) in props {
-            m.insert((*p).into(), prop(&v, p).unwrap_or_default());
+        for p in props {
+            m.insert(p.name.into(), prop(&v, p.name).unwrap_or_default());
         }
         let mut out = h.out.lock().unwrap();
         // A record emitted first fixes the columns in its fields' order (SPEC §2), not alphabetically.
         if out.rows.is_empty() && out.columns.is_none() {
-            out.columns = Some(props.iter().map(|(p, _)| p.to_string()).collect());
+            out.columns = Some(props.iter().map(|p| p.name.to_string()).collect());
             out.columns_from_emit = true;
         }
         out.rows.push(m);

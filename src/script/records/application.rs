@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rhai::{Dynamic, INT};
 
+use super::props::{p, t, Prop};
 use super::{opt_date, opt_str, sym, Date, ScriptRecord};
 use crate::model::Application;
 
@@ -26,28 +27,37 @@ impl ApplicationRef {
 }
 
 /// Application properties (see [`ScriptRecord::PROPS`]).
-pub const APPLICATION_PROPS: &[(&str, &str)] = &[
-    ("id", "application id"),
-    ("institution_id", "institution's ledger number"),
-    ("submitted_on", "date submitted"),
-    ("site_area_m2", "site area in m² (float)"),
-    ("fire_approved", "fire-safety acceptance passed (bool)"),
-    ("teachers", "number of teachers"),
-    ("qualified_teachers", "teachers holding a qualification"),
-    (
+pub const APPLICATION_PROPS: &[Prop] = &[
+    p("id", t::TEXT, "application id"),
+    p("institution_id", t::TEXT, "institution's ledger number"),
+    p("submitted_on", t::DATE, "date submitted"),
+    p("site_area_m2", t::FLOAT, "site area in m² (float)"),
+    p(
+        "fire_approved",
+        t::BOOL,
+        "fire-safety acceptance passed (bool)",
+    ),
+    p("teachers", t::INT, "number of teachers"),
+    p(
+        "qualified_teachers",
+        t::INT,
+        "teachers holding a qualification",
+    ),
+    p(
         "status",
+        t::APP_STATUS,
         "\"submitted\", \"approved\" or \"rejected\" on the as-of date",
     ),
-    ("decided_on", "date decided, or ()"),
-    ("decision_reason", "reasons of the decision"),
-    ("licence_no", "licence number issued, or ()"),
-    ("licence_expires", "licence expiry date, or ()"),
+    p("decided_on", t::DATE, "date decided, or ()"),
+    p("decision_reason", t::TEXT, "reasons of the decision"),
+    p("licence_no", t::TEXT, "licence number issued, or ()"),
+    p("licence_expires", t::DATE, "licence expiry date, or ()"),
 ];
 
 impl ScriptRecord for ApplicationRef {
     const TYPE_NAME: &'static str = "application";
     const FRIENDLY: &'static str = "a licence application";
-    const PROPS: &'static [(&'static str, &'static str)] = APPLICATION_PROPS;
+    const PROPS: &'static [Prop] = APPLICATION_PROPS;
     const DEFAULT_COLUMNS: &'static [&'static str] = &[
         "id",
         "institution_id",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rhai::{Dynamic, INT};
 
+use super::props::{p, t, Prop};
 use super::{opt_date, sym, Date, ScriptRecord};
 use crate::model::{fmt_hhmm, Course, CourseStatus};
 
@@ -25,32 +26,43 @@ impl CourseRef {
 }
 
 /// Course filing properties (see [`ScriptRecord::PROPS`]).
-pub const COURSE_PROPS: &[(&str, &str)] = &[
-    ("id", "course id"),
-    ("institution_id", "institution's ledger number"),
-    ("name", "course name"),
-    ("subject", "subject, e.g. 数学"),
-    ("subject_type", "\"subject\" or \"non_subject\""),
-    ("grade", "grade, e.g. 小学三年级"),
-    ("mode", "\"offline\" or \"online\""),
-    ("class_hours", "class hours"),
-    ("fee_total", "total fee, yuan (float)"),
-    ("prepay_months", "months paid in advance"),
-    ("starts_on", "first day"),
-    ("ends_on", "last day"),
-    ("daily_end_time", "\"HH:MM\" the last class of a day ends"),
-    (
+pub const COURSE_PROPS: &[Prop] = &[
+    p("id", t::TEXT, "course id"),
+    p("institution_id", t::TEXT, "institution's ledger number"),
+    p("name", t::TEXT, "course name"),
+    p("subject", t::TEXT, "subject, e.g. 数学"),
+    p(
+        "subject_type",
+        t::CATEGORY,
+        "\"subject\" or \"non_subject\"",
+    ),
+    p("grade", t::TEXT, "grade, e.g. 小学三年级"),
+    p("mode", t::MODE, "\"offline\" or \"online\""),
+    p("class_hours", t::INT, "class hours"),
+    p("fee_total", t::FLOAT, "total fee, yuan (float)"),
+    p("prepay_months", t::INT, "months paid in advance"),
+    p("starts_on", t::DATE, "first day"),
+    p("ends_on", t::DATE, "last day"),
+    p(
+        "daily_end_time",
+        t::TEXT,
+        "\"HH:MM\" the last class of a day ends",
+    ),
+    p(
         "end_minutes",
+        t::INT,
         "daily_end_time as minutes after midnight (20:30 is 1230)",
     ),
-    ("filed_on", "date filed"),
-    (
+    p("filed_on", t::DATE, "date filed"),
+    p(
         "status",
-        "\"filed\", \"accepted\" or \"rejected\" on the as-of date",
+        t::COURSE_STATUS,
+        "\"filed\", \"accepted\" or \"rejected\"",
     ),
-    ("decision_reason", "reasons of the decision"),
-    (
+    p("decision_reason", t::TEXT, "reasons of the decision"),
+    p(
         "decided_on",
+        t::DATE,
         "审核日期: date accepted or rejected, or () (also for decisions recorded without a date)",
     ),
 ];
@@ -58,7 +70,7 @@ pub const COURSE_PROPS: &[(&str, &str)] = &[
 impl ScriptRecord for CourseRef {
     const TYPE_NAME: &'static str = "course";
     const FRIENDLY: &'static str = "a course filing";
-    const PROPS: &'static [(&'static str, &'static str)] = COURSE_PROPS;
+    const PROPS: &'static [Prop] = COURSE_PROPS;
     const DEFAULT_COLUMNS: &'static [&'static str] = &[
         "id",
         "institution_id",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rhai::{Dynamic, INT};
 
+use super::props::{p, t, Prop};
 use super::{opt_date, opt_str, sym, Date, ScriptRecord};
 use crate::ledger::codec::tag;
 use crate::ledger::LedgerError;
@@ -82,38 +83,50 @@ impl FindingRef {
 }
 
 /// Finding properties (see [`ScriptRecord::PROPS`]).
-pub const FINDING_PROPS: &[(&str, &str)] = &[
-    ("id", "finding id"),
-    ("institution_id", "institution's ledger number"),
-    ("inspection_id", "inspection that found it, or ()"),
-    ("kind", "kind of problem, e.g. \"fire_hazard\""),
-    ("severity", "1 (minor) to 3 (serious)"),
-    ("opened_on", "date found"),
-    ("deadline", "rectification deadline"),
-    (
+pub const FINDING_PROPS: &[Prop] = &[
+    p("id", t::TEXT, "finding id"),
+    p("institution_id", t::TEXT, "institution's ledger number"),
+    p("inspection_id", t::TEXT, "inspection that found it, or ()"),
+    p(
+        "kind",
+        t::FINDING_KIND,
+        "kind of problem, e.g. \"fire_hazard\"",
+    ),
+    p("severity", t::INT, "1 (minor) to 3 (serious)"),
+    p("opened_on", t::DATE, "date found"),
+    p("deadline", t::DATE, "rectification deadline"),
+    p(
         "rectified_on",
+        t::DATE,
         "date reported fixed, or () (also () if after the as-of date)",
     ),
-    (
+    p(
         "verified_on",
+        t::DATE,
         "date closed out (销号), or () (also () if after the as-of date)",
     ),
-    ("note", "note"),
-    (
+    p("note", t::TEXT, "note"),
+    p(
         "status",
+        t::FINDING_STATUS,
         "\"open\", \"rectified\" or \"closed\" on the as-of date",
     ),
-    (
+    p(
         "overdue",
+        t::BOOL,
         "not closed and past its deadline on the as-of date (bool)",
     ),
-    ("days_overdue", "days past the deadline if overdue, else 0"),
+    p(
+        "days_overdue",
+        t::INT,
+        "days past the deadline if overdue, else 0",
+    ),
 ];
 
 impl ScriptRecord for FindingRef {
     const TYPE_NAME: &'static str = "finding";
     const FRIENDLY: &'static str = "a finding";
-    const PROPS: &'static [(&'static str, &'static str)] = FINDING_PROPS;
+    const PROPS: &'static [Prop] = FINDING_PROPS;
     const DEFAULT_COLUMNS: &'static [&'static str] = &[
         "id",
         "institution_id",

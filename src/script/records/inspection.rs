@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, INT};
 
+use super::props::{p, t, Prop};
 use super::{opt_str, sym, Date, ScriptRecord};
 use crate::model::Inspection;
 
@@ -22,23 +23,24 @@ impl InspectionRef {
 }
 
 /// Inspection properties (see [`ScriptRecord::PROPS`]).
-pub const INSPECTION_PROPS: &[(&str, &str)] = &[
-    ("id", "inspection id"),
-    ("institution_id", "institution's ledger number"),
-    ("date", "date of the visit"),
-    ("operation", "campaign name, or ()"),
-    (
+pub const INSPECTION_PROPS: &[Prop] = &[
+    p("id", t::TEXT, "inspection id"),
+    p("institution_id", t::TEXT, "institution's ledger number"),
+    p("date", t::DATE, "date of the visit"),
+    p("operation", t::TEXT, "campaign name, or ()"),
+    p(
         "departments",
+        t::DEPARTMENTS,
         "array of departments, e.g. [\"education\", \"fire\"]",
     ),
-    ("inspectors", "number of inspectors (人次)"),
-    ("note", "note"),
+    p("inspectors", t::INT, "number of inspectors (人次)"),
+    p("note", t::TEXT, "note"),
 ];
 
 impl ScriptRecord for InspectionRef {
     const TYPE_NAME: &'static str = "inspection";
     const FRIENDLY: &'static str = "an inspection";
-    const PROPS: &'static [(&'static str, &'static str)] = INSPECTION_PROPS;
+    const PROPS: &'static [Prop] = INSPECTION_PROPS;
     const DEFAULT_COLUMNS: &'static [&'static str] = &[
         "id",
         "institution_id",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rhai::{Dynamic, INT};
 
+use super::props::{p, t, Prop};
 use super::{opt_date, opt_str, sym, Date, ScriptRecord};
 use crate::model::{Institution, Status};
 use crate::script::state::Snapshot;
@@ -50,39 +51,61 @@ impl InstitutionRef {
 }
 
 /// Institution properties (see [`ScriptRecord::PROPS`]).
-pub const INSTITUTION_PROPS: &[(&str, &str)] = &[
-    ("id", "ledger number"),
-    ("name", "name (机构名称)"),
-    ("uscc", "unified social credit code, or ()"),
-    ("district", "district (所属区)"),
-    ("street", "street or town (街镇)"),
-    ("address", "address"),
-    ("category", "\"subject\" or \"non_subject\""),
-    ("licence_no", "school-running licence number, or ()"),
-    ("licence_issued", "licence issue date, or ()"),
-    ("licence_expires", "licence expiry date, or ()"),
-    ("organizer", "organizer (举办者)"),
-    ("students", "number of students"),
-    ("teachers", "number of teachers"),
-    (
+pub const INSTITUTION_PROPS: &[Prop] = &[
+    p("id", t::TEXT, "ledger number"),
+    p("name", t::TEXT, "name (机构名称)"),
+    p("uscc", t::TEXT, "unified social credit code, or ()"),
+    p("district", t::DISTRICT, "district (所属区)"),
+    p("street", t::TEXT, "street or town (街镇)"),
+    p("address", t::TEXT, "address"),
+    p("category", t::CATEGORY, "\"subject\" or \"non_subject\""),
+    p(
+        "licence_no",
+        t::TEXT,
+        "school-running licence number, or ()",
+    ),
+    p("licence_issued", t::DATE, "licence issue date, or ()"),
+    p("licence_expires", t::DATE, "licence expiry date, or ()"),
+    p("organizer", t::TEXT, "organizer (举办者)"),
+    p("students", t::INT, "number of students"),
+    p("teachers", t::INT, "number of teachers"),
+    p(
         "qualified_teachers",
+        t::INT,
         "teachers holding a teacher qualification",
     ),
-    ("area_m2", "teaching area in m² (float)"),
-    ("prepaid_balance", "prepaid fees held, yuan (float)"),
-    ("fire_approved", "fire-safety acceptance passed (bool)"),
-    (
+    p("area_m2", t::FLOAT, "teaching area in m² (float)"),
+    p(
+        "prepaid_balance",
+        t::FLOAT,
+        "prepaid fees held, yuan (float)",
+    ),
+    p(
+        "fire_approved",
+        t::BOOL,
+        "fire-safety acceptance passed (bool)",
+    ),
+    p(
         "status",
+        t::STATUS,
         "status in force on the as-of date, or () if none yet",
     ),
-    ("status_date", "date the status in force took effect, or ()"),
-    ("licensed", "licence valid on the as-of date (bool)"),
+    p(
+        "status_date",
+        t::DATE,
+        "date the status in force took effect, or ()",
+    ),
+    p(
+        "licensed",
+        t::BOOL,
+        "licence valid on the as-of date (bool)",
+    ),
 ];
 
 impl ScriptRecord for InstitutionRef {
     const TYPE_NAME: &'static str = "institution";
     const FRIENDLY: &'static str = "an institution";
-    const PROPS: &'static [(&'static str, &'static str)] = INSTITUTION_PROPS;
+    const PROPS: &'static [Prop] = INSTITUTION_PROPS;
     const DEFAULT_COLUMNS: &'static [&'static str] = &[
         "id", "name", "district", "category", "status", "licensed", "students",
     ];

@@ -13,6 +13,7 @@ mod date;
 mod finding;
 mod inspection;
 mod institution;
+pub mod props;
 
 use std::cell::RefCell;
 
@@ -26,6 +27,7 @@ pub use date::Date;
 pub use finding::{FindingRef, FINDING_PROPS};
 pub use inspection::{InspectionRef, INSPECTION_PROPS};
 pub use institution::{InstitutionRef, INSTITUTION_PROPS};
+pub use props::{Prop, PropType};
 
 /// A record type as scripts see it.
 ///
@@ -37,9 +39,10 @@ pub trait ScriptRecord: Clone + Send + Sync + 'static {
     const TYPE_NAME: &'static str;
     /// The type in words, for error messages ("an institution").
     const FRIENDLY: &'static str;
-    /// Property names with a one-line description: the one list used by
-    /// getters, `:help`, completion and `casebook check`.
-    const PROPS: &'static [(&'static str, &'static str)];
+    /// Property names with their types and a one-line description: the one
+    /// list used by getters, `:help`, `casebook schema`, completion and
+    /// `casebook check`.
+    const PROPS: &'static [Prop];
     /// The properties a table of these records shows first (the REPL's list).
     const DEFAULT_COLUMNS: &'static [&'static str];
 
@@ -68,7 +71,7 @@ pub struct RecordType {
     /// [`ScriptRecord::FRIENDLY`].
     pub friendly: &'static str,
     /// [`ScriptRecord::PROPS`].
-    pub props: &'static [(&'static str, &'static str)],
+    pub props: &'static [Prop],
     /// [`ScriptRecord::DEFAULT_COLUMNS`].
     pub default_columns: &'static [&'static str],
     is: fn(&Dynamic) -> bool,
@@ -111,7 +114,7 @@ pub fn record_type(v: &Dynamic) -> Option<&'static RecordType> {
 }
 
 /// The property names of a record, for tables and field lists; `None` for other values.
-pub fn record_props(v: &Dynamic) -> Option<&'static [(&'static str, &'static str)]> {
+pub fn record_props(v: &Dynamic) -> Option<&'static [Prop]> {
     record_type(v).map(|t| t.props)
 }
 
@@ -139,7 +142,7 @@ pub fn prop(v: &Dynamic, name: &str) -> Option<Dynamic> {
 pub fn all_props() -> impl Iterator<Item = &'static str> {
     RECORD_TYPES
         .iter()
-        .flat_map(|t| t.props.iter().map(|(n, _)| *n))
+        .flat_map(|t| t.props.iter().map(|p| p.name))
 }
 
 /// The plain-words name of a value's type, for error messages.
@@ -173,7 +176,7 @@ pub fn friendly_type(n: &str) -> &str {
 /// The error for a property `p` that `x` does not have, listing the ones it has.
 pub fn no_prop(x: &Dynamic, p: &str) -> Box<rhai::EvalAltResult> {
     let known = record_props(x)
-        .map(|ps| ps.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))
+        .map(|ps| ps.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
     if known.is_empty() {
         format!("{} has no property \"{p}\"", type_name(x)).into()
@@ -217,8 +220,8 @@ mod tests {
     use super::*;
 
     fn every_property_has_a_getter<R: ScriptRecord>() {
-        for (name, _) in R::PROPS {
-            assert!(R::getter(name).is_some(), "{}.{name}", R::TYPE_NAME);
+        for p in R::PROPS {
+            assert!(R::getter(p.name).is_some(), "{}.{}", R::TYPE_NAME, p.name);
         }
         assert!(R::getter("no_such_property").is_none());
     }

@@ -708,12 +708,12 @@ fn check_knows_the_test_helpers() {
 }
 
 #[test]
-fn check_warns_about_an_unknown_function_called_as_a_statement() {
+fn check_fails_on_an_unknown_function_called_as_a_statement() {
     let ws = Ws::new();
     ws.write("t.rhai", "emit_row(#{a: 1});\n");
     ws.run(&["check", "t.rhai"])
-        .ok()
-        .stderr_has(&["emit_row", "1 warning(s)"]);
+        .code(1)
+        .stderr_has(&["emit_row", "1 error(s)"]);
 }
 
 #[test]

@@ -237,7 +237,7 @@ fn help_and_version_exit_0() {
 }
 
 #[test]
-fn a_bad_as_of_date_is_refused_with_exit_code_1() {
+fn a_bad_as_of_date_is_a_usage_error_exit_2() {
     let ws = populated();
     let r = ws
         .run(&[
@@ -248,7 +248,7 @@ fn a_bad_as_of_date_is_refused_with_exit_code_1() {
             "--as-of",
             "2019-02-30",
         ])
-        .code(1);
+        .code(2);
     assert!(r.stderr.contains("--as-of \"2019-02-30\""), "{}", r.stderr);
     assert!(
         r.stderr.contains("not a real calendar date"),

@@ -139,8 +139,13 @@ fn the_nightly_job_issues_each_notice_once_a_day() {
     // A re-run the same night issues nothing and leaves the files alone.
     let again = c.nightly("2019-02-20");
     assert!(again.status.success());
+    // print() goes to stderr: stdout carries only the rows (none here).
+    assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), "");
     assert_eq!(
-        String::from_utf8_lossy(&again.stdout).trim(),
+        String::from_utf8_lossy(&again.stderr)
+            .lines()
+            .next()
+            .unwrap_or(""),
         "notices issued on 2019-02-20: 整改通知书 0, 逾期催告 0, 黑名单告知 0"
     );
     assert_eq!(files_under(&c.out().join("notices")), notices);

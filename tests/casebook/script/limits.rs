@@ -248,7 +248,7 @@ fn pad_within_the_limit_pads() {
     let out = String::from_utf8_lossy(&o.stdout);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(out.contains("abxyx a-- [1, 0, 0] 3 255 1"), "{out}{err}");
+    assert!(err.contains("abxyx a-- [1, 0, 0] 3 255 1"), "{out}{err}");
 }
 
 /// When the system refuses memory before `--max-memory` is reached (an
@@ -445,24 +445,31 @@ fn check_reports_every_syntax_error_and_exits_1() {
 }
 
 #[test]
-fn check_warns_about_a_misspelt_function_and_exits_0() {
+fn check_fails_on_a_misspelt_function() {
     let f = Fixture::new();
     let (code, err) = f.check(&[("fn.rhai", "let n = institutons().len();\nprint(n);\n")]);
-    assert_eq!(code, 0, "warnings only: {err}");
-    assert!(err.contains("warning"), "{err}");
+    assert_eq!(code, 1, "an unknown function is an error: {err}");
+    assert!(
+        err.contains("error: there is no function institutons()"),
+        "{err}"
+    );
     assert!(err.contains("did you mean institutions"), "{err}");
     assert!(err.contains("fn.rhai:1:9"), "{err}");
-    assert!(err.contains("0 error(s), 1 warning(s)"), "{err}");
+    assert!(err.contains("1 error(s), 0 warning(s)"), "{err}");
 }
 
 #[test]
-fn check_warns_about_a_misspelt_property_and_exits_0() {
+fn check_fails_on_a_misspelt_property() {
     let f = Fixture::new();
     let (code, err) = f.check(&[(
         "prop.rhai",
         "for f in findings() {\n    if f.overdeu { print(f.id); }\n}\n",
     )]);
-    assert_eq!(code, 0, "warnings only: {err}");
+    assert_eq!(code, 1, "a misspelt property is an error: {err}");
+    assert!(
+        err.contains("error: no record has the property .overdeu"),
+        "{err}"
+    );
     assert!(err.contains("did you mean .overdue"), "{err}");
     assert!(err.contains("prop.rhai:2:"), "{err}");
 }
@@ -495,7 +502,7 @@ fn check_takes_several_files_and_fails_if_any_has_an_error() {
     assert!(err.contains("a.rhai:1:9"), "{err}");
     assert!(err.contains("b.rhai:1:"), "{err}");
     assert!(
-        err.contains("checked 3 script(s): 1 error(s), 1 warning(s)"),
+        err.contains("checked 3 script(s): 2 error(s), 0 warning(s)"),
         "{err}"
     );
 }

@@ -65,19 +65,21 @@ fn run(ws: &Ws, src: &str) -> common::Run {
 
 /// The script's output with `f(x)` mapped in parallel, and with the same map forced sequential.
 fn both(ws: &Ws, prelude: &str, coll: &str, tail: &str) -> (String, String) {
+    // print() goes to stderr, rows to stdout: both are compared.
     let par = run(
         ws,
         &format!("{prelude}\nlet r = {coll}().map(|x| f(x));\n{tail}"),
     )
-    .ok()
-    .stdout;
+    .ok();
     let seq = run(
         ws,
         &format!("{prelude}\nlet zero = 0;\nlet r = {coll}().map(|x| f(x) + zero);\n{tail}"),
     )
-    .ok()
-    .stdout;
-    (par, seq)
+    .ok();
+    (
+        format!("{}{}", par.stderr, par.stdout),
+        format!("{}{}", seq.stderr, seq.stdout),
+    )
 }
 
 #[test]
@@ -252,7 +254,7 @@ fn the_first_error_in_record_order_is_the_one_reported() {
     for _ in 0..3 {
         let r = run(&ws, src).code(1);
         // Lines printed before the error in the failing batch are printed.
-        assert!(r.stdout.contains("just before"), "{}", r.stdout);
+        assert!(r.stderr.contains("just before"), "{}", r.stderr);
         let err = r.stderr;
         assert!(err.contains("bad I01500"), "{err}");
         assert!(!err.contains("bad I04800"), "{err}");
@@ -283,7 +285,7 @@ fn the_repl_shows_courses_as_a_table_and_helps_with_their_properties() {
         "C00001-0",
         "课程0",
         "showing 50 of",
-        "course.daily_end_time: \"HH:MM\"",
+        "course.daily_end_time (text): \"HH:MM\"",
         "Course filing properties: id institution_id",
         "Licence application properties: id",
     ] {

@@ -98,7 +98,7 @@ fn emitting_a_record_keeps_the_field_order() {
     let out = f.ok(r#"emit(institution("A1"));"#, &["--format", "jsonl"]);
     let want: Vec<String> = INSTITUTION_PROPS
         .iter()
-        .map(|(n, _)| n.to_string())
+        .map(|p| p.name.to_string())
         .collect();
     assert_eq!(key_order(out.lines().next().unwrap()), want);
 }
@@ -188,11 +188,12 @@ fn rows_print_as_csv_json_jsonl_or_table() {
 }
 
 #[test]
-fn no_rows_print_nothing_and_a_final_value_is_shown() {
+fn no_rows_print_nothing_but_a_table_says_0_rows_and_a_final_value_is_shown() {
     let f = Fixture::city();
     assert_eq!(f.ok("let x = 1;", &["--format", "jsonl"]), "");
     assert_eq!(f.ok("let x = 1;", &["--format", "json"]).trim(), "[]");
-    assert_eq!(f.ok("let x = 1;", &["--format", "table"]), "");
+    // Empty is said, not silent, to a person reading a table.
+    assert_eq!(f.ok("let x = 1;", &["--format", "table"]), "(0 rows)\n");
     assert_eq!(f.ok("institutions().len() * 2", &[]).trim(), "6");
     // A script that set its columns made a table, empty here: no stray last value in it.
     let src = r#"columns(["id"]); institutions().map(|i| 0)"#;
@@ -261,7 +262,7 @@ fn out_writes_the_rows_file_into_the_directory() {
 }
 
 #[test]
-fn print_goes_to_stdout_before_the_rows() {
+fn print_goes_to_stderr_and_stdout_carries_only_rows() {
     let f = Fixture::city();
     let out = f.run(
         r#"print("机构总数：" + institutions().len());
@@ -270,8 +271,8 @@ fn print_goes_to_stdout_before_the_rows() {
     );
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout, "机构总数：3\n{\"n\":3}\n");
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("机构总数"));
+    assert_eq!(stdout, "{\"n\":3}\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("机构总数：3"));
 }
 
 #[test]
