@@ -50,6 +50,7 @@ impl ScriptHost {
         let tokens = Arc::new(Mutex::new(TokenPass::Off));
         let t = tokens.clone();
         let limit = parse_limiter(&host);
+        let max_memory = host.limits.max_memory;
         // Volatile, not deprecated (Rhai marks it so): the one way to change a
         // token while keeping every position. It replaces the hook
         // `build_engine` set, so the limits are checked here first.
@@ -62,6 +63,17 @@ impl ScriptHost {
             match &mut *t.lock().unwrap() {
                 TokenPass::Off => tok,
                 TokenPass::Record(v) => {
+                    // The record doubles in one step: a script too big for the
+                    // limit stops here, as parsing it would, not at the heap's
+                    // ceiling in the middle of the syntax tree's own growth
+                    // (which needs the other half).
+                    if v.len() == v.capacity() {
+                        let grow = v.capacity().max(64)
+                            * std::mem::size_of::<(rhai::Token, rhai::Position)>();
+                        if crate::alloc::heap_bytes() + grow > max_memory / 2 {
+                            return parse_stop(format!("{PARSE_LIMIT}memory:{}", max_memory >> 20));
+                        }
+                    }
                     v.push((tok.clone(), pos));
                     tok
                 }
@@ -291,6 +303,12 @@ fn limit_parsing(engine: &mut Engine, host: &Arc<Host>) {
     engine.on_parse_token(move |token, _pos, _state| limit(token));
 }
 
+/// The token that stops parsing at a limit, remembered for the error.
+fn parse_stop(why: String) -> rhai::Token {
+    PARSE_STOP.with(|p| *p.borrow_mut() = Some(why.clone()));
+    rhai::Token::LexError(Box::new(rhai::LexError::Runtime(why)))
+}
+
 /// The check [`limit_parsing`] makes of every token: the token itself, or
 /// the error token that stops parsing at a limit. Rhai keeps one token hook
 /// per engine, so [`ScriptHost::with_host`], which adds its own, calls this
@@ -306,10 +324,7 @@ fn parse_limiter(host: &Arc<Host>) -> impl Fn(rhai::Token) -> rhai::Token + Send
     } = host.limits.clone();
     let count = std::sync::atomic::AtomicU64::new(0);
     move |token| {
-        let stop = |why: String| {
-            PARSE_STOP.with(|p| *p.borrow_mut() = Some(why.clone()));
-            Token::LexError(Box::new(LexError::Runtime(why)))
-        };
+        let stop = parse_stop;
         // Once stopped, every later token says so too.
         if let Some(why) = PARSE_STOP.with(|p| p.borrow().clone()) {
             return Token::LexError(Box::new(LexError::Runtime(why)));

@@ -167,6 +167,10 @@ fn last(r: &Reader, args: &AuditArgs) -> Result<(Sheet, Vec<serde_json::Value>)>
         let mut full = serde_json::Map::new();
         full.insert("entry".into(), (*n).into());
         full.extend(h.as_object().cloned().unwrap_or_default());
+        // Stored in UTC; shown, as everywhere, in local time with the offset.
+        if let Some(at) = h["at"].as_str() {
+            full.insert("at".into(), when_text(at).into());
+        }
         full.insert(
             "changes".into(),
             serde_json::Value::Object(

@@ -85,7 +85,7 @@ print(join(["a", 1, ()], "/"));
 let k = [3, 1, 2]; k.sort_by_key(|x| -x); print(k);
 "#;
     let o = f.run("same.rhai", src, &["--max-memory", "64"]);
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = String::from_utf8_lossy(&o.stderr);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -149,7 +149,7 @@ fn sleep_stops_at_the_time_limit() {
         &[],
     );
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "woke");
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "woke");
 }
 
 /// Whether the error's `-->` line names `file` (the fixture writes absolute paths).
