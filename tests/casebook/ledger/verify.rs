@@ -25,57 +25,37 @@ fn filled() -> Ws {
 
 /// A sealed value as stored, CRC included: what a program of one's own
 /// against redb would read and write, borrowing casebook's type names.
-#[derive(Debug)]
-struct Raw;
+macro_rules! raw {
+    ($t:ident, $name:literal) => {
+        #[derive(Debug)]
+        struct $t;
 
-impl Value for Raw {
-    type SelfType<'a> = &'a [u8];
-    type AsBytes<'a> = &'a [u8];
-    fn fixed_width() -> Option<usize> {
-        None
-    }
-    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-    where
-        Self: 'a,
-    {
-        data
-    }
-    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-    where
-        Self: 'b,
-    {
-        value
-    }
-    fn type_name() -> TypeName {
-        TypeName::new("casebook::sealed_bytes")
-    }
+        impl Value for $t {
+            type SelfType<'a> = &'a [u8];
+            type AsBytes<'a> = &'a [u8];
+            fn fixed_width() -> Option<usize> {
+                None
+            }
+            fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+            where
+                Self: 'a,
+            {
+                data
+            }
+            fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+            where
+                Self: 'b,
+            {
+                value
+            }
+            fn type_name() -> TypeName {
+                TypeName::new($name)
+            }
+        }
+    };
 }
-
-#[derive(Debug)]
-struct RawText;
-
-impl Value for RawText {
-    type SelfType<'a> = &'a [u8];
-    type AsBytes<'a> = &'a [u8];
-    fn fixed_width() -> Option<usize> {
-        None
-    }
-    fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-    where
-        Self: 'a,
-    {
-        data
-    }
-    fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-    where
-        Self: 'b,
-    {
-        value
-    }
-    fn type_name() -> TypeName {
-        TypeName::new("casebook::sealed_text")
-    }
-}
+raw!(Raw, "casebook::sealed_bytes");
+raw!(RawText, "casebook::sealed_text");
 
 const INSTITUTIONS: TableDefinition<&str, Raw> = TableDefinition::new("institutions");
 const AUDIT: TableDefinition<u64, RawText> = TableDefinition::new("audit");
