@@ -5,7 +5,7 @@
 use redb::{Key, ReadableTable, TableDefinition, TableHandle, Value, WriteTransaction};
 
 use super::schema::*;
-use super::seal::{self, Bytes, Text};
+use super::seal::{self, Bytes, Sealed, Text};
 use super::state::{record_hash, Sum256};
 use super::LedgerError;
 
@@ -83,22 +83,18 @@ pub(super) fn live_state(w: &WriteTransaction) -> Result<Vec<(&'static str, Sum2
     ])
 }
 
-fn sum<K: Key + 'static, V: Value + 'static>(
+fn sum<K: Key + 'static, V: Sealed>(
     w: &WriteTransaction,
     def: TableDefinition<K, V>,
 ) -> Result<(&'static str, Sum256), LedgerError> {
-    let name = TRACKED
-        .iter()
-        .copied()
-        .find(|n| *n == def.name())
-        .expect("a tracked table");
+    let name = tracked_name(def.name());
     let mut s = Sum256::default();
     for e in w.open_table(def)?.iter()? {
         let (k, v) = e?;
         s.add(&record_hash(
             name,
             K::as_bytes(&k.value()).as_ref(),
-            V::as_bytes(&v.value()).as_ref(),
+            V::payload(&v.value()),
         ));
     }
     Ok((name, s))

@@ -48,6 +48,15 @@ const MIGRATIONS: &[Migration] = &[
 
 /// The tables inside the state digest (see `state`): every table of records,
 /// that is all but `meta` and the audit log's own.
+/// `name` as the `'static` entry of [`TRACKED`]; a table outside it is a bug.
+pub(super) fn tracked_name(name: &str) -> &'static str {
+    TRACKED
+        .iter()
+        .copied()
+        .find(|n| *n == name)
+        .unwrap_or_else(|| panic!("table {name} is not in schema::TRACKED"))
+}
+
 pub(super) const TRACKED: &[&str] = &[
     "institutions",
     "inspections",

@@ -57,6 +57,69 @@ fn damaged(why: &str) -> ! {
     std::panic::panic_any(Damaged(why.to_string()))
 }
 
+/// A sealed value type: what the state digest (`state`) hashes of a value is
+/// its payload, the bytes before the checksum, read without sealing again.
+pub trait Sealed: Value + 'static {
+    /// The payload of a value of this type.
+    fn payload<'a>(v: &'a Self::SelfType<'_>) -> &'a [u8];
+}
+
+impl Sealed for Bytes {
+    fn payload<'a>(v: &'a &[u8]) -> &'a [u8] {
+        v
+    }
+}
+
+impl Sealed for Text {
+    fn payload<'a>(v: &'a &str) -> &'a [u8] {
+        v.as_bytes()
+    }
+}
+
+/// A sealed value as stored, checksum and all: the sealed types' names
+/// without their check, for `verify` (a damaged value is a line of its
+/// report, not a panic) and for programs that inspect a ledger.
+macro_rules! raw_value {
+    ($(#[$doc:meta])* $t:ident, $name:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $t;
+
+        impl Value for $t {
+            type SelfType<'a> = &'a [u8];
+            type AsBytes<'a> = &'a [u8];
+            fn fixed_width() -> Option<usize> {
+                None
+            }
+            fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
+            where
+                Self: 'a,
+            {
+                data
+            }
+            fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
+            where
+                Self: 'b,
+            {
+                value
+            }
+            fn type_name() -> TypeName {
+                TypeName::new($name)
+            }
+        }
+    };
+}
+raw_value!(
+    /// [`Bytes`] as stored.
+    RawBytes,
+    "casebook::sealed_bytes"
+);
+raw_value!(
+    /// [`Text`] as stored.
+    RawText,
+    "casebook::sealed_text"
+);
+
 /// A sealed byte string: the value type of the record tables.
 #[derive(Debug)]
 pub struct Bytes;

@@ -21,9 +21,12 @@ use std::borrow::Borrow;
 use std::ops::Deref;
 
 use redb::{
-    AccessGuard, Key, StorageError, Table, TableDefinition, TableError, Value, WriteTransaction,
+    AccessGuard, Key, StorageError, Table, TableDefinition, TableError, TableHandle,
+    WriteTransaction,
 };
 use sha2::{Digest, Sha256};
+
+use super::seal::Sealed;
 
 /// A sum of record hashes modulo 2^256, as four little-endian 64-bit limbs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -92,7 +95,7 @@ fn limbs(h: &[u8; 32]) -> [u64; 4] {
 }
 
 /// The hash of one record: its table's name, its key's bytes and its value's
-/// bytes as stored, each delimited so that no two records hash alike by
+/// payload (the bytes before its checksum), each delimited so that no two records hash alike by
 /// moving bytes between the parts.
 pub fn record_hash(table: &str, key: &[u8], value: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -108,18 +111,18 @@ pub fn record_hash(table: &str, key: &[u8], value: &[u8]) -> [u8; 32] {
 /// [`Sum256`] delta. Reads go to the redb table through [`Deref`]; writes
 /// only through [`Tracked::insert`] and [`Tracked::remove`] (there is no
 /// `DerefMut`), so none can bypass the digest.
-pub struct Tracked<'t, K: Key + 'static, V: Value + 'static> {
+pub struct Tracked<'t, K: Key + 'static, V: Sealed> {
     table: Table<'t, K, V>,
     name: &'static str,
     delta: Sum256,
 }
 
-impl<'t, K: Key + 'static, V: Value + 'static> Tracked<'t, K, V> {
+impl<'t, K: Key + 'static, V: Sealed> Tracked<'t, K, V> {
     /// Opens `def` in `txn` for tracked writing.
     pub fn open(txn: &'t WriteTransaction, def: TableDefinition<K, V>) -> Result<Self, TableError> {
         Ok(Tracked {
             table: txn.open_table(def)?,
-            name: leak_name(def),
+            name: super::schema::tracked_name(def.name()),
             delta: Sum256::default(),
         })
     }
@@ -134,15 +137,12 @@ impl<'t, K: Key + 'static, V: Value + 'static> Tracked<'t, K, V> {
         self.delta.add(&record_hash(
             self.name,
             kb.as_ref(),
-            V::as_bytes(value.borrow()).as_ref(),
+            V::payload(value.borrow()),
         ));
         let old = self.table.insert(key.borrow(), value.borrow())?;
         if let Some(g) = &old {
-            self.delta.sub(&record_hash(
-                self.name,
-                kb.as_ref(),
-                V::as_bytes(&g.value()).as_ref(),
-            ));
+            self.delta
+                .sub(&record_hash(self.name, kb.as_ref(), V::payload(&g.value())));
         }
         Ok(old)
     }
@@ -155,11 +155,8 @@ impl<'t, K: Key + 'static, V: Value + 'static> Tracked<'t, K, V> {
         let kb = K::as_bytes(key.borrow());
         let old = self.table.remove(key.borrow())?;
         if let Some(g) = &old {
-            self.delta.sub(&record_hash(
-                self.name,
-                kb.as_ref(),
-                V::as_bytes(&g.value()).as_ref(),
-            ));
+            self.delta
+                .sub(&record_hash(self.name, kb.as_ref(), V::payload(&g.value())));
         }
         Ok(old)
     }
@@ -170,23 +167,12 @@ impl<'t, K: Key + 'static, V: Value + 'static> Tracked<'t, K, V> {
     }
 }
 
-impl<'t, K: Key + 'static, V: Value + 'static> Deref for Tracked<'t, K, V> {
+impl<'t, K: Key + 'static, V: Sealed> Deref for Tracked<'t, K, V> {
     type Target = Table<'t, K, V>;
 
     fn deref(&self) -> &Table<'t, K, V> {
         &self.table
     }
-}
-
-/// The table's name as `'static`: every definition is a `const` of `schema`
-/// whose name is a literal, so this never allocates more than once per name.
-fn leak_name<K: Key + 'static, V: Value + 'static>(def: TableDefinition<K, V>) -> &'static str {
-    use redb::TableHandle;
-    super::schema::TRACKED
-        .iter()
-        .copied()
-        .find(|n| *n == def.name())
-        .unwrap_or_else(|| panic!("table {} is not in schema::TRACKED", def.name()))
 }
 
 #[cfg(test)]

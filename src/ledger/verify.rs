@@ -19,10 +19,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use redb::{Key, ReadTransaction, ReadableTable, TableDefinition, TableError, TypeName, Value};
+use redb::{Key, ReadTransaction, ReadableTable, TableDefinition, TableError, Value};
 
 use super::chain::{self, ChangesDigest, GENESIS};
-use super::seal::unseal;
+use super::seal::{unseal, RawBytes, RawText};
 use super::state::{record_hash, Sum256};
 use super::{Ledger, LedgerError};
 
@@ -47,42 +47,6 @@ impl Verdict {
         self.problems.is_empty()
     }
 }
-
-/// A sealed value as stored, CRC and all: the sealed types' name without
-/// their check.
-#[derive(Debug)]
-struct RawBytes;
-#[derive(Debug)]
-struct RawText;
-
-macro_rules! raw_value {
-    ($t:ty, $name:literal) => {
-        impl Value for $t {
-            type SelfType<'a> = &'a [u8];
-            type AsBytes<'a> = &'a [u8];
-            fn fixed_width() -> Option<usize> {
-                None
-            }
-            fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-            where
-                Self: 'a,
-            {
-                data
-            }
-            fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-            where
-                Self: 'b,
-            {
-                value
-            }
-            fn type_name() -> TypeName {
-                TypeName::new($name)
-            }
-        }
-    };
-}
-raw_value!(RawBytes, "casebook::sealed_bytes");
-raw_value!(RawText, "casebook::sealed_text");
 
 /// The message of a caught panic.
 fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
@@ -178,11 +142,13 @@ where
             let key = K::as_bytes(&k.value()).as_ref().to_vec();
             let raw: &[u8] = val.value();
             v.records += 1;
-            if let Err(why) = unseal(raw) {
+            // A damaged value is summed as stored: its table then fails too.
+            let payload = unseal(raw).unwrap_or_else(|why| {
                 v.problems
                     .push(format!("table {name}, key {:?}: {why}", k.value()));
-            }
-            sum.add(&record_hash(name, &key, raw));
+                raw
+            });
+            sum.add(&record_hash(name, &key, payload));
         }
         Ok(sum)
     }));

@@ -4,7 +4,7 @@
 //! state digest and the hash chain; a chain rewritten whole is caught by a
 //! head written down before; byte flips anywhere never panic.
 
-use redb::{ReadableTable, TableDefinition, TypeName, Value};
+use redb::{ReadableTable, TableDefinition};
 
 use crate::common::*;
 
@@ -23,39 +23,9 @@ fn filled() -> Ws {
     ws
 }
 
-/// A sealed value as stored, CRC included: what a program of one's own
-/// against redb would read and write, borrowing casebook's type names.
-macro_rules! raw {
-    ($t:ident, $name:literal) => {
-        #[derive(Debug)]
-        struct $t;
-
-        impl Value for $t {
-            type SelfType<'a> = &'a [u8];
-            type AsBytes<'a> = &'a [u8];
-            fn fixed_width() -> Option<usize> {
-                None
-            }
-            fn from_bytes<'a>(data: &'a [u8]) -> &'a [u8]
-            where
-                Self: 'a,
-            {
-                data
-            }
-            fn as_bytes<'a, 'b: 'a>(value: &'a &'b [u8]) -> &'a [u8]
-            where
-                Self: 'b,
-            {
-                value
-            }
-            fn type_name() -> TypeName {
-                TypeName::new($name)
-            }
-        }
-    };
-}
-raw!(Raw, "casebook::sealed_bytes");
-raw!(RawText, "casebook::sealed_text");
+// A program of one's own against redb reads and writes the values as
+// stored, checksum and all, through casebook's raw value types.
+use casebook::ledger::seal::{RawBytes as Raw, RawText};
 
 const INSTITUTIONS: TableDefinition<&str, Raw> = TableDefinition::new("institutions");
 const AUDIT: TableDefinition<u64, RawText> = TableDefinition::new("audit");
