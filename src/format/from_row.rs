@@ -168,11 +168,10 @@ impl<'r, R: Row + ?Sized> RowParser<'r, R> {
         match parse_date(v) {
             Ok(d) => d,
             // A date cell that lost its format reaches a CSV file as its serial number.
-            Err(_) if excel_serial_date(v).is_some() => excel_serial_date(v).unwrap_or_default(),
-            Err(why) => {
+            Err(why) => excel_serial_date(v).unwrap_or_else(|| {
                 self.errs.push(FieldError::new(f, v, why));
                 NaiveDate::MIN
-            }
+            }),
         }
     }
     fn odate(&mut self, f: &'static str) -> Option<NaiveDate> {

@@ -65,10 +65,12 @@ pub(super) fn read_jsonl(
                 other => other.to_string(),
             };
             // Full-width digits and letters in codes, numbers and dates.
-            let s = if super::csv::is_prose(f) {
-                s
-            } else {
-                super::csv::nfkc(&s).into_owned()
+            let s = match super::csv::is_prose(f) {
+                true => s,
+                false => match super::csv::nfkc(&s) {
+                    std::borrow::Cow::Owned(n) => n,
+                    std::borrow::Cow::Borrowed(_) => s,
+                },
             };
             fields.push((f, s));
         }

@@ -40,7 +40,8 @@ pub struct Plan {
     pub errors: Vec<(Position, String)>,
 }
 
-fn key(p: Position) -> (usize, usize) {
+/// A position as the token hook (`engine`) and coverage look it up.
+pub(crate) fn key(p: Position) -> (usize, usize) {
     (p.line().unwrap_or(0), p.position().unwrap_or(0))
 }
 

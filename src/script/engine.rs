@@ -77,12 +77,10 @@ impl ScriptHost {
                     v.push((tok.clone(), pos));
                     tok
                 }
-                TokenPass::Replace(subs) => {
-                    match subs.remove(&(pos.line().unwrap_or(0), pos.position().unwrap_or(0))) {
-                        Some(new) => new,
-                        None => tok,
-                    }
-                }
+                TokenPass::Replace(subs) => match subs.remove(&super::compare::key(pos)) {
+                    Some(new) => new,
+                    None => tok,
+                },
             }
         });
         ScriptHost {
@@ -324,22 +322,21 @@ fn parse_limiter(host: &Arc<Host>) -> impl Fn(rhai::Token) -> rhai::Token + Send
     } = host.limits.clone();
     let count = std::sync::atomic::AtomicU64::new(0);
     move |token| {
-        let stop = parse_stop;
         // Once stopped, every later token says so too.
         if let Some(why) = PARSE_STOP.with(|p| p.borrow().clone()) {
             return Token::LexError(Box::new(LexError::Runtime(why)));
         }
         let held = crate::alloc::heap_bytes();
         if held > max_memory {
-            return stop(format!("{PARSE_LIMIT}memory:{}", max_memory >> 20));
+            return parse_stop(format!("{PARSE_LIMIT}memory:{}", max_memory >> 20));
         }
         nearing_the_limit(held, max_memory);
         if count.fetch_add(1, Ordering::Relaxed) & 0xfff == 0 {
             if cancel.load(Ordering::Relaxed) {
-                return stop(format!("{PARSE_LIMIT}cancelled"));
+                return parse_stop(format!("{PARSE_LIMIT}cancelled"));
             }
             if started.lock().unwrap().elapsed() > timeout {
-                return stop(format!("{PARSE_LIMIT}timeout:{}", timeout.as_secs_f64()));
+                return parse_stop(format!("{PARSE_LIMIT}timeout:{}", timeout.as_secs_f64()));
             }
         }
         token

@@ -270,7 +270,7 @@ fn entry(r: &Reader, n: u64) -> Result<Sheet> {
         .map(|c| (c.kind.clone(), c.id.clone()))
         .collect();
     if !wanted.is_empty() {
-        let last = r.audit()?.last().map(|(k, _)| *k).unwrap_or(n);
+        let last = r.last_audit()?.max(n);
         for m in n + 1..=last {
             for c in r.audit_changes(m)? {
                 let key = (c.kind.clone(), c.id.clone());

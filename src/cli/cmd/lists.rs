@@ -87,11 +87,16 @@ fn show(
     .map(String::from)
     .into();
     let mut rows = Vec::new();
+    // One run adds many entries under one audit entry: each is read once.
+    let mut decided_by = std::collections::HashMap::new();
     for e in entries
         .iter()
         .filter(|e| e.list == name && (history || e.on(d)))
     {
-        rows.push(row(r, e)?);
+        if let std::collections::hash_map::Entry::Vacant(v) = decided_by.entry(e.audit) {
+            v.insert(by(r, e.audit)?);
+        }
+        rows.push(row(r, e, &decided_by[&e.audit])?);
     }
     let mut sheet = crate::sheet::Sheet::from_text(name, &cols, &rows);
     sheet.title = Some(format!(
@@ -117,11 +122,9 @@ fn show(
     Ok(exit::OK)
 }
 
-/// One entry's row, naming the command (and script) that decided it.
-fn row(r: &Reader, e: &ListEntry) -> Result<Vec<String>> {
-    let x = r.institution(&e.institution_id)?;
-    let by = r
-        .audit_entry(e.audit)?
+/// The command (and script) that audit entry `n` records.
+fn by(r: &Reader, n: u64) -> Result<String> {
+    Ok(r.audit_entry(n)?
         .map(|h| {
             let v: serde_json::Value = serde_json::from_str(&h).unwrap_or_default();
             let cmd = v["command"].as_str().unwrap_or("").to_string();
@@ -137,7 +140,12 @@ fn row(r: &Reader, e: &ListEntry) -> Result<Vec<String>> {
                 format!("{cmd} ({sha})")
             }
         })
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+/// One entry's row, naming the command (and script) that decided it.
+fn row(r: &Reader, e: &ListEntry, by: &str) -> Result<Vec<String>> {
+    let x = r.institution(&e.institution_id)?;
     Ok(vec![
         e.institution_id.clone(),
         x.as_ref().map(|x| x.name.clone()).unwrap_or_default(),
@@ -146,7 +154,7 @@ fn row(r: &Reader, e: &ListEntry) -> Result<Vec<String>> {
         e.removed.map(crate::model::fmt_date).unwrap_or_default(),
         e.reason.clone(),
         e.removed_reason.clone().unwrap_or_default(),
-        by,
+        by.to_string(),
         e.operator.clone(),
         match &e.removed_by {
             Some(r) => format!(

@@ -113,9 +113,7 @@ fn counted(s: &Stmt) -> bool {
 type At = (usize, usize);
 
 /// A position as (line, column), for comparing.
-fn at(p: Position) -> (usize, usize) {
-    (p.line().unwrap_or(0), p.position().unwrap_or(0))
-}
+use crate::script::compare::key as at;
 
 /// The statements of `ast`'s rule functions, marked with whether `hits` holds their position.
 pub fn analyse(ast: &AST, hits: &HashSet<(usize, usize)>) -> FileCoverage {

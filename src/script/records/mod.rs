@@ -55,11 +55,6 @@ pub trait ScriptRecord: Clone + Send + Sync + 'static {
     fn prop(&self, name: &str) -> Option<Dynamic> {
         Self::getter(name).map(|get| get(self))
     }
-
-    /// The columns a table of these records shows first.
-    fn default_columns() -> &'static [&'static str] {
-        Self::DEFAULT_COLUMNS
-    }
 }
 
 /// What [`ScriptRecord`] says about one type, as a value: for code that holds

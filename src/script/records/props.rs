@@ -93,11 +93,6 @@ pub mod t {
     pub const MODE: PropType = PropType::Enum(&Mode::VALUES);
 }
 
-/// The ledger's name of district `s` (天河 for 天河 or 天河区), if it is one.
-pub fn district_code<'d>(s: &str, districts: &'d [String]) -> Option<&'d str> {
-    crate::model::district_name(s, districts)
-}
-
 /// Every district in both forms, for error messages: "越秀 (越秀区), …".
 pub fn describe_districts(districts: &[String]) -> String {
     let v: Vec<String> = districts.iter().map(|d| format!("{d} ({d}区)")).collect();
