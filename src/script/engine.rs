@@ -46,43 +46,8 @@ impl ScriptHost {
         let host = Arc::new(host);
         super::records::props::set_district_order(host.snap().reader.districts());
         let limits = host.limits.clone();
-        let mut engine = build_engine(host.clone());
         let tokens = Arc::new(Mutex::new(TokenPass::Off));
-        let t = tokens.clone();
-        let limit = parse_limiter(&host);
-        let max_memory = host.limits.max_memory;
-        // Volatile, not deprecated (Rhai marks it so): the one way to change a
-        // token while keeping every position. It replaces the hook
-        // `build_engine` set, so the limits are checked here first.
-        #[allow(deprecated)]
-        engine.on_parse_token(move |tok, pos, _| {
-            let tok = limit(tok);
-            if matches!(tok, rhai::Token::LexError(_)) {
-                return tok;
-            }
-            match &mut *t.lock().unwrap() {
-                TokenPass::Off => tok,
-                TokenPass::Record(v) => {
-                    // The record doubles in one step: a script too big for the
-                    // limit stops here, as parsing it would, not at the heap's
-                    // ceiling in the middle of the syntax tree's own growth
-                    // (which needs the other half).
-                    if v.len() == v.capacity() {
-                        let grow = v.capacity().max(64)
-                            * std::mem::size_of::<(rhai::Token, rhai::Position)>();
-                        if crate::alloc::heap_bytes() + grow > max_memory / 2 {
-                            return parse_stop(format!("{PARSE_LIMIT}memory:{}", max_memory >> 20));
-                        }
-                    }
-                    v.push((tok.clone(), pos));
-                    tok
-                }
-                TokenPass::Replace(subs) => match subs.remove(&super::compare::key(pos)) {
-                    Some(new) => new,
-                    None => tok,
-                },
-            }
-        });
+        let engine = build_engine_with(host.clone(), tokens.clone());
         ScriptHost {
             engine,
             tokens,
@@ -208,6 +173,12 @@ enum TokenPass {
 
 /// Builds a sandboxed engine with the whole API bound to `host`.
 pub fn build_engine(host: Arc<Host>) -> Engine {
+    build_engine_with(host, Arc::new(Mutex::new(TokenPass::Off)))
+}
+
+/// [`build_engine`] whose parser hook also serves `tokens` (see
+/// [`ScriptHost::compile_meant`]).
+fn build_engine_with(host: Arc<Host>, tokens: Arc<Mutex<TokenPass>>) -> Engine {
     let mut engine = Engine::new();
     let limits = host.limits.clone();
     // No module import from disk: scripts cannot read files.
@@ -263,7 +234,7 @@ pub fn build_engine(host: Arc<Host>) -> Engine {
             None
         });
     }
-    limit_parsing(&mut engine, &host);
+    hook_tokens(&mut engine, &host, tokens);
     api::register(&mut engine, host, build_engine);
     // Coverage, profile: only when a command installed one.
     super::debug::attach(&mut engine);
@@ -288,17 +259,50 @@ thread_local! {
     static PARSE_STOP: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
-/// What a parse error says when parsing hit a limit: [`limit_parsing`]
+/// What a parse error says when parsing hit a limit: [`hook_tokens`]
 /// stops the parser with a lexer error carrying this and the limit's token.
 pub const PARSE_LIMIT: &str = "casebook-limit:";
 
-/// Holds parsing to the memory and time limits, token by token: a script of
+/// Holds parsing to the memory and time limits, token by token (a script of
 /// millions of short lines took 2.5 GB and 100 s to parse under
-/// `--max-memory 64`, before the first step could be stopped.
-fn limit_parsing(engine: &mut Engine, host: &Arc<Host>) {
+/// `--max-memory 64`, before the first step could be stopped), and records
+/// or replaces tokens for `compare` as `tokens` says.
+fn hook_tokens(engine: &mut Engine, host: &Arc<Host>, tokens: Arc<Mutex<TokenPass>>) {
     let limit = parse_limiter(host);
-    #[allow(deprecated)] // "volatile", not deprecated: the only hook into the parser
-    engine.on_parse_token(move |token, _pos, _state| limit(token));
+    let max_memory = host.limits.max_memory;
+    // Volatile, not deprecated (Rhai marks it so): the one hook into the
+    // parser, and the one way to change a token while keeping every position.
+    // Rhai keeps one per engine: it checks the limits first, then records or
+    // replaces tokens as `tokens` says.
+    #[allow(deprecated)]
+    engine.on_parse_token(move |tok, pos, _| {
+        let tok = limit(tok);
+        if matches!(tok, rhai::Token::LexError(_)) {
+            return tok;
+        }
+        match &mut *tokens.lock().unwrap() {
+            TokenPass::Off => tok,
+            TokenPass::Record(v) => {
+                // The record doubles in one step: a script too big for the
+                // limit stops here, as parsing it would, not at the heap's
+                // ceiling in the middle of the syntax tree's own growth
+                // (which needs the other half).
+                if v.len() == v.capacity() {
+                    let grow =
+                        v.capacity().max(64) * std::mem::size_of::<(rhai::Token, rhai::Position)>();
+                    if crate::alloc::heap_bytes() + grow > max_memory / 2 {
+                        return parse_stop(format!("{PARSE_LIMIT}memory:{}", max_memory >> 20));
+                    }
+                }
+                v.push((tok.clone(), pos));
+                tok
+            }
+            TokenPass::Replace(subs) => match subs.remove(&super::compare::key(pos)) {
+                Some(new) => new,
+                None => tok,
+            },
+        }
+    });
 }
 
 /// The token that stops parsing at a limit, remembered for the error.
@@ -307,10 +311,8 @@ fn parse_stop(why: String) -> rhai::Token {
     rhai::Token::LexError(Box::new(rhai::LexError::Runtime(why)))
 }
 
-/// The check [`limit_parsing`] makes of every token: the token itself, or
-/// the error token that stops parsing at a limit. Rhai keeps one token hook
-/// per engine, so [`ScriptHost::with_host`], which adds its own, calls this
-/// first.
+/// The check [`hook_tokens`] makes of every token first: the token itself,
+/// or the error token that stops parsing at a limit.
 fn parse_limiter(host: &Arc<Host>) -> impl Fn(rhai::Token) -> rhai::Token + Send + Sync + 'static {
     use rhai::{LexError, Token};
     let cancel = host.cancel.clone();
