@@ -9,11 +9,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::ruletest::{run_tests, Outcome};
-use crate::ledger::LedgerWriter;
+use super::ruletest::{run_tests_then, Outcome};
 use crate::script::debug::coverage::{analyse, Coverage, FileCoverage};
 use crate::script::debug::{self, fmt_range};
-use crate::script::{Limits, ScriptHost};
 
 /// One file's coverage.
 pub struct FileReport {
@@ -30,27 +28,17 @@ pub fn run_with_coverage(
 ) -> anyhow::Result<(Vec<Outcome>, Vec<FileReport>)> {
     let cov = Arc::new(Coverage::default());
     debug::install(Some(cov.clone()));
-    let r = (|| {
-        let mut outcomes = Vec::new();
-        let mut reports = Vec::new();
-        let scratch = tempfile::tempdir()?;
-        for (n, path) in files.iter().enumerate() {
-            cov.take();
-            outcomes.extend(run_tests(std::slice::from_ref(path), filter, as_of)?);
-            let hits = cov.take();
-            // The same compilation the test runner made, for the same positions.
-            let src = std::fs::read_to_string(path)?;
-            let probe = LedgerWriter::create(&scratch.path().join(format!("p{n}.redb")))?;
-            let host = ScriptHost::new(&probe, as_of, rhai::Map::new(), false, Limits::default())?;
-            reports.push(FileReport {
-                file: path.display().to_string(),
-                coverage: host.compile(&src).ok().map(|ast| analyse(&ast, &hits)),
-            });
-        }
-        Ok((outcomes, reports))
-    })();
+    let mut reports = Vec::new();
+    let r = run_tests_then(files, filter, as_of, |path, ast| {
+        // What ran since the last file is this file's.
+        let hits = cov.take();
+        reports.push(FileReport {
+            file: path.display().to_string(),
+            coverage: ast.map(|ast| analyse(ast, &hits)),
+        });
+    });
     debug::install(None);
-    r
+    Ok((r?, reports))
 }
 
 fn percent(ran: usize, n: usize) -> f64 {

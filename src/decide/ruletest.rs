@@ -273,6 +273,18 @@ pub fn run_tests(
     filter: Option<&str>,
     as_of: NaiveDate,
 ) -> anyhow::Result<Vec<Outcome>> {
+    run_tests_then(files, filter, as_of, |_, _| {})
+}
+
+/// [`run_tests`], calling `after_file` once each file's tests have run, with
+/// the file's compiled script (`None` when it does not compile), so that
+/// `--coverage` reads the runner's own compilation rather than making another.
+pub fn run_tests_then(
+    files: &[PathBuf],
+    filter: Option<&str>,
+    as_of: NaiveDate,
+    mut after_file: impl FnMut(&Path, Option<&rhai::AST>),
+) -> anyhow::Result<Vec<Outcome>> {
     let scratch = std::env::temp_dir().join(format!("casebook-test-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let mut out = Vec::new();
@@ -293,6 +305,7 @@ pub fn run_tests(
                     name: "(compile)".into(),
                     failure: Some(diag::parse_diag(&e).render(&file, &src)),
                 });
+                after_file(path, None);
                 continue;
             }
         };
@@ -341,6 +354,7 @@ pub fn run_tests(
             drop(ledger);
             let _ = std::fs::remove_file(&db);
         }
+        after_file(path, Some(&ast));
     }
     let _ = std::fs::remove_dir_all(&scratch);
     // Nothing tested is no pass (as `opa test` says when it finds no tests).

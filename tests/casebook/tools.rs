@@ -99,6 +99,27 @@ fn the_credit_rules_tests_reach_every_line() {
 }
 
 #[test]
+fn coverage_runs_the_same_tests_as_a_plain_test_run() {
+    // A helper file with no tests beside a tested one: a plain run passes, so
+    // --coverage must too (it once ran the files one by one and failed this
+    // one for having no tests), and still reports the helper's figure.
+    let ws = Ws::new();
+    let f = ws.write("gappy.rhai", GAPPY);
+    let helper = ws.write("helper.rhai", "fn half(n) {\n    n / 2\n}\n");
+    ws.run(&["test", &f, &helper])
+        .ok()
+        .stdout_has(&["1 passed, 0 failed"]);
+    ws.run(&["test", "--coverage", &f, &helper])
+        .ok()
+        .stdout_has(&[
+            "1 passed, 0 failed",
+            "gappy.rhai: 46.2% of 13 statements (6 ran)",
+            "helper.rhai: 0.0% of 1 statements (0 ran)",
+            "no test reaches fn half",
+        ]);
+}
+
+#[test]
 fn profile_counts_calls_and_lines_in_a_parallel_map_too() {
     let ws = Ws::init();
     // Enough institutions for the parallel map (and a sequential loop beside it).
