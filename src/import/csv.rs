@@ -97,8 +97,11 @@ pub(super) struct Table {
     width: usize,
     /// For each of `cols`, whether it is free text.
     free: Vec<bool>,
-    /// For each of `cols`, whether it is prose (not normalised).
-    prose: Vec<bool>,
+    /// For each cell position of a row, whether it holds a code, number or
+    /// date (read after NFKC) rather than prose or an ignored column.
+    normalised: Vec<bool>,
+    /// The cell position of the id column, for error messages.
+    id_at: Option<usize>,
     complete: bool,
 }
 
@@ -119,12 +122,18 @@ impl Table {
             .columns()
             .iter()
             .all(|(f, _)| cols.iter().any(|(c, _)| c == f));
+        let mut normalised = vec![false; rec.len()];
+        for ((_, i), prose) in cols.iter().zip(&prose) {
+            normalised[*i] = !prose;
+        }
+        let id_at = cols.iter().find(|(f, _)| *f == "id").map(|(_, i)| *i);
         Ok(Table {
             cols,
             unnamed,
             width: rec.len(),
             free,
-            prose,
+            normalised,
+            id_at,
             complete,
         })
     }
@@ -144,13 +153,7 @@ impl Table {
             // below the data (",,,,,").
             return Ok(());
         }
-        let id = self
-            .cols
-            .iter()
-            .find(|(f, _)| *f == "id")
-            .and_then(|(_, i)| rec.get(*i))
-            .unwrap_or("")
-            .trim();
+        let id = self.id_at.and_then(|i| rec.get(i)).unwrap_or("").trim();
         // Spreadsheets pad rows with empty cells past the last named column.
         let extra_blank = rec.len() > width && rec.iter().skip(width).all(|c| c.trim().is_empty());
         if rec.len() != width && !extra_blank {
@@ -189,23 +192,17 @@ impl Table {
         }
         // Codes, numbers and dates typed in full width (２６０, a full-width
         // USCC) read as their ASCII forms; prose is kept as written.
-        let wide = self
-            .cols
+        let wide = rec
             .iter()
-            .zip(&self.prose)
-            .any(|((_, i), prose)| !prose && rec.get(*i).is_some_and(|v| !v.is_ascii()));
+            .zip(&self.normalised)
+            .any(|(v, code)| *code && !v.is_ascii());
         let normalised;
         let rec = if wide {
             normalised = rec
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    let code = self
-                        .cols
-                        .iter()
-                        .zip(&self.prose)
-                        .any(|((_, c), prose)| *c == i && !prose);
-                    if code {
+                    if self.normalised.get(i) == Some(&true) {
                         nfkc(v).into_owned()
                     } else {
                         v.to_string()
