@@ -285,3 +285,27 @@ fn a_line_over_dates_is_ordered_and_series_keep_their_colours() {
         "dated ticks"
     );
 }
+
+#[test]
+fn the_repl_says_a_chart_is_not_shown_on_the_terminal() {
+    let ws = Ws::init();
+    let o = ws
+        .cmd()
+        .args(["repl", "--as-of", "2019-02-20"])
+        .env("HOME", ws.path())
+        .write_stdin(
+            "chart(#{kind: \"bar\", title: \"t\", x: [\"越秀\"], series: #{\"a\": [1]}})\n\
+             chart(#{kind: \"bar\", title: \"t\", x: [\"越秀\"], series: #{\"a\": [1, 2]}})\n",
+        )
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("(1 chart(s) drawn; charts appear only on an HTML report: casebook run SCRIPT -o FILE.html)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("series \"a\" has 2 values but x has 1"),
+        "{out}"
+    );
+}
