@@ -330,7 +330,7 @@ fn date_ticks(a: NaiveDate, b: NaiveDate) -> Vec<NaiveDate> {
         let mut v = Vec::new();
         let mut d = NaiveDate::from_ymd_opt(a.year(), a.month(), 1).unwrap_or(a);
         while d <= b {
-            if d >= a && (d.month() - 1) % months == 0 {
+            if d >= a && (d.month() - 1).is_multiple_of(months) {
                 v.push(d);
             }
             match d.checked_add_months(Months::new(1)) {
@@ -338,6 +338,17 @@ fn date_ticks(a: NaiveDate, b: NaiveDate) -> Vec<NaiveDate> {
                 None => break,
             }
         }
+        if !v.is_empty() && v.len() <= 8 {
+            return v;
+        }
+    }
+    // New Year's days every 2, 5, 10, … years.
+    for years in [2, 5, 10, 20, 50, 100, 1000] {
+        let v: Vec<NaiveDate> = (a.year()..=b.year())
+            .filter(|y| y % years == 0)
+            .filter_map(|y| NaiveDate::from_ymd_opt(y, 1, 1))
+            .filter(|d| *d >= a && *d <= b)
+            .collect();
         if !v.is_empty() && v.len() <= 8 {
             return v;
         }
@@ -353,4 +364,28 @@ fn day(d: NaiveDate) -> f64 {
 /// The date `x` days after the epoch.
 fn from_day(x: f64) -> NaiveDate {
     NaiveDate::default() + chrono::Duration::days(x.round() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn date_ticks_are_days_weeks_or_month_starts() {
+        assert_eq!(date_ticks(d("2019-02-14"), d("2019-02-20")).len(), 7);
+        let weeks = date_ticks(d("2019-01-01"), d("2019-02-20"));
+        assert_eq!(weeks[1] - weeks[0], chrono::Duration::days(7), "{weeks:?}");
+        let months = date_ticks(d("2018-03-01"), d("2019-02-20"));
+        assert_eq!(months[0], d("2018-03-01"), "{months:?}");
+        assert!(months.len() <= 8 && months.iter().all(|m| m.format("%d").to_string() == "01"));
+        let years = date_ticks(d("2000-06-01"), d("2019-02-20"));
+        assert!(
+            years.len() <= 8 || years == vec![d("2000-06-01"), d("2019-02-20")],
+            "{years:?}"
+        );
+    }
 }
