@@ -163,6 +163,14 @@ impl Session {
                 if !text.is_empty() {
                     let _ = writeln!(out, "{text}");
                 }
+                if !result.charts.is_empty() {
+                    // Checked and drawn, but a terminal cannot show it: said, not dropped.
+                    let _ = writeln!(
+                        out,
+                        "({} chart(s) drawn; charts appear only on an HTML report: casebook run SCRIPT -o FILE.html)",
+                        result.charts.len()
+                    );
+                }
                 if !result.writes.is_empty() || !result.unchanged.is_empty() {
                     let op = Operation {
                         operator: self.operator.clone(),

@@ -124,6 +124,9 @@ pub struct RunDone {
     pub files: Vec<PathBuf>,
     /// The files a dry run would have written.
     pub would_write: Vec<PathBuf>,
+    /// Charts the script drew that this run's output cannot show (only an
+    /// HTML page, `-o FILE.html`, has charts): said on stderr, not dropped in silence.
+    pub charts_not_shown: usize,
 }
 
 /// Runs a script file against the ledger at `db`; rows go to `stdout`.
@@ -190,6 +193,9 @@ pub fn run_file(
         files: restored,
         ..RunDone::default()
     };
+    if !matches!(&opts.output, Some(o) if o.format == crate::sheet::OutFormat::Html) {
+        done.charts_not_shown = out.charts.len();
+    }
     done.applied.dry_run = opts.dry_run;
     if !out.writes.is_empty() {
         let op = Operation {

@@ -193,6 +193,7 @@ pub fn try_par_map(
             main_out.queue(w);
         }
         main_out.files.extend(o.files);
+        main_out.charts.extend(o.charts);
         main_out.unchanged.extend(o.unchanged);
         for d in o.decided {
             if main_out.decided.contains(&d) {

@@ -37,7 +37,14 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #fafafa; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
-@media print { body { margin: 0; font-size: 10.5px; } tr:nth-child(even) td { background: none; } }
+@media print {
+  body { margin: 0; font-size: 10.5px; }
+  tr:nth-child(even) td { background: none; }
+  /* Two charts side by side across the A4 landscape page, scaled to fit. */
+  .charts { gap: 8px; }
+  figure.chart { flex: 0 0 calc(50% - 4px); box-sizing: border-box; padding: 4px; }
+  figure.chart svg { width: 100%; }
+}
 "#;
 
 /// The page: a title, the charts (SVG), then each sheet as a table.

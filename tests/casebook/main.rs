@@ -9,6 +9,7 @@
 
 mod common;
 
+mod charts;
 mod decisions;
 mod docs;
 mod duckdb;

@@ -31,5 +31,11 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<i32> {
     for f in &done.would_write {
         eprintln!("would write {}", f.display());
     }
+    if done.charts_not_shown > 0 {
+        eprintln!(
+            "note: the script drew {} chart(s); charts appear only on an HTML report: add -o FILE.html",
+            done.charts_not_shown
+        );
+    }
     Ok(exit::OK)
 }

@@ -8,6 +8,7 @@
 //! never from a global.
 
 mod aggregation;
+mod charts;
 mod collections;
 mod common;
 mod dates;
@@ -43,6 +44,7 @@ pub fn register(engine: &mut Engine, host: Arc<super::state::Host>, build: Build
     sort::register(engine, host.limits.max_memory);
     aggregation::register(engine, host.limits.max_memory);
     rows::register(engine, &host);
+    charts::register(engine, &host);
     writes::register(engine, &host);
     growth::register(engine, &host);
     pacing::register(engine, &host);
@@ -60,6 +62,7 @@ pub const FUNCTIONS: &[(&str, &str, &str, &str)] = &[
     ("as_of", "as_of()", "the date the script sees the ledger as of", "as_of() - 7"),
     ("date", "date(\"YYYY-MM-DD\")", "a date from ISO text", "date(\"2019-02-20\") + 30"),
     ("emit", "emit(map)", "add one row to the result", "emit(#{id: i.id, name: i.name})"),
+    ("chart", "chart(#{kind, title, x, series})", "add a chart to the report page (run -o FILE.html): kind \"bar\", \"stacked_bar\" or \"line\"; x the points along the bottom (texts, numbers or dates); series a map of name → one number per x; optional x_label, y_label, colors", "chart(#{kind: \"bar\", title: \"各区逾期问题\", x: [\"越秀\", \"海珠\"], series: #{\"逾期\": [29, 36]}})"),
     ("columns", "columns([names])", "fix the order of result columns", "columns([\"id\", \"name\"])"),
     ("count_by", "count_by(items, \"prop\")", "map of property value → count", "count_by(findings(), \"kind\")"),
     ("sum_by", "sum_by(items, \"prop\")", "sum of a numeric property", "sum_by(institutions(), \"students\")"),

@@ -764,6 +764,7 @@ fn every_api_function_and_property_is_exercised() {
         include_str!("../../platform/records.rs"),
         include_str!("../../platform/demo_rules.rs"),
         include_str!("../../rules/values.rs"),
+        include_str!("../../charts.rs"),
     ]
     .concat();
     let mut missing = Vec::new();
