@@ -234,11 +234,13 @@ pub fn export(reader: &Reader, kind: RecordKind, path: &Path) -> Result<u64> {
     let kinds = typed.types().iter().map(|t| kind_of(*t)).collect();
     let mut w = Writer::create(path, typed.fields(), kinds)?;
     let mut n = 0u64;
-    let produce = |send: &mut dyn FnMut(Vec<Cell>) -> bool| -> Result<()> {
-        // Rows laid end to end, `width` cells each: one allocation a batch.
+    // The reading thread only reads and decodes; typing the cells (parsing
+    // the dates back) is the writing thread's, which balances the two.
+    let produce = |send: &mut dyn FnMut(Vec<String>) -> bool| -> Result<()> {
+        // Rows laid end to end, `width` values each: one allocation a batch.
         let mut batch = Vec::with_capacity(BATCH_ROWS * width);
         each_row(reader, kind, &mut |r| {
-            typed.row_into(r, &mut batch);
+            batch.extend(r);
             n += 1;
             if batch.len() < BATCH_ROWS * width {
                 return Ok(());
@@ -252,10 +254,13 @@ pub fn export(reader: &Reader, kind: RecordKind, path: &Path) -> Result<u64> {
         Ok(())
     };
     two_cores(produce, move |rx| {
+        let mut row = Vec::with_capacity(width);
         for batch in rx {
-            let mut cells = batch.into_iter();
-            while !cells.as_slice().is_empty() {
-                w.push(cells.by_ref().take(width))?;
+            let mut values = batch.into_iter();
+            while !values.as_slice().is_empty() {
+                row.clear();
+                typed.row_into(values.by_ref().take(width), &mut row);
+                w.push(row.drain(..))?;
             }
         }
         w.finish()

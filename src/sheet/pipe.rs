@@ -1,7 +1,8 @@
-//! Exports to .xlsx and Parquet on two cores: this thread reads the ledger
-//! and types each record's cells ([`Typed`]), a second thread writes the
-//! file (compresses, encodes), fed through a short bounded queue
-//! ([`two_cores`]) so memory stays flat however many records there are.
+//! Exports to .xlsx and Parquet on two cores: this thread reads the ledger,
+//! a second one writes the file (compresses, encodes), fed through a short
+//! bounded queue ([`two_cores`]) so memory stays flat however many records
+//! there are. [`Typed`] types each record's cells, on whichever side
+//! balances the two (the reader's for .xlsx, the writer's for Parquet).
 
 use std::borrow::Cow;
 use std::sync::mpsc;
@@ -83,7 +84,7 @@ impl Typed {
     }
 
     /// One row's cells, appended to `out`.
-    pub fn row_into(&self, row: Vec<String>, out: &mut Vec<Cell>) {
+    pub fn row_into(&self, row: impl IntoIterator<Item = String>, out: &mut Vec<Cell>) {
         for (i, v) in row.into_iter().enumerate() {
             let t = self.types.get(i).copied().unwrap_or(ColType::Text);
             let as_text = match t {
