@@ -138,6 +138,18 @@ impl Table {
         })
     }
 
+    /// The columns of the header row.
+    pub(super) fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Widens the table to `width` columns without headers (their cells
+    /// must stay empty), as a sheet read whole is as wide as its widest row.
+    pub(super) fn widen(&mut self, width: usize) {
+        self.unnamed.extend(self.width..width);
+        self.width = self.width.max(width);
+    }
+
     /// Checks a row's shape and hands it to the sink; `line` is the row
     /// number the error messages give.
     pub(super) fn row(

@@ -1,12 +1,13 @@
 //! A spreadsheet's rows (.xlsx, .xls, read with calamine): the first sheet
 //! or the one named, each row turned into text cells the way the CSV reader
 //! gives them and checked by the same [`Table`], with the row number Excel
-//! shows. Date cells become `YYYY-MM-DD`, time cells `HH:MM`, whole numbers
+//! shows. An .xlsx sheet is read cell by cell, so memory stays flat; an
+//! .xls sheet (a binary format of at most 65,536 rows) is read whole. Date cells become `YYYY-MM-DD`, time cells `HH:MM`, whole numbers
 //! lose Excel's `.0`.
 
 use std::path::Path;
 
-use calamine::{Data, Reader};
+use calamine::{Data, DataRef, Reader};
 
 use super::csv::Table;
 use super::sink::Sink;
@@ -46,6 +47,10 @@ pub(super) fn read_sheet(
             .cloned()
             .ok_or_else(|| bad("the workbook has no sheet".into()))?,
     };
+    if let calamine::Sheets::Xlsx(xlsx) = &mut book {
+        return stream_xlsx(xlsx, &name, sink, &bad);
+    }
+    // .xls (and the other formats calamine opens) are read whole.
     let range = book
         .worksheet_range(&name)
         .map_err(|e| bad(format!("cannot read sheet \"{name}\": {e}")))?;
@@ -61,6 +66,60 @@ pub(super) fn read_sheet(
     let table = Table::new(sink, first, &record(header))?;
     for (i, row) in rows.enumerate() {
         table.row(sink, first + 1 + i as u64, &record(row))?;
+    }
+    Ok(())
+}
+
+/// Reads an .xlsx sheet cell by cell (memory stays flat however many rows
+/// it has): the first row with a value is the header; columns count from
+/// Excel's column A, and each row is padded to the header's width, as a
+/// whole sheet read into a rectangle would be.
+fn stream_xlsx<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<RS>,
+    name: &str,
+    sink: &mut Sink<'_>,
+    bad: &dyn Fn(String) -> ImportError,
+) -> Result<(), ImportError> {
+    let mut cells = book
+        .worksheet_cells_reader(name)
+        .map_err(|e| bad(format!("cannot read sheet \"{name}\": {e}")))?;
+    let unreadable = |e: calamine::XlsxError| bad(format!("cannot read sheet \"{name}\": {e}"));
+    let mut table: Option<Table> = None;
+    let mut row: Vec<String> = Vec::new();
+    // The row being gathered (0-based, as calamine counts), if any cell.
+    let mut at: Option<u32> = None;
+    loop {
+        let next = cells.next_cell().map_err(unreadable)?;
+        let row_of_next = next.as_ref().map(|c| c.get_position().0);
+        if at.is_some() && row_of_next != at {
+            let line = u64::from(at.take().expect("a row")) + 1;
+            if let Some(t) = &mut table {
+                t.widen(row.len());
+                row.resize(t.width(), String::new());
+                t.row(sink, line, &row.iter().collect())?;
+            } else if row.iter().any(|c| !c.is_empty()) {
+                table = Some(Table::new(sink, line, &row.iter().collect())?);
+            }
+            row.clear();
+        }
+        let Some(cell) = next else { break };
+        let (r, c) = cell.get_position();
+        at = Some(r);
+        let text = match cell.get_value() {
+            DataRef::String(s) => s.clone(),
+            DataRef::SharedString(s) => s.to_string(),
+            v => cell_text(&Data::from(v.clone())),
+        };
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = text;
+    }
+    if table.is_none() {
+        return Err(bad(format!(
+            "sheet \"{name}\" is empty: its first row must be the column headers"
+        )));
     }
     Ok(())
 }

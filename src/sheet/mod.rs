@@ -5,8 +5,9 @@
 //! the file beside its target, then renames it.
 //!
 //! Commands that print data build sheets; this module owns how they look
-//! outside the terminal. `xlsx`, `parquet` and `html` write those formats;
-//! `values` gives the Chinese headers and values of exported records;
+//! outside the terminal. `xlsx`, `parquet` and `html` write those formats
+//! (`xlsx_export` a record export's .xlsx, and `pipe` runs exports on two
+//! cores); `values` gives the Chinese headers and values of exported records;
 //! `chart` draws a script's charts as SVG.
 
 use std::io::Write;
@@ -20,8 +21,10 @@ pub mod chart;
 pub mod file;
 pub mod html;
 pub mod parquet;
+pub mod pipe;
 pub mod values;
 pub mod xlsx;
+pub mod xlsx_export;
 
 pub use file::Output;
 

@@ -2,7 +2,8 @@
 //! arrow: typed columns need none): dates as DATE, counts as INT64, areas
 //! and amounts (yuan) as DOUBLE, booleans as BOOLEAN, enums and text as
 //! UTF-8 strings; every column nullable. Rows are gathered into row groups
-//! of [`GROUP_ROWS`] and written column by column, Snappy-compressed.
+//! of [`GROUP_ROWS`] and written column by column, Snappy-compressed; an
+//! export reads the ledger on one core and encodes on the other (`pipe`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +15,8 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
 
-use super::values::{col_type, ColType};
+use super::pipe::{stopped, two_cores, Typed};
+use super::values::ColType;
 use super::{Cell, Sheet};
 use crate::export::each_row;
 use crate::ledger::Reader;
@@ -23,6 +25,9 @@ use crate::model::RecordKind;
 /// Rows per row group: large enough for good compression and fast scans,
 /// small enough that a group's columns stay a few tens of MB.
 const GROUP_ROWS: usize = 131_072;
+
+/// Rows handed from the reading thread to the writing one at a time.
+const BATCH_ROWS: usize = 1024;
 
 /// What a Parquet column holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,43 +59,43 @@ impl Column {
         }
     }
 
-    /// Adds a cell; one the column's type cannot hold is written as null
-    /// (never happens for a column typed from its cells).
-    fn push(&mut self, c: &Cell) {
+    /// Adds a cell (text moved, not copied); one the column's type cannot
+    /// hold is written as null (never happens for a column typed from its cells).
+    fn push(&mut self, c: Cell) {
         let days = |d: &chrono::NaiveDate| {
             (*d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date")).num_days() as i32
         };
         match (self, c) {
             (Column::Text(v, d), Cell::Text(s)) => {
-                v.push(ByteArray::from(s.as_str()));
+                v.push(ByteArray::from(s.into_bytes()));
                 d.push(1);
             }
-            (Column::Text(v, d), c) if *c != Cell::Empty => {
+            (Column::Text(v, d), c) if c != Cell::Empty => {
                 v.push(ByteArray::from(c.text().as_str()));
                 d.push(1);
             }
             (Column::Date(v, d), Cell::Date(x)) => {
-                v.push(days(x));
+                v.push(days(&x));
                 d.push(1);
             }
             (Column::Int(v, d), Cell::Int(x)) => {
-                v.push(*x);
+                v.push(x);
                 d.push(1);
             }
             (Column::Double(v, d), Cell::Num(x)) => {
-                v.push(*x);
+                v.push(x);
                 d.push(1);
             }
             (Column::Double(v, d), Cell::Yuan(x)) => {
-                v.push(*x as f64 / 100.0);
+                v.push(x as f64 / 100.0);
                 d.push(1);
             }
             (Column::Double(v, d), Cell::Int(x)) => {
-                v.push(*x as f64);
+                v.push(x as f64);
                 d.push(1);
             }
             (Column::Bool(v, d), Cell::Bool(x)) => {
-                v.push(*x);
+                v.push(x);
                 d.push(1);
             }
             (
@@ -156,9 +161,11 @@ impl Writer {
         })
     }
 
-    fn push(&mut self, row: &[Cell]) -> Result<()> {
-        for (i, c) in self.cols.iter_mut().enumerate() {
-            c.push(row.get(i).unwrap_or(&Cell::Empty));
+    /// Adds a row (missing cells empty).
+    fn push(&mut self, row: impl IntoIterator<Item = Cell>) -> Result<()> {
+        let mut row = row.into_iter();
+        for c in self.cols.iter_mut() {
+            c.push(row.next().unwrap_or(Cell::Empty));
         }
         self.rows += 1;
         if self.rows == GROUP_ROWS {
@@ -219,31 +226,45 @@ fn kind_of(t: ColType) -> Kind {
 }
 
 /// Exports every record of `kind` to a Parquet file (English column names
-/// and codes, as analysts join them); returns the rows written.
+/// and codes, as analysts join them); returns the rows written. The ledger
+/// is read on this thread, the file encoded on a second one.
 pub fn export(reader: &Reader, kind: RecordKind, path: &Path) -> Result<u64> {
-    let fields: Vec<&str> = kind.columns().iter().map(|(en, _)| *en).collect();
-    let types: Vec<ColType> = fields.iter().map(|c| col_type(c)).collect();
-    let mut w = Writer::create(path, &fields, types.iter().map(|t| kind_of(*t)).collect())?;
+    let typed = Typed::new(kind, false, false);
+    let width = typed.fields().len();
+    let kinds = typed.types().iter().map(|t| kind_of(*t)).collect();
+    let mut w = Writer::create(path, typed.fields(), kinds)?;
     let mut n = 0u64;
-    let mut failed = None;
-    let mut row = Vec::with_capacity(fields.len());
-    each_row(reader, kind, &mut |r: Vec<String>| {
-        row.clear();
-        row.extend(
-            r.into_iter()
-                .zip(&types)
-                .map(|(v, t)| super::values::typed(*t, v)),
-        );
-        if let Err(e) = w.push(&row) {
-            failed.get_or_insert(e);
+    // The reading thread only reads and decodes; typing the cells (parsing
+    // the dates back) is the writing thread's, which balances the two.
+    let produce = |send: &mut dyn FnMut(Vec<String>) -> bool| -> Result<()> {
+        // Rows laid end to end, `width` values each: one allocation a batch.
+        let mut batch = Vec::with_capacity(BATCH_ROWS * width);
+        each_row(reader, kind, &mut |r| {
+            batch.extend(r);
+            n += 1;
+            if batch.len() < BATCH_ROWS * width {
+                return Ok(());
+            }
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS * width));
+            send(full).then_some(()).ok_or_else(stopped)
+        })?;
+        if !batch.is_empty() {
+            send(batch);
         }
-        n += 1;
         Ok(())
+    };
+    two_cores(produce, move |rx| {
+        let mut row = Vec::with_capacity(width);
+        for batch in rx {
+            let mut values = batch.into_iter();
+            while !values.as_slice().is_empty() {
+                row.clear();
+                typed.row_into(values.by_ref().take(width), &mut row);
+                w.push(row.drain(..))?;
+            }
+        }
+        w.finish()
     })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    w.finish()?;
     Ok(n)
 }
 
@@ -277,7 +298,7 @@ pub fn write_sheet(path: &Path, s: &Sheet) -> Result<()> {
     let names: Vec<&str> = s.cols.iter().map(String::as_str).collect();
     let mut w = Writer::create(path, &names, kinds)?;
     for r in &s.rows {
-        w.push(r)?;
+        w.push(r.iter().cloned())?;
     }
     w.finish()
 }

@@ -1,6 +1,6 @@
-//! .xlsx files with rust_xlsxwriter, row by row in its constant-memory mode
-//! (each row goes to a temporary file as it is written, so a million
-//! findings export in flat memory). Every sheet has a bold, frozen header
+//! .xlsx files of sheets with rust_xlsxwriter, row by row in its
+//! constant-memory mode (each row goes to a temporary file as it is
+//! written); a record export's workbook is `xlsx_export`'s. Every sheet has a bold, frozen header
 //! row, an autofilter and column widths that count a Chinese character as
 //! two; dates are real dates, counts and areas numbers, amounts yuan with
 //! thousands separators.
@@ -12,15 +12,7 @@ use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use unicode_width::UnicodeWidthStr;
 
-use super::values::{col_type, header, zh_value, ColType};
 use super::{Cell, Sheet};
-use crate::export::each_row;
-use crate::ledger::Reader;
-use crate::model::RecordKind;
-
-/// Rows whose widths size the columns: enough to see every kind of value,
-/// few enough that a million-row export does not measure them all.
-const SIZED_ROWS: usize = 10_000;
 
 /// The formats cells use.
 struct Formats {
@@ -60,22 +52,29 @@ fn sheet_name(name: &str) -> String {
 }
 
 /// Column widths in Excel's units from display widths (a Chinese character counts two).
-struct Widths(Vec<usize>);
+pub(super) struct Widths(Vec<usize>);
 
 impl Widths {
-    fn new(cols: &[&str]) -> Widths {
+    /// Widths that fit the headers.
+    pub(super) fn new(cols: &[&str]) -> Widths {
         Widths(cols.iter().map(|c| c.width() + 4).collect())
     }
 
-    fn see(&mut self, i: usize, w: usize) {
+    /// Widens column `i` to fit a value `w` wide.
+    pub(super) fn see(&mut self, i: usize, w: usize) {
         if let Some(x) = self.0.get_mut(i) {
             *x = (*x).max(w + 2);
         }
     }
 
+    /// The widths, at most 60.
+    pub(super) fn excel(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().map(|w| (*w).min(60))
+    }
+
     fn apply(&self, ws: &mut Worksheet) -> Result<(), XlsxError> {
-        for (i, w) in self.0.iter().enumerate() {
-            ws.set_column_width(i as u16, (*w).min(60) as f64)?;
+        for (i, w) in self.excel().enumerate() {
+            ws.set_column_width(i as u16, w as f64)?;
         }
         Ok(())
     }
@@ -90,6 +89,19 @@ fn header_row(ws: &mut Worksheet, cols: &[&str], f: &Formats) -> Result<(), Xlsx
     Ok(())
 }
 
+/// A cell's display width, as it shows in Excel.
+pub(super) fn cell_width(c: &Cell) -> usize {
+    match c {
+        Cell::Empty => 0,
+        Cell::Text(s) => s.width(),
+        Cell::Int(i) => i.to_string().len(),
+        Cell::Num(x) => crate::model::fmt_num(*x).len(),
+        Cell::Yuan(fen) => super::thousands(fen / 100).len() + 3,
+        Cell::Date(_) => 10,
+        Cell::Bool(_) => 5,
+    }
+}
+
 /// Writes one typed cell; returns its display width.
 fn write_cell(
     ws: &mut Worksheet,
@@ -98,33 +110,28 @@ fn write_cell(
     c: &Cell,
     f: &Formats,
 ) -> Result<usize, XlsxError> {
-    Ok(match c {
-        Cell::Empty => 0,
+    match c {
+        Cell::Empty => {}
         Cell::Text(s) => {
             ws.write_string(row, col, s)?;
-            s.width()
         }
         Cell::Int(i) => {
             ws.write_number(row, col, *i as f64)?;
-            i.to_string().len()
         }
         Cell::Num(x) => {
             ws.write_number(row, col, *x)?;
-            crate::model::fmt_num(*x).len()
         }
         Cell::Yuan(fen) => {
             ws.write_number_with_format(row, col, *fen as f64 / 100.0, &f.yuan)?;
-            super::thousands(fen / 100).len() + 3
         }
         Cell::Date(d) => {
             ws.write_number_with_format(row, col, serial(*d), &f.date)?;
-            10
         }
         Cell::Bool(b) => {
             ws.write_boolean(row, col, *b)?;
-            5
         }
-    })
+    }
+    Ok(cell_width(c))
 }
 
 /// Writes sheets to an .xlsx file, one worksheet each.
@@ -159,55 +166,4 @@ pub fn write_sheets(path: &Path, sheets: &[Sheet]) -> Result<()> {
     }
     wb.save(path)
         .with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Exports every record of `kind` to an .xlsx file; returns the rows written.
-pub fn export(reader: &Reader, kind: RecordKind, zh: bool, path: &Path) -> Result<u64> {
-    let f = Formats::new();
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet_with_constant_memory();
-    ws.set_name(if zh { kind.zh() } else { kind.as_str() })?;
-    let fields: Vec<&str> = kind.columns().iter().map(|(en, _)| *en).collect();
-    let types: Vec<ColType> = fields.iter().map(|c| col_type(c)).collect();
-    let heads: Vec<&str> = fields.iter().map(|c| header(kind, c, zh)).collect();
-    header_row(ws, &heads, &f)?;
-    let mut widths = Widths::new(&heads);
-    let mut n = 0u32;
-    let mut failed: Option<anyhow::Error> = None;
-    each_row(reader, kind, &mut |row: Vec<String>| {
-        n += 1;
-        let sized = (n as usize) <= SIZED_ROWS;
-        for (i, v) in row.iter().enumerate() {
-            if v.is_empty() {
-                continue;
-            }
-            let cell = match types[i] {
-                ColType::Date => crate::model::parse_date(v).map(Cell::Date).ok(),
-                ColType::Int => v.parse().map(Cell::Int).ok(),
-                ColType::Num => v.parse().map(Cell::Num).ok(),
-                ColType::Yuan => crate::model::parse_yuan(v).map(Cell::Yuan).ok(),
-                ColType::Enum | ColType::Bool if zh => {
-                    Some(Cell::Text(zh_value(kind, fields[i], v).into_owned()))
-                }
-                _ => None,
-            }
-            .unwrap_or_else(|| Cell::Text(v.clone()));
-            match write_cell(ws, n, i as u16, &cell, &f) {
-                Ok(w) if sized => widths.see(i, w),
-                Ok(_) => {}
-                Err(e) => {
-                    failed.get_or_insert(e.into());
-                }
-            }
-        }
-        Ok(())
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    ws.autofilter(0, 0, n, fields.len() as u16 - 1)?;
-    widths.apply(ws)?;
-    wb.save(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(n as u64)
 }

@@ -144,6 +144,57 @@ fn a_clerks_workbook_is_read_from_the_sheet_named() {
         ]);
 }
 
+/// An .xlsx sheet is read cell by cell: a table that starts in column B
+/// imports, and a value right of the last header, further down, is an error
+/// giving Excel's row and column (as when the sheet was read whole).
+#[test]
+fn a_sheet_read_cell_by_cell_keeps_excels_rows_and_columns() {
+    let ws = populated();
+    let mut book = Workbook::new();
+    let s = book.add_worksheet();
+    for (c, h) in [
+        "id",
+        "institution_id",
+        "kind",
+        "severity",
+        "opened_on",
+        "deadline",
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.write(0, c as u16 + 1, *h).unwrap();
+    }
+    for (r, id) in [(1, "F-20"), (2, "F-21"), (4, "F-22")] {
+        for (c, v) in [
+            id,
+            "GZ-0001",
+            "fire_hazard",
+            "2",
+            "2019-01-01",
+            "2019-03-01",
+        ]
+        .iter()
+        .enumerate()
+        {
+            s.write(r, c as u16 + 1, *v).unwrap();
+        }
+    }
+    let f = ws.write("offset.xlsx", book.save_to_buffer().unwrap());
+    ws.run(&["import", "findings", &f])
+        .ok()
+        .stdout_has(&["3 new"]);
+    // Excel's row 5 gets a value in column I, which has no header.
+    let s = book.worksheet_from_index(0).unwrap();
+    s.write(4, 8, "补充").unwrap();
+    let f = ws.write("stray.xlsx", book.save_to_buffer().unwrap());
+    ws.run(&["import", "findings", &f]).code(1).stderr_has(&[
+        "stray.xlsx:5:",
+        "is in column 9 which has no header",
+        "(record F-22)",
+    ]);
+}
+
 /// A CSV as clerks save it: a remarks column, full-width digits and a
 /// full-width USCC, serial dates, and a note with line breaks above a bad
 /// row, whose error still gives the row Excel shows.

@@ -43,7 +43,7 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> Result<i32> {
             let mut n = 0;
             match fmt {
                 ExportFormat::Xlsx => file::replace(p, &ctx.db, |tmp| {
-                    n = crate::sheet::xlsx::export(&reader, args.kind, zh, tmp)?;
+                    n = crate::sheet::xlsx_export::export(&reader, args.kind, zh, tmp)?;
                     Ok(())
                 })?,
                 ExportFormat::Parquet => file::replace(p, &ctx.db, |tmp| {
