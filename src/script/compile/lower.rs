@@ -35,6 +35,9 @@ pub struct Lower<'a> {
     /// Visible variables, innermost last: name, slot, constant.
     scope: Vec<(ImmutableString, usize)>,
     pub slots: usize,
+    /// Loop variables held as findings (`Frame::findings`): name, slot.
+    typed: Vec<(ImmutableString, usize)>,
+    pub typed_slots: usize,
     known: &'a Known,
     /// Names of functions the native engine has (a call to one is never a script function's).
     loops: usize,
@@ -64,10 +67,22 @@ impl<'a> Lower<'a> {
         Lower {
             scope: params.iter().cloned().zip(0..).collect(),
             slots: params.len(),
+            typed: Vec::new(),
+            typed_slots: 0,
             known,
             loops: 0,
             expr_blocks: 0,
         }
+    }
+
+    /// The finding slot of `name`, if it is a loop variable held as a
+    /// finding (declared innermost: nothing inside such a loop shadows it).
+    fn find_typed(&self, name: &str) -> Option<usize> {
+        self.typed
+            .iter()
+            .rev()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, s)| *s)
     }
 
     fn find(&self, name: &str) -> Option<usize> {
@@ -249,7 +264,7 @@ impl<'a> Lower<'a> {
         x: &(rhai::Ident, Option<rhai::Ident>, rhai::FlowControl),
         pos: Position,
     ) -> C<St> {
-        let (var, counter, fc) = x;
+        let (_, counter, fc) = x;
         if counter.is_some() {
             return no("a for loop with a counter", pos);
         }
@@ -259,6 +274,19 @@ impl<'a> Lower<'a> {
                 return no("a for loop over a collection function", pos);
             }
         }
+        if let Some(l) = self.findings_loop(x, pos)? {
+            return Ok(l);
+        }
+        self.plain_loop(x, pos)
+    }
+
+    /// A `for` loop over an array, a range, or whatever Rhai can iterate.
+    fn plain_loop(
+        &mut self,
+        x: &(rhai::Ident, Option<rhai::Ident>, rhai::FlowControl),
+        pos: Position,
+    ) -> C<St> {
+        let (var, _, fc) = x;
         let iter = self.expr(&fc.expr)?;
         let ipos = fc.expr.position();
         let mark = self.scope.len();
@@ -272,13 +300,86 @@ impl<'a> Lower<'a> {
             let mut it = iter(f, rt)?;
             let items: Array = if it.is_array() {
                 it.cast::<Array>()
+            } else if let Some(r) = it
+                .read_lock::<std::ops::Range<rhai::INT>>()
+                .map(|r| r.clone())
+            {
+                return each(r, slot, &body, f, rt, pos);
+            } else if let Some(r) = it
+                .read_lock::<std::ops::RangeInclusive<rhai::INT>>()
+                .map(|r| r.clone())
+            {
+                return each(r, slot, &body, f, rt, pos);
             } else {
                 // Rhai's own iterators (ranges, strings, …), through a helper the interpreter runs.
                 rt.call(super::COLLECT, false, false, &mut [&mut it], ipos)?
                     .cast::<Array>()
             };
-            for item in items {
-                f.vars[slot] = item;
+            each(items.into_iter(), slot, &body, f, rt, pos)
+        }))
+    }
+
+    /// `for f in X.findings() { … }` where the body reads only properties of
+    /// `f`: when `X` is an institution, its findings are read as findings
+    /// (no script value each) and `f.prop` calls the getter directly;
+    /// anything else runs the same loop compiled the ordinary way.
+    fn findings_loop(
+        &mut self,
+        x: &(rhai::Ident, Option<rhai::Ident>, rhai::FlowControl),
+        pos: Position,
+    ) -> C<Option<St>> {
+        let (var, _, fc) = x;
+        let Expr::Dot(d, flags, _) = &fc.expr else {
+            return Ok(None);
+        };
+        let Expr::MethodCall(call, mpos) = &d.rhs else {
+            return Ok(None);
+        };
+        if call.name != "findings"
+            || !call.args.is_empty()
+            || flags.intersects(rhai::ASTFlags::NEGATED)
+        {
+            return Ok(None);
+        }
+        // The target must be a variable: read twice, it gives the same value.
+        let Expr::Variable(tv, _, _) = &d.lhs else {
+            return Ok(None);
+        };
+        if !tv.2.is_empty() || self.find(&tv.1).is_none() {
+            return Ok(None);
+        }
+        if !only_properties_of(&var.name, fc.body.statements()) {
+            return Ok(None);
+        }
+        // The ordinary loop, for a target that is not an institution.
+        let slow = self.plain_loop(x, pos)?;
+        let target = self.expr(&d.lhs)?;
+        let k = self.typed_slots;
+        self.typed_slots += 1;
+        self.typed.push((var.name.clone(), k));
+        self.loops += 1;
+        let body = self.block(fc.body.statements());
+        self.loops -= 1;
+        self.typed.pop();
+        let body = body?;
+        let mpos = *mpos;
+        Ok(Some(Box::new(move |f, rt| {
+            let t = target(f, rt)?;
+            let Some(inst) = t.read_lock::<crate::script::records::InstitutionRef>() else {
+                return slow(f, rt);
+            };
+            rt.tick(pos)?;
+            rt.tick(mpos)?;
+            let mut list = Vec::new();
+            crate::script::api::records::each_finding(&inst, |x| {
+                list.push(x);
+                Ok(())
+            })
+            .map_err(|e| rt.at(e, mpos))?;
+            drop(inst);
+            for x in list {
+                rt.tick(pos)?;
+                f.findings[k] = Some(x);
                 match body(f, rt)? {
                     Flow::Break => break,
                     r @ Flow::Return(_) => return Ok(r),
@@ -286,7 +387,7 @@ impl<'a> Lower<'a> {
                 }
             }
             Ok(Flow::Val(Dynamic::UNIT))
-        }))
+        })))
     }
 
     pub fn expr(&mut self, e: &Expr) -> C<Ex> {
@@ -489,6 +590,16 @@ impl<'a> Lower<'a> {
         if flags.intersects(rhai::ASTFlags::NEGATED) {
             return no("the ?. operator", rhs.position());
         }
+        if let (Expr::Variable(v, _, _), Expr::Property(p, ppos)) = (lhs, rhs) {
+            if let Some(k) = v.2.is_empty().then(|| self.find_typed(&v.1)).flatten() {
+                let Some(get) = <crate::script::records::FindingRef as crate::script::records::ScriptRecord>::getter(&p.2) else {
+                    return no("a property findings do not have", *ppos);
+                };
+                return Ok(Box::new(move |f, _| {
+                    Ok(get(f.findings[k].as_ref().expect("set by the loop")))
+                }));
+            }
+        }
         // The target: a variable (read in place, changed in place by a method) or a value.
         let slot = match lhs {
             Expr::Variable(v, _, p) if v.2.is_empty() => match self.find(&v.1) {
@@ -580,6 +691,55 @@ enum Target {
 
 /// One link of a dot chain.
 type Link = Box<dyn Fn(Target, &mut Frame, &Rt) -> R<Dynamic> + Send + Sync>;
+
+/// Runs a loop body once per item, with the item in `slot`.
+fn each(
+    items: impl Iterator<Item = impl Into<Dynamic>>,
+    slot: usize,
+    body: &St,
+    f: &mut Frame,
+    rt: &Rt,
+    pos: Position,
+) -> R<Flow> {
+    for item in items {
+        rt.tick(pos)?;
+        f.vars[slot] = item.into();
+        match body(f, rt)? {
+            Flow::Break => break,
+            r @ Flow::Return(_) => return Ok(r),
+            _ => {}
+        }
+    }
+    Ok(Flow::Val(Dynamic::UNIT))
+}
+
+/// Whether every use of variable `name` in `body` is `name.property`, and
+/// nothing declares another `name` (nor a closure captures it).
+fn only_properties_of(name: &str, body: &[Stmt]) -> bool {
+    let mut ok = true;
+    for s in body {
+        s.walk(&mut Vec::new(), &mut |path: &[rhai::ASTNode]| {
+            match path {
+                [.., rhai::ASTNode::Expr(Expr::Dot(d, ..)), rhai::ASTNode::Expr(Expr::Variable(v, ..))]
+                    if v.1 == name =>
+                {
+                    if !(matches!(&d.lhs, Expr::Variable(w, ..) if w.1 == name)
+                        && matches!(d.rhs, Expr::Property(..)))
+                    {
+                        ok = false;
+                    }
+                }
+                [.., rhai::ASTNode::Expr(Expr::Variable(v, ..))] if v.1 == name => ok = false,
+                [.., rhai::ASTNode::Stmt(Stmt::Var(x, ..))] if x.0.name == name => ok = false,
+                [.., rhai::ASTNode::Stmt(Stmt::For(x, ..))] if x.0.name == name => ok = false,
+                [.., rhai::ASTNode::Stmt(Stmt::Share(..))] => ok = false,
+                _ => {}
+            }
+            ok
+        });
+    }
+    ok
+}
 
 fn constant(v: Dynamic) -> Ex {
     Box::new(move |_, _| Ok(v.clone()))

@@ -50,6 +50,7 @@ struct Func {
     name: ImmutableString,
     params: usize,
     slots: usize,
+    typed: usize,
     body: St,
     empty: bool,
 }
@@ -147,6 +148,7 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
             name: d.name.clone(),
             params: d.params.len(),
             slots: l.slots,
+            typed: l.typed_slots,
             body: b,
             empty: stmts.is_empty(),
         });
@@ -249,7 +251,10 @@ impl Lib {
         }
         let mut vars = args;
         vars.resize(f.slots.max(vars.len()), Dynamic::UNIT);
-        let mut frame = Frame { vars };
+        let mut frame = Frame {
+            vars,
+            findings: vec![None; f.typed],
+        };
         let inner = Rt {
             ctx: rt.ctx,
             lib: rt.lib,

@@ -32,6 +32,9 @@ pub enum Flow {
 /// The local variables of one call, by slot.
 pub struct Frame {
     pub vars: Vec<Dynamic>,
+    /// Loop variables over `inst.findings()` held as findings, not script
+    /// values (see `lower::Lower::findings_loop`).
+    pub findings: Vec<Option<crate::script::records::FindingRef>>,
 }
 
 /// The limits compiled code checks, as the engine's progress callback does.
