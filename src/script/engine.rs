@@ -143,11 +143,6 @@ impl ScriptHost {
         }
         let natives = super::known_functions(self, None);
         let (lib, run) = super::compile::compile(&self.engine, &ast, &natives);
-        if std::env::var_os("CASEBOOK_PLAN").is_some() {
-            for l in lib.plan_lines() {
-                eprintln!("{l}");
-            }
-        }
         if lib.is_empty() {
             return ast;
         }
@@ -155,6 +150,15 @@ impl ScriptHost {
         super::compile::install(&mut self.engine, &lib, guard);
         *self.host.compiled.write().unwrap() = Some(lib);
         run
+    }
+
+    /// How `run` runs each script function of `ast`: `name/arity: compiled`,
+    /// or `…: interpreted (why)` (`casebook check --plan`).
+    pub fn plan(&self, ast: &AST) -> Vec<String> {
+        let natives = super::known_functions(self, None);
+        super::compile::compile(&self.engine, ast, &natives)
+            .0
+            .plan_lines()
     }
 
     /// Runs a compiled script in `scope`, starting the clock for `--timeout`.

@@ -254,3 +254,37 @@ fn random_rules_run_the_same_compiled_and_interpreted() {
         })
         .unwrap();
 }
+
+#[test]
+fn check_plan_says_which_functions_run_compiled_and_why_others_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("plan.rhai");
+    std::fs::write(
+        &p,
+        "fn fast(x) { x + 1 }\nfn slow(m) { m.k = 1; m }\nfn ptr(a) { a.sort(fast2); a }\nfn fast2(a, b) { a - b }\nprint(fast(1));\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("casebook")
+        .unwrap()
+        .env_remove("CASEBOOK_DB")
+        .env_remove("CASEBOOK_INTERPRET")
+        .args(["check", "--plan", "--db"])
+        .arg(demo())
+        .arg(&p)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("fast/1: compiled"), "{text}");
+    assert!(
+        text.contains("slow/1: interpreted (assignment to a property or an index (line 2))"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fast2/2: interpreted (used as a function pointer)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ptr/1: interpreted (a variable the function does not define (line 3))"),
+        "{text}"
+    );
+}
