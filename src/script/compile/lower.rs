@@ -720,15 +720,11 @@ fn only_properties_of(name: &str, body: &[Stmt]) -> bool {
     for s in body {
         s.walk(&mut Vec::new(), &mut |path: &[rhai::ASTNode]| {
             match path {
+                // `name.property`: the one use allowed.
                 [.., rhai::ASTNode::Expr(Expr::Dot(d, ..)), rhai::ASTNode::Expr(Expr::Variable(v, ..))]
-                    if v.1 == name =>
-                {
-                    if !(matches!(&d.lhs, Expr::Variable(w, ..) if w.1 == name)
-                        && matches!(d.rhs, Expr::Property(..)))
-                    {
-                        ok = false;
-                    }
-                }
+                    if v.1 == name
+                        && matches!(&d.lhs, Expr::Variable(w, ..) if w.1 == name)
+                        && matches!(d.rhs, Expr::Property(..)) => {}
                 [.., rhai::ASTNode::Expr(Expr::Variable(v, ..))] if v.1 == name => ok = false,
                 [.., rhai::ASTNode::Stmt(Stmt::Var(x, ..))] if x.0.name == name => ok = false,
                 [.., rhai::ASTNode::Stmt(Stmt::For(x, ..))] if x.0.name == name => ok = false,

@@ -91,10 +91,10 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
                 pointers.insert(s.to_string());
             }
             Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(c, _)))
-            | Some(rhai::ASTNode::Stmt(rhai::Stmt::FnCall(c, _))) => {
-                if c.name == "is_def_fn" {
-                    any_def_fn = true;
-                }
+            | Some(rhai::ASTNode::Stmt(rhai::Stmt::FnCall(c, _)))
+                if c.name == "is_def_fn" =>
+            {
+                any_def_fn = true;
             }
             _ => {}
         }
