@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position, INT};
 
+use crate::script::records::Date;
 use crate::script::state::{Host, Limits};
 
 /// A result as Rhai's functions return it.
@@ -226,6 +227,9 @@ pub fn fast_binary(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
             _ => return None,
         });
     }
+    if let Some(x) = a.read_lock::<Date>() {
+        return fast_date(op, *x, b);
+    }
     if let (Ok(x), Ok(y)) = (a.as_bool(), b.as_bool()) {
         return Some(match op {
             Eq => (x == y).into(),
@@ -234,6 +238,32 @@ pub fn fast_binary(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
         });
     }
     None
+}
+
+/// A date operator: what `api::dates` registers for (date, date) and
+/// (date, integer), without the call.
+fn fast_date(op: Op, x: Date, b: &Dynamic) -> Option<Dynamic> {
+    use Op::*;
+    if let Some(y) = b.read_lock::<Date>() {
+        let y = *y;
+        return Some(match op {
+            Sub => ((x.0 - y.0).num_days() as INT).into(),
+            Eq => (x == y).into(),
+            Ne => (x != y).into(),
+            Lt => (x < y).into(),
+            Le => (x <= y).into(),
+            Gt => (x > y).into(),
+            Ge => (x >= y).into(),
+            _ => return None,
+        });
+    }
+    let n = b.as_int().ok().filter(|n| n.abs() < 100_000_000)?;
+    let d = chrono::Duration::days(n);
+    Some(Dynamic::from(Date(match op {
+        Add => x.0.checked_add_signed(d)?,
+        Sub => x.0.checked_sub_signed(d)?,
+        _ => return None,
+    })))
 }
 
 /// The operators with a fast path.
