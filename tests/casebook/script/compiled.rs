@@ -288,3 +288,47 @@ fn check_plan_says_which_functions_run_compiled_and_why_others_do_not() {
         "{text}"
     );
 }
+
+/// The limits hold inside compiled functions: each stops the run with
+/// exit 1 and names its limit (checked to run compiled by `check --plan`).
+#[test]
+fn the_limits_hold_inside_compiled_functions() {
+    let f = super::limits::Fixture::new();
+    let plan = |src: &str| {
+        let p = f.file("plan.rhai", src);
+        let out = f.cmd().args(["check", "--plan"]).arg(&p).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let endless = "fn spin() {\n    let n = 0;\n    loop { n += 1; }\n}\nspin();\n";
+    assert!(
+        plan(endless).contains("spin/0: compiled"),
+        "{}",
+        plan(endless)
+    );
+    let err = f.fails("endless.rhai", endless, &["--timeout", "1"]);
+    assert!(
+        err.contains("time limit") && err.contains("--timeout"),
+        "{err}"
+    );
+    assert!(err.contains("endless.rhai:"), "{err}");
+
+    let err = f.fails("ops.rhai", endless, &["--max-operations", "1000"]);
+    assert!(
+        err.contains("--max-operations") && err.contains("1000"),
+        "{err}"
+    );
+
+    let grow = "fn grow() {\n    let s = \"ab\";\n    loop { s += s; }\n}\ngrow();\n";
+    assert!(plan(grow).contains("grow/0: compiled"), "{}", plan(grow));
+    let err = f.fails(
+        "grow.rhai",
+        grow,
+        &["--timeout", "30", "--max-memory", "64"],
+    );
+    assert!(err.contains("--max-memory"), "{err}");
+
+    let deep = "fn down(n) {\n    down(n + 1)\n}\ndown(0);\n";
+    assert!(plan(deep).contains("down/1: compiled"), "{}", plan(deep));
+    let err = f.fails("deep.rhai", deep, &[]);
+    assert!(err.contains("called each other"), "{err}");
+}
