@@ -58,7 +58,17 @@ fn run(script: &Path, args: &[&str], interpret: bool) -> Outcome {
         .env("CASEBOOK_INTERPRET", if interpret { "1" } else { "0" })
         .arg("run")
         .arg(script)
-        .args(["--as-of", AS_OF, "--format", "jsonl", "--db"])
+        // A generous limit: a run stopped by the clock on a loaded machine
+        // would differ from its twin for no fault of either.
+        .args([
+            "--as-of",
+            AS_OF,
+            "--format",
+            "jsonl",
+            "--timeout",
+            "600",
+            "--db",
+        ])
         .arg(demo())
         .args(args)
         .output()
