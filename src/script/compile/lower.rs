@@ -2,7 +2,7 @@
 //! closures. A construct this does not cover makes the whole function stay
 //! with the interpreter ([`Unsupported`] says which and where).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rhai::{Array, Dynamic, EvalAltResult, Expr, FnPtr, ImmutableString, Map, Position, Stmt};
 
@@ -39,6 +39,8 @@ pub struct Lower<'a> {
     typed: Vec<(ImmutableString, usize)>,
     pub typed_slots: usize,
     known: &'a Known,
+    /// Names of the script's own functions.
+    scripted: &'a HashSet<String>,
     /// Names of functions the native engine has (a call to one is never a script function's).
     loops: usize,
     /// Depth of `{ … }` blocks used as values (`if` as an expression).
@@ -63,8 +65,13 @@ const SPECIAL: &[&str] = &[
 ];
 
 impl<'a> Lower<'a> {
-    pub fn new(params: &[ImmutableString], known: &'a Known) -> Lower<'a> {
+    pub fn new(
+        params: &[ImmutableString],
+        known: &'a Known,
+        scripted: &'a HashSet<String>,
+    ) -> Lower<'a> {
         Lower {
+            scripted,
             scope: params.iter().cloned().zip(0..).collect(),
             slots: params.len(),
             typed: Vec::new(),
@@ -137,6 +144,10 @@ impl<'a> Lower<'a> {
                 let (name, value, _) = &**x;
                 if flags.contains(rhai::ASTFlags::EXPORTED) {
                     return no("export", pos);
+                }
+                // A constant's value refuses change (`C.push(x)` is an error): Rhai's to keep.
+                if flags.contains(rhai::ASTFlags::CONSTANT) {
+                    return no("a const", pos);
                 }
                 let v = self.expr(value)?;
                 let slot = self.declare(&name.name);
@@ -650,6 +661,10 @@ impl<'a> Lower<'a> {
                 }
                 let args = self.args(&call.args)?;
                 let name = call.name.clone();
+                let fast = match self.scripted.contains(name.as_str()) {
+                    true => None,
+                    false => Builtin::of(&name, args.len()),
+                };
                 Ok(Box::new(move |t, f, rt| {
                     let mut vals: Vec<Dynamic> = Vec::with_capacity(args.len());
                     for a in &args {
@@ -661,6 +676,9 @@ impl<'a> Lower<'a> {
                         Target::Slot(s) => (&mut f.vars[s], true),
                         Target::Value(ref mut v) => (v, false),
                     };
+                    if let Some(r) = fast.and_then(|b| b.call(v, &mut vals)) {
+                        return Ok(r);
+                    }
                     let mut refs: Vec<&mut Dynamic> = Vec::with_capacity(vals.len() + 1);
                     refs.push(v);
                     refs.extend(vals.iter_mut());
@@ -677,6 +695,67 @@ impl<'a> Lower<'a> {
                 }))
             }
             _ => no("indexing or this kind of chain", rhs.position()),
+        }
+    }
+}
+
+/// Rhai's own methods on arrays and numbers, done here when the target is
+/// of their type (what `rhai::packages` does, without the call); the script
+/// has no function of the name, and casebook registers none for these types.
+#[derive(Clone, Copy)]
+enum Builtin {
+    Push,
+    Len,
+    IsEmpty,
+    ToFloat,
+    Round,
+    Floor,
+    ToInt,
+}
+
+impl Builtin {
+    fn of(name: &str, args: usize) -> Option<Builtin> {
+        Some(match (name, args) {
+            ("push", 1) => Builtin::Push,
+            ("len", 0) => Builtin::Len,
+            ("is_empty", 0) => Builtin::IsEmpty,
+            ("to_float", 0) => Builtin::ToFloat,
+            ("round", 0) => Builtin::Round,
+            ("floor", 0) => Builtin::Floor,
+            ("to_int", 0) => Builtin::ToInt,
+            _ => return None,
+        })
+    }
+
+    /// The result, or `None` when `v` is not of the type (Rhai is called).
+    fn call(self, v: &mut Dynamic, args: &mut [Dynamic]) -> Option<Dynamic> {
+        use Builtin::*;
+        match self {
+            // A constant is Rhai's to refuse changing.
+            Push if v.is_read_only() => None,
+            Push | Len | IsEmpty => {
+                let mut a = v.write_lock::<Array>()?;
+                Some(match self {
+                    Push => {
+                        a.push(std::mem::take(&mut args[0]));
+                        Dynamic::UNIT
+                    }
+                    Len => (rhai::INT::try_from(a.len()).unwrap_or(rhai::INT::MAX)).into(),
+                    _ => a.is_empty().into(),
+                })
+            }
+            ToFloat => match v.as_int() {
+                Ok(i) => Some((i as f64).into()),
+                Err(_) => v.as_float().ok().map(Dynamic::from),
+            },
+            Round => v.as_float().ok().map(|x| x.round().into()),
+            Floor => v.as_float().ok().map(|x| x.floor().into()),
+            // Out of range, Rhai's own call gives its error.
+            ToInt => v
+                .as_float()
+                .ok()
+                .filter(|x| *x <= rhai::INT::MAX as f64 && *x >= rhai::INT::MIN as f64)
+                .map(|x| (x.trunc() as rhai::INT).into()),
         }
     }
 }

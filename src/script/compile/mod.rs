@@ -100,6 +100,8 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
         }
         true
     });
+    // A method of one of these names may be a script function: no fast path.
+    let scripted: HashSet<String> = defs.iter().map(|d| d.name.to_string()).collect();
     let mut candidates: Vec<(Arc<rhai::ScriptFuncDef>, Vec<rhai::Stmt>)> = Vec::new();
     for d in &defs {
         let why = if forced_off() {
@@ -130,7 +132,7 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
     // finds them, a second compiles with calls between them made direct.
     let mut ok = Vec::new();
     for (d, b) in &candidates {
-        match Lower::new(&d.params, &Known::new()).block(b) {
+        match Lower::new(&d.params, &Known::new(), &scripted).block(b) {
             Ok(_) => ok.push((d.clone(), b)),
             Err(e) => plan.push((d.name.to_string(), d.params.len(), Some(e.0))),
         }
@@ -142,7 +144,7 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
         .collect();
     let mut funcs = Vec::new();
     for (d, stmts) in &ok {
-        let mut l = Lower::new(&d.params, &known);
+        let mut l = Lower::new(&d.params, &known, &scripted);
         let b = l.block(stmts).expect("compiled once already");
         funcs.push(Func {
             name: d.name.clone(),

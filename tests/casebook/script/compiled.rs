@@ -163,6 +163,10 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         "fn f(x) { no_such_function(x) }\nemit(#{v: f(0)});",
         "fn f(x) { let a = [1, 2]; a.push(x); a.len() + `${x}`.len() }\nemit(#{v: f(\"ab\")});",
         "fn f(d) { d + 3 - date(\"2019-01-01\") }\nemit(#{v: f(date(\"2019-02-01\"))});",
+        "fn f(x) { let a = [1]; a.push(x); a.push(a.len()); let y = 2.6; [a, a.is_empty(), y.round(), y.floor(), y.to_int(), 3.to_float()] }\nemit(#{v: f(5)});",
+        "fn f(x) { x.to_int() }\nemit(#{v: f(1e30)});",
+        "fn f(x) { const C = [1]; C.push(x); C }\nemit(#{v: f(5)});",
+        "const A = [1];\nfn f(x) { x.push(2); x }\nfn g(x) { x = 5; x }\nemit(#{a: g(A), b: f(A)});",
         "fn f(i) { i.findings().len() + i.students }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r.len()});",
     ]
     .iter()
@@ -182,6 +186,7 @@ fn expr(depth: u32) -> BoxedStrategy<String> {
         Just("9223372036854775807".to_string()),
         Just("x".to_string()),
         Just("s.len()".to_string()),
+        Just("(x.to_float() / 3.0).round().to_int()".to_string()),
         Just("inst.students".to_string()),
         Just("inst.prepaid_balance".to_string()),
         Just("inst.findings().len()".to_string()),
