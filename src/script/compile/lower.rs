@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use rhai::{Array, Dynamic, EvalAltResult, Expr, FnPtr, ImmutableString, Map, Position, Stmt};
 
-use super::rt::{fast_binary, Flow, Frame, Op, Rt, R};
+use super::rt::{fast_binary, Builtin, Flow, Frame, Op, Rt, R};
 use super::Callee;
 
 /// A compiled expression.
@@ -695,67 +695,6 @@ impl<'a> Lower<'a> {
                 }))
             }
             _ => no("indexing or this kind of chain", rhs.position()),
-        }
-    }
-}
-
-/// Rhai's own methods on arrays and numbers, done here when the target is
-/// of their type (what `rhai::packages` does, without the call); the script
-/// has no function of the name, and casebook registers none for these types.
-#[derive(Clone, Copy)]
-enum Builtin {
-    Push,
-    Len,
-    IsEmpty,
-    ToFloat,
-    Round,
-    Floor,
-    ToInt,
-}
-
-impl Builtin {
-    fn of(name: &str, args: usize) -> Option<Builtin> {
-        Some(match (name, args) {
-            ("push", 1) => Builtin::Push,
-            ("len", 0) => Builtin::Len,
-            ("is_empty", 0) => Builtin::IsEmpty,
-            ("to_float", 0) => Builtin::ToFloat,
-            ("round", 0) => Builtin::Round,
-            ("floor", 0) => Builtin::Floor,
-            ("to_int", 0) => Builtin::ToInt,
-            _ => return None,
-        })
-    }
-
-    /// The result, or `None` when `v` is not of the type (Rhai is called).
-    fn call(self, v: &mut Dynamic, args: &mut [Dynamic]) -> Option<Dynamic> {
-        use Builtin::*;
-        match self {
-            // A constant is Rhai's to refuse changing.
-            Push if v.is_read_only() => None,
-            Push | Len | IsEmpty => {
-                let mut a = v.write_lock::<Array>()?;
-                Some(match self {
-                    Push => {
-                        a.push(std::mem::take(&mut args[0]));
-                        Dynamic::UNIT
-                    }
-                    Len => (rhai::INT::try_from(a.len()).unwrap_or(rhai::INT::MAX)).into(),
-                    _ => a.is_empty().into(),
-                })
-            }
-            ToFloat => match v.as_int() {
-                Ok(i) => Some((i as f64).into()),
-                Err(_) => v.as_float().ok().map(Dynamic::from),
-            },
-            Round => v.as_float().ok().map(|x| x.round().into()),
-            Floor => v.as_float().ok().map(|x| x.floor().into()),
-            // Out of range, Rhai's own call gives its error.
-            ToInt => v
-                .as_float()
-                .ok()
-                .filter(|x| *x <= rhai::INT::MAX as f64 && *x >= rhai::INT::MIN as f64)
-                .map(|x| (x.trunc() as rhai::INT).into()),
         }
     }
 }
