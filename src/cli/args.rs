@@ -310,6 +310,10 @@ pub struct CheckArgs {
     /// Treat warnings (unknown functions, misspelt properties) as errors: exit 1.
     #[arg(long)]
     pub strict: bool,
+    /// Also list each script function and how `run` runs it: compiled to
+    /// native code, or interpreted and why (on stdout).
+    #[arg(long)]
+    pub plan: bool,
 }
 
 /// Flags of `schema`.

@@ -133,8 +133,37 @@ impl ScriptHost {
         second
     }
 
+    /// Compiles `ast`'s script functions where it can (see `script::compile`)
+    /// and registers them on this engine and every worker's; returns the
+    /// syntax tree to run instead. Not while a debugging tool is attached:
+    /// coverage and profiles see the interpreter's steps.
+    pub fn compile_functions(&mut self, ast: AST) -> AST {
+        if super::debug::active() || super::compile::forced_off() {
+            return ast;
+        }
+        let natives = super::known_functions(self, None);
+        let (lib, run) = super::compile::compile(&self.engine, &ast, &natives);
+        if lib.is_empty() {
+            return ast;
+        }
+        let guard = Arc::new(super::compile::rt::Guard::of(&self.host));
+        super::compile::install(&mut self.engine, &lib, guard);
+        *self.host.compiled.write().unwrap() = Some(lib);
+        run
+    }
+
+    /// How `run` runs each script function of `ast`: `name/arity: compiled`,
+    /// or `…: interpreted (why)` (`casebook check --plan`).
+    pub fn plan(&self, ast: &AST) -> Vec<String> {
+        let natives = super::known_functions(self, None);
+        super::compile::compile(&self.engine, ast, &natives)
+            .0
+            .plan_lines()
+    }
+
     /// Runs a compiled script in `scope`, starting the clock for `--timeout`.
     pub fn run(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Box<EvalAltResult>> {
+        super::compile::rt::reset_ops();
         *self.host.ast.write().unwrap() = Some(Arc::new(ast.clone()));
         *self.started.lock().unwrap() = Instant::now();
         self.cancel.store(false, Ordering::Relaxed);
@@ -235,6 +264,11 @@ fn build_engine_with(host: Arc<Host>, tokens: Arc<Mutex<TokenPass>>) -> Engine {
         });
     }
     hook_tokens(&mut engine, &host, tokens);
+    let compiled = host.compiled.read().unwrap().clone();
+    if let Some(lib) = compiled {
+        let guard = Arc::new(super::compile::rt::Guard::of(&host));
+        super::compile::install(&mut engine, &lib, guard);
+    }
     api::register(&mut engine, host, build_engine);
     // Coverage, profile: only when a command installed one.
     super::debug::attach(&mut engine);
@@ -246,7 +280,7 @@ fn build_engine_with(host: Arc<Host>, tokens: Arc<Mutex<TokenPass>>) -> Engine {
 /// the limit peaked at 1.6 times it (its freed halves still resident), 1.3
 /// times with this. Runs that stay below half keep the delay (5% of the
 /// credit rule's time, see `alloc::return_memory_promptly`).
-fn nearing_the_limit(held: usize, max_memory: usize) {
+pub(crate) fn nearing_the_limit(held: usize, max_memory: usize) {
     static DONE: AtomicBool = AtomicBool::new(false);
     if held > max_memory / 2 && !DONE.swap(true, Ordering::Relaxed) {
         crate::alloc::return_memory_promptly();

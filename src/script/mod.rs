@@ -10,10 +10,12 @@
 //! - `engine`: the sandboxed engine with the API, and its limits
 //! - `writes`: applying queued writes, writing files under `--out`
 //! - `compare`: what comparing an enumerated property with text means
+//! - `compile`: script functions compiled to closures, the interpreter's twin
 //! - `diag`: errors and warnings with file, line, column and a caret
 
 pub mod api;
 pub mod compare;
+pub mod compile;
 pub mod debug;
 pub mod diag;
 pub mod engine;
@@ -168,7 +170,7 @@ pub fn run_file(
         out: out.clone(),
         templates: opts.templates.clone(),
     });
-    let host = ScriptHost::with_host(h);
+    let mut host = ScriptHost::with_host(h);
     let file = script.display().to_string();
     // Named in the message of a step that passes the heap's ceiling.
     let ceiling = crate::alloc::Ceiling::set(opts.limits.max_memory, &file);
@@ -177,6 +179,7 @@ pub fn run_file(
         .map_err(|e| RunError::Script(diag::parse_diag_in(&e, &src).render(&file, &src)))?;
     // debug() lines then name the file.
     ast.set_source(file.as_str());
+    let ast = host.compile_functions(ast);
     let mut scope = host.scope();
     let value = host
         .run(&mut scope, &ast)

@@ -266,6 +266,8 @@ pub struct Host {
     pub args: Map,
     /// The script being run, so that worker threads can call its functions.
     pub ast: RwLock<Option<Arc<rhai::AST>>>,
+    /// Its compiled functions, which every engine built for this run registers.
+    pub compiled: RwLock<Option<Arc<crate::script::compile::Lib>>>,
     /// The limits, and the stop flag and clock the progress callback reads (shared with workers).
     pub limits: Limits,
     pub cancel: Arc<AtomicBool>,
@@ -295,6 +297,7 @@ impl Host {
             }),
             args,
             ast: RwLock::new(None),
+            compiled: RwLock::new(None),
             limits,
             cancel: Arc::new(AtomicBool::new(false)),
             started: Arc::new(Mutex::new(Instant::now())),
@@ -316,6 +319,7 @@ impl Host {
             owner: RwLock::new(self.owner()),
             args: self.args.clone(),
             ast: RwLock::new(self.ast.read().unwrap().clone()),
+            compiled: RwLock::new(self.compiled.read().unwrap().clone()),
             limits: self.limits.clone(),
             cancel: self.cancel.clone(),
             started: self.started.clone(),

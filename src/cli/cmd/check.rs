@@ -42,6 +42,14 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<i32> {
         }
         n_err += errs.len();
         n_warn += warns.len();
+        if args.plan && errs.is_empty() {
+            if let Ok(ast) = host.compile(&src) {
+                println!("{}:", s.display());
+                for line in host.plan(&ast) {
+                    println!("  {line}");
+                }
+            }
+        }
     }
     eprintln!(
         "checked {} script(s): {n_err} error(s), {n_warn} warning(s)",

@@ -19,7 +19,7 @@ mod growth_text;
 mod notices;
 mod pacing;
 mod platform;
-mod records;
+pub(crate) mod records;
 mod rows;
 mod sort;
 mod writes;

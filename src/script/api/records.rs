@@ -116,29 +116,11 @@ fn register_text(engine: &mut Engine) {
 /// `inst.status_history()` and `inst.lists()`.
 fn register_institution_methods(engine: &mut Engine) {
     engine.register_fn("findings", |i: &mut InstitutionRef| -> RResult<Array> {
-        let d = i.snap.as_of;
-        // The institution's findings' bytes, one after another, and where each one is.
-        let mut raw = crate::ledger::RawRecords::default();
-        let taken = match i.snap.cursor.lock().unwrap().as_mut() {
-            Some(c) => c.take(&i.institution.id, &mut raw).map_err(ledger_err)?,
-            None => false,
-        };
-        if !taken {
-            i.snap
-                .reader
-                .findings_raw_of(&i.institution.id, &mut raw)
-                .map_err(ledger_err)?;
-        }
-        let (buf, spans) = (Arc::new(raw.buf), raw.spans);
-        let mut out = Array::with_capacity(spans.len());
-        for at in spans {
-            // No snapshot handle per finding: two threads bumping one shared
-            // reference count for every finding costs more than the rule.
-            let f = FindingRef::stored(&buf, at, d).map_err(ledger_err)?;
-            if f.core.visible(d) {
-                out.push(Dynamic::from(f));
-            }
-        }
+        let mut out = Array::new();
+        each_finding(i, |f| {
+            out.push(Dynamic::from(f));
+            Ok(())
+        })?;
         Ok(out)
     });
     engine.register_fn("inspections", |i: &mut InstitutionRef| -> RResult<Array> {
@@ -183,6 +165,38 @@ fn register_institution_methods(engine: &mut Engine) {
             None => Array::new(),
         }
     });
+}
+
+/// Calls `f` with each finding of `i` visible on its date, in ledger order:
+/// `inst.findings()`, and the compiled loop over it (`script::compile`),
+/// which reads the findings without making a script value of each.
+pub fn each_finding(
+    i: &InstitutionRef,
+    mut f: impl FnMut(FindingRef) -> RResult<()>,
+) -> RResult<()> {
+    let d = i.snap.as_of;
+    // The institution's findings' bytes, one after another, and where each one is.
+    let mut raw = crate::ledger::RawRecords::default();
+    let taken = match i.snap.cursor.lock().unwrap().as_mut() {
+        Some(c) => c.take(&i.institution.id, &mut raw).map_err(ledger_err)?,
+        None => false,
+    };
+    if !taken {
+        i.snap
+            .reader
+            .findings_raw_of(&i.institution.id, &mut raw)
+            .map_err(ledger_err)?;
+    }
+    let (buf, spans) = (Arc::new(raw.buf), raw.spans);
+    for at in spans {
+        // No snapshot handle per finding: two threads bumping one shared
+        // reference count for every finding costs more than the rule.
+        let x = FindingRef::stored(&buf, at, d).map_err(ledger_err)?;
+        if x.core.visible(d) {
+            f(x)?;
+        }
+    }
+    Ok(())
 }
 
 /// `inst.applications()` and `inst.courses()`.

@@ -43,6 +43,11 @@ pub fn install(tracer: Option<Arc<dyn Tracer>>) {
     *ACTIVE.write().unwrap() = tracer;
 }
 
+/// Whether a tool is installed (compiled functions are then not used).
+pub fn active() -> bool {
+    ACTIVE.read().unwrap().is_some()
+}
+
 /// Registers the installed tool's callback on `engine`, if a tool is installed.
 pub fn attach(engine: &mut Engine) {
     let Some(t) = ACTIVE.read().unwrap().clone() else {

@@ -4,6 +4,7 @@
 
 mod api;
 mod as_of;
+mod compiled;
 mod limits;
 mod limits_alloc;
 mod parallel_map;

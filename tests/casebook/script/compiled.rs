@@ -1,0 +1,349 @@
+//! Compiled script functions against the interpreter: every sample script,
+//! and random rules over the API, run both ways on the demo city
+//! (`CASEBOOK_INTERPRET=1` forces the interpreter) must print the same rows,
+//! the same errors at the same file:line:col, and exit the same.
+//!
+//! `CASEBOOK_DIFF_CASES=N` runs N random rules instead of the bounded
+//! number CI runs (BENCHMARKS.md has the longer run).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+use crate::common::root;
+
+const AS_OF: &str = "2019-02-20";
+
+/// The demo city, built once for the module.
+fn demo() -> &'static Path {
+    static DEMO: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DEMO
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("demo.redb");
+            let out = Command::cargo_bin("casebook")
+                .unwrap()
+                .env_remove("CASEBOOK_DB")
+                .current_dir(dir.path())
+                .arg("--db")
+                .arg(&db)
+                .arg("demo")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (dir, db)
+        })
+        .1
+}
+
+/// What one run printed and how it ended.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(script: &Path, args: &[&str], interpret: bool) -> Outcome {
+    let out = Command::cargo_bin("casebook")
+        .unwrap()
+        .env_remove("CASEBOOK_DB")
+        .env("CASEBOOK_INTERPRET", if interpret { "1" } else { "0" })
+        .arg("run")
+        .arg(script)
+        // A generous limit: a run stopped by the clock on a loaded machine
+        // would differ from its twin for no fault of either.
+        .args([
+            "--as-of",
+            AS_OF,
+            "--format",
+            "jsonl",
+            "--timeout",
+            "600",
+            "--db",
+        ])
+        .arg(demo())
+        .args(args)
+        .output()
+        .unwrap();
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `script` both ways; panics, showing both, if they differ.
+fn same_both_ways(script: &Path, args: &[&str]) -> Outcome {
+    let compiled = run(script, args, false);
+    let interpreted = run(script, args, true);
+    assert_eq!(
+        compiled,
+        interpreted,
+        "{} differs between compiled and interpreted functions:\n{}",
+        script.display(),
+        std::fs::read_to_string(script).unwrap_or_default()
+    );
+    compiled
+}
+
+#[test]
+fn every_sample_script_runs_the_same_compiled_and_interpreted() {
+    let mut n = 0;
+    for e in std::fs::read_dir(root().join("scripts")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "rhai") {
+            same_both_ways(&p, &[]);
+            n += 1;
+        }
+    }
+    same_both_ways(
+        &root().join("scripts/course_check.rhai"),
+        &["--arg", "all=1"],
+    );
+    same_both_ways(
+        &root().join("scripts/course_check.rhai"),
+        &["--arg", "district=天河"],
+    );
+    same_both_ways(
+        &root().join("scripts/course_check.rhai"),
+        &["--arg", "district=nowhere"],
+    );
+    assert!(n >= 10, "only {n} sample scripts");
+}
+
+#[test]
+fn the_benchmark_rule_is_compiled_and_gives_the_interpreters_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("rule.rhai");
+    std::fs::copy(root().join("../shared/bench/rule.rhai"), &rule)
+        .or_else(|_| std::fs::write(&rule, BENCH_RULE).map(|_| 0))
+        .unwrap();
+    let out = same_both_ways(&rule, &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("\"n\":"), "{}", out.stdout);
+}
+
+/// The benchmark rule, for a checkout without the shared folder beside it.
+const BENCH_RULE: &str = r#"fn score(inst) {
+    let s = 100;
+    if inst.category == "subject" && !inst.licensed { s -= 20; }
+    for f in inst.findings() {
+        if f.status != "closed" {
+            s -= 5 * f.severity;
+            if f.overdue { s -= 10; }
+        }
+    }
+    if inst.prepaid_balance > 5000 * inst.students { s -= 15; }
+    if s < 0 { 0 } else { s }
+}
+let scores = institutions().map(|i| score(i));
+let total = 0;
+for s in scores { total += s; }
+emit(#{n: scores.len(), total: total});
+"#;
+
+#[test]
+fn errors_in_compiled_functions_come_out_as_the_interpreters() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, body) in [
+        "fn f(x) { let y = x + 9223372036854775807; y }\nemit(#{v: f(1)});",
+        "fn f(x) { if x > 0 { throw `no ${x}`; } x }\nfn g(x) { f(x) + 1 }\nemit(#{v: g(2)});",
+        "fn f(x) { x.no_such_property }\nemit(#{v: f(institution(\"GZ-BY-00001\"))});",
+        "fn f(x) { if x { 1 } else { 2 } }\nemit(#{v: f(3)});",
+        "fn f(x) { x / 0 }\nemit(#{v: f(3)});",
+        "fn f(x) { f(x + 1) }\nemit(#{v: f(0)});",
+        "fn f(x) { no_such_function(x) }\nemit(#{v: f(0)});",
+        "fn f(x) { let a = [1, 2]; a.push(x); a.len() + `${x}`.len() }\nemit(#{v: f(\"ab\")});",
+        "fn f(d) { d + 3 - date(\"2019-01-01\") }\nemit(#{v: f(date(\"2019-02-01\"))});",
+        "fn f(x) { let a = [1]; a.push(x); a.push(a.len()); let y = 2.6; [a, a.is_empty(), y.round(), y.floor(), y.to_int(), 3.to_float()] }\nemit(#{v: f(5)});",
+        "fn f(x) { x.to_int() }\nemit(#{v: f(1e30)});",
+        "fn f(x) { const C = [1]; C.push(x); C }\nemit(#{v: f(5)});",
+        "const A = [1];\nfn f(x) { x.push(2); x }\nfn g(x) { x = 5; x }\nemit(#{a: g(A), b: f(A)});",
+        "fn f(i) { i.findings().len() + i.students }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r.len()});",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let p = dir.path().join(format!("e{i}.rhai"));
+        std::fs::write(&p, body).unwrap();
+        same_both_ways(&p, &[]);
+    }
+}
+
+/// A random integer, float, boolean, string or date expression over `x`
+/// (an integer), `s` (a string) and `inst` (an institution), `depth` deep.
+fn expr(depth: u32) -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        (-5i64..300).prop_map(|n| n.to_string()),
+        Just("9223372036854775807".to_string()),
+        Just("x".to_string()),
+        Just("s.len()".to_string()),
+        Just("(x.to_float() / 3.0).round().to_int()".to_string()),
+        Just("inst.students".to_string()),
+        Just("inst.prepaid_balance".to_string()),
+        Just("inst.findings().len()".to_string()),
+        Just("(date(\"2019-03-01\") - date(\"2019-01-31\"))".to_string()),
+        (0.0f64..100.0).prop_map(|f| format!("{f:.2}")),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    let sub = || expr(depth - 1);
+    let op = proptest::sample::select(vec!["+", "-", "*", "/", "%"]);
+    let cmp = proptest::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]);
+    prop_oneof![
+        3 => leaf,
+        2 => (sub(), op, sub()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
+        1 => (sub(), cmp, sub(), sub(), sub())
+            .prop_map(|(a, c, b, t, e)| format!("(if {a} {c} {b} {{ {t} }} else {{ {e} }})")),
+        1 => (sub(), sub()).prop_map(|(a, b)| format!("[{a}, {b}].len()")),
+        1 => sub().prop_map(|a| format!("`v${{{a}}}`.len()")),
+        1 => (sub(), sub()).prop_map(|(a, b)| format!("#{{k: {a}, j: {b}}}.k")),
+        1 => sub().prop_map(|a| format!("(-{a})")),
+        1 => (sub(), sub()).prop_map(|(a, b)| format!("max({a}, {b})")),
+        1 => sub().prop_map(|a| format!("g({a})")),
+    ]
+    .boxed()
+}
+
+/// A random statement of the body of `f`.
+fn statement() -> impl Strategy<Value = String> {
+    let cmp = || proptest::sample::select(vec!["==", "!=", "<", ">="]);
+    prop_oneof![
+        6 => expr(2).prop_map(|e| format!("r += {e};")),
+        1 => expr(2).prop_map(|e| format!("let t = {e}; r = t;")),
+        1 => (expr(1), cmp(), expr(1)).prop_map(|(a, c, b)| format!("if {a} {c} {b} {{ return r; }}")),
+        1 => (expr(1), cmp(), expr(1)).prop_map(|(a, c, b)| format!("if {a} {c} {b} {{ throw `stop ${{r}}`; }}")),
+        1 => (0i64..6).prop_map(|n| format!("for i in 0..{n} {{ r += i; if i == 3 {{ break; }} }}")),
+        1 => Just("for f in inst.findings() { if f.status != \"closed\" { r += f.severity; } if f.overdue { continue; } r -= 1; }".to_string()),
+        1 => (1i64..5).prop_map(|n| format!("let k = 0; while k < {n} {{ k += 1; r *= 2; }}")),
+        1 => expr(1).prop_map(|e| format!("switch r % 3 {{ 0 => r += 1, 1 => r -= {e}, _ => () }}")),
+        1 => Just("let a = []; a.push(r); a.push(s); r = a.len() + r;".to_string()),
+        1 => Just("let m = #{}; m.x = r; r = m.x;".to_string()),
+        1 => Just("let c = |v| v + 1; r = c.call(r);".to_string()),
+        1 => Just("s += `${r}`;".to_string()),
+        1 => expr(1).prop_map(|e| format!("r = if {e} > 10 {{ r }} else {{ r + 1 }};")),
+    ]
+}
+
+/// A random rule: `f` over every institution (on every core), `g` a helper.
+fn rule() -> impl Strategy<Value = String> {
+    (proptest::collection::vec(statement(), 1..8), expr(1)).prop_map(|(body, h)| {
+        format!(
+            "fn g(x) {{ {h} }}\nfn f(inst) {{\n let x = inst.students; let s = inst.name; let r = 0;\n {}\n r\n}}\n\
+             let all = institutions().map(|i| f(i));\nlet total = 0;\nfor v in all {{ total += v; }}\n\
+             emit(#{{n: all.len(), total: total, first: f(institution(\"GZ-BY-00001\"))}});\n",
+            body.join("\n ")
+        )
+    })
+}
+
+#[test]
+fn random_rules_run_the_same_compiled_and_interpreted() {
+    let cases = std::env::var("CASEBOOK_DIFF_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("random.rhai");
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&rule(), |src| {
+            std::fs::write(&p, &src).unwrap();
+            let compiled = run(&p, &[], false);
+            let interpreted = run(&p, &[], true);
+            prop_assert_eq!(compiled, interpreted, "{}", src);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn check_plan_says_which_functions_run_compiled_and_why_others_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("plan.rhai");
+    std::fs::write(
+        &p,
+        "fn fast(x) { x + 1 }\nfn slow(m) { m.k = 1; m }\nfn ptr(a) { a.sort(fast2); a }\nfn fast2(a, b) { a - b }\nprint(fast(1));\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("casebook")
+        .unwrap()
+        .env_remove("CASEBOOK_DB")
+        .env_remove("CASEBOOK_INTERPRET")
+        .args(["check", "--plan", "--db"])
+        .arg(demo())
+        .arg(&p)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("fast/1: compiled"), "{text}");
+    assert!(
+        text.contains("slow/1: interpreted (assignment to a property or an index (line 2))"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fast2/2: interpreted (used as a function pointer)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ptr/1: interpreted (a variable the function does not define (line 3))"),
+        "{text}"
+    );
+}
+
+/// The limits hold inside compiled functions: each stops the run with
+/// exit 1 and names its limit (checked to run compiled by `check --plan`).
+#[test]
+fn the_limits_hold_inside_compiled_functions() {
+    let f = super::limits::Fixture::new();
+    let plan = |src: &str| {
+        let p = f.file("plan.rhai", src);
+        let out = f.cmd().args(["check", "--plan"]).arg(&p).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let endless = "fn spin() {\n    let n = 0;\n    loop { n += 1; }\n}\nspin();\n";
+    assert!(
+        plan(endless).contains("spin/0: compiled"),
+        "{}",
+        plan(endless)
+    );
+    let err = f.fails("endless.rhai", endless, &["--timeout", "1"]);
+    assert!(
+        err.contains("time limit") && err.contains("--timeout"),
+        "{err}"
+    );
+    assert!(err.contains("endless.rhai:"), "{err}");
+
+    let err = f.fails("ops.rhai", endless, &["--max-operations", "1000"]);
+    assert!(
+        err.contains("--max-operations") && err.contains("1000"),
+        "{err}"
+    );
+
+    let grow = "fn grow() {\n    let s = \"ab\";\n    loop { s += s; }\n}\ngrow();\n";
+    assert!(plan(grow).contains("grow/0: compiled"), "{}", plan(grow));
+    let err = f.fails(
+        "grow.rhai",
+        grow,
+        &["--timeout", "30", "--max-memory", "64"],
+    );
+    assert!(err.contains("--max-memory"), "{err}");
+
+    let deep = "fn down(n) {\n    down(n + 1)\n}\ndown(0);\n";
+    assert!(plan(deep).contains("down/1: compiled"), "{}", plan(deep));
+    let err = f.fails("deep.rhai", deep, &[]);
+    assert!(err.contains("called each other"), "{err}");
+}
