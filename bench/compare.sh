@@ -54,7 +54,7 @@ cp "$dir/bench.sqlite" "$dir/bench-courses.sqlite"; sqlite3 "$dir/bench-courses.
 cp "$dir/bench.redb" "$dir/bench-courses.redb"
 t casebook-import-courses "$cb" import courses "$dir/courses.csv" --db "$dir/bench-courses.redb"
 for r in $(seq "$runs"); do
-  t casebook-course-check sh -c "'$cb' run '$root/scripts/course_check.rhai' --as-of 2019-02-20 --db '$dir/bench-courses.redb' --format jsonl --timeout 600 | wc -l > '$dir/cb-courses.txt'"
+  t casebook-course-check sh -c "'$cb' run '$root/scripts/course_check.rhai' --as-of 2019-02-20 --db '$dir/bench-courses.redb' --format jsonl --timeout 600 --max-memory $((2048 * size)) | wc -l > '$dir/cb-courses.txt'"
   t sqlite3-course-check sh -c "sqlite3 '$dir/bench-courses.sqlite' < '$root/bench/course_check.sql' > '$dir/sql-courses.txt'"
   # The same check printing, like the script, one row per rejected course with its reasons.
   t sqlite3-course-rows sh -c "sqlite3 '$dir/bench-courses.sqlite' < '$root/bench/course_check_rows.sql' | tail -n +2 | wc -l > '$dir/sql-course-rows.txt'"

@@ -31,6 +31,9 @@ use redb::{CompactionError, Database};
 
 use super::{LedgerError, LedgerWriter};
 
+/// The page cache compaction runs with.
+const COMPACT_CACHE: usize = 32 << 20;
+
 /// What a compaction did to the file's size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Compacted {
@@ -59,6 +62,12 @@ impl LedgerWriter {
         let db = Arc::try_unwrap(db).map_err(|_| {
             LedgerError::Storage("the ledger is still in use in this process".into())
         })?;
+        // Reopened with a small page cache: the writer's (an import's is
+        // up to 224 MiB) is full of the pages it wrote, and compaction on
+        // top of it passed the import's peak. Another writer may take the
+        // file in between; then this one waits for it like any writer.
+        drop(db);
+        let db = super::LedgerWriter::open_db(&path, wait, COMPACT_CACHE)?;
         compact_db(db, &path, wait)?;
         Ok(Compacted {
             before,

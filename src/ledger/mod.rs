@@ -261,13 +261,25 @@ impl LedgerWriter {
         wait: Duration,
         cache: usize,
     ) -> Result<LedgerWriter, LedgerError> {
+        let db = Self::open_db(path, wait, cache)?;
+        let l = LedgerWriter::wrap(db, path);
+        if let Some(v) = l.check_schema()? {
+            l.migrate_now(v)?;
+        }
+        l.ensure_tables()?;
+        Ok(l)
+    }
+
+    /// The redb file at `path` opened for writing with a page cache of
+    /// `cache` bytes, waiting up to `wait` for another writer to finish.
+    fn open_db(path: &Path, wait: Duration, cache: usize) -> Result<Database, LedgerError> {
         if !path.exists() {
             return Err(LedgerError::Missing(path.into()));
         }
         let start = Instant::now();
-        let db = loop {
+        loop {
             match sized_builder(cache).open(path) {
-                Ok(db) => break db,
+                Ok(db) => return Ok(db),
                 Err(DatabaseError::DatabaseAlreadyOpen) => {
                     if start.elapsed() >= wait {
                         return Err(LedgerError::Busy {
@@ -279,13 +291,7 @@ impl LedgerWriter {
                 }
                 Err(e) => return Err(open_error(path, e)),
             }
-        };
-        let l = LedgerWriter::wrap(db, path);
-        if let Some(v) = l.check_schema()? {
-            l.migrate_now(v)?;
         }
-        l.ensure_tables()?;
-        Ok(l)
     }
 
     /// The handle of `db`, open for writing, at `path`.

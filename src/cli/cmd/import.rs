@@ -60,13 +60,13 @@ pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
 /// Gives back the pages an import that grew the file left free (redb grows
 /// the file in steps, and a large transaction frees many of the pages it
 /// wrote), so that the file holds what it needs and little more. The import
-/// has committed: a reader elsewhere that keeps this from running leaves
-/// the file as it is, with a note.
+/// has committed: a reader elsewhere that keeps this from running (or a
+/// writer that takes the file first) leaves it as it is, with a note.
 fn compact_after(ledger: LedgerWriter, db: &std::path::Path) {
     match ledger.compact(std::time::Duration::ZERO) {
         Ok(_) => {}
-        Err(LedgerError::ReadersBusy { .. }) => eprintln!(
-            "note: {} was not compacted, as another process is reading it; run `casebook compact` later to give its free pages back",
+        Err(LedgerError::ReadersBusy { .. } | LedgerError::Busy { .. }) => eprintln!(
+            "note: {} was not compacted, as another process is using it; run `casebook compact` later to give its free pages back",
             db.display()
         ),
         Err(e) => eprintln!(
