@@ -61,6 +61,10 @@ pub enum Cmd {
     Show(ShowArgs),
     /// Copy the ledger, as of one moment, to a new file while others go on writing.
     Backup(BackupArgs),
+    /// Give the ledger file's free pages back, leaving every record as it
+    /// is: for a ledger that grew before imports compacted it. Readers may
+    /// stay open; exit 3 when a writer holds the ledger.
+    Compact(CompactArgs),
     /// Run a Rhai script against the ledger (the script API: docs/script-api.md).
     Run(RunArgs),
     /// Parse and check a script without running it: syntax errors, unknown functions, misspelt properties.
@@ -266,6 +270,10 @@ pub struct BackupArgs {
     /// back over the ledger while nothing else has the ledger open.
     pub dest: PathBuf,
 }
+
+/// Flags of `compact` (none: it compacts the ledger at --db).
+#[derive(clap::Args, Debug)]
+pub struct CompactArgs {}
 
 /// Flags of `show`.
 #[derive(clap::Args, Debug)]

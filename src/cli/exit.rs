@@ -59,7 +59,7 @@ pub fn code(e: &anyhow::Error) -> i32 {
     for c in e.chain() {
         let busy = matches!(
             c.downcast_ref::<LedgerError>(),
-            Some(LedgerError::Busy { .. })
+            Some(LedgerError::Busy { .. } | LedgerError::ReadersBusy { .. })
         ) || matches!(
             c.downcast_ref::<ImportError>(),
             Some(ImportError::Ledger(LedgerError::Busy { .. }))

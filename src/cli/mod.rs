@@ -63,6 +63,7 @@ fn dispatch(command: &Cmd, ctx: &Context) -> anyhow::Result<i32> {
         Cmd::Export(a) => cmd::export::run(a, ctx),
         Cmd::Show(a) => cmd::show::run(a, ctx),
         Cmd::Backup(a) => cmd::backup::run(a, ctx),
+        Cmd::Compact(a) => cmd::compact::run(a, ctx),
         Cmd::Run(a) => cmd::run::run(a, ctx),
         Cmd::Check(a) => cmd::check::run(a, ctx),
         Cmd::Schema(a) => cmd::schema::run(a, ctx),

@@ -19,7 +19,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::ledger::{Counts, LedgerError, LedgerWriter, Operation, Stager};
+use crate::ledger::{Counts, LedgerError, LedgerWriter, Operation, Spill, Stager};
 use crate::model::RecordKind;
 
 mod csv;
@@ -119,6 +119,34 @@ fn rows_in(len: u64) -> usize {
     (len / 64).min(1 << 23) as usize
 }
 
+/// Whether an import of `kind` from a file of `len` bytes into the ledger
+/// at `db` merges its records into their table in one pass at the end
+/// (`ledger::Spill`) rather than writing them chunk by chunk. Chunk by
+/// chunk is faster while the pages the file's records land on fit in the
+/// page cache beside the ledger; past that, each chunk reads back and
+/// writes again the pages the ones before it wrote (ten million findings
+/// into a ledger of a million institutions took twice as long). So a file
+/// of more than two chunks spills when the ledger and the file (about what
+/// its records take stored) are more than the import's cache: the benchmark
+/// city's million findings do not, ten times as many do.
+fn spills(kind: RecordKind, len: u64, db: &Path) -> bool {
+    if kind == RecordKind::Institutions {
+        return false;
+    }
+    #[cfg(test)]
+    if let Some(s) = TEST_SPILL.get() {
+        return s;
+    }
+    let held = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
+    rows_in(len) > 2 * sink::CHUNK && held.saturating_add(len) > cache_bytes(db) as u64
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Whether the imports a test runs on its thread spill, whatever their size.
+    static TEST_SPILL: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
 /// The page cache to open the ledger at `db` with for an import. redb
 /// holds at most half its cache in changed pages and fills the rest with
 /// pages it reads, which come from what the ledger held before the import.
@@ -174,6 +202,10 @@ pub fn import_file(
     };
     let reason = format!("import {}", path.display());
     let mut rows = 0;
+    let mut spill = match spills(kind, len, ledger.path()) {
+        true => Some(Spill::new(kind)?),
+        false => None,
+    };
     let result = ledger.transact(&op, opts.dry_run, |tx| -> Result<(), ImportError> {
         // What the ledger held when this transaction began.
         let before = ledger.reader()?;
@@ -187,20 +219,24 @@ pub fn import_file(
             Stager::new(before),
         );
         sink.allow_shared_uscc = opts.allow_shared_uscc;
-        let (parsed, written) = sink::parse_and_write(tx, sink, chunks, &reason, |sink| {
-            match (ftype, reader.take()) {
-                (FileType::Jsonl, Some((reader, _))) => jsonl::read_jsonl(reader, sink),
-                (FileType::Csv, Some((reader, delimiter))) => {
-                    csv::read_csv(reader, delimiter, sink)
+        let (parsed, written) =
+            sink::parse_and_write(tx, sink, chunks, &reason, &mut spill, |sink| {
+                match (ftype, reader.take()) {
+                    (FileType::Jsonl, Some((reader, _))) => jsonl::read_jsonl(reader, sink),
+                    (FileType::Csv, Some((reader, delimiter))) => {
+                        csv::read_csv(reader, delimiter, sink)
+                    }
+                    _ => xlsx::read_sheet(path, opts.sheet.as_deref(), sink),
                 }
-                _ => xlsx::read_sheet(path, opts.sheet.as_deref(), sink),
-            }
-        });
+            });
         let sink = parsed?;
         rows = sink.rows;
         let mut errors = sink.into_errors()?;
         if errors.is_empty() {
             written?;
+            if let Some(s) = spill.take() {
+                tx.write_spilled(s)?;
+            }
         } else {
             errors.finish();
             return Err(ImportError::BadRows {
@@ -258,6 +294,128 @@ mod tests {
         assert_eq!(sized(100 << 20), 112);
         assert_eq!(sized(1 << 30), 112);
         assert_eq!(cache_bytes(&dir.path().join("missing.redb")) >> 20, 112);
+    }
+
+    /// Imports `files` (kind, CSV text) into a new ledger, spilling or not;
+    /// returns every finding's row, the state digests of the audit entries
+    /// and the audit changes' (kind, id, action), in order.
+    fn imported(
+        dir: &Path,
+        name: &str,
+        spill: bool,
+        files: &[(RecordKind, &str)],
+    ) -> (Vec<Vec<String>>, Vec<serde_json::Value>, Vec<String>) {
+        TEST_SPILL.set(Some(spill));
+        let ledger = LedgerWriter::create(&dir.join(name)).unwrap();
+        for (n, (kind, text)) in files.iter().enumerate() {
+            // The same names for both ledgers: the path is in the audit.
+            let f = dir.join(format!("{n}.csv"));
+            std::fs::write(&f, text).unwrap();
+            import_file(&ledger, *kind, &f, &ImportOptions::default()).unwrap();
+        }
+        TEST_SPILL.set(None);
+        let r = ledger.reader().unwrap();
+        let mut rows = Vec::new();
+        crate::export::each_row(&r, RecordKind::Findings, &mut |row| {
+            rows.push(row);
+            Ok(())
+        })
+        .unwrap();
+        let mut states = Vec::new();
+        let mut changes = Vec::new();
+        for (n, header) in r.audit().unwrap() {
+            let h: serde_json::Value = serde_json::from_str(&header).unwrap();
+            states.push(h["state"].clone());
+            for c in r.audit_changes(n).unwrap() {
+                let mut ids: Vec<&str> = c.id.split('\n').collect();
+                ids.sort();
+                changes.push(format!("{} {} {}", c.kind, c.action, ids.join(",")));
+            }
+        }
+        changes.sort();
+        drop((r, ledger));
+        let read = crate::ledger::Ledger::open_read(&dir.join(name)).unwrap();
+        assert!(read.verify(None).unwrap().ok());
+        (rows, states, changes)
+    }
+
+    /// Findings merged from sorted runs at the end of an import leave the
+    /// ledger as written chunk by chunk: the same records, state digests
+    /// and audit changes, for new findings in no order (more than one run)
+    /// and for a second file that updates some and moves others to
+    /// another institution.
+    #[test]
+    fn a_spilled_import_writes_what_a_chunked_one_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inst = String::from("id,name,district,category,status,status_date\n");
+        for i in 0..50 {
+            inst.push_str(&format!(
+                "GZ-{i:02},A{i},天河,subject,operating,2018-01-01\n"
+            ));
+        }
+        let header = "id,institution_id,kind,severity,opened_on,deadline\n";
+        let finding = |n: usize, inst: usize, sev: usize| {
+            format!("F{n:05},GZ-{inst:02},fire_hazard,{sev},2019-01-01,2019-03-01\n")
+        };
+        // 20,000 findings scattered over the institutions: several chunks.
+        let mut first = String::from(header);
+        for n in 0..20_000 {
+            first.push_str(&finding(n, n * 7919 % 50, 2));
+        }
+        let mut second = String::from(header);
+        for n in (0..20_000).step_by(3) {
+            // Every third one: a new severity, or (every sixth) a move.
+            let inst = n * 7919 % 50 + if n % 2 == 0 { 1 } else { 0 };
+            second.push_str(&finding(n, inst % 50, 3));
+        }
+        for n in 20_000..25_000 {
+            second.push_str(&finding(n, n % 50, 1));
+        }
+        let files = [
+            (RecordKind::Institutions, inst.as_str()),
+            (RecordKind::Findings, first.as_str()),
+            (RecordKind::Findings, second.as_str()),
+        ];
+        let chunked = imported(dir.path(), "chunked.redb", false, &files);
+        let spilled = imported(dir.path(), "spilled.redb", true, &files);
+        assert_eq!(chunked.0.len(), 25_000);
+        assert!(chunked
+            .0
+            .iter()
+            .any(|r| r[0] == "F00000" && r[1] == "GZ-01"));
+        assert_eq!(spilled.0, chunked.0);
+        assert_eq!(spilled.1, chunked.1);
+        assert_eq!(spilled.2, chunked.2);
+    }
+
+    /// A file with a repeated id that lands in two runs is refused whole,
+    /// as without spilling.
+    #[test]
+    fn a_spilled_import_with_a_repeat_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        TEST_SPILL.set(Some(true));
+        let ledger = LedgerWriter::create(&dir.path().join("l.redb")).unwrap();
+        let inst = dir.path().join("inst.csv");
+        std::fs::write(
+            &inst,
+            "id,name,district,category,status,status_date\nGZ-1,A,天河,subject,operating,2018-01-01\n",
+        )
+        .unwrap();
+        let opts = ImportOptions::default();
+        import_file(&ledger, RecordKind::Institutions, &inst, &opts).unwrap();
+        let mut text = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
+        for n in 0..10_000 {
+            text.push_str(&format!(
+                "F{n:05},GZ-1,fire_hazard,2,2019-01-01,2019-03-01\n"
+            ));
+        }
+        text.push_str("F00001,GZ-1,fire_hazard,3,2019-01-01,2019-03-01\n");
+        let f = dir.path().join("find.csv");
+        std::fs::write(&f, text).unwrap();
+        let r = import_file(&ledger, RecordKind::Findings, &f, &opts);
+        TEST_SPILL.set(None);
+        assert!(matches!(r, Err(ImportError::BadRows { .. })), "{r:?}");
+        assert_eq!(ledger.reader().unwrap().counts().unwrap(), (1, 0, 0));
     }
 
     /// Imports with room for 64 ids and 16 errors in memory, so both are

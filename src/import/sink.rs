@@ -11,7 +11,7 @@ use super::parse::{parse_row, Rec};
 use super::seen::SeenIds;
 use super::ImportError;
 use crate::format::Row;
-use crate::ledger::{Batch, LedgerError, NewInstitutions, Stager, Tx};
+use crate::ledger::{Batch, LedgerError, NewInstitutions, Spill, Stager, Tx};
 use crate::model::RecordKind;
 use crate::model::{FieldError, Institution};
 
@@ -20,7 +20,7 @@ use crate::model::{FieldError, Institution};
 /// are alive, one parsing, one handed over, one writing). Larger chunks put
 /// more rows into each B-tree page they touch: for a million findings,
 /// 65,536 rows a chunk wrote in 1.78 s what 262,144 write in 1.42 s.
-const CHUNK: usize = 262_144;
+pub(super) const CHUNK: usize = 262_144;
 
 /// What a chunk of keyed records may take however many rows it has:
 /// 262,144 findings take 28 MB.
@@ -302,11 +302,19 @@ impl Sink<'_> {
 }
 
 /// Writes one chunk, which the parsing thread checked and put in key order
-/// (on the writing thread). Nothing here refuses a row: every check ran on
-/// the parsing thread.
-fn write_chunk(tx: &mut Tx<'_>, chunk: Chunk, reason: &str) -> Result<(), LedgerError> {
+/// (on the writing thread), or, with a `spill`, adds its records to it as a
+/// run. Nothing here refuses a row: every check ran on the parsing thread.
+fn write_chunk(
+    tx: &mut Tx<'_>,
+    chunk: Chunk,
+    reason: &str,
+    spill: &mut Option<Spill>,
+) -> Result<(), LedgerError> {
     match chunk {
-        Chunk::Keyed(kind, batch) => tx.write_batch(kind, &batch),
+        Chunk::Keyed(kind, batch) => match spill {
+            Some(s) => tx.spill_batch(kind, &batch, s),
+            None => tx.write_batch(kind, &batch),
+        },
         Chunk::Institutions(fresh, held) => {
             tx.insert_new_institutions(&fresh)?;
             for x in &held {
@@ -318,14 +326,15 @@ fn write_chunk(tx: &mut Tx<'_>, chunk: Chunk, reason: &str) -> Result<(), Ledger
 }
 
 /// Runs `read` on a parsing thread that fills `sink`, while this thread
-/// writes the chunks it sends into `tx`: the two halves of an import take
-/// about as long as each other. Returns the sink once the file is read, and
-/// whether every chunk was written.
+/// writes the chunks it sends into `tx` (or, given a `spill`, their records
+/// into it): the two halves of an import take about as long as each other.
+/// Returns the sink once the file is read, and whether every chunk was written.
 pub(super) fn parse_and_write<'p>(
     tx: &mut Tx<'_>,
     mut sink: Sink<'p>,
     chunks: Receiver<Chunk>,
     reason: &str,
+    spill: &mut Option<Spill>,
     read: impl FnOnce(&mut Sink<'p>) -> Result<(), ImportError> + Send,
 ) -> (Result<Sink<'p>, ImportError>, Result<(), LedgerError>) {
     std::thread::scope(|s| {
@@ -341,7 +350,7 @@ pub(super) fn parse_and_write<'p>(
         let parser = parser.expect("cannot start the parsing thread");
         let mut written = Ok(());
         for chunk in chunks.iter() {
-            written = write_chunk(tx, chunk, reason);
+            written = write_chunk(tx, chunk, reason, spill);
             if written.is_err() {
                 break;
             }

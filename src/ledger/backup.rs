@@ -3,8 +3,9 @@
 //!
 //! Copying the file's bytes while a writer commits can catch it half-way, so
 //! the copy is logical: every table is read from one snapshot and written
-//! into a new redb file, which is committed, synced, renamed into place and
-//! then opened again and compared table by table with the snapshot.
+//! into a new redb file, which is committed, compacted (no free pages left
+//! behind), synced, renamed into place and then opened again and compared
+//! table by table with the snapshot.
 
 use std::path::{Path, PathBuf};
 
@@ -125,7 +126,9 @@ impl Ledger {
             Err(_) => 0,
         };
         w.commit()?;
-        drop(db);
+        // The copy grew in steps as it was written: its free pages are
+        // given back before it is put in place (nothing else has it open).
+        super::compact::compact_db(db, to, std::time::Duration::ZERO)?;
         std::fs::File::open(to)
             .and_then(|f| f.sync_all())
             .map_err(|e| io_error(to, e))?;

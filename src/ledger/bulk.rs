@@ -6,6 +6,7 @@ use redb::ReadableTable;
 
 use super::codec::{self, StatusChange};
 use super::id_map::IdMap;
+use super::spill::Spill;
 use super::tx::{finding_errors, owned_errors, Refs};
 use super::{LedgerError, Reader, Tx};
 use crate::model::*;
@@ -19,7 +20,7 @@ pub struct Batch {
     buf: Vec<u8>,
     rows: Vec<StagedRow>,
     /// Positions in `rows` in key order, and in id order (the id index's key).
-    by_key: Vec<u32>,
+    pub(super) by_key: Vec<u32>,
     by_id: Vec<u32>,
     /// Rows identical to the stored record: counted, not written.
     pub unchanged: u64,
@@ -38,12 +39,12 @@ struct StagedRow {
 }
 
 /// One row of a [`Batch`].
-struct Staged<'b> {
-    inst: &'b str,
-    id: &'b str,
-    enc: &'b [u8],
+pub(super) struct Staged<'b> {
+    pub(super) inst: &'b str,
+    pub(super) id: &'b str,
+    pub(super) enc: &'b [u8],
     /// Where the record is stored now, and the whole record there.
-    prev: Option<(&'b str, &'b [u8])>,
+    pub(super) prev: Option<(&'b str, &'b [u8])>,
 }
 
 /// A length that `Batch` can keep in 32 bits. `row` relies on the lengths
@@ -134,7 +135,10 @@ impl Batch {
     }
 
     /// The rows in the order of `order` (see [`Batch::sort`]).
-    fn in_order<'b>(&'b self, order: &'b [u32]) -> impl Iterator<Item = Staged<'b>> + 'b {
+    pub(super) fn in_order<'b>(
+        &'b self,
+        order: &'b [u32],
+    ) -> impl Iterator<Item = Staged<'b>> + 'b {
         order.iter().enumerate().map(move |(n, &i)| {
             // Rows in key order are scattered over the buffer: ask for the
             // ones a few steps ahead before they are needed.
@@ -508,6 +512,28 @@ impl Tx<'_> {
     /// `kind` is one stored under `(institution, id)`: not institutions,
     /// which [`Tx::insert_new_institutions`] writes.
     pub fn write_batch(&mut self, kind: RecordKind, b: &Batch) -> Result<(), LedgerError> {
+        self.write_batch_or_spill(kind, b, None)
+    }
+
+    /// [`Tx::write_batch`], but the records go to `spill` (in a run of
+    /// their own) instead of their table, which [`Tx::write_spilled`] then
+    /// fills in one pass over every run. The id index and the audit changes
+    /// are written at once, as by `write_batch`.
+    pub fn spill_batch(
+        &mut self,
+        kind: RecordKind,
+        b: &Batch,
+        spill: &mut Spill,
+    ) -> Result<(), LedgerError> {
+        self.write_batch_or_spill(kind, b, Some(spill))
+    }
+
+    fn write_batch_or_spill(
+        &mut self,
+        kind: RecordKind,
+        b: &Batch,
+        spill: Option<&mut Spill>,
+    ) -> Result<(), LedgerError> {
         assert_eq!(
             b.by_key.len(),
             b.rows.len(),
@@ -538,6 +564,9 @@ impl Tx<'_> {
             });
             let index = index.expect("cannot start the index thread");
             let written = (|| -> Result<(), LedgerError> {
+                if let Some(spill) = spill {
+                    return spill.add_run(kind, b);
+                }
                 for r in b.in_order(&b.by_key) {
                     if let Some((pi, _)) = r.prev.filter(|(pi, _)| *pi != r.inst) {
                         data.remove((pi, r.id))?;

@@ -33,6 +33,10 @@ pub enum LedgerError {
     },
     #[error("the ledger {path} is busy: another casebook process is writing to it; gave up after waiting {waited:.1?} (set CASEBOOK_BUSY_TIMEOUT=SECONDS to wait longer)")]
     Busy { path: PathBuf, waited: Duration },
+    /// Compaction waits for other processes' read transactions to end, as
+    /// it must not move pages under them.
+    #[error("the ledger {path} is busy: another casebook process is reading it, and compaction waits for readers to finish; gave up after waiting {waited:.1?} (set CASEBOOK_BUSY_TIMEOUT=SECONDS to wait longer, or compact when nothing reads it)")]
+    ReadersBusy { path: PathBuf, waited: Duration },
     /// A failure casebook itself detects in the file or around it.
     #[error("ledger storage error: {0}")]
     Storage(String),

@@ -18,9 +18,11 @@
 //! This file opens the ledger and runs transactions; the parts live beside it:
 //! `schema` (tables, version, migrations), `error`, [`codec`] (the record
 //! encoding), `reader` (snapshots), `tx` and `tx_decisions` (the write
-//! transaction), `bulk` (an import's staged batches), `id_map` (the
+//! transaction), `bulk` (an import's staged batches), `spill` (a large
+//! import's batches as sorted runs, merged into their table), `id_map` (the
 //! stager's known ids), `who` (the account, host and command line each audit
-//! entry records) and `backup` (a checked copy from one snapshot). Everything public is re-exported here, so callers
+//! entry records), `backup` (a checked copy from one snapshot) and `compact`
+//! (the file's free pages given back). Everything public is re-exported here, so callers
 //! name it `crate::ledger::X`.
 
 use std::ops::Deref;
@@ -36,12 +38,14 @@ mod backup;
 mod bulk;
 pub mod chain;
 pub mod codec;
+mod compact;
 mod error;
 mod id_map;
 mod migrate3;
 mod reader;
 mod schema;
 pub mod seal;
+mod spill;
 mod state;
 mod tx;
 mod tx_decisions;
@@ -50,9 +54,11 @@ pub mod who;
 
 pub use backup::BackupSummary;
 pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
+pub use compact::{file_len, Compacted};
 pub use error::{LedgerError, RedbError, Rejection};
 pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
 pub use schema::{READS_FROM, SCHEMA_VERSION};
+pub use spill::Spill;
 pub use tx::{Counts, Outcome, Tx};
 pub use tx_decisions::{ListEntry, Owner, UNKNOWN_OWNER};
 pub use verify::Verdict;
@@ -255,13 +261,25 @@ impl LedgerWriter {
         wait: Duration,
         cache: usize,
     ) -> Result<LedgerWriter, LedgerError> {
+        let db = Self::open_db(path, wait, cache)?;
+        let l = LedgerWriter::wrap(db, path);
+        if let Some(v) = l.check_schema()? {
+            l.migrate_now(v)?;
+        }
+        l.ensure_tables()?;
+        Ok(l)
+    }
+
+    /// The redb file at `path` opened for writing with a page cache of
+    /// `cache` bytes, waiting up to `wait` for another writer to finish.
+    fn open_db(path: &Path, wait: Duration, cache: usize) -> Result<Database, LedgerError> {
         if !path.exists() {
             return Err(LedgerError::Missing(path.into()));
         }
         let start = Instant::now();
-        let db = loop {
+        loop {
             match sized_builder(cache).open(path) {
-                Ok(db) => break db,
+                Ok(db) => return Ok(db),
                 Err(DatabaseError::DatabaseAlreadyOpen) => {
                     if start.elapsed() >= wait {
                         return Err(LedgerError::Busy {
@@ -273,13 +291,7 @@ impl LedgerWriter {
                 }
                 Err(e) => return Err(open_error(path, e)),
             }
-        };
-        let l = LedgerWriter::wrap(db, path);
-        if let Some(v) = l.check_schema()? {
-            l.migrate_now(v)?;
         }
-        l.ensure_tables()?;
-        Ok(l)
     }
 
     /// The handle of `db`, open for writing, at `path`.

@@ -5,7 +5,7 @@ use anyhow::Result;
 use crate::cli::args::ImportArgs;
 use crate::cli::{exit, Context};
 use crate::import::{self, ImportOptions};
-use crate::ledger::{busy_timeout, LedgerWriter};
+use crate::ledger::{busy_timeout, file_len, LedgerError, LedgerWriter};
 
 /// Imports (or with `--dry-run` checks) a file and says what it changed.
 pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
@@ -23,6 +23,7 @@ pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
         eprintln!("error: --sheet is for .xlsx and .xls files");
         return Ok(exit::USAGE);
     }
+    let grown_from = file_len(&ctx.db);
     let ledger =
         LedgerWriter::open_write_cached(&ctx.db, busy_timeout(), import::cache_bytes(&ctx.db))?;
     let opts = ImportOptions {
@@ -50,5 +51,27 @@ pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
             ""
         }
     );
+    if !r.dry_run && file_len(&ctx.db) > grown_from {
+        compact_after(ledger, &ctx.db);
+    }
     Ok(exit::OK)
+}
+
+/// Gives back the pages an import that grew the file left free (redb grows
+/// the file in steps, and a large transaction frees many of the pages it
+/// wrote), so that the file holds what it needs and little more. The import
+/// has committed: a reader elsewhere that keeps this from running (or a
+/// writer that takes the file first) leaves it as it is, with a note.
+fn compact_after(ledger: LedgerWriter, db: &std::path::Path) {
+    match ledger.compact(std::time::Duration::ZERO) {
+        Ok(_) => {}
+        Err(LedgerError::ReadersBusy { .. } | LedgerError::Busy { .. }) => eprintln!(
+            "note: {} was not compacted, as another process is using it; run `casebook compact` later to give its free pages back",
+            db.display()
+        ),
+        Err(e) => eprintln!(
+            "warning: the import is committed, but compacting {} failed: {e}",
+            db.display()
+        ),
+    }
 }

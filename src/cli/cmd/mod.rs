@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod backup;
 pub mod check;
+pub mod compact;
 pub mod completions;
 pub mod definitions;
 pub mod demo;

@@ -4,6 +4,7 @@
 
 mod backup;
 mod busy;
+mod compact;
 mod demo;
 mod kill;
 mod open_errors;
