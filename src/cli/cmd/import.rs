@@ -51,10 +51,20 @@ pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
             ""
         }
     );
-    if !r.dry_run && file_len(&ctx.db) > grown_from {
+    if !r.dry_run && worth_compacting(grown_from, file_len(&ctx.db)) {
         compact_after(ledger, &ctx.db);
     }
     Ok(exit::OK)
+}
+
+/// Whether an import that took the file from `before` to `after` bytes
+/// should compact it: when it grew the file by more than an eighth. A large
+/// import leaves many pages free (its transaction frees pages it wrote), and
+/// redb grows the file in steps; but a day's few rows into a province-sized
+/// ledger that happen to need one more step are not worth rewriting
+/// gigabytes for (`casebook compact` is there for a file that crept up).
+fn worth_compacting(before: u64, after: u64) -> bool {
+    after > before && (after - before) * 8 > before
 }
 
 /// Gives back the pages an import that grew the file left free (redb grows
@@ -73,5 +83,23 @@ fn compact_after(ledger: LedgerWriter, db: &std::path::Path) {
             "warning: the import is committed, but compacting {} failed: {e}",
             db.display()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worth_compacting;
+
+    #[test]
+    fn only_an_import_that_grew_the_file_much_compacts_it() {
+        // The first import into a new ledger.
+        assert!(worth_compacting(1 << 20, 300 << 20));
+        // Unchanged or shrunk: nothing to give back.
+        assert!(!worth_compacting(300 << 20, 300 << 20));
+        assert!(!worth_compacting(300 << 20, 200 << 20));
+        // One growth step of a 1.3 GB ledger for a few rows.
+        assert!(!worth_compacting(1300 << 20, 1364 << 20));
+        // A tenth of the city again.
+        assert!(worth_compacting(1300 << 20, 1700 << 20));
     }
 }
