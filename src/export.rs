@@ -181,7 +181,7 @@ pub fn each_row(
         }
         RecordKind::Findings => {
             for x in reader.findings()? {
-                emit(format::finding_row(&x?))?;
+                emit(format::finding_row_of(x?))?;
             }
         }
         RecordKind::Applications => {

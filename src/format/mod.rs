@@ -15,7 +15,9 @@ pub use from_row::{
     application_from, course_from, finding_from, inspection_from, institution_from,
     keep_absent_finding, keep_absent_inspection, keep_absent_institution, FieldRow, Row,
 };
-pub use to_row::{application_row, course_row, finding_row, inspection_row, institution_row};
+pub use to_row::{
+    application_row, course_row, finding_row, finding_row_of, inspection_row, institution_row,
+};
 
 /// What files say about each record kind.
 impl RecordKind {
