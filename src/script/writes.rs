@@ -487,16 +487,26 @@ pub fn write_under(
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<PathBuf> {
     let (target, safe) = target_under(dir, name)?;
-    // Unique per writer, so two processes writing the same file never share a temporary.
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{safe}.{}.{nonce}.partial", std::process::id()));
+    let tmp = temporary_beside(&dir.join(safe));
     write_synced(&tmp, f)?;
     let placed = place_new(&tmp, &target);
     let _ = std::fs::remove_file(&tmp);
     placed
+}
+
+/// A hidden temporary name beside `path` (`.NAME.PID.NANOS.partial`),
+/// unique per writer, so two processes writing the same file never share a
+/// temporary.
+pub fn temporary_beside(path: &Path) -> PathBuf {
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.{nonce}.partial", std::process::id()))
 }
 
 /// Puts the file at `from` in place at `target` (or the next free numbered

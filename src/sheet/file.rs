@@ -82,24 +82,11 @@ fn refuse_ledger(path: &Path, db: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A hidden temporary name beside `path`, unique to this process and moment.
-fn temporary(path: &Path) -> PathBuf {
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.{nonce}.partial", std::process::id()))
-}
-
 /// Writes `path` by `f` writing a temporary file beside it, which is synced
 /// and renamed over `path`; on failure the temporary is removed.
 pub fn replace(path: &Path, db: &Path, f: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     refuse_ledger(path, db)?;
-    let tmp = temporary(path);
+    let tmp = crate::script::writes::temporary_beside(path);
     let done = f(&tmp).and_then(|()| {
         std::fs::File::open(&tmp)
             .and_then(|f| f.sync_all())

@@ -4,34 +4,7 @@
 //! target/test-artifacts), wrong arguments as errors at the call, and a run
 //! whose output cannot show charts saying so.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use crate::common::{root, script, Ws};
-
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
-fn headless(browser: &Path, profile: &Path) -> Command {
-    let mut c = Command::new(browser);
-    c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1440,1000",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    c
-}
+use crate::common::{chromium, headless, root, script, Ws};
 
 /// The demo city with a saved scoring run, so the grade chart has grades.
 fn demo() -> Ws {
@@ -102,7 +75,7 @@ fn the_weekly_report_page_shows_its_charts_in_chromium() {
     };
     let profile = ws.path().join("profile");
     let url = format!("file://{}", page.display());
-    let dom = headless(&browser, &profile)
+    let dom = headless(&browser, &profile, "1440,1000")
         .arg("--dump-dom")
         .arg(&url)
         .output()
@@ -126,13 +99,13 @@ fn the_weekly_report_page_shows_its_charts_in_chromium() {
     let pdf = artifacts.join("report_page.pdf");
     let _ = std::fs::remove_file(&shot);
     let _ = std::fs::remove_file(&pdf);
-    let status = headless(&browser, &profile)
+    let status = headless(&browser, &profile, "1440,1000")
         .arg(format!("--screenshot={}", shot.display()))
         .arg(&url)
         .status()
         .expect("run chromium");
     assert!(status.success());
-    let status = headless(&browser, &profile)
+    let status = headless(&browser, &profile, "1440,1000")
         .arg("--no-pdf-header-footer")
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(&url)

@@ -385,3 +385,31 @@ pub fn last_entry(audit: &str) -> String {
     let v: Value = serde_json::from_str(audit.lines().last().expect("an entry")).expect("JSON");
     v["entry"].to_string()
 }
+
+/// Debian's Chromium, where installed (`.ci/run` installs it); the page tests
+/// skip their browser check without it, saying so.
+pub fn chromium() -> Option<std::path::PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// Headless Chromium with a throw-away profile, no network of its own, and a
+/// window of `size` ("width,height") pixels.
+pub fn headless(browser: &Path, profile: &Path, size: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(browser);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--window-size={size}"))
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}

@@ -2,10 +2,10 @@
 //! Chromium as a phone would. `.ci/run` installs Debian's chromium; where it
 //! is missing (a developer machine) the browser part says so and is skipped.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::common::casebook;
+use crate::common::{casebook, chromium, headless};
 
 fn ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run casebook");
@@ -17,30 +17,6 @@ fn ok(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
-fn headless(browser: &Path, profile: &Path) -> Command {
-    let mut c = Command::new(browser);
-    c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=390,844",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    c
 }
 
 #[test]
@@ -113,7 +89,7 @@ fn the_lists_page_shows_each_entry_escaped_and_by_district() {
     };
     let profile = dir.path().join("profile");
     let page = format!("file://{}", out.join("lists.html").display());
-    let dom = headless(&browser, &profile)
+    let dom = headless(&browser, &profile, "390,844")
         .arg("--dump-dom")
         .arg(&page)
         .output()
@@ -140,7 +116,7 @@ fn the_lists_page_shows_each_entry_escaped_and_by_district() {
     std::fs::create_dir_all(&artifacts).unwrap();
     let shot = artifacts.join("lists_page.png");
     let _ = std::fs::remove_file(&shot);
-    let status = headless(&browser, &profile)
+    let status = headless(&browser, &profile, "390,844")
         .arg(format!("--screenshot={}", shot.display()))
         .arg(&page)
         .status()

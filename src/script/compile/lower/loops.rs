@@ -1,0 +1,183 @@
+//! `for` loops: over arrays and ranges as Rhai iterates them, and over an
+//! institution's findings read straight from the stored bytes when the body
+//! only reads their properties.
+
+use super::*;
+
+impl Lower<'_> {
+    pub(super) fn for_loop(
+        &mut self,
+        x: &(rhai::Ident, Option<rhai::Ident>, rhai::FlowControl),
+        pos: Position,
+    ) -> C<St> {
+        let (_, counter, fc) = x;
+        if counter.is_some() {
+            return no("a for loop with a counter", pos);
+        }
+        if let Expr::FnCall(c, _) = &fc.expr {
+            if c.args.is_empty() {
+                // institutions(), findings(), …: lazy collections the interpreter walks.
+                return no("a for loop over a collection function", pos);
+            }
+        }
+        if let Some(l) = self.findings_loop(x, pos)? {
+            return Ok(l);
+        }
+        self.plain_loop(x, pos)
+    }
+
+    /// A `for` loop over an array, a range, or whatever Rhai can iterate.
+    fn plain_loop(
+        &mut self,
+        x: &(rhai::Ident, Option<rhai::Ident>, rhai::FlowControl),
+        pos: Position,
+    ) -> C<St> {
+        let (var, _, fc) = x;
+        let iter = self.expr(&fc.expr)?;
+        let ipos = fc.expr.position();
+        let mark = self.scope.len();
+        let slot = self.declare(&var.name);
+        self.loops += 1;
+        let body = self.block(fc.body.statements())?;
+        self.loops -= 1;
+        self.scope.truncate(mark);
+        Ok(Box::new(move |f, rt| {
+            rt.tick(pos)?;
+            let mut it = iter(f, rt)?;
+            let items: Array = if it.is_array() {
+                it.cast::<Array>()
+            } else if let Some(r) = it
+                .read_lock::<std::ops::Range<rhai::INT>>()
+                .map(|r| r.clone())
+            {
+                return each(r, slot, &body, f, rt, pos);
+            } else if let Some(r) = it
+                .read_lock::<std::ops::RangeInclusive<rhai::INT>>()
+                .map(|r| r.clone())
+            {
+                return each(r, slot, &body, f, rt, pos);
+            } else {
+                // Rhai's own iterators (ranges, strings, …), through a helper the interpreter runs.
+                rt.call(super::super::COLLECT, false, false, &mut [&mut it], ipos)?
+                    .cast::<Array>()
+            };
+            each(items.into_iter(), slot, &body, f, rt, pos)
+        }))
+    }
+
+    /// `for f in X.findings() { … }` where the body reads only properties of
+    /// `f`: when `X` is an institution, its findings are read as findings
+    /// (no script value each) and `f.prop` calls the getter directly;
+    /// anything else runs the same loop compiled the ordinary way.
+    fn findings_loop(
+        &mut self,
+        x: &(rhai::Ident, Option<rhai::Ident>, rhai::FlowControl),
+        pos: Position,
+    ) -> C<Option<St>> {
+        let (var, _, fc) = x;
+        let Expr::Dot(d, flags, _) = &fc.expr else {
+            return Ok(None);
+        };
+        let Expr::MethodCall(call, mpos) = &d.rhs else {
+            return Ok(None);
+        };
+        if call.name != "findings"
+            || !call.args.is_empty()
+            || flags.intersects(rhai::ASTFlags::NEGATED)
+        {
+            return Ok(None);
+        }
+        // The target must be a variable: read twice, it gives the same value.
+        let Expr::Variable(tv, _, _) = &d.lhs else {
+            return Ok(None);
+        };
+        if !tv.2.is_empty() || self.find(&tv.1).is_none() {
+            return Ok(None);
+        }
+        if !only_properties_of(&var.name, fc.body.statements()) {
+            return Ok(None);
+        }
+        // The ordinary loop, for a target that is not an institution.
+        let slow = self.plain_loop(x, pos)?;
+        let target = self.expr(&d.lhs)?;
+        let k = self.typed_slots;
+        self.typed_slots += 1;
+        self.typed.push((var.name.clone(), k));
+        self.loops += 1;
+        let body = self.block(fc.body.statements());
+        self.loops -= 1;
+        self.typed.pop();
+        let body = body?;
+        let mpos = *mpos;
+        Ok(Some(Box::new(move |f, rt| {
+            let t = target(f, rt)?;
+            let Some(inst) = t.read_lock::<crate::script::records::InstitutionRef>() else {
+                return slow(f, rt);
+            };
+            rt.tick(pos)?;
+            rt.tick(mpos)?;
+            let mut list = Vec::new();
+            crate::script::api::records::each_finding(&inst, |x| {
+                list.push(x);
+                Ok(())
+            })
+            .map_err(|e| rt.at(e, mpos))?;
+            drop(inst);
+            for x in list {
+                rt.tick(pos)?;
+                f.findings[k] = Some(x);
+                match body(f, rt)? {
+                    Flow::Break => break,
+                    r @ Flow::Return(_) => return Ok(r),
+                    _ => {}
+                }
+            }
+            Ok(Flow::Val(Dynamic::UNIT))
+        })))
+    }
+}
+
+/// Runs a loop body once per item, with the item in `slot`.
+fn each(
+    items: impl Iterator<Item = impl Into<Dynamic>>,
+    slot: usize,
+    body: &St,
+    f: &mut Frame,
+    rt: &Rt,
+    pos: Position,
+) -> R<Flow> {
+    for item in items {
+        rt.tick(pos)?;
+        f.vars[slot] = item.into();
+        match body(f, rt)? {
+            Flow::Break => break,
+            r @ Flow::Return(_) => return Ok(r),
+            _ => {}
+        }
+    }
+    Ok(Flow::Val(Dynamic::UNIT))
+}
+
+/// Whether every use of variable `name` in `body` is `name.property`, and
+/// nothing declares another `name` (nor a closure captures it).
+fn only_properties_of(name: &str, body: &[Stmt]) -> bool {
+    let mut ok = true;
+    for s in body {
+        s.walk(&mut Vec::new(), &mut |path: &[rhai::ASTNode]| {
+            match path {
+                // `name.property`: the one use allowed.
+                [.., rhai::ASTNode::Expr(Expr::Dot(d, ..)), rhai::ASTNode::Expr(Expr::Variable(v, ..))]
+                    if v.1 == name
+                        && matches!(&d.lhs, Expr::Variable(w, ..) if w.1 == name)
+                        && matches!(d.rhs, Expr::Property(..)) => {}
+                [.., rhai::ASTNode::Expr(Expr::Variable(v, ..))] if v.1 == name => ok = false,
+                [.., rhai::ASTNode::Stmt(Stmt::Var(x, ..))] if x.0.name == name => ok = false,
+                [.., rhai::ASTNode::Stmt(Stmt::For(x, ..))] if x.0.name == name => ok = false,
+                [.., rhai::ASTNode::Stmt(Stmt::Share(..))] => ok = false,
+                _ => {}
+            }
+            ok
+        });
+    }
+    ok
+}
