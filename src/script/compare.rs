@@ -75,10 +75,10 @@ fn is_date(name: &str) -> bool {
 }
 
 /// The code a literal names for one property type, if any.
-pub fn code_for(ty: &PropType, lit: &str, districts: &[String]) -> Option<String> {
+pub fn code_for<'d>(ty: &PropType, lit: &str, districts: &'d [String]) -> Option<&'d str> {
     match ty {
-        PropType::Enum(v) => v.code_of(lit).map(str::to_string),
-        PropType::District => crate::model::district_name(lit, districts).map(str::to_string),
+        PropType::Enum(v) => v.code_of(lit),
+        PropType::District => crate::model::district_name(lit, districts),
         _ => None,
     }
 }
@@ -185,7 +185,7 @@ fn judge(name: &str, kind: Option<&str>, lit: &str, districts: &[String]) -> Ver
         .collect();
     let codes: Vec<Option<String>> = cands
         .iter()
-        .map(|(_, p)| code_for(&p.ty, lit, districts))
+        .map(|(_, p)| code_for(&p.ty, lit, districts).map(str::to_string))
         .collect();
     let first = codes.first().cloned().flatten();
     if first.is_some() && codes.iter().all(|c| *c == first) {
@@ -424,7 +424,7 @@ fn plan_switch(
                 let next = tokens.get(i + 1).map(|x| &x.0);
                 if matches!(next, Some(Token::DoubleArrow | Token::Pipe | Token::If)) {
                     let codes: Vec<String> = props_named(name)
-                        .filter_map(|(_, p)| code_for(&p.ty, s, districts))
+                        .filter_map(|(_, p)| code_for(&p.ty, s, districts).map(str::to_string))
                         .collect();
                     let p = tokens[i].1;
                     match codes.first() {

@@ -86,12 +86,12 @@ fn value_of(h: &Host, prop: &str, text: &str) -> RResult<String> {
             names.join(", ")
         ));
     }
-    let codes: Vec<String> = props
+    let codes: Vec<&str> = props
         .iter()
         .filter_map(|(_, p)| code_for(&p.ty, text, districts))
         .collect();
     match codes.first() {
-        Some(c) if codes.iter().all(|x| x == c) => Ok(c.clone()),
+        Some(c) if codes.iter().all(|x| x == c) => Ok(c.to_string()),
         Some(_) => err(format!(
             "value_of: \"{text}\" means different values of .{prop} for different records: write the English code"
         )),
@@ -126,7 +126,7 @@ fn same(h: &Host, name: &str, vals: &[&Values], v: &Dynamic, x: &Dynamic) -> RRe
     // The enums the value can be from (status is on four kinds of record).
     let mut from = enumerated_props()
         .filter(|(_, p)| p.name == name)
-        .filter(|(_, p)| code_for(&p.ty, vs.as_str(), districts).as_deref() == Some(vs.as_str()))
+        .filter(|(_, p)| code_for(&p.ty, vs.as_str(), districts) == Some(vs.as_str()))
         .peekable();
     if from.peek().is_none() {
         // Not a value of the property: a map's own value, compared as it is.
