@@ -379,6 +379,18 @@ pub trait LedgerDir {
     }
 }
 
+/// The binary on ledger `db` as `operator`, whatever `CASEBOOK_DB` the test
+/// process has.
+pub fn casebook_on(db: &Path, operator: &str) -> Command {
+    let mut c = Command::cargo_bin("casebook").unwrap();
+    c.env_remove("CASEBOOK_DB")
+        .arg("--db")
+        .arg(db)
+        .arg("--operator")
+        .arg(operator);
+    c
+}
+
 /// The number of the entry `audit --last 1` (piped, so JSON Lines) prints.
 #[track_caller]
 pub fn last_entry(audit: &str) -> String {

@@ -11,7 +11,7 @@ use assert_cmd::Command;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::common::{parse_jsonl, LedgerDir, Ws};
+use crate::common::{casebook_on, parse_jsonl, LedgerDir, Ws};
 
 /// A ledger in a temporary directory, driven through the `casebook` binary.
 struct Fixture {
@@ -83,13 +83,7 @@ impl LedgerDir for Fixture {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("casebook").unwrap();
-        c.env_remove("CASEBOOK_DB")
-            .arg("--db")
-            .arg(&self.db)
-            .arg("--operator")
-            .arg("tester");
-        c
+        casebook_on(&self.db, "tester")
     }
 }
 

@@ -11,7 +11,7 @@ use assert_cmd::Command;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::common::{parse_jsonl, sha256_file, LedgerDir, Ws};
+use crate::common::{casebook_on, parse_jsonl, sha256_file, LedgerDir, Ws};
 
 /// A ledger in a temporary directory, driven through the `casebook` binary.
 struct Fixture {
@@ -135,13 +135,7 @@ impl LedgerDir for Fixture {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("casebook").unwrap();
-        c.env_remove("CASEBOOK_DB")
-            .arg("--db")
-            .arg(&self.db)
-            .arg("--operator")
-            .arg("王科长");
-        c
+        casebook_on(&self.db, "王科长")
     }
 }
 

@@ -14,7 +14,7 @@ use casebook::script::records::{FINDING_PROPS, INSPECTION_PROPS, INSTITUTION_PRO
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::common::{parse_jsonl, LedgerDir, Ws};
+use crate::common::{casebook_on, parse_jsonl, LedgerDir, Ws};
 
 mod rows;
 
@@ -117,13 +117,8 @@ impl LedgerDir for Fixture {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("casebook").unwrap();
-        c.env_remove("CASEBOOK_DB")
-            .current_dir(self.dir.path())
-            .arg("--db")
-            .arg(&self.db)
-            .arg("--operator")
-            .arg("tester");
+        let mut c = casebook_on(&self.db, "tester");
+        c.current_dir(self.dir.path());
         c
     }
 }
