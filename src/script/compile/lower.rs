@@ -276,7 +276,12 @@ impl<'a> Lower<'a> {
         let pos = e.position();
         Ok(match e {
             Expr::DynamicConstant(v, _) => {
-                if v.is::<FnPtr>() {
+                // A closure's pointer (it names the script function the
+                // closure was parsed into, which stays); one that captures
+                // variables is built by a call of `curry`, left to Rhai.
+                if v.read_lock::<FnPtr>()
+                    .is_some_and(|p| !p.curry().is_empty())
+                {
                     return no("a closure", pos);
                 }
                 constant((**v).clone())
