@@ -47,6 +47,9 @@ pub struct Lower<'a> {
     loops: usize,
     /// Depth of `{ … }` blocks used as values (`if` as an expression).
     expr_blocks: usize,
+    /// Whether the body calls a script function that runs interpreted (a
+    /// call from Rust into the interpreter starts with empty caches).
+    pub calls_interpreted: bool,
 }
 
 /// Rhai's special functions, which read the caller's scope or build
@@ -81,6 +84,7 @@ impl<'a> Lower<'a> {
             known,
             loops: 0,
             expr_blocks: 0,
+            calls_interpreted: false,
         }
     }
 
@@ -440,6 +444,9 @@ impl<'a> Lower<'a> {
             Some(&i) => Callee::Compiled(i),
             None => Callee::Rhai,
         };
+        if matches!(callee, Callee::Rhai) && self.scripted.contains(name.as_str()) {
+            self.calls_interpreted = true;
+        }
         // The interpreter hands a variable first argument to a native function by reference.
         let by_ref = match call.args.first() {
             Some(Expr::Variable(v, _, _)) if v.2.is_empty() => self.find(&v.1),
@@ -537,6 +544,7 @@ impl<'a> Lower<'a> {
                 }
                 let args = self.args(&call.args)?;
                 let name = call.name.clone();
+                self.calls_interpreted |= self.scripted.contains(name.as_str());
                 let fast = match self.scripted.contains(name.as_str()) {
                     true => None,
                     false => Builtin::of(&name, args.len()),

@@ -58,6 +58,8 @@ struct Func {
     /// A closure: not registered on the engine (a pointer to it calls the
     /// script function it was parsed into); only `par` runs it compiled.
     closure: bool,
+    /// It calls a script function that runs interpreted (see [`Lib::callable`]).
+    calls_interpreted: bool,
 }
 
 /// The compiled functions of one script.
@@ -162,6 +164,7 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
             body: b,
             empty: stmts.is_empty(),
             closure,
+            calls_interpreted: l.calls_interpreted,
         });
         plan.push((
             d.name.to_string(),
@@ -279,11 +282,13 @@ impl Lib {
     }
 
     /// The compiled closure or function `name` of `params` parameters that
-    /// `par` may call for each record, by index.
+    /// `par` may call for each record, by index: not one that calls an
+    /// interpreted script function, which the interpreter's own loop calls
+    /// faster (its function caches last the whole batch).
     pub fn callable(&self, name: &str, params: usize) -> Option<usize> {
         self.funcs
             .iter()
-            .position(|f| f.name == name && f.params == params)
+            .position(|f| f.name == name && f.params == params && !f.calls_interpreted)
     }
 
     /// Runs function `i` once per item of `items` as the interpreter runs
