@@ -437,6 +437,9 @@ impl<'a> Lower<'a> {
         }
         let n = call.args.len();
         if let Some(op) = call.op_token.as_ref() {
+            if let Some(e) = self.finding_text_cmp(call) {
+                return Ok(e);
+            }
             let args = self.args(&call.args)?;
             return Ok(operator(name, op.clone(), args, pos));
         }
