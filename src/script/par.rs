@@ -2,7 +2,8 @@
 //!
 //! One Rhai engine shared by two threads gives no speed-up, so each worker
 //! builds its own engine (same API, same snapshot, same limits and stop flag)
-//! and calls the script's function from the shared AST. The workers take
+//! and calls the script's function from the shared AST (a compiled one
+//! straight from Rust, `compile::Lib::map_each`). The workers take
 //! batches of stored records from one ledger scan as they go, so a worker whose
 //! institutions have more findings simply takes fewer batches, and nobody waits
 //! for the whole table to be read first. Results, emitted rows, queued writes

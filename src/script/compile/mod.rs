@@ -9,6 +9,9 @@
 //! straight into compiled code, and compiled functions call each other
 //! directly. A function using anything not covered stays a script function,
 //! whole: [`Lib::plan`] says which run compiled and why the others don't.
+//! The top-level statements are compiled as one more body when they can be
+//! (`top`); closures are compiled for `par` to call, and otherwise stay
+//! script functions.
 //! Setting `CASEBOOK_INTERPRET=1` runs everything in the interpreter (the
 //! differential tests compare both).
 //!
@@ -174,7 +177,7 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
     }
     plan.sort();
     // The top level, with every compiled function known to it.
-    let (main, main_plan) = match (forced_off(), any_def_fn) {
+    let (mut main, mut main_plan) = match (forced_off(), any_def_fn) {
         (true, _) => (None, Some("CASEBOOK_INTERPRET is set".to_string())),
         (_, true) => (None, Some("the script asks is_def_fn".to_string())),
         _ => match top::lower(ast, &known, &scripted) {
@@ -198,8 +201,14 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
             run = run.merge(&helper);
         }
     }
-    if main.is_some() {
-        run = top::replace_statements(engine, ast, run);
+    if let Some(m) = &main {
+        match top::replace_statements(engine, m, &run) {
+            Some(r) => run = r,
+            None => {
+                main = None;
+                main_plan = Some("its call could not be placed".into());
+            }
+        }
     }
     let lib = Lib {
         funcs,

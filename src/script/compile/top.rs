@@ -30,22 +30,12 @@ pub struct Main {
     slots: usize,
     typed: usize,
     body: St,
+    /// The last line of the script.
+    last: usize,
 }
 
 /// Compiles `ast`'s top-level statements, or says why not.
 pub fn lower(ast: &AST, known: &Known, scripted: &HashSet<String>) -> Result<Main, Unsupported> {
-    let mut l = Lower::new(&[], known, scripted);
-    let body = l.block(ast.statements())?;
-    Ok(Main {
-        slots: l.slots,
-        typed: l.typed_slots,
-        body,
-    })
-}
-
-/// `run`'s functions with its statements replaced by one call of [`MAIN`],
-/// on a line after every line of `ast`.
-pub fn replace_statements(engine: &Engine, ast: &AST, run: AST) -> AST {
     let mut last = 0;
     ast.walk(&mut |path| {
         if let Some(n) = path.last() {
@@ -53,19 +43,30 @@ pub fn replace_statements(engine: &Engine, ast: &AST, run: AST) -> AST {
         }
         true
     });
-    // Positions count lines in 16 bits; past that the call cannot be placed apart.
+    // Positions count lines in 16 bits: the call must fit after the last one.
     if last + 2 >= usize::from(u16::MAX) {
-        return run;
+        return Err(Unsupported("a script of more than 65,000 lines".into()));
     }
-    let src = format!("{}{MAIN}()", "\n".repeat(last + 1));
-    let Ok(call) = engine.compile(src) else {
-        return run;
-    };
+    let mut l = Lower::new(&[], known, scripted);
+    let body = l.block(ast.statements())?;
+    Ok(Main {
+        slots: l.slots,
+        typed: l.typed_slots,
+        body,
+        last,
+    })
+}
+
+/// `run`'s functions with its statements replaced by one call of [`MAIN`],
+/// on a line after every line of the script (`None`: the parser refused it).
+pub fn replace_statements(engine: &Engine, main: &Main, run: &AST) -> Option<AST> {
+    let src = format!("{}{MAIN}()", "\n".repeat(main.last + 1));
+    let call = engine.compile(src).ok()?;
     let mut out = run.clone_functions_only().merge(&call);
     if let Some(s) = run.source() {
         out.set_source(s.to_string());
     }
-    out
+    Some(out)
 }
 
 /// Registers [`MAIN`] on `engine` when `lib` has a compiled top level.
@@ -74,13 +75,24 @@ pub fn install(engine: &mut Engine, lib: &Arc<Lib>, guard: &Arc<Guard>) {
         return;
     }
     let (lib, guard) = (lib.clone(), guard.clone());
-    engine.register_raw_fn(MAIN, Vec::new(), move |ctx, _args| {
+    engine.register_raw_fn(MAIN, Vec::new(), move |outer, _args| {
         let m = lib.main.as_ref().expect("installed with a top level");
-        // The top level: the level the interpreter runs it at (Rhai raised it for this call).
+        // The top level: the level the interpreter runs it at (Rhai raised
+        // it for this call), for direct calls and for those made through
+        // Rhai's context (which raises it once more, as from a function).
+        let mut global = outer.global_runtime_state().clone();
+        global.level = global.level.saturating_sub(1);
+        let ctx = rhai::NativeCallContext::new_with_all_fields(
+            outer.engine(),
+            outer.fn_name(),
+            outer.fn_source(),
+            &global,
+            outer.call_position(),
+        );
         let rt = Rt {
             ctx: &ctx,
             lib: &lib,
-            level: ctx.global_runtime_state().level.saturating_sub(1),
+            level: global.level,
             guard: &guard,
         };
         let mut frame = Frame {
