@@ -116,8 +116,14 @@ impl<'a> Lower<'a> {
     /// A block: its statements in a scope of their own; its value is the last one's.
     pub fn block(&mut self, stmts: &[Stmt]) -> C<St> {
         let mark = self.scope.len();
-        let list = stmts.iter().map(|s| self.stmt(s)).collect::<C<Vec<_>>>()?;
+        let mut list = stmts.iter().map(|s| self.stmt(s)).collect::<C<Vec<_>>>()?;
         self.scope.truncate(mark);
+        // The same flow without the walk (`if`'s empty `else`, one-line bodies).
+        match list.len() {
+            0 => return Ok(Box::new(|_, _| Ok(Flow::Val(Dynamic::UNIT)))),
+            1 => return Ok(list.pop().expect("one statement")),
+            _ => {}
+        }
         Ok(Box::new(move |f, rt| {
             let mut last = Flow::Val(Dynamic::UNIT);
             for s in &list {
