@@ -318,8 +318,9 @@ pub struct CheckArgs {
     /// Treat warnings (unknown functions, misspelt properties) as errors: exit 1.
     #[arg(long)]
     pub strict: bool,
-    /// Also list each script function and how `run` runs it: compiled to
-    /// native code, or interpreted and why (on stdout).
+    /// Also list each script function, and the top-level statements, and
+    /// how `run` runs them: compiled to native code, or interpreted and why
+    /// (on stdout).
     #[arg(long)]
     pub plan: bool,
 }

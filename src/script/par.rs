@@ -2,7 +2,8 @@
 //!
 //! One Rhai engine shared by two threads gives no speed-up, so each worker
 //! builds its own engine (same API, same snapshot, same limits and stop flag)
-//! and calls the script's function from the shared AST. The workers take
+//! and calls the script's function from the shared AST (a compiled one
+//! straight from Rust, `compile::Lib::map_each`). The workers take
 //! batches of stored records from one ledger scan as they go, so a worker whose
 //! institutions have more findings simply takes fewer batches, and nobody waits
 //! for the whole table to be read first. Results, emitted rows, queued writes
@@ -39,6 +40,11 @@ const MIN_PARALLEL: usize = 2_000;
 
 /// What each worker runs over its share of the records.
 const PAR_LOOP: &str = "for par_x in par_part { par_out.push(par_f.call(par_x)); }";
+
+/// The native function that maps a compiled function over a batch.
+const PAR_NATIVE: &str = "__casebook_par_map";
+/// What each worker runs when `par_f` runs compiled.
+const PAR_NATIVE_LOOP: &str = "par_out = __casebook_par_map(par_part);";
 
 /// One batch of stored records, decoded as the loop walks it.
 #[derive(Clone)]
@@ -245,7 +251,29 @@ fn work(
     // The loop runs as script, not as one native call per record: a native
     // call (FnPtr::call_raw) starts with empty function caches, so every call
     // inside `f` would be looked up afresh, each time, for every record.
-    let ast = match engine.compile(PAR_LOOP) {
+    // A function (or closure) that runs compiled is called straight from
+    // Rust for each record, through one native call per batch.
+    let compiled = worker.compiled.read().unwrap().clone();
+    let native = compiled.and_then(|lib| {
+        let i = lib.callable(f.fn_name(), 1)?;
+        let guard = crate::script::compile::rt::Guard::of(&worker);
+        engine.register_raw_fn(
+            PAR_NATIVE,
+            vec![std::any::TypeId::of::<Part>()],
+            move |ctx, args| {
+                let part = std::mem::take(args[0]).cast::<Part>();
+                lib.map_each(i, &ctx, &guard, part.into_iter())
+                    .map(Dynamic::from)
+            },
+        );
+        Some(())
+    });
+    let lp = if native.is_some() {
+        PAR_NATIVE_LOOP
+    } else {
+        PAR_LOOP
+    };
+    let ast = match engine.compile(lp) {
         Ok(lp) => ast.clone_functions_only().merge(&lp),
         Err(e) => return vec![(0, (Err(e.into()), Vec::new()))],
     };

@@ -47,6 +47,9 @@ pub struct Lower<'a> {
     loops: usize,
     /// Depth of `{ … }` blocks used as values (`if` as an expression).
     expr_blocks: usize,
+    /// Whether the body calls a script function that runs interpreted (a
+    /// call from Rust into the interpreter starts with empty caches).
+    pub calls_interpreted: bool,
 }
 
 /// Rhai's special functions, which read the caller's scope or build
@@ -81,6 +84,7 @@ impl<'a> Lower<'a> {
             known,
             loops: 0,
             expr_blocks: 0,
+            calls_interpreted: false,
         }
     }
 
@@ -112,8 +116,14 @@ impl<'a> Lower<'a> {
     /// A block: its statements in a scope of their own; its value is the last one's.
     pub fn block(&mut self, stmts: &[Stmt]) -> C<St> {
         let mark = self.scope.len();
-        let list = stmts.iter().map(|s| self.stmt(s)).collect::<C<Vec<_>>>()?;
+        let mut list = stmts.iter().map(|s| self.stmt(s)).collect::<C<Vec<_>>>()?;
         self.scope.truncate(mark);
+        // The same flow without the walk (`if`'s empty `else`, one-line bodies).
+        match list.len() {
+            0 => return Ok(Box::new(|_, _| Ok(Flow::Val(Dynamic::UNIT)))),
+            1 => return Ok(list.pop().expect("one statement")),
+            _ => {}
+        }
         Ok(Box::new(move |f, rt| {
             let mut last = Flow::Val(Dynamic::UNIT);
             for s in &list {
@@ -276,7 +286,12 @@ impl<'a> Lower<'a> {
         let pos = e.position();
         Ok(match e {
             Expr::DynamicConstant(v, _) => {
-                if v.is::<FnPtr>() {
+                // A closure's pointer (it names the script function the
+                // closure was parsed into, which stays); one that captures
+                // variables is built by a call of `curry`, left to Rhai.
+                if v.read_lock::<FnPtr>()
+                    .is_some_and(|p| !p.curry().is_empty())
+                {
                     return no("a closure", pos);
                 }
                 constant((**v).clone())
@@ -428,6 +443,9 @@ impl<'a> Lower<'a> {
         }
         let n = call.args.len();
         if let Some(op) = call.op_token.as_ref() {
+            if let Some(e) = self.finding_text_cmp(call) {
+                return Ok(e);
+            }
             let args = self.args(&call.args)?;
             return Ok(operator(name, op.clone(), args, pos));
         }
@@ -435,6 +453,9 @@ impl<'a> Lower<'a> {
             Some(&i) => Callee::Compiled(i),
             None => Callee::Rhai,
         };
+        if matches!(callee, Callee::Rhai) && self.scripted.contains(name.as_str()) {
+            self.calls_interpreted = true;
+        }
         // The interpreter hands a variable first argument to a native function by reference.
         let by_ref = match call.args.first() {
             Some(Expr::Variable(v, _, _)) if v.2.is_empty() => self.find(&v.1),
@@ -532,6 +553,7 @@ impl<'a> Lower<'a> {
                 }
                 let args = self.args(&call.args)?;
                 let name = call.name.clone();
+                self.calls_interpreted |= self.scripted.contains(name.as_str());
                 let fast = match self.scripted.contains(name.as_str()) {
                     true => None,
                     false => Builtin::of(&name, args.len()),

@@ -9,6 +9,9 @@
 //! straight into compiled code, and compiled functions call each other
 //! directly. A function using anything not covered stays a script function,
 //! whole: [`Lib::plan`] says which run compiled and why the others don't.
+//! The top-level statements are compiled as one more body when they can be
+//! (`top`); closures are compiled for `par` to call, and otherwise stay
+//! script functions.
 //! Setting `CASEBOOK_INTERPRET=1` runs everything in the interpreter (the
 //! differential tests compare both).
 //!
@@ -19,6 +22,7 @@
 mod lower;
 mod props;
 pub mod rt;
+mod top;
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -28,6 +32,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Position, AST};
 
 use lower::{Known, Lower, St};
 use rt::{Flow, Frame, Guard, Rt, R};
+pub use top::MAIN;
 
 /// The helper the compiled `for` runs through the interpreter for anything
 /// but an array (ranges, strings, collections): Rhai's own iterators.
@@ -53,6 +58,11 @@ struct Func {
     typed: usize,
     body: St,
     empty: bool,
+    /// A closure: not registered on the engine (a pointer to it calls the
+    /// script function it was parsed into); only `par` runs it compiled.
+    closure: bool,
+    /// It calls a script function that runs interpreted (see [`Lib::callable`]).
+    calls_interpreted: bool,
 }
 
 /// The compiled functions of one script.
@@ -60,6 +70,10 @@ pub struct Lib {
     funcs: Vec<Func>,
     /// Every script function: name, arity, and why it is interpreted (`None`: compiled).
     pub plan: Vec<(String, usize, Option<String>)>,
+    /// The script's top-level statements compiled (`top`), if they could be.
+    main: Option<top::Main>,
+    /// Why the top-level statements are interpreted (`None`: compiled).
+    pub main_plan: Option<String>,
 }
 
 /// Whether the interpreter is forced for everything (`CASEBOOK_INTERPRET=1`).
@@ -108,8 +122,6 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
             Some("CASEBOOK_INTERPRET is set".to_string())
         } else if any_def_fn {
             Some("the script asks is_def_fn".into())
-        } else if d.name.starts_with("anon$") {
-            Some("a closure".into())
         } else if d.this_type.is_some() {
             Some("a method of a type".into())
         } else if natives.contains(d.name.as_str()) {
@@ -144,6 +156,7 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
         .collect();
     let mut funcs = Vec::new();
     for (d, stmts) in &ok {
+        let closure = d.name.starts_with("anon$");
         let mut l = Lower::new(&d.params, &known, &scripted);
         let b = l.block(stmts).expect("compiled once already");
         funcs.push(Func {
@@ -153,20 +166,62 @@ pub fn compile(engine: &Engine, ast: &AST, natives: &HashSet<String>) -> (Arc<Li
             typed: l.typed_slots,
             body: b,
             empty: stmts.is_empty(),
+            closure,
+            calls_interpreted: l.calls_interpreted,
         });
-        plan.push((d.name.to_string(), d.params.len(), None));
+        plan.push((
+            d.name.to_string(),
+            d.params.len(),
+            closure.then(|| CLOSURE_PLAN.to_string()),
+        ));
     }
     plan.sort();
+    // The top level, with every compiled function known to it.
+    let (mut main, mut main_plan) = match (forced_off(), any_def_fn) {
+        (true, _) => (None, Some("CASEBOOK_INTERPRET is set".to_string())),
+        (_, true) => (None, Some("the script asks is_def_fn".to_string())),
+        _ => match top::lower(ast, &known, &scripted) {
+            Ok(m) => (Some(m), None),
+            Err(e) => (None, Some(e.0)),
+        },
+    };
     let mut run = ast.clone();
-    if !funcs.is_empty() {
-        let done: HashSet<(String, usize)> = known.keys().cloned().collect();
+    let installed = funcs.iter().any(|f| !f.closure);
+    if installed {
+        // Closures stay: a pointer to one calls the script function.
+        let done: HashSet<(String, usize)> = known
+            .keys()
+            .filter(|(n, _)| !n.starts_with("anon$"))
+            .cloned()
+            .collect();
         run.retain_functions(|_, _, name, n| !done.contains(&(name.to_string(), n)));
+    }
+    if installed || main.is_some() {
         if let Ok(helper) = engine.compile(COLLECT_SRC) {
             run = run.merge(&helper);
         }
     }
-    (Arc::new(Lib { funcs, plan }), run)
+    if let Some(m) = &main {
+        match top::replace_statements(engine, m, &run) {
+            Some(r) => run = r,
+            None => {
+                main = None;
+                main_plan = Some("its call could not be placed".into());
+            }
+        }
+    }
+    let lib = Lib {
+        funcs,
+        plan,
+        main,
+        main_plan,
+    };
+    (Arc::new(lib), run)
 }
+
+/// What `check --plan` says of a closure that compiled.
+const CLOSURE_PLAN: &str =
+    "a closure: compiled where map runs it on every core, interpreted elsewhere";
 
 /// The statements of function `d`'s body (Rhai does not export the body's
 /// type; its walk of a syntax tree holding only `d` visits them at depth one).
@@ -187,7 +242,11 @@ fn body_of(ast: &AST, d: &rhai::ScriptFuncDef) -> Vec<rhai::Stmt> {
 /// Registers every compiled function of `lib` on `engine` under its name,
 /// with `Dynamic` parameters, held to `guard`'s limits.
 pub fn install(engine: &mut Engine, lib: &Arc<Lib>, guard: Arc<Guard>) {
+    top::install(engine, lib, &guard);
     for (i, f) in lib.funcs.iter().enumerate() {
+        if f.closure {
+            continue;
+        }
         let (lib, guard) = (lib.clone(), guard.clone());
         engine.register_raw_fn(
             f.name.clone(),
@@ -210,18 +269,62 @@ pub fn install(engine: &mut Engine, lib: &Arc<Lib>, guard: Arc<Guard>) {
 impl Lib {
     /// The plan as lines: `name/arity: compiled` or `…: interpreted (why)`.
     pub fn plan_lines(&self) -> Vec<String> {
-        self.plan
+        let mut lines: Vec<String> = self
+            .plan
             .iter()
             .map(|(n, a, why)| match why {
                 None => format!("{n}/{a}: compiled"),
+                Some(w) if w == CLOSURE_PLAN => format!("{n}/{a}: {w}"),
                 Some(w) => format!("{n}/{a}: interpreted ({w})"),
             })
-            .collect()
+            .collect();
+        lines.push(match &self.main_plan {
+            None => "top-level statements: compiled".to_string(),
+            Some(w) => format!("top-level statements: interpreted ({w})"),
+        });
+        lines
     }
 
-    /// Whether any function runs compiled.
+    /// Whether nothing runs compiled.
     pub fn is_empty(&self) -> bool {
-        self.funcs.is_empty()
+        self.funcs.is_empty() && self.main.is_none()
+    }
+
+    /// The compiled closure or function `name` of `params` parameters that
+    /// `par` may call for each record, by index: not one that calls an
+    /// interpreted script function, which the interpreter's own loop calls
+    /// faster (its function caches last the whole batch).
+    pub fn callable(&self, name: &str, params: usize) -> Option<usize> {
+        self.funcs
+            .iter()
+            .position(|f| f.name == name && f.params == params && !f.calls_interpreted)
+    }
+
+    /// Runs function `i` once per item of `items` as the interpreter runs
+    /// `for x in items { out.push(f.call(x)) }` at top level (`par`'s
+    /// worker loop): one operation per item and per call, errors wrapped
+    /// as the call of a script function at the native call's position.
+    pub fn map_each(
+        &self,
+        i: usize,
+        ctx: &rhai::NativeCallContext,
+        guard: &Guard,
+        items: impl Iterator<Item = R<Dynamic>>,
+    ) -> R<rhai::Array> {
+        let rt = Rt {
+            ctx,
+            lib: self,
+            level: ctx.global_runtime_state().level.saturating_sub(1),
+            guard,
+        };
+        let pos = ctx.call_position();
+        let mut out = rhai::Array::new();
+        for x in items {
+            let x = x?;
+            rt.tick(pos)?;
+            out.push(self.enter(i, &rt, vec![x], pos, true)?);
+        }
+        Ok(out)
     }
 
     /// A call from compiled code to compiled function `i` at `pos`.

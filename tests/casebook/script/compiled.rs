@@ -234,16 +234,26 @@ fn statement() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A random rule: `f` over every institution (on every core), `g` a helper.
+/// A random rule: `f` over every institution (on every core), `g` a helper,
+/// and random statements at top level too (over top-level variables of the
+/// same names, one of them shadowed).
 fn rule() -> impl Strategy<Value = String> {
-    (proptest::collection::vec(statement(), 1..8), expr(1)).prop_map(|(body, h)| {
-        format!(
-            "fn g(x) {{ {h} }}\nfn f(inst) {{\n let x = inst.students; let s = inst.name; let r = 0;\n {}\n r\n}}\n\
-             let all = institutions().map(|i| f(i));\nlet total = 0;\nfor v in all {{ total += v; }}\n\
-             emit(#{{n: all.len(), total: total, first: f(institution(\"GZ-BY-00001\"))}});\n",
-            body.join("\n ")
-        )
-    })
+    (
+        proptest::collection::vec(statement(), 1..8),
+        expr(1),
+        proptest::collection::vec(statement(), 0..4),
+    )
+        .prop_map(|(body, h, top)| {
+            format!(
+                "fn g(x) {{ {h} }}\nfn f(inst) {{\n let x = inst.students; let s = inst.name; let r = 0;\n {}\n r\n}}\n\
+                 let all = institutions().map(|i| f(i));\nlet total = 0;\nfor v in all {{ total += v; }}\n\
+                 let inst = institution(\"GZ-BY-00001\"); let x = 1; let x = inst.students; let s = inst.name; let r = total;\n\
+                 {}\n\
+                 emit(#{{n: all.len(), total: total, r: r, first: f(inst)}});\n",
+                body.join("\n "),
+                top.join("\n")
+            )
+        })
 }
 
 #[test]
@@ -268,6 +278,41 @@ fn random_rules_run_the_same_compiled_and_interpreted() {
             Ok(())
         })
         .unwrap();
+}
+
+/// Top-level code runs compiled when it can: its variables, shadowing,
+/// closures (capturing ones stay with the interpreter), its value, and its
+/// errors at the same file:line:col, unwrapped as the interpreter gives them.
+#[test]
+fn top_level_code_runs_the_same_compiled_and_interpreted() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, body) in [
+        "let x = 1;\nlet x = x + 1;\n{ let x = 10; x += 1; }\nx",
+        "fn f(a) { a * 2 }\nlet t = 0;\nfor i in 0..5 { t += f(i); }\nlet m = #{a: t, b: [t, `${t}`]};\nemit(m);",
+        "let k = 3;\nlet c = |v| v + k;\nemit(#{v: c.call(2)});",
+        "let k = 3;\nlet a = [1, 2, 3].map(|v| v * 2);\nemit(#{v: a, k: k});",
+        "let x = 1;\nif x > 0 {\n    throw `bad ${x}`;\n}",
+        "let x = 9223372036854775807;\nlet y = x + 1;\nemit(#{y: y});",
+        "let a = 1;\nno_such(a);",
+        "let i = institution(\"GZ-BY-00001\");\nemit(#{v: i.no_such});",
+        "let x = 5;\nif x > 1 { return x * 2; }\n7",
+        "fn f(x) { if x > 2 { throw `deep ${x}`; } x }\nlet t = 0;\nfor i in 0..5 {\n  t += f(i);\n}",
+        "fn f(i) { i.students }\nlet r = institutions().map(|i| f(i) / (f(i) - f(i)));\nr.len()",
+        "let r = institutions().filter(|i| i.students > 100).map(|i| i.students);\nlet n = 0;\nfor v in r { n += v; }\nemit(#{n: n, len: r.len()});",
+        "const C = 2;\nfn f(i) { i.students * global::C }\nemit(#{v: f(institution(\"GZ-BY-00001\"))});",
+        "let t = 0;\nfor i in institutions() { t += i.students; }\nemit(#{t: t});",
+        "let s = \"a\";\nlet n = 0;\nwhile n < 3 { s += s; n += 1; if n == 2 { break; } }\nswitch n { 2 => emit(#{s: s}), _ => () }",
+        "print(1);\nlet x = 2;\nx",
+        "let x = 1;\nx.no_method(2);",
+        "emit(#{v: args.len()});",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let p = dir.path().join(format!("t{i}.rhai"));
+        std::fs::write(&p, body).unwrap();
+        same_both_ways(&p, &[]);
+    }
 }
 
 #[test]
@@ -300,6 +345,30 @@ fn check_plan_says_which_functions_run_compiled_and_why_others_do_not() {
     );
     assert!(
         text.contains("ptr/1: interpreted (a variable the function does not define (line 3))"),
+        "{text}"
+    );
+    assert!(
+        text.contains("top-level statements: interpreted (a call of print (line 5))"),
+        "{text}"
+    );
+    std::fs::write(
+        &p,
+        "fn f(i) { i.students }\nlet r = institutions().map(|i| f(i));\nemit(#{n: r.len()});\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("casebook")
+        .unwrap()
+        .env_remove("CASEBOOK_DB")
+        .env_remove("CASEBOOK_INTERPRET")
+        .args(["check", "--plan", "--db"])
+        .arg(demo())
+        .arg(&p)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("top-level statements: compiled"), "{text}");
+    assert!(
+        text.contains("/1: a closure: compiled where map runs it on every core"),
         "{text}"
     );
 }

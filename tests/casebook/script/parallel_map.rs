@@ -237,6 +237,51 @@ fn courses_map_in_parallel_sees_the_courses_filed_by_the_date() {
     assert!(par.contains(&format!("\"n\":{filed}")), "{par}");
 }
 
+/// A map whose function runs compiled is driven from Rust on each worker:
+/// the same results, rows and errors (at the same place) as the interpreter's.
+#[test]
+fn a_compiled_map_on_every_core_gives_the_interpreters_results_and_errors() {
+    let ws = city();
+    let ok = r#"fn f(i) {
+    let n = 0;
+    for x in i.findings() { if x.status != "closed" { n += x.severity; } }
+    if i.students == 7 { emit(#{id: i.id, n: n}); }
+    n * 100 + i.students
+}
+let r = institutions().map(|i| f(i));
+let t = 0;
+for v in r { t += v; }
+emit(#{n: r.len(), t: t, head: r.extract(0, 5)});"#;
+    let bad = "fn f(i) {\n  if i.id == \"I03000\" || i.id == \"I04000\" { throw `bad ${i.id}`; }\n  i.students\n}\nlet r = institutions().map(|i| f(i));\nr.len()\n";
+    let direct = "let r = institutions().map(|i| i.students / (i.students - 7));\nr.len()\n";
+    for src in [ok, bad, direct] {
+        let f = ws.write("c.rhai", src);
+        let plan = ws.cmd().args(["check", "--plan", &f]).output().unwrap();
+        let plan = String::from_utf8_lossy(&plan.stdout).into_owned();
+        assert!(plan.contains("compiled where map runs it"), "{plan}");
+        let run = |interpret: &str| {
+            let o = ws
+                .cmd()
+                .env("CASEBOOK_INTERPRET", interpret)
+                .args(["run", &f, "--as-of", AS_OF, "--format", "jsonl"])
+                .output()
+                .unwrap();
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        };
+        let (compiled, interpreted) = (run("0"), run("1"));
+        assert_eq!(compiled, interpreted, "{src}");
+        if src == ok {
+            assert!(compiled.1.contains(&format!("\"n\":{N}")), "{}", compiled.1);
+        } else {
+            assert_eq!(compiled.0, Some(1), "{}", compiled.2);
+        }
+    }
+}
+
 #[test]
 fn the_first_error_in_record_order_is_the_one_reported() {
     let ws = city();

@@ -116,7 +116,7 @@ impl Lower<'_> {
             };
             rt.tick(pos)?;
             rt.tick(mpos)?;
-            let mut list = Vec::new();
+            let mut list = Vec::with_capacity(16);
             crate::script::api::records::each_finding(&inst, |x| {
                 list.push(x);
                 Ok(())
@@ -134,6 +134,52 @@ impl Lower<'_> {
             }
             Ok(Flow::Val(Dynamic::UNIT))
         })))
+    }
+}
+
+impl Lower<'_> {
+    /// `f.status == "text"` (or `!=`, `kind`, either side) where `f` is a
+    /// loop variable held as a finding: the property's text compared
+    /// without making a script string of it (the interpreter compares the
+    /// same two strings).
+    pub(super) fn finding_text_cmp(&self, call: &rhai::FnCallExpr) -> Option<Ex> {
+        let eq = match call.name.as_str() {
+            "==" => true,
+            "!=" => false,
+            _ => return None,
+        };
+        let [a, b] = &call.args[..] else {
+            return None;
+        };
+        let (prop, text) = match (a, b) {
+            (Expr::Dot(..), Expr::StringConstant(s, _)) => (a, s),
+            (Expr::StringConstant(s, _), Expr::Dot(..)) => (b, s),
+            _ => return None,
+        };
+        let Expr::Dot(d, flags, _) = prop else {
+            return None;
+        };
+        if flags.intersects(rhai::ASTFlags::NEGATED) {
+            return None;
+        }
+        let (Expr::Variable(v, _, _), Expr::Property(p, _)) = (&d.lhs, &d.rhs) else {
+            return None;
+        };
+        if !v.2.is_empty() {
+            return None;
+        }
+        let k = self.find_typed(&v.1)?;
+        type Text = fn(&crate::script::records::FindingRef) -> &'static str;
+        let get: Text = match p.2.as_str() {
+            "status" => |r| r.core.status(r.as_of).as_str(),
+            "kind" => |r| r.core.kind.as_str(),
+            _ => return None,
+        };
+        let text = text.clone();
+        Some(Box::new(move |f, _| {
+            let x = get(f.findings[k].as_ref().expect("set by the loop"));
+            Ok(((x == text.as_str()) == eq).into())
+        }))
     }
 }
 
