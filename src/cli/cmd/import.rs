@@ -51,13 +51,8 @@ pub fn run(args: &ImportArgs, ctx: &Context) -> Result<i32> {
             ""
         }
     );
-    let after = file_len(&ctx.db);
-    if !r.dry_run && worth_compacting(grown_from, after) {
-        // Unknown (a storage error reading the figures) compacts, as before.
-        let unused = ledger.unused_bytes().ok();
-        if unused.is_none_or(|u| much_unused(u, after)) {
-            compact_after(ledger, &ctx.db);
-        }
+    if !r.dry_run && worth_compacting(grown_from, file_len(&ctx.db)) {
+        compact_after(ledger, &ctx.db);
     }
     Ok(exit::OK)
 }
@@ -86,11 +81,12 @@ fn much_unused(unused: u64, len: u64) -> bool {
 
 /// Gives back the pages an import that grew the file left free (redb grows
 /// the file in steps, and a large transaction frees many of the pages it
-/// wrote), so that the file holds what it needs and little more. The import
+/// wrote), so that the file holds what it needs and little more, when more
+/// than a tenth of it is unused ([`much_unused`]). The import
 /// has committed: a reader elsewhere that keeps this from running (or a
 /// writer that takes the file first) leaves it as it is, with a note.
 fn compact_after(ledger: LedgerWriter, db: &std::path::Path) {
-    match ledger.compact(std::time::Duration::ZERO) {
+    match ledger.compact_if(std::time::Duration::ZERO, much_unused) {
         Ok(_) => {}
         Err(LedgerError::ReadersBusy { .. } | LedgerError::Busy { .. }) => eprintln!(
             "note: {} was not compacted, as another process is using it; run `casebook compact` later to give its free pages back",
