@@ -185,6 +185,7 @@ impl Sink<'_> {
                 return Ok(());
             }
         };
+        self.batch.at_line(line);
         let staged = match rec {
             Rec::Institution(x) => {
                 if let Some(e) = self.shared_uscc(&x, line)? {
@@ -282,6 +283,9 @@ impl Sink<'_> {
                 let next = self.batch.lengths();
                 let mut batch = std::mem::replace(&mut self.batch, Batch::with_capacity(next));
                 batch.sort();
+                for (line, id, e) in self.stager.unknown_institutions(&batch) {
+                    self.push(line, &id, vec![e]);
+                }
                 Chunk::Keyed(k, batch)
             }
         };

@@ -57,6 +57,50 @@ impl LedgerWriter {
     pub fn compact(self, wait: Duration) -> Result<Compacted, LedgerError> {
         let path = self.ledger.path.clone();
         let before = file_len(&path);
+        let db = self.reopen_small(wait)?;
+        compact_db(db, &path, wait)?;
+        Ok(Compacted {
+            before,
+            after: file_len(&path),
+        })
+    }
+
+    /// As [`LedgerWriter::compact`], but only if `worth(unused, len)` says
+    /// so, given the bytes of the file that no page in use takes and its
+    /// length; `None` if it was left as it is. The unused bytes come from
+    /// redb's own count, which reads every page of every table once (a
+    /// fraction of a compaction that was not needed); if they cannot be
+    /// counted, it compacts. Pages the last commit freed count as in use.
+    pub fn compact_if(
+        self,
+        wait: Duration,
+        worth: impl FnOnce(u64, u64) -> bool,
+    ) -> Result<Option<Compacted>, LedgerError> {
+        let path = self.ledger.path.clone();
+        let before = file_len(&path);
+        let db = self.reopen_small(wait)?;
+        let used = (|| -> Result<u64, LedgerError> {
+            let txn = db.begin_write()?;
+            let stats = txn.stats()?;
+            txn.abort()?;
+            Ok(stats.allocated_pages() * stats.page_size() as u64)
+        })();
+        if let Ok(used) = used {
+            if !worth(before.saturating_sub(used), before) {
+                return Ok(None);
+            }
+        }
+        compact_db(db, &path, wait)?;
+        Ok(Some(Compacted {
+            before,
+            after: file_len(&path),
+        }))
+    }
+
+    /// Closes the ledger and opens its file again with a small page cache,
+    /// for this process alone.
+    fn reopen_small(self, wait: Duration) -> Result<Database, LedgerError> {
+        let path = self.ledger.path.clone();
         let LedgerWriter { db, ledger } = self;
         drop(ledger);
         let db = Arc::try_unwrap(db).map_err(|_| {
@@ -67,12 +111,7 @@ impl LedgerWriter {
         // top of it passed the import's peak. Another writer may take the
         // file in between; then this one waits for it like any writer.
         drop(db);
-        let db = super::LedgerWriter::open_db(&path, wait, COMPACT_CACHE)?;
-        compact_db(db, &path, wait)?;
-        Ok(Compacted {
-            before,
-            after: file_len(&path),
-        })
+        super::LedgerWriter::open_db(&path, wait, COMPACT_CACHE)
     }
 }
 

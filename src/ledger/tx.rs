@@ -558,7 +558,7 @@ impl Refs for Tx<'_> {
     }
 }
 
-fn no_institution(id: &str) -> FieldError {
+pub(super) fn no_institution(id: &str) -> FieldError {
     FieldError::new(
         "institution_id",
         id,

@@ -671,6 +671,54 @@ fn a_missing_institution_is_found_among_thousands_named_in_one_file() {
     ws.import("findings", &f).stdout_has(&["6000 new"]);
 }
 
+/// Past the first few thousand, a row's institution is checked with its
+/// chunk, not as it is read: a row missing only its institution, one with a
+/// problem of its own as well (both reported, in the order they always
+/// were), a long id, and an inspection (the other path), each with its line.
+#[test]
+fn a_missing_institution_checked_with_its_chunk_is_reported_with_its_line() {
+    let ws = Ws::init();
+    let f = ws.write("inst.csv", institutions_csv("GZ-", 6_000, "subject"));
+    ws.import("institutions", &f);
+    let mut csv = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
+    for n in 0..6_000 {
+        // Newest institutions first: the rows' order is not the table's.
+        let (inst, opened) = match n {
+            5_000 => ("GZ-X5000".to_string(), "2019-01-01"),
+            5_001 => ("GZ-X5001".to_string(), "2019-04-01"),
+            5_002 => ("GZ-A-VERY-LONG-INSTITUTION-ID".to_string(), "2019-01-01"),
+            _ => (format!("GZ-{:05}", 5_999 - n), "2019-01-01"),
+        };
+        csv.push_str(&format!("F-{n},{inst},fire_hazard,2,{opened},2019-03-01\n"));
+    }
+    let f = ws.write("late.csv", &csv);
+    let e = refused(&ws, "findings", &f);
+    assert_eq!(e.matches("no institution with this id").count(), 3, "{e}");
+    let at = |s: &str| e.find(s).unwrap_or_else(|| panic!("{s} not in {e}"));
+    at("late.csv:5002: institution_id = \"GZ-X5000\"");
+    assert!(
+        at("late.csv:5003: deadline = \"2019-03-01\"")
+            < at("late.csv:5003: institution_id = \"GZ-X5001\"")
+    );
+    at("late.csv:5004: institution_id = \"GZ-A-VERY-LONG-INSTITUTION-ID\"");
+    assert!(e.contains("4 errors in 3 of 6000 rows"), "{e}");
+    let mut csv = String::from("id,institution_id,date,departments\n");
+    for n in 0..6_000 {
+        let inst = match n {
+            5_500 => "GZ-X".to_string(),
+            _ => format!("GZ-{n:05}"),
+        };
+        csv.push_str(&format!("INS-{n},{inst},2019-01-01,education\n"));
+    }
+    let f = ws.write("insp.csv", &csv);
+    let e = refused(&ws, "inspections", &f);
+    assert!(
+        e.contains("insp.csv:5502: institution_id = \"GZ-X\""),
+        "{e}"
+    );
+    assert_eq!(e.matches("no institution with this id").count(), 1, "{e}");
+}
+
 #[test]
 fn every_rule_a_field_breaks_is_reported_not_just_the_first() {
     // A negative count of qualified teachers is also more than the teachers:
