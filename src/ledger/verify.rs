@@ -72,7 +72,12 @@ impl Ledger {
             let path = &self.path;
             let check = s.spawn(move || integrity(path));
             let v = check_records(&txn, head);
-            (check.join().expect("the integrity check panicked"), v)
+            // A panic of redb's (opening a damaged file for its lock) goes
+            // on as it would have on this thread: to the command's boundary.
+            let checked = check
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (checked, v)
         });
         let (integrity, mut v) = (integrity?, v?);
         if integrity != "passed" {
