@@ -88,7 +88,14 @@ impl FindingCursor {
             self.pending = None;
         }
         self.broken = false;
-        self.served = Some(inst.to_string());
+        // One string for the whole walk, not one per institution.
+        match &mut self.served {
+            Some(s) => {
+                s.clear();
+                s.push_str(inst);
+            }
+            None => self.served = Some(inst.to_string()),
+        }
         Ok(true)
     }
 }
@@ -104,6 +111,12 @@ pub struct RawRecords {
 impl RawRecords {
     /// Adds the record stored under `(inst, id)` as `stored`.
     fn push(&mut self, inst: &str, id: &str, stored: &[u8]) {
+        // Room for a usual institution's findings at once: growing from empty
+        // reallocated the buffer five or six times for each institution.
+        if self.spans.capacity() == 0 {
+            self.buf.reserve(2048);
+            self.spans.reserve(16);
+        }
         let start = self.buf.len();
         codec::rejoin_into(&mut self.buf, inst, id, stored);
         self.spans.push((start, self.buf.len()));

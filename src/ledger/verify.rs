@@ -65,58 +65,75 @@ impl Ledger {
     /// Runs every check of the module docs; `head` is a chain head written
     /// down before (`HASH` or `N:HASH`, as `casebook audit --head` prints).
     pub fn verify(&self, head: Option<&str>) -> Result<Verdict, LedgerError> {
-        let mut v = Verdict {
-            integrity: integrity(&self.path)?,
-            ..Verdict::default()
-        };
-        if v.integrity != "passed" {
-            v.problems
-                .push(format!("redb's integrity check: {}", v.integrity));
-        }
         let txn = self.begin_read()?;
-        let mut live = BTreeMap::new();
-        macro_rules! scan {
-            ($k:ty, $v:ty, $name:literal) => {
-                live.insert($name, scan::<$k, $v>(&txn, $name, &mut v));
-            };
+        // redb's check reads its own copy of the file: it runs beside the
+        // record checks, on the other core.
+        let (integrity, v) = std::thread::scope(|s| {
+            let path = &self.path;
+            let check = s.spawn(move || integrity(path));
+            let v = check_records(&txn, head);
+            // A panic of redb's (opening a damaged file for its lock) goes
+            // on as it would have on this thread: to the command's boundary.
+            let checked = check
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (checked, v)
+        });
+        let (integrity, mut v) = (integrity?, v?);
+        if integrity != "passed" {
+            v.problems
+                .insert(0, format!("redb's integrity check: {integrity}"));
         }
-        scan!(&str, RawBytes, "institutions");
-        scan!((&str, &str), RawBytes, "inspections");
-        scan!(&str, RawText, "inspection_ids");
-        scan!((&str, &str), RawBytes, "findings");
-        scan!(&str, RawText, "finding_ids");
-        scan!((&str, u64), RawBytes, "status_history");
-        scan!((&str, &str, u64), RawText, "lists");
-        scan!(u64, RawText, "runs");
-        scan!((u64, &str), RawText, "run_results");
-        scan!((&str, &str, i64), RawText, "notices");
-        scan!((&str, &str), RawBytes, "applications");
-        scan!(&str, RawText, "application_ids");
-        scan!((&str, &str), RawBytes, "courses");
-        scan!(&str, RawText, "course_ids");
-        scan!((&str, u64), RawText, "licence_history");
-        debug_assert_eq!(live.len(), super::schema::TRACKED.len());
-        let logged = match catch_unwind(AssertUnwindSafe(|| walk_chain(&txn, head, &mut v))) {
-            Ok(r) => r?,
-            Err(p) => {
-                v.problems.push(format!(
-                    "the audit log cannot be read to its end: {}",
-                    panic_text(p)
-                ));
-                return Ok(v);
-            }
-        };
-        for (name, have) in &live {
-            let Some(have) = have else { continue };
-            let want = logged.get(*name).copied().unwrap_or_default();
-            if *have != want {
-                v.problems.push(format!(
-                    "table {name}: its records are not what the audit log says was written to it (a record was changed, added or removed other than by casebook)"
-                ));
-            }
-        }
+        v.integrity = integrity;
         Ok(v)
     }
+}
+
+/// Checks 2 to 4 of the module docs over the snapshot `txn`.
+fn check_records(txn: &ReadTransaction, head: Option<&str>) -> Result<Verdict, LedgerError> {
+    let mut v = Verdict::default();
+    let mut live = BTreeMap::new();
+    macro_rules! scan {
+        ($k:ty, $v:ty, $name:literal) => {
+            live.insert($name, scan::<$k, $v>(txn, $name, &mut v));
+        };
+    }
+    scan!(&str, RawBytes, "institutions");
+    scan!((&str, &str), RawBytes, "inspections");
+    scan!(&str, RawText, "inspection_ids");
+    scan!((&str, &str), RawBytes, "findings");
+    scan!(&str, RawText, "finding_ids");
+    scan!((&str, u64), RawBytes, "status_history");
+    scan!((&str, &str, u64), RawText, "lists");
+    scan!(u64, RawText, "runs");
+    scan!((u64, &str), RawText, "run_results");
+    scan!((&str, &str, i64), RawText, "notices");
+    scan!((&str, &str), RawBytes, "applications");
+    scan!(&str, RawText, "application_ids");
+    scan!((&str, &str), RawBytes, "courses");
+    scan!(&str, RawText, "course_ids");
+    scan!((&str, u64), RawText, "licence_history");
+    debug_assert_eq!(live.len(), super::schema::TRACKED.len());
+    let logged = match catch_unwind(AssertUnwindSafe(|| walk_chain(txn, head, &mut v))) {
+        Ok(r) => r?,
+        Err(p) => {
+            v.problems.push(format!(
+                "the audit log cannot be read to its end: {}",
+                panic_text(p)
+            ));
+            return Ok(v);
+        }
+    };
+    for (name, have) in &live {
+        let Some(have) = have else { continue };
+        let want = logged.get(*name).copied().unwrap_or_default();
+        if *have != want {
+            v.problems.push(format!(
+                "table {name}: its records are not what the audit log says was written to it (a record was changed, added or removed other than by casebook)"
+            ));
+        }
+    }
+    Ok(v)
 }
 
 /// Checks every value of one table against its checksum and sums its
@@ -311,6 +328,9 @@ fn parse_head(s: &str) -> Result<(Option<u64>, String), LedgerError> {
     Ok((n, h))
 }
 
+/// The page cache of the copy redb's integrity check opens.
+const INTEGRITY_CACHE: usize = 16 << 20;
+
 /// redb's integrity check, on a copy of the file taken while this process
 /// holds the writer lock (so no commit is half-copied); the original is
 /// never touched, as the check repairs what it checks.
@@ -342,7 +362,10 @@ fn integrity(path: &Path) -> Result<String, LedgerError> {
         })?;
     }
     let r = catch_unwind(|| -> Result<bool, redb::DatabaseError> {
-        let mut b = redb::Database::builder();
+        // redb's default page cache is 1 GiB, and the check reads every page
+        // once: a province's ledger filled it (peak 1.5 GB). A small cache
+        // holds what the walk reads again (the branch pages) just as well.
+        let mut b = super::sized_builder(INTEGRITY_CACHE);
         b.set_check_integrity_on_open(true);
         let mut db = b.open(tmp.path())?;
         db.check_integrity()

@@ -2,7 +2,8 @@
 //! read and named by `verify`; a record or an audit entry rewritten with a
 //! valid checksum (a program of one's own against redb) is caught by the
 //! state digest and the hash chain; a chain rewritten whole is caught by a
-//! head written down before; byte flips anywhere never panic.
+//! head written down before; byte flips anywhere never panic; its memory
+//! stays bounded whatever the size of the file.
 
 use redb::{ReadableTable, TableDefinition};
 
@@ -339,4 +340,63 @@ fn byte_flips_never_panic_and_verify_catches_every_flip_that_changes_an_answer()
         std::fs::remove_file(ws.path().join(&name)).unwrap();
     }
     eprintln!("{n} flips: {refused} refused on read, {changed} changed an answer (all caught by verify), {harmless} changed nothing ({flagged} of them still flagged by verify)");
+}
+
+/// The highest resident memory `casebook verify` on `ws`'s ledger was seen
+/// at (its `VmHWM`, read while it runs), in KiB, and whether it verified.
+/// The child's own rusage would count the test process's memory it was
+/// forked from; the high-water mark of its own address space does not.
+fn verify_peak_kib(ws: &Ws) -> (u64, bool) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("casebook"))
+        .current_dir(ws.path())
+        .env_remove("CASEBOOK_BUSY_TIMEOUT")
+        .args(["--db", &ws.db.display().to_string(), "verify"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let proc = format!("/proc/{}", child.id());
+    let mut peak = 0;
+    loop {
+        // Before its exec the child is a copy of this process: not counted.
+        let comm = std::fs::read_to_string(format!("{proc}/comm")).unwrap_or_default();
+        if comm.trim() == "casebook" {
+            let status = std::fs::read_to_string(format!("{proc}/status")).unwrap_or_default();
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            return (peak, st.success());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn verify_holds_a_bounded_cache_not_the_file() {
+    // redb's integrity check reads every page once; `verify` opened its copy
+    // with redb's default 1 GiB cache, which kept every page (1.5 GB for a
+    // ledger of ten million findings). 160 MB of another program's table
+    // makes the file large without a slow import.
+    let ws = populated();
+    {
+        const OTHER: TableDefinition<u64, &[u8]> = TableDefinition::new("another_program");
+        let db = open(&ws);
+        let w = db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(OTHER).unwrap();
+            let v = vec![7u8; 3000];
+            for i in 0..40_000u64 {
+                t.insert(i, v.as_slice()).unwrap();
+            }
+        }
+        w.commit().unwrap();
+    }
+    assert!(std::fs::metadata(&ws.db).unwrap().len() > 150 << 20);
+    let (peak, ok) = verify_peak_kib(&ws);
+    assert!(ok, "verify failed");
+    assert!(peak > 0, "verify's memory was never seen");
+    assert!(peak < 100 << 10, "verify held {peak} KiB");
 }
