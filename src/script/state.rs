@@ -282,6 +282,9 @@ pub struct Host {
     /// read from: courses and findings come grouped by institution, so a loop
     /// asking each for its institution asks for the same one several times in a row.
     pub(super) last_inst: Mutex<Option<(Arc<Institution>, Arc<Snapshot>)>>,
+    /// Where rows go as they are emitted, when the run streams them
+    /// (`super::stream`); never in a worker, whose rows are merged in order.
+    pub stream: Mutex<Option<super::stream::RowStream>>,
 }
 
 impl Host {
@@ -305,6 +308,7 @@ impl Host {
             trace: Mutex::new(Vec::new()),
             notices: None,
             last_inst: Mutex::new(None),
+            stream: Mutex::new(None),
         }
     }
 
@@ -327,6 +331,7 @@ impl Host {
             trace: Mutex::new(Vec::new()),
             notices: self.notices.clone(),
             last_inst: Mutex::new(None),
+            stream: Mutex::new(None),
         }
     }
 

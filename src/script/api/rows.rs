@@ -12,7 +12,9 @@ use crate::script::state::Host;
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     let h = host.clone();
     engine.register_fn("emit", move |m: Map| {
-        h.out.lock().unwrap().rows.push(m);
+        let mut out = h.out.lock().unwrap();
+        out.rows.push(m);
+        drain(&h, &mut out);
     });
     let h = host.clone();
     engine.register_fn("emit", move |v: Dynamic| -> RResult<()> {
@@ -33,12 +35,29 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             out.columns_from_emit = true;
         }
         out.rows.push(m);
+        drain(&h, &mut out);
         Ok(())
     });
     let h = host.clone();
-    engine.register_fn("columns", move |a: Array| {
+    engine.register_fn("columns", move |a: Array| -> RResult<()> {
         let mut out = h.out.lock().unwrap();
-        out.columns = Some(a.iter().map(|v| v.to_string()).collect());
+        let cols: Vec<String> = a.iter().map(|v| v.to_string()).collect();
+        if let Some(s) = h.stream.lock().unwrap().as_ref() {
+            if let Err(e) = s.allows_columns(&cols) {
+                return err(e);
+            }
+        }
+        out.columns = Some(cols);
         out.columns_from_emit = false;
+        Ok(())
     });
+}
+
+/// Hands the rows gathered so far to the run's stream, if it streams.
+fn drain(h: &Host, out: &mut crate::script::state::Output) {
+    if out.rows.len() >= crate::script::stream::FLUSH_ROWS {
+        if let Some(s) = h.stream.lock().unwrap().as_mut() {
+            s.drain(out);
+        }
+    }
 }

@@ -168,6 +168,8 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         "fn f(x) { const C = [1]; C.push(x); C }\nemit(#{v: f(5)});",
         "const A = [1];\nfn f(x) { x.push(2); x }\nfn g(x) { x = 5; x }\nemit(#{a: g(A), b: f(A)});",
         "fn f(i) { i.findings().len() + i.students }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r.len()});",
+        // Rows streamed before the error (more than a flush), then the incomplete mark.
+        "fn f(k) { if k == 4500 { throw `stop ${k}`; } k }\ncolumns([\"n\"]);\nfor k in 0..5000 { emit(#{n: f(k)}); }",
     ]
     .iter()
     .enumerate()
