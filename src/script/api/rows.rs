@@ -11,11 +11,7 @@ use crate::script::state::Host;
 /// Registers `emit` and `columns`.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     let h = host.clone();
-    engine.register_fn("emit", move |m: Map| {
-        let mut out = h.out.lock().unwrap();
-        out.rows.push(m);
-        drain(&h, &mut out);
-    });
+    engine.register_fn("emit", move |m: Map| emit_map(&h, m));
     let h = host.clone();
     engine.register_fn("emit", move |v: Dynamic| -> RResult<()> {
         let Some(props) = record_props(&v) else {
@@ -51,6 +47,13 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         out.columns_from_emit = false;
         Ok(())
     });
+}
+
+/// `emit(map)` (compiled code calls it too).
+pub(crate) fn emit_map(h: &Host, m: Map) {
+    let mut out = h.out.lock().unwrap();
+    out.rows.push(m);
+    drain(h, &mut out);
 }
 
 /// Hands the rows gathered so far to the run's stream, if it streams.

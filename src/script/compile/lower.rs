@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use rhai::{Array, Dynamic, EvalAltResult, Expr, FnPtr, ImmutableString, Map, Position, Stmt};
 
+use super::native::Direct;
 use super::rt::{fast_binary, Builtin, Flow, Frame, Op, Rt, R};
 use super::Callee;
 
@@ -435,6 +436,10 @@ impl<'a> Lower<'a> {
             Some(&i) => Callee::Compiled(i),
             None => Callee::Rhai,
         };
+        let direct = match callee {
+            Callee::Rhai if !self.scripted.contains(name.as_str()) => Direct::of(&name, n),
+            _ => None,
+        };
         // The interpreter hands a variable first argument to a native function by reference.
         let by_ref = match call.args.first() {
             Some(Expr::Variable(v, _, _)) if v.2.is_empty() => self.find(&v.1),
@@ -456,10 +461,20 @@ impl<'a> Lower<'a> {
                         let mut refs: Vec<&mut Dynamic> = Vec::with_capacity(rest.len() + 1);
                         refs.push(first);
                         refs.extend(rest.iter_mut());
+                        if let Some(r) =
+                            direct.and_then(|d| d.call(&rt.guard.host, true, &mut refs))
+                        {
+                            return r.map_err(|e| rt.at(e, pos));
+                        }
                         rt.call(&name, true, false, &mut refs, pos)
                     }
                     _ => {
                         let mut refs: Vec<&mut Dynamic> = vals.iter_mut().collect();
+                        if let Some(r) =
+                            direct.and_then(|d| d.call(&rt.guard.host, false, &mut refs))
+                        {
+                            return r.map_err(|e| rt.at(e, pos));
+                        }
                         rt.call(&name, false, false, &mut refs, pos)
                     }
                 },
@@ -532,9 +547,12 @@ impl<'a> Lower<'a> {
                 }
                 let args = self.args(&call.args)?;
                 let name = call.name.clone();
-                let fast = match self.scripted.contains(name.as_str()) {
-                    true => None,
-                    false => Builtin::of(&name, args.len()),
+                let (fast, direct) = match self.scripted.contains(name.as_str()) {
+                    true => (None, None),
+                    false => (
+                        Builtin::of(&name, args.len()),
+                        Direct::of(&name, args.len() + 1),
+                    ),
                 };
                 Ok(Box::new(move |t, f, rt| {
                     let mut vals: Vec<Dynamic> = Vec::with_capacity(args.len());
@@ -553,6 +571,10 @@ impl<'a> Lower<'a> {
                     let mut refs: Vec<&mut Dynamic> = Vec::with_capacity(vals.len() + 1);
                     refs.push(v);
                     refs.extend(vals.iter_mut());
+                    if let Some(r) = direct.and_then(|d| d.call(&rt.guard.host, by_ref, &mut refs))
+                    {
+                        return r.map_err(|e| rt.at(e, pos));
+                    }
                     rt.call(&name, by_ref, true, &mut refs, pos)
                 }))
             }

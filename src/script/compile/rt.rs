@@ -40,6 +40,8 @@ pub struct Frame {
 
 /// The limits compiled code checks, as the engine's progress callback does.
 pub struct Guard {
+    /// The run's host, for the natives compiled code calls directly (`native`).
+    pub host: Arc<Host>,
     pub limits: Limits,
     pub cancel: Arc<AtomicBool>,
     pub started: Arc<Mutex<Instant>>,
@@ -47,8 +49,9 @@ pub struct Guard {
 
 impl Guard {
     /// The guard of the engine built around `host`.
-    pub fn of(host: &Host) -> Guard {
+    pub fn of(host: &Arc<Host>) -> Guard {
         Guard {
+            host: host.clone(),
             limits: host.limits.clone(),
             cancel: host.cancel.clone(),
             started: host.started.clone(),
