@@ -379,9 +379,15 @@ impl Rows {
 
     /// Adds a row.
     pub fn push(&mut self, m: Map) {
+        self.push_pairs(m)
+    }
+
+    /// Adds a row given as its keys and values, in the map's (sorted) key
+    /// order: what [`Rows::push`] does with a map, without the map.
+    pub fn push_pairs<K: AsRef<str>>(&mut self, m: impl IntoIterator<Item = (K, Dynamic)>) {
         let mut vals = vec![Dynamic::UNIT; self.keys.len()];
         for (k, v) in m {
-            let i = self.key_index(&k);
+            let i = self.key_index(k.as_ref());
             if i >= vals.len() {
                 vals.resize(i + 1, Dynamic::UNIT);
             }

@@ -56,6 +56,14 @@ pub(crate) fn emit_map(h: &Host, m: Map) {
     drain(h, &mut out);
 }
 
+/// `emit(#{…})` of a map literal, its keys in the map's order, without
+/// building the map (compiled code).
+pub(crate) fn emit_pairs<'a>(h: &Host, pairs: impl IntoIterator<Item = (&'a str, Dynamic)>) {
+    let mut out = h.out.lock().unwrap();
+    out.rows.push_pairs(pairs);
+    drain(h, &mut out);
+}
+
 /// Hands the rows gathered so far to the run's stream, if it streams.
 fn drain(h: &Host, out: &mut crate::script::state::Output) {
     if out.rows.len() >= crate::script::stream::FLUSH_ROWS {

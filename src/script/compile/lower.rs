@@ -415,6 +415,37 @@ impl<'a> Lower<'a> {
         }))
     }
 
+    /// `global::NAME.prop`: a map constant's property read where it is
+    /// (`global::args.district`), not from a copy of the whole map.
+    fn global_prop(
+        &mut self,
+        name: ImmutableString,
+        vpos: Position,
+        prop: ImmutableString,
+        rhs: &Expr,
+    ) -> C<Ex> {
+        let rest = self.chain(rhs)?;
+        Ok(Box::new(move |f, rt| {
+            let g = rt.ctx.global_runtime_state();
+            let found = g.constants.as_ref().and_then(|c| {
+                let m = c.read().ok()?;
+                let v = m.get(name.as_str())?;
+                let r = match v.read_lock::<Map>() {
+                    Some(map) => Ok(map.get(prop.as_str()).cloned().unwrap_or(Dynamic::UNIT)),
+                    None => Err(v.clone()),
+                };
+                Some(r)
+            });
+            match found {
+                Some(Ok(v)) => Ok(v),
+                Some(Err(v)) => rest(Target::Value(v), f, rt),
+                None => Err(
+                    EvalAltResult::ErrorVariableNotFound(format!("global::{name}"), vpos).into(),
+                ),
+            }
+        }))
+    }
+
     fn args(&mut self, args: &[Expr]) -> C<Vec<Ex>> {
         args.iter().map(|a| self.expr(a)).collect()
     }
@@ -436,6 +467,11 @@ impl<'a> Lower<'a> {
             Some(&i) => Callee::Compiled(i),
             None => Callee::Rhai,
         };
+        if let (Some(Expr::Map(m, _)), true) = (call.args.first(), name == "emit" && n == 1) {
+            if !self.scripted.contains("emit") {
+                return self.emit_literal(&m.0, pos);
+            }
+        }
         let direct = match callee {
             Callee::Rhai if !self.scripted.contains(name.as_str()) => Direct::of(&name, n),
             _ => None,
@@ -482,6 +518,34 @@ impl<'a> Lower<'a> {
         }))
     }
 
+    /// `emit(#{k: v, …})`: the values in the order written, handed to the
+    /// rows in the map's key order (sorted, as Rhai's map keeps them),
+    /// without building the map.
+    fn emit_literal(&mut self, items: &[(rhai::Ident, Expr)], pos: Position) -> C<Ex> {
+        let keys: Vec<ImmutableString> = items.iter().map(|(k, _)| k.name.clone()).collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| keys[a].as_str().cmp(keys[b].as_str()));
+        if order.windows(2).any(|w| keys[w[0]] == keys[w[1]]) {
+            return no("a map literal with a key twice", pos);
+        }
+        let vals = items
+            .iter()
+            .map(|(_, v)| self.expr(v))
+            .collect::<C<Vec<_>>>()?;
+        Ok(Box::new(move |f, rt| {
+            rt.tick(pos)?;
+            let mut got: Vec<Dynamic> = Vec::with_capacity(vals.len());
+            for v in &vals {
+                got.push(v(f, rt)?);
+            }
+            let pairs = order
+                .iter()
+                .map(|&i| (keys[i].as_str(), std::mem::take(&mut got[i])));
+            crate::script::api::rows::emit_pairs(&rt.guard.host, pairs);
+            Ok(Dynamic::UNIT)
+        }))
+    }
+
     /// `lhs.rhs`: a property or a method call, possibly a chain of them.
     fn dot(&mut self, lhs: &Expr, rhs: &Expr, flags: rhai::ASTFlags) -> C<Ex> {
         if flags.intersects(rhai::ASTFlags::NEGATED) {
@@ -495,6 +559,11 @@ impl<'a> Lower<'a> {
                 return Ok(Box::new(move |f, _| {
                     Ok(get(f.findings[k].as_ref().expect("set by the loop")))
                 }));
+            }
+        }
+        if let (Expr::Variable(v, _, vpos), Expr::Property(p, _)) = (lhs, rhs) {
+            if v.2.to_string() == "global" {
+                return self.global_prop(v.1.clone(), *vpos, p.2.clone(), rhs);
             }
         }
         // The target: a variable (read in place, changed in place by a method) or a value.
