@@ -5,6 +5,7 @@
 //!   writes) and how native functions fail; they depend on no other module here
 //! - `records`: the record types scripts read, their properties, the date type
 //! - `output`: rows as table / CSV / JSON / JSON Lines
+//! - `stream`: rows written while the script runs, when nothing needs them all
 //! - `par`: `map` over many records on every core
 //! - `api`: what scripts see, one file per section
 //! - `engine`: the sandboxed engine with the API, and its limits
