@@ -175,6 +175,7 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         "fn f() { let m = #{a: 1, b: \"x\"}; emit(m); emit(m); m.a + add_months(date(\"2019-01-01\"), 2.5) }\nemit(#{v: f()});",
         "fn f(c) { let i = c.institution(); [i.name, institution(c.institution_id).id, institution(\"nope\"), institution(c.id)] }\nlet r = courses().map(|c| f(c));\nemit(#{v: r[0], n: r.len()});",
         "fn f(i) { let x = i.findings(); if x.is_empty() { 0 } else { emit(x[0]); x[0].institution().name } }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r[0]});",
+        "fn f(x) { [x == (), () != x, x < (), () >= x, () == 1.5, \"a\" != (), () > \"a\", () == true, () != date(\"2019-01-01\")] }\nemit(#{v: f(())});\nemit(#{v: f(1)});\nemit(#{v: f(\"s\")});\nemit(#{v: f(2.5)});\nfn g(x) { x + () }\nemit(#{v: g(1)});",
         // Rows streamed before the error (more than a flush), then the incomplete mark.
         "fn f(k) { if k == 4500 { throw `stop ${k}`; } k }\ncolumns([\"n\"]);\nfor k in 0..5000 { emit(#{n: f(k)}); }",
     ]
