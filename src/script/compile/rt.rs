@@ -253,7 +253,7 @@ fn fast_unit(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
     use Op::*;
     let other = if a.is_unit() { b } else { a };
     let same = other.is_unit();
-    if !same && !(other.is_string() || other.is_bool() || other.is_int() || other.is_float()) {
+    if !(same || other.is_string() || other.is_bool() || other.is_int() || other.is_float()) {
         return None;
     }
     Some(match op {
