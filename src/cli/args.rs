@@ -544,6 +544,7 @@ impl RunFlags {
             templates: self.templates.clone(),
             capture_prints: false,
             max_table_rows: None,
+            stream: true,
             limits: crate::script::Limits {
                 timeout: std::time::Duration::from_secs_f64(self.timeout),
                 max_operations: self.max_operations,

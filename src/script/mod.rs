@@ -5,6 +5,7 @@
 //!   writes) and how native functions fail; they depend on no other module here
 //! - `records`: the record types scripts read, their properties, the date type
 //! - `output`: rows as table / CSV / JSON / JSON Lines
+//! - `stream`: rows written while the script runs, when nothing needs them all
 //! - `par`: `map` over many records on every core
 //! - `api`: what scripts see, one file per section
 //! - `engine`: the sandboxed engine with the API, and its limits
@@ -24,6 +25,7 @@ pub mod output;
 pub mod par;
 pub mod records;
 pub mod state;
+pub mod stream;
 pub mod writes;
 
 use std::io::{IsTerminal, Write};
@@ -62,6 +64,9 @@ pub struct RunOptions {
     pub capture_prints: bool,
     /// Show at most this many rows in a table (the demo); files under `--out` get all.
     pub max_table_rows: Option<usize>,
+    /// Rows may go to the process's standard output as they are emitted
+    /// (`casebook run`; see `stream`), when nothing needs them all first.
+    pub stream: bool,
 }
 
 /// Why a run failed, already rendered for the user.
@@ -180,18 +185,57 @@ pub fn run_file(
     // debug() lines then name the file.
     ast.set_source(file.as_str());
     let ast = host.compile_functions(ast);
-    let mut scope = host.scope();
-    let value = host
-        .run(&mut scope, &ast)
-        .map_err(|e| RunError::Script(diag::runtime_diag(&e, &host.limits).render(&file, &src)))?;
-    drop(ceiling);
-    let out = host.take_output();
-    let cols = output::columns_for(&out.rows, out.columns.as_deref(), &orders);
     let fmt = opts.format.unwrap_or(if std::io::stdout().is_terminal() {
         RowFormat::Table
     } else {
         RowFormat::Jsonl
     });
+    // Rows stream only where nothing needs them all first (see `stream`).
+    if opts.stream
+        && !opts.write
+        && !opts.dry_run
+        && opts.output.is_none()
+        && opts.out_dir.is_none()
+        && !opts.capture_prints
+        && opts.max_table_rows.is_none()
+        && matches!(fmt, RowFormat::Csv | RowFormat::Jsonl)
+    {
+        *host.host.stream.lock().unwrap() = Some(stream::RowStream::stdout(fmt));
+    }
+    let mut scope = host.scope();
+    let ran = host.run(&mut scope, &ast);
+    let streamed = host.host.stream.lock().unwrap().take();
+    let streamed = streamed.filter(|s| s.written > 0);
+    let value = match ran {
+        Ok(v) => v,
+        Err(e) => {
+            let mut msg = diag::runtime_diag(&e, &host.limits).render(&file, &src);
+            if let Some(s) = streamed {
+                msg.push_str(&format!(
+                    "note: {} rows were written before the error; that output is incomplete\n",
+                    s.written
+                ));
+                s.fail();
+            }
+            return Err(RunError::Script(msg));
+        }
+    };
+    drop(ceiling);
+    let mut out = host.take_output();
+    if let Some(s) = streamed {
+        // The rest of the rows after those written as the script ran; the
+        // run changed nothing and writes no file.
+        match s.finish(&mut out) {
+            Err(e) if !output::pipe_closed(&e) => return Err(RunError::Output(e)),
+            _ => {
+                return Ok(RunDone {
+                    charts_not_shown: out.charts.len(),
+                    ..RunDone::default()
+                })
+            }
+        }
+    }
+    let cols = output::columns_for(&out.rows, out.columns.as_deref(), &orders);
     let mut done = RunDone {
         files: restored,
         ..RunDone::default()

@@ -341,6 +341,19 @@ pub fn write_rows(
     rows: &Rows,
     limit: usize,
 ) -> std::io::Result<()> {
+    write_rows_from(out, fmt, cols, rows, limit, true)
+}
+
+/// [`write_rows`], with or without the CSV header: a streamed run writes it
+/// before its first rows only.
+pub fn write_rows_from(
+    out: &mut dyn Write,
+    fmt: RowFormat,
+    cols: &[String],
+    rows: &Rows,
+    limit: usize,
+    header: bool,
+) -> std::io::Result<()> {
     let n = rows.len().min(limit);
     let at = rows.positions(cols);
     match fmt {
@@ -359,7 +372,9 @@ pub fn write_rows(
                 return Ok(());
             }
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(cols).map_err(std::io::Error::other)?;
+            if header {
+                w.write_record(cols).map_err(std::io::Error::other)?;
+            }
             for r in 0..n {
                 let cells = rows.values(r, &at).map(|v| {
                     // Only text can be a formula: a negative number is a number.

@@ -10,6 +10,7 @@
 //! and printed lines are put back in batch order, so a parallel run gives
 //! exactly what a sequential one would (and the first error in record order).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -164,53 +165,130 @@ pub fn try_par_map(
     let source: Source = Mutex::new((0, it));
     // Set when a batch fails: the others stop taking batches.
     let failed = AtomicBool::new(false);
-    let mut done: Vec<(usize, Chunk)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let (ast, snap, f, kind) = (ast.clone(), snap.for_worker(), f.clone(), r.kind);
-                let (source, failed) = (&source, &failed);
-                s.spawn(move || work(host, build, &ast, &snap, &f, kind, consts, source, failed))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker thread panicked"))
-            .collect()
+    let merge = Mutex::new(Merge {
+        next: 0,
+        waiting: BTreeMap::new(),
+        all: Array::with_capacity(stored as usize),
+        error: None,
     });
-    done.sort_by_key(|(n, _)| *n);
-    let mut all = Array::with_capacity(stored as usize);
-    let mut main_out = host.out.lock().unwrap();
-    for (_, (r, printed)) in done {
-        for line in printed {
-            eprintln!("{line}");
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let (ast, snap, f, kind) = (ast.clone(), snap.for_worker(), f.clone(), r.kind);
+            let (source, failed, merge) = (&source, &failed, &merge);
+            let at = (at.0, at.1);
+            s.spawn(move || {
+                let ctx = WorkCtx {
+                    host,
+                    build,
+                    ast: &ast,
+                    snap: &snap,
+                    f: &f,
+                    kind,
+                    consts,
+                    source,
+                    failed,
+                    merge,
+                    at,
+                };
+                work(&ctx)
+            });
         }
-        let (a, o) = r.map_err(|e| relocate(*e, f, at))?;
-        all.extend(a);
-        // Columns set by emitting a record count only where a sequential run
-        // would have set them: before any row and any `columns()`.
-        if let Some(c) = o.columns {
-            if !o.columns_from_emit || (main_out.rows.is_empty() && main_out.columns.is_none()) {
-                main_out.columns = Some(c);
-                main_out.columns_from_emit = o.columns_from_emit;
+    });
+    let m = merge.into_inner().unwrap();
+    match m.error {
+        Some(e) => Err(e),
+        None => Ok(Some(m.all)),
+    }
+}
+
+/// Finished batches, merged into the run's output in batch order as soon as
+/// every earlier one is in (so a streaming run writes rows as it goes, in
+/// the order a sequential run would emit them).
+struct Merge {
+    /// The next batch to merge.
+    next: usize,
+    /// Finished batches waiting for an earlier one.
+    waiting: BTreeMap<usize, Chunk>,
+    /// The results merged so far.
+    all: Array,
+    /// The first error in batch order: nothing after it is merged.
+    error: Option<Box<EvalAltResult>>,
+}
+
+impl Merge {
+    /// Takes batch `n`'s outcome and merges every batch now in order.
+    fn add(&mut self, n: usize, chunk: Chunk, c: &WorkCtx<'_, '_>) {
+        self.waiting.insert(n, chunk);
+        while self.error.is_none() {
+            let Some((r, printed)) = self.waiting.remove(&self.next) else {
+                break;
+            };
+            self.next += 1;
+            for line in printed {
+                eprintln!("{line}");
             }
-        }
-        main_out.rows.append(o.rows);
-        for w in o.writes {
-            main_out.queue(w);
-        }
-        main_out.files.extend(o.files);
-        main_out.charts.extend(o.charts);
-        main_out.unchanged.extend(o.unchanged);
-        for d in o.decided {
-            if main_out.decided.contains(&d) {
-                let (what, id) = d.split_once(':').unwrap_or(("", &d));
-                let what = if what == "app" { "application" } else { what };
-                return Err(format!("{what} {id} was already decided in this run").into());
+            let merged = r.map_err(|e| relocate(*e, c.f, c.at)).and_then(|(a, o)| {
+                self.all.extend(a);
+                merge_output(c.host, o)
+            });
+            if let Err(e) = merged {
+                c.failed.store(true, Ordering::Relaxed);
+                self.error = Some(e);
             }
-            main_out.decided.insert(d);
         }
     }
-    Ok(Some(all))
+}
+
+/// Adds one batch's output to the run's (and hands its rows to the run's
+/// stream, if it streams).
+fn merge_output(host: &Host, o: Output) -> Result<(), Box<EvalAltResult>> {
+    let mut main_out = host.out.lock().unwrap();
+    // Columns set by emitting a record count only where a sequential run
+    // would have set them: before any row and any `columns()`.
+    if let Some(c) = o.columns {
+        if !o.columns_from_emit || (main_out.rows.is_empty() && main_out.columns.is_none()) {
+            if let Some(s) = host.stream.lock().unwrap().as_ref() {
+                s.allows_columns(&c)?;
+            }
+            main_out.columns = Some(c);
+            main_out.columns_from_emit = o.columns_from_emit;
+        }
+    }
+    main_out.rows.append(o.rows);
+    for w in o.writes {
+        main_out.queue(w);
+    }
+    main_out.files.extend(o.files);
+    main_out.charts.extend(o.charts);
+    main_out.unchanged.extend(o.unchanged);
+    for d in o.decided {
+        if main_out.decided.contains(&d) {
+            let (what, id) = d.split_once(':').unwrap_or(("", &d));
+            let what = if what == "app" { "application" } else { what };
+            return Err(format!("{what} {id} was already decided in this run").into());
+        }
+        main_out.decided.insert(d);
+    }
+    if let Some(s) = host.stream.lock().unwrap().as_mut() {
+        s.drain(&mut main_out);
+    }
+    Ok(())
+}
+
+/// What every worker shares.
+struct WorkCtx<'a, 's> {
+    host: &'a Arc<Host>,
+    build: BuildEngine,
+    ast: &'a rhai::AST,
+    snap: &'a Arc<Snapshot>,
+    f: &'a FnPtr,
+    kind: RecordKind,
+    consts: &'a [(String, Dynamic)],
+    source: &'a Source<'s>,
+    failed: &'a AtomicBool,
+    merge: &'a Mutex<Merge>,
+    /// Where the script calls `map`, for errors.
+    at: (&'a str, rhai::Position),
 }
 
 /// An error from a worker's loop as the sequential map would report it: the
@@ -227,20 +305,21 @@ fn relocate(e: EvalAltResult, f: &FnPtr, (src, pos): (&str, rhai::Position)) -> 
     }
 }
 
-/// One worker: takes batches from `source` until it is empty (or a batch
-/// failed) and runs `f` over each; returns each batch's number and outcome.
-#[allow(clippy::too_many_arguments)]
-fn work(
-    host: &Arc<Host>,
-    build: BuildEngine,
-    ast: &rhai::AST,
-    snap: &Arc<Snapshot>,
-    f: &FnPtr,
-    kind: RecordKind,
-    consts: &[(String, Dynamic)],
-    source: &Source,
-    failed: &AtomicBool,
-) -> Vec<(usize, Chunk)> {
+/// One worker: takes batches from the shared source until it is empty (or
+/// a batch failed), runs `f` over each and hands each outcome to the merge.
+fn work(c: &WorkCtx<'_, '_>) {
+    let WorkCtx {
+        host,
+        build,
+        ast,
+        snap,
+        f,
+        kind,
+        consts,
+        source,
+        failed,
+        ..
+    } = *c;
     let worker = host.worker();
     // `institution(id)` in the worker hands out this thread's handle too.
     worker.set_snap(snap.clone());
@@ -275,9 +354,15 @@ fn work(
     };
     let ast = match engine.compile(lp) {
         Ok(lp) => ast.clone_functions_only().merge(&lp),
-        Err(e) => return vec![(0, (Err(e.into()), Vec::new()))],
+        Err(e) => {
+            failed.store(true, Ordering::Relaxed);
+            return c
+                .merge
+                .lock()
+                .unwrap()
+                .add(0, (Err(e.into()), Vec::new()), c);
+        }
     };
-    let mut done = Vec::new();
     while !failed.load(Ordering::Relaxed) {
         let (n, batch) = {
             let mut src = source.lock().unwrap();
@@ -291,14 +376,15 @@ fn work(
             Ok(b) => b,
             Err(e) => {
                 failed.store(true, Ordering::Relaxed);
-                done.push((n, (Err(format!("ledger: {e}").into()), Vec::new())));
+                let e = format!("ledger: {e}").into();
+                c.merge.lock().unwrap().add(n, (Err(e), Vec::new()), c);
                 break;
             }
         };
         if kind == RecordKind::Institutions {
             if let Err(e) = walk_findings(snap, &batch) {
                 failed.store(true, Ordering::Relaxed);
-                done.push((n, (Err(e), Vec::new())));
+                c.merge.lock().unwrap().add(n, (Err(e), Vec::new()), c);
                 break;
             }
         }
@@ -330,9 +416,8 @@ fn work(
         if r.is_err() {
             failed.store(true, Ordering::Relaxed);
         }
-        done.push((n, (r, p)));
+        c.merge.lock().unwrap().add(n, (r, p), c);
     }
-    done
 }
 
 /// Sets up one walk over the findings of a batch of institutions (ids in order).

@@ -282,6 +282,9 @@ pub struct Host {
     /// read from: courses and findings come grouped by institution, so a loop
     /// asking each for its institution asks for the same one several times in a row.
     pub(super) last_inst: Mutex<Option<(Arc<Institution>, Arc<Snapshot>)>>,
+    /// Where rows go as they are emitted, when the run streams them
+    /// (`super::stream`); never in a worker, whose rows are merged in order.
+    pub stream: Mutex<Option<super::stream::RowStream>>,
 }
 
 impl Host {
@@ -305,6 +308,7 @@ impl Host {
             trace: Mutex::new(Vec::new()),
             notices: None,
             last_inst: Mutex::new(None),
+            stream: Mutex::new(None),
         }
     }
 
@@ -327,6 +331,7 @@ impl Host {
             trace: Mutex::new(Vec::new()),
             notices: self.notices.clone(),
             last_inst: Mutex::new(None),
+            stream: Mutex::new(None),
         }
     }
 
@@ -374,9 +379,15 @@ impl Rows {
 
     /// Adds a row.
     pub fn push(&mut self, m: Map) {
+        self.push_pairs(m)
+    }
+
+    /// Adds a row given as its keys and values, in the map's (sorted) key
+    /// order: what [`Rows::push`] does with a map, without the map.
+    pub fn push_pairs<K: AsRef<str>>(&mut self, m: impl IntoIterator<Item = (K, Dynamic)>) {
         let mut vals = vec![Dynamic::UNIT; self.keys.len()];
         for (k, v) in m {
-            let i = self.key_index(&k);
+            let i = self.key_index(k.as_ref());
             if i >= vals.len() {
                 vals.resize(i + 1, Dynamic::UNIT);
             }

@@ -122,6 +122,7 @@ fn sample_reports(args: &DemoArgs, ctx: &Context, as_of: NaiveDate) -> Result<()
             templates: PathBuf::from("templates"),
             capture_prints: false,
             max_table_rows: Some(15),
+            stream: false,
         };
         // The scripts are bundled so that `demo` works from any directory; they are
         // written out beside the outputs, where the decision log can point to them.
@@ -209,6 +210,7 @@ fn decisions(db: &Path, out: PathBuf, op: &str, as_of: NaiveDate) -> Result<i32>
             templates: templates.clone(),
             capture_prints: true,
             max_table_rows: None,
+            stream: false,
         };
         let mut rows = Vec::new();
         let done = crate::script::run_file(db, &tmp.join(name), &opts, &mut rows).rendered()?;

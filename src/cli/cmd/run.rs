@@ -13,8 +13,8 @@ const SHOWN_CHANGES: usize = 50;
 pub fn run(args: &RunArgs, ctx: &Context) -> Result<i32> {
     let opts = args.run.options(ctx.operator.clone())?;
     let profiler = super::profile_start(args.profile);
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
+    // Not locked for the run: a streaming run writes rows from its worker threads.
+    let mut w = std::io::BufWriter::new(std::io::stdout());
     let done = crate::script::run_file(&ctx.db, &args.script, &opts, &mut w).rendered();
     drop(w);
     super::profile_report(profiler, &args.script);

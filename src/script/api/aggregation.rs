@@ -93,13 +93,16 @@ fn ordered_keys(m: &Map) -> Vec<String> {
     k
 }
 
+/// `yuan(amount)` (compiled code calls it too).
+pub(crate) fn yuan(v: &Dynamic) -> RResult<String> {
+    as_f64(v)
+        .map(|x| group_digits(x, 2))
+        .ok_or_else(|| format!("yuan: {} is not a number", type_name(v)).into())
+}
+
 /// `yuan`, `fmt_num`, `pct`.
 fn register_number_text(engine: &mut Engine) {
-    engine.register_fn("yuan", |v: Dynamic| -> RResult<String> {
-        as_f64(&v)
-            .map(|x| group_digits(x, 2))
-            .ok_or_else(|| format!("yuan: {} is not a number", type_name(&v)).into())
-    });
+    engine.register_fn("yuan", |v: Dynamic| yuan(&v));
     engine.register_fn("fmt_num", |v: Dynamic, dec: INT| -> RResult<String> {
         as_f64(&v)
             .map(|x| group_digits(x, dec.clamp(0, 10) as usize))

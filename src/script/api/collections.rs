@@ -28,12 +28,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>, build: BuildEngine) {
     );
     let max = host.limits.max_memory;
     engine.register_fn("join", move |a: Array, sep: &str| -> RResult<String> {
-        // An array may hold one long string many times over, shared: the
-        // joined text is each copy in full (twice while it is made).
-        let text: usize = a.iter().map(text_len).fold(0, usize::saturating_add);
-        let seps = sep.len().saturating_mul(a.len());
-        fits(max, text.saturating_add(seps).saturating_mul(2))?;
-        Ok(a.iter().map(key_text).collect::<Vec<_>>().join(sep))
+        join(max, &a, sep)
     });
     engine.register_indexer_get(|r: &mut Records, i: INT| -> RResult<Dynamic> {
         // Walks to the i-th record: fine for a look, slow in a loop (use `for` or to_array()).
@@ -43,6 +38,17 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>, build: BuildEngine) {
             None => err(format!("index {i} is past the end of the collection")),
         }
     });
+}
+
+/// `join(array, separator)` within a heap limit of `max` bytes (compiled
+/// code calls it too).
+pub(crate) fn join(max: usize, a: &[Dynamic], sep: &str) -> RResult<String> {
+    // An array may hold one long string many times over, shared: the
+    // joined text is each copy in full (twice while it is made).
+    let text: usize = a.iter().map(text_len).fold(0, usize::saturating_add);
+    let seps = sep.len().saturating_mul(a.len());
+    fits(max, text.saturating_add(seps).saturating_mul(2))?;
+    Ok(a.iter().map(key_text).collect::<Vec<_>>().join(sep))
 }
 
 /// `institutions()`, `findings()`, `inspections()`, `applications()`,

@@ -43,18 +43,21 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_fn("<=", |a: Date, b: Date| a <= b);
     engine.register_fn(">", |a: Date, b: Date| a > b);
     engine.register_fn(">=", |a: Date, b: Date| a >= b);
-    engine.register_fn("add_months", |d: Date, n: INT| -> RResult<Date> {
-        let m = chrono::Months::new(n.unsigned_abs() as u32);
-        let r = if n >= 0 {
-            d.0.checked_add_months(m)
-        } else {
-            d.0.checked_sub_months(m)
-        };
-        r.map(Date).ok_or_else(|| "date out of range".into())
-    });
+    engine.register_fn("add_months", add_months);
     register_mismatches(engine);
     let h = host.clone();
     engine.register_fn("as_of", move || Date(h.snap().as_of));
+}
+
+/// `add_months(date, n)` (compiled code calls it too).
+pub(crate) fn add_months(d: Date, n: INT) -> RResult<Date> {
+    let m = chrono::Months::new(n.unsigned_abs() as u32);
+    let r = if n >= 0 {
+        d.0.checked_add_months(m)
+    } else {
+        d.0.checked_sub_months(m)
+    };
+    r.map(Date).ok_or_else(|| "date out of range".into())
 }
 
 /// Comparisons of a date with text or with nothing.

@@ -7,11 +7,11 @@
 //! fields (`status`, `overdue`, `licensed`) are computed for that date and
 //! never from a global.
 
-mod aggregation;
+pub(crate) mod aggregation;
 mod charts;
-mod collections;
+pub(crate) mod collections;
 mod common;
-mod dates;
+pub(crate) mod dates;
 mod decisions;
 mod enums;
 mod growth;
@@ -20,7 +20,7 @@ mod notices;
 mod pacing;
 mod platform;
 pub(crate) mod records;
-mod rows;
+pub(crate) mod rows;
 mod sort;
 mod writes;
 

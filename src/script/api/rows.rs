@@ -11,9 +11,7 @@ use crate::script::state::Host;
 /// Registers `emit` and `columns`.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     let h = host.clone();
-    engine.register_fn("emit", move |m: Map| {
-        h.out.lock().unwrap().rows.push(m);
-    });
+    engine.register_fn("emit", move |m: Map| emit_map(&h, m));
     let h = host.clone();
     engine.register_fn("emit", move |v: Dynamic| -> RResult<()> {
         let Some(props) = record_props(&v) else {
@@ -33,12 +31,44 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             out.columns_from_emit = true;
         }
         out.rows.push(m);
+        drain(&h, &mut out);
         Ok(())
     });
     let h = host.clone();
-    engine.register_fn("columns", move |a: Array| {
+    engine.register_fn("columns", move |a: Array| -> RResult<()> {
         let mut out = h.out.lock().unwrap();
-        out.columns = Some(a.iter().map(|v| v.to_string()).collect());
+        let cols: Vec<String> = a.iter().map(|v| v.to_string()).collect();
+        if let Some(s) = h.stream.lock().unwrap().as_ref() {
+            if let Err(e) = s.allows_columns(&cols) {
+                return err(e);
+            }
+        }
+        out.columns = Some(cols);
         out.columns_from_emit = false;
+        Ok(())
     });
+}
+
+/// `emit(map)` (compiled code calls it too).
+pub(crate) fn emit_map(h: &Host, m: Map) {
+    let mut out = h.out.lock().unwrap();
+    out.rows.push(m);
+    drain(h, &mut out);
+}
+
+/// `emit(#{…})` of a map literal, its keys in the map's order, without
+/// building the map (compiled code).
+pub(crate) fn emit_pairs<'a>(h: &Host, pairs: impl IntoIterator<Item = (&'a str, Dynamic)>) {
+    let mut out = h.out.lock().unwrap();
+    out.rows.push_pairs(pairs);
+    drain(h, &mut out);
+}
+
+/// Hands the rows gathered so far to the run's stream, if it streams.
+fn drain(h: &Host, out: &mut crate::script::state::Output) {
+    if out.rows.len() >= crate::script::stream::FLUSH_ROWS {
+        if let Some(s) = h.stream.lock().unwrap().as_mut() {
+            s.drain(out);
+        }
+    }
 }

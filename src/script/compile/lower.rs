@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use rhai::{Array, Dynamic, EvalAltResult, Expr, FnPtr, ImmutableString, Map, Position, Stmt};
 
+use super::native::Direct;
 use super::rt::{fast_binary, Builtin, Flow, Frame, Op, Rt, R};
 use super::Callee;
 
@@ -429,6 +430,37 @@ impl<'a> Lower<'a> {
         }))
     }
 
+    /// `global::NAME.prop`: a map constant's property read where it is
+    /// (`global::args.district`), not from a copy of the whole map.
+    fn global_prop(
+        &mut self,
+        name: ImmutableString,
+        vpos: Position,
+        prop: ImmutableString,
+        rhs: &Expr,
+    ) -> C<Ex> {
+        let rest = self.chain(rhs)?;
+        Ok(Box::new(move |f, rt| {
+            let g = rt.ctx.global_runtime_state();
+            let found = g.constants.as_ref().and_then(|c| {
+                let m = c.read().ok()?;
+                let v = m.get(name.as_str())?;
+                let r = match v.read_lock::<Map>() {
+                    Some(map) => Ok(map.get(prop.as_str()).cloned().unwrap_or(Dynamic::UNIT)),
+                    None => Err(v.clone()),
+                };
+                Some(r)
+            });
+            match found {
+                Some(Ok(v)) => Ok(v),
+                Some(Err(v)) => rest(Target::Value(v), f, rt),
+                None => Err(
+                    EvalAltResult::ErrorVariableNotFound(format!("global::{name}"), vpos).into(),
+                ),
+            }
+        }))
+    }
+
     fn args(&mut self, args: &[Expr]) -> C<Vec<Ex>> {
         args.iter().map(|a| self.expr(a)).collect()
     }
@@ -456,6 +488,15 @@ impl<'a> Lower<'a> {
         if matches!(callee, Callee::Rhai) && self.scripted.contains(name.as_str()) {
             self.calls_interpreted = true;
         }
+        if let (Some(Expr::Map(m, _)), true) = (call.args.first(), name == "emit" && n == 1) {
+            if !self.scripted.contains("emit") {
+                return self.emit_literal(&m.0, pos);
+            }
+        }
+        let direct = match callee {
+            Callee::Rhai if !self.scripted.contains(name.as_str()) => Direct::of(&name, n),
+            _ => None,
+        };
         // The interpreter hands a variable first argument to a native function by reference.
         let by_ref = match call.args.first() {
             Some(Expr::Variable(v, _, _)) if v.2.is_empty() => self.find(&v.1),
@@ -477,14 +518,52 @@ impl<'a> Lower<'a> {
                         let mut refs: Vec<&mut Dynamic> = Vec::with_capacity(rest.len() + 1);
                         refs.push(first);
                         refs.extend(rest.iter_mut());
+                        if let Some(r) =
+                            direct.and_then(|d| d.call(&rt.guard.host, true, &mut refs))
+                        {
+                            return r.map_err(|e| rt.at(e, pos));
+                        }
                         rt.call(&name, true, false, &mut refs, pos)
                     }
                     _ => {
                         let mut refs: Vec<&mut Dynamic> = vals.iter_mut().collect();
+                        if let Some(r) =
+                            direct.and_then(|d| d.call(&rt.guard.host, false, &mut refs))
+                        {
+                            return r.map_err(|e| rt.at(e, pos));
+                        }
                         rt.call(&name, false, false, &mut refs, pos)
                     }
                 },
             }
+        }))
+    }
+
+    /// `emit(#{k: v, …})`: the values in the order written, handed to the
+    /// rows in the map's key order (sorted, as Rhai's map keeps them),
+    /// without building the map.
+    fn emit_literal(&mut self, items: &[(rhai::Ident, Expr)], pos: Position) -> C<Ex> {
+        let keys: Vec<ImmutableString> = items.iter().map(|(k, _)| k.name.clone()).collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| keys[a].as_str().cmp(keys[b].as_str()));
+        if order.windows(2).any(|w| keys[w[0]] == keys[w[1]]) {
+            return no("a map literal with a key twice", pos);
+        }
+        let vals = items
+            .iter()
+            .map(|(_, v)| self.expr(v))
+            .collect::<C<Vec<_>>>()?;
+        Ok(Box::new(move |f, rt| {
+            rt.tick(pos)?;
+            let mut got: Vec<Dynamic> = Vec::with_capacity(vals.len());
+            for v in &vals {
+                got.push(v(f, rt)?);
+            }
+            let pairs = order
+                .iter()
+                .map(|&i| (keys[i].as_str(), std::mem::take(&mut got[i])));
+            crate::script::api::rows::emit_pairs(&rt.guard.host, pairs);
+            Ok(Dynamic::UNIT)
         }))
     }
 
@@ -501,6 +580,11 @@ impl<'a> Lower<'a> {
                 return Ok(Box::new(move |f, _| {
                     Ok(get(f.findings[k].as_ref().expect("set by the loop")))
                 }));
+            }
+        }
+        if let (Expr::Variable(v, _, vpos), Expr::Property(p, _)) = (lhs, rhs) {
+            if v.2.to_string() == "global" {
+                return self.global_prop(v.1.clone(), *vpos, p.2.clone(), rhs);
             }
         }
         // The target: a variable (read in place, changed in place by a method) or a value.
@@ -554,9 +638,12 @@ impl<'a> Lower<'a> {
                 let args = self.args(&call.args)?;
                 let name = call.name.clone();
                 self.calls_interpreted |= self.scripted.contains(name.as_str());
-                let fast = match self.scripted.contains(name.as_str()) {
-                    true => None,
-                    false => Builtin::of(&name, args.len()),
+                let (fast, direct) = match self.scripted.contains(name.as_str()) {
+                    true => (None, None),
+                    false => (
+                        Builtin::of(&name, args.len()),
+                        Direct::of(&name, args.len() + 1),
+                    ),
                 };
                 Ok(Box::new(move |t, f, rt| {
                     let mut vals: Vec<Dynamic> = Vec::with_capacity(args.len());
@@ -575,6 +662,10 @@ impl<'a> Lower<'a> {
                     let mut refs: Vec<&mut Dynamic> = Vec::with_capacity(vals.len() + 1);
                     refs.push(v);
                     refs.extend(vals.iter_mut());
+                    if let Some(r) = direct.and_then(|d| d.call(&rt.guard.host, by_ref, &mut refs))
+                    {
+                        return r.map_err(|e| rt.at(e, pos));
+                    }
                     rt.call(&name, by_ref, true, &mut refs, pos)
                 }))
             }

@@ -20,6 +20,7 @@
 //! compiled function wrapped as the interpreter wraps it.
 
 mod lower;
+mod native;
 mod props;
 pub mod rt;
 mod top;

@@ -40,6 +40,8 @@ pub struct Frame {
 
 /// The limits compiled code checks, as the engine's progress callback does.
 pub struct Guard {
+    /// The run's host, for the natives compiled code calls directly (`native`).
+    pub host: Arc<Host>,
     pub limits: Limits,
     pub cancel: Arc<AtomicBool>,
     pub started: Arc<Mutex<Instant>>,
@@ -47,8 +49,9 @@ pub struct Guard {
 
 impl Guard {
     /// The guard of the engine built around `host`.
-    pub fn of(host: &Host) -> Guard {
+    pub fn of(host: &Arc<Host>) -> Guard {
         Guard {
+            host: host.clone(),
             limits: host.limits.clone(),
             cancel: host.cancel.clone(),
             started: host.started.clone(),
@@ -183,6 +186,9 @@ pub fn fast_binary(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
             _ => return None,
         });
     }
+    if a.is_unit() || b.is_unit() {
+        return fast_unit(op, a, b);
+    }
     let f = |v: &Dynamic| -> Option<f64> {
         v.as_float()
             .ok()
@@ -238,6 +244,24 @@ pub fn fast_binary(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
         });
     }
     None
+}
+
+/// A comparison with `()`: Rhai's built-in answer (`()` equals only `()`;
+/// every other comparison with it is false), for the types casebook
+/// registers no operator with `()` for (it does for dates: Rhai is called).
+fn fast_unit(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
+    use Op::*;
+    let other = if a.is_unit() { b } else { a };
+    let same = other.is_unit();
+    if !(same || other.is_string() || other.is_bool() || other.is_int() || other.is_float()) {
+        return None;
+    }
+    Some(match op {
+        Eq => same.into(),
+        Ne => (!same).into(),
+        Lt | Le | Gt | Ge => false.into(),
+        _ => return None,
+    })
 }
 
 /// A date operator: what `api::dates` registers for (date, date) and

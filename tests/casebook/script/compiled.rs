@@ -168,6 +168,16 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         "fn f(x) { const C = [1]; C.push(x); C }\nemit(#{v: f(5)});",
         "const A = [1];\nfn f(x) { x.push(2); x }\nfn g(x) { x = 5; x }\nemit(#{a: g(A), b: f(A)});",
         "fn f(i) { i.findings().len() + i.students }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r.len()});",
+        // The natives compiled code calls without Rhai, their errors, and their fallbacks.
+        "fn f(d) { add_months(d, 1) - add_months(d, -14) }\nfn g(d) { add_months(d, 9999999999) }\nemit(#{v: f(date(\"2019-01-31\"))});\nemit(#{v: g(date(\"2019-01-31\"))});",
+        "fn f(x) { `${yuan(x)} ${yuan(12)}` }\nemit(#{v: f(1234567.5)});\nemit(#{v: f(\"a\")});",
+        "fn f(a) { join(a, \", \") + join([1, 2.5, \"x\", ()], \"-\") + can_write() + dry_run() }\nemit(#{v: f([\"a\", \"b\"])});\nfn g() { join(\"ab\", \",\") }\nemit(#{v: g()});",
+        "fn f() { let m = #{a: 1, b: \"x\"}; emit(m); emit(m); m.a + add_months(date(\"2019-01-01\"), 2.5) }\nemit(#{v: f()});",
+        "fn f(c) { let i = c.institution(); [i.name, institution(c.institution_id).id, institution(\"nope\"), institution(c.id)] }\nlet r = courses().map(|c| f(c));\nemit(#{v: r[0], n: r.len()});",
+        "fn f(i) { let x = i.findings(); if x.is_empty() { 0 } else { emit(x[0]); x[0].institution().name } }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r[0]});",
+        "fn f(x) { [x == (), () != x, x < (), () >= x, () == 1.5, \"a\" != (), () > \"a\", () == true, () != date(\"2019-01-01\")] }\nemit(#{v: f(())});\nemit(#{v: f(1)});\nemit(#{v: f(\"s\")});\nemit(#{v: f(2.5)});\nfn g(x) { x + () }\nemit(#{v: g(1)});",
+        // Rows streamed before the error (more than a flush), then the incomplete mark.
+        "fn f(k) { if k == 4500 { throw `stop ${k}`; } k }\ncolumns([\"n\"]);\nfor k in 0..5000 { emit(#{n: f(k)}); }",
     ]
     .iter()
     .enumerate()

@@ -9,4 +9,5 @@ mod limits;
 mod limits_alloc;
 mod parallel_map;
 mod samples;
+mod stream;
 mod writes;
