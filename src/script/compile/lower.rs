@@ -11,6 +11,7 @@ use super::rt::{fast_binary, Builtin, Flow, Frame, Op, Rt, R};
 use super::Callee;
 
 mod loops;
+mod text;
 
 /// A compiled expression.
 pub type Ex = Box<dyn Fn(&mut Frame, &Rt) -> R<Dynamic> + Send + Sync>;
@@ -478,6 +479,9 @@ impl<'a> Lower<'a> {
             if let Some(e) = self.finding_text_cmp(call) {
                 return Ok(e);
             }
+            if let Some(e) = self.record_text_cmp(call, pos)? {
+                return Ok(e);
+            }
             let args = self.args(&call.args)?;
             return Ok(operator(name, op.clone(), args, pos));
         }
@@ -505,7 +509,12 @@ impl<'a> Lower<'a> {
         let args = self.args(&call.args)?;
         Ok(Box::new(move |f, rt| {
             rt.tick(pos)?;
-            let mut vals: Vec<Dynamic> = Vec::with_capacity(args.len());
+            // A compiled callee's frame is these values and its locals: room for all at once.
+            let cap = match callee {
+                Callee::Compiled(i) => rt.lib.frame_len(i, args.len()),
+                Callee::Rhai => args.len(),
+            };
+            let mut vals: Vec<Dynamic> = Vec::with_capacity(cap);
             let skip = usize::from(by_ref.is_some() && !matches!(callee, Callee::Compiled(_)));
             for a in &args[skip..] {
                 vals.push(a(f, rt)?);

@@ -253,7 +253,8 @@ pub fn install(engine: &mut Engine, lib: &Arc<Lib>, guard: Arc<Guard>) {
             f.name.clone(),
             vec![TypeId::of::<Dynamic>(); f.params],
             move |ctx, args| {
-                let vals = args.iter_mut().map(|a| a.flatten_clone()).collect();
+                let mut vals = Vec::with_capacity(lib.frame_len(i, args.len()));
+                vals.extend(args.iter_mut().map(|a| a.flatten_clone()));
                 // Rhai raised the level for this call already.
                 let rt = Rt {
                     ctx: &ctx,
@@ -323,9 +324,18 @@ impl Lib {
         for x in items {
             let x = x?;
             rt.tick(pos)?;
-            out.push(self.enter(i, &rt, vec![x], pos, true)?);
+            let mut args = Vec::with_capacity(self.frame_len(i, 1));
+            args.push(x);
+            out.push(self.enter(i, &rt, args, pos, true)?);
         }
         Ok(out)
+    }
+
+    /// How many values function `i`'s frame holds when called with `args`
+    /// arguments (its arguments, then its locals): the capacity that spares
+    /// [`Lib::enter`] a reallocation.
+    pub fn frame_len(&self, i: usize, args: usize) -> usize {
+        self.funcs[i].slots.max(args)
     }
 
     /// A call from compiled code to compiled function `i` at `pos`.

@@ -44,3 +44,51 @@ impl Getter {
             .or_else(|| one(self.application, v))
     }
 }
+
+/// A text property borrowed from the record, without a script string.
+type TextOf<R> = Option<fn(&R) -> &str>;
+
+/// The text properties of one name whose getter is certain to return the
+/// same text as a string (enumerated codes and stored texts), per record type.
+pub struct Text {
+    institution: TextOf<InstitutionRef>,
+    course: TextOf<CourseRef>,
+}
+
+/// The borrowed-text reads of property `name`, if a record type has one.
+pub fn text(name: &str) -> Option<Text> {
+    let institution: TextOf<InstitutionRef> = match name {
+        "id" => Some(|r| r.institution.id.as_str()),
+        "name" => Some(|r| r.institution.name.as_str()),
+        "district" => Some(|r| r.institution.district.as_str()),
+        "category" => Some(|r| r.institution.category.as_str()),
+        _ => None,
+    };
+    let course: TextOf<CourseRef> = match name {
+        "id" => Some(|r| r.course.id.as_str()),
+        "institution_id" => Some(|r| r.course.institution_id.as_str()),
+        "name" => Some(|r| r.course.name.as_str()),
+        "subject_type" => Some(|r| r.course.subject_type.as_str()),
+        "mode" => Some(|r| r.course.mode.as_str()),
+        "status" => Some(|r| r.course.status_on(r.as_of).as_str()),
+        _ => None,
+    };
+    (institution.is_some() || course.is_some()).then_some(Text {
+        institution,
+        course,
+    })
+}
+
+impl Text {
+    /// Whether `v`'s property equals `s`, if `v` is a record of a type this covers.
+    #[inline]
+    pub fn equals(&self, v: &Dynamic, s: &str) -> Option<bool> {
+        if let (Some(g), Some(r)) = (self.course, v.read_lock::<CourseRef>()) {
+            return Some(g(&r) == s);
+        }
+        if let (Some(g), Some(r)) = (self.institution, v.read_lock::<InstitutionRef>()) {
+            return Some(g(&r) == s);
+        }
+        None
+    }
+}

@@ -176,6 +176,16 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         "fn f(c) { let i = c.institution(); [i.name, institution(c.institution_id).id, institution(\"nope\"), institution(c.id)] }\nlet r = courses().map(|c| f(c));\nemit(#{v: r[0], n: r.len()});",
         "fn f(i) { let x = i.findings(); if x.is_empty() { 0 } else { emit(x[0]); x[0].institution().name } }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r[0]});",
         "fn f(x) { [x == (), () != x, x < (), () >= x, () == 1.5, \"a\" != (), () > \"a\", () == true, () != date(\"2019-01-01\")] }\nemit(#{v: f(())});\nemit(#{v: f(1)});\nemit(#{v: f(\"s\")});\nemit(#{v: f(2.5)});\nfn g(x) { x + () }\nemit(#{v: g(1)});",
+        // A record's text property compared with a literal without a script
+        // string: English codes, Chinese names, texts, either side, `!=`;
+        // maps and `()` in the same variable; a property `()` has not.
+        "fn f(c) { [c.status == \"filed\", \"filed\" != c.status, c.mode == \"online\", c.mode != \"offline\", c.subject_type == \"subject\", \"non_subject\" == c.subject_type, c.mode == \"线上\", c.status != \"待审核\", c.subject_type == \"学科类\", c.name == \"x\", c.id != c.id, c.institution_id == \"GZ-BY-00001\"] }\nlet r = courses().map(|c| f(c));\nemit(#{v: r[0], n: r.len(), on: r.filter(|x| x[2]).len(), s: r.filter(|x| x[4]).len()});\nemit(#{v: f(#{status: \"filed\", mode: \"online\", subject_type: 1, name: (), id: \"a\"})});",
+        "fn f(c) { [c.institution_id == \"a\", c.status == \"filed\"] }\nemit(#{v: f(())});",
+        "fn f(i) { [i.category == \"subject\", i.category != \"学科类\", i.district == \"天河\", \"越秀\" != i.district, i.name == \"\", i.id == \"GZ-BY-00001\", i.status == \"operating\"] }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r[0], n: r.len(), t: r.filter(|x| x[2]).len()});\nemit(#{v: f(#{category: \"subject\"})});",
+        "fn f(i) { i.district == \"天河\" }\nemit(#{v: f(institution(\"nope\"))});",
+        "fn f(c) { c.mode == \"hybrid\" }\nemit(#{v: f(())});",
+        "fn f(c, x) { if x { c.status == \"filed\" } else { c.id != \"a\" } }\nemit(#{v: f(5, true)});",
+        "fn f(c, x) { c.id != \"a\" }\nemit(#{v: f(#{}, 1)});\nemit(#{v: f(\"s\", 1)});",
         // Rows streamed before the error (more than a flush), then the incomplete mark.
         "fn f(k) { if k == 4500 { throw `stop ${k}`; } k }\ncolumns([\"n\"]);\nfor k in 0..5000 { emit(#{n: f(k)}); }",
     ]

@@ -355,3 +355,23 @@ fn messages_name_courses_in_words_and_to_array_takes_an_array() {
     .stdout;
     assert!(out.trim().parse::<usize>().unwrap() > 0, "{out}");
 }
+
+#[test]
+fn rows_of_different_keys_merge_from_batches_as_a_sequential_run_emits_them() {
+    let ws = city();
+    // Rows with the first row's keys, fewer, more and others, in every batch.
+    let prelude = r#"
+        fn f(i) {
+            let n = i.students;
+            if n % 5 == 0 { emit(#{id: i.id, n: n}); }
+            else if n % 5 == 1 { emit(#{id: i.id}); }
+            else if n % 5 == 2 { emit(#{id: i.id, n: n, extra: `e${n}`}); }
+            else if n % 5 == 3 { emit(#{other: n, id: i.id}); }
+            n
+        }"#;
+    for tail in ["r.len()", "emit(#{last: r.len()});"] {
+        let (par, seq) = both(&ws, prelude, "institutions", tail);
+        assert_eq!(par, seq);
+        assert!(par.contains(r#""extra":"e2""#), "{par}");
+    }
+}
