@@ -475,6 +475,11 @@ impl<'a> Lower<'a> {
             return no(&format!("a call of {name}"), pos);
         }
         let n = call.args.len();
+        if call.op_token.is_none() {
+            if let Some(e) = self.record_text_cmp(call, pos)? {
+                return Ok(e);
+            }
+        }
         if let Some(op) = call.op_token.as_ref() {
             if let Some(e) = self.finding_text_cmp(call) {
                 return Ok(e);

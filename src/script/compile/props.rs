@@ -80,14 +80,14 @@ pub fn text(name: &str) -> Option<Text> {
 }
 
 impl Text {
-    /// Whether `v`'s property equals `s`, if `v` is a record of a type this covers.
+    /// `f` of `v`'s property, if `v` is a record of a type this covers.
     #[inline]
-    pub fn equals(&self, v: &Dynamic, s: &str) -> Option<bool> {
+    pub fn with<T>(&self, v: &Dynamic, f: impl FnOnce(&str) -> T) -> Option<T> {
         if let (Some(g), Some(r)) = (self.course, v.read_lock::<CourseRef>()) {
-            return Some(g(&r) == s);
+            return Some(f(g(&r)));
         }
         if let (Some(g), Some(r)) = (self.institution, v.read_lock::<InstitutionRef>()) {
-            return Some(g(&r) == s);
+            return Some(f(g(&r)));
         }
         None
     }

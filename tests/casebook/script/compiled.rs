@@ -181,6 +181,9 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         // maps and `()` in the same variable; a property `()` has not.
         "fn f(c) { [c.status == \"filed\", \"filed\" != c.status, c.mode == \"online\", c.mode != \"offline\", c.subject_type == \"subject\", \"non_subject\" == c.subject_type, c.mode == \"线上\", c.status != \"待审核\", c.subject_type == \"学科类\", c.name == \"x\", c.id != c.id, c.institution_id == \"GZ-BY-00001\"] }\nlet r = courses().map(|c| f(c));\nemit(#{v: r[0], n: r.len(), on: r.filter(|x| x[2]).len(), s: r.filter(|x| x[4]).len()});\nemit(#{v: f(#{status: \"filed\", mode: \"online\", subject_type: 1, name: (), id: \"a\"})});",
         "fn f(c) { [c.institution_id == \"a\", c.status == \"filed\"] }\nemit(#{v: f(())});",
+        "fn f(c) { [\"待审核\" == c.status, \"accepted\" != c.status, c.status == \"已驳回\", \"offline\" == c.mode, c.mode != \"线下\"] }\nlet r = courses().map(|c| f(c));\nemit(#{v: r[0], n: r.filter(|x| x[0]).len()});\nemit(#{v: f(#{status: \"待审核\", mode: \"x\"})});",
+        "fn f(c) { c.status == \"operating\" }\nlet r = courses().map(|c| f(c));\nemit(#{v: r.len()});",
+        "fn f(i) { [i.status == \"operating\", i.category == \"非学科类\"] }\nfn g(c) { \"rejected\" == c.status }\nemit(#{v: f(institution(\"GZ-BY-00001\")), w: g(#{status: ()})});\nemit(#{v: g(())});",
         "fn f(i) { [i.category == \"subject\", i.category != \"学科类\", i.district == \"天河\", \"越秀\" != i.district, i.name == \"\", i.id == \"GZ-BY-00001\", i.status == \"operating\"] }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r[0], n: r.len(), t: r.filter(|x| x[2]).len()});\nemit(#{v: f(#{category: \"subject\"})});",
         "fn f(i) { i.district == \"天河\" }\nemit(#{v: f(institution(\"nope\"))});",
         "fn f(c) { c.mode == \"hybrid\" }\nemit(#{v: f(())});",

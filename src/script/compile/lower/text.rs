@@ -1,10 +1,23 @@
 //! `x.prop == "text"` and `!=` for a record's text property: answered from
 //! the text the record holds, without making the script string the getter
 //! would (a course's `status`, `mode` and `subject_type`, an institution's
-//! `category`, ids and names). Anything else, including a variable that holds
-//! a map or `()`, takes the ordinary path.
+//! `category`, ids and names). The same for the operators that compare an
+//! enumerated property by meaning (`eq__status`, see `api::enums`) where
+//! their answer needs no lookup: the value is the text, or both are codes
+//! of one of the property's enums. Anything else, including a variable that
+//! holds a map or `()`, and Chinese names, takes the ordinary path.
 
 use super::*;
+use crate::model::Values;
+use crate::script::compare::enumerated_props;
+
+/// What kind of comparison a call is.
+enum Cmp {
+    /// `==` / `!=` (true for `==`).
+    Plain(bool),
+    /// `eq__p` and the like: by meaning (true for equal), the property first or not.
+    Meaning(bool, bool),
+}
 
 impl Lower<'_> {
     /// The comparison `call` as a borrowed-text read, if it is one.
@@ -13,17 +26,28 @@ impl Lower<'_> {
         call: &rhai::FnCallExpr,
         pos: Position,
     ) -> C<Option<Ex>> {
-        let eq = match call.name.as_str() {
-            "==" => true,
-            "!=" => false,
-            _ => return Ok(None),
+        let name = call.name.clone();
+        let (cmp, meant) = match name.as_str() {
+            "==" => (Cmp::Plain(true), None),
+            "!=" => (Cmp::Plain(false), None),
+            n => match n.split_once("__") {
+                Some(("eq", p)) => (Cmp::Meaning(true, true), Some(p)),
+                Some(("ne", p)) => (Cmp::Meaning(false, true), Some(p)),
+                Some(("eqr", p)) => (Cmp::Meaning(true, false), Some(p)),
+                Some(("ner", p)) => (Cmp::Meaning(false, false), Some(p)),
+                _ => return Ok(None),
+            },
         };
-        let (Some(op), [a, b]) = (call.op_token.as_ref(), &call.args[..]) else {
+        let [a, b] = &call.args[..] else {
             return Ok(None);
         };
-        let (prop, text) = match (a, b) {
-            (Expr::Dot(..), Expr::StringConstant(s, _)) => (a, s),
-            (Expr::StringConstant(s, _), Expr::Dot(..)) => (b, s),
+        let (prop, text) = match (a, b, &cmp) {
+            (Expr::Dot(..), Expr::StringConstant(s, _), Cmp::Plain(_) | Cmp::Meaning(_, true)) => {
+                (a, s)
+            }
+            (Expr::StringConstant(s, _), Expr::Dot(..), Cmp::Plain(_) | Cmp::Meaning(_, false)) => {
+                (b, s)
+            }
             _ => return Ok(None),
         };
         let Expr::Dot(d, flags, _) = prop else {
@@ -35,20 +59,67 @@ impl Lower<'_> {
         let (Expr::Variable(v, _, _), Expr::Property(p, _)) = (&d.lhs, &d.rhs) else {
             return Ok(None);
         };
-        if !v.2.is_empty() {
+        if !v.2.is_empty() || meant.is_some_and(|m| m != p.2.as_str()) {
             return Ok(None);
         }
         let (Some(slot), Some(read)) = (self.find(&v.1), super::super::props::text(&p.2)) else {
             return Ok(None);
         };
-        let args = self.args(&call.args)?;
-        let slow = operator(call.name.clone(), op.clone(), args, pos);
         let text = text.clone();
-        Ok(Some(Box::new(move |f, rt| {
-            match read.equals(&f.vars[slot], text.as_str()) {
-                Some(same) => Ok((same == eq).into()),
-                None => slow(f, rt),
+        match cmp {
+            Cmp::Plain(eq) => {
+                let Some(op) = call.op_token.as_ref() else {
+                    return Ok(None);
+                };
+                let args = self.args(&call.args)?;
+                let slow = operator(name, op.clone(), args, pos);
+                Ok(Some(Box::new(move |f, rt| {
+                    match read.with(&f.vars[slot], |x| x == text.as_str()) {
+                        Some(same) => Ok((same == eq).into()),
+                        None => slow(f, rt),
+                    }
+                })))
             }
-        })))
+            Cmp::Meaning(eq, _) => {
+                // A script's own function of that name is called as written.
+                if call.op_token.is_some()
+                    || self.scripted.contains(name.as_str())
+                    || self.known.contains_key(&(name.to_string(), 2))
+                {
+                    return Ok(None);
+                }
+                let vals: Vec<&'static Values> = enumerated_props()
+                    .filter(|(_, q)| q.name == p.2.as_str())
+                    .filter_map(|(_, q)| q.ty.values())
+                    .collect();
+                let args = self.args(&call.args)?;
+                Ok(Some(Box::new(move |f, rt| {
+                    rt.tick(pos)?;
+                    // As `api::enums::same` answers before it looks anything up.
+                    let known = read.with(&f.vars[slot], |x| {
+                        let t = text.as_str();
+                        if x == t {
+                            Some(true)
+                        } else if vals
+                            .iter()
+                            .any(|v| v.rank(x).is_some() && v.rank(t).is_some())
+                        {
+                            Some(false)
+                        } else {
+                            None
+                        }
+                    });
+                    if let Some(Some(same)) = known {
+                        return Ok((same == eq).into());
+                    }
+                    let mut vals: Vec<Dynamic> = Vec::with_capacity(2);
+                    for a in &args {
+                        vals.push(a(f, rt)?);
+                    }
+                    let mut refs: Vec<&mut Dynamic> = vals.iter_mut().collect();
+                    rt.call(&name, false, false, &mut refs, pos)
+                })))
+            }
+        }
     }
 }
