@@ -314,6 +314,13 @@ impl<'a> Lower<'a> {
                             s.push_str(&t);
                             continue;
                         }
+                        // Rhai's `to_string` of a number is its display
+                        // (`FloatWrapper`'s for a float, as `print_f64`).
+                        if v.is_int() || v.is_float() {
+                            use std::fmt::Write;
+                            let _ = write!(s, "{v}");
+                            continue;
+                        }
                         // As Rhai prints a value: its `to_string`, or its display.
                         let e = rt.ctx.engine();
                         match rt.ctx.call_native_fn_raw("to_string", true, &mut [&mut v]) {
