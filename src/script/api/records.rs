@@ -196,8 +196,7 @@ pub fn each_finding(
     for at in &spans {
         // No snapshot handle per finding: two threads bumping one shared
         // reference count for every finding costs more than the rule.
-        let x = FindingRef::keyed(&buf, at, day, d).map_err(ledger_err)?;
-        if x.visible() {
+        if let Some(x) = FindingRef::keyed_visible(&buf, at, day, d).map_err(ledger_err)? {
             f(x)?;
         }
     }

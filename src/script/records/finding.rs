@@ -79,14 +79,32 @@ impl FindingRef {
         as_of: NaiveDate,
     ) -> Result<FindingRef, LedgerError> {
         let core = codec::decode_finding_days(&raw[at.record.0..at.record.1])?;
-        Ok(FindingRef {
+        Ok(FindingRef::of(core, raw, at, day, as_of))
+    }
+
+    /// [`FindingRef::keyed`] if the finding is visible on `as_of`, else
+    /// `None` (without sharing the buffer).
+    pub(crate) fn keyed_visible(
+        raw: &Arc<Vec<u8>>,
+        at: &RawSpan,
+        day: i32,
+        as_of: NaiveDate,
+    ) -> Result<Option<FindingRef>, LedgerError> {
+        let core = codec::decode_finding_days(&raw[at.record.0..at.record.1])?;
+        Ok(core
+            .visible_on(day)
+            .then(|| FindingRef::of(core, raw, at, day, as_of)))
+    }
+
+    fn of(core: FindingDays, raw: &Arc<Vec<u8>>, at: &RawSpan, day: i32, as_of: NaiveDate) -> Self {
+        FindingRef {
             core,
             raw: raw.clone(),
             span: (at.record.0 as u32, at.record.1 as u32),
             key: [at.id.0, at.id.1, at.inst.0, at.inst.1].map(|n| n as u32),
             as_of,
             day,
-        })
+        }
     }
 
     fn bytes(&self) -> &[u8] {
@@ -264,7 +282,10 @@ mod tests {
                     let got = FindingRef::keyed(&buf, &at, FindingDays::day(as_of), as_of).unwrap();
                     let whole = FindingRef::stored(&Arc::new(full.clone()), (0, full.len()), as_of)
                         .unwrap();
-                    for x in [&got, &whole] {
+                    let seen = FindingRef::keyed_visible(&buf, &at, FindingDays::day(as_of), as_of)
+                        .unwrap();
+                    assert_eq!(seen.is_some(), f.visible(as_of));
+                    for x in [&got, &whole].into_iter().chain(seen.as_ref()) {
                         assert_eq!(x.visible(), f.visible(as_of));
                         assert_eq!(x.core.core(), f.core());
                         for p in FINDING_PROPS {
