@@ -38,7 +38,9 @@ const FORMAT: u8 = 1;
 /// benchmark city's ledger file is half the size so (143 MB, not 286), and
 /// its million findings import 13 % faster. [`rejoin_into`] puts the fields back wherever such a record
 /// leaves the ledger's tables, so everything past them (decoders, scripts,
-/// the audit log's before-images) sees whole format-1 records. Ledgers of
+/// the audit log's before-images) sees whole format-1 records; the one
+/// exception is a script's scan of findings, which keeps the stored bytes
+/// and the key apart ([`decode_finding_days`], [`stored_text_field`]). Ledgers of
 /// schema 1 hold format-1 records in those tables, which read as they are.
 const KEYED: u8 = 2;
 
