@@ -38,7 +38,9 @@ const FORMAT: u8 = 1;
 /// benchmark city's ledger file is half the size so (143 MB, not 286), and
 /// its million findings import 13 % faster. [`rejoin_into`] puts the fields back wherever such a record
 /// leaves the ledger's tables, so everything past them (decoders, scripts,
-/// the audit log's before-images) sees whole format-1 records. Ledgers of
+/// the audit log's before-images) sees whole format-1 records; the one
+/// exception is a script's scan of findings, which keeps the stored bytes
+/// and the key apart ([`decode_finding_days`], [`stored_text_field`]). Ledgers of
 /// schema 1 hold format-1 records in those tables, which read as they are.
 const KEYED: u8 = 2;
 
@@ -232,7 +234,12 @@ impl Value<'_> {
     }
     fn text(&self) -> String {
         match self {
-            Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+            // Checked the fast way first: the lossy walk over its chunks
+            // was a visible part of reading a hundred thousand institutions.
+            Value::Bytes(b) => match std::str::from_utf8(b) {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(b).into_owned(),
+            },
             _ => String::new(),
         }
     }
@@ -357,6 +364,24 @@ pub fn text_field(b: &[u8], tag: u8) -> Option<String> {
         }
     }
     None
+}
+
+/// [`text_field`] of a record as a keyed table stores it (either format):
+/// format 2 has no id or institution field, which the key holds.
+pub fn stored_text_field(stored: &[u8], tag: u8) -> Option<String> {
+    let mut r = RecordReader::stored(stored, "record").ok()?;
+    while let Ok(Some((t, v))) = r.next_field() {
+        if t == tag {
+            return Some(v.text());
+        }
+    }
+    None
+}
+
+/// Whether a keyed table's `stored` record is format 2, without its id and
+/// institution (which its key holds), rather than a whole format-1 record.
+pub fn is_keyed(stored: &[u8]) -> bool {
+    stored.first() == Some(&KEYED)
 }
 
 #[cfg(test)]
@@ -509,6 +534,162 @@ mod tests {
         for full in [encode_application(&a), encode_course(&c)] {
             assert_eq!(stored_parts(&full)[0], &[KEYED]);
         }
+    }
+
+    /// What `decode_finding_core` says of `full` (a format-1 record),
+    /// with dates as day numbers.
+    fn core_days(full: &[u8]) -> Result<FindingDays, String> {
+        decode_finding_core(full)
+            .map(FindingDays::from)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_day_decoder_reads_what_the_core_decoder_reads() {
+        let base = a_finding();
+        let d = |s: &str| parse_date(s).unwrap();
+        let mut cases = Vec::new();
+        for (rect, ver, insp, note) in [
+            (None, None, None, ""),
+            (Some(d("2018-05-20")), None, Some("N1"), "夜间"),
+            (Some(d("2018-05-20")), Some(d("2018-06-02")), None, "x"),
+            (None, Some(d("2019-01-01")), Some("N2"), ""),
+        ] {
+            let mut f = base.clone();
+            f.rectified_on = rect;
+            f.verified_on = ver;
+            f.inspection_id = insp.map(String::from);
+            f.note = note.into();
+            cases.push(encode_finding(&f));
+            // Dates at both ends of what a date can be, and every kind.
+            f.opened_on = NaiveDate::MIN;
+            f.deadline = NaiveDate::MAX;
+            f.kind = FindingKind::ALL[cases.len() % FindingKind::ALL.len()];
+            f.severity = -7;
+            cases.push(encode_finding(&f));
+        }
+        // Records no encoder writes: day numbers no date has, fields given
+        // twice, out of order, unknown, or with the wrong wire type, long
+        // varints, and damaged ones.
+        let mut odd = Vec::new();
+        let head = |w: &mut RecordWriter| {
+            w.text(tag::KEY_ID, "F1");
+            w.text(tag::KEY_INSTITUTION, "I1");
+        };
+        use tag::finding as field;
+        for n in [i64::MIN, -95_746_130, 95_745_400, 1 << 40, i64::MAX] {
+            let mut w = RecordWriter::new();
+            head(&mut w);
+            w.int(field::OPENED_ON, n);
+            w.int(field::DEADLINE, n);
+            w.int(field::RECTIFIED_ON, n);
+            w.int(field::VERIFIED_ON, n);
+            odd.push(w.0);
+        }
+        let mut w = RecordWriter::new();
+        head(&mut w);
+        w.int(field::VERIFIED_ON, 700_000);
+        w.uint(field::KIND, 3);
+        w.int(field::SEVERITY, 2);
+        w.int(field::SEVERITY, 300);
+        w.text(30, "later");
+        w.float(31, 2.5);
+        w.uint(32, u64::MAX);
+        w.float(field::DEADLINE, 1.0);
+        w.text(field::RECTIFIED_ON, "not a date");
+        odd.push(w.0.clone());
+        w.uint(field::KIND, 200);
+        odd.push(w.0);
+        let mut w = RecordWriter::new();
+        head(&mut w);
+        w.text(field::KIND, "wrong type");
+        odd.push(w.0);
+        let whole = cases[1].clone();
+        for cut in 1..whole.len() {
+            odd.push(whole[..cut].to_vec());
+        }
+        odd.push(vec![
+            FORMAT,
+            field::NOTE << 2 | BYTES,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0x7f,
+        ]);
+        odd.push(vec![
+            FORMAT,
+            field::SEVERITY << 2 | VARINT,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0x01,
+        ]);
+        odd.push(vec![FORMAT, field::SEVERITY << 2 | 3, 1]);
+        odd.push(vec![FORMAT, field::SEVERITY << 2 | F64, 1, 2]);
+        odd.push(vec![FORMAT]);
+        odd.push(vec![9, 1, 2]);
+        odd.push(vec![]);
+        let (mut ok, mut bad) = (0, 0);
+        for full in cases.iter().chain(&odd) {
+            let want = core_days(full);
+            let days = |b: &[u8]| decode_finding_days(b).map_err(|e| e.to_string());
+            assert_eq!(days(full), want, "{full:?}");
+            // The same record as a keyed table stores it.
+            if key_fields_end(full).is_some() {
+                assert_eq!(days(&to_stored(full)), want, "{full:?}");
+            }
+            match want {
+                Ok(_) => ok += 1,
+                Err(_) => bad += 1,
+            }
+        }
+        assert!(ok > 10 && bad > 10, "{ok} {bad}");
+        let f = decode_finding_days(&cases[2]).unwrap();
+        assert_eq!(f.core(), decode_finding_core(&cases[2]).unwrap());
+        assert_eq!(f.rectified_on, Some(date_num(d("2018-05-20")) as i32));
+    }
+
+    #[test]
+    fn the_day_decoder_knows_the_range_of_dates() {
+        use records::day;
+        for n in [date_num(NaiveDate::MIN), date_num(NaiveDate::MAX)] {
+            let u = ((n << 1) ^ (n >> 63)) as u64;
+            assert_eq!(day(u), Some(n as i32));
+            for m in [n - 1, n + 1] {
+                let u = ((m << 1) ^ (m >> 63)) as u64;
+                assert_eq!(day(u).is_some(), num_date(m).is_some(), "{m}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stored_records_texts_read_without_its_key() {
+        let f = a_finding();
+        let full = encode_finding(&f);
+        let stored = to_stored(&full);
+        assert!(is_keyed(&stored) && !is_keyed(&full));
+        for t in [tag::finding::INSPECTION, tag::finding::NOTE] {
+            assert_eq!(stored_text_field(&stored, t), text_field(&full, t));
+            assert_eq!(stored_text_field(&full, t), text_field(&full, t));
+        }
+        assert_eq!(stored_text_field(&stored, tag::finding::ID), None);
+        // Bytes that are no UTF-8 read as the lossy conversion gives them.
+        let mut w = RecordWriter::new();
+        w.tag(tag::finding::NOTE, BYTES);
+        w.varint(4);
+        w.0.extend_from_slice(b"a\xffb\xe5");
+        assert_eq!(
+            text_field(&w.0, tag::finding::NOTE).unwrap(),
+            "a\u{fffd}b\u{fffd}"
+        );
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub use backup::BackupSummary;
 pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
 pub use compact::{file_len, Compacted};
 pub use error::{LedgerError, RedbError, Rejection};
-pub use reader::{FindingCursor, RawIter, RawRecords, Reader};
+pub use reader::{FindingCursor, RawIter, RawRecords, RawSpan, Reader};
 pub use schema::{READS_FROM, SCHEMA_VERSION};
 pub use spill::Spill;
 pub use tx::{Counts, Outcome, Tx};

@@ -100,12 +100,27 @@ impl FindingCursor {
     }
 }
 
-/// Whole records' bytes one after another, and where each one is: what the
-/// walks over one institution's findings fill for a script.
+/// Records' bytes as their table stores them (format 2 without the id and
+/// institution, or a whole format-1 record from a ledger of schema 1), one
+/// after another with their keys' texts, and where each one is: what the
+/// walks over one institution's findings fill for a script. Nothing is
+/// re-encoded: the id and institution are put back only if a script asks
+/// for a field that needs them.
 #[derive(Default)]
 pub struct RawRecords {
     pub buf: Vec<u8>,
-    pub spans: Vec<(usize, usize)>,
+    pub spans: Vec<RawSpan>,
+}
+
+/// Where one record of a [`RawRecords`] and its key are in its buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawSpan {
+    /// The stored bytes (see [`codec::is_keyed`]).
+    pub record: (usize, usize),
+    /// The id's UTF-8 bytes, from the key.
+    pub id: (usize, usize),
+    /// The institution's UTF-8 bytes, from the key (shared by its records).
+    pub inst: (usize, usize),
 }
 
 impl RawRecords {
@@ -117,9 +132,19 @@ impl RawRecords {
             self.buf.reserve(2048);
             self.spans.reserve(16);
         }
+        let inst = match self.spans.last() {
+            Some(s) if &self.buf[s.inst.0..s.inst.1] == inst.as_bytes() => s.inst,
+            _ => self.append(inst.as_bytes()),
+        };
+        let id = self.append(id.as_bytes());
+        let record = self.append(stored);
+        self.spans.push(RawSpan { record, id, inst });
+    }
+
+    fn append(&mut self, b: &[u8]) -> (usize, usize) {
         let start = self.buf.len();
-        codec::rejoin_into(&mut self.buf, inst, id, stored);
-        self.spans.push((start, self.buf.len()));
+        self.buf.extend_from_slice(b);
+        (start, self.buf.len())
     }
 }
 

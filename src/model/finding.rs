@@ -107,6 +107,97 @@ impl FindingCore {
     }
 }
 
+/// A date as the ledger stores it: days from the common era.
+fn day_of(d: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    d.num_days_from_ce()
+}
+
+/// The date of a day number that [`FindingDays`] holds (always one a date has).
+fn date_of(n: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(n).unwrap_or(NaiveDate::MIN)
+}
+
+/// [`FindingCore`] with its dates as the day numbers they are stored as:
+/// what a scan decodes, comparing days as integers and making a date only
+/// when a script reads one (turning a day number into a date costs more
+/// than the rest of a finding's decoding). Every day number in it is one a
+/// [`NaiveDate`] has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingDays {
+    pub kind: FindingKind,
+    pub severity: i64,
+    pub opened_on: i32,
+    pub deadline: i32,
+    pub rectified_on: Option<i32>,
+    pub verified_on: Option<i32>,
+}
+
+impl FindingDays {
+    /// The day number of `d`, to compare with the day numbers held here.
+    pub fn day(d: NaiveDate) -> i32 {
+        day_of(d)
+    }
+    /// [`FindingCore::visible`] on day number `d`.
+    pub fn visible_on(&self, d: i32) -> bool {
+        self.opened_on <= d
+    }
+    /// [`FindingCore::status`] on day number `d`.
+    pub fn status_on(&self, d: i32) -> FindingStatus {
+        if self.verified_on.is_some_and(|v| v <= d) {
+            FindingStatus::Closed
+        } else if self.rectified_on.is_some_and(|r| r <= d) {
+            FindingStatus::Rectified
+        } else {
+            FindingStatus::Open
+        }
+    }
+    /// [`FindingCore::overdue`] on day number `d`.
+    pub fn overdue_on(&self, d: i32) -> bool {
+        self.status_on(d) != FindingStatus::Closed && self.deadline < d
+    }
+    /// [`FindingCore::visible`].
+    pub fn visible(&self, d: NaiveDate) -> bool {
+        self.visible_on(day_of(d))
+    }
+    /// [`FindingCore::status`].
+    pub fn status(&self, d: NaiveDate) -> FindingStatus {
+        self.status_on(day_of(d))
+    }
+    /// [`FindingCore::overdue`].
+    pub fn overdue(&self, d: NaiveDate) -> bool {
+        self.overdue_on(day_of(d))
+    }
+    /// The date of one of the day numbers held here.
+    pub fn date(n: i32) -> NaiveDate {
+        date_of(n)
+    }
+    /// The same fields with dates.
+    pub fn core(&self) -> FindingCore {
+        FindingCore {
+            kind: self.kind,
+            severity: self.severity,
+            opened_on: date_of(self.opened_on),
+            deadline: date_of(self.deadline),
+            rectified_on: self.rectified_on.map(date_of),
+            verified_on: self.verified_on.map(date_of),
+        }
+    }
+}
+
+impl From<FindingCore> for FindingDays {
+    fn from(c: FindingCore) -> FindingDays {
+        FindingDays {
+            kind: c.kind,
+            severity: c.severity,
+            opened_on: day_of(c.opened_on),
+            deadline: day_of(c.deadline),
+            rectified_on: c.rectified_on.map(day_of),
+            verified_on: c.verified_on.map(day_of),
+        }
+    }
+}
+
 impl Finding {
     /// The finding's fields other than its texts.
     pub fn core(&self) -> FindingCore {

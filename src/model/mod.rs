@@ -16,7 +16,7 @@ mod institution;
 mod platform;
 mod values;
 
-pub use finding::{Finding, FindingCore, FindingKind, FindingStatus};
+pub use finding::{Finding, FindingCore, FindingDays, FindingKind, FindingStatus};
 pub use inspection::{Department, Inspection};
 pub use institution::{Category, Institution, Status};
 pub use platform::{AppStatus, Application, Course, CourseStatus, Mode};

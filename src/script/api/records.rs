@@ -192,11 +192,11 @@ pub fn each_finding(
             .map_err(ledger_err)?;
     }
     let (buf, spans) = (Arc::new(raw.buf), raw.spans);
-    for at in spans {
+    let day = crate::model::FindingDays::day(d);
+    for at in &spans {
         // No snapshot handle per finding: two threads bumping one shared
         // reference count for every finding costs more than the rule.
-        let x = FindingRef::stored(&buf, at, d).map_err(ledger_err)?;
-        if x.core.visible(d) {
+        if let Some(x) = FindingRef::keyed_visible(&buf, at, day, d).map_err(ledger_err)? {
             f(x)?;
         }
     }

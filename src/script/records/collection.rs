@@ -39,7 +39,7 @@ impl Records {
                         FindingRef::stored(&Arc::new(raw), (0, n), d)
                     });
                     match f {
-                        Ok(f) if f.core.visible(d) => Some(Ok(Dynamic::from(f))),
+                        Ok(f) if f.visible() => Some(Ok(Dynamic::from(f))),
                         Ok(_) => None,
                         Err(e) => Some(Err(ledger_err(e))),
                     }
