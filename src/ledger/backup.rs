@@ -96,7 +96,10 @@ impl Ledger {
     /// Writes every table of one snapshot into a new redb file at `to`.
     fn copy_to(&self, to: &Path) -> Result<BackupSummary, LedgerError> {
         let src = self.begin_read()?;
-        let db = redb::Database::builder()
+        // redb's default page cache is 1 GiB, and the copy writes every page
+        // once: a province's backup filled it (peak 1.6 GB). A copy made in
+        // key order reads back only the B-trees' branch pages.
+        let db = super::sized_builder(super::READ_CACHE_BYTES)
             .create(to)
             .map_err(|e| LedgerError::Storage(format!("cannot create {}: {e}", to.display())))?;
         let w = db.begin_write()?;
@@ -139,12 +142,14 @@ impl Ledger {
 /// Opens the copy on its own and compares every table's entries with what
 /// was copied.
 fn check(dest: &Path, summary: &BackupSummary) -> Result<(), LedgerError> {
-    let db = redb::ReadOnlyDatabase::open(dest).map_err(|e| {
-        LedgerError::Storage(format!(
-            "the backup {} cannot be opened: {e}",
-            dest.display()
-        ))
-    })?;
+    let db = super::sized_builder(super::READ_CACHE_BYTES)
+        .open_read_only(dest)
+        .map_err(|e| {
+            LedgerError::Storage(format!(
+                "the backup {} cannot be opened: {e}",
+                dest.display()
+            ))
+        })?;
     let txn = db.begin_read()?;
     let mut found = Vec::new();
     macro_rules! count {

@@ -342,15 +342,16 @@ fn byte_flips_never_panic_and_verify_catches_every_flip_that_changes_an_answer()
     eprintln!("{n} flips: {refused} refused on read, {changed} changed an answer (all caught by verify), {harmless} changed nothing ({flagged} of them still flagged by verify)");
 }
 
-/// The highest resident memory `casebook verify` on `ws`'s ledger was seen
-/// at (its `VmHWM`, read while it runs), in KiB, and whether it verified.
+/// The highest resident memory `casebook ARGS` on `ws`'s ledger was seen
+/// at (its `VmHWM`, read while it runs), in KiB, and whether it succeeded.
 /// The child's own rusage would count the test process's memory it was
 /// forked from; the high-water mark of its own address space does not.
-fn verify_peak_kib(ws: &Ws) -> (u64, bool) {
+fn peak_kib(ws: &Ws, args: &[&str]) -> (u64, bool) {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("casebook"))
         .current_dir(ws.path())
         .env_remove("CASEBOOK_BUSY_TIMEOUT")
-        .args(["--db", &ws.db.display().to_string(), "verify"])
+        .args(["--db", &ws.db.display().to_string()])
+        .args(args)
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -395,8 +396,37 @@ fn verify_holds_a_bounded_cache_not_the_file() {
         w.commit().unwrap();
     }
     assert!(std::fs::metadata(&ws.db).unwrap().len() > 150 << 20);
-    let (peak, ok) = verify_peak_kib(&ws);
+    let (peak, ok) = peak_kib(&ws, &["verify"]);
     assert!(ok, "verify failed");
     assert!(peak > 0, "verify's memory was never seen");
     assert!(peak < 100 << 10, "verify held {peak} KiB");
+}
+
+#[test]
+fn backup_holds_a_bounded_cache_not_the_file() {
+    // `backup` created its copy with redb's default 1 GiB cache, which kept
+    // every page it wrote (1.6 GB for a ledger of ten million findings).
+    // 160 MB of saved run results, written as casebook seals them, make the
+    // ledger large without a slow import.
+    const RESULTS: TableDefinition<(u64, &str), RawText> = TableDefinition::new("run_results");
+    let ws = populated();
+    {
+        let db = open(&ws);
+        let w = db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(RESULTS).unwrap();
+            let v = casebook::ledger::seal::seal("x".repeat(3000).as_bytes());
+            for i in 0..55_000u64 {
+                t.insert((1, format!("R{i:06}").as_str()), v.as_slice())
+                    .unwrap();
+            }
+        }
+        w.commit().unwrap();
+    }
+    assert!(std::fs::metadata(&ws.db).unwrap().len() > 150 << 20);
+    let (peak, ok) = peak_kib(&ws, &["backup", "copy.redb"]);
+    assert!(ok, "backup failed");
+    assert!(ws.path().join("copy.redb").exists());
+    assert!(peak > 0, "backup's memory was never seen");
+    assert!(peak < 120 << 10, "backup held {peak} KiB");
 }
