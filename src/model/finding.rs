@@ -93,18 +93,38 @@ impl FindingCore {
     }
     /// `closed` if verified on or before `d`, else `rectified` if rectified on or before `d`, else `open`.
     pub fn status(&self, d: NaiveDate) -> FindingStatus {
-        if self.verified_on.is_some_and(|v| v <= d) {
-            FindingStatus::Closed
-        } else if self.rectified_on.is_some_and(|r| r <= d) {
-            FindingStatus::Rectified
-        } else {
-            FindingStatus::Open
-        }
+        status_of(self.verified_on, self.rectified_on, d)
     }
     /// Not closed and past its deadline as of `d`.
     pub fn overdue(&self, d: NaiveDate) -> bool {
-        self.status(d) != FindingStatus::Closed && self.deadline < d
+        overdue_of(self.verified_on, self.rectified_on, self.deadline, d)
     }
+}
+
+/// A finding's status on day `d`, from its dates as dates or as day numbers
+/// (one rule for [`FindingCore`] and [`FindingDays`]).
+fn status_of<T: PartialOrd + Copy>(
+    verified: Option<T>,
+    rectified: Option<T>,
+    d: T,
+) -> FindingStatus {
+    if verified.is_some_and(|v| v <= d) {
+        FindingStatus::Closed
+    } else if rectified.is_some_and(|r| r <= d) {
+        FindingStatus::Rectified
+    } else {
+        FindingStatus::Open
+    }
+}
+
+/// Not closed and past its deadline on day `d`.
+fn overdue_of<T: PartialOrd + Copy>(
+    verified: Option<T>,
+    rectified: Option<T>,
+    deadline: T,
+    d: T,
+) -> bool {
+    status_of(verified, rectified, d) != FindingStatus::Closed && deadline < d
 }
 
 /// A date as the ledger stores it: days from the common era.
@@ -144,17 +164,11 @@ impl FindingDays {
     }
     /// [`FindingCore::status`] on day number `d`.
     pub fn status_on(&self, d: i32) -> FindingStatus {
-        if self.verified_on.is_some_and(|v| v <= d) {
-            FindingStatus::Closed
-        } else if self.rectified_on.is_some_and(|r| r <= d) {
-            FindingStatus::Rectified
-        } else {
-            FindingStatus::Open
-        }
+        status_of(self.verified_on, self.rectified_on, d)
     }
     /// [`FindingCore::overdue`] on day number `d`.
     pub fn overdue_on(&self, d: i32) -> bool {
-        self.status_on(d) != FindingStatus::Closed && self.deadline < d
+        overdue_of(self.verified_on, self.rectified_on, self.deadline, d)
     }
     /// [`FindingCore::visible`].
     pub fn visible(&self, d: NaiveDate) -> bool {
