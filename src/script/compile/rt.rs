@@ -208,6 +208,12 @@ pub fn fast_binary(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
                 } else {
                     x.abs().max(y.abs())
                 };
+                // Rhai's own early answer: `max` is 0 when one side is 0
+                // and the other NaN (`f64::max` drops a NaN), and NaN then
+                // counts as equal.
+                if max == 0.0 {
+                    return Some(matches!(op, Eq | Ge | Le).into());
+                }
                 let e = f64::EPSILON;
                 match op {
                     Eq => (x - y).abs() / max <= e,

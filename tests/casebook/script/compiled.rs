@@ -189,6 +189,8 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         "fn f(c) { c.mode == \"hybrid\" }\nemit(#{v: f(())});",
         "fn f(c, x) { if x { c.status == \"filed\" } else { c.id != \"a\" } }\nemit(#{v: f(5, true)});",
         "fn f(c, x) { c.id != \"a\" }\nemit(#{v: f(#{}, 1)});\nemit(#{v: f(\"s\", 1)});",
+        // NaN against 0 (Rhai's comparison answers before its epsilon test).
+        "fn f(z) { let n = 0.0 / z; [n == 0, n != 0, n > 0, n >= 0, n < 0, n <= 0, 0 == n, n == 0.0, n == n, n == 1, 0.0 >= n] }\nemit(#{v: f(0.0)});",
         // Numbers in interpolated strings, as Rhai prints them.
         "fn f(x) { `${x} ${x * 1.0} ${x / 3.0} ${-x} ${x * 1e20} ${1.0 / (x * 1e9)} ${0.1 + 0.2} ${x - x} ${-0.0}` }\nemit(#{v: f(7)});\nemit(#{v: f(9223372036854775807)});\nemit(#{v: f(0)});",
         // Rows streamed before the error (more than a flush), then the incomplete mark.
