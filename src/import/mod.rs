@@ -387,14 +387,10 @@ mod tests {
         assert_eq!(spilled.2, chunked.2);
     }
 
-    /// A file with a repeated id that lands in two runs is refused whole,
-    /// as without spilling.
-    #[test]
-    fn a_spilled_import_with_a_repeat_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        TEST_SPILL.set(Some(true));
-        let ledger = LedgerWriter::create(&dir.path().join("l.redb")).unwrap();
-        let inst = dir.path().join("inst.csv");
+    /// A new ledger in `dir` holding institution GZ-1, and default options.
+    fn with_one_institution(dir: &Path) -> (LedgerWriter, ImportOptions) {
+        let ledger = LedgerWriter::create(&dir.join("l.redb")).unwrap();
+        let inst = dir.join("inst.csv");
         std::fs::write(
             &inst,
             "id,name,district,category,status,status_date\nGZ-1,A,天河,subject,operating,2018-01-01\n",
@@ -402,6 +398,16 @@ mod tests {
         .unwrap();
         let opts = ImportOptions::default();
         import_file(&ledger, RecordKind::Institutions, &inst, &opts).unwrap();
+        (ledger, opts)
+    }
+
+    /// A file with a repeated id that lands in two runs is refused whole,
+    /// as without spilling.
+    #[test]
+    fn a_spilled_import_with_a_repeat_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        TEST_SPILL.set(Some(true));
+        let (ledger, opts) = with_one_institution(dir.path());
         let mut text = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
         for n in 0..10_000 {
             text.push_str(&format!(
@@ -426,15 +432,7 @@ mod tests {
         seen::TEST_LIMIT.set(64);
         errors::TEST_LIMIT.set(16);
         let dir = tempfile::tempdir().unwrap();
-        let ledger = LedgerWriter::create(&dir.path().join("l.redb")).unwrap();
-        let inst = dir.path().join("inst.csv");
-        std::fs::write(
-            &inst,
-            "id,name,district,category,status,status_date\nGZ-1,A,天河,subject,operating,2018-01-01\n",
-        )
-        .unwrap();
-        let opts = ImportOptions::default();
-        import_file(&ledger, RecordKind::Institutions, &inst, &opts).unwrap();
+        let (ledger, opts) = with_one_institution(dir.path());
         let row = |id: &str, date: &str| format!("{id},GZ-1,fire_hazard,2,{date},2019-03-01\n");
         let header = "id,institution_id,kind,severity,opened_on,deadline\n";
         let mut rows: Vec<String> = (0..1000)

@@ -67,19 +67,25 @@ fn compact_gives_the_free_pages_back_and_changes_no_record() {
     ws.run(&["verify"]).ok();
 }
 
-#[test]
-fn compact_while_another_writer_holds_the_ledger_exits_3_and_leaves_it_as_it_was() {
-    let ws = grown();
-    let before = file_len(&ws.db);
-    let holder = LedgerWriter::open_write(&ws.db, Duration::from_secs(5)).unwrap();
+/// `casebook compact` with a short wait, which must exit 3 (busy); its stderr.
+fn compact_busy(ws: &Ws) -> String {
     let o = ws
         .cmd()
         .env("CASEBOOK_BUSY_TIMEOUT", "0.3")
         .arg("compact")
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(3), "{stderr}");
+    stderr
+}
+
+#[test]
+fn compact_while_another_writer_holds_the_ledger_exits_3_and_leaves_it_as_it_was() {
+    let ws = grown();
+    let before = file_len(&ws.db);
+    let holder = LedgerWriter::open_write(&ws.db, Duration::from_secs(5)).unwrap();
+    let stderr = compact_busy(&ws);
     assert!(
         stderr.contains("is busy: another casebook process is writing"),
         "{stderr}"
@@ -99,14 +105,7 @@ fn compact_waits_for_a_reader_elsewhere_and_the_reader_goes_on_reading() {
     let snapshot = ws.snapshot();
     let ledger = Ledger::open_read(&ws.db).unwrap();
     let reading = ledger.reader().unwrap();
-    let o = ws
-        .cmd()
-        .env("CASEBOOK_BUSY_TIMEOUT", "0.3")
-        .arg("compact")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    let stderr = compact_busy(&ws);
     assert!(
         stderr.contains("another casebook process is reading"),
         "{stderr}"

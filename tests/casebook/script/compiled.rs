@@ -342,6 +342,20 @@ fn top_level_code_runs_the_same_compiled_and_interpreted() {
     }
 }
 
+/// What `casebook check --plan` prints for `script` on the demo city.
+fn plan(script: &Path) -> String {
+    let out = Command::cargo_bin("casebook")
+        .unwrap()
+        .env_remove("CASEBOOK_DB")
+        .env_remove("CASEBOOK_INTERPRET")
+        .args(["check", "--plan", "--db"])
+        .arg(demo())
+        .arg(script)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn check_plan_says_which_functions_run_compiled_and_why_others_do_not() {
     let dir = tempfile::tempdir().unwrap();
@@ -351,16 +365,7 @@ fn check_plan_says_which_functions_run_compiled_and_why_others_do_not() {
         "fn fast(x) { x + 1 }\nfn slow(m) { m.k = 1; m }\nfn ptr(a) { a.sort(fast2); a }\nfn fast2(a, b) { a - b }\nprint(fast(1));\n",
     )
     .unwrap();
-    let out = Command::cargo_bin("casebook")
-        .unwrap()
-        .env_remove("CASEBOOK_DB")
-        .env_remove("CASEBOOK_INTERPRET")
-        .args(["check", "--plan", "--db"])
-        .arg(demo())
-        .arg(&p)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = plan(&p);
     assert!(text.contains("fast/1: compiled"), "{text}");
     assert!(
         text.contains("slow/1: interpreted (assignment to a property or an index (line 2))"),
@@ -383,16 +388,7 @@ fn check_plan_says_which_functions_run_compiled_and_why_others_do_not() {
         "fn f(i) { i.students }\nlet r = institutions().map(|i| f(i));\nemit(#{n: r.len()});\n",
     )
     .unwrap();
-    let out = Command::cargo_bin("casebook")
-        .unwrap()
-        .env_remove("CASEBOOK_DB")
-        .env_remove("CASEBOOK_INTERPRET")
-        .args(["check", "--plan", "--db"])
-        .arg(demo())
-        .arg(&p)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = plan(&p);
     assert!(text.contains("top-level statements: compiled"), "{text}");
     assert!(
         text.contains("/1: a closure: compiled where map runs it on every core"),
