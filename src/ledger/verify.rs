@@ -2,7 +2,7 @@
 //!
 //! Four checks, each reporting every failure it finds rather than the first:
 //! 1. redb's own integrity check (its page checksums), run on a copy taken
-//!    under the writer lock, because redb repairs the file it checks;
+//!    between two commits, because redb repairs the file it checks;
 //! 2. every stored value against its checksum (see `seal`);
 //! 3. the audit log's hash chain, entry by entry (see `chain`), and, given
 //!    `--head`, that the log still extends a head written down before;
@@ -12,7 +12,9 @@
 //! Values are read raw here (the `Raw*` types below carry the sealed types'
 //! names, which redb checks, but do not check the CRC), so a damaged value is
 //! a line of the report, not a panic. A panic of redb itself on a damaged
-//! page is caught per table.
+//! page is caught per table. `verify` is a reader: it never opens the ledger
+//! for writing, so it neither waits for a writer that is not committing nor
+//! changes a byte of the file.
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -331,35 +333,28 @@ fn parse_head(s: &str) -> Result<(Option<u64>, String), LedgerError> {
 /// The page cache of the copy redb's integrity check opens.
 const INTEGRITY_CACHE: usize = 16 << 20;
 
-/// redb's integrity check, on a copy of the file taken while this process
-/// holds the writer lock (so no commit is half-copied); the original is
-/// never touched, as the check repairs what it checks.
+/// The bytes of the file that every commit rewrites: redb's super-header
+/// (its god byte and both commit slots, 320 bytes), rounded up to a page.
+/// Nothing else is ever written there.
+const SUPER_HEADER: usize = 4096;
+
+/// redb's integrity check, on a copy of the file (the check repairs what it
+/// checks, so the original is never given to it).
 fn integrity(path: &Path) -> Result<String, LedgerError> {
     let tmp = tempfile::Builder::new()
         .prefix(".casebook-verify.")
         .tempfile_in(std::env::temp_dir())
         .map_err(|e| LedgerError::Storage(format!("cannot make a temporary copy: {e}")))?;
-    {
-        let start = Instant::now();
-        let wait = super::busy_timeout();
-        let _lock = loop {
-            match super::sized_builder(1 << 20).open(path) {
-                Ok(db) => break db,
-                Err(redb::DatabaseError::DatabaseAlreadyOpen) if start.elapsed() < wait => {
-                    std::thread::sleep(Duration::from_millis(50))
-                }
-                Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                    return Err(LedgerError::Busy {
-                        path: path.into(),
-                        waited: start.elapsed(),
-                    })
-                }
-                Err(e) => return Ok(format!("failed: the file cannot be opened ({e})")),
-            }
+    if let Err(e) = copy_between_commits(path, tmp.path()) {
+        return match e {
+            CopyError::Busy(waited) => Err(LedgerError::Busy {
+                path: path.into(),
+                waited,
+            }),
+            CopyError::Io(e) => Err(LedgerError::Storage(format!(
+                "cannot copy the ledger to check it: {e}"
+            ))),
         };
-        std::fs::copy(path, tmp.path()).map_err(|e| {
-            LedgerError::Storage(format!("cannot copy the ledger to check it: {e}"))
-        })?;
     }
     let r = catch_unwind(|| -> Result<bool, redb::DatabaseError> {
         // redb's default page cache is 1 GiB, and the check reads every page
@@ -379,6 +374,49 @@ fn integrity(path: &Path) -> Result<String, LedgerError> {
         Ok(Err(e)) => format!("failed: {e}"),
         Err(p) => format!("failed: {}", panic_text(p)),
     })
+}
+
+enum CopyError {
+    /// Commits kept landing while the file was copied, for this long.
+    Busy(Duration),
+    Io(std::io::Error),
+}
+
+/// Copies `path` to `to` at a moment when no commit lands: the copy is taken
+/// again until the super-header read before it, in it and after it is the
+/// same. redb writes a commit's pages before the header that points to them,
+/// and never rewrites pages a committed header points to, so such a copy
+/// holds one commit whole, as a crash at that moment would have left it.
+///
+/// This once opened the ledger for writing to keep writers out during the
+/// copy; redb then wrote its allocator state into the ledger on close, so
+/// `verify` changed the bytes of the file it was vouching for.
+fn copy_between_commits(path: &Path, to: &Path) -> Result<(), CopyError> {
+    let start = Instant::now();
+    let wait = super::busy_timeout();
+    loop {
+        let before = super_header(path).map_err(CopyError::Io)?;
+        std::fs::copy(path, to).map_err(CopyError::Io)?;
+        let copied = super_header(to).map_err(CopyError::Io)?;
+        let after = super_header(path).map_err(CopyError::Io)?;
+        if before == copied && copied == after {
+            return Ok(());
+        }
+        if start.elapsed() >= wait {
+            return Err(CopyError::Busy(start.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The first [`SUPER_HEADER`] bytes of a file (fewer if it is shorter).
+fn super_header(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut b = Vec::with_capacity(SUPER_HEADER);
+    std::fs::File::open(path)?
+        .take(SUPER_HEADER as u64)
+        .read_to_end(&mut b)?;
+    Ok(b)
 }
 
 impl Ledger {
