@@ -2,13 +2,13 @@
 //! row to row on the parsing thread (a [`Sink`]), the chunks it hands over,
 //! and the writing thread that puts them into the ledger's transaction.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::errors::{RowError, RowErrors};
 use super::parse::{parse_row, Rec};
 use super::seen::SeenIds;
+use super::uscc::UsccHolders;
 use super::ImportError;
 use crate::format::Row;
 use crate::ledger::{Batch, LedgerError, NewInstitutions, Spill, Stager, Tx};
@@ -83,9 +83,6 @@ pub(super) struct Sink<'p> {
     /// one, and this file's.
     usccs: Option<UsccHolders>,
 }
-
-/// Each USCC and who holds it: (institution id, line; 0 for the ledger).
-type UsccHolders = HashMap<Box<str>, (Box<str>, u64)>;
 
 impl<'p> Sink<'p> {
     /// A sink for a file of `kind` at `path` and the receiving end of the
@@ -229,39 +226,31 @@ impl Sink<'_> {
             return Ok(None);
         };
         if self.usccs.is_none() {
-            let mut m = HashMap::new();
+            let mut m = UsccHolders::default();
             for i in self.stager.reader().institutions()? {
                 let i = i?;
                 if let Some(c) = i.uscc {
-                    m.entry(c.into_boxed_str())
-                        .or_insert((i.id.into_boxed_str(), 0));
+                    m.hold(&c, &i.id, 0);
                 }
             }
             self.usccs = Some(m);
         }
         let m = self.usccs.as_mut().expect("filled above");
-        match m.get(u) {
-            Some((other, at)) if **other != *x.id => {
-                let whence = if *at == 0 {
-                    "in the ledger".to_string()
-                } else {
-                    format!("on line {at}")
-                };
-                Ok(Some(FieldError::new(
-                    "uscc",
-                    u,
-                    format!(
-                        "is already the USCC of {other} ({whence}), so {} and {other} would share it; a USCC identifies one legal entity, so this is nearly always a typo: correct it, or import with --allow-shared-uscc if they really share one (a branch)",
-                        x.id
-                    ),
-                )))
-            }
-            Some(_) => Ok(None),
-            None => {
-                m.insert(u.into(), (x.id.as_str().into(), line));
-                Ok(None)
-            }
-        }
+        Ok(m.claim(u, &x.id, line).map(|(other, at)| {
+            let whence = if at == 0 {
+                "in the ledger".to_string()
+            } else {
+                format!("on line {at}")
+            };
+            FieldError::new(
+                "uscc",
+                u,
+                format!(
+                    "is already the USCC of {other} ({whence}), so {} and {other} would share it; a USCC identifies one legal entity, so this is nearly always a typo: correct it, or import with --allow-shared-uscc if they really share one (a branch)",
+                    x.id
+                ),
+            )
+        }))
     }
 
     /// Hands the pending rows to the writer. If the writer has stopped (it met
