@@ -264,7 +264,7 @@ impl Sink<'_> {
             RecordKind::Institutions => {
                 let mut held = std::mem::take(&mut self.pending);
                 held.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-                let mut fresh = std::mem::take(&mut self.fresh);
+                let mut fresh = self.fresh.take();
                 fresh.sort();
                 Chunk::Institutions(fresh, held)
             }
