@@ -82,6 +82,8 @@ pub(super) struct Sink<'p> {
     /// 0 for the ledger): the ledger's, read at the first institution with
     /// one, and this file's.
     usccs: Option<UsccHolders>,
+    /// About how many rows the file holds (an overestimate: 64 bytes a row).
+    rows_hint: usize,
 }
 
 impl<'p> Sink<'p> {
@@ -115,6 +117,7 @@ impl<'p> Sink<'p> {
             stager,
             allow_shared_uscc: false,
             usccs: None,
+            rows_hint: rows,
         };
         (sink, chunks)
     }
@@ -226,7 +229,10 @@ impl Sink<'_> {
             return Ok(None);
         };
         if self.usccs.is_none() {
-            let mut m = UsccHolders::default();
+            // Room for the ledger's codes and the file's (whose rows are
+            // rarely under 128 bytes), so the map is not rebuilt as it grows.
+            let held = self.stager.reader().counts()?.0 as usize;
+            let mut m = UsccHolders::with_capacity(held + self.rows_hint / 2);
             for i in self.stager.reader().institutions()? {
                 let i = i?;
                 if let Some(c) = i.uscc {

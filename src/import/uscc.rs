@@ -37,9 +37,23 @@ fn pack_code(code: &str) -> Option<[u8; 16]> {
     if b.len() != 18 {
         return None;
     }
+    // Each byte's place in the charset (31: not in it), by table.
+    const PLACE: [u8; 256] = {
+        let mut t = [31u8; 256];
+        let cs = USCC_CHARSET.as_bytes();
+        let mut i = 0;
+        while i < cs.len() {
+            t[cs[i] as usize] = i as u8;
+            i += 1;
+        }
+        t
+    };
     let mut n: u128 = 0;
     for &c in b {
-        let v = USCC_CHARSET.bytes().position(|x| x == c)?;
+        let v = PLACE[c as usize];
+        if v == 31 {
+            return None;
+        }
         n = n * 31 + v as u128;
     }
     Some(n.to_be_bytes())
@@ -51,6 +65,15 @@ fn line32(line: u64) -> u32 {
 }
 
 impl UsccHolders {
+    /// Room for about `n` codes before the map grows.
+    pub(super) fn with_capacity(n: usize) -> Self {
+        UsccHolders {
+            packed: rustc_hash::FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            holders: Vec::with_capacity(n),
+            ..Default::default()
+        }
+    }
+
     /// Records that institution `id` holds `code` (from the ledger when
     /// `line` is 0), unless the code already has a holder.
     pub(super) fn hold(&mut self, code: &str, id: &str, line: u64) {
