@@ -204,10 +204,13 @@ impl Table {
         }
         // Codes, numbers and dates typed in full width (２６０, a full-width
         // USCC) read as their ASCII forms; prose is kept as written.
+        // Only when normalising changes a cell: a row of Chinese district
+        // names (a code, and already normal) is not copied, which every row
+        // of an institutions file was (a tenth of its parsing).
         let wide = rec
             .iter()
             .zip(&self.normalised)
-            .any(|(v, code)| *code && !v.is_ascii());
+            .any(|(v, code)| *code && matches!(nfkc(v), std::borrow::Cow::Owned(_)));
         let normalised;
         let rec = if wide {
             normalised = rec

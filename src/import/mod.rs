@@ -30,6 +30,7 @@ mod runs;
 mod seen;
 mod sink;
 mod sniff;
+mod uscc;
 mod xlsx;
 pub use errors::{RowError, RowErrors};
 use sink::Sink;

@@ -2,13 +2,13 @@
 //! row to row on the parsing thread (a [`Sink`]), the chunks it hands over,
 //! and the writing thread that puts them into the ledger's transaction.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::errors::{RowError, RowErrors};
 use super::parse::{parse_row, Rec};
 use super::seen::SeenIds;
+use super::uscc::UsccHolders;
 use super::ImportError;
 use crate::format::Row;
 use crate::ledger::{Batch, LedgerError, NewInstitutions, Spill, Stager, Tx};
@@ -82,10 +82,9 @@ pub(super) struct Sink<'p> {
     /// 0 for the ledger): the ledger's, read at the first institution with
     /// one, and this file's.
     usccs: Option<UsccHolders>,
+    /// About how many rows the file holds (an overestimate: 64 bytes a row).
+    rows_hint: usize,
 }
-
-/// Each USCC and who holds it: (institution id, line; 0 for the ledger).
-type UsccHolders = HashMap<Box<str>, (Box<str>, u64)>;
 
 impl<'p> Sink<'p> {
     /// A sink for a file of `kind` at `path` and the receiving end of the
@@ -118,6 +117,7 @@ impl<'p> Sink<'p> {
             stager,
             allow_shared_uscc: false,
             usccs: None,
+            rows_hint: rows,
         };
         (sink, chunks)
     }
@@ -229,39 +229,34 @@ impl Sink<'_> {
             return Ok(None);
         };
         if self.usccs.is_none() {
-            let mut m = HashMap::new();
+            // Room for the ledger's codes and the file's (whose rows are
+            // rarely under 128 bytes), so the map is not rebuilt as it grows.
+            let held = self.stager.reader().counts()?.0 as usize;
+            let mut m = UsccHolders::with_capacity(held + self.rows_hint / 2);
             for i in self.stager.reader().institutions()? {
                 let i = i?;
                 if let Some(c) = i.uscc {
-                    m.entry(c.into_boxed_str())
-                        .or_insert((i.id.into_boxed_str(), 0));
+                    m.hold(&c, &i.id, 0);
                 }
             }
             self.usccs = Some(m);
         }
         let m = self.usccs.as_mut().expect("filled above");
-        match m.get(u) {
-            Some((other, at)) if **other != *x.id => {
-                let whence = if *at == 0 {
-                    "in the ledger".to_string()
-                } else {
-                    format!("on line {at}")
-                };
-                Ok(Some(FieldError::new(
-                    "uscc",
-                    u,
-                    format!(
-                        "is already the USCC of {other} ({whence}), so {} and {other} would share it; a USCC identifies one legal entity, so this is nearly always a typo: correct it, or import with --allow-shared-uscc if they really share one (a branch)",
-                        x.id
-                    ),
-                )))
-            }
-            Some(_) => Ok(None),
-            None => {
-                m.insert(u.into(), (x.id.as_str().into(), line));
-                Ok(None)
-            }
-        }
+        Ok(m.claim(u, &x.id, line).map(|(other, at)| {
+            let whence = if at == 0 {
+                "in the ledger".to_string()
+            } else {
+                format!("on line {at}")
+            };
+            FieldError::new(
+                "uscc",
+                u,
+                format!(
+                    "is already the USCC of {other} ({whence}), so {} and {other} would share it; a USCC identifies one legal entity, so this is nearly always a typo: correct it, or import with --allow-shared-uscc if they really share one (a branch)",
+                    x.id
+                ),
+            )
+        }))
     }
 
     /// Hands the pending rows to the writer. If the writer has stopped (it met
@@ -275,7 +270,7 @@ impl Sink<'_> {
             RecordKind::Institutions => {
                 let mut held = std::mem::take(&mut self.pending);
                 held.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-                let mut fresh = std::mem::take(&mut self.fresh);
+                let mut fresh = self.fresh.take();
                 fresh.sort();
                 Chunk::Institutions(fresh, held)
             }
