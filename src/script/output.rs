@@ -432,15 +432,33 @@ pub fn write_rows_from(
 /// Appends `v` as JSON, exactly as [`json`] would give it.
 fn json_into(out: &mut Vec<u8>, v: &Dynamic) -> std::io::Result<()> {
     if let Ok(s) = v.as_immutable_string_ref() {
-        serde_json::to_writer(&mut *out, s.as_str())?;
+        json_str(out, s.as_str())?;
     } else if let Ok(i) = v.as_int() {
         write!(out, "{i}")?;
     } else if let Ok(b) = v.as_bool() {
         out.extend_from_slice(if b { b"true" } else { b"false" });
     } else if v.is_unit() {
         out.extend_from_slice(b"null");
+    } else if let Some(d) = v.read_lock::<Date>() {
+        // What `json` gives a date (a JSON string), without the JSON value.
+        json_str(out, &fmt_date(d.0))?;
     } else {
         serde_json::to_writer(&mut *out, &json(v))?;
+    }
+    Ok(())
+}
+
+/// `s` as a JSON string, as serde_json writes it: text with nothing to
+/// escape (most cells, Chinese included) is copied as it is; anything else
+/// goes through serde_json itself.
+fn json_str(out: &mut Vec<u8>, s: &str) -> std::io::Result<()> {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        serde_json::to_writer(&mut *out, s)?;
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
     }
     Ok(())
 }
@@ -448,6 +466,22 @@ fn json_into(out: &mut Vec<u8>, v: &Dynamic) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_string_is_written_as_serde_json_writes_it() {
+        for s in [
+            "",
+            "plain",
+            "培训机构0 / 下课时间 21:30",
+            "quote \" and \\ backslash",
+            "tab\tnew\nline\r\u{8}\u{c}\u{0}\u{1f}\u{7f}",
+            "\u{2028}\u{2029} emoji 🦀",
+        ] {
+            let mut got = Vec::new();
+            json_str(&mut got, s).unwrap();
+            assert_eq!(got, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+    }
 
     #[test]
     fn a_table_shows_control_characters_as_escapes() {

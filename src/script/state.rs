@@ -385,7 +385,8 @@ impl Rows {
     /// Adds a row given as its keys and values, in the map's (sorted) key
     /// order: what [`Rows::push`] does with a map, without the map.
     pub fn push_pairs<K: AsRef<str>>(&mut self, m: impl IntoIterator<Item = (K, Dynamic)>) {
-        let mut vals = vec![Dynamic::UNIT; self.keys.len()];
+        let mut vals: Vec<Dynamic> = Vec::with_capacity(self.keys.len());
+        vals.extend(std::iter::repeat_with(|| Dynamic::UNIT).take(self.keys.len()));
         for (k, v) in m {
             let i = self.key_index(k.as_ref());
             if i >= vals.len() {

@@ -133,12 +133,18 @@ fn collect(max: usize, v: Dynamic) -> RResult<Vec<Dynamic>> {
 
 /// Thousands separators for the integer part.
 pub fn group_digits(v: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = s
-        .split_once('.')
-        .map(|(a, b)| (a.to_string(), Some(b.to_string())))
-        .unwrap_or((s.clone(), None));
-    let mut out = String::new();
+    use std::fmt::Write;
+    let mut s = String::with_capacity(24);
+    let _ = write!(s, "{:.*}", decimals, v.abs());
+    let (int, frac) = match s.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s.as_str(), None),
+    };
+    // One string, built once: `yuan` runs for every row of a course check.
+    let mut out = String::with_capacity(s.len() + int.len() / 3 + 1);
+    if v < 0.0 {
+        out.push('-');
+    }
     for (n, c) in int.chars().enumerate() {
         if n > 0 && (int.len() - n) % 3 == 0 {
             out.push(',');
@@ -147,11 +153,68 @@ pub fn group_digits(v: f64, decimals: usize) -> String {
     }
     if let Some(f) = frac {
         out.push('.');
-        out.push_str(&f);
+        out.push_str(f);
     }
-    if v < 0.0 {
-        format!("-{out}")
-    } else {
-        out
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_digits;
+
+    /// `group_digits` as it was before it built one string (five).
+    fn before(v: f64, decimals: usize) -> String {
+        let s = format!("{:.*}", decimals, v.abs());
+        let (int, frac) = s
+            .split_once('.')
+            .map(|(a, b)| (a.to_string(), Some(b.to_string())))
+            .unwrap_or((s.clone(), None));
+        let mut out = String::new();
+        for (n, c) in int.chars().enumerate() {
+            if n > 0 && (int.len() - n) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if let Some(f) = frac {
+            out.push('.');
+            out.push_str(&f);
+        }
+        if v < 0.0 {
+            format!("-{out}")
+        } else {
+            out
+        }
+    }
+
+    #[test]
+    fn digits_are_grouped_as_before() {
+        let values = [
+            0.0,
+            -0.0,
+            0.005,
+            0.015,
+            1.0,
+            -1.5,
+            999.995,
+            1000.0,
+            14898.0,
+            -1234567.891,
+            1e15,
+            1e21,
+            1e300,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+            5000.000000001,
+        ];
+        for v in values {
+            for d in [0, 1, 2, 10] {
+                assert_eq!(group_digits(v, d), before(v, d), "{v} {d}");
+            }
+        }
     }
 }
