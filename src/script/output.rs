@@ -432,22 +432,93 @@ pub fn write_rows_from(
 /// Appends `v` as JSON, exactly as [`json`] would give it.
 fn json_into(out: &mut Vec<u8>, v: &Dynamic) -> std::io::Result<()> {
     if let Ok(s) = v.as_immutable_string_ref() {
-        serde_json::to_writer(&mut *out, s.as_str())?;
+        json_str(out, s.as_str())?;
     } else if let Ok(i) = v.as_int() {
         write!(out, "{i}")?;
     } else if let Ok(b) = v.as_bool() {
         out.extend_from_slice(if b { b"true" } else { b"false" });
     } else if v.is_unit() {
         out.extend_from_slice(b"null");
+    } else if let Some(d) = v.read_lock::<Date>() {
+        // What `json` gives a date (a JSON string), without the JSON value.
+        json_str(out, &fmt_date(d.0))?;
     } else {
         serde_json::to_writer(&mut *out, &json(v))?;
     }
     Ok(())
 }
 
+/// `s` as a JSON string, as serde_json writes it: text with nothing to
+/// escape (most cells, Chinese included) is copied as it is; anything else
+/// goes through serde_json itself.
+fn json_str(out: &mut Vec<u8>, s: &str) -> std::io::Result<()> {
+    if needs_escape(s.as_bytes()) {
+        serde_json::to_writer(&mut *out, s)?;
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+    Ok(())
+}
+
+/// Whether `b` has a byte JSON escapes (a control character, `"` or `\`),
+/// eight bytes at a time: a byte below `n` shows as a set top bit of
+/// `(x - n·0x01…) & !x & 0x80…` (exact for whether there is one, n ≤ 128).
+fn needs_escape(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const TOPS: u64 = ONES << 7;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * n as u64) & !x & TOPS;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_ne_bytes(c.try_into().expect("eight bytes"));
+        let quote = x ^ (ONES * b'"' as u64);
+        let slash = x ^ (ONES * b'\\' as u64);
+        if below(x, 0x20) | below(quote, 1) | below(slash, 1) != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_string_is_written_as_serde_json_writes_it() {
+        for s in [
+            "",
+            "plain",
+            "培训机构0 / 下课时间 21:30",
+            "quote \" and \\ backslash",
+            "tab\tnew\nline\r\u{8}\u{c}\u{0}\u{1f}\u{7f}",
+            "\u{2028}\u{2029} emoji 🦀",
+            "long text of more than eight bytes, then a quote \" here",
+            "十二个字节的中文然后\\",
+            "0123456789abcdef\u{1f}",
+            "0123456789abcdef\u{20}\u{21}\u{5b}\u{5d}\u{7f}\u{80}",
+        ] {
+            let mut got = Vec::new();
+            json_str(&mut got, s).unwrap();
+            assert_eq!(got, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+        // Every byte that can stand alone in text, at every place of an eight-byte word.
+        for c in (0u8..0x80).map(char::from).chain(['é', '中', '\u{2028}']) {
+            for at in 0..17 {
+                let s = format!("{}{c}bcdefghij", "a".repeat(at));
+                let mut got = Vec::new();
+                json_str(&mut got, &s).unwrap();
+                assert_eq!(got, serde_json::to_vec(&s).unwrap(), "{s:?}");
+                let escapes = c < ' ' || c == '"' || c == '\\';
+                assert_eq!(needs_escape(s.as_bytes()), escapes, "{s:?}");
+            }
+        }
+    }
 
     #[test]
     fn a_table_shows_control_characters_as_escapes() {

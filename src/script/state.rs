@@ -385,9 +385,16 @@ impl Rows {
     /// Adds a row given as its keys and values, in the map's (sorted) key
     /// order: what [`Rows::push`] does with a map, without the map.
     pub fn push_pairs<K: AsRef<str>>(&mut self, m: impl IntoIterator<Item = (K, Dynamic)>) {
-        let mut vals = vec![Dynamic::UNIT; self.keys.len()];
-        for (k, v) in m {
-            let i = self.key_index(k.as_ref());
+        let mut vals: Vec<Dynamic> = Vec::with_capacity(self.keys.len());
+        vals.extend(std::iter::repeat_with(|| Dynamic::UNIT).take(self.keys.len()));
+        for (n, (k, v)) in m.into_iter().enumerate() {
+            // Rows of one `emit` have the same keys in the same order: the
+            // key at the pair's own place is tried first.
+            let k = k.as_ref();
+            let i = match self.keys.get(n) {
+                Some(c) if c == k => n,
+                _ => self.key_index(k),
+            };
             if i >= vals.len() {
                 vals.resize(i + 1, Dynamic::UNIT);
             }

@@ -48,7 +48,22 @@ pub(crate) fn join(max: usize, a: &[Dynamic], sep: &str) -> RResult<String> {
     let text: usize = a.iter().map(text_len).fold(0, usize::saturating_add);
     let seps = sep.len().saturating_mul(a.len());
     fits(max, text.saturating_add(seps).saturating_mul(2))?;
-    Ok(a.iter().map(key_text).collect::<Vec<_>>().join(sep))
+    // Text items (a list of reasons) straight into the result; the same
+    // text `key_text` gives them (a shared one prints as "… (shared)").
+    let mut out = String::with_capacity(text.saturating_add(seps));
+    for (n, v) in a.iter().enumerate() {
+        let Some(s) = (!v.is_shared())
+            .then(|| v.as_immutable_string_ref().ok())
+            .flatten()
+        else {
+            return Ok(a.iter().map(key_text).collect::<Vec<_>>().join(sep));
+        };
+        if n > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(&s);
+    }
+    Ok(out)
 }
 
 /// `institutions()`, `findings()`, `inspections()`, `applications()`,
@@ -228,4 +243,23 @@ fn call_bool(ctx: &NativeCallContext, f: &FnPtr, v: Dynamic) -> RResult<bool> {
             type_name(&r)
         ))
     })
+}
+
+#[cfg(test)]
+mod join_tests {
+    use super::*;
+
+    #[test]
+    fn joined_text_is_each_items_key_text() {
+        let shared = Dynamic::from("共享").into_shared();
+        for a in [
+            vec![],
+            vec!["一".into(), "二 \"x\"".into(), "".into()],
+            vec!["a".into(), Dynamic::UNIT, 2.5.into(), 7.into()],
+            vec![shared.clone(), "b".into(), shared],
+        ] {
+            let want = a.iter().map(key_text).collect::<Vec<_>>().join("；");
+            assert_eq!(join(usize::MAX, &a, "；").unwrap(), want);
+        }
+    }
 }

@@ -13,6 +13,9 @@ use super::Callee;
 mod loops;
 mod text;
 
+/// A call's few arguments, on the stack (most calls have at most four).
+type Few<T> = smallvec::SmallVec<[T; 4]>;
+
 /// A compiled expression.
 pub type Ex = Box<dyn Fn(&mut Frame, &Rt) -> R<Dynamic> + Send + Sync>;
 /// A compiled statement.
@@ -521,22 +524,25 @@ impl<'a> Lower<'a> {
         let args = self.args(&call.args)?;
         Ok(Box::new(move |f, rt| {
             rt.tick(pos)?;
-            // A compiled callee's frame is these values and its locals: room for all at once.
-            let cap = match callee {
-                Callee::Compiled(i) => rt.lib.frame_len(i, args.len()),
-                Callee::Rhai => args.len(),
-            };
-            let mut vals: Vec<Dynamic> = Vec::with_capacity(cap);
-            let skip = usize::from(by_ref.is_some() && !matches!(callee, Callee::Compiled(_)));
+            if let Callee::Compiled(i) = callee {
+                // The callee's frame is these values and its locals: room for all at once.
+                let mut vals = super::rt::frame_vec(rt.lib.frame_len(i, args.len()));
+                for a in &args {
+                    vals.push(a(f, rt)?);
+                }
+                return rt.lib.call(i, rt, vals, pos);
+            }
+            let mut vals: Few<Dynamic> = Few::new();
+            let skip = usize::from(by_ref.is_some());
             for a in &args[skip..] {
                 vals.push(a(f, rt)?);
             }
             match callee {
-                Callee::Compiled(i) => rt.lib.call(i, rt, vals, pos),
+                Callee::Compiled(_) => unreachable!("called above"),
                 Callee::Rhai => match by_ref {
                     Some(slot) if skip == 1 => {
                         let (first, rest) = (&mut f.vars[slot], &mut vals);
-                        let mut refs: Vec<&mut Dynamic> = Vec::with_capacity(rest.len() + 1);
+                        let mut refs: Few<&mut Dynamic> = Few::new();
                         refs.push(first);
                         refs.extend(rest.iter_mut());
                         if let Some(r) =
@@ -547,7 +553,7 @@ impl<'a> Lower<'a> {
                         rt.call(&name, true, false, &mut refs, pos)
                     }
                     _ => {
-                        let mut refs: Vec<&mut Dynamic> = vals.iter_mut().collect();
+                        let mut refs: Few<&mut Dynamic> = vals.iter_mut().collect();
                         if let Some(r) =
                             direct.and_then(|d| d.call(&rt.guard.host, false, &mut refs))
                         {
@@ -667,7 +673,7 @@ impl<'a> Lower<'a> {
                     ),
                 };
                 Ok(Box::new(move |t, f, rt| {
-                    let mut vals: Vec<Dynamic> = Vec::with_capacity(args.len());
+                    let mut vals: Few<Dynamic> = Few::new();
                     for a in &args {
                         vals.push(a(f, rt)?);
                     }
@@ -680,7 +686,7 @@ impl<'a> Lower<'a> {
                     if let Some(r) = fast.and_then(|b| b.call(v, &mut vals)) {
                         return Ok(r);
                     }
-                    let mut refs: Vec<&mut Dynamic> = Vec::with_capacity(vals.len() + 1);
+                    let mut refs: Few<&mut Dynamic> = Few::new();
                     refs.push(v);
                     refs.extend(vals.iter_mut());
                     if let Some(r) = direct.and_then(|d| d.call(&rt.guard.host, by_ref, &mut refs))
@@ -740,7 +746,7 @@ fn operator(name: ImmutableString, tok: rhai::Token, args: Vec<Ex>, pos: Positio
             let bang = matches!(tok, rhai::Token::Bang);
             let neg = matches!(tok, rhai::Token::Minus | rhai::Token::UnaryMinus);
             Box::new(move |f, rt| {
-                let mut vals = Vec::with_capacity(args.len());
+                let mut vals: Few<Dynamic> = Few::new();
                 for a in &args {
                     vals.push(a(f, rt)?);
                 }
@@ -762,7 +768,7 @@ fn operator(name: ImmutableString, tok: rhai::Token, args: Vec<Ex>, pos: Positio
                         }
                     }
                 }
-                let mut refs: Vec<&mut Dynamic> = vals.iter_mut().collect();
+                let mut refs: Few<&mut Dynamic> = vals.iter_mut().collect();
                 rt.call_native(&name, false, &mut refs, pos)
             })
         }

@@ -253,7 +253,7 @@ pub fn install(engine: &mut Engine, lib: &Arc<Lib>, guard: Arc<Guard>) {
             f.name.clone(),
             vec![TypeId::of::<Dynamic>(); f.params],
             move |ctx, args| {
-                let mut vals = Vec::with_capacity(lib.frame_len(i, args.len()));
+                let mut vals = rt::frame_vec(lib.frame_len(i, args.len()));
                 vals.extend(args.iter_mut().map(|a| a.flatten_clone()));
                 // Rhai raised the level for this call already.
                 let rt = Rt {
@@ -324,7 +324,7 @@ impl Lib {
         for x in items {
             let x = x?;
             rt.tick(pos)?;
-            let mut args = Vec::with_capacity(self.frame_len(i, 1));
+            let mut args = rt::frame_vec(self.frame_len(i, 1));
             args.push(x);
             out.push(self.enter(i, &rt, args, pos, true)?);
         }
@@ -366,7 +366,9 @@ impl Lib {
             return Err(EvalAltResult::ErrorStackOverflow(pos).into());
         }
         let mut vars = args;
-        vars.resize(f.slots.max(vars.len()), Dynamic::UNIT);
+        // Moved in, not cloned from one `()` as `resize` would: a call's locals.
+        let locals = f.slots.saturating_sub(vars.len());
+        vars.extend(std::iter::repeat_with(|| Dynamic::UNIT).take(locals));
         let mut frame = Frame {
             vars,
             findings: vec![None; f.typed],
@@ -377,7 +379,9 @@ impl Lib {
             level,
             guard: rt.guard,
         };
-        match (f.body)(&mut frame, &inner) {
+        let r = (f.body)(&mut frame, &inner);
+        rt::recycle_frame(frame.vars);
+        match r {
             Ok(Flow::Val(v) | Flow::Return(v)) => Ok(v),
             Ok(_) => Ok(Dynamic::UNIT),
             Err(mut e) => {

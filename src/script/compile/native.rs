@@ -89,9 +89,13 @@ impl Direct {
                 Ok(Dynamic::UNIT)
             }
             (Institution, [x]) => {
-                let id = if let Some(c) = x.read_lock::<CourseRef>() {
-                    c.course.institution_id.clone()
-                } else if let Some(f) = x.read_lock::<FindingRef>() {
+                if let Some(c) = x.read_lock::<CourseRef>() {
+                    return Some(api_records::institution_by_id(
+                        host,
+                        &c.course.institution_id,
+                    ));
+                }
+                let id = if let Some(f) = x.read_lock::<FindingRef>() {
                     f.institution_id()
                 } else if let Some(a) = x.read_lock::<ApplicationRef>() {
                     a.application.institution_id.clone()

@@ -66,6 +66,39 @@ thread_local! {
     static OPS: Cell<u64> = const { Cell::new(0) };
 }
 
+thread_local! {
+    /// Emptied frames kept for the next call on this thread: a compiled call
+    /// needs one, and most rows make several.
+    static FRAMES: std::cell::RefCell<Vec<Vec<Dynamic>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The frames kept at most, and the largest kept (slots).
+const KEEP_FRAMES: usize = 64;
+const KEEP_SLOTS: usize = 64;
+
+/// An empty frame with room for `cap` values: a kept one if there is one.
+#[inline]
+pub fn frame_vec(cap: usize) -> Vec<Dynamic> {
+    let mut v = FRAMES.with(|k| k.borrow_mut().pop()).unwrap_or_default();
+    v.reserve(cap);
+    v
+}
+
+/// Hands a finished call's frame back: its values are dropped now, as they
+/// were when the frame was dropped, and its room is kept.
+#[inline]
+pub fn recycle_frame(mut v: Vec<Dynamic>) {
+    v.clear();
+    if v.capacity() <= KEEP_SLOTS {
+        FRAMES.with(|k| {
+            let mut k = k.borrow_mut();
+            if k.len() < KEEP_FRAMES {
+                k.push(v);
+            }
+        });
+    }
+}
+
 /// Forgets the operations counted on this thread (a new run starts).
 pub fn reset_ops() {
     OPS.with(|o| o.set(0));

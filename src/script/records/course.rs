@@ -86,12 +86,12 @@ impl ScriptRecord for CourseRef {
 
     fn getter(name: &str) -> Option<fn(&Self) -> Dynamic> {
         let get: fn(&Self) -> Dynamic = match name {
-            "id" => |r| r.course.id.clone().into(),
-            "institution_id" => |r| r.course.institution_id.clone().into(),
-            "name" => |r| r.course.name.clone().into(),
-            "subject" => |r| r.course.subject.clone().into(),
+            "id" => |r| r.course.id.as_str().into(),
+            "institution_id" => |r| r.course.institution_id.as_str().into(),
+            "name" => |r| r.course.name.as_str().into(),
+            "subject" => |r| r.course.subject.as_str().into(),
             "subject_type" => |r| sym(r.course.subject_type.as_str()),
-            "grade" => |r| r.course.grade.clone().into(),
+            "grade" => |r| r.course.grade.as_str().into(),
             "mode" => |r| sym(r.course.mode.as_str()),
             "class_hours" => |r| (r.course.class_hours as INT).into(),
             "fee_total" => |r| r.course.fee_yuan().into(),

@@ -112,12 +112,12 @@ impl ScriptRecord for InstitutionRef {
 
     fn getter(name: &str) -> Option<fn(&Self) -> Dynamic> {
         let get: fn(&Self) -> Dynamic = match name {
-            "id" => |r| r.institution.id.clone().into(),
-            "name" => |r| r.institution.name.clone().into(),
+            "id" => |r| r.institution.id.as_str().into(),
+            "name" => |r| r.institution.name.as_str().into(),
             "uscc" => |r| opt_str(&r.institution.uscc),
-            "district" => |r| r.institution.district.clone().into(),
-            "street" => |r| r.institution.street.clone().into(),
-            "address" => |r| r.institution.address.clone().into(),
+            "district" => |r| r.institution.district.as_str().into(),
+            "street" => |r| r.institution.street.as_str().into(),
+            "address" => |r| r.institution.address.as_str().into(),
             "category" => |r| sym(r.institution.category.as_str()),
             "licence_no" => |r| match r.licence_entry() {
                 Some((no, _, _)) => no.into(),
@@ -125,7 +125,7 @@ impl ScriptRecord for InstitutionRef {
             },
             "licence_issued" => |r| opt_date(r.licence_entry().map(|l| l.1)),
             "licence_expires" => |r| opt_date(r.licence_entry().and_then(|l| l.2)),
-            "organizer" => |r| r.institution.organizer.clone().into(),
+            "organizer" => |r| r.institution.organizer.as_str().into(),
             "students" => |r| (r.institution.students as INT).into(),
             "teachers" => |r| (r.institution.teachers as INT).into(),
             "qualified_teachers" => |r| (r.institution.qualified_teachers as INT).into(),

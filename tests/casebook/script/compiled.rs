@@ -193,6 +193,15 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         "fn f(z) { let n = 0.0 / z; [n == 0, n != 0, n > 0, n >= 0, n < 0, n <= 0, 0 == n, n == 0.0, n == n, n == 1, 0.0 >= n] }\nemit(#{v: f(0.0)});",
         // Numbers in interpolated strings, as Rhai prints them.
         "fn f(x) { `${x} ${x * 1.0} ${x / 3.0} ${-x} ${x * 1e20} ${1.0 / (x * 1e9)} ${0.1 + 0.2} ${x - x} ${-0.0}` }\nemit(#{v: f(7)});\nemit(#{v: f(9223372036854775807)});\nemit(#{v: f(0)});",
+        // Frames kept for the next call (round 5): recursion, an error in
+        // the middle of a call's arguments, then more calls on the same thread.
+        "fn f(n) { let a = n * 2; let b = `${a}`; if n > 0 { a + f(n - 1) + b.len() } else { a } }\nfn g(n) { let x = [n]; x.push(if n > 3 { n / 0 } else { n }); x }\nemit(#{v: f(30), w: g(1)});\nemit(#{v: f(5), w: g(7)});",
+        "fn f(c) { let a = 1; let b = 2; let t = c.name; [a + b, t, c.id] }\nfn g(c) { let i = c.institution(); [f(c), i.name, f(c)[1] == c.name] }\nlet r = courses().map(|c| g(c));\nemit(#{v: r[0], n: r.len()});",
+        // Calls of five or more arguments (past the few kept on the stack),
+        // natives and interpreted functions, by value and by reference.
+        "fn h(a, b, c, d, e) { const K = 1; `${a}${b}${c}${d}${e}${K}` }\nfn f(x) { let s = \"培训机构\"; [h(x, s, (), 2.5, [1]), h(s, x, x, x, x), s.sub_string(1, 2), s.pad(6, \"文\"), s.len(), s] }\nemit(#{v: f(7)});\nemit(#{v: f(\"机构\")});",
+        // Text into JSON Lines: Chinese, quotes, backslashes, control characters, `()`, dates.
+        "fn f(x) { #{a: x, b: `引号\"${x}\"\\ 反斜杠`, c: \"tab\\tnl\\ncr\\r\", d: (), e: date(\"2019-02-20\"), g: [\"下课\", ()], h: join([\"一\", \"二\", `${x}`], \"；\"), y: yuan(-1234567.895)} }\nlet m = f(\"培训\");\nemit(#{a: m.a, b: m.b, c: m.c, d: m.d, e: m.e, g: m.g, h: m.h, y: m.y});\nemit(#{j: join([\"a\", 1, 2.5, (), date(\"2019-01-01\")], \"、\"), y: yuan(1e300), z: yuan(0.005), n: yuan(-0.0)});",
         // Rows streamed before the error (more than a flush), then the incomplete mark.
         "fn f(k) { if k == 4500 { throw `stop ${k}`; } k }\ncolumns([\"n\"]);\nfor k in 0..5000 { emit(#{n: f(k)}); }",
     ]
