@@ -654,6 +654,7 @@ impl Tx<'_> {
                 panic!("write_batch writes keyed kinds; institutions go through insert_new_institutions")
             }
         };
+        let table = data.delta().0;
         let (indexed, written) = std::thread::scope(|s| {
             let index = std::thread::Builder::new().name("import-index".into());
             let index = index.spawn_scoped(s, || -> Result<bool, LedgerError> {
@@ -671,7 +672,7 @@ impl Tx<'_> {
             let index = index.expect("cannot start the index thread");
             let written = (|| -> Result<(), LedgerError> {
                 if let Some(spill) = spill {
-                    return spill.add_run(kind, b);
+                    return spill.add_run(kind, table, b);
                 }
                 for r in b.in_order(&b.by_key) {
                     if let Some((pi, _)) = r.prev.filter(|(pi, _)| *pi != r.inst) {

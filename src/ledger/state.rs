@@ -21,8 +21,8 @@ use std::borrow::Borrow;
 use std::ops::Deref;
 
 use redb::{
-    AccessGuard, Key, StorageError, Table, TableDefinition, TableError, TableHandle,
-    WriteTransaction,
+    AccessGuard, CursorError, Key, StorageError, Table, TableDefinition, TableError, TableHandle,
+    Value, WriteTransaction,
 };
 use sha2::{Digest, Sha256};
 
@@ -164,6 +164,125 @@ impl<'t, K: Key + 'static, V: Sealed> Tracked<'t, K, V> {
     /// The table's name and what this transaction's writes did to its digest.
     pub fn delta(&self) -> (&'static str, Sum256) {
         (self.name, self.delta)
+    }
+}
+
+/// The hashes of records to be written later in one pass, summed as they
+/// are staged ([`Tracked::insert_in_order`] then adds the sum instead of
+/// hashing each record again): a large import hashes its records on the
+/// thread that stages them, while it would otherwise wait, rather than in
+/// the final merge, which runs alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prehashed {
+    sum: Sum256,
+    rows: u64,
+}
+
+impl Prehashed {
+    /// Adds the hash of the record `key` (as the table stores it), `value`
+    /// (its payload) of the table named `table` (a [`Tracked::delta`] name).
+    pub fn add(&mut self, table: &str, key: &[u8], value: &[u8]) {
+        self.sum.add(&record_hash(table, key, value));
+        self.rows += 1;
+    }
+}
+
+/// Records handed to [`Tracked::insert_in_order`] one at a time, in
+/// strictly increasing key order.
+pub trait InOrder<K: Key + 'static, V: Value + 'static> {
+    /// The current record, or `None` after the last.
+    fn current(&self) -> Option<(K::SelfType<'_>, V::SelfType<'_>)>;
+
+    /// Moves to the next record.
+    fn advance(&mut self) -> Result<(), super::LedgerError>;
+}
+
+impl<'t, K: Key + 'static, V: Sealed> Tracked<'t, K, V> {
+    /// Inserts or replaces every record of `rows`, which come in strictly
+    /// increasing key order and whose hashes `hashed` holds, through one
+    /// redb cursor: a key that falls in the gap the cursor is at is
+    /// buffered and spliced into the leaves a megabyte at a time, where
+    /// [`Tracked::insert`] walks down the tree for each. A key that does
+    /// not (the table holds keys between, or the key itself) moves the
+    /// cursor there; a record it replaces is subtracted from the digest as
+    /// `insert` does.
+    pub fn insert_in_order(
+        &mut self,
+        rows: &mut impl InOrder<K, V>,
+        hashed: Prehashed,
+    ) -> Result<(), super::LedgerError> {
+        use std::cmp::Ordering;
+        use std::ops::Bound;
+        let name = self.name;
+        let mut written = 0u64;
+        // The previous key's bytes: one buffer, not one allocation a row.
+        let mut last: Vec<u8> = Vec::new();
+        let mut next = |kb: &[u8], written: &mut u64| {
+            if *written > 0 && K::compare(&last, kb) != Ordering::Less {
+                return Err(super::LedgerError::Storage(format!(
+                    "{name}: a record was written twice in one import, or out of order; nothing was written"
+                )));
+            }
+            *written += 1;
+            last.clear();
+            last.extend_from_slice(kb);
+            Ok(())
+        };
+        'seek: loop {
+            // A key not in the cursor's gap (the table holds keys before
+            // it, or the key itself): the cursor moves to the gap before
+            // it, and the record there with the same key is replaced.
+            let mut c = {
+                let Some((k, v)) = rows.current() else { break };
+                let kb = K::as_bytes(&k);
+                next(kb.as_ref(), &mut written)?;
+                let mut c = self.table.lower_bound_mut(Bound::Included(&k))?;
+                let old = match c.peek_next()? {
+                    Some((nk, nv))
+                        if K::compare(K::as_bytes(&nk.value()).as_ref(), kb.as_ref())
+                            == Ordering::Equal =>
+                    {
+                        Some(record_hash(name, kb.as_ref(), V::payload(&nv.value())))
+                    }
+                    _ => None,
+                };
+                if let Some(old) = old {
+                    c.remove_next()?;
+                    self.delta.sub(&old);
+                }
+                match c.insert_before(&k, &v) {
+                    Ok(()) => {}
+                    Err(CursorError::UnorderedKey) => {
+                        unreachable!("the gap before the key takes it")
+                    }
+                    Err(e) => return Err(redb::Error::from(e).into()),
+                }
+                c
+            };
+            rows.advance()?;
+            loop {
+                let taken = {
+                    let Some((k, v)) = rows.current() else { break };
+                    match c.insert_before(&k, &v) {
+                        Ok(()) => next(K::as_bytes(&k).as_ref(), &mut written).map(|()| true)?,
+                        Err(CursorError::UnorderedKey) => false,
+                        Err(e) => return Err(redb::Error::from(e).into()),
+                    }
+                };
+                if !taken {
+                    c.close()?;
+                    continue 'seek;
+                }
+                rows.advance()?;
+            }
+            c.close()?;
+        }
+        assert_eq!(
+            written, hashed.rows,
+            "insert_in_order writes the records that were hashed"
+        );
+        self.delta.merge(&hashed.sum);
+        Ok(())
     }
 }
 
