@@ -6,7 +6,9 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::codec::{self, StatusChange};
 use super::id_map::IdMap;
+use super::seal::Text;
 use super::spill::Spill;
+use super::state::{InOrder, Prehashed};
 use super::tx::{finding_errors, no_institution, owned_errors, Refs};
 use super::{LedgerError, Reader, Tx};
 use crate::model::*;
@@ -657,17 +659,10 @@ impl Tx<'_> {
         let table = data.delta().0;
         let (indexed, written) = std::thread::scope(|s| {
             let index = std::thread::Builder::new().name("import-index".into());
-            let index = index.spawn_scoped(s, || -> Result<bool, LedgerError> {
-                for r in b.in_order(&b.by_id) {
-                    let was = r.prev.map(|(pi, _)| pi);
-                    if was == Some(r.inst) {
-                        continue;
-                    }
-                    if ids.insert(r.id, r.inst)?.as_ref().map(|g| g.value()) != was {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
+            let index = index.spawn_scoped(s, || -> Result<(), LedgerError> {
+                let mut rows = IdRows::new(b, ids.delta().0, kind);
+                let hashed = rows.hashed;
+                ids.insert_in_order(&mut rows, hashed)
             });
             let index = index.expect("cannot start the index thread");
             let written = (|| -> Result<(), LedgerError> {
@@ -685,12 +680,7 @@ impl Tx<'_> {
             (index.join().expect("the index thread panicked"), written)
         });
         written?;
-        if !indexed? {
-            return Err(LedgerError::Storage(format!(
-                "{} ids changed while an import was checked, or one was written twice in it; nothing was written",
-                kind.audit_name()
-            )));
-        }
+        indexed?;
         if kind == RecordKind::Inspections {
             self.inspection_of.clear();
         }
@@ -703,6 +693,76 @@ impl Tx<'_> {
             self.changed(kind, r.id, old)?;
         }
         Ok(())
+    }
+}
+
+/// The id index entries a [`Batch`] writes, in id order: every row's but
+/// those whose record stays under its institution. Each replaces what the
+/// snapshot the stager read had under its id, or nothing: anything else
+/// means the ledger changed since, or the id is twice in the import.
+struct IdRows<'b> {
+    b: &'b Batch,
+    /// The next position in `b.by_id`, and the row there (skipping ones that stay).
+    at: usize,
+    kind: RecordKind,
+    hashed: Prehashed,
+}
+
+impl<'b> IdRows<'b> {
+    fn new(b: &'b Batch, table: &str, kind: RecordKind) -> Self {
+        let mut hashed = Prehashed::default();
+        for r in b.in_order(&b.by_id) {
+            if !Self::stays(&r) {
+                hashed.add(table, r.id.as_bytes(), r.inst.as_bytes());
+            }
+        }
+        let mut rows = IdRows {
+            b,
+            at: 0,
+            kind,
+            hashed,
+        };
+        rows.skip();
+        rows
+    }
+
+    /// Whether a row's index entry is already what it is to be.
+    fn stays(r: &Staged) -> bool {
+        r.prev.map(|(pi, _)| pi) == Some(r.inst)
+    }
+
+    fn row(&self) -> Option<Staged<'b>> {
+        let i = *self.b.by_id.get(self.at)?;
+        Some(self.b.row(&self.b.rows[i as usize]))
+    }
+
+    fn skip(&mut self) {
+        while self.row().is_some_and(|r| Self::stays(&r)) {
+            self.at += 1;
+        }
+    }
+}
+
+impl InOrder<&'static str, Text> for IdRows<'_> {
+    fn current(&self) -> Option<(&str, &str)> {
+        self.row().map(|r| (r.id, r.inst))
+    }
+
+    fn advance(&mut self) -> Result<(), LedgerError> {
+        self.at += 1;
+        self.skip();
+        Ok(())
+    }
+
+    fn may_replace(&self, old: Option<&str>) -> Result<(), LedgerError> {
+        let was = self.row().and_then(|r| r.prev).map(|(pi, _)| pi);
+        if old == was {
+            return Ok(());
+        }
+        Err(LedgerError::Storage(format!(
+            "{} ids changed while an import was checked, or one was written twice in it; nothing was written",
+            self.kind.audit_name()
+        )))
     }
 }
 

@@ -195,6 +195,14 @@ pub trait InOrder<K: Key + 'static, V: Value + 'static> {
 
     /// Moves to the next record.
     fn advance(&mut self) -> Result<(), super::LedgerError>;
+
+    /// Says whether the current record may replace `old`, the value the
+    /// table held under its key (`None`: no record): an error stops the
+    /// writes. Any may, unless the source says otherwise.
+    fn may_replace(&self, old: Option<V::SelfType<'_>>) -> Result<(), super::LedgerError> {
+        let _ = old;
+        Ok(())
+    }
 }
 
 impl<'t, K: Key + 'static, V: Sealed> Tracked<'t, K, V> {
@@ -242,9 +250,13 @@ impl<'t, K: Key + 'static, V: Sealed> Tracked<'t, K, V> {
                         if K::compare(K::as_bytes(&nk.value()).as_ref(), kb.as_ref())
                             == Ordering::Equal =>
                     {
+                        rows.may_replace(Some(nv.value()))?;
                         Some(record_hash(name, kb.as_ref(), V::payload(&nv.value())))
                     }
-                    _ => None,
+                    _ => {
+                        rows.may_replace(None)?;
+                        None
+                    }
                 };
                 if let Some(old) = old {
                     c.remove_next()?;
@@ -264,7 +276,10 @@ impl<'t, K: Key + 'static, V: Sealed> Tracked<'t, K, V> {
                 let taken = {
                     let Some((k, v)) = rows.current() else { break };
                     match c.insert_before(&k, &v) {
-                        Ok(()) => next(K::as_bytes(&k).as_ref(), &mut written).map(|()| true)?,
+                        Ok(()) => {
+                            rows.may_replace(None)?;
+                            next(K::as_bytes(&k).as_ref(), &mut written).map(|()| true)?
+                        }
                         Err(CursorError::UnorderedKey) => false,
                         Err(e) => return Err(redb::Error::from(e).into()),
                     }
@@ -318,5 +333,96 @@ mod tests {
             record_hash("t", b"k1", b"v1"),
             record_hash("t", b"k", b"1v1")
         );
+    }
+
+    /// Rows for `insert_in_order` from a sorted list.
+    struct Rows(Vec<(u64, Vec<u8>)>, usize);
+
+    impl InOrder<u64, crate::ledger::seal::Bytes> for Rows {
+        fn current(&self) -> Option<(u64, &[u8])> {
+            self.0.get(self.1).map(|(k, v)| (*k, v.as_slice()))
+        }
+        fn advance(&mut self) -> Result<(), crate::ledger::LedgerError> {
+            self.1 += 1;
+            Ok(())
+        }
+    }
+
+    /// A table holding `held`, then `rows` written by `insert_in_order`
+    /// (or one `insert` each): the table's records and the digest delta.
+    fn written(
+        held: &[u64],
+        rows: &[(u64, Vec<u8>)],
+        in_order: bool,
+    ) -> Result<(Vec<(u64, Vec<u8>)>, Sum256), crate::ledger::LedgerError> {
+        use crate::ledger::seal::Bytes;
+        use redb::ReadableTable;
+        const T: TableDefinition<u64, Bytes> = TableDefinition::new("findings");
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("t.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut t = Tracked::open(&txn, T).unwrap();
+        for k in held {
+            t.insert(k, format!("old {k}").as_bytes()).unwrap();
+        }
+        let before = t.delta().1;
+        if in_order {
+            let mut hashed = Prehashed::default();
+            for (k, v) in rows {
+                hashed.add(t.name, &k.to_le_bytes(), v);
+            }
+            t.insert_in_order(&mut Rows(rows.to_vec(), 0), hashed)?;
+        } else {
+            for (k, v) in rows {
+                t.insert(k, v.as_slice()).unwrap();
+            }
+        }
+        // What the rows did: the delta less what `held` added.
+        let mut delta = t.delta().1;
+        let mut held_bytes = [0u8; 32];
+        for (i, l) in before.0.iter().enumerate() {
+            held_bytes[i * 8..i * 8 + 8].copy_from_slice(&l.to_le_bytes());
+        }
+        delta.sub(&held_bytes);
+        let all = t
+            .iter()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.0.value(), e.1.value().to_vec())
+            })
+            .collect();
+        Ok((all, delta))
+    }
+
+    #[test]
+    fn records_written_in_order_land_and_hash_as_inserted_one_by_one() {
+        // Held keys before, between, equal to and after the new ones: the
+        // cursor moves past some, replaces others.
+        let held: Vec<u64> = vec![1, 5, 6, 10, 20, 21, 22, 40, 100];
+        let rows: Vec<(u64, Vec<u8>)> = [0u64, 2, 3, 5, 7, 8, 9, 20, 23, 24, 40, 41, 99, 101]
+            .into_iter()
+            .chain(200..5_000)
+            .map(|k| (k, format!("new {k}").into_bytes()))
+            .collect();
+        let by_one = written(&held, &rows, false).unwrap();
+        let merged = written(&held, &rows, true).unwrap();
+        assert_eq!(merged.0, by_one.0);
+        assert_eq!(merged.1, by_one.1);
+        assert_eq!(merged.0.len(), held.len() + rows.len() - 3);
+        // Into an empty table too.
+        assert_eq!(
+            written(&[], &rows, true).unwrap(),
+            written(&[], &rows, false).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_key_repeated_or_out_of_order_is_refused() {
+        for keys in [[1u64, 2, 2], [1, 3, 2]] {
+            let rows: Vec<(u64, Vec<u8>)> = keys.iter().map(|&k| (k, vec![1])).collect();
+            let e = written(&[2], &rows, true).unwrap_err();
+            assert!(e.to_string().contains("written twice"), "{e}");
+        }
     }
 }
