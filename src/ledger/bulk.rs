@@ -2,6 +2,8 @@
 //! parsing thread into [`Batch`]es (and [`NewInstitutions`]), and
 //! [`Tx::write_batch`] writes them in key order.
 
+use std::sync::Arc;
+
 use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::codec::{self, StatusChange};
@@ -269,7 +271,7 @@ pub struct Stager {
     /// which is then the whole answer: a large file names most institutions,
     /// and a walk reads each page once where lookups read each several times.
     lookups: u32,
-    every: Option<EveryInstitution>,
+    every: Option<Arc<EveryInstitution>>,
     /// Whether a reference check may wait for the chunk (see
     /// [`Stager::unknown_institutions`]), and whether one did.
     deferring: bool,
@@ -330,7 +332,7 @@ impl Refs for Stager {
             // The table's order is the bytes' order, which packing keeps.
             debug_assert!(every.short.windows(2).all(|w| w[0] < w[1]));
             let found = every.contains(id);
-            self.every = Some(every);
+            self.every = Some(Arc::new(every));
             self.known = IdMap::default();
             return Ok(found);
         }
@@ -429,35 +431,10 @@ impl Stager {
         }
     }
 
-    /// The rows of `b` (sorted) whose institution the ledger does not hold,
-    /// each as its line, id and error, for rows whose check waited for their
-    /// chunk: one forward walk of the institutions beside the rows in key
-    /// order (institution first). Rows checked when staged are checked
-    /// again, to the same answer.
-    pub fn unknown_institutions(&self, b: &Batch) -> Vec<(u64, String, FieldError)> {
-        let Some(every) = &self.every else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        let mut at = 0;
-        for &i in &b.by_key {
-            let r = &b.rows[i as usize];
-            let inst = b.row(r).inst;
-            let p = pack_id(inst.as_bytes());
-            let known = if packed_is_long(p) {
-                every.contains(inst)
-            } else {
-                // Short ids come in increasing packed order.
-                while at < every.short.len() && every.short[at] < p {
-                    at += 1;
-                }
-                every.short.get(at) == Some(&p)
-            };
-            if !known {
-                out.push((r.line, b.row(r).id.to_string(), no_institution(inst)));
-            }
-        }
-        out
+    /// What checks the institutions of the rows staged so far whose check
+    /// waited (see [`InstitutionCheck`]), on any thread.
+    pub fn institution_check(&self) -> InstitutionCheck {
+        InstitutionCheck(self.every.clone())
     }
 
     /// Checks an inspection; if sound, adds it to `b` (or counts it unchanged).
@@ -553,6 +530,46 @@ impl Stager {
             (None, _) => b.push(inst, id, stored, None),
         }
         Ok(Ok(()))
+    }
+}
+
+/// The institutions a [`Stager`] knows, once it has read them all, for
+/// checking a chunk's rows whose institution it did not check when it
+/// staged them: on the thread that sorts and writes the chunk, not on the
+/// parsing one.
+#[derive(Clone)]
+pub struct InstitutionCheck(Option<Arc<EveryInstitution>>);
+
+impl InstitutionCheck {
+    /// The rows of `b` (sorted) whose institution the ledger does not hold,
+    /// each as its line, id and error, for rows whose check waited for their
+    /// chunk (a check taken after `b` was staged): one forward walk of the
+    /// institutions beside the rows in key order (institution first). Rows
+    /// checked when staged are checked again, to the same answer.
+    pub fn unknown_institutions(&self, b: &Batch) -> Vec<(u64, String, FieldError)> {
+        let Some(every) = &self.0 else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut at = 0;
+        for &i in &b.by_key {
+            let r = &b.rows[i as usize];
+            let inst = b.row(r).inst;
+            let p = pack_id(inst.as_bytes());
+            let known = if packed_is_long(p) {
+                every.contains(inst)
+            } else {
+                // Short ids come in increasing packed order.
+                while at < every.short.len() && every.short[at] < p {
+                    at += 1;
+                }
+                every.short.get(at) == Some(&p)
+            };
+            if !known {
+                out.push((r.line, b.row(r).id.to_string(), no_institution(inst)));
+            }
+        }
+        out
     }
 }
 
