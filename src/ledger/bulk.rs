@@ -273,7 +273,7 @@ pub struct Stager {
     lookups: u32,
     every: Option<Arc<EveryInstitution>>,
     /// Whether a reference check may wait for the chunk (see
-    /// [`Stager::unknown_institutions`]), and whether one did.
+    /// [`InstitutionCheck::unknown_institutions`]), and whether one did.
     deferring: bool,
     deferred: bool,
     inspection_of: rustc_hash::FxHashMap<String, String>,
