@@ -16,7 +16,6 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::FileExt;
 
 use redb::Value;
 
@@ -25,6 +24,7 @@ use super::seal::Bytes;
 use super::state::{InOrder, Prehashed};
 use super::{LedgerError, Tx};
 use crate::model::RecordKind;
+use crate::runfile::RunReader;
 
 /// A record table's key.
 type Key2 = (&'static str, &'static str);
@@ -125,12 +125,9 @@ fn temp_error(e: io::Error) -> LedgerError {
 
 /// One run read back a block at a time, holding its current row.
 struct Cursor<'f> {
-    file: &'f File,
-    at: u64,
-    end: u64,
-    buf: Vec<u8>,
-    pos: usize,
-    /// The current row: its lengths and where its bytes start in `buf`.
+    run: RunReader<'f>,
+    /// The current row: its lengths and where its bytes start in the
+    /// reader's bytes.
     lens: [u32; 4],
     row: usize,
 }
@@ -138,64 +135,35 @@ struct Cursor<'f> {
 impl<'f> Cursor<'f> {
     fn new(file: &'f File, (start, len): (u64, u64)) -> Self {
         Cursor {
-            file,
-            at: start,
-            end: start + len,
-            buf: Vec::with_capacity(BLOCK),
-            pos: 0,
+            run: RunReader::new(file, start, len, BLOCK),
             lens: [0; 4],
             row: 0,
         }
     }
 
-    /// Makes `n` bytes from `pos` on available in `buf`.
-    fn fill(&mut self, n: usize) -> io::Result<()> {
-        if self.buf.len() - self.pos >= n {
-            return Ok(());
-        }
-        self.buf.drain(..self.pos);
-        self.row -= self.row.min(self.pos);
-        self.pos = 0;
-        let want = (BLOCK.max(n - self.buf.len()) as u64).min(self.end - self.at) as usize;
-        let old = self.buf.len();
-        self.buf.resize(old + want, 0);
-        self.file.read_exact_at(&mut self.buf[old..], self.at)?;
-        self.at += want as u64;
-        if self.buf.len() < n {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "a temporary file of the import ends early",
-            ));
-        }
-        Ok(())
-    }
-
     /// Moves to the next row; false at the end of the run.
     fn advance(&mut self) -> io::Result<bool> {
-        if self.pos == self.buf.len() && self.at == self.end {
+        if self.run.is_done() {
             return Ok(false);
         }
-        self.fill(HEADER)?;
+        let head = self.run.take(HEADER)?;
         for (i, l) in self.lens.iter_mut().enumerate() {
-            let b = &self.buf[self.pos + i * 4..self.pos + i * 4 + 4];
+            let b = &head[i * 4..i * 4 + 4];
             *l = u32::from_le_bytes(b.try_into().expect("4 bytes"));
         }
-        self.pos += HEADER;
         let body: usize = self.lens[..3].iter().map(|&l| l as usize).sum::<usize>()
             + if self.lens[3] == NO_MOVE {
                 0
             } else {
                 self.lens[3] as usize
             };
-        self.fill(body)?;
-        self.row = self.pos;
-        self.pos += body;
+        self.row = self.run.take_range(body)?.start;
         Ok(true)
     }
 
     fn part(&self, i: usize) -> &[u8] {
         let from = self.row + self.lens[..i].iter().map(|&l| l as usize).sum::<usize>();
-        &self.buf[from..from + self.lens[i] as usize]
+        &self.run.bytes()[from..from + self.lens[i] as usize]
     }
 
     /// The current row's key, as bytes (the order `Batch::sort` used).
