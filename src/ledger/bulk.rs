@@ -26,6 +26,9 @@ pub struct Batch {
     /// Positions in `rows` in key order, and in id order (the id index's key).
     pub(super) by_key: Vec<u32>,
     by_id: Vec<u32>,
+    /// The institutions of `by_key`'s rows, packed ([`pack_id`]), in its
+    /// order: what [`InstitutionCheck`] walks without reading the rows.
+    inst_keys: Vec<u128>,
     /// Rows identical to the stored record: counted, not written.
     pub unchanged: u64,
     /// The line of the file the next row pushed comes from (see [`Batch::at_line`]).
@@ -191,6 +194,8 @@ impl Batch {
                 (prefix(inst), prefix(id), i)
             })
             .collect();
+        // Taken in the file's order, before the sort by key scatters it.
+        let mut by_id: Vec<(u128, u32)> = by_key.iter().map(|&(_, id, i)| (id, i)).collect();
         by_key.sort_unstable_by(|a, b| {
             // The bytes are looked at only when the integers cannot tell.
             match a.0.cmp(&b.0) {
@@ -202,11 +207,11 @@ impl Batch {
                 o => o,
             }
         });
-        let mut by_id: Vec<(u128, u32)> = by_key.iter().map(|&(_, id, i)| (id, i)).collect();
         by_id.sort_unstable_by(|a, b| match a.0.cmp(&b.0) {
             Ordering::Equal if long(a.0) => key(a.1).1.cmp(key(b.1).1),
             o => o,
         });
+        self.inst_keys = by_key.iter().map(|k| k.0).collect();
         self.by_key = by_key.into_iter().map(|k| k.2).collect();
         self.by_id = by_id.into_iter().map(|k| k.1).collect();
     }
@@ -550,14 +555,17 @@ impl InstitutionCheck {
         let Some(every) = &self.0 else {
             return Vec::new();
         };
+        assert_eq!(
+            b.inst_keys.len(),
+            b.rows.len(),
+            "Batch::sort runs before the check"
+        );
         let mut out = Vec::new();
         let mut at = 0;
-        for &i in &b.by_key {
+        for (&i, &p) in b.by_key.iter().zip(&b.inst_keys) {
             let r = &b.rows[i as usize];
-            let inst = b.row(r).inst;
-            let p = pack_id(inst.as_bytes());
             let known = if packed_is_long(p) {
-                every.contains(inst)
+                every.contains(b.row(r).inst)
             } else {
                 // Short ids come in increasing packed order.
                 while at < every.short.len() && every.short[at] < p {
@@ -566,7 +574,8 @@ impl InstitutionCheck {
                 every.short.get(at) == Some(&p)
             };
             if !known {
-                out.push((r.line, b.row(r).id.to_string(), no_institution(inst)));
+                let row = b.row(r);
+                out.push((r.line, row.id.to_string(), no_institution(row.inst)));
             }
         }
         out
