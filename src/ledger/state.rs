@@ -342,8 +342,11 @@ mod tests {
         );
     }
 
+    /// Keys and values.
+    type Records = Vec<(u64, Vec<u8>)>;
+
     /// Rows for `insert_in_order` from a sorted list.
-    struct Rows(Vec<(u64, Vec<u8>)>, usize);
+    struct Rows(Records, usize);
 
     impl InOrder<u64, crate::ledger::seal::Bytes> for Rows {
         fn current(&self) -> Option<(u64, &[u8])> {
@@ -361,7 +364,7 @@ mod tests {
         held: &[u64],
         rows: &[(u64, Vec<u8>)],
         in_order: bool,
-    ) -> Result<(Vec<(u64, Vec<u8>)>, Sum256), crate::ledger::LedgerError> {
+    ) -> Result<(Records, Sum256), crate::ledger::LedgerError> {
         use crate::ledger::seal::Bytes;
         use redb::ReadableTable;
         const T: TableDefinition<u64, Bytes> = TableDefinition::new("findings");
