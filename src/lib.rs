@@ -31,5 +31,6 @@ pub mod model;
 pub mod notice;
 pub mod render;
 pub mod repl;
+pub mod runfile;
 pub mod script;
 pub mod sheet;

@@ -1,5 +1,6 @@
-//! Runs written to a temporary file and read back a block at a time: what
-//! [`super::seen`] and [`super::errors`] keep out of memory.
+//! Runs written to a temporary file and read back a block at a time
+//! (with [`crate::runfile`]'s reader): what [`super::seen`] and
+//! [`super::errors`] keep out of memory.
 
 use std::fs::File;
 use std::io;
@@ -9,62 +10,26 @@ use std::os::unix::fs::FileExt;
 const BLOCK: usize = 16 << 10;
 
 /// One run of a temporary file, read back from its start.
-pub(super) struct RunReader<'a> {
-    file: &'a File,
-    at: u64,
-    end: u64,
-    buf: Vec<u8>,
-    pos: usize,
-}
+pub(super) struct RunReader<'a>(crate::runfile::RunReader<'a>);
 
 impl<'a> RunReader<'a> {
     /// The run of `len` bytes at `start`.
     pub(super) fn new(file: &'a File, start: u64, len: u64) -> Self {
-        RunReader {
-            file,
-            at: start,
-            end: start + len,
-            buf: Vec::new(),
-            pos: 0,
-        }
+        RunReader(crate::runfile::RunReader::new(file, start, len, BLOCK))
     }
+}
 
-    /// Whether every byte of the run has been taken.
-    pub(super) fn is_done(&self) -> bool {
-        self.pos == self.buf.len() && self.at == self.end
+impl<'a> std::ops::Deref for RunReader<'a> {
+    type Target = crate::runfile::RunReader<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
+}
 
-    /// `n` more bytes of the run, reading on as needed.
-    pub(super) fn take(&mut self, n: usize) -> io::Result<&[u8]> {
-        if self.buf.len() - self.pos < n {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-            let want = (BLOCK.max(n - self.buf.len()) as u64).min(self.end - self.at) as usize;
-            let old = self.buf.len();
-            self.buf.resize(old + want, 0);
-            self.file.read_exact_at(&mut self.buf[old..], self.at)?;
-            self.at += want as u64;
-            if self.buf.len() < n {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "a temporary file of the import ends early",
-                ));
-            }
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-
-    /// The next `N` bytes as an array.
-    pub(super) fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
-        Ok(self.take(N)?.try_into().unwrap())
-    }
-
-    /// A text written as its length (4 bytes, little-endian) and its bytes.
-    pub(super) fn text(&mut self) -> io::Result<String> {
-        let n = u32::from_le_bytes(self.array()?) as usize;
-        Ok(String::from_utf8_lossy(self.take(n)?).into_owned())
+impl std::ops::DerefMut for RunReader<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
     }
 }
 

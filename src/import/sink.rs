@@ -3,7 +3,7 @@
 //! and the writing thread that puts them into the ledger's transaction.
 
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use super::errors::{RowError, RowErrors};
 use super::parse::{parse_row, Rec};
@@ -11,7 +11,7 @@ use super::seen::SeenIds;
 use super::uscc::UsccHolders;
 use super::ImportError;
 use crate::format::Row;
-use crate::ledger::{Batch, LedgerError, NewInstitutions, Spill, Stager, Tx};
+use crate::ledger::{Batch, InstitutionCheck, LedgerError, NewInstitutions, Spill, Stager, Tx};
 use crate::model::RecordKind;
 use crate::model::{FieldError, Institution};
 
@@ -47,8 +47,11 @@ pub(super) enum Chunk {
     /// Institutions: new ones staged, and ones the ledger holds (whose
     /// status history the writer reads); each in id order.
     Institutions(NewInstitutions, Vec<Institution>),
-    /// Records of a keyed kind (not institutions), checked, encoded and in key order.
-    Keyed(RecordKind, Batch),
+    /// Records of a keyed kind (not institutions), checked and encoded, to
+    /// be put in key order and their institutions checked (where the parser
+    /// let that wait) on the writing thread: sorting was a quarter of the
+    /// parser's time, which bounds an import's first part.
+    Keyed(RecordKind, Batch, InstitutionCheck),
 }
 
 /// The state one import carries from row to row (on the parsing thread).
@@ -66,6 +69,10 @@ pub(super) struct Sink<'p> {
     batch: Batch,
     /// Where full chunks go to be written; `None` once the writer has stopped.
     out: Option<SyncSender<Chunk>>,
+    /// The rows of the chunks sent whose institution the ledger does not
+    /// hold, as the writing thread finds them (see [`sort_chunk`]): taken
+    /// at each send, so that at most a chunk or two of them wait.
+    unknown: Option<Receiver<Unknown>>,
     districts: Vec<String>,
     pub(super) path: &'p Path,
     pub(super) kind: RecordKind,
@@ -85,6 +92,9 @@ pub(super) struct Sink<'p> {
     /// About how many rows the file holds (an overestimate: 64 bytes a row).
     rows_hint: usize,
 }
+
+/// Rows of a chunk that name an institution the ledger does not hold: line, id, error.
+type Unknown = Vec<(u64, String, FieldError)>;
 
 impl<'p> Sink<'p> {
     /// A sink for a file of `kind` at `path` and the receiving end of the
@@ -107,6 +117,7 @@ impl<'p> Sink<'p> {
             audit,
             batch: Batch::default(),
             out: Some(send),
+            unknown: None,
             districts,
             path,
             kind,
@@ -276,18 +287,26 @@ impl Sink<'_> {
             }
             k => {
                 let next = self.batch.lengths();
-                let mut batch = std::mem::replace(&mut self.batch, Batch::with_capacity(next));
-                batch.sort();
-                for (line, id, e) in self.stager.unknown_institutions(&batch) {
-                    self.push(line, &id, vec![e]);
-                }
-                Chunk::Keyed(k, batch)
+                let batch = std::mem::replace(&mut self.batch, Batch::with_capacity(next));
+                Chunk::Keyed(k, batch, self.stager.institution_check())
             }
         };
         if let Some(out) = &self.out {
             if out.send(chunk).is_err() {
                 self.out = None;
             }
+        }
+        self.take_unknown();
+    }
+
+    /// Adds the errors the writing thread found in the chunks sent so far.
+    fn take_unknown(&mut self) {
+        let found: Vec<Unknown> = match &self.unknown {
+            Some(r) => r.try_iter().collect(),
+            None => return,
+        };
+        for (line, id, e) in found.into_iter().flatten() {
+            self.push(line, &id, vec![e]);
         }
     }
 
@@ -300,9 +319,23 @@ impl Sink<'_> {
     }
 }
 
-/// Writes one chunk, which the parsing thread checked and put in key order
-/// (on the writing thread), or, with a `spill`, adds its records to it as a
-/// run. Nothing here refuses a row: every check ran on the parsing thread.
+/// Puts a chunk of keyed records in key order and checks the institutions
+/// the parser did not, telling the parser the rows that name none the
+/// ledger holds.
+fn sort_chunk(chunk: &mut Chunk, unknown: &Sender<Unknown>) {
+    if let Chunk::Keyed(_, batch, check) = chunk {
+        batch.sort();
+        let found = check.unknown_institutions(batch);
+        if !found.is_empty() {
+            // The parser holds the receiver until this thread is done.
+            let _ = unknown.send(found);
+        }
+    }
+}
+
+/// Writes one chunk, which the parsing thread checked and [`sort_chunk`]
+/// put in key order (on the writing thread), or, with a `spill`, adds its
+/// records to it as a run. Nothing here refuses a row: the checks ran before.
 fn write_chunk(
     tx: &mut Tx<'_>,
     chunk: Chunk,
@@ -310,7 +343,7 @@ fn write_chunk(
     spill: &mut Option<Spill>,
 ) -> Result<(), LedgerError> {
     match chunk {
-        Chunk::Keyed(kind, batch) => match spill {
+        Chunk::Keyed(kind, batch, _) => match spill {
             Some(s) => tx.spill_batch(kind, &batch, s),
             None => tx.write_batch(kind, &batch),
         },
@@ -336,6 +369,8 @@ pub(super) fn parse_and_write<'p>(
     spill: &mut Option<Spill>,
     read: impl FnOnce(&mut Sink<'p>) -> Result<(), ImportError> + Send,
 ) -> (Result<Sink<'p>, ImportError>, Result<(), LedgerError>) {
+    let (tell, told) = channel();
+    sink.unknown = Some(told);
     std::thread::scope(|s| {
         // Named so that a profile or a debugger tells the threads apart.
         let parse = std::thread::Builder::new().name("import-parse".into());
@@ -348,14 +383,88 @@ pub(super) fn parse_and_write<'p>(
         // As `s.spawn` does when the system has no thread to give.
         let parser = parser.expect("cannot start the parsing thread");
         let mut written = Ok(());
-        for chunk in chunks.iter() {
-            written = write_chunk(tx, chunk, reason, spill);
-            if written.is_err() {
-                break;
+        for mut chunk in chunks.iter() {
+            // Once a write failed, chunks are still checked, so that the
+            // report names every bad row, but no longer written.
+            sort_chunk(&mut chunk, &tell);
+            if written.is_ok() {
+                written = write_chunk(tx, chunk, reason, spill);
             }
         }
-        // Dropping the receiver tells the parser to stop sending.
-        drop(chunks);
-        (parser.join().expect("the parsing thread panicked"), written)
+        let parsed = parser.join().expect("the parsing thread panicked");
+        let parsed = parsed.map(|mut sink| {
+            // What the last chunks gave, after the parser's last look.
+            sink.take_unknown();
+            sink.unknown = None;
+            sink
+        });
+        (parsed, written)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::import::{import_file, seen, ImportError, ImportOptions};
+    use crate::ledger::LedgerWriter;
+    use crate::model::RecordKind;
+
+    /// The writing thread checks the institutions the parser let wait, and
+    /// goes on checking after a write failed: here the index entry of a
+    /// repeated id the parser had written out of memory (so the writer
+    /// meets it first), then three thousand rows of an institution the
+    /// ledger does not hold in the chunk after. Every bad row is reported
+    /// with its line, and nothing is written.
+    #[test]
+    fn rows_checked_on_the_writing_thread_are_reported_after_a_failed_write() {
+        seen::TEST_LIMIT.set(64);
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = LedgerWriter::create(&dir.path().join("l.redb")).unwrap();
+        let inst = dir.path().join("inst.csv");
+        std::fs::write(
+            &inst,
+            "id,name,district,category,status,status_date\nGZ-1,A,天河,subject,operating,2018-01-01\n",
+        )
+        .unwrap();
+        let opts = ImportOptions::default();
+        import_file(&ledger, RecordKind::Institutions, &inst, &opts).unwrap();
+        let row =
+            |id: &str, inst: &str| format!("{id},{inst},fire_hazard,2,2019-01-01,2019-03-01\n");
+        let mut text = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
+        // 4,096 institutions looked up and not found: the stager then reads
+        // every institution, and lets later rows' checks wait for their chunk.
+        for n in 0..4096 {
+            text.push_str(&row(&format!("FX{n:04}"), &format!("GZ-X{n}")));
+        }
+        for n in 0..5000 {
+            text.push_str(&row(&format!("F{n:05}"), "GZ-1"));
+        }
+        text.push_str(&row("F00000", "GZ-1"));
+        for n in 5000..13_000 {
+            text.push_str(&row(&format!("F{n:05}"), "GZ-1"));
+        }
+        for n in 13_000..16_000 {
+            text.push_str(&row(&format!("F{n:05}"), "GZ-404"));
+        }
+        let f = dir.path().join("find.csv");
+        std::fs::write(&f, text).unwrap();
+        let r = import_file(&ledger, RecordKind::Findings, &f, &opts);
+        let Err(ImportError::BadRows { errors, .. }) = r else {
+            panic!("not refused: {r:?}");
+        };
+        let errors = errors.to_vec().unwrap();
+        let field = |f: &str| errors.iter().filter(|e| e.field == f).count();
+        assert_eq!(field("institution_id"), 4096 + 3000);
+        assert_eq!(field("id"), 1);
+        assert_eq!(errors.len(), 4096 + 3000 + 1);
+        let late: Vec<u64> = errors
+            .iter()
+            .filter(|e| e.value == "GZ-404")
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(
+            late,
+            (4096 + 5000 + 8000 + 3..4096 + 5000 + 8000 + 3003).collect::<Vec<u64>>()
+        );
+        assert_eq!(ledger.reader().unwrap().counts().unwrap(), (1, 0, 0));
+    }
 }

@@ -2,11 +2,15 @@
 //! parsing thread into [`Batch`]es (and [`NewInstitutions`]), and
 //! [`Tx::write_batch`] writes them in key order.
 
+use std::sync::Arc;
+
 use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::codec::{self, StatusChange};
 use super::id_map::IdMap;
+use super::seal::Text;
 use super::spill::Spill;
+use super::state::{InOrder, Prehashed};
 use super::tx::{finding_errors, no_institution, owned_errors, Refs};
 use super::{LedgerError, Reader, Tx};
 use crate::model::*;
@@ -22,6 +26,9 @@ pub struct Batch {
     /// Positions in `rows` in key order, and in id order (the id index's key).
     pub(super) by_key: Vec<u32>,
     by_id: Vec<u32>,
+    /// The institutions of `by_key`'s rows, packed ([`pack_id`]), in its
+    /// order: what [`InstitutionCheck`] walks without reading the rows.
+    inst_keys: Vec<u128>,
     /// Rows identical to the stored record: counted, not written.
     pub unchanged: u64,
     /// The line of the file the next row pushed comes from (see [`Batch::at_line`]).
@@ -187,6 +194,8 @@ impl Batch {
                 (prefix(inst), prefix(id), i)
             })
             .collect();
+        // Taken in the file's order, before the sort by key scatters it.
+        let mut by_id: Vec<(u128, u32)> = by_key.iter().map(|&(_, id, i)| (id, i)).collect();
         by_key.sort_unstable_by(|a, b| {
             // The bytes are looked at only when the integers cannot tell.
             match a.0.cmp(&b.0) {
@@ -198,11 +207,11 @@ impl Batch {
                 o => o,
             }
         });
-        let mut by_id: Vec<(u128, u32)> = by_key.iter().map(|&(_, id, i)| (id, i)).collect();
         by_id.sort_unstable_by(|a, b| match a.0.cmp(&b.0) {
             Ordering::Equal if long(a.0) => key(a.1).1.cmp(key(b.1).1),
             o => o,
         });
+        self.inst_keys = by_key.iter().map(|k| k.0).collect();
         self.by_key = by_key.into_iter().map(|k| k.2).collect();
         self.by_id = by_id.into_iter().map(|k| k.1).collect();
     }
@@ -306,9 +315,9 @@ pub struct Stager {
     /// which is then the whole answer: a large file names most institutions,
     /// and a walk reads each page once where lookups read each several times.
     lookups: u32,
-    every: Option<EveryInstitution>,
+    every: Option<Arc<EveryInstitution>>,
     /// Whether a reference check may wait for the chunk (see
-    /// [`Stager::unknown_institutions`]), and whether one did.
+    /// [`InstitutionCheck::unknown_institutions`]), and whether one did.
     deferring: bool,
     deferred: bool,
     inspection_of: rustc_hash::FxHashMap<String, String>,
@@ -367,7 +376,7 @@ impl Refs for Stager {
             // The table's order is the bytes' order, which packing keeps.
             debug_assert!(every.short.windows(2).all(|w| w[0] < w[1]));
             let found = every.contains(id);
-            self.every = Some(every);
+            self.every = Some(Arc::new(every));
             self.known = IdMap::default();
             return Ok(found);
         }
@@ -464,35 +473,10 @@ impl Stager {
         }
     }
 
-    /// The rows of `b` (sorted) whose institution the ledger does not hold,
-    /// each as its line, id and error, for rows whose check waited for their
-    /// chunk: one forward walk of the institutions beside the rows in key
-    /// order (institution first). Rows checked when staged are checked
-    /// again, to the same answer.
-    pub fn unknown_institutions(&self, b: &Batch) -> Vec<(u64, String, FieldError)> {
-        let Some(every) = &self.every else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        let mut at = 0;
-        for &i in &b.by_key {
-            let r = &b.rows[i as usize];
-            let inst = b.row(r).inst;
-            let p = pack_id(inst.as_bytes());
-            let known = if packed_is_long(p) {
-                every.contains(inst)
-            } else {
-                // Short ids come in increasing packed order.
-                while at < every.short.len() && every.short[at] < p {
-                    at += 1;
-                }
-                every.short.get(at) == Some(&p)
-            };
-            if !known {
-                out.push((r.line, b.row(r).id.to_string(), no_institution(inst)));
-            }
-        }
-        out
+    /// What checks the institutions of the rows staged so far whose check
+    /// waited (see [`InstitutionCheck`]), on any thread.
+    pub fn institution_check(&self) -> InstitutionCheck {
+        InstitutionCheck(self.every.clone())
     }
 
     /// Checks an inspection; if sound, adds it to `b` (or counts it unchanged).
@@ -591,6 +575,50 @@ impl Stager {
     }
 }
 
+/// The institutions a [`Stager`] knows, once it has read them all, for
+/// checking a chunk's rows whose institution it did not check when it
+/// staged them: on the thread that sorts and writes the chunk, not on the
+/// parsing one.
+#[derive(Clone)]
+pub struct InstitutionCheck(Option<Arc<EveryInstitution>>);
+
+impl InstitutionCheck {
+    /// The rows of `b` (sorted) whose institution the ledger does not hold,
+    /// each as its line, id and error, for rows whose check waited for their
+    /// chunk (a check taken after `b` was staged): one forward walk of the
+    /// institutions beside the rows in key order (institution first). Rows
+    /// checked when staged are checked again, to the same answer.
+    pub fn unknown_institutions(&self, b: &Batch) -> Vec<(u64, String, FieldError)> {
+        let Some(every) = &self.0 else {
+            return Vec::new();
+        };
+        assert_eq!(
+            b.inst_keys.len(),
+            b.rows.len(),
+            "Batch::sort runs before the check"
+        );
+        let mut out = Vec::new();
+        let mut at = 0;
+        for (&i, &p) in b.by_key.iter().zip(&b.inst_keys) {
+            let r = &b.rows[i as usize];
+            let known = if packed_is_long(p) {
+                every.contains(b.row(r).inst)
+            } else {
+                // Short ids come in increasing packed order.
+                while at < every.short.len() && every.short[at] < p {
+                    at += 1;
+                }
+                every.short.get(at) == Some(&p)
+            };
+            if !known {
+                let row = b.row(r);
+                out.push((r.line, row.id.to_string(), no_institution(row.inst)));
+            }
+        }
+        out
+    }
+}
+
 /// What staging a record gives: a storage error, the record's problems, or done.
 pub type Staging = Result<Result<(), Vec<FieldError>>, LedgerError>;
 
@@ -683,24 +711,18 @@ impl Tx<'_> {
                 panic!("write_batch writes keyed kinds; institutions go through insert_new_institutions")
             }
         };
+        let table = data.delta().0;
         let (indexed, written) = std::thread::scope(|s| {
             let index = std::thread::Builder::new().name("import-index".into());
-            let index = index.spawn_scoped(s, || -> Result<bool, LedgerError> {
-                for r in b.in_order(&b.by_id) {
-                    let was = r.prev.map(|(pi, _)| pi);
-                    if was == Some(r.inst) {
-                        continue;
-                    }
-                    if ids.insert(r.id, r.inst)?.as_ref().map(|g| g.value()) != was {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
+            let index = index.spawn_scoped(s, || -> Result<(), LedgerError> {
+                let mut rows = IdRows::new(b, ids.delta().0, kind);
+                let hashed = rows.hashed;
+                ids.insert_in_order(&mut rows, hashed)
             });
             let index = index.expect("cannot start the index thread");
             let written = (|| -> Result<(), LedgerError> {
                 if let Some(spill) = spill {
-                    return spill.add_run(kind, b);
+                    return spill.add_run(kind, table, b);
                 }
                 for r in b.in_order(&b.by_key) {
                     if let Some((pi, _)) = r.prev.filter(|(pi, _)| *pi != r.inst) {
@@ -713,12 +735,7 @@ impl Tx<'_> {
             (index.join().expect("the index thread panicked"), written)
         });
         written?;
-        if !indexed? {
-            return Err(LedgerError::Storage(format!(
-                "{} ids changed while an import was checked, or one was written twice in it; nothing was written",
-                kind.audit_name()
-            )));
-        }
+        indexed?;
         if kind == RecordKind::Inspections {
             self.inspection_of.clear();
         }
@@ -731,6 +748,76 @@ impl Tx<'_> {
             self.changed(kind, r.id, old)?;
         }
         Ok(())
+    }
+}
+
+/// The id index entries a [`Batch`] writes, in id order: every row's but
+/// those whose record stays under its institution. Each replaces what the
+/// snapshot the stager read had under its id, or nothing: anything else
+/// means the ledger changed since, or the id is twice in the import.
+struct IdRows<'b> {
+    b: &'b Batch,
+    /// The next position in `b.by_id`, and the row there (skipping ones that stay).
+    at: usize,
+    kind: RecordKind,
+    hashed: Prehashed,
+}
+
+impl<'b> IdRows<'b> {
+    fn new(b: &'b Batch, table: &str, kind: RecordKind) -> Self {
+        let mut hashed = Prehashed::default();
+        for r in b.in_order(&b.by_id) {
+            if !Self::stays(&r) {
+                hashed.add(table, r.id.as_bytes(), r.inst.as_bytes());
+            }
+        }
+        let mut rows = IdRows {
+            b,
+            at: 0,
+            kind,
+            hashed,
+        };
+        rows.skip();
+        rows
+    }
+
+    /// Whether a row's index entry is already what it is to be.
+    fn stays(r: &Staged) -> bool {
+        r.prev.map(|(pi, _)| pi) == Some(r.inst)
+    }
+
+    fn row(&self) -> Option<Staged<'b>> {
+        let i = *self.b.by_id.get(self.at)?;
+        Some(self.b.row(&self.b.rows[i as usize]))
+    }
+
+    fn skip(&mut self) {
+        while self.row().is_some_and(|r| Self::stays(&r)) {
+            self.at += 1;
+        }
+    }
+}
+
+impl InOrder<&'static str, Text> for IdRows<'_> {
+    fn current(&self) -> Option<(&str, &str)> {
+        self.row().map(|r| (r.id, r.inst))
+    }
+
+    fn advance(&mut self) -> Result<(), LedgerError> {
+        self.at += 1;
+        self.skip();
+        Ok(())
+    }
+
+    fn may_replace(&self, old: Option<&str>) -> Result<(), LedgerError> {
+        let was = self.row().and_then(|r| r.prev).map(|(pi, _)| pi);
+        if old == was {
+            return Ok(());
+        }
+        Err(LedgerError::Storage(format!(
+            "{} ids changed while an import was checked, or one was written twice in it; nothing was written",
+            self.kind.audit_name()
+        )))
     }
 }
 

@@ -53,7 +53,9 @@ mod verify;
 pub mod who;
 
 pub use backup::BackupSummary;
-pub use bulk::{pack_id, packed_is_long, Batch, NewInstitutions, Stager, Staging};
+pub use bulk::{
+    pack_id, packed_is_long, Batch, InstitutionCheck, NewInstitutions, Stager, Staging,
+};
 pub use compact::{file_len, Compacted};
 pub use error::{LedgerError, RedbError, Rejection};
 pub use reader::{FindingCursor, RawIter, RawRecords, RawSpan, Reader};

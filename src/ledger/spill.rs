@@ -16,11 +16,18 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::FileExt;
+
+use redb::Value;
 
 use super::bulk::Batch;
+use super::seal::Bytes;
+use super::state::{InOrder, Prehashed};
 use super::{LedgerError, Tx};
 use crate::model::RecordKind;
+use crate::runfile::RunReader;
+
+/// A record table's key.
+type Key2 = (&'static str, &'static str);
 
 /// Bytes each run reads at a time: 40 runs (ten million findings) read side
 /// by side take 10 MB.
@@ -38,6 +45,12 @@ pub struct Spill {
     /// Each run's start and length in the file.
     runs: Vec<(u64, u64)>,
     len: u64,
+    /// The state digest's hashes of every record written, summed on the
+    /// writing thread while the parser works, not in the merge.
+    hashed: Prehashed,
+    /// Rows whose record moves from another institution (whose old key the
+    /// merge removes first).
+    moves: u64,
 }
 
 impl Spill {
@@ -49,6 +62,8 @@ impl Spill {
             out: BufWriter::with_capacity(BLOCK, file),
             runs: Vec::new(),
             len: 0,
+            hashed: Prehashed::default(),
+            moves: 0,
         })
     }
 
@@ -57,12 +72,21 @@ impl Spill {
         self.runs.len()
     }
 
-    /// Appends `b`'s rows, in key order, as one run.
-    pub(super) fn add_run(&mut self, kind: RecordKind, b: &Batch) -> Result<(), LedgerError> {
+    /// Appends `b`'s rows, in key order, as one run, and adds their hashes
+    /// as the state digest of the table named `table` takes them.
+    pub(super) fn add_run(
+        &mut self,
+        kind: RecordKind,
+        table: &str,
+        b: &Batch,
+    ) -> Result<(), LedgerError> {
         assert_eq!(kind, self.kind, "a spill holds one kind");
         let start = self.len;
         for r in b.in_order(&b.by_key) {
+            let key = <Key2 as Value>::as_bytes(&(r.inst, r.id));
+            self.hashed.add(table, &key, r.enc);
             let moved = r.prev.map(|(pi, _)| pi).filter(|pi| *pi != r.inst);
+            self.moves += moved.is_some() as u64;
             let lens = [
                 r.inst.len() as u32,
                 r.id.len() as u32,
@@ -101,12 +125,9 @@ fn temp_error(e: io::Error) -> LedgerError {
 
 /// One run read back a block at a time, holding its current row.
 struct Cursor<'f> {
-    file: &'f File,
-    at: u64,
-    end: u64,
-    buf: Vec<u8>,
-    pos: usize,
-    /// The current row: its lengths and where its bytes start in `buf`.
+    run: RunReader<'f>,
+    /// The current row: its lengths and where its bytes start in the
+    /// reader's bytes.
     lens: [u32; 4],
     row: usize,
 }
@@ -114,64 +135,35 @@ struct Cursor<'f> {
 impl<'f> Cursor<'f> {
     fn new(file: &'f File, (start, len): (u64, u64)) -> Self {
         Cursor {
-            file,
-            at: start,
-            end: start + len,
-            buf: Vec::with_capacity(BLOCK),
-            pos: 0,
+            run: RunReader::new(file, start, len, BLOCK),
             lens: [0; 4],
             row: 0,
         }
     }
 
-    /// Makes `n` bytes from `pos` on available in `buf`.
-    fn fill(&mut self, n: usize) -> io::Result<()> {
-        if self.buf.len() - self.pos >= n {
-            return Ok(());
-        }
-        self.buf.drain(..self.pos);
-        self.row -= self.row.min(self.pos);
-        self.pos = 0;
-        let want = (BLOCK.max(n - self.buf.len()) as u64).min(self.end - self.at) as usize;
-        let old = self.buf.len();
-        self.buf.resize(old + want, 0);
-        self.file.read_exact_at(&mut self.buf[old..], self.at)?;
-        self.at += want as u64;
-        if self.buf.len() < n {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "a temporary file of the import ends early",
-            ));
-        }
-        Ok(())
-    }
-
     /// Moves to the next row; false at the end of the run.
     fn advance(&mut self) -> io::Result<bool> {
-        if self.pos == self.buf.len() && self.at == self.end {
+        if self.run.is_done() {
             return Ok(false);
         }
-        self.fill(HEADER)?;
+        let head = self.run.take(HEADER)?;
         for (i, l) in self.lens.iter_mut().enumerate() {
-            let b = &self.buf[self.pos + i * 4..self.pos + i * 4 + 4];
+            let b = &head[i * 4..i * 4 + 4];
             *l = u32::from_le_bytes(b.try_into().expect("4 bytes"));
         }
-        self.pos += HEADER;
         let body: usize = self.lens[..3].iter().map(|&l| l as usize).sum::<usize>()
             + if self.lens[3] == NO_MOVE {
                 0
             } else {
                 self.lens[3] as usize
             };
-        self.fill(body)?;
-        self.row = self.pos;
-        self.pos += body;
+        self.row = self.run.take_range(body)?.start;
         Ok(true)
     }
 
     fn part(&self, i: usize) -> &[u8] {
         let from = self.row + self.lens[..i].iter().map(|&l| l as usize).sum::<usize>();
-        &self.buf[from..from + self.lens[i] as usize]
+        &self.run.bytes()[from..from + self.lens[i] as usize]
     }
 
     /// The current row's key, as bytes (the order `Batch::sort` used).
@@ -209,12 +201,43 @@ fn sift_down(heap: &mut [usize], cursors: &[Cursor], mut i: usize) {
     }
 }
 
+/// The rows of every run, merged in key order.
+struct Merge<'f> {
+    cursors: Vec<Cursor<'f>>,
+    /// Positions in `cursors`, a heap by their current keys.
+    heap: Vec<usize>,
+}
+
+impl InOrder<Key2, Bytes> for Merge<'_> {
+    fn current(&self) -> Option<((&str, &str), &[u8])> {
+        self.heap.first().map(|&top| {
+            let c = &self.cursors[top];
+            ((c.text(0), c.text(1)), c.part(2))
+        })
+    }
+
+    fn advance(&mut self) -> Result<(), LedgerError> {
+        if let Some(&top) = self.heap.first() {
+            if !self.cursors[top].advance().map_err(temp_error)? {
+                self.heap.swap_remove(0);
+            }
+            sift_down(&mut self.heap, &self.cursors, 0);
+        }
+        Ok(())
+    }
+}
+
 impl Tx<'_> {
     /// Writes every record of `spill` into its table, merging the runs so
     /// that the table is written in key order once.
     pub fn write_spilled(&mut self, spill: Spill) -> Result<(), LedgerError> {
         let Spill {
-            kind, out, runs, ..
+            kind,
+            out,
+            runs,
+            hashed,
+            moves,
+            ..
         } = spill;
         let file = out.into_inner().map_err(|e| temp_error(e.into_error()))?;
         let data = match kind {
@@ -224,6 +247,20 @@ impl Tx<'_> {
             RecordKind::Courses => &mut self.courses,
             RecordKind::Institutions => panic!("institutions are not spilled"),
         };
+        // A record that moves to another institution leaves its old key
+        // first: the old and the new key differ, and no other row has
+        // either (ids are once a file), so this is what removing each just
+        // before its insert did.
+        if moves > 0 {
+            for &r in &runs {
+                let mut c = Cursor::new(&file, r);
+                while c.advance().map_err(temp_error)? {
+                    if let Some(pi) = c.moved_from() {
+                        data.remove((pi, c.text(1)))?;
+                    }
+                }
+            }
+        }
         let mut cursors = Vec::with_capacity(runs.len());
         for r in runs {
             let mut c = Cursor::new(&file, r);
@@ -235,18 +272,7 @@ impl Tx<'_> {
         for i in (0..heap.len() / 2).rev() {
             sift_down(&mut heap, &cursors, i);
         }
-        while let Some(&top) = heap.first() {
-            let c = &cursors[top];
-            let (inst, id) = (c.text(0), c.text(1));
-            if let Some(pi) = c.moved_from() {
-                data.remove((pi, id))?;
-            }
-            data.insert((inst, id), c.part(2))?;
-            if !cursors[top].advance().map_err(temp_error)? {
-                heap.swap_remove(0);
-            }
-            sift_down(&mut heap, &cursors, 0);
-        }
-        Ok(())
+        let mut merge = Merge { cursors, heap };
+        data.insert_in_order(&mut merge, hashed)
     }
 }

@@ -21,8 +21,8 @@ use std::borrow::Borrow;
 use std::ops::Deref;
 
 use redb::{
-    AccessGuard, Key, StorageError, Table, TableDefinition, TableError, TableHandle,
-    WriteTransaction,
+    AccessGuard, CursorError, Key, StorageError, Table, TableDefinition, TableError, TableHandle,
+    Value, WriteTransaction,
 };
 use sha2::{Digest, Sha256};
 
@@ -167,6 +167,147 @@ impl<'t, K: Key + 'static, V: Sealed> Tracked<'t, K, V> {
     }
 }
 
+/// The hashes of records to be written later in one pass, summed as they
+/// are staged ([`Tracked::insert_in_order`] then adds the sum instead of
+/// hashing each record again): a large import hashes its records on the
+/// thread that stages them, while it would otherwise wait, rather than in
+/// the final merge, which runs alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prehashed {
+    sum: Sum256,
+    rows: u64,
+}
+
+impl Prehashed {
+    /// Adds the hash of the record `key` (as the table stores it), `value`
+    /// (its payload) of the table named `table` (a [`Tracked::delta`] name).
+    pub fn add(&mut self, table: &str, key: &[u8], value: &[u8]) {
+        self.sum.add(&record_hash(table, key, value));
+        self.rows += 1;
+    }
+}
+
+/// Records handed to [`Tracked::insert_in_order`] one at a time, in
+/// strictly increasing key order.
+pub trait InOrder<K: Key + 'static, V: Value + 'static> {
+    /// The current record, or `None` after the last.
+    fn current(&self) -> Option<(K::SelfType<'_>, V::SelfType<'_>)>;
+
+    /// Moves to the next record.
+    fn advance(&mut self) -> Result<(), super::LedgerError>;
+
+    /// Says whether the current record may replace `old`, the value the
+    /// table held under its key (`None`: no record): an error stops the
+    /// writes. Any may, unless the source says otherwise.
+    fn may_replace(&self, old: Option<V::SelfType<'_>>) -> Result<(), super::LedgerError> {
+        let _ = old;
+        Ok(())
+    }
+}
+
+impl<'t, K: Key + 'static, V: Sealed> Tracked<'t, K, V> {
+    /// Inserts or replaces every record of `rows`, which come in strictly
+    /// increasing key order and whose hashes `hashed` holds, through one
+    /// redb cursor: a key that falls in the gap the cursor is at is
+    /// buffered and spliced into the leaves a megabyte at a time, where
+    /// [`Tracked::insert`] walks down the tree for each. A key that does
+    /// not (the table holds keys between, or the key itself) moves the
+    /// cursor there; a record it replaces is subtracted from the digest as
+    /// `insert` does.
+    pub fn insert_in_order(
+        &mut self,
+        rows: &mut impl InOrder<K, V>,
+        hashed: Prehashed,
+    ) -> Result<(), super::LedgerError> {
+        use std::cmp::Ordering;
+        use std::ops::Bound;
+        let name = self.name;
+        let mut written = 0u64;
+        let twice = || {
+            super::LedgerError::Storage(format!(
+                "{name}: a record was written twice in one import, or out of order; nothing was written"
+            ))
+        };
+        'seek: loop {
+            // A key not in the cursor's gap: the table holds keys before it,
+            // or the key itself. The cursor moves to the gap before it, and
+            // the record there with the same key is replaced (it is not one
+            // written here: the key is past every one of those).
+            let mut c = {
+                let Some((k, v)) = rows.current() else { break };
+                let kb = K::as_bytes(&k);
+                let mut c = self.table.lower_bound_mut(Bound::Included(&k))?;
+                let old = match c.peek_next()? {
+                    Some((nk, nv))
+                        if K::compare(K::as_bytes(&nk.value()).as_ref(), kb.as_ref())
+                            == Ordering::Equal =>
+                    {
+                        rows.may_replace(Some(nv.value()))?;
+                        Some(record_hash(name, kb.as_ref(), V::payload(&nv.value())))
+                    }
+                    _ => {
+                        rows.may_replace(None)?;
+                        None
+                    }
+                };
+                if let Some(old) = old {
+                    c.remove_next()?;
+                    self.delta.sub(&old);
+                }
+                match c.insert_before(&k, &v) {
+                    Ok(()) => written += 1,
+                    Err(CursorError::UnorderedKey) => {
+                        unreachable!("the gap before the key takes it")
+                    }
+                    Err(e) => return Err(redb::Error::from(e).into()),
+                }
+                c
+            };
+            rows.advance()?;
+            loop {
+                let taken = {
+                    let Some((k, v)) = rows.current() else { break };
+                    match c.insert_before(&k, &v) {
+                        Ok(()) => {
+                            rows.may_replace(None)?;
+                            written += 1;
+                            true
+                        }
+                        // redb takes a key past the last one written and
+                        // before the table's next: refused, it is at or past
+                        // that next one, or else not past the last one.
+                        Err(CursorError::UnorderedKey) => {
+                            let kb = K::as_bytes(&k);
+                            match c.peek_next()? {
+                                Some((nk, _))
+                                    if K::compare(
+                                        K::as_bytes(&nk.value()).as_ref(),
+                                        kb.as_ref(),
+                                    ) != Ordering::Greater => {}
+                                _ => return Err(twice()),
+                            }
+                            false
+                        }
+                        Err(e) => return Err(redb::Error::from(e).into()),
+                    }
+                };
+                if !taken {
+                    c.close()?;
+                    continue 'seek;
+                }
+                rows.advance()?;
+            }
+            c.close()?;
+        }
+        assert_eq!(
+            written, hashed.rows,
+            "insert_in_order writes the records that were hashed"
+        );
+        self.delta.merge(&hashed.sum);
+        Ok(())
+    }
+}
+
 impl<'t, K: Key + 'static, V: Sealed> Deref for Tracked<'t, K, V> {
     type Target = Table<'t, K, V>;
 
@@ -199,5 +340,106 @@ mod tests {
             record_hash("t", b"k1", b"v1"),
             record_hash("t", b"k", b"1v1")
         );
+    }
+
+    /// Keys and values.
+    type Records = Vec<(u64, Vec<u8>)>;
+
+    /// Rows for `insert_in_order` from a sorted list.
+    struct Rows(Records, usize);
+
+    impl InOrder<u64, crate::ledger::seal::Bytes> for Rows {
+        fn current(&self) -> Option<(u64, &[u8])> {
+            self.0.get(self.1).map(|(k, v)| (*k, v.as_slice()))
+        }
+        fn advance(&mut self) -> Result<(), crate::ledger::LedgerError> {
+            self.1 += 1;
+            Ok(())
+        }
+    }
+
+    /// A table holding `held`, then `rows` written by `insert_in_order`
+    /// (or one `insert` each): the table's records and the digest delta.
+    fn written(
+        held: &[u64],
+        rows: &[(u64, Vec<u8>)],
+        in_order: bool,
+    ) -> Result<(Records, Sum256), crate::ledger::LedgerError> {
+        use crate::ledger::seal::Bytes;
+        use redb::ReadableTable;
+        const T: TableDefinition<u64, Bytes> = TableDefinition::new("findings");
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("t.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut t = Tracked::open(&txn, T).unwrap();
+        for k in held {
+            t.insert(k, format!("old {k}").as_bytes()).unwrap();
+        }
+        let before = t.delta().1;
+        if in_order {
+            let mut hashed = Prehashed::default();
+            for (k, v) in rows {
+                hashed.add(t.name, &k.to_le_bytes(), v);
+            }
+            t.insert_in_order(&mut Rows(rows.to_vec(), 0), hashed)?;
+        } else {
+            for (k, v) in rows {
+                t.insert(k, v.as_slice()).unwrap();
+            }
+        }
+        // What the rows did: the delta less what `held` added.
+        let mut delta = t.delta().1;
+        let mut held_bytes = [0u8; 32];
+        for (i, l) in before.0.iter().enumerate() {
+            held_bytes[i * 8..i * 8 + 8].copy_from_slice(&l.to_le_bytes());
+        }
+        delta.sub(&held_bytes);
+        let all = t
+            .iter()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.0.value(), e.1.value().to_vec())
+            })
+            .collect();
+        Ok((all, delta))
+    }
+
+    #[test]
+    fn records_written_in_order_land_and_hash_as_inserted_one_by_one() {
+        // Held keys before, between, equal to and after the new ones: the
+        // cursor moves past some, replaces others.
+        let held: Vec<u64> = vec![1, 5, 6, 10, 20, 21, 22, 40, 100];
+        let rows: Vec<(u64, Vec<u8>)> = [0u64, 2, 3, 5, 7, 8, 9, 20, 23, 24, 40, 41, 99, 101]
+            .into_iter()
+            .chain(200..5_000)
+            .map(|k| (k, format!("new {k}").into_bytes()))
+            .collect();
+        let by_one = written(&held, &rows, false).unwrap();
+        let merged = written(&held, &rows, true).unwrap();
+        assert_eq!(merged.0, by_one.0);
+        assert_eq!(merged.1, by_one.1);
+        assert_eq!(merged.0.len(), held.len() + rows.len() - 3);
+        // Into an empty table too.
+        assert_eq!(
+            written(&[], &rows, true).unwrap(),
+            written(&[], &rows, false).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_key_repeated_or_out_of_order_is_refused() {
+        // Refused by redb as not past the last key, or as past the table's
+        // next one and then found not past the last.
+        for (held, keys) in [
+            (2, [1u64, 2, 2]),
+            (2, [1, 3, 2]),
+            (5, [1, 3, 2]),
+            (5, [6, 7, 6]),
+        ] {
+            let rows: Vec<(u64, Vec<u8>)> = keys.iter().map(|&k| (k, vec![1])).collect();
+            let e = written(&[held], &rows, true).unwrap_err();
+            assert!(e.to_string().contains("written twice"), "{e}");
+        }
     }
 }

@@ -73,9 +73,11 @@ fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
             bytes.splice(at..at, b.iter().copied());
         }
         Mutation::BadDate(n, d) => {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            let dates: Vec<usize> = (0..text.len().saturating_sub(9))
-                .filter(|&k| is_date(&text.as_bytes()[k..k + 10]))
+            // Positions in the bytes themselves: a lossy text of them is
+            // longer wherever an earlier mutation left a byte that is not
+            // UTF-8, and its positions then ran past the end.
+            let dates: Vec<usize> = (0..bytes.len().saturating_sub(9))
+                .filter(|&k| is_date(&bytes[k..k + 10]))
                 .collect();
             if !dates.is_empty() {
                 let k = dates[n % dates.len()];
@@ -188,4 +190,14 @@ fn a_mutated_import_file_gives_exit_0_or_1_and_writes_nothing_when_it_fails() {
         ok.get(),
         refused.get()
     );
+}
+
+/// A bad date replaces a date found in the bytes, also after bytes that
+/// are not UTF-8 (found in a lossy text of them, its position ran past the
+/// end of the bytes and the test itself panicked).
+#[test]
+fn a_bad_date_lands_on_a_date_after_bytes_that_are_not_utf8() {
+    let mut b = b"\xe4\xe4,2018-01-01\n".to_vec();
+    apply(&mut b, &Mutation::BadDate(0, "2018-02-30"));
+    assert_eq!(b, b"\xe4\xe4,2018-02-30\n");
 }
