@@ -16,24 +16,43 @@
 //! an error of `columns()` at the script's line.
 
 use std::io::Write;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::thread::JoinHandle;
 
 use super::output::{write_rows_from, RowFormat};
-use super::state::Output;
+use super::state::{Output, Rows};
 
 /// Rows gathered before they are written.
 pub const FLUSH_ROWS: usize = 4096;
 
-/// The rows writer of a streaming run.
+/// Gathered rows waiting for the writing thread, at most: enough to keep
+/// it busy, few enough that a slow reader of stdout holds the run back
+/// rather than letting rows pile up in memory.
+const QUEUED: usize = 4;
+
+/// One lot of rows for the writing thread: the columns, the rows, and
+/// whether the header goes first.
+type Lot = (Vec<String>, Rows, bool);
+
+/// What the writing thread gives back: the writer, and its first error.
+type Ended = (Box<dyn Write + Send>, Option<std::io::Error>);
+
+/// The rows writer of a streaming run. Rows are formatted, written and
+/// dropped on a thread of their own: the script's threads hand them over
+/// in order and go on (a parallel map's workers hand them over while
+/// holding the merge, which they would otherwise hold for the writing too).
 pub struct RowStream {
-    w: Box<dyn Write + Send>,
     fmt: RowFormat,
     /// The columns of the rows written so far (`None`: none written).
     cols: Option<Vec<String>>,
     /// Rows written (or, after a write error, that would have been).
     pub written: usize,
-    /// The first write error: later rows are dropped, the run goes on, and
-    /// the caller reports it at the end (a closed pipe is no error).
-    err: Option<std::io::Error>,
+    /// Where lots go, in order; `None` once finished.
+    lots: Option<SyncSender<Lot>>,
+    /// The writing thread. The first write error stops the writing: later
+    /// rows are dropped, the run goes on, and the caller reports it at the
+    /// end (a closed pipe is no error).
+    writer: Option<JoinHandle<Ended>>,
 }
 
 impl RowStream {
@@ -49,13 +68,25 @@ impl RowStream {
     }
 
     /// A stream of `fmt` rows to `w`.
-    pub fn new(w: Box<dyn Write + Send>, fmt: RowFormat) -> RowStream {
+    pub fn new(mut w: Box<dyn Write + Send>, fmt: RowFormat) -> RowStream {
+        let (lots, rx) = sync_channel::<Lot>(QUEUED);
+        let writer = std::thread::spawn(move || {
+            let mut err = None;
+            for (cols, rows, header) in rx {
+                if err.is_none() {
+                    if let Err(e) = write_rows_from(&mut w, fmt, &cols, &rows, usize::MAX, header) {
+                        err = Some(e);
+                    }
+                }
+            }
+            (w, err)
+        });
         RowStream {
-            w,
             fmt,
             cols: None,
             written: 0,
-            err: None,
+            lots: Some(lots),
+            writer: Some(writer),
         }
     }
 
@@ -78,7 +109,8 @@ impl RowStream {
         }
     }
 
-    /// Writes `out`'s rows (columns fixed by `columns()`), leaving none.
+    /// Hands `out`'s rows (columns fixed by `columns()`) to the writing
+    /// thread, leaving none.
     fn write(&mut self, out: &mut Output) {
         let Some(cols) = out.columns.clone() else {
             return;
@@ -87,11 +119,19 @@ impl RowStream {
         let header = self.cols.is_none();
         self.cols = Some(cols.clone());
         self.written += rows.len();
-        if self.err.is_none() {
-            if let Err(e) = write_rows_from(&mut self.w, self.fmt, &cols, &rows, usize::MAX, header)
-            {
-                self.err = Some(e);
-            }
+        if let Some(lots) = &self.lots {
+            // A send fails only if the thread is gone: its error is at `end`.
+            let _ = lots.send((cols, rows, header));
+        }
+    }
+
+    /// Waits for the writing thread to write what it was given.
+    fn end(&mut self) -> Ended {
+        drop(self.lots.take());
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(ended)) => ended,
+            Some(Err(p)) => std::panic::resume_unwind(p),
+            None => unreachable!("a stream ends once"),
         }
     }
 
@@ -104,16 +144,18 @@ impl RowStream {
         if !out.rows.is_empty() {
             self.write(out);
         }
-        if let Some(e) = self.err.take() {
+        let (mut w, err) = self.end();
+        if let Some(e) = err {
             return Err(e);
         }
-        self.w.flush()
+        w.flush()
     }
 
     /// After a failed run that had written rows: ends the output with a line
     /// no reader takes for a row, saying it is incomplete.
     pub fn fail(mut self) {
-        if self.err.is_some() {
+        let (mut w, err) = self.end();
+        if err.is_some() {
             return;
         }
         let what = format!(
@@ -124,7 +166,18 @@ impl RowStream {
             RowFormat::Csv => format!("\"# error: {what}\"\n"),
             _ => format!("{{\"error\":\"{what}\"}}\n"),
         };
-        let _ = self.w.write_all(line.as_bytes());
-        let _ = self.w.flush();
+        let _ = w.write_all(line.as_bytes());
+        let _ = w.flush();
+    }
+}
+
+impl Drop for RowStream {
+    /// A stream left without `finish` or `fail` (a run that wrote nothing)
+    /// still lets its thread write and flush what it was given.
+    fn drop(&mut self) {
+        drop(self.lots.take());
+        if let Some(h) = self.writer.take() {
+            let _ = h.join();
+        }
     }
 }
