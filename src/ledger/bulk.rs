@@ -1,6 +1,6 @@
 //! Bulk writes for imports: a [`Stager`] checks and encodes records on the
 //! parsing thread into [`Batch`]es (and [`NewInstitutions`]), and
-//! [`Tx::write_batch`] writes them in key order.
+//! [`Tx::write_batch`](super::Tx::write_batch) writes them in key order.
 
 use std::sync::Arc;
 
@@ -8,16 +8,15 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::codec::{self, StatusChange};
 use super::id_map::IdMap;
-use super::seal::Text;
-use super::spill::Spill;
-use super::state::{InOrder, Prehashed};
 use super::tx::{finding_errors, no_institution, owned_errors, Refs};
-use super::{LedgerError, Reader, Tx};
+use super::{LedgerError, Reader};
 use crate::model::*;
+
+mod write;
 
 /// Keyed records of one kind, checked, encoded and compared with the stored
 /// ones by a [`Stager`], in key order once [`Batch::sort`] has run; what
-/// [`Tx::write_batch`] writes. One buffer holds every row's bytes, so a batch
+/// [`Tx::write_batch`](super::Tx::write_batch) writes. One buffer holds every row's bytes, so a batch
 /// of 65,536 rows is two allocations to hand between threads and to free.
 #[derive(Default)]
 pub struct Batch {
@@ -231,7 +230,7 @@ fn prefetch<T>(p: *const T) {
 }
 
 /// Institutions new to the ledger, staged by [`Stager::new_institution`]:
-/// id, encoded record and encoded first status. [`Tx::insert_new_institutions`]
+/// id, encoded record and encoded first status. [`Tx::insert_new_institutions`](super::Tx::insert_new_institutions)
 /// writes them. One buffer holds every row's bytes (as in [`Batch`]): three
 /// allocations a row, made on the parsing thread and freed on the writing
 /// one, were a tenth of the 10x institutions import.
@@ -305,7 +304,7 @@ impl NewInstitutions {
 /// parsing thread, against a snapshot taken after the import's write
 /// transaction began: an import writes one kind, so the institutions and
 /// inspections it refers to are as the snapshot has them, and the records it
-/// replaces are the snapshot's (checked again by [`Tx::write_batch`]).
+/// replaces are the snapshot's (checked again by [`Tx::write_batch`](super::Tx::write_batch)).
 pub struct Stager {
     before: Reader,
     /// Institutions found to exist (they are never deleted), until `every`.
@@ -427,7 +426,7 @@ impl Stager {
     /// Stages an institution the ledger does not hold, already validated:
     /// its record and its first status entry, recorded with `reason` by
     /// audit entry `audit`. Returns false, staging nothing, for one the
-    /// ledger holds: updating needs its history, which [`Tx::upsert_valid_institution`] reads.
+    /// ledger holds: updating needs its history, which [`Tx::upsert_valid_institution`](super::Tx::upsert_valid_institution) reads.
     pub fn new_institution(
         &mut self,
         x: &Institution,
@@ -637,188 +636,6 @@ pub fn pack_id(b: &[u8]) -> u128 {
 /// Whether [`pack_id`] kept only the first 15 bytes.
 pub fn packed_is_long(p: u128) -> bool {
     p as u8 == 0xFF
-}
-
-impl Tx<'_> {
-    /// Writes institutions [`Stager::new_institution`] staged: each record and
-    /// its first status entry, as [`Tx::upsert_valid_institution`] would for a
-    /// new one. One the ledger already holds (staged against an older state)
-    /// is refused, not overwritten.
-    pub fn insert_new_institutions(&mut self, b: &NewInstitutions) -> Result<(), LedgerError> {
-        for (id, enc, first) in b.iter() {
-            if self.institutions.insert(id, enc)?.is_some() {
-                return Err(LedgerError::Storage(format!(
-                    "institution {id} was written twice in one import; nothing was written"
-                )));
-            }
-            // A history without its institution cannot arise (institutions are
-            // never deleted); if one did, it is refused rather than overwritten.
-            if self.history.insert((id, 1u64), first)?.is_some() {
-                return Err(LedgerError::Storage(format!(
-                    "institution {id} is new but has a status history; nothing was written"
-                )));
-            }
-        }
-        for (id, _, _) in b.iter() {
-            self.changed(RecordKind::Institutions, id, None)?;
-        }
-        Ok(())
-    }
-
-    /// Writes a batch [`Stager`] prepared: records already checked, encoded,
-    /// compared with the stored ones and put in key order, so this thread does
-    /// B-tree inserts and nothing else. The id index is written on a second
-    /// thread meanwhile; where each id pointed before came from the snapshot
-    /// the stager read, and is checked against what the index held, so a
-    /// batch staged against an older state is refused, not half-applied.
-    ///
-    /// `kind` is one stored under `(institution, id)`: not institutions,
-    /// which [`Tx::insert_new_institutions`] writes.
-    pub fn write_batch(&mut self, kind: RecordKind, b: &Batch) -> Result<(), LedgerError> {
-        self.write_batch_or_spill(kind, b, None)
-    }
-
-    /// [`Tx::write_batch`], but the records go to `spill` (in a run of
-    /// their own) instead of their table, which [`Tx::write_spilled`] then
-    /// fills in one pass over every run. The id index and the audit changes
-    /// are written at once, as by `write_batch`.
-    pub fn spill_batch(
-        &mut self,
-        kind: RecordKind,
-        b: &Batch,
-        spill: &mut Spill,
-    ) -> Result<(), LedgerError> {
-        self.write_batch_or_spill(kind, b, Some(spill))
-    }
-
-    fn write_batch_or_spill(
-        &mut self,
-        kind: RecordKind,
-        b: &Batch,
-        spill: Option<&mut Spill>,
-    ) -> Result<(), LedgerError> {
-        assert_eq!(
-            b.by_key.len(),
-            b.rows.len(),
-            "Batch::sort runs before write_batch"
-        );
-        let (data, ids) = match kind {
-            RecordKind::Inspections => (&mut self.inspections, &mut self.inspection_ids),
-            RecordKind::Findings => (&mut self.findings, &mut self.finding_ids),
-            RecordKind::Applications => (&mut self.applications, &mut self.application_ids),
-            RecordKind::Courses => (&mut self.courses, &mut self.course_ids),
-            RecordKind::Institutions => {
-                panic!("write_batch writes keyed kinds; institutions go through insert_new_institutions")
-            }
-        };
-        let table = data.delta().0;
-        let (indexed, written) = std::thread::scope(|s| {
-            let index = std::thread::Builder::new().name("import-index".into());
-            let index = index.spawn_scoped(s, || -> Result<(), LedgerError> {
-                let mut rows = IdRows::new(b, ids.delta().0, kind);
-                let hashed = rows.hashed;
-                ids.insert_in_order(&mut rows, hashed)
-            });
-            let index = index.expect("cannot start the index thread");
-            let written = (|| -> Result<(), LedgerError> {
-                if let Some(spill) = spill {
-                    return spill.add_run(kind, table, b);
-                }
-                for r in b.in_order(&b.by_key) {
-                    if let Some((pi, _)) = r.prev.filter(|(pi, _)| *pi != r.inst) {
-                        data.remove((pi, r.id))?;
-                    }
-                    data.insert((r.inst, r.id), r.enc)?;
-                }
-                Ok(())
-            })();
-            (index.join().expect("the index thread panicked"), written)
-        });
-        written?;
-        indexed?;
-        if kind == RecordKind::Inspections {
-            self.inspection_of.clear();
-        }
-        self.counts.unchanged += b.unchanged;
-        for r in b.in_order(&b.by_id) {
-            let old = r
-                .prev
-                .map(|(_, old)| old.to_vec())
-                .filter(|o| !o.is_empty());
-            self.changed(kind, r.id, old)?;
-        }
-        Ok(())
-    }
-}
-
-/// The id index entries a [`Batch`] writes, in id order: every row's but
-/// those whose record stays under its institution. Each replaces what the
-/// snapshot the stager read had under its id, or nothing: anything else
-/// means the ledger changed since, or the id is twice in the import.
-struct IdRows<'b> {
-    b: &'b Batch,
-    /// The next position in `b.by_id`, and the row there (skipping ones that stay).
-    at: usize,
-    kind: RecordKind,
-    hashed: Prehashed,
-}
-
-impl<'b> IdRows<'b> {
-    fn new(b: &'b Batch, table: &str, kind: RecordKind) -> Self {
-        let mut hashed = Prehashed::default();
-        for r in b.in_order(&b.by_id) {
-            if !Self::stays(&r) {
-                hashed.add(table, r.id.as_bytes(), r.inst.as_bytes());
-            }
-        }
-        let mut rows = IdRows {
-            b,
-            at: 0,
-            kind,
-            hashed,
-        };
-        rows.skip();
-        rows
-    }
-
-    /// Whether a row's index entry is already what it is to be.
-    fn stays(r: &Staged) -> bool {
-        r.prev.map(|(pi, _)| pi) == Some(r.inst)
-    }
-
-    fn row(&self) -> Option<Staged<'b>> {
-        let i = *self.b.by_id.get(self.at)?;
-        Some(self.b.row(&self.b.rows[i as usize]))
-    }
-
-    fn skip(&mut self) {
-        while self.row().is_some_and(|r| Self::stays(&r)) {
-            self.at += 1;
-        }
-    }
-}
-
-impl InOrder<&'static str, Text> for IdRows<'_> {
-    fn current(&self) -> Option<(&str, &str)> {
-        self.row().map(|r| (r.id, r.inst))
-    }
-
-    fn advance(&mut self) -> Result<(), LedgerError> {
-        self.at += 1;
-        self.skip();
-        Ok(())
-    }
-
-    fn may_replace(&self, old: Option<&str>) -> Result<(), LedgerError> {
-        let was = self.row().and_then(|r| r.prev).map(|(pi, _)| pi);
-        if old == was {
-            return Ok(());
-        }
-        Err(LedgerError::Storage(format!(
-            "{} ids changed while an import was checked, or one was written twice in it; nothing was written",
-            self.kind.audit_name()
-        )))
-    }
 }
 
 #[cfg(test)]
