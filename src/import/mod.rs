@@ -389,7 +389,7 @@ mod tests {
     }
 
     /// A new ledger in `dir` holding institution GZ-1, and default options.
-    fn with_one_institution(dir: &Path) -> (LedgerWriter, ImportOptions) {
+    pub(super) fn with_one_institution(dir: &Path) -> (LedgerWriter, ImportOptions) {
         let ledger = LedgerWriter::create(&dir.join("l.redb")).unwrap();
         let inst = dir.join("inst.csv");
         std::fs::write(

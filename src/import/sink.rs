@@ -404,8 +404,7 @@ pub(super) fn parse_and_write<'p>(
 
 #[cfg(test)]
 mod tests {
-    use crate::import::{import_file, seen, ImportError, ImportOptions};
-    use crate::ledger::LedgerWriter;
+    use crate::import::{import_file, seen, ImportError};
     use crate::model::RecordKind;
 
     /// The writing thread checks the institutions the parser let wait, and
@@ -418,15 +417,7 @@ mod tests {
     fn rows_checked_on_the_writing_thread_are_reported_after_a_failed_write() {
         seen::TEST_LIMIT.set(64);
         let dir = tempfile::tempdir().unwrap();
-        let ledger = LedgerWriter::create(&dir.path().join("l.redb")).unwrap();
-        let inst = dir.path().join("inst.csv");
-        std::fs::write(
-            &inst,
-            "id,name,district,category,status,status_date\nGZ-1,A,天河,subject,operating,2018-01-01\n",
-        )
-        .unwrap();
-        let opts = ImportOptions::default();
-        import_file(&ledger, RecordKind::Institutions, &inst, &opts).unwrap();
+        let (ledger, opts) = crate::import::tests::with_one_institution(dir.path());
         let row =
             |id: &str, inst: &str| format!("{id},{inst},fire_hazard,2,2019-01-01,2019-03-01\n");
         let mut text = String::from("id,institution_id,kind,severity,opened_on,deadline\n");
