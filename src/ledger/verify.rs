@@ -382,11 +382,12 @@ enum CopyError {
     Io(std::io::Error),
 }
 
-/// Copies `path` to `to` at a moment when no commit lands: the copy is taken
-/// again until the super-header read before it, in it and after it is the
-/// same. redb writes a commit's pages before the header that points to them,
-/// and never rewrites pages a committed header points to, so such a copy
-/// holds one commit whole, as a crash at that moment would have left it.
+/// Copies `path` to `to` at a moment when no commit lands and the last one
+/// is wholly in the file: the copy is taken again until the super-header
+/// read before it, in it and after it is the same, and *settled* (see
+/// [`settled`]). A settled header's commit had its pages written before
+/// that header was, and redb never rewrites pages a committed header points
+/// to, so the copy holds that commit whole, as a crash then would have.
 ///
 /// This once opened the ledger for writing to keep writers out during the
 /// copy; redb then wrote its allocator state into the ledger on close, so
@@ -399,7 +400,7 @@ fn copy_between_commits(path: &Path, to: &Path) -> Result<(), CopyError> {
         std::fs::copy(path, to).map_err(CopyError::Io)?;
         let copied = super_header(to).map_err(CopyError::Io)?;
         let after = super_header(path).map_err(CopyError::Io)?;
-        if before == copied && copied == after {
+        if before == copied && copied == after && settled(&copied) {
             return Ok(());
         }
         if start.elapsed() >= wait {
@@ -407,6 +408,38 @@ fn copy_between_commits(path: &Path, to: &Path) -> Result<(), CopyError> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Whether a redb super-header describes a finished commit. In the mode
+/// casebook opens redb in (several processes, one writer), a commit writes
+/// the header twice before its pages reach the file: first its new slot as
+/// the secondary, then that slot made primary and marked unflushed (god byte
+/// bit 0x08); only after the pages are flushed is the mark cleared. A copy
+/// taken under either header could hold the new commit half written, and
+/// redb's check of it would quietly fall back to the commit before. So a
+/// settled header has the mark clear and its primary slot no older than its
+/// secondary. The offsets are redb 4's file format (`header.rs`); a unit
+/// test holds them to the redb this is built with.
+fn settled(h: &[u8]) -> bool {
+    const MAGIC: &[u8] = b"redb\x1A\x0A\xA9\x0D\x0A";
+    const GOD_BYTE: usize = 9;
+    const PRIMARY_IS_SLOT_1: u8 = 0x01;
+    const PRIMARY_UNFLUSHED: u8 = 0x08;
+    const SLOTS: [usize; 2] = [64, 192];
+    const TRANSACTION_ID: usize = 104;
+    if h.len() < SLOTS[1] + 128 || !h.starts_with(MAGIC) {
+        return false;
+    }
+    let god = h[GOD_BYTE];
+    if god & PRIMARY_UNFLUSHED != 0 {
+        return false;
+    }
+    let id = |slot: usize| {
+        let at = slot + TRANSACTION_ID;
+        u64::from_le_bytes(h[at..at + 8].try_into().expect("eight bytes"))
+    };
+    let primary = usize::from(god & PRIMARY_IS_SLOT_1 != 0);
+    id(SLOTS[primary]) >= id(SLOTS[1 - primary])
 }
 
 /// The first [`SUPER_HEADER`] bytes of a file (fewer if it is shorter).
@@ -441,5 +474,48 @@ impl Ledger {
             )),
             None => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{settled, super_header};
+
+    /// The primary slot's transaction id, as `settled` reads it.
+    fn primary_id(h: &[u8]) -> u64 {
+        let slot = if h[9] & 1 == 0 { 64 } else { 192 };
+        u64::from_le_bytes(h[slot + 104..slot + 112].try_into().unwrap())
+    }
+
+    #[test]
+    fn settled_reads_the_header_of_the_redb_it_is_built_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.redb");
+        const T: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("t");
+        let db = super::super::sized_builder(1 << 20).create(&path).unwrap();
+        let mut last = 0;
+        for i in 0..4u64 {
+            let w = db.begin_write().unwrap();
+            w.open_table(T).unwrap().insert(i, i).unwrap();
+            w.commit().unwrap();
+            // Between commits, with the writer still open, the header is settled
+            // and its primary is the newest commit.
+            let h = super_header(&path).unwrap();
+            assert!(settled(&h), "after commit {i}");
+            let id = primary_id(&h);
+            assert!(id > last, "commit {i}: primary {id}, before {last}");
+            last = id;
+        }
+        drop(db);
+        let mut h = super_header(&path).unwrap();
+        assert!(settled(&h), "after close");
+        // Marked unflushed: the commit's pages may not be in the file yet.
+        h[9] |= 0x08;
+        assert!(!settled(&h));
+        h[9] &= !0x08;
+        // The secondary newer than the primary: a commit half way.
+        h[9] ^= 1;
+        assert!(!settled(&h));
+        assert!(!settled(b"not a redb file"));
     }
 }
