@@ -247,7 +247,7 @@ impl Sink<'_> {
             for i in self.stager.reader().institutions()? {
                 let i = i?;
                 if let Some(c) = i.uscc {
-                    m.hold(&c, &i.id, 0);
+                    m.claim(&c, &i.id, 0);
                 }
             }
             self.usccs = Some(m);

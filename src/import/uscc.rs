@@ -74,12 +74,6 @@ impl UsccHolders {
         }
     }
 
-    /// Records that institution `id` holds `code` (from the ledger when
-    /// `line` is 0), unless the code already has a holder.
-    pub(super) fn hold(&mut self, code: &str, id: &str, line: u64) {
-        self.claim(code, id, line);
-    }
-
     /// Records that institution `id` on `line` holds `code`, unless the code
     /// already has a holder: then, if that is another institution, its id
     /// and the line it came from (0 for the ledger).
@@ -125,8 +119,8 @@ mod tests {
     fn a_code_names_its_first_holder_and_the_line_it_came_from() {
         let mut u = UsccHolders::default();
         let long = "GZ-一个很长很长的机构编号-0001";
-        u.hold("91440101MA5CJQ4N59", "GZ-001", 0);
-        u.hold("91440101MA5CJQ4N59", "GZ-002", 0);
+        u.claim("91440101MA5CJQ4N59", "GZ-001", 0);
+        u.claim("91440101MA5CJQ4N59", "GZ-002", 0);
         assert_eq!(u.claim("52440117P3MPWH2JDC", long, 7), None);
         assert_eq!(u.claim("X-not-a-code", "GZ-003", 9), None);
         // The ledger's first holder is kept, whoever else held the code.

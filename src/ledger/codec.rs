@@ -172,6 +172,9 @@ impl<'a> RecordReader<'a> {
             why: why.into(),
         }
     }
+    /// Inlined everywhere: the loop that reads a million findings' dates
+    /// (`records::decode_finding_days`) calls it for every field.
+    #[inline(always)]
     fn varint(&mut self) -> Result<u64, DecodeError> {
         let mut v = 0u64;
         let mut shift = 0;
@@ -357,19 +360,17 @@ pub fn decode_stored<T: KeyedRecord>(
 /// Tags are those of the record's `encode_*` function, named in [`tag`]
 /// (a finding's: [`tag::finding`]).
 pub fn text_field(b: &[u8], tag: u8) -> Option<String> {
-    let mut r = RecordReader::new(b, "record").ok()?;
-    while let Ok(Some((t, v))) = r.next_field() {
-        if t == tag {
-            return Some(v.text());
-        }
-    }
-    None
+    first_text(RecordReader::new(b, "record").ok()?, tag)
 }
 
 /// [`text_field`] of a record as a keyed table stores it (either format):
 /// format 2 has no id or institution field, which the key holds.
 pub fn stored_text_field(stored: &[u8], tag: u8) -> Option<String> {
-    let mut r = RecordReader::stored(stored, "record").ok()?;
+    first_text(RecordReader::stored(stored, "record").ok()?, tag)
+}
+
+/// The text of the first field tagged `tag` that `r` reads.
+fn first_text(mut r: RecordReader<'_>, tag: u8) -> Option<String> {
     while let Ok(Some((t, v))) = r.next_field() {
         if t == tag {
             return Some(v.text());

@@ -33,10 +33,8 @@ type Key2 = (&'static str, &'static str);
 /// by side take 10 MB.
 const BLOCK: usize = 256 << 10;
 
-/// A row's lengths: institution, id, stored bytes, and the institution the
-/// record is stored under now when that is another one (else `NO_MOVE`).
-const HEADER: usize = 16;
-const NO_MOVE: u32 = u32::MAX;
+/// A row's lengths: institution, id, stored bytes.
+const HEADER: usize = 12;
 
 /// Sorted runs of one kind's records in a temporary file.
 pub struct Spill {
@@ -48,9 +46,6 @@ pub struct Spill {
     /// The state digest's hashes of every record written, summed on the
     /// writing thread while the parser works, not in the merge.
     hashed: Prehashed,
-    /// Rows whose record moves from another institution (whose old key the
-    /// merge removes first).
-    moves: u64,
 }
 
 impl Spill {
@@ -63,7 +58,6 @@ impl Spill {
             runs: Vec::new(),
             len: 0,
             hashed: Prehashed::default(),
-            moves: 0,
         })
     }
 
@@ -85,25 +79,12 @@ impl Spill {
         for r in b.in_order(&b.by_key) {
             let key = <Key2 as Value>::as_bytes(&(r.inst, r.id));
             self.hashed.add(table, &key, r.enc);
-            let moved = r.prev.map(|(pi, _)| pi).filter(|pi| *pi != r.inst);
-            self.moves += moved.is_some() as u64;
-            let lens = [
-                r.inst.len() as u32,
-                r.id.len() as u32,
-                r.enc.len() as u32,
-                moved.map_or(NO_MOVE, |m| m.len() as u32),
-            ];
+            let lens = [r.inst.len() as u32, r.id.len() as u32, r.enc.len() as u32];
             let mut head = [0u8; HEADER];
             for (i, l) in lens.iter().enumerate() {
                 head[i * 4..i * 4 + 4].copy_from_slice(&l.to_le_bytes());
             }
-            let parts: [&[u8]; 5] = [
-                &head,
-                r.inst.as_bytes(),
-                r.id.as_bytes(),
-                r.enc,
-                moved.unwrap_or("").as_bytes(),
-            ];
+            let parts: [&[u8]; 4] = [&head, r.inst.as_bytes(), r.id.as_bytes(), r.enc];
             for p in parts {
                 self.out.write_all(p).map_err(temp_error)?;
                 self.len += p.len() as u64;
@@ -128,7 +109,7 @@ struct Cursor<'f> {
     run: RunReader<'f>,
     /// The current row: its lengths and where its bytes start in the
     /// reader's bytes.
-    lens: [u32; 4],
+    lens: [u32; 3],
     row: usize,
 }
 
@@ -136,7 +117,7 @@ impl<'f> Cursor<'f> {
     fn new(file: &'f File, (start, len): (u64, u64)) -> Self {
         Cursor {
             run: RunReader::new(file, start, len, BLOCK),
-            lens: [0; 4],
+            lens: [0; 3],
             row: 0,
         }
     }
@@ -151,12 +132,7 @@ impl<'f> Cursor<'f> {
             let b = &head[i * 4..i * 4 + 4];
             *l = u32::from_le_bytes(b.try_into().expect("4 bytes"));
         }
-        let body: usize = self.lens[..3].iter().map(|&l| l as usize).sum::<usize>()
-            + if self.lens[3] == NO_MOVE {
-                0
-            } else {
-                self.lens[3] as usize
-            };
+        let body: usize = self.lens.iter().map(|&l| l as usize).sum();
         self.row = self.run.take_range(body)?.start;
         Ok(true)
     }
@@ -174,10 +150,6 @@ impl<'f> Cursor<'f> {
     fn text(&self, i: usize) -> &str {
         // SAFETY: written by `add_run` from `&str`s, whole.
         unsafe { std::str::from_utf8_unchecked(self.part(i)) }
-    }
-
-    fn moved_from(&self) -> Option<&str> {
-        (self.lens[3] != NO_MOVE).then(|| self.text(3))
     }
 }
 
@@ -236,7 +208,6 @@ impl Tx<'_> {
             out,
             runs,
             hashed,
-            moves,
             ..
         } = spill;
         let file = out.into_inner().map_err(|e| temp_error(e.into_error()))?;
@@ -247,20 +218,6 @@ impl Tx<'_> {
             RecordKind::Courses => &mut self.courses,
             RecordKind::Institutions => panic!("institutions are not spilled"),
         };
-        // A record that moves to another institution leaves its old key
-        // first: the old and the new key differ, and no other row has
-        // either (ids are once a file), so this is what removing each just
-        // before its insert did.
-        if moves > 0 {
-            for &r in &runs {
-                let mut c = Cursor::new(&file, r);
-                while c.advance().map_err(temp_error)? {
-                    if let Some(pi) = c.moved_from() {
-                        data.remove((pi, c.text(1)))?;
-                    }
-                }
-            }
-        }
         let mut cursors = Vec::with_capacity(runs.len());
         for r in runs {
             let mut c = Cursor::new(&file, r);

@@ -170,18 +170,6 @@ impl FindingDays {
     pub fn overdue_on(&self, d: i32) -> bool {
         overdue_of(self.verified_on, self.rectified_on, self.deadline, d)
     }
-    /// [`FindingCore::visible`].
-    pub fn visible(&self, d: NaiveDate) -> bool {
-        self.visible_on(day_of(d))
-    }
-    /// [`FindingCore::status`].
-    pub fn status(&self, d: NaiveDate) -> FindingStatus {
-        self.status_on(day_of(d))
-    }
-    /// [`FindingCore::overdue`].
-    pub fn overdue(&self, d: NaiveDate) -> bool {
-        self.overdue_on(day_of(d))
-    }
     /// The date of one of the day numbers held here.
     pub fn date(n: i32) -> NaiveDate {
         date_of(n)

@@ -91,16 +91,22 @@ impl Tx<'_> {
             });
             let index = index.expect("cannot start the index thread");
             let written = (|| -> Result<(), LedgerError> {
-                if let Some(spill) = spill {
-                    return spill.add_run(kind, table, b);
-                }
+                // A record that moves to another institution leaves its old
+                // key now, spilled or not: the old and the new key differ,
+                // and no other row has either (ids are once a file), so the
+                // merge's inserts meet the table as they would have.
                 for r in b.in_order(&b.by_key) {
                     if let Some((pi, _)) = r.prev.filter(|(pi, _)| *pi != r.inst) {
                         data.remove((pi, r.id))?;
                     }
-                    data.insert((r.inst, r.id), r.enc)?;
+                    if spill.is_none() {
+                        data.insert((r.inst, r.id), r.enc)?;
+                    }
                 }
-                Ok(())
+                match spill {
+                    Some(spill) => spill.add_run(kind, table, b),
+                    None => Ok(()),
+                }
             })();
             (index.join().expect("the index thread panicked"), written)
         });

@@ -227,7 +227,9 @@ fn core_field(
     Ok(())
 }
 
-/// A finding's fields other than its texts, without allocating.
+/// A finding's fields other than its texts, without allocating: what
+/// [`decode_finding_days`] is tested against (scans use that one).
+#[cfg(test)]
 pub fn decode_finding_core(b: &[u8]) -> Result<FindingCore, DecodeError> {
     let mut r = RecordReader::new(b, "finding")?;
     let mut x = EMPTY_CORE;
@@ -248,28 +250,7 @@ pub(super) fn day(u: u64) -> Option<i32> {
     (MIN_DAY..=MAX_DAY).contains(&n).then_some(n as i32)
 }
 
-/// [`RecordReader::varint`], inlined into the loop that reads a million findings' dates.
-#[inline(always)]
-fn varint(r: &mut RecordReader<'_>) -> Result<u64, DecodeError> {
-    let mut v = 0u64;
-    let mut shift = 0;
-    loop {
-        let Some(&byte) = r.bytes.get(r.pos) else {
-            return Err(r.err("truncated"));
-        };
-        r.pos += 1;
-        v |= ((byte & 0x7f) as u64) << shift;
-        if byte < 0x80 {
-            return Ok(v);
-        }
-        shift += 7;
-        if shift > 63 {
-            return Err(r.err("bad varint"));
-        }
-    }
-}
-
-/// [`decode_finding_core`] of a finding as a keyed table stores it (either
+/// `decode_finding_core` of a finding as a keyed table stores it (either
 /// format: format 2 lacks only the texts this skips), with its dates left as
 /// day numbers: one pass that looks at each field's tag and skips texts by
 /// their length. Every check of the general reader stays (format byte, wire
@@ -296,10 +277,10 @@ pub fn decode_finding_days(b: &[u8]) -> Result<FindingDays, DecodeError> {
                     r.pos += 1;
                     v as u64
                 }
-                _ => varint(&mut r)?,
+                _ => r.varint()?,
             },
             BYTES => {
-                let n = varint(&mut r)?;
+                let n = r.varint()?;
                 r.pos = usize::try_from(n)
                     .ok()
                     .and_then(|n| r.pos.checked_add(n))

@@ -176,11 +176,8 @@ pub fn each_finding(
 ) -> RResult<()> {
     let d = i.snap.as_of;
     // The institution's findings' bytes, one after another, and where each one is.
+    // (`RawRecords::push` makes room for a usual institution's at once.)
     let mut raw = crate::ledger::RawRecords::default();
-    // Room for a typical institution's findings at once (about ten, some
-    // hundred bytes each): growing from empty took several copies each.
-    raw.buf.reserve(2048);
-    raw.spans.reserve(16);
     let taken = match i.snap.cursor.lock().unwrap().as_mut() {
         Some(c) => c.take(&i.institution.id, &mut raw).map_err(ledger_err)?,
         None => false,

@@ -9,7 +9,7 @@ use super::props::{p, t, Prop};
 use super::{opt_date, opt_str, sym, Date, ScriptRecord};
 use crate::ledger::codec::{self, tag};
 use crate::ledger::{LedgerError, RawSpan};
-use crate::model::{Finding, FindingDays};
+use crate::model::{Finding, FindingDays, FindingStatus};
 
 /// A finding as of a date.
 ///
@@ -37,6 +37,11 @@ pub struct FindingRef {
 }
 
 impl FindingRef {
+    /// The finding's status as of the run's date.
+    pub fn status(&self) -> FindingStatus {
+        self.core.status_on(self.day)
+    }
+
     /// A date of the finding's life, or `()` while it is still ahead of the as-of date.
     fn upto(&self, v: Option<i32>) -> Dynamic {
         opt_date(v.filter(|v| *v <= self.day).map(FindingDays::date))
@@ -210,7 +215,7 @@ impl ScriptRecord for FindingRef {
             "rectified_on" => |r| r.upto(r.core.rectified_on),
             "verified_on" => |r| r.upto(r.core.verified_on),
             "note" => |r| r.text(tag::finding::NOTE).unwrap_or_default().into(),
-            "status" => |r| sym(r.core.status_on(r.day).as_str()),
+            "status" => |r| sym(r.status().as_str()),
             "overdue" => |r| r.core.overdue_on(r.day).into(),
             "days_overdue" => |r| {
                 (if r.core.overdue_on(r.day) {

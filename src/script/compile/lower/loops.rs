@@ -171,7 +171,7 @@ impl Lower<'_> {
         let k = self.find_typed(&v.1)?;
         type Text = fn(&crate::script::records::FindingRef) -> &'static str;
         let get: Text = match p.2.as_str() {
-            "status" => |r| r.core.status(r.as_of).as_str(),
+            "status" => |r| r.status().as_str(),
             "kind" => |r| r.core.kind.as_str(),
             _ => return None,
         };
