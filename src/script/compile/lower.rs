@@ -10,6 +10,7 @@ use super::native::Direct;
 use super::rt::{fast_binary, Builtin, Flow, Frame, Op, Rt, R};
 use super::Callee;
 
+mod dates;
 mod loops;
 mod text;
 
@@ -307,36 +308,7 @@ impl<'a> Lower<'a> {
             Expr::CharConstant(c, _) => constant((*c).into()),
             Expr::StringConstant(s, _) => constant(s.clone().into()),
             Expr::Unit(_) => constant(Dynamic::UNIT),
-            Expr::InterpolatedString(parts, _) => {
-                let parts = parts.iter().map(|p| self.expr(p)).collect::<C<Vec<_>>>()?;
-                Box::new(move |f, rt| {
-                    let mut s = String::new();
-                    for p in &parts {
-                        let mut v = p(f, rt)?;
-                        if let Some(t) = v.read_lock::<ImmutableString>() {
-                            s.push_str(&t);
-                            continue;
-                        }
-                        // Rhai's `to_string` of a number is its display
-                        // (`FloatWrapper`'s for a float, as `print_f64`).
-                        if v.is_int() || v.is_float() {
-                            use std::fmt::Write;
-                            let _ = write!(s, "{v}");
-                            continue;
-                        }
-                        // As Rhai prints a value: its `to_string`, or its display.
-                        let e = rt.ctx.engine();
-                        match rt.ctx.call_native_fn_raw("to_string", true, &mut [&mut v]) {
-                            Ok(t) if t.is_string() => {
-                                s.push_str(&t.into_immutable_string().unwrap_or_default())
-                            }
-                            Ok(t) => s.push_str(e.map_type_name(t.type_name())),
-                            Err(_) => s.push_str(e.map_type_name(&v.to_string())),
-                        }
-                    }
-                    Ok(s.into())
-                })
-            }
+            Expr::InterpolatedString(parts, _) => self.interpolated(parts)?,
             Expr::Array(items, _) => {
                 let items = items.iter().map(|p| self.expr(p)).collect::<C<Vec<_>>>()?;
                 Box::new(move |f, rt| {
@@ -495,6 +467,9 @@ impl<'a> Lower<'a> {
                 return Ok(e);
             }
             if let Some(e) = self.record_text_cmp(call, pos)? {
+                return Ok(e);
+            }
+            if let Some(e) = self.date_operator(call, pos)? {
                 return Ok(e);
             }
             let args = self.args(&call.args)?;

@@ -92,3 +92,66 @@ impl Text {
         None
     }
 }
+
+/// A date property read as a date, not a script value.
+type DateOf<R> = Option<fn(&R) -> chrono::NaiveDate>;
+
+/// The date properties of one name that are always a date (never `()`), per
+/// record type: read without boxing a `Date` into a script value, which
+/// costs two allocations (see `lower::dates`). Each is what the record's
+/// own getter puts in its `Date`.
+pub struct DateGetter {
+    /// A finding's, also for a loop variable held as a finding (`Frame::findings`).
+    pub finding: DateOf<FindingRef>,
+    course: DateOf<CourseRef>,
+    inspection: DateOf<InspectionRef>,
+    application: DateOf<ApplicationRef>,
+}
+
+/// The unboxed date reads of property `name`, if a record type has one.
+pub fn date(name: &str) -> Option<DateGetter> {
+    use crate::model::FindingDays;
+    let finding: DateOf<FindingRef> = match name {
+        "opened_on" => Some(|r| FindingDays::date(r.core.opened_on)),
+        "deadline" => Some(|r| FindingDays::date(r.core.deadline)),
+        _ => None,
+    };
+    let course: DateOf<CourseRef> = match name {
+        "starts_on" => Some(|r| r.course.starts_on),
+        "ends_on" => Some(|r| r.course.ends_on),
+        "filed_on" => Some(|r| r.course.filed_on),
+        _ => None,
+    };
+    let inspection: DateOf<InspectionRef> = match name {
+        "date" => Some(|r| r.inspection.date),
+        _ => None,
+    };
+    let application: DateOf<ApplicationRef> = match name {
+        "submitted_on" => Some(|r| r.application.submitted_on),
+        _ => None,
+    };
+    let any = finding.is_some() || course.is_some();
+    (any || inspection.is_some() || application.is_some()).then_some(DateGetter {
+        finding,
+        course,
+        inspection,
+        application,
+    })
+}
+
+impl DateGetter {
+    /// `v`'s property as a date, if `v` is a record of a type this covers.
+    #[inline]
+    pub fn read(&self, v: &Dynamic) -> Option<crate::script::records::Date> {
+        fn one<R: ScriptRecord>(g: DateOf<R>, v: &Dynamic) -> Option<chrono::NaiveDate> {
+            let g = g?;
+            let r = v.read_lock::<R>()?;
+            Some(g(&r))
+        }
+        one(self.course, v)
+            .or_else(|| one(self.finding, v))
+            .or_else(|| one(self.inspection, v))
+            .or_else(|| one(self.application, v))
+            .map(crate::script::records::Date)
+    }
+}

@@ -308,17 +308,7 @@ fn fast_unit(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
 fn fast_date(op: Op, x: Date, b: &Dynamic) -> Option<Dynamic> {
     use Op::*;
     if let Some(y) = b.read_lock::<Date>() {
-        let y = *y;
-        return Some(match op {
-            Sub => ((x.0 - y.0).num_days() as INT).into(),
-            Eq => (x == y).into(),
-            Ne => (x != y).into(),
-            Lt => (x < y).into(),
-            Le => (x <= y).into(),
-            Gt => (x > y).into(),
-            Ge => (x >= y).into(),
-            _ => return None,
-        });
+        return date_pair(op, x, *y);
     }
     let n = b.as_int().ok().filter(|n| n.abs() < 100_000_000)?;
     let d = chrono::Duration::days(n);
@@ -327,6 +317,23 @@ fn fast_date(op: Op, x: Date, b: &Dynamic) -> Option<Dynamic> {
         Sub => x.0.checked_sub_signed(d)?,
         _ => return None,
     })))
+}
+
+/// An operator on two dates: what `api::dates` registers for (date, date),
+/// without the call; `None` for one it has not (Rhai's call gives the error).
+#[inline]
+pub fn date_pair(op: Op, x: Date, y: Date) -> Option<Dynamic> {
+    use Op::*;
+    Some(match op {
+        Sub => ((x.0 - y.0).num_days() as INT).into(),
+        Eq => (x == y).into(),
+        Ne => (x != y).into(),
+        Lt => (x < y).into(),
+        Le => (x <= y).into(),
+        Gt => (x > y).into(),
+        Ge => (x >= y).into(),
+        _ => return None,
+    })
 }
 
 /// The operators with a fast path.

@@ -202,6 +202,24 @@ fn errors_in_compiled_functions_come_out_as_the_interpreters() {
         "fn h(a, b, c, d, e) { const K = 1; `${a}${b}${c}${d}${e}${K}` }\nfn f(x) { let s = \"培训机构\"; [h(x, s, (), 2.5, [1]), h(s, x, x, x, x), s.sub_string(1, 2), s.pad(6, \"文\"), s.len(), s] }\nemit(#{v: f(7)});\nemit(#{v: f(\"机构\")});",
         // Text into JSON Lines: Chinese, quotes, backslashes, control characters, `()`, dates.
         "fn f(x) { #{a: x, b: `引号\"${x}\"\\ 反斜杠`, c: \"tab\\tnl\\ncr\\r\", d: (), e: date(\"2019-02-20\"), g: [\"下课\", ()], h: join([\"一\", \"二\", `${x}`], \"；\"), y: yuan(-1234567.895)} }\nlet m = f(\"培训\");\nemit(#{a: m.a, b: m.b, c: m.c, d: m.d, e: m.e, g: m.g, h: m.h, y: m.y});\nemit(#{j: join([\"a\", 1, 2.5, (), date(\"2019-01-01\")], \"、\"), y: yuan(1e300), z: yuan(0.005), n: yuan(-0.0)});",
+        // Dates read without boxing (round 6): every record type's date
+        // properties, in differences and comparisons, either side, nested
+        // `add_months`, a date variable; maps, `()` and numbers in the same
+        // places; errors from `add_months` and from a date against text.
+        "fn f(c) { let d = c.filed_on; [c.ends_on - c.starts_on + 1, add_months(c.starts_on, c.prepay_months) - c.starts_on, add_months(add_months(c.starts_on, 1), -1) == c.starts_on, c.filed_on <= d, d > c.starts_on, c.starts_on != c.ends_on, c.ends_on >= add_months(c.starts_on, 3), c.starts_on < c.ends_on, c.filed_on - 3, c.ends_on - d] }\nlet r = courses().map(|c| f(c));\nemit(#{v: r[0], n: r.len(), s: r.reduce(|a, x| a + x[0] + x[1], 0), t: r.filter(|x| x[2] && x[6]).len()});\nemit(#{v: f(#{filed_on: date(\"2019-01-01\"), starts_on: date(\"2019-03-31\"), ends_on: date(\"2019-05-01\"), prepay_months: 1})});",
+        "fn f(i) { let n = 0; for x in i.inspections() { if x.date >= date(\"2018-06-01\") { n += x.date - date(\"2018-01-01\"); } } for a in i.applications() { n += as_of() - a.submitted_on; } for g in i.findings() { n += g.deadline - g.opened_on; if g.opened_on < date(\"2018-09-01\") { n += 1; } } n }\nlet r = institutions().map(|i| f(i));\nemit(#{n: r.len(), s: r.reduce(|a, x| a + x, 0)});",
+        "fn f(g) { [g.deadline - g.opened_on, g.opened_on <= as_of(), add_months(g.deadline, 2) - g.deadline] }\nlet r = findings().map(|g| f(g));\nemit(#{n: r.len(), v: r[0], s: r.reduce(|a, x| a + x[0] + x[2], 0)});",
+        "fn f(c) { c.starts_on - c.ends_on }\nemit(#{v: f(#{starts_on: 5, ends_on: 2})});\nemit(#{v: f(#{starts_on: 5.5, ends_on: 2})});\nemit(#{v: f(#{starts_on: \"a\", ends_on: \"b\"})});",
+        "fn f(c) { c.starts_on == \"2019-03-01\" }\nlet r = courses().map(|c| f(c));\nemit(#{v: r.len()});",
+        "fn f(c) { c.starts_on < () }\nlet r = courses().map(|c| f(c));\nemit(#{v: r.len(), w: f(#{})});",
+        "fn f(c) { add_months(c.starts_on, c.name) - c.starts_on }\nlet r = courses().map(|c| f(c));\nemit(#{v: r.len()});",
+        "fn f(c) { add_months(c.starts_on, 99999999999) - c.starts_on }\nlet r = courses().map(|c| f(c));\nemit(#{v: r.len()});",
+        "fn f(c) { add_months(c.starts_on, 1) + c.starts_on }\nlet r = courses().map(|c| f(c));\nemit(#{v: r.len()});",
+        "fn f(c, k) { add_months(c.starts_on, k) - c.starts_on }\nlet r = courses().map(|c| f(c, 2));\nemit(#{v: r[0], n: r.len()});",
+        "fn f(c, k) { add_months(c.starts_on, k) - c.starts_on }\nemit(#{v: f(courses()[0], 1.5)});",
+        // Interpolated strings: literal parts, numbers, texts, dates, `()`, maps.
+        "fn f(x) { `甲${x}乙丙${()}丁${date(\"2019-02-20\")}${[x, \"s\"]}${#{a: x}}${\"\"}` }\nfn g(x) { `${x * 1.5}元${x}` }\nemit(#{v: f(3), w: g(3)});\nemit(#{v: f(\"长文本长文本长文本长文本长文本长文本长文本\"), w: g(2.5)});",
+        "fn g(x) { `${x * 1.5}元` }\nemit(#{w: g(\"a\")});",
         // Rows streamed before the error (more than a flush), then the incomplete mark.
         "fn f(k) { if k == 4500 { throw `stop ${k}`; } k }\ncolumns([\"n\"]);\nfor k in 0..5000 { emit(#{n: f(k)}); }",
     ]
@@ -261,6 +279,7 @@ fn statement() -> impl Strategy<Value = String> {
         1 => (0i64..6).prop_map(|n| format!("for i in 0..{n} {{ r += i; if i == 3 {{ break; }} }}")),
         1 => Just("for f in inst.findings() { if f.status != \"closed\" { r += f.severity; } if f.overdue { continue; } r -= 1; }".to_string()),
         1 => (1i64..5).prop_map(|n| format!("let k = 0; while k < {n} {{ k += 1; r *= 2; }}")),
+        1 => (0i64..14, cmp()).prop_map(|(n, c)| format!("for f in inst.findings() {{ r += f.deadline - f.opened_on; if add_months(f.opened_on, x % {n} - 2) {c} f.deadline {{ r += 1; }} }}")),
         1 => expr(1).prop_map(|e| format!("switch r % 3 {{ 0 => r += 1, 1 => r -= {e}, _ => () }}")),
         1 => Just("let a = []; a.push(r); a.push(s); r = a.len() + r;".to_string()),
         1 => Just("let m = #{}; m.x = r; r = m.x;".to_string()),

@@ -6,6 +6,7 @@
 //! their answer needs no lookup: the value is the text, or both are codes
 //! of one of the property's enums. Anything else, including a variable that
 //! holds a map or `()`, and Chinese names, takes the ordinary path.
+//! Also interpolated strings (`Lower::interpolated`), built in one string.
 
 use super::*;
 use crate::model::Values;
@@ -121,5 +122,71 @@ impl Lower<'_> {
                 })))
             }
         }
+    }
+}
+
+/// One part of an interpolated string.
+enum Piece {
+    /// Text written between the `${…}`, pushed as it is.
+    Lit(Box<str>),
+    /// A `${…}`.
+    Val(Ex),
+}
+
+impl Lower<'_> {
+    /// `` `text ${x} text` ``: the literal parts pushed without a script
+    /// value each, into one string made large enough for most values at
+    /// once (the course check's reasons are about 150 bytes, and grew
+    /// through five reallocations).
+    pub(super) fn interpolated(&mut self, parts: &[Expr]) -> C<Ex> {
+        let pieces = parts
+            .iter()
+            .map(|p| {
+                Ok(match p {
+                    Expr::StringConstant(s, _) => Piece::Lit(s.as_str().into()),
+                    _ => Piece::Val(self.expr(p)?),
+                })
+            })
+            .collect::<C<Vec<_>>>()?;
+        let room: usize = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Lit(t) => t.len(),
+                Piece::Val(_) => 16,
+            })
+            .sum();
+        Ok(Box::new(move |f, rt| {
+            let mut s = String::with_capacity(room);
+            for p in &pieces {
+                let mut v = match p {
+                    Piece::Lit(t) => {
+                        s.push_str(t);
+                        continue;
+                    }
+                    Piece::Val(e) => e(f, rt)?,
+                };
+                if let Some(t) = v.read_lock::<ImmutableString>() {
+                    s.push_str(&t);
+                    continue;
+                }
+                // Rhai's `to_string` of a number is its display
+                // (`FloatWrapper`'s for a float, as `print_f64`).
+                if v.is_int() || v.is_float() {
+                    use std::fmt::Write;
+                    let _ = write!(s, "{v}");
+                    continue;
+                }
+                // As Rhai prints a value: its `to_string`, or its display.
+                let e = rt.ctx.engine();
+                match rt.ctx.call_native_fn_raw("to_string", true, &mut [&mut v]) {
+                    Ok(t) if t.is_string() => {
+                        s.push_str(&t.into_immutable_string().unwrap_or_default())
+                    }
+                    Ok(t) => s.push_str(e.map_type_name(t.type_name())),
+                    Err(_) => s.push_str(e.map_type_name(&v.to_string())),
+                }
+            }
+            Ok(s.into())
+        }))
     }
 }
