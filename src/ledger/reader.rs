@@ -228,6 +228,9 @@ fn entry_bytes(
 pub type RawIter<'a> =
     Box<dyn FnMut(&mut RawRecords, usize) -> Result<usize, LedgerError> + Send + 'a>;
 
+/// Records decoded one by one as a table scan reads them.
+pub type Records<'a, T> = Box<dyn Iterator<Item = Result<T, LedgerError>> + 'a>;
+
 /// Upper bound for a string key range: no id contains this character.
 const MAX_ID: &str = "\u{10FFFF}";
 
@@ -438,16 +441,14 @@ impl Reader {
     }
 
     /// Every course filing, grouped by institution, decoded as the caller walks.
-    pub fn courses(
-        &self,
-    ) -> Result<Box<dyn Iterator<Item = Result<Course, LedgerError>> + '_>, LedgerError> {
+    pub fn courses(&self) -> Result<Records<'_, Course>, LedgerError> {
         self.courses_as()
     }
 
     /// [`Reader::courses`] with their texts as `S` (see [`codec::DecodedText`]).
     pub fn courses_as<S: codec::DecodedText + 'static>(
         &self,
-    ) -> Result<Box<dyn Iterator<Item = Result<CourseOf<S>, LedgerError>> + '_>, LedgerError> {
+    ) -> Result<Records<'_, CourseOf<S>>, LedgerError> {
         let Some(t) = &self.courses else {
             return Ok(Box::new(std::iter::empty()));
         };
