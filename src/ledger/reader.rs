@@ -698,3 +698,31 @@ impl Reader {
         Ok(v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_keeps_each_records_bytes_and_key_and_shares_an_institution() {
+        let mut b = RawRecords::default();
+        // A table keyed by id alone (institutions): an empty institution.
+        b.push("", "I1", b"\x01one");
+        b.push("I1", "C1", b"\x02two");
+        b.push("I1", "C2", b"");
+        b.push("机构2", "课程3", b"\x02three");
+        let got: Vec<_> = b.spans.iter().map(|at| (b.key(at), b.record(at))).collect();
+        assert_eq!(
+            got,
+            [
+                (("", "I1"), &b"\x01one"[..]),
+                (("I1", "C1"), b"\x02two"),
+                (("I1", "C2"), b""),
+                (("机构2", "课程3"), b"\x02three"),
+            ]
+        );
+        // Consecutive records of one institution share its text.
+        assert_eq!(b.spans[1].inst, b.spans[2].inst);
+        assert_ne!(b.spans[2].inst, b.spans[3].inst);
+    }
+}
