@@ -236,14 +236,13 @@ impl Value<'_> {
         ((u >> 1) as i64) ^ -((u & 1) as i64)
     }
     fn text(&self) -> String {
+        self.text_as()
+    }
+    /// The text as `S`; bytes that are no UTF-8 read as the lossy conversion gives them.
+    fn text_as<S: DecodedText>(&self) -> S {
         match self {
-            // Checked the fast way first: the lossy walk over its chunks
-            // was a visible part of reading a hundred thousand institutions.
-            Value::Bytes(b) => match std::str::from_utf8(b) {
-                Ok(s) => s.to_owned(),
-                Err(_) => String::from_utf8_lossy(b).into_owned(),
-            },
-            _ => String::new(),
+            Value::Bytes(b) => S::from_bytes(b),
+            _ => S::default(),
         }
     }
     fn date(&self) -> Option<NaiveDate> {
@@ -254,6 +253,43 @@ impl Value<'_> {
             Value::Float(v) => *v,
             _ => 0.0,
         }
+    }
+}
+
+/// The type a decoder gives a record's texts as: `String`, or
+/// `CompactString`, which keeps a text of up to 24 bytes inline, so a record
+/// of short texts costs no allocation per text (the courses scripts hold).
+pub trait DecodedText: Default {
+    /// The text of a field's bytes; bytes that are no UTF-8 read as
+    /// `String::from_utf8_lossy` gives them.
+    fn from_bytes(b: &[u8]) -> Self;
+    /// A text given whole (a key's field).
+    fn from_text(s: &str) -> Self;
+}
+
+impl DecodedText for String {
+    fn from_bytes(b: &[u8]) -> String {
+        // Checked the fast way first: the lossy walk over its chunks
+        // was a visible part of reading a hundred thousand institutions.
+        match std::str::from_utf8(b) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(b).into_owned(),
+        }
+    }
+    fn from_text(s: &str) -> String {
+        s.to_owned()
+    }
+}
+
+impl DecodedText for compact_str::CompactString {
+    fn from_bytes(b: &[u8]) -> Self {
+        match std::str::from_utf8(b) {
+            Ok(s) => s.into(),
+            Err(_) => compact_str::CompactString::from_utf8_lossy(b),
+        }
+    }
+    fn from_text(s: &str) -> Self {
+        s.into()
     }
 }
 
@@ -340,7 +376,16 @@ keyed_record! {
     Inspection => inspection_from, "inspection";
     Finding => finding_from, "finding";
     Application => application_from, "application";
-    Course => course_from, "course";
+}
+
+impl<S: DecodedText> KeyedRecord for CourseOf<S> {
+    fn from_stored(b: &[u8]) -> Result<Self, DecodeError> {
+        course_from(RecordReader::stored(b, "course")?)
+    }
+    fn set_key(&mut self, inst: &str, id: &str) {
+        self.institution_id = S::from_text(inst);
+        self.id = S::from_text(id);
+    }
 }
 
 /// Decodes a record stored under the key `(inst, id)`.

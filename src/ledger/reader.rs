@@ -125,7 +125,7 @@ pub struct RawSpan {
 
 impl RawRecords {
     /// Adds the record stored under `(inst, id)` as `stored`.
-    fn push(&mut self, inst: &str, id: &str, stored: &[u8]) {
+    pub fn push(&mut self, inst: &str, id: &str, stored: &[u8]) {
         // Room for a usual institution's findings at once: growing from empty
         // reallocated the buffer five or six times for each institution.
         if self.spans.capacity() == 0 {
@@ -139,6 +139,21 @@ impl RawRecords {
         let id = self.append(id.as_bytes());
         let record = self.append(stored);
         self.spans.push(RawSpan { record, id, inst });
+    }
+
+    /// The key's institution and id of the record at `at` (empty for a
+    /// table keyed by id alone: its id only).
+    pub fn key(&self, at: &RawSpan) -> (&str, &str) {
+        // Pushed as `str`s: the check cannot fail, and costs little on the short keys.
+        let text = |(a, b): (usize, usize)| {
+            std::str::from_utf8(&self.buf[a..b]).expect("a key is pushed as a str")
+        };
+        (text(at.inst), text(at.id))
+    }
+
+    /// The bytes of the record at `at`, as its table stores them.
+    pub fn record(&self, at: &RawSpan) -> &[u8] {
+        &self.buf[at.record.0..at.record.1]
     }
 
     fn append(&mut self, b: &[u8]) -> (usize, usize) {
@@ -205,8 +220,16 @@ fn entry_bytes(
     codec::rejoin(inst, id, v.value())
 }
 
-/// Records' encoded bytes (whole, key fields included), one after another, from a table scan another thread may drive.
-pub type RawIter<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, LedgerError>> + Send + 'a>;
+/// A table scan another thread may drive, a batch at a time: each call adds
+/// the next records, at most `n`, to `out` as [`RawRecords::push`] does (a
+/// table keyed by id alone gives each record an empty institution), and
+/// returns how many it added: 0 once the scan is over. One buffer per batch
+/// rather than one per record, and no record re-encoded with its key.
+pub type RawIter<'a> =
+    Box<dyn FnMut(&mut RawRecords, usize) -> Result<usize, LedgerError> + Send + 'a>;
+
+/// Records decoded one by one as a table scan reads them.
+pub type Records<'a, T> = Box<dyn Iterator<Item = Result<T, LedgerError>> + 'a>;
 
 /// Upper bound for a string key range: no id contains this character.
 const MAX_ID: &str = "\u{10FFFF}";
@@ -276,9 +299,17 @@ impl Reader {
 
     /// Every institution's stored bytes in id order, for callers that decode on other threads.
     pub fn institutions_raw(&self) -> Result<RawIter<'_>, LedgerError> {
-        Ok(Box::new(
-            self.institutions.iter()?.map(|e| Ok(e?.1.value().to_vec())),
-        ))
+        let mut it = self.institutions.iter()?;
+        Ok(Box::new(move |out, n| {
+            for added in 0..n {
+                let Some(e) = it.next() else {
+                    return Ok(added);
+                };
+                let (k, v) = e?;
+                out.push("", k.value(), v.value());
+            }
+            Ok(n)
+        }))
     }
 
     /// Institution ids that start with `prefix`, at most `limit` (for completion).
@@ -410,28 +441,41 @@ impl Reader {
     }
 
     /// Every course filing, grouped by institution, decoded as the caller walks.
-    pub fn courses(
+    pub fn courses(&self) -> Result<Records<'_, Course>, LedgerError> {
+        self.courses_as()
+    }
+
+    /// [`Reader::courses`] with their texts as `S` (see [`codec::DecodedText`]).
+    pub fn courses_as<S: codec::DecodedText + 'static>(
         &self,
-    ) -> Result<Box<dyn Iterator<Item = Result<Course, LedgerError>> + '_>, LedgerError> {
+    ) -> Result<Records<'_, CourseOf<S>>, LedgerError> {
         let Some(t) = &self.courses else {
             return Ok(Box::new(std::iter::empty()));
         };
         Ok(Box::new(t.iter()?.map(|e| {
             let (k, v) = e?;
-            decode_entry::<Course>(&k, &v)
+            decode_entry::<CourseOf<S>>(&k, &v)
         })))
     }
 
-    /// Every course filing's encoded bytes (whole, key fields included), grouped by institution, for callers
+    /// Every course filing's stored bytes and key, grouped by institution, for callers
     /// that decode on other threads.
     pub fn courses_raw(&self) -> Result<RawIter<'_>, LedgerError> {
         let Some(t) = &self.courses else {
-            return Ok(Box::new(std::iter::empty()));
+            return Ok(Box::new(|_, _| Ok(0)));
         };
-        Ok(Box::new(t.iter()?.map(|e| {
-            let (k, v) = e?;
-            Ok(entry_bytes(&k, &v))
-        })))
+        let mut it = t.iter()?;
+        Ok(Box::new(move |out, n| {
+            for added in 0..n {
+                let Some(e) = it.next() else {
+                    return Ok(added);
+                };
+                let (k, v) = e?;
+                let (inst, id) = k.value();
+                out.push(inst, id, v.value());
+            }
+            Ok(n)
+        }))
     }
 
     /// How many course filings the ledger holds (any date).
@@ -652,5 +696,33 @@ impl Reader {
             v.push((k.value(), val.value().to_string()));
         }
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_keeps_each_records_bytes_and_key_and_shares_an_institution() {
+        let mut b = RawRecords::default();
+        // A table keyed by id alone (institutions): an empty institution.
+        b.push("", "I1", b"\x01one");
+        b.push("I1", "C1", b"\x02two");
+        b.push("I1", "C2", b"");
+        b.push("机构2", "课程3", b"\x02three");
+        let got: Vec<_> = b.spans.iter().map(|at| (b.key(at), b.record(at))).collect();
+        assert_eq!(
+            got,
+            [
+                (("", "I1"), &b"\x01one"[..]),
+                (("I1", "C1"), b"\x02two"),
+                (("I1", "C2"), b""),
+                (("机构2", "课程3"), b"\x02three"),
+            ]
+        );
+        // Consecutive records of one institution share its text.
+        assert_eq!(b.spans[1].inst, b.spans[2].inst);
+        assert_ne!(b.spans[2].inst, b.spans[3].inst);
     }
 }

@@ -19,7 +19,7 @@ mod values;
 pub use finding::{Finding, FindingCore, FindingDays, FindingKind, FindingStatus};
 pub use inspection::{Department, Inspection};
 pub use institution::{Category, Institution, Status};
-pub use platform::{AppStatus, Application, Course, CourseStatus, Mode};
+pub use platform::{AppStatus, Application, Course, CourseOf, CourseStatus, Mode};
 pub use values::{
     check_uscc, district_name, fmt_date, fmt_hhmm, fmt_num, fmt_yuan, parse_bool, parse_date,
     parse_hhmm, parse_yuan, uscc_check_char, without_currency, Values, DEFAULT_DISTRICTS,

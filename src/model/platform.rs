@@ -46,15 +46,20 @@ pub struct Application {
     pub licence_expires: Option<NaiveDate>,
 }
 
-/// A course filing (课程备案).
+/// A course filing (课程备案), its texts held as `String`s.
+pub type Course = CourseOf<String>;
+
+/// A course filing whose texts are of type `S`: `String` ([`Course`]), or
+/// a small-string type for the courses scripts hold (one allocation per
+/// course instead of one per text: see `script::records::ScriptCourse`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Course {
-    pub id: String,
-    pub institution_id: String,
-    pub name: String,
-    pub subject: String,
+pub struct CourseOf<S> {
+    pub id: S,
+    pub institution_id: S,
+    pub name: S,
+    pub subject: S,
     pub subject_type: Category,
-    pub grade: String,
+    pub grade: S,
     pub mode: Mode,
     pub class_hours: i64,
     /// Total fee in fen; scripts and files see yuan.
@@ -66,7 +71,7 @@ pub struct Course {
     pub daily_end_min: u32,
     pub filed_on: NaiveDate,
     pub status: CourseStatus,
-    pub decision_reason: String,
+    pub decision_reason: S,
     /// 审核日期: the day it was accepted or rejected. `None` while filed, and
     /// for decisions recorded before the date was (those read as decided
     /// from the day the course was filed: their day is unknown).
@@ -223,7 +228,9 @@ impl Course {
         }
         e
     }
+}
 
+impl<S> CourseOf<S> {
     /// The status on `d`: `filed` until the decision's day. A decision
     /// without a date (recorded before dates were) reads as it is.
     pub fn status_on(&self, d: NaiveDate) -> CourseStatus {

@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr};
 
-use super::records::{CourseRef, InstitutionRef, Records};
+use super::records::{CourseRef, InstitutionRef, Records, ScriptCourse};
 use super::state::{Host, Output, Snapshot};
+use crate::ledger::{RawRecords, RawSpan};
 use crate::model::RecordKind;
 
 /// Builds a sandboxed engine with the whole API (the engine module's
@@ -50,7 +51,7 @@ const PAR_NATIVE_LOOP: &str = "par_out = __casebook_par_map(par_part);";
 /// One batch of stored records, decoded as the loop walks it.
 #[derive(Clone)]
 struct Part {
-    raw: Arc<Vec<Vec<u8>>>,
+    raw: Arc<RawRecords>,
     kind: RecordKind,
     snap: Arc<Snapshot>,
 }
@@ -74,9 +75,9 @@ struct PartIter {
 impl Iterator for PartIter {
     type Item = Result<Dynamic, Box<EvalAltResult>>;
     fn next(&mut self) -> Option<Self::Item> {
-        while let Some(bytes) = self.part.raw.get(self.next) {
+        while let Some(at) = self.part.raw.spans.get(self.next) {
             self.next += 1;
-            match decode(self.part.kind, bytes, &self.part.snap) {
+            match decode(self.part.kind, &self.part.raw, at, &self.part.snap) {
                 Ok(Some(v)) => return Some(Ok(v)),
                 Ok(None) => continue,
                 Err(e) => return Some(Err(e)),
@@ -86,21 +87,26 @@ impl Iterator for PartIter {
     }
 }
 
-/// A stored record as the script value `f` is called with, or `None` when the
-/// record is not visible on the snapshot's date.
+/// The stored record at `at` in `raw` as the script value `f` is called
+/// with, or `None` when the record is not visible on the snapshot's date.
 fn decode(
     kind: RecordKind,
-    bytes: &[u8],
+    raw: &RawRecords,
+    at: &RawSpan,
     snap: &Arc<Snapshot>,
 ) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
     let bad = |e: crate::ledger::codec::DecodeError| format!("ledger: {e}");
+    let bytes = raw.record(at);
     Ok(match kind {
         RecordKind::Institutions => Some(Dynamic::from(InstitutionRef::new(
             Arc::new(crate::ledger::codec::decode_institution(bytes).map_err(bad)?),
             snap.clone(),
         ))),
         RecordKind::Courses => {
-            let c = crate::ledger::codec::decode_course(bytes).map_err(bad)?;
+            // Straight from the stored bytes and the key: no whole record is rebuilt first.
+            let (inst, id) = raw.key(at);
+            let c: ScriptCourse =
+                crate::ledger::codec::decode_stored(inst, id, bytes).map_err(bad)?;
             (c.filed_on <= snap.as_of).then(|| {
                 Dynamic::from(CourseRef {
                     course: Arc::new(c),
@@ -368,11 +374,12 @@ fn work(c: &WorkCtx<'_, '_>) {
             let mut src = source.lock().unwrap();
             let n = src.0;
             src.0 += 1;
-            let batch: Result<Vec<Vec<u8>>, _> = src.1.by_ref().take(BATCH).collect();
-            (n, batch)
+            let mut batch = RawRecords::default();
+            let got = (src.1)(&mut batch, BATCH);
+            (n, got.map(|_| batch))
         };
         let batch = match batch {
-            Ok(b) if b.is_empty() => break,
+            Ok(b) if b.spans.is_empty() => break,
             Ok(b) => b,
             Err(e) => {
                 failed.store(true, Ordering::Relaxed);
@@ -389,7 +396,7 @@ fn work(c: &WorkCtx<'_, '_>) {
             }
         }
         let mut scope = rhai::Scope::new();
-        let len = batch.len();
+        let len = batch.spans.len();
         scope.push(
             "par_part",
             Part {
@@ -421,12 +428,10 @@ fn work(c: &WorkCtx<'_, '_>) {
 }
 
 /// Sets up one walk over the findings of a batch of institutions (ids in order).
-fn walk_findings(snap: &Snapshot, batch: &[Vec<u8>]) -> Result<(), Box<EvalAltResult>> {
-    let id = |raw: &Vec<u8>| {
-        crate::ledger::codec::text_field(raw, crate::ledger::codec::tag::institution::ID)
-            .unwrap_or_default()
-    };
-    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+fn walk_findings(snap: &Snapshot, batch: &RawRecords) -> Result<(), Box<EvalAltResult>> {
+    // An institution's key is its id.
+    let id = |at: &RawSpan| batch.key(at).1.to_string();
+    let (Some(first), Some(last)) = (batch.spans.first(), batch.spans.last()) else {
         return Ok(());
     };
     let c = snap

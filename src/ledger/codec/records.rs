@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::{tag, DecodeError, RecordReader, RecordWriter, Value, BYTES, F64, VARINT};
+use super::{tag, DecodeError, DecodedText, RecordReader, RecordWriter, Value, BYTES, F64, VARINT};
 use crate::model::*;
 
 /// Encodes an institution.
@@ -497,15 +497,22 @@ pub fn decode_course(b: &[u8]) -> Result<Course, DecodeError> {
     course_from(RecordReader::new(b, "course")?)
 }
 
-pub(super) fn course_from(mut r: RecordReader<'_>) -> Result<Course, DecodeError> {
+/// Decodes a course filing with its texts as `S` (see [`DecodedText`]).
+pub fn decode_course_as<S: DecodedText>(b: &[u8]) -> Result<CourseOf<S>, DecodeError> {
+    course_from(RecordReader::new(b, "course")?)
+}
+
+pub(super) fn course_from<S: DecodedText>(
+    mut r: RecordReader<'_>,
+) -> Result<CourseOf<S>, DecodeError> {
     use tag::course as field;
-    let mut x = Course {
-        id: String::new(),
-        institution_id: String::new(),
-        name: String::new(),
-        subject: String::new(),
+    let mut x = CourseOf {
+        id: S::default(),
+        institution_id: S::default(),
+        name: S::default(),
+        subject: S::default(),
         subject_type: Category::NonSubject,
-        grade: String::new(),
+        grade: S::default(),
         mode: Mode::Offline,
         class_hours: 0,
         fee_fen: 0,
@@ -515,21 +522,21 @@ pub(super) fn course_from(mut r: RecordReader<'_>) -> Result<Course, DecodeError
         daily_end_min: 0,
         filed_on: NaiveDate::MIN,
         status: CourseStatus::Filed,
-        decision_reason: String::new(),
+        decision_reason: S::default(),
         // A course stored before the field was has none: see `Course::status_on`.
         decided_on: None,
     };
     while let Some((t, v)) = r.next_field()? {
         match t {
-            field::ID => x.id = v.text(),
-            field::INSTITUTION => x.institution_id = v.text(),
-            field::NAME => x.name = v.text(),
-            field::SUBJECT => x.subject = v.text(),
+            field::ID => x.id = v.text_as(),
+            field::INSTITUTION => x.institution_id = v.text_as(),
+            field::NAME => x.name = v.text_as(),
+            field::SUBJECT => x.subject = v.text_as(),
             field::SUBJECT_TYPE => {
                 x.subject_type =
                     Category::from_code(v.uint() as u8).ok_or_else(|| r.err("bad subject_type"))?
             }
-            field::GRADE => x.grade = v.text(),
+            field::GRADE => x.grade = v.text_as(),
             field::MODE => {
                 x.mode = Mode::from_code(v.uint() as u8).ok_or_else(|| r.err("bad mode"))?
             }
@@ -544,10 +551,183 @@ pub(super) fn course_from(mut r: RecordReader<'_>) -> Result<Course, DecodeError
                 x.status =
                     CourseStatus::from_code(v.uint() as u8).ok_or_else(|| r.err("bad status"))?
             }
-            field::DECISION_REASON => x.decision_reason = v.text(),
+            field::DECISION_REASON => x.decision_reason = v.text_as(),
             field::DECIDED_ON => x.decided_on = v.date(),
             _ => {}
         }
     }
     Ok(x)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The courses scripts hold (texts as `CompactString`s) against the `String` decoder.
+
+    use super::super::{decode_stored, key_fields_end, text_field, to_stored, FORMAT};
+    use super::*;
+
+    fn a_course() -> Course {
+        let d = parse_date("2019-03-01").unwrap();
+        Course {
+            id: "C1".into(),
+            institution_id: "91440101MA5CXXXX0X".into(),
+            name: "奥数".into(),
+            subject: "数学".into(),
+            subject_type: Category::Subject,
+            grade: "五年级".into(),
+            mode: Mode::Online,
+            class_hours: 40,
+            fee_fen: 400_000,
+            prepay_months: 3,
+            starts_on: d,
+            ends_on: parse_date("2019-05-31").unwrap(),
+            daily_end_min: 20 * 60 + 30,
+            filed_on: parse_date("2019-02-01").unwrap(),
+            status: CourseStatus::Rejected,
+            decision_reason: "预收超过三个月".into(),
+            decided_on: parse_date("2019-02-10").ok(),
+        }
+    }
+
+    /// `c`'s texts as `String`s, to compare with what the `String` decoder gives.
+    fn as_strings(c: CourseOf<compact_str::CompactString>) -> Course {
+        let t = |s: &compact_str::CompactString| s.to_string();
+        CourseOf {
+            id: t(&c.id),
+            institution_id: t(&c.institution_id),
+            name: t(&c.name),
+            subject: t(&c.subject),
+            grade: t(&c.grade),
+            decision_reason: t(&c.decision_reason),
+            subject_type: c.subject_type,
+            mode: c.mode,
+            class_hours: c.class_hours,
+            fee_fen: c.fee_fen,
+            prepay_months: c.prepay_months,
+            starts_on: c.starts_on,
+            ends_on: c.ends_on,
+            daily_end_min: c.daily_end_min,
+            filed_on: c.filed_on,
+            status: c.status,
+            decided_on: c.decided_on,
+        }
+    }
+
+    /// What both course decoders say of `full` (a format-1 record) and of
+    /// it as a keyed table stores it; they must agree, error for error.
+    fn both_course_decoders(full: &[u8]) -> Result<Course, String> {
+        use compact_str::CompactString as C;
+        let want = decode_course(full).map_err(|e| e.to_string());
+        let compact = decode_course_as::<C>(full)
+            .map(as_strings)
+            .map_err(|e| e.to_string());
+        assert_eq!(compact, want, "{full:?}");
+        if key_fields_end(full).is_some() {
+            let stored = to_stored(full);
+            let key = |t| text_field(full, t).unwrap();
+            let (inst, id) = (key(tag::KEY_INSTITUTION), key(tag::KEY_ID));
+            let s = decode_stored::<Course>(&inst, &id, &stored).map_err(|e| e.to_string());
+            let c = decode_stored::<CourseOf<C>>(&inst, &id, &stored)
+                .map(as_strings)
+                .map_err(|e| e.to_string());
+            assert_eq!(s, want, "{full:?}");
+            assert_eq!(c, want, "{full:?}");
+        }
+        want
+    }
+
+    #[test]
+    fn a_course_with_compact_texts_reads_as_the_string_decoder_reads_it() {
+        let c = a_course();
+        assert_eq!(both_course_decoders(&encode_course(&c)).unwrap(), c);
+        // Texts longer than a compact string holds inline, and empty ones.
+        let mut long = c.clone();
+        long.name = "小学奥数思维拓展提高培优班（寒假）".into();
+        long.institution_id = "I".repeat(200);
+        long.grade = String::new();
+        long.decision_reason = "理由".repeat(100);
+        assert_eq!(both_course_decoders(&encode_course(&long)).unwrap(), long);
+        let d = decode_course_as::<compact_str::CompactString>(&encode_course(&long)).unwrap();
+        assert!(d.name.is_heap_allocated() && !d.id.is_heap_allocated());
+        // Invalid UTF-8 in each text field reads as the lossy conversion gives it.
+        use tag::course as field;
+        for t in [
+            field::ID,
+            field::INSTITUTION,
+            field::NAME,
+            field::SUBJECT,
+            field::GRADE,
+            field::DECISION_REASON,
+        ] {
+            for bad in [&b"a\xffb\xe5"[..], b"\xe4\xbd", b"\xc0\x80x", &[b'y'; 40]] {
+                let mut w = RecordWriter::new();
+                // The key's fields come first, bad or not (see `stored_parts`).
+                let put = |w: &mut RecordWriter, f: u8, v: &[u8]| {
+                    w.tag(f, BYTES);
+                    w.varint(v.len() as u64);
+                    w.0.extend_from_slice(v);
+                };
+                put(&mut w, field::ID, if t == field::ID { bad } else { b"C9" });
+                put(
+                    &mut w,
+                    field::INSTITUTION,
+                    if t == field::INSTITUTION { bad } else { b"I9" },
+                );
+                if t != field::ID && t != field::INSTITUTION {
+                    put(&mut w, t, bad);
+                }
+                w.uint(field::MODE, 1);
+                let got = both_course_decoders(&w.0).unwrap();
+                let text = match t {
+                    field::ID => &got.id,
+                    field::INSTITUTION => &got.institution_id,
+                    field::NAME => &got.name,
+                    field::SUBJECT => &got.subject,
+                    field::GRADE => &got.grade,
+                    _ => &got.decision_reason,
+                };
+                assert_eq!(*text, String::from_utf8_lossy(bad), "tag {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_course_gives_the_same_error_to_both_decoders() {
+        let full = encode_course(&a_course());
+        let (mut ok, mut bad) = (0, 0);
+        // Every truncation: cut inside a text, a varint or a tag.
+        for cut in 1..full.len() {
+            match both_course_decoders(&full[..cut]) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    assert!(e.contains("course") && e.contains("truncated"), "{e}");
+                    bad += 1
+                }
+            }
+        }
+        assert!(ok > 5 && bad > 5, "{ok} {bad}");
+        use tag::course as field;
+        for odd in [
+            vec![FORMAT, field::MODE << 2 | VARINT, 9],
+            vec![FORMAT, field::STATUS << 2 | VARINT, 200],
+            vec![FORMAT, field::NAME << 2 | 3, 1],
+            vec![FORMAT, field::NAME << 2 | BYTES, 0xff, 0xff, 0x7f],
+            vec![FORMAT],
+            vec![9, 1, 2],
+            vec![],
+        ] {
+            let _ = both_course_decoders(&odd);
+        }
+        assert!(both_course_decoders(&[])
+            .unwrap_err()
+            .contains("empty record"));
+        assert!(
+            both_course_decoders(&[FORMAT, field::MODE << 2 | VARINT, 9])
+                .unwrap_err()
+                .contains("bad mode")
+        );
+        // Format 2 is refused by the format-1 decoders, whatever the texts' type.
+        let stored = to_stored(&full);
+        assert!(decode_course_as::<compact_str::CompactString>(&stored).is_err());
+    }
 }

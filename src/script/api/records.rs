@@ -228,12 +228,7 @@ fn register_platform_methods(engine: &mut Engine) {
             .map_err(ledger_err)?;
         Ok(v.into_iter()
             .filter(|c| c.filed_on <= d)
-            .map(|c| {
-                Dynamic::from(CourseRef {
-                    course: Arc::new(c),
-                    as_of: d,
-                })
-            })
+            .map(|c| Dynamic::from(CourseRef::of(c, d)))
             .collect())
     });
 }

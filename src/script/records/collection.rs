@@ -68,7 +68,7 @@ impl Records {
                 )),
                 Err(e) => Box::new(std::iter::once(Err(ledger_err(e)))),
             },
-            RecordKind::Courses => match self.snap.reader.courses() {
+            RecordKind::Courses => match self.snap.reader.courses_as() {
                 Ok(it) => Box::new(it.filter_map(move |r| match r {
                     Ok(c) if c.filed_on <= d => Some(Ok(Dynamic::from(CourseRef {
                         course: Arc::new(c),

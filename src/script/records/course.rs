@@ -7,18 +7,51 @@ use rhai::{Dynamic, INT};
 
 use super::props::{p, t, Prop};
 use super::{opt_date, sym, Date, ScriptRecord};
-use crate::model::{fmt_hhmm, Course, CourseStatus};
+use crate::model::{fmt_hhmm, Course, CourseOf, CourseStatus};
+
+/// A course filing as scripts hold it: its texts are `CompactString`s, so
+/// the usual course (every text 24 bytes or shorter) is decoded without an
+/// allocation per text; half a million courses cost one each, not six.
+pub type ScriptCourse = CourseOf<compact_str::CompactString>;
 
 /// A course filing, as of the run's date.
 #[derive(Clone)]
 pub struct CourseRef {
     /// The stored course filing.
-    pub course: Arc<Course>,
+    pub course: Arc<ScriptCourse>,
     /// The date it is seen as of: a decision after it has not happened yet.
     pub as_of: NaiveDate,
 }
 
 impl CourseRef {
+    /// A course held as a [`Course`] (read by id, or one institution's) as the script sees it on `as_of`.
+    pub fn of(c: Course, as_of: NaiveDate) -> CourseRef {
+        let t = |s: String| compact_str::CompactString::from(s);
+        let course = CourseOf {
+            id: t(c.id),
+            institution_id: t(c.institution_id),
+            name: t(c.name),
+            subject: t(c.subject),
+            subject_type: c.subject_type,
+            grade: t(c.grade),
+            mode: c.mode,
+            class_hours: c.class_hours,
+            fee_fen: c.fee_fen,
+            prepay_months: c.prepay_months,
+            starts_on: c.starts_on,
+            ends_on: c.ends_on,
+            daily_end_min: c.daily_end_min,
+            filed_on: c.filed_on,
+            status: c.status,
+            decision_reason: t(c.decision_reason),
+            decided_on: c.decided_on,
+        };
+        CourseRef {
+            course: Arc::new(course),
+            as_of,
+        }
+    }
+
     /// Whether the course was decided by the as-of date.
     fn decided(&self) -> bool {
         self.course.status_on(self.as_of) != CourseStatus::Filed
@@ -104,7 +137,7 @@ impl ScriptRecord for CourseRef {
             "status" => |r| sym(r.course.status_on(r.as_of).as_str()),
             "decision_reason" => |r| {
                 if r.decided() {
-                    r.course.decision_reason.clone().into()
+                    r.course.decision_reason.as_str().into()
                 } else {
                     "".into()
                 }

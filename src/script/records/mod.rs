@@ -22,7 +22,7 @@ use rhai::{Dynamic, ImmutableString, Map};
 
 pub use application::{ApplicationRef, APPLICATION_PROPS};
 pub use collection::{Records, RecordsIter};
-pub use course::{CourseRef, COURSE_PROPS};
+pub use course::{CourseRef, ScriptCourse, COURSE_PROPS};
 pub use date::Date;
 pub use finding::{FindingRef, FINDING_PROPS};
 pub use inspection::{InspectionRef, INSPECTION_PROPS};
