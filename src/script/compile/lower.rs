@@ -568,7 +568,11 @@ impl<'a> Lower<'a> {
 
     /// `emit(#{k: v, …})`: the values in the order written, handed to the
     /// rows in the map's key order (sorted, as Rhai's map keeps them),
-    /// without building the map.
+    /// without building the map. A value that is a record's text or date
+    /// read from a variable (`c.id`, `c.filed_on`) goes into the row as
+    /// that text or date, without a script string or a boxed date
+    /// (`api::rows::cell_read`); a variable holding anything else is read
+    /// as the compiled expression reads it.
     fn emit_literal(&mut self, items: &[(rhai::Ident, Expr)], pos: Position) -> C<Ex> {
         let keys: Vec<ImmutableString> = items.iter().map(|(k, _)| k.name.clone()).collect();
         let mut order: Vec<usize> = (0..keys.len()).collect();
@@ -576,20 +580,45 @@ impl<'a> Lower<'a> {
         if order.windows(2).any(|w| keys[w[0]] == keys[w[1]]) {
             return no("a map literal with a key twice", pos);
         }
+        // Where each value goes in the row: its key's place in the sorted keys.
+        let mut at = vec![0; keys.len()];
+        for (j, &i) in order.iter().enumerate() {
+            at[i] = j;
+        }
+        let sorted: Vec<ImmutableString> = order.iter().map(|&i| keys[i].clone()).collect();
+        let reads: Vec<_> = items
+            .iter()
+            .map(|(_, v)| match v {
+                Expr::Dot(d, flags, _) if !flags.intersects(rhai::ASTFlags::NEGATED) => {
+                    match (&d.lhs, &d.rhs) {
+                        (Expr::Variable(v, _, _), Expr::Property(p, _))
+                            if v.2.is_empty() && self.find_typed(&v.1).is_none() =>
+                        {
+                            self.find(&v.1)
+                                .zip(crate::script::api::rows::cell_read(&p.2))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .collect();
         let vals = items
             .iter()
             .map(|(_, v)| self.expr(v))
             .collect::<C<Vec<_>>>()?;
         Ok(Box::new(move |f, rt| {
             rt.tick(pos)?;
-            let mut got: Vec<Dynamic> = Vec::with_capacity(vals.len());
-            for v in &vals {
-                got.push(v(f, rt)?);
+            let mut row = crate::script::state::NewRow::new(vals.len());
+            for (i, v) in vals.iter().enumerate() {
+                if let Some((slot, read)) = &reads[i] {
+                    if read.fill(&f.vars[*slot], &mut row, at[i]) {
+                        continue;
+                    }
+                }
+                row.set(at[i], v(f, rt)?);
             }
-            let pairs = order
-                .iter()
-                .map(|&i| (keys[i].as_str(), std::mem::take(&mut got[i])));
-            crate::script::api::rows::emit_pairs(&rt.guard.host, pairs);
+            crate::script::api::rows::emit_row(&rt.guard.host, &sorted, row);
             Ok(Dynamic::UNIT)
         }))
     }
