@@ -104,6 +104,32 @@ pub fn cell(v: &Dynamic) -> String {
     v.to_string()
 }
 
+impl Rows {
+    /// Every row as a map, in the order emitted.
+    pub fn iter(&self) -> impl Iterator<Item = Map> + '_ {
+        (0..self.len()).map(|r| self.row_map(r))
+    }
+
+    /// Row `r` as a map again.
+    pub fn row_map(&self, r: usize) -> Map {
+        (0..self.keys.len())
+            .map_while(|i| {
+                self.cell_in(r, i)
+                    .map(|c| (self.keys[i].as_str().into(), value_of(c)))
+            })
+            .collect()
+    }
+}
+
+/// The script value a row's cell stands for.
+pub fn value_of(c: CellRef<'_>) -> Dynamic {
+    match c {
+        CellRef::Val(v) => v.clone(),
+        CellRef::Text(s) => s.into(),
+        CellRef::Date(d) => Dynamic::from(Date(d)),
+    }
+}
+
 /// A row's cell as text in a cell: [`cell`] of the value it stands for.
 fn cell_of(c: CellRef<'_>) -> Cow<'_, str> {
     match c {
@@ -677,7 +703,63 @@ mod tests {
              {\"a\":null,\"b\":null,\"c\":3,\"d\":null}\n\
              {\"a\":5,\"b\":null,\"c\":null,\"d\":4}\n"
         );
-        assert!(matches!(a.get(2, "d"), Some(CellRef::Val(v)) if v.as_int().unwrap() == 4));
+        let back: Vec<Map> = a.iter().collect();
+        assert_eq!(back[2]["d"].as_int().unwrap(), 4);
+    }
+
+    #[test]
+    fn a_row_of_texts_and_dates_is_written_as_the_same_script_values_are() {
+        use super::super::state::NewRow;
+        let d = chrono::NaiveDate::from_ymd_opt(2019, 1, 19).unwrap();
+        let text = |s: &str| Dynamic::from(s.to_string());
+        let (mut kept, mut values) = (Rows::default(), Rows::default());
+        let mut r = NewRow::new(3, 0);
+        r.set_text(0, "引号\"x\\\t");
+        r.set_date(1, d);
+        r.set_static(2, "online");
+        kept.push_row(&["a", "b", "c"], r);
+        values.push(
+            [
+                ("a".into(), text("引号\"x\\\t")),
+                ("b".into(), Dynamic::from(Date(d))),
+                ("c".into(), text("online")),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        // Other keys than the first row's, a text that looks like a formula.
+        let mut r = NewRow::new(3, 0);
+        r.set(0, Dynamic::from(5_i64));
+        r.set_text(1, "=1+1");
+        r.set_text(2, "-");
+        kept.push_row(&["b", "d", "e"], r);
+        values.push(
+            [
+                ("b".into(), Dynamic::from(5_i64)),
+                ("d".into(), text("=1+1")),
+                ("e".into(), text("-")),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let cols = columns_for(&values, None, &[]);
+        assert_eq!(columns_for(&kept, None, &[]), cols);
+        for fmt in [
+            RowFormat::Jsonl,
+            RowFormat::Csv,
+            RowFormat::Json,
+            RowFormat::Table,
+        ] {
+            let mut a = Vec::new();
+            let mut b = Vec::new();
+            write_rows(&mut a, fmt, &cols, &kept, usize::MAX).unwrap();
+            write_rows(&mut b, fmt, &cols, &values, usize::MAX).unwrap();
+            assert_eq!(String::from_utf8(a), String::from_utf8(b), "{fmt:?}");
+        }
+        let sheet = |r: &Rows| format!("{:?}", sheet(r, &cols, std::path::Path::new("x")).rows);
+        assert_eq!(sheet(&kept), sheet(&values));
+        let maps = |r: &Rows| format!("{:?}", r.iter().collect::<Vec<_>>());
+        assert_eq!(maps(&kept), maps(&values));
     }
 
     #[test]

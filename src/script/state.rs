@@ -410,14 +410,20 @@ pub struct NewRow {
 }
 
 impl NewRow {
-    /// A row of `n` cells, each `()` until set.
-    pub fn new(n: usize) -> NewRow {
+    /// A row of `n` cells, each `()` until set, with room for `text` bytes
+    /// of text (what the previous row of the same `emit` held).
+    pub fn new(n: usize, text: usize) -> NewRow {
         let mut cells = Vec::with_capacity(n);
         cells.extend(std::iter::repeat_with(|| Cell::Val(Dynamic::UNIT)).take(n));
         NewRow {
             cells,
-            text: String::new(),
+            text: String::with_capacity(text),
         }
+    }
+
+    /// The bytes of text its cells hold.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// Cell `i` holds `v`.
@@ -427,10 +433,6 @@ impl NewRow {
 
     /// Cell `i` holds the text `s` (written as a script string holding it).
     pub fn set_text(&mut self, i: usize, s: &str) {
-        if self.text.is_empty() {
-            // Room for a row's few ids and names at once.
-            self.text.reserve(96);
-        }
         let start = self.text.len();
         self.text.push_str(s);
         self.cells[i] = Cell::Text(start, s.len());
@@ -486,7 +488,12 @@ impl Rows {
 
     /// Adds `row`, whose cells are for `keys` (the map's sorted key order),
     /// as [`Rows::push_pairs`] adds the same keys and values.
-    pub fn push_row<K: AsRef<str>>(&mut self, keys: &[K], row: NewRow) {
+    pub fn push_row<K: AsRef<str>>(&mut self, keys: &[K], mut row: NewRow) {
+        // Room reserved for a longer row's text is given back: rows kept
+        // to the end of a run (`--write`) hold no more than their text.
+        if row.text.capacity() - row.text.len() > 64 {
+            row.text.shrink_to_fit();
+        }
         let same = keys.len() == self.keys.len()
             && keys.iter().zip(&self.keys).all(|(k, c)| k.as_ref() == c);
         if same {
@@ -543,20 +550,23 @@ impl Rows {
     /// Row `r`'s value under `key` (a key the row lacks reads as `()`, as in a map).
     pub fn get(&self, r: usize, key: &str) -> Option<CellRef<'_>> {
         let i = self.keys.iter().position(|c| c == key)?;
-        self.data[r].cells.get(i)?;
-        Some(self.cell(r, i))
+        self.cell_in(r, i)
     }
 
     /// Row `r`'s cell `i`, `()` where it has none.
     fn cell(&self, r: usize, i: usize) -> CellRef<'_> {
+        self.cell_in(r, i).unwrap_or(CellRef::Val(&UNIT))
+    }
+
+    /// Row `r`'s cell `i`, if the row is that long.
+    pub(super) fn cell_in(&self, r: usize, i: usize) -> Option<CellRef<'_>> {
         let row = &self.data[r];
-        match row.cells.get(i) {
-            None => CellRef::Val(&UNIT),
-            Some(Cell::Val(v)) => CellRef::Val(v),
-            Some(&Cell::Text(start, len)) => CellRef::Text(&row.text[start..start + len]),
-            Some(Cell::Static(s)) => CellRef::Text(s),
-            Some(&Cell::Date(d)) => CellRef::Date(d),
-        }
+        Some(match row.cells.get(i)? {
+            Cell::Val(v) => CellRef::Val(v),
+            &Cell::Text(start, len) => CellRef::Text(&row.text[start..start + len]),
+            Cell::Static(s) => CellRef::Text(s),
+            &Cell::Date(d) => CellRef::Date(d),
+        })
     }
 
     /// The values of row `r` for `cols`, `()` where it has none.

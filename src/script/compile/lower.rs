@@ -571,9 +571,17 @@ impl<'a> Lower<'a> {
     /// without building the map. A value that is a record's text or date
     /// read from a variable (`c.id`, `c.filed_on`) goes into the row as
     /// that text or date, without a script string or a boxed date
-    /// (`api::rows::cell_read`); a variable holding anything else is read
-    /// as the compiled expression reads it.
+    /// (`api::rows::cell_read`), and `join(variable, "text")` of an array
+    /// as its text; a variable holding anything else is read as the
+    /// compiled expression reads it.
     fn emit_literal(&mut self, items: &[(rhai::Ident, Expr)], pos: Position) -> C<Ex> {
+        /// A value read straight into the row.
+        enum Fast {
+            /// `variable.property` of a record (the variable's slot).
+            Prop(usize, crate::script::api::rows::CellRead),
+            /// `join(variable, "separator")` (the call's position).
+            Join(usize, ImmutableString, Position),
+        }
         let keys: Vec<ImmutableString> = items.iter().map(|(k, _)| k.name.clone()).collect();
         let mut order: Vec<usize> = (0..keys.len()).collect();
         order.sort_by(|&a, &b| keys[a].as_str().cmp(keys[b].as_str()));
@@ -586,16 +594,35 @@ impl<'a> Lower<'a> {
             at[i] = j;
         }
         let sorted: Vec<ImmutableString> = order.iter().map(|&i| keys[i].clone()).collect();
-        let reads: Vec<_> = items
+        let local = |this: &Self, e: &Expr| match e {
+            Expr::Variable(v, _, _) if v.2.is_empty() && this.find_typed(&v.1).is_none() => {
+                this.find(&v.1)
+            }
+            _ => None,
+        };
+        let fast: Vec<Option<Fast>> = items
             .iter()
             .map(|(_, v)| match v {
                 Expr::Dot(d, flags, _) if !flags.intersects(rhai::ASTFlags::NEGATED) => {
-                    match (&d.lhs, &d.rhs) {
-                        (Expr::Variable(v, _, _), Expr::Property(p, _))
-                            if v.2.is_empty() && self.find_typed(&v.1).is_none() =>
-                        {
-                            self.find(&v.1)
-                                .zip(crate::script::api::rows::cell_read(&p.2))
+                    match &d.rhs {
+                        Expr::Property(p, _) => local(self, &d.lhs)
+                            .zip(crate::script::api::rows::cell_read(&p.2))
+                            .map(|(slot, read)| Fast::Prop(slot, read)),
+                        _ => None,
+                    }
+                }
+                Expr::FnCall(call, p)
+                    if call.name == "join"
+                        && call.args.len() == 2
+                        && call.namespace.is_empty()
+                        && !call.capture_parent_scope
+                        && call.op_token.is_none()
+                        && !self.scripted.contains("join")
+                        && !self.known.contains_key(&("join".to_string(), 2)) =>
+                {
+                    match (local(self, &call.args[0]), &call.args[1]) {
+                        (Some(slot), Expr::StringConstant(sep, _)) => {
+                            Some(Fast::Join(slot, sep.clone(), *p))
                         }
                         _ => None,
                     }
@@ -607,17 +634,36 @@ impl<'a> Lower<'a> {
             .iter()
             .map(|(_, v)| self.expr(v))
             .collect::<C<Vec<_>>>()?;
+        // The last row's text length: room for the next row's at once.
+        let room = std::sync::atomic::AtomicUsize::new(0);
         Ok(Box::new(move |f, rt| {
             rt.tick(pos)?;
-            let mut row = crate::script::state::NewRow::new(vals.len());
+            let hint = room.load(std::sync::atomic::Ordering::Relaxed);
+            let mut row = crate::script::state::NewRow::new(vals.len(), hint);
             for (i, v) in vals.iter().enumerate() {
-                if let Some((slot, read)) = &reads[i] {
-                    if read.fill(&f.vars[*slot], &mut row, at[i]) {
-                        continue;
+                match &fast[i] {
+                    Some(Fast::Prop(slot, read)) => {
+                        if read.fill(&f.vars[*slot], &mut row, at[i]) {
+                            continue;
+                        }
                     }
+                    // As the compiled call does it (`native::Direct::Join`):
+                    // one operation, the same function, its error at the call.
+                    Some(Fast::Join(slot, sep, p)) if !f.vars[*slot].is_shared() => {
+                        if let Some(a) = f.vars[*slot].read_lock::<rhai::Array>() {
+                            rt.tick(*p)?;
+                            let max = rt.guard.host.limits.max_memory;
+                            let text = crate::script::api::collections::join(max, &a, sep)
+                                .map_err(|e| rt.at(e, *p))?;
+                            row.set_text(at[i], &text);
+                            continue;
+                        }
+                    }
+                    _ => {}
                 }
                 row.set(at[i], v(f, rt)?);
             }
+            room.store(row.text_len(), std::sync::atomic::Ordering::Relaxed);
             crate::script::api::rows::emit_row(&rt.guard.host, &sorted, row);
             Ok(Dynamic::UNIT)
         }))
