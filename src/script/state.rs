@@ -489,9 +489,10 @@ impl Rows {
     /// Adds `row`, whose cells are for `keys` (the map's sorted key order),
     /// as [`Rows::push_pairs`] adds the same keys and values.
     pub fn push_row<K: AsRef<str>>(&mut self, keys: &[K], mut row: NewRow) {
-        // Room reserved for a longer row's text is given back: rows kept
-        // to the end of a run (`--write`) hold no more than their text.
-        if row.text.capacity() - row.text.len() > 64 {
+        // Room reserved for a longer row's text is given back where the
+        // allocator would move it (more than half unused): rows kept to the
+        // end of a run (`--write`) hold little more than their text.
+        if row.text.capacity() > 2 * row.text.len() + 64 {
             row.text.shrink_to_fit();
         }
         let same = keys.len() == self.keys.len()

@@ -634,7 +634,8 @@ impl<'a> Lower<'a> {
             .iter()
             .map(|(_, v)| self.expr(v))
             .collect::<C<Vec<_>>>()?;
-        // The last row's text length: room for the next row's at once.
+        // Room for a row's texts at once: the longest of the recent rows'
+        // (fading, so that one long row does not make every later one large).
         let room = std::sync::atomic::AtomicUsize::new(0);
         Ok(Box::new(move |f, rt| {
             rt.tick(pos)?;
@@ -663,7 +664,8 @@ impl<'a> Lower<'a> {
                 }
                 row.set(at[i], v(f, rt)?);
             }
-            room.store(row.text_len(), std::sync::atomic::Ordering::Relaxed);
+            let next = row.text_len().max(hint - hint / 16);
+            room.store(next, std::sync::atomic::Ordering::Relaxed);
             crate::script::api::rows::emit_row(&rt.guard.host, &sorted, row);
             Ok(Dynamic::UNIT)
         }))
