@@ -642,27 +642,26 @@ impl<'a> Lower<'a> {
             let hint = room.load(std::sync::atomic::Ordering::Relaxed);
             let mut row = crate::script::state::NewRow::new(vals.len(), hint);
             for (i, v) in vals.iter().enumerate() {
-                match &fast[i] {
-                    Some(Fast::Prop(slot, read)) => {
-                        if read.fill(&f.vars[*slot], &mut row, at[i]) {
-                            continue;
-                        }
+                let joined = match &fast[i] {
+                    Some(Fast::Prop(slot, read)) if read.fill(&f.vars[*slot], &mut row, at[i]) => {
+                        continue;
                     }
                     // As the compiled call does it (`native::Direct::Join`):
                     // one operation, the same function, its error at the call.
                     Some(Fast::Join(slot, sep, p)) if !f.vars[*slot].is_shared() => {
-                        if let Some(a) = f.vars[*slot].read_lock::<rhai::Array>() {
+                        f.vars[*slot].read_lock::<rhai::Array>().map(|a| {
                             rt.tick(*p)?;
                             let max = rt.guard.host.limits.max_memory;
-                            let text = crate::script::api::collections::join(max, &a, sep)
-                                .map_err(|e| rt.at(e, *p))?;
-                            row.set_text(at[i], &text);
-                            continue;
-                        }
+                            crate::script::api::collections::join(max, &a, sep)
+                                .map_err(|e| rt.at(e, *p))
+                        })
                     }
-                    _ => {}
+                    _ => None,
+                };
+                match joined {
+                    Some(text) => row.set_text(at[i], &text?),
+                    None => row.set(at[i], v(f, rt)?),
                 }
-                row.set(at[i], v(f, rt)?);
             }
             let next = row.text_len().max(hint - hint / 16);
             room.store(next, std::sync::atomic::Ordering::Relaxed);
