@@ -1,6 +1,7 @@
 //! Rendering what scripts produce: emitted rows as a table, CSV, JSON or JSON
 //! Lines, and any value the REPL shows.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use comfy_table::{presets, ContentArrangement, Table};
@@ -8,7 +9,7 @@ use rhai::{Dynamic, Map, AST};
 
 use super::records::{self, Date};
 
-use super::state::Rows;
+use super::state::{CellRef, Rows};
 use crate::model::fmt_date;
 
 /// Output format of rows.
@@ -103,6 +104,41 @@ pub fn cell(v: &Dynamic) -> String {
     v.to_string()
 }
 
+impl Rows {
+    /// Every row as a map, in the order emitted.
+    pub fn iter(&self) -> impl Iterator<Item = Map> + '_ {
+        (0..self.len()).map(|r| self.row_map(r))
+    }
+
+    /// Row `r` as a map again.
+    pub fn row_map(&self, r: usize) -> Map {
+        (0..self.keys.len())
+            .map_while(|i| {
+                self.cell_in(r, i)
+                    .map(|c| (self.keys[i].as_str().into(), value_of(c)))
+            })
+            .collect()
+    }
+}
+
+/// The script value a row's cell stands for.
+pub fn value_of(c: CellRef<'_>) -> Dynamic {
+    match c {
+        CellRef::Val(v) => v.clone(),
+        CellRef::Text(s) => s.into(),
+        CellRef::Date(d) => Dynamic::from(Date(d)),
+    }
+}
+
+/// A row's cell as text in a cell: [`cell`] of the value it stands for.
+fn cell_of(c: CellRef<'_>) -> Cow<'_, str> {
+    match c {
+        CellRef::Val(v) => Cow::Owned(cell(v)),
+        CellRef::Text(s) => Cow::Borrowed(s),
+        CellRef::Date(d) => Cow::Owned(fmt_date(d)),
+    }
+}
+
 /// A map's keys in the bureau's order where they are districts or an enum's codes.
 fn bureau_keys(m: &Map) -> Vec<String> {
     let mut k: Vec<String> = m.keys().map(|k| k.to_string()).collect();
@@ -159,6 +195,15 @@ pub fn json(v: &Dynamic) -> serde_json::Value {
         );
     }
     J::String(v.to_string())
+}
+
+/// A row's cell as JSON: [`json`] of the value it stands for.
+fn json_of(c: CellRef<'_>) -> serde_json::Value {
+    match c {
+        CellRef::Val(v) => json(v),
+        CellRef::Text(s) => serde_json::Value::String(s.to_string()),
+        CellRef::Date(d) => serde_json::Value::String(fmt_date(d)),
+    }
 }
 
 /// An empty table in the house style. Cells are wrapped to the terminal's
@@ -301,6 +346,15 @@ pub fn typed_cell(v: &Dynamic) -> crate::sheet::Cell {
     Cell::from(cell(v))
 }
 
+/// A row's cell as a typed cell: [`typed_cell`] of the value it stands for.
+fn typed_cell_of(c: CellRef<'_>) -> crate::sheet::Cell {
+    match c {
+        CellRef::Val(v) => typed_cell(v),
+        CellRef::Text(s) => crate::sheet::Cell::from(s),
+        CellRef::Date(d) => crate::sheet::Cell::Date(d),
+    }
+}
+
 /// The rows as one sheet, named after the script.
 pub fn sheet(rows: &Rows, cols: &[String], script: &std::path::Path) -> crate::sheet::Sheet {
     let at = rows.positions(cols);
@@ -313,7 +367,7 @@ pub fn sheet(rows: &Rows, cols: &[String], script: &std::path::Path) -> crate::s
         title: None,
         cols: cols.to_vec(),
         rows: (0..rows.len())
-            .map(|r| rows.values(r, &at).map(typed_cell).collect())
+            .map(|r| rows.values(r, &at).map(typed_cell_of).collect())
             .collect(),
     }
 }
@@ -362,7 +416,11 @@ pub fn write_rows_from(
                 return Ok(());
             }
             let cells: Vec<Vec<String>> = (0..n)
-                .map(|r| rows.values(r, &at).map(cell).collect())
+                .map(|r| {
+                    rows.values(r, &at)
+                        .map(|c| cell_of(c).into_owned())
+                        .collect()
+                })
                 .collect();
             writeln!(out, "{}", table(cols, &cells))?;
             writeln!(out, "({} row{})", n, if n == 1 { "" } else { "s" })?;
@@ -375,16 +433,19 @@ pub fn write_rows_from(
             if header {
                 w.write_record(cols).map_err(std::io::Error::other)?;
             }
+            let mut cells: Vec<Cow<str>> = Vec::with_capacity(cols.len());
             for r in 0..n {
-                let cells = rows.values(r, &at).map(|v| {
+                cells.clear();
+                cells.extend(rows.values(r, &at).map(|c| match c {
                     // Only text can be a formula: a negative number is a number.
-                    if v.is_string() {
-                        crate::format::neutralise(&cell(v)).into_owned()
-                    } else {
-                        cell(v)
+                    CellRef::Text(s) => crate::format::neutralise(s),
+                    CellRef::Val(v) if v.is_string() => {
+                        Cow::Owned(crate::format::neutralise(&cell(v)).into_owned())
                     }
-                });
-                w.write_record(cells).map_err(std::io::Error::other)?;
+                    c => cell_of(c),
+                }));
+                w.write_record(cells.iter().map(|c| c.as_bytes()))
+                    .map_err(std::io::Error::other)?;
             }
             w.flush()?;
         }
@@ -394,7 +455,7 @@ pub fn write_rows_from(
                     let m: serde_json::Map<String, serde_json::Value> = cols
                         .iter()
                         .cloned()
-                        .zip(rows.values(r, &at).map(json))
+                        .zip(rows.values(r, &at).map(json_of))
                         .collect();
                     serde_json::Value::Object(m)
                 })
@@ -429,8 +490,32 @@ pub fn write_rows_from(
     Ok(())
 }
 
-/// Appends `v` as JSON, exactly as [`json`] would give it.
-fn json_into(out: &mut Vec<u8>, v: &Dynamic) -> std::io::Result<()> {
+/// Appends `c` as JSON, exactly as [`json_of`] would give it.
+fn json_into(out: &mut Vec<u8>, c: CellRef<'_>) -> std::io::Result<()> {
+    let v = match c {
+        CellRef::Val(v) => v,
+        CellRef::Text(s) => return json_str(out, s),
+        CellRef::Date(d) => return json_str(out, &fmt_date(d)),
+    };
+    // The types are tested by their tags first: a failed `as_…` names the
+    // value's type, which costs more than the rest of the cell.
+    if v.is_string() {
+        if let Ok(s) = v.as_immutable_string_ref() {
+            return json_str(out, s.as_str());
+        }
+    }
+    if v.is_int() {
+        if let Ok(i) = v.as_int() {
+            write!(out, "{i}")?;
+            return Ok(());
+        }
+    }
+    if v.is_bool() {
+        if let Ok(b) = v.as_bool() {
+            out.extend_from_slice(if b { b"true" } else { b"false" });
+            return Ok(());
+        }
+    }
     if let Ok(s) = v.as_immutable_string_ref() {
         json_str(out, s.as_str())?;
     } else if let Ok(i) = v.as_int() {
@@ -606,8 +691,10 @@ mod tests {
         let b: Rows = [map(&[("d", 4), ("a", 5)])].into_iter().collect();
         a.append(b);
         assert_eq!(a.len(), 3);
-        assert_eq!(a.get(2, "a").unwrap().as_int().unwrap(), 5);
-        assert!(a.get(1, "a").is_none_or(|v| v.is_unit()));
+        assert!(matches!(a.get(2, "a"), Some(CellRef::Val(v)) if v.as_int().unwrap() == 5));
+        assert!(a
+            .get(1, "a")
+            .is_none_or(|c| matches!(c, CellRef::Val(v) if v.is_unit())));
         let cols = columns_for(&a, None, &[]);
         assert_eq!(cols, ["a", "b", "c", "d"]);
         assert_eq!(
@@ -618,6 +705,61 @@ mod tests {
         );
         let back: Vec<Map> = a.iter().collect();
         assert_eq!(back[2]["d"].as_int().unwrap(), 4);
+    }
+
+    #[test]
+    fn a_row_of_texts_and_dates_is_written_as_the_same_script_values_are() {
+        use super::super::state::NewRow;
+        let d = chrono::NaiveDate::from_ymd_opt(2019, 1, 19).unwrap();
+        let text = |s: &str| Dynamic::from(s.to_string());
+        let (mut kept, mut values) = (Rows::default(), Rows::default());
+        let mut r = NewRow::new(3, 0);
+        r.set_text(0, "引号\"x\\\t");
+        r.set_date(1, d);
+        r.set_static(2, "online");
+        kept.push_row(&["a", "b", "c"], r);
+        values.push(
+            [
+                ("a".into(), text("引号\"x\\\t")),
+                ("b".into(), Dynamic::from(Date(d))),
+                ("c".into(), text("online")),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        // Other keys than the first row's, a text that looks like a formula.
+        let mut r = NewRow::new(3, 0);
+        r.set(0, Dynamic::from(5_i64));
+        r.set_text(1, "=1+1");
+        r.set_text(2, "-");
+        kept.push_row(&["b", "d", "e"], r);
+        values.push(
+            [
+                ("b".into(), Dynamic::from(5_i64)),
+                ("d".into(), text("=1+1")),
+                ("e".into(), text("-")),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let cols = columns_for(&values, None, &[]);
+        assert_eq!(columns_for(&kept, None, &[]), cols);
+        for fmt in [
+            RowFormat::Jsonl,
+            RowFormat::Csv,
+            RowFormat::Json,
+            RowFormat::Table,
+        ] {
+            let mut a = Vec::new();
+            let mut b = Vec::new();
+            write_rows(&mut a, fmt, &cols, &kept, usize::MAX).unwrap();
+            write_rows(&mut b, fmt, &cols, &values, usize::MAX).unwrap();
+            assert_eq!(String::from_utf8(a), String::from_utf8(b), "{fmt:?}");
+        }
+        let sheet = |r: &Rows| format!("{:?}", sheet(r, &cols, std::path::Path::new("x")).rows);
+        assert_eq!(sheet(&kept), sheet(&values));
+        let maps = |r: &Rows| format!("{:?}", r.iter().collect::<Vec<_>>());
+        assert_eq!(maps(&kept), maps(&values));
     }
 
     #[test]

@@ -363,7 +363,90 @@ pub struct Rows {
     pub(super) keys: Vec<String>,
     /// How many of `keys` the first row has.
     pub(super) first_len: usize,
-    data: Vec<Box<[Dynamic]>>,
+    data: Vec<Row>,
+}
+
+/// One row: its cells, and the text its [`Cell::Text`] cells are slices of.
+#[derive(Debug, Clone)]
+struct Row {
+    cells: Box<[Cell]>,
+    text: String,
+}
+
+/// One cell of a row. A record's text or date read by `emit(#{…})` is kept
+/// as plain text or a date (see [`NewRow`]): a script string or a boxed
+/// date per cell was an allocation made on the script's thread and freed on
+/// the writing one, several per row.
+#[derive(Debug, Clone)]
+enum Cell {
+    /// A script value.
+    Val(Dynamic),
+    /// A text, as the byte range `start..start + len` of the row's `text`.
+    Text(usize, usize),
+    /// A text that lives as long as the program (an enumerated code).
+    Static(&'static str),
+    /// A date.
+    Date(NaiveDate),
+}
+
+/// A cell as its readers see it: a script value, or what stands for a
+/// script string or date (written exactly as that value would be).
+#[derive(Debug, Clone, Copy)]
+pub enum CellRef<'a> {
+    /// A script value.
+    Val(&'a Dynamic),
+    /// A text, as a script string holding it.
+    Text(&'a str),
+    /// A date, as a script date holding it.
+    Date(NaiveDate),
+}
+
+/// A row being filled by compiled code's `emit(#{…})`, its cells in the
+/// order of the keys it will be pushed with ([`Rows::push_row`]): one
+/// allocation for the cells and one for all its texts.
+pub struct NewRow {
+    cells: Vec<Cell>,
+    text: String,
+}
+
+impl NewRow {
+    /// A row of `n` cells, each `()` until set, with room for `text` bytes
+    /// of text (what the previous row of the same `emit` held).
+    pub fn new(n: usize, text: usize) -> NewRow {
+        let mut cells = Vec::with_capacity(n);
+        cells.extend(std::iter::repeat_with(|| Cell::Val(Dynamic::UNIT)).take(n));
+        NewRow {
+            cells,
+            text: String::with_capacity(text),
+        }
+    }
+
+    /// The bytes of text its cells hold.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Cell `i` holds `v`.
+    pub fn set(&mut self, i: usize, v: Dynamic) {
+        self.cells[i] = Cell::Val(v);
+    }
+
+    /// Cell `i` holds the text `s` (written as a script string holding it).
+    pub fn set_text(&mut self, i: usize, s: &str) {
+        let start = self.text.len();
+        self.text.push_str(s);
+        self.cells[i] = Cell::Text(start, s.len());
+    }
+
+    /// Cell `i` holds the text `s` that lives as long as the program.
+    pub fn set_static(&mut self, i: usize, s: &'static str) {
+        self.cells[i] = Cell::Static(s);
+    }
+
+    /// Cell `i` holds the date `d` (written as a script date holding it).
+    pub fn set_date(&mut self, i: usize, d: NaiveDate) {
+        self.cells[i] = Cell::Date(d);
+    }
 }
 
 impl Rows {
@@ -385,8 +468,8 @@ impl Rows {
     /// Adds a row given as its keys and values, in the map's (sorted) key
     /// order: what [`Rows::push`] does with a map, without the map.
     pub fn push_pairs<K: AsRef<str>>(&mut self, m: impl IntoIterator<Item = (K, Dynamic)>) {
-        let mut vals: Vec<Dynamic> = Vec::with_capacity(self.keys.len());
-        vals.extend(std::iter::repeat_with(|| Dynamic::UNIT).take(self.keys.len()));
+        let mut vals: Vec<Cell> = Vec::with_capacity(self.keys.len());
+        vals.extend(std::iter::repeat_with(|| Cell::Val(Dynamic::UNIT)).take(self.keys.len()));
         for (n, (k, v)) in m.into_iter().enumerate() {
             // Rows of one `emit` have the same keys in the same order: the
             // key at the pair's own place is tried first.
@@ -396,14 +479,40 @@ impl Rows {
                 _ => self.key_index(k),
             };
             if i >= vals.len() {
-                vals.resize(i + 1, Dynamic::UNIT);
+                vals.resize(i + 1, Cell::Val(Dynamic::UNIT));
             }
-            vals[i] = v;
+            vals[i] = Cell::Val(v);
         }
+        self.push_cells(vals.into_boxed_slice(), String::new());
+    }
+
+    /// Adds `row`, whose cells are for `keys` (the map's sorted key order),
+    /// as [`Rows::push_pairs`] adds the same keys and values.
+    pub fn push_row<K: AsRef<str>>(&mut self, keys: &[K], mut row: NewRow) {
+        // Room reserved for a longer row's text is given back where the
+        // allocator would move it (more than half unused): rows kept to the
+        // end of a run (`--write`) hold little more than their text.
+        if row.text.capacity() > 2 * row.text.len() + 64 {
+            row.text.shrink_to_fit();
+        }
+        let same = keys.len() == self.keys.len()
+            && keys.iter().zip(&self.keys).all(|(k, c)| k.as_ref() == c);
+        if same {
+            return self.push_cells(row.cells.into_boxed_slice(), row.text);
+        }
+        let at: Vec<usize> = keys.iter().map(|k| self.key_index(k.as_ref())).collect();
+        let mut vals = vec![Cell::Val(Dynamic::UNIT); self.keys.len()];
+        for (c, i) in row.cells.into_iter().zip(at) {
+            vals[i] = c;
+        }
+        self.push_cells(vals.into_boxed_slice(), row.text);
+    }
+
+    fn push_cells(&mut self, cells: Box<[Cell]>, text: String) {
         if self.data.is_empty() {
             self.first_len = self.keys.len();
         }
-        self.data.push(vals.into_boxed_slice());
+        self.data.push(Row { cells, text });
     }
 
     /// Adds `other`'s rows after these.
@@ -417,21 +526,15 @@ impl Rows {
         // as long as the keys moves as it is, without a copy.
         let same = to.iter().enumerate().all(|(j, &i)| i == j);
         for row in other.data {
-            if same && row.len() == self.keys.len() {
-                if self.data.is_empty() {
-                    self.first_len = self.keys.len();
-                }
-                self.data.push(row);
+            if same && row.cells.len() == self.keys.len() {
+                self.push_cells(row.cells, row.text);
                 continue;
             }
-            let mut vals = vec![Dynamic::UNIT; self.keys.len()];
-            for (j, v) in row.into_vec().into_iter().enumerate() {
+            let mut vals = vec![Cell::Val(Dynamic::UNIT); self.keys.len()];
+            for (j, v) in row.cells.into_vec().into_iter().enumerate() {
                 vals[to[j]] = v;
             }
-            if self.data.is_empty() {
-                self.first_len = self.keys.len();
-            }
-            self.data.push(vals.into_boxed_slice());
+            self.push_cells(vals.into_boxed_slice(), row.text);
         }
     }
 
@@ -446,9 +549,25 @@ impl Rows {
     }
 
     /// Row `r`'s value under `key` (a key the row lacks reads as `()`, as in a map).
-    pub fn get(&self, r: usize, key: &str) -> Option<&Dynamic> {
+    pub fn get(&self, r: usize, key: &str) -> Option<CellRef<'_>> {
         let i = self.keys.iter().position(|c| c == key)?;
-        self.data[r].get(i)
+        self.cell_in(r, i)
+    }
+
+    /// Row `r`'s cell `i`, `()` where it has none.
+    fn cell(&self, r: usize, i: usize) -> CellRef<'_> {
+        self.cell_in(r, i).unwrap_or(CellRef::Val(&UNIT))
+    }
+
+    /// Row `r`'s cell `i`, if the row is that long.
+    pub(super) fn cell_in(&self, r: usize, i: usize) -> Option<CellRef<'_>> {
+        let row = &self.data[r];
+        Some(match row.cells.get(i)? {
+            Cell::Val(v) => CellRef::Val(v),
+            &Cell::Text(start, len) => CellRef::Text(&row.text[start..start + len]),
+            Cell::Static(s) => CellRef::Text(s),
+            &Cell::Date(d) => CellRef::Date(d),
+        })
     }
 
     /// The values of row `r` for `cols`, `()` where it has none.
@@ -456,29 +575,14 @@ impl Rows {
         &'a self,
         r: usize,
         cols: &'a [usize],
-    ) -> impl Iterator<Item = &'a Dynamic> + 'a {
-        cols.iter()
-            .map(move |&i| self.data[r].get(i).unwrap_or(&UNIT))
+    ) -> impl Iterator<Item = CellRef<'a>> + 'a {
+        cols.iter().map(move |&i| self.cell(r, i))
     }
 
     /// Where each of `cols` is among the keys (`usize::MAX` for a column no row has).
     pub(super) fn positions(&self, cols: &[String]) -> Vec<usize> {
         cols.iter()
             .map(|c| self.keys.iter().position(|k| k == c).unwrap_or(usize::MAX))
-            .collect()
-    }
-
-    /// Every row as a map, in the order emitted.
-    pub fn iter(&self) -> impl Iterator<Item = Map> + '_ {
-        (0..self.len()).map(|r| self.row_map(r))
-    }
-
-    /// Row `r` as a map again.
-    pub fn row_map(&self, r: usize) -> Map {
-        self.keys
-            .iter()
-            .zip(self.data[r].iter())
-            .map(|(k, v)| (k.as_str().into(), v.clone()))
             .collect()
     }
 

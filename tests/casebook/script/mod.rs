@@ -5,6 +5,7 @@
 mod api;
 mod as_of;
 mod compiled;
+mod compiled_rows;
 mod limits;
 mod limits_alloc;
 mod parallel_map;
