@@ -62,6 +62,20 @@ impl FindingCursor {
     /// cannot answer (it has passed `inst` or does not reach it), so the caller
     /// does its own range scan.
     pub fn take(&mut self, inst: &str, out: &mut RawRecords) -> Result<bool, LedgerError> {
+        self.take_each(inst, |id, stored| {
+            out.push(inst, id, stored);
+            Ok(())
+        })
+    }
+
+    /// [`FindingCursor::take`], handing each finding's id and stored bytes
+    /// (checked against their CRC) to `each` straight from the ledger's page:
+    /// nothing is copied. An error from `each` stops the walk for good.
+    pub fn take_each<E: From<LedgerError>>(
+        &mut self,
+        inst: &str,
+        mut each: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<bool, E> {
         if self.broken
             || inst < self.first.as_str()
             || inst > self.last.as_str()
@@ -74,7 +88,7 @@ impl FindingCursor {
         loop {
             if self.pending.is_none() {
                 match self.it.next() {
-                    Some(e) => self.pending = Some(e?),
+                    Some(e) => self.pending = Some(e.map_err(LedgerError::from)?),
                     None => break,
                 }
             }
@@ -82,7 +96,7 @@ impl FindingCursor {
             let (ki, id) = k.value();
             match ki.cmp(inst) {
                 std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => out.push(inst, id, v.value()),
+                std::cmp::Ordering::Equal => each(id, v.value())?,
                 std::cmp::Ordering::Greater => break,
             }
             self.pending = None;
@@ -306,9 +320,26 @@ impl Reader {
 
     /// Appends the bytes of each finding of one institution to `out` (no allocation per record).
     pub fn findings_raw_of(&self, inst: &str, out: &mut RawRecords) -> Result<(), LedgerError> {
-        for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
-            let (k, v) = e?;
-            out.push(inst, k.value().1, v.value());
+        self.findings_each_of(inst, |id, stored| {
+            out.push(inst, id, stored);
+            Ok(())
+        })
+    }
+
+    /// Hands the id and stored bytes of each finding of one institution, by
+    /// id, to `each` straight from the ledger's page (nothing copied).
+    pub fn findings_each_of<E: From<LedgerError>>(
+        &self,
+        inst: &str,
+        mut each: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let range = self
+            .findings
+            .range((inst, "")..(inst, MAX_ID))
+            .map_err(LedgerError::from)?;
+        for e in range {
+            let (k, v) = e.map_err(LedgerError::from)?;
+            each(k.value().1, v.value())?;
         }
         Ok(())
     }

@@ -200,6 +200,38 @@ pub fn each_finding(
     Ok(())
 }
 
+/// The kind, severity and day numbers of each finding of `i` visible on its
+/// date, in ledger order, appended to `out`: for the compiled loop over
+/// `inst.findings()` whose body reads none of a finding's texts. Each one is
+/// decoded straight from the ledger's page (its CRC checked as for every
+/// read), so neither its bytes nor its key are copied.
+pub fn each_finding_days(
+    i: &InstitutionRef,
+    out: &mut Vec<crate::model::FindingDays>,
+) -> RResult<()> {
+    let day = crate::model::FindingDays::day(i.snap.as_of);
+    let mut each = |_: &str, stored: &[u8]| -> Result<(), crate::ledger::LedgerError> {
+        let x = crate::ledger::codec::decode_finding_days(stored)?;
+        if x.visible_on(day) {
+            out.push(x);
+        }
+        Ok(())
+    };
+    let taken = match i.snap.cursor.lock().unwrap().as_mut() {
+        Some(c) => c
+            .take_each(&i.institution.id, &mut each)
+            .map_err(ledger_err)?,
+        None => false,
+    };
+    if !taken {
+        i.snap
+            .reader
+            .findings_each_of(&i.institution.id, each)
+            .map_err(ledger_err)?;
+    }
+    Ok(())
+}
+
 /// `inst.applications()` and `inst.courses()`.
 fn register_platform_methods(engine: &mut Engine) {
     engine.register_fn("applications", |i: &mut InstitutionRef| -> RResult<Array> {

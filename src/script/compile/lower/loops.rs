@@ -109,6 +109,33 @@ impl Lower<'_> {
         self.typed.pop();
         let body = body?;
         let mpos = *mpos;
+        if !reads_texts(&var.name, fc.body.statements()) {
+            return Ok(Some(Box::new(move |f, rt| {
+                let t = target(f, rt)?;
+                let Some(inst) = t.read_lock::<crate::script::records::InstitutionRef>() else {
+                    return slow(f, rt);
+                };
+                rt.tick(pos)?;
+                rt.tick(mpos)?;
+                // Every finding decoded before the body runs, as `findings()` does.
+                let mut days = Vec::with_capacity(16);
+                crate::script::api::records::each_finding_days(&inst, &mut days)
+                    .map_err(|e| rt.at(e, mpos))?;
+                let as_of = inst.snap.as_of;
+                drop(inst);
+                f.findings[k] = Some(crate::script::records::FindingRef::without_texts(as_of));
+                for core in days {
+                    rt.tick(pos)?;
+                    f.findings[k].as_mut().expect("set above").core = core;
+                    match body(f, rt)? {
+                        Flow::Break => break,
+                        r @ Flow::Return(_) => return Ok(r),
+                        _ => {}
+                    }
+                }
+                Ok(Flow::Val(Dynamic::UNIT))
+            })));
+        }
         Ok(Some(Box::new(move |f, rt| {
             let t = target(f, rt)?;
             let Some(inst) = t.read_lock::<crate::script::records::InstitutionRef>() else {
@@ -202,6 +229,35 @@ fn each(
         }
     }
     Ok(Flow::Val(Dynamic::UNIT))
+}
+
+/// Whether `body` reads a property of `name` other than those a finding
+/// holds decoded (its kind, severity, dates, status, overdue): a text, kept in
+/// the stored bytes. A loop whose body reads none holds no bytes.
+fn reads_texts(name: &str, body: &[Stmt]) -> bool {
+    const DECODED: &[&str] = &[
+        "kind",
+        "severity",
+        "opened_on",
+        "deadline",
+        "rectified_on",
+        "verified_on",
+        "status",
+        "overdue",
+        "days_overdue",
+    ];
+    let mut texts = false;
+    for s in body {
+        s.walk(&mut Vec::new(), &mut |path: &[rhai::ASTNode]| {
+            if let [.., rhai::ASTNode::Expr(Expr::Dot(d, ..))] = path {
+                if let (Expr::Variable(v, ..), Expr::Property(p, _)) = (&d.lhs, &d.rhs) {
+                    texts |= v.1 == name && !DECODED.contains(&p.2.as_str());
+                }
+            }
+            !texts
+        });
+    }
+    texts
 }
 
 /// Whether every use of variable `name` in `body` is `name.property`, and
