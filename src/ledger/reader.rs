@@ -86,20 +86,23 @@ impl FindingCursor {
         // Whatever happens next, the walk has moved past what it was asked before.
         self.broken = true;
         loop {
-            if self.pending.is_none() {
-                match self.it.next() {
-                    Some(e) => self.pending = Some(e.map_err(LedgerError::from)?),
+            let (k, v) = match self.pending.take() {
+                Some(e) => e,
+                None => match self.it.next() {
+                    Some(e) => e.map_err(LedgerError::from)?,
                     None => break,
-                }
-            }
-            let (k, v) = self.pending.as_ref().unwrap();
+                },
+            };
             let (ki, id) = k.value();
             match ki.cmp(inst) {
                 std::cmp::Ordering::Less => {}
                 std::cmp::Ordering::Equal => each(id, v.value())?,
-                std::cmp::Ordering::Greater => break,
+                std::cmp::Ordering::Greater => {
+                    // Past `inst` (or past `last`: the range is open at its end).
+                    self.pending = Some((k, v));
+                    break;
+                }
             }
-            self.pending = None;
         }
         self.broken = false;
         // One string for the whole walk, not one per institution.
@@ -349,7 +352,10 @@ impl Reader {
     /// one range scan instead of one per institution.
     pub fn findings_cursor(&self, first: &str, last: &str) -> Result<FindingCursor, LedgerError> {
         Ok(FindingCursor {
-            it: self.findings.range((first, "")..(last, MAX_ID))?,
+            // Open at its end: the walk stops at the first key past the
+            // institution asked for, so redb need not compare every key with
+            // `last` as well. It reads at most one entry past `last`.
+            it: self.findings.range((first, "")..)?,
             pending: None,
             first: first.to_string(),
             last: last.to_string(),

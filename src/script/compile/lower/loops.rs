@@ -196,16 +196,45 @@ impl Lower<'_> {
             return None;
         }
         let k = self.find_typed(&v.1)?;
-        type Text = fn(&crate::script::records::FindingRef) -> &'static str;
-        let get: Text = match p.2.as_str() {
-            "status" => |r| r.status().as_str(),
-            "kind" => |r| r.core.kind.as_str(),
+        use crate::model::{FindingKind, FindingStatus};
+        // The answer for each value of the property, at the index the closure
+        // reads, worked out here from the text each value reads as: no text
+        // is compared per finding.
+        type Index = fn(&crate::script::records::FindingRef) -> usize;
+        let answer = |x: &str| (x == text.as_str()) == eq;
+        let mut answers = Vec::new();
+        let mut set = |i: usize, x: &str| {
+            if answers.len() <= i {
+                answers.resize(i + 1, false);
+            }
+            answers[i] = answer(x);
+        };
+        let index: Index = match p.2.as_str() {
+            "status" => {
+                // Every status: this match stops compiling when one is added.
+                let _every = |x: FindingStatus| match x {
+                    FindingStatus::Open | FindingStatus::Rectified | FindingStatus::Closed => {}
+                };
+                for x in [
+                    FindingStatus::Open,
+                    FindingStatus::Rectified,
+                    FindingStatus::Closed,
+                ] {
+                    set(x as usize, x.as_str());
+                }
+                |r| r.status() as usize
+            }
+            "kind" => {
+                for &x in FindingKind::ALL {
+                    set(x.code() as usize, x.as_str());
+                }
+                |r| r.core.kind.code() as usize
+            }
             _ => return None,
         };
-        let text = text.clone();
         Some(Box::new(move |f, _| {
-            let x = get(f.findings[k].as_ref().expect("set by the loop"));
-            Ok(((x == text.as_str()) == eq).into())
+            let x = index(f.findings[k].as_ref().expect("set by the loop"));
+            Ok(answers[x].into())
         }))
     }
 }
