@@ -168,8 +168,9 @@ fn register_institution_methods(engine: &mut Engine) {
 }
 
 /// Calls `f` with each finding of `i` visible on its date, in ledger order:
-/// `inst.findings()`, and the compiled loop over it (`script::compile`),
-/// which reads the findings without making a script value of each.
+/// `inst.findings()`, and the compiled loop over it (`script::compile`) whose
+/// body reads a text, which reads the findings without making a script value
+/// of each (one reading no text uses [`each_finding_days`]).
 pub fn each_finding(
     i: &InstitutionRef,
     mut f: impl FnMut(FindingRef) -> RResult<()>,
