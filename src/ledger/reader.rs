@@ -62,6 +62,20 @@ impl FindingCursor {
     /// cannot answer (it has passed `inst` or does not reach it), so the caller
     /// does its own range scan.
     pub fn take(&mut self, inst: &str, out: &mut RawRecords) -> Result<bool, LedgerError> {
+        self.take_each(inst, |id, stored| {
+            out.push(inst, id, stored);
+            Ok(())
+        })
+    }
+
+    /// [`FindingCursor::take`], handing each finding's id and stored bytes
+    /// (checked against their CRC) to `each` straight from the ledger's page:
+    /// nothing is copied. An error from `each` stops the walk for good.
+    pub fn take_each<E: From<LedgerError>>(
+        &mut self,
+        inst: &str,
+        mut each: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<bool, E> {
         if self.broken
             || inst < self.first.as_str()
             || inst > self.last.as_str()
@@ -72,20 +86,23 @@ impl FindingCursor {
         // Whatever happens next, the walk has moved past what it was asked before.
         self.broken = true;
         loop {
-            if self.pending.is_none() {
-                match self.it.next() {
-                    Some(e) => self.pending = Some(e?),
+            let (k, v) = match self.pending.take() {
+                Some(e) => e,
+                None => match self.it.next() {
+                    Some(e) => e.map_err(LedgerError::from)?,
                     None => break,
-                }
-            }
-            let (k, v) = self.pending.as_ref().unwrap();
+                },
+            };
             let (ki, id) = k.value();
             match ki.cmp(inst) {
                 std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => out.push(inst, id, v.value()),
-                std::cmp::Ordering::Greater => break,
+                std::cmp::Ordering::Equal => each(id, v.value())?,
+                std::cmp::Ordering::Greater => {
+                    // Past `inst` (or past `last`: the range is open at its end).
+                    self.pending = Some((k, v));
+                    break;
+                }
             }
-            self.pending = None;
         }
         self.broken = false;
         // One string for the whole walk, not one per institution.
@@ -337,9 +354,26 @@ impl Reader {
 
     /// Appends the bytes of each finding of one institution to `out` (no allocation per record).
     pub fn findings_raw_of(&self, inst: &str, out: &mut RawRecords) -> Result<(), LedgerError> {
-        for e in self.findings.range((inst, "")..(inst, MAX_ID))? {
-            let (k, v) = e?;
-            out.push(inst, k.value().1, v.value());
+        self.findings_each_of(inst, |id, stored| {
+            out.push(inst, id, stored);
+            Ok(())
+        })
+    }
+
+    /// Hands the id and stored bytes of each finding of one institution, by
+    /// id, to `each` straight from the ledger's page (nothing copied).
+    pub fn findings_each_of<E: From<LedgerError>>(
+        &self,
+        inst: &str,
+        mut each: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let range = self
+            .findings
+            .range((inst, "")..(inst, MAX_ID))
+            .map_err(LedgerError::from)?;
+        for e in range {
+            let (k, v) = e.map_err(LedgerError::from)?;
+            each(k.value().1, v.value())?;
         }
         Ok(())
     }
@@ -349,7 +383,10 @@ impl Reader {
     /// one range scan instead of one per institution.
     pub fn findings_cursor(&self, first: &str, last: &str) -> Result<FindingCursor, LedgerError> {
         Ok(FindingCursor {
-            it: self.findings.range((first, "")..(last, MAX_ID))?,
+            // Open at its end: the walk stops at the first key past the
+            // institution asked for, so redb need not compare every key with
+            // `last` as well. It reads at most one entry past `last`.
+            it: self.findings.range((first, "")..)?,
             pending: None,
             first: first.to_string(),
             last: last.to_string(),

@@ -168,8 +168,9 @@ fn register_institution_methods(engine: &mut Engine) {
 }
 
 /// Calls `f` with each finding of `i` visible on its date, in ledger order:
-/// `inst.findings()`, and the compiled loop over it (`script::compile`),
-/// which reads the findings without making a script value of each.
+/// `inst.findings()`, and the compiled loop over it (`script::compile`) whose
+/// body reads a text, which reads the findings without making a script value
+/// of each (one reading no text uses [`each_finding_days`]).
 pub fn each_finding(
     i: &InstitutionRef,
     mut f: impl FnMut(FindingRef) -> RResult<()>,
@@ -196,6 +197,38 @@ pub fn each_finding(
         if let Some(x) = FindingRef::keyed_visible(&buf, at, day, d).map_err(ledger_err)? {
             f(x)?;
         }
+    }
+    Ok(())
+}
+
+/// The kind, severity and day numbers of each finding of `i` visible on its
+/// date, in ledger order, appended to `out`: for the compiled loop over
+/// `inst.findings()` whose body reads none of a finding's texts. Each one is
+/// decoded straight from the ledger's page (its CRC checked as for every
+/// read), so neither its bytes nor its key are copied.
+pub fn each_finding_days(
+    i: &InstitutionRef,
+    out: &mut Vec<crate::model::FindingDays>,
+) -> RResult<()> {
+    let day = crate::model::FindingDays::day(i.snap.as_of);
+    let mut each = |_: &str, stored: &[u8]| -> Result<(), crate::ledger::LedgerError> {
+        let x = crate::ledger::codec::decode_finding_days(stored)?;
+        if x.visible_on(day) {
+            out.push(x);
+        }
+        Ok(())
+    };
+    let taken = match i.snap.cursor.lock().unwrap().as_mut() {
+        Some(c) => c
+            .take_each(&i.institution.id, &mut each)
+            .map_err(ledger_err)?,
+        None => false,
+    };
+    if !taken {
+        i.snap
+            .reader
+            .findings_each_of(&i.institution.id, each)
+            .map_err(ledger_err)?;
     }
     Ok(())
 }

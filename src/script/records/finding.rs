@@ -101,6 +101,32 @@ impl FindingRef {
             .then(|| FindingRef::of(core, raw, at, day, as_of)))
     }
 
+    /// A finding with no texts, seen on `as_of`, whose `core` its holder
+    /// sets: the compiled loop over `inst.findings()` whose body reads only
+    /// properties that are not texts holds its findings in one of these.
+    /// Its text getters read as empty.
+    pub(crate) fn without_texts(as_of: NaiveDate) -> FindingRef {
+        thread_local! {
+            // One empty buffer per thread: nothing allocated, no count shared between threads.
+            static EMPTY: Arc<Vec<u8>> = Arc::new(Vec::new());
+        }
+        FindingRef {
+            core: FindingDays {
+                kind: crate::model::FindingKind::Other,
+                severity: 0,
+                opened_on: 0,
+                deadline: 0,
+                rectified_on: None,
+                verified_on: None,
+            },
+            raw: EMPTY.with(Arc::clone),
+            span: (0, 0),
+            key: [0; 4],
+            as_of,
+            day: FindingDays::day(as_of),
+        }
+    }
+
     fn of(core: FindingDays, raw: &Arc<Vec<u8>>, at: &RawSpan, day: i32, as_of: NaiveDate) -> Self {
         FindingRef {
             core,

@@ -131,6 +131,27 @@ fn the_benchmark_rule_is_compiled_and_gives_the_interpreters_checksum() {
     assert!(out.stdout.contains("\"n\":"), "{}", out.stdout);
 }
 
+#[test]
+fn a_loop_over_findings_reads_every_property_as_the_interpreter_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, body) in [
+        // Only decoded properties: the findings are read without their bytes.
+        "fn f(i) { let r = []; for x in i.findings() { r.push([x.kind, x.severity, x.opened_on, x.deadline, x.rectified_on, x.verified_on, x.status, x.overdue, x.days_overdue, x.kind == \"fire_hazard\", x.status == \"open\"]); } r }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r, n: r.len()});",
+        // Texts as well: the same loop keeps each finding's bytes.
+        "fn f(i) { let r = []; for x in i.findings() { r.push([x.id, x.institution_id, x.inspection_id, x.note, x.severity, x.status]); } r }\nlet r = institutions().map(|i| f(i));\nemit(#{v: r, n: r.len()});",
+        // break, return, and a loop over another institution's findings inside.
+        "fn g(i) { let n = 0; for x in i.findings() { n += x.severity; } n }\nfn f(i) { let n = 0; for x in i.findings() { if x.severity > 2 { break; } n += g(institution(\"GZ-BY-00001\")) + x.days_overdue; if n > 500 { return -n; } } n }\nlet r = institutions().map(|i| f(i));\nlet t = 0; for v in r { t += v; }\nemit(#{t: t, n: r.len(), one: f(institution(\"GZ-BY-00002\"))});",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let p = dir.path().join(format!("loop{i}.rhai"));
+        std::fs::write(&p, body).unwrap();
+        let out = same_both_ways(&p, &[]);
+        assert_eq!(out.code, Some(0), "{body}\n{}", out.stderr);
+    }
+}
+
 /// The benchmark rule, for a checkout without the shared folder beside it.
 const BENCH_RULE: &str = r#"fn score(inst) {
     let s = 100;

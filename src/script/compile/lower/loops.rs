@@ -109,6 +109,33 @@ impl Lower<'_> {
         self.typed.pop();
         let body = body?;
         let mpos = *mpos;
+        if !reads_texts(&var.name, fc.body.statements()) {
+            return Ok(Some(Box::new(move |f, rt| {
+                let t = target(f, rt)?;
+                let Some(inst) = t.read_lock::<crate::script::records::InstitutionRef>() else {
+                    return slow(f, rt);
+                };
+                rt.tick(pos)?;
+                rt.tick(mpos)?;
+                // Every finding decoded before the body runs, as `findings()` does.
+                let mut days = Vec::with_capacity(16);
+                crate::script::api::records::each_finding_days(&inst, &mut days)
+                    .map_err(|e| rt.at(e, mpos))?;
+                let as_of = inst.snap.as_of;
+                drop(inst);
+                f.findings[k] = Some(crate::script::records::FindingRef::without_texts(as_of));
+                for core in days {
+                    rt.tick(pos)?;
+                    f.findings[k].as_mut().expect("set above").core = core;
+                    match body(f, rt)? {
+                        Flow::Break => break,
+                        r @ Flow::Return(_) => return Ok(r),
+                        _ => {}
+                    }
+                }
+                Ok(Flow::Val(Dynamic::UNIT))
+            })));
+        }
         Ok(Some(Box::new(move |f, rt| {
             let t = target(f, rt)?;
             let Some(inst) = t.read_lock::<crate::script::records::InstitutionRef>() else {
@@ -169,16 +196,45 @@ impl Lower<'_> {
             return None;
         }
         let k = self.find_typed(&v.1)?;
-        type Text = fn(&crate::script::records::FindingRef) -> &'static str;
-        let get: Text = match p.2.as_str() {
-            "status" => |r| r.status().as_str(),
-            "kind" => |r| r.core.kind.as_str(),
+        use crate::model::{FindingKind, FindingStatus};
+        // The answer for each value of the property, at the index the closure
+        // reads, worked out here from the text each value reads as: no text
+        // is compared per finding.
+        type Index = fn(&crate::script::records::FindingRef) -> usize;
+        let answer = |x: &str| (x == text.as_str()) == eq;
+        let mut answers = Vec::new();
+        let mut set = |i: usize, x: &str| {
+            if answers.len() <= i {
+                answers.resize(i + 1, false);
+            }
+            answers[i] = answer(x);
+        };
+        let index: Index = match p.2.as_str() {
+            "status" => {
+                // Every status: this match stops compiling when one is added.
+                let _every = |x: FindingStatus| match x {
+                    FindingStatus::Open | FindingStatus::Rectified | FindingStatus::Closed => {}
+                };
+                for x in [
+                    FindingStatus::Open,
+                    FindingStatus::Rectified,
+                    FindingStatus::Closed,
+                ] {
+                    set(x as usize, x.as_str());
+                }
+                |r| r.status() as usize
+            }
+            "kind" => {
+                for &x in FindingKind::ALL {
+                    set(x.code() as usize, x.as_str());
+                }
+                |r| r.core.kind.code() as usize
+            }
             _ => return None,
         };
-        let text = text.clone();
         Some(Box::new(move |f, _| {
-            let x = get(f.findings[k].as_ref().expect("set by the loop"));
-            Ok(((x == text.as_str()) == eq).into())
+            let x = index(f.findings[k].as_ref().expect("set by the loop"));
+            Ok(answers[x].into())
         }))
     }
 }
@@ -202,6 +258,35 @@ fn each(
         }
     }
     Ok(Flow::Val(Dynamic::UNIT))
+}
+
+/// Whether `body` reads a property of `name` other than those a finding
+/// holds decoded (its kind, severity, dates, status, overdue): a text, kept in
+/// the stored bytes. A loop whose body reads none holds no bytes.
+fn reads_texts(name: &str, body: &[Stmt]) -> bool {
+    const DECODED: &[&str] = &[
+        "kind",
+        "severity",
+        "opened_on",
+        "deadline",
+        "rectified_on",
+        "verified_on",
+        "status",
+        "overdue",
+        "days_overdue",
+    ];
+    let mut texts = false;
+    for s in body {
+        s.walk(&mut Vec::new(), &mut |path: &[rhai::ASTNode]| {
+            if let [.., rhai::ASTNode::Expr(Expr::Dot(d, ..))] = path {
+                if let (Expr::Variable(v, ..), Expr::Property(p, _)) = (&d.lhs, &d.rhs) {
+                    texts |= v.1 == name && !DECODED.contains(&p.2.as_str());
+                }
+            }
+            !texts
+        });
+    }
+    texts
 }
 
 /// Whether every use of variable `name` in `body` is `name.property`, and
