@@ -773,6 +773,10 @@ enum Target {
 type Link = Box<dyn Fn(Target, &mut Frame, &Rt) -> R<Dynamic> + Send + Sync>;
 
 fn constant(v: Dynamic) -> Ex {
+    if v.is_string() {
+        let each = super::rt::PerThread::new(v);
+        return Box::new(move |_, _| Ok(each.get()));
+    }
     Box::new(move |_, _| Ok(v.clone()))
 }
 

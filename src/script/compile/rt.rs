@@ -99,6 +99,49 @@ pub fn recycle_frame(mut v: Vec<Dynamic>) {
     }
 }
 
+/// Threads that hold a copy of their own of each text constant (more share one).
+const COPIES: usize = 4;
+
+thread_local! {
+    /// This thread's copy of a text constant: threads in turn.
+    static COPY: usize = {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed) % COPIES
+    };
+}
+
+/// A text constant of compiled code, copied once for each thread that reads
+/// it. A script string is shared by reference count: every read of one
+/// `"online"` by `par`'s two workers changed one count, and the core that
+/// changed it last holds it, so each read waited for the other core.
+pub struct PerThread {
+    copies: [std::sync::OnceLock<Dynamic>; COPIES],
+}
+
+impl PerThread {
+    /// `v` (a string) for every thread.
+    pub fn new(v: Dynamic) -> PerThread {
+        let copies = std::array::from_fn(|_| std::sync::OnceLock::new());
+        let _ = copies[0].set(v);
+        PerThread { copies }
+    }
+
+    /// This thread's copy: the same text, its own count.
+    #[inline]
+    pub fn get(&self) -> Dynamic {
+        let i = COPY.with(|c| *c);
+        self.copies[i]
+            .get_or_init(|| {
+                let first = self.copies[0].get().expect("set when made");
+                match first.read_lock::<rhai::ImmutableString>() {
+                    Some(t) => rhai::ImmutableString::from(t.as_str()).into(),
+                    None => first.clone(),
+                }
+            })
+            .clone()
+    }
+}
+
 /// Forgets the operations counted on this thread (a new run starts).
 pub fn reset_ops() {
     OPS.with(|o| o.set(0));
@@ -430,5 +473,46 @@ impl Builtin {
                 .filter(|x| *x <= rhai::INT::MAX as f64 && *x >= rhai::INT::MIN as f64)
                 .map(|x| (x.trunc() as rhai::INT).into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhai::ImmutableString;
+
+    fn text(v: &Dynamic) -> ImmutableString {
+        v.read_lock::<ImmutableString>().unwrap().clone()
+    }
+
+    #[test]
+    fn a_text_constant_is_the_same_text_on_every_thread_and_one_copy_per_thread() {
+        let c = Arc::new(PerThread::new(Dynamic::from("线上 online")));
+        let mine = (text(&c.get()), text(&c.get()));
+        assert!(mine.0.ptr_eq(&mine.1), "one thread reads its one copy");
+        let others: Vec<(ImmutableString, ImmutableString)> = (0..6)
+            .map(|_| {
+                let c = c.clone();
+                std::thread::spawn(move || (text(&c.get()), text(&c.get())))
+                    .join()
+                    .unwrap()
+            })
+            .collect();
+        for (a, b) in &others {
+            assert_eq!(a.as_str(), "线上 online");
+            assert!(a.ptr_eq(b));
+        }
+        // Copies, not the one string: at most `COPIES` distinct ones.
+        let mut distinct: Vec<&ImmutableString> = Vec::new();
+        for (a, _) in others.iter().chain([&mine]) {
+            if !distinct.iter().any(|d| d.ptr_eq(a)) {
+                distinct.push(a);
+            }
+        }
+        assert!(
+            distinct.len() > 1 && distinct.len() <= COPIES,
+            "{}",
+            distinct.len()
+        );
     }
 }
