@@ -6,23 +6,55 @@ use chrono::NaiveDate;
 use rhai::{Dynamic, INT};
 
 use super::props::{p, t, Prop};
-use super::{opt_date, opt_str, sym, Date, ScriptRecord};
-use crate::model::{Institution, Status};
+use super::{opt_date, sym, Date, ScriptRecord};
+use crate::model::{Institution, InstitutionOf, Status};
 use crate::script::state::Snapshot;
+
+/// An institution as scripts hold it: its texts are `CompactString`s, so an
+/// institution whose texts are 24 bytes or shorter (every one of the
+/// benchmark city's) is decoded without an allocation per text.
+pub type ScriptInstitution = InstitutionOf<compact_str::CompactString>;
 
 /// An institution as of a date.
 #[derive(Clone)]
 pub struct InstitutionRef {
     /// The stored institution.
-    pub institution: Arc<Institution>,
+    pub institution: Arc<ScriptInstitution>,
     /// The snapshot it was read from, whose date its derived fields are for.
     pub snap: Arc<Snapshot>,
 }
 
 impl InstitutionRef {
     /// The `institution` as seen from `snap`.
-    pub fn new(institution: Arc<Institution>, snap: Arc<Snapshot>) -> InstitutionRef {
+    pub fn new(institution: Arc<ScriptInstitution>, snap: Arc<Snapshot>) -> InstitutionRef {
         InstitutionRef { institution, snap }
+    }
+
+    /// An institution held as an [`Institution`] (one being scored) as seen from `snap`.
+    pub fn of(x: &Institution, snap: Arc<Snapshot>) -> InstitutionRef {
+        let t = |s: &String| compact_str::CompactString::from(s.as_str());
+        let institution = InstitutionOf {
+            id: t(&x.id),
+            name: t(&x.name),
+            uscc: x.uscc.as_ref().map(t),
+            district: t(&x.district),
+            street: t(&x.street),
+            address: t(&x.address),
+            category: x.category,
+            licence_no: x.licence_no.as_ref().map(t),
+            licence_issued: x.licence_issued,
+            licence_expires: x.licence_expires,
+            organizer: t(&x.organizer),
+            students: x.students,
+            teachers: x.teachers,
+            qualified_teachers: x.qualified_teachers,
+            area_m2: x.area_m2,
+            prepaid_fen: x.prepaid_fen,
+            fire_approved: x.fire_approved,
+            status: x.status,
+            status_date: x.status_date,
+        };
+        InstitutionRef::new(Arc::new(institution), snap)
     }
 
     /// The licence held on the snapshot's date, if any.
@@ -114,7 +146,10 @@ impl ScriptRecord for InstitutionRef {
         let get: fn(&Self) -> Dynamic = match name {
             "id" => |r| r.institution.id.as_str().into(),
             "name" => |r| r.institution.name.as_str().into(),
-            "uscc" => |r| opt_str(&r.institution.uscc),
+            "uscc" => |r| match &r.institution.uscc {
+                Some(s) => s.as_str().into(),
+                None => Dynamic::UNIT,
+            },
             "district" => |r| r.institution.district.as_str().into(),
             "street" => |r| r.institution.street.as_str().into(),
             "address" => |r| r.institution.address.as_str().into(),
