@@ -565,6 +565,9 @@ pub(super) fn course_from<S: DecodedText>(
 }
 
 #[cfg(test)]
+mod institution_tests;
+
+#[cfg(test)]
 mod tests {
     //! The courses scripts hold (texts as `CompactString`s) against the `String` decoder.
 

@@ -32,29 +32,7 @@ impl InstitutionRef {
 
     /// An institution held as an [`Institution`] (one being scored) as seen from `snap`.
     pub fn of(x: &Institution, snap: Arc<Snapshot>) -> InstitutionRef {
-        let t = |s: &String| compact_str::CompactString::from(s.as_str());
-        let institution = InstitutionOf {
-            id: t(&x.id),
-            name: t(&x.name),
-            uscc: x.uscc.as_ref().map(t),
-            district: t(&x.district),
-            street: t(&x.street),
-            address: t(&x.address),
-            category: x.category,
-            licence_no: x.licence_no.as_ref().map(t),
-            licence_issued: x.licence_issued,
-            licence_expires: x.licence_expires,
-            organizer: t(&x.organizer),
-            students: x.students,
-            teachers: x.teachers,
-            qualified_teachers: x.qualified_teachers,
-            area_m2: x.area_m2,
-            prepaid_fen: x.prepaid_fen,
-            fire_approved: x.fire_approved,
-            status: x.status,
-            status_date: x.status_date,
-        };
-        InstitutionRef::new(Arc::new(institution), snap)
+        InstitutionRef::new(Arc::new(compact(x)), snap)
     }
 
     /// The licence held on the snapshot's date, if any.
@@ -79,6 +57,32 @@ impl InstitutionRef {
             .rev()
             .find(|c| c.date <= d)
             .map(|c| (c.date, c.status))
+    }
+}
+
+/// `x` with its texts as a script holds them.
+fn compact(x: &Institution) -> ScriptInstitution {
+    let t = |s: &String| compact_str::CompactString::from(s.as_str());
+    InstitutionOf {
+        id: t(&x.id),
+        name: t(&x.name),
+        uscc: x.uscc.as_ref().map(t),
+        district: t(&x.district),
+        street: t(&x.street),
+        address: t(&x.address),
+        category: x.category,
+        licence_no: x.licence_no.as_ref().map(t),
+        licence_issued: x.licence_issued,
+        licence_expires: x.licence_expires,
+        organizer: t(&x.organizer),
+        students: x.students,
+        teachers: x.teachers,
+        qualified_teachers: x.qualified_teachers,
+        area_m2: x.area_m2,
+        prepaid_fen: x.prepaid_fen,
+        fire_approved: x.fire_approved,
+        status: x.status,
+        status_date: x.status_date,
     }
 }
 
@@ -194,5 +198,42 @@ impl ScriptRecord for InstitutionRef {
             _ => return None,
         };
         Some(get)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::codec::{decode_institution_as, encode_institution};
+    use crate::model::{parse_date, Category};
+
+    #[test]
+    fn an_institution_held_as_strings_is_the_one_the_compact_decoder_reads() {
+        let mut x = Institution {
+            id: "GZ-TH-00001".into(),
+            name: "广州市天河区某某教育培训中心有限公司".into(),
+            uscc: Some("91440101MA5CXXXX0X".into()),
+            district: "天河".into(),
+            street: String::new(),
+            address: "天河路".repeat(20),
+            category: Category::Subject,
+            licence_no: None,
+            licence_issued: None,
+            licence_expires: parse_date("2022-02-28").ok(),
+            organizer: "张三".into(),
+            students: 320,
+            teachers: 18,
+            qualified_teachers: 11,
+            area_m2: 412.5,
+            prepaid_fen: -5,
+            fire_approved: true,
+            status: Status::Closed,
+            status_date: parse_date("2018-11-29").unwrap(),
+        };
+        for licence in [None, Some(String::new()), Some("教民1440106".repeat(4))] {
+            x.licence_no = licence;
+            let read = decode_institution_as(&encode_institution(&x)).unwrap();
+            assert_eq!(compact(&x), read);
+        }
     }
 }
