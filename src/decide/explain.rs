@@ -314,7 +314,7 @@ pub fn explain(
         )));
     }
     let snap = host.host.snap();
-    let Some(inst) = snap.reader.institution(id)? else {
+    let Some(inst) = snap.reader.institution_as(id)? else {
         return Err(RunError::Script(format!(
             "error: no institution with id \"{id}\"\n"
         )));

@@ -194,7 +194,7 @@ fn register_test_api(engine: &mut Engine, h: Arc<Host>, ledger: Arc<LedgerWriter
         let snap = hh.snap();
         let x = snap
             .reader
-            .institution(&id)
+            .institution_as(&id)
             .map_err(|e| e.to_string())?
             .ok_or("fixture vanished")?;
         Ok(Dynamic::from(InstitutionRef {

@@ -152,10 +152,7 @@ pub fn score_all(
                             rhai::Position::NONE,
                         );
                         for x in part {
-                            let inst = Dynamic::from(InstitutionRef {
-                                institution: Arc::new(x.clone()),
-                                snap: snap.clone(),
-                            });
+                            let inst = Dynamic::from(InstitutionRef::of(x, snap.clone()));
                             let d = decide_one(&ctx, &worker, rule, &score_fn, &grade_fn, inst, x)
                                 .map_err(|e| (x.id.clone(), e, k))?;
                             out[k].push(d);

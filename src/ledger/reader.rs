@@ -289,8 +289,16 @@ impl Reader {
 
     /// One institution, if it exists.
     pub fn institution(&self, id: &str) -> Result<Option<Institution>, LedgerError> {
+        self.institution_as(id)
+    }
+
+    /// [`Reader::institution`] with its texts as `S` (see [`codec::DecodedText`]).
+    pub fn institution_as<S: codec::DecodedText>(
+        &self,
+        id: &str,
+    ) -> Result<Option<InstitutionOf<S>>, LedgerError> {
         match self.institutions.get(id)? {
-            Some(g) => Ok(Some(codec::decode_institution(g.value())?)),
+            Some(g) => Ok(Some(codec::decode_institution_as(g.value())?)),
             None => Ok(None),
         }
     }
@@ -308,9 +316,16 @@ impl Reader {
     pub fn institutions(
         &self,
     ) -> Result<impl Iterator<Item = Result<Institution, LedgerError>> + '_, LedgerError> {
+        self.institutions_as()
+    }
+
+    /// [`Reader::institutions`] with their texts as `S` (see [`codec::DecodedText`]).
+    pub fn institutions_as<S: codec::DecodedText>(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<InstitutionOf<S>, LedgerError>> + '_, LedgerError> {
         Ok(self.institutions.iter()?.map(|e| {
             let (_, v) = e?;
-            Ok(codec::decode_institution(v.value())?)
+            Ok(codec::decode_institution_as(v.value())?)
         }))
     }
 
@@ -681,14 +696,14 @@ impl Reader {
 
     /// The licence an institution held on `d`: (number, issued, expires). The
     /// record carries the current licence; earlier ones are in the licence history.
-    pub fn licence_as_of(
+    pub fn licence_as_of<S: std::ops::Deref<Target = str>>(
         &self,
-        x: &Institution,
+        x: &InstitutionOf<S>,
         d: NaiveDate,
     ) -> Result<Option<(String, NaiveDate, Option<NaiveDate>)>, LedgerError> {
         if x.licence_issued.is_some_and(|i| i <= d) {
             return Ok(Some((
-                x.licence_no.clone().unwrap_or_default(),
+                x.licence_no.as_deref().unwrap_or_default().to_string(),
                 x.licence_issued.unwrap(),
                 x.licence_expires,
             )));
@@ -697,7 +712,7 @@ impl Reader {
             return Ok(None);
         };
         let mut best: Option<(String, NaiveDate, Option<NaiveDate>)> = None;
-        for e in t.range((x.id.as_str(), 0u64)..=(x.id.as_str(), u64::MAX))? {
+        for e in t.range((&*x.id, 0u64)..=(&*x.id, u64::MAX))? {
             let v: serde_json::Value = serde_json::from_str(e?.1.value()).unwrap_or_default();
             let Some(issued) = v["issued"].as_str().and_then(|s| parse_date(s).ok()) else {
                 continue;

@@ -23,20 +23,26 @@ domain_enum!(
     Converted => "converted", ["已转型"], "promised to stop K-12 subject training";
 });
 
-/// An off-campus training institution: one register (一户一册).
+/// An off-campus training institution: one register (一户一册), its texts
+/// held as `String`s.
+pub type Institution = InstitutionOf<String>;
+
+/// An institution whose texts are of type `S`: `String` ([`Institution`]), or
+/// a small-string type for the institutions scripts hold (short texts inline,
+/// no allocation per text: see `script::records::ScriptInstitution`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Institution {
-    pub id: String,
-    pub name: String,
-    pub uscc: Option<String>,
-    pub district: String,
-    pub street: String,
-    pub address: String,
+pub struct InstitutionOf<S> {
+    pub id: S,
+    pub name: S,
+    pub uscc: Option<S>,
+    pub district: S,
+    pub street: S,
+    pub address: S,
     pub category: Category,
-    pub licence_no: Option<String>,
+    pub licence_no: Option<S>,
     pub licence_issued: Option<NaiveDate>,
     pub licence_expires: Option<NaiveDate>,
-    pub organizer: String,
+    pub organizer: S,
     pub students: i64,
     pub teachers: i64,
     pub qualified_teachers: i64,
@@ -50,7 +56,7 @@ pub struct Institution {
     pub status_date: NaiveDate,
 }
 
-impl Institution {
+impl<S: std::ops::Deref<Target = str>> InstitutionOf<S> {
     /// Prepaid balance in yuan, as scripts and files see it.
     pub fn prepaid_yuan(&self) -> f64 {
         self.prepaid_fen as f64 / 100.0
@@ -62,7 +68,9 @@ impl Institution {
             && self.licence_issued.is_some_and(|i| i <= d)
             && self.licence_expires.is_some_and(|x| x >= d)
     }
+}
 
+impl Institution {
     /// Checks the institution against the ledger's configured districts.
     pub fn validate(&self, districts: &[String]) -> Vec<FieldError> {
         let mut e = Vec::new();

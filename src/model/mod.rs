@@ -18,7 +18,7 @@ mod values;
 
 pub use finding::{Finding, FindingCore, FindingDays, FindingKind, FindingStatus};
 pub use inspection::{Department, Inspection};
-pub use institution::{Category, Institution, Status};
+pub use institution::{Category, Institution, InstitutionOf, Status};
 pub use platform::{AppStatus, Application, Course, CourseOf, CourseStatus, Mode};
 pub use values::{
     check_uscc, district_name, fmt_date, fmt_hhmm, fmt_num, fmt_yuan, parse_bool, parse_date,

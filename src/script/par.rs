@@ -99,7 +99,7 @@ fn decode(
     let bytes = raw.record(at);
     Ok(match kind {
         RecordKind::Institutions => Some(Dynamic::from(InstitutionRef::new(
-            Arc::new(crate::ledger::codec::decode_institution(bytes).map_err(bad)?),
+            Arc::new(crate::ledger::codec::decode_institution_as(bytes).map_err(bad)?),
             snap.clone(),
         ))),
         RecordKind::Courses => {

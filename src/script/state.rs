@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use rhai::{Dynamic, Map};
 
 use crate::ledger::{FindingCursor, ListEntry, Owner, Reader};
-use crate::model::{parse_date, Finding, Institution, Status};
+use crate::model::{parse_date, Finding, Status};
 
 /// Limits a script runs under. Every one is named in the error that hits it.
 #[derive(Debug, Clone)]
@@ -281,7 +281,7 @@ pub struct Host {
     /// The institution `institution(id)` found last, with the snapshot it was
     /// read from: courses and findings come grouped by institution, so a loop
     /// asking each for its institution asks for the same one several times in a row.
-    pub(super) last_inst: Mutex<Option<(Arc<Institution>, Arc<Snapshot>)>>,
+    pub(super) last_inst: Mutex<Option<(Arc<super::records::ScriptInstitution>, Arc<Snapshot>)>>,
     /// Where rows go as they are emitted, when the run streams them
     /// (`super::stream`); never in a worker, whose rows are merged in order.
     pub stream: Mutex<Option<super::stream::RowStream>>,

@@ -34,20 +34,25 @@ pub fn encode_institution(x: &Institution) -> Vec<u8> {
 
 /// Decodes an institution.
 pub fn decode_institution(b: &[u8]) -> Result<Institution, DecodeError> {
+    decode_institution_as(b)
+}
+
+/// Decodes an institution with its texts as `S` (see [`DecodedText`]).
+pub fn decode_institution_as<S: DecodedText>(b: &[u8]) -> Result<InstitutionOf<S>, DecodeError> {
     use tag::institution as field;
     let mut r = RecordReader::new(b, "institution")?;
-    let mut x = Institution {
-        id: String::new(),
-        name: String::new(),
+    let mut x = InstitutionOf {
+        id: S::default(),
+        name: S::default(),
         uscc: None,
-        district: String::new(),
-        street: String::new(),
-        address: String::new(),
+        district: S::default(),
+        street: S::default(),
+        address: S::default(),
         category: Category::NonSubject,
         licence_no: None,
         licence_issued: None,
         licence_expires: None,
-        organizer: String::new(),
+        organizer: S::default(),
         students: 0,
         teachers: 0,
         qualified_teachers: 0,
@@ -59,20 +64,20 @@ pub fn decode_institution(b: &[u8]) -> Result<Institution, DecodeError> {
     };
     while let Some((t, v)) = r.next_field()? {
         match t {
-            field::ID => x.id = v.text(),
-            field::NAME => x.name = v.text(),
-            field::USCC => x.uscc = Some(v.text()),
-            field::DISTRICT => x.district = v.text(),
-            field::STREET => x.street = v.text(),
-            field::ADDRESS => x.address = v.text(),
+            field::ID => x.id = v.text_as(),
+            field::NAME => x.name = v.text_as(),
+            field::USCC => x.uscc = Some(v.text_as()),
+            field::DISTRICT => x.district = v.text_as(),
+            field::STREET => x.street = v.text_as(),
+            field::ADDRESS => x.address = v.text_as(),
             field::CATEGORY => {
                 x.category =
                     Category::from_code(v.uint() as u8).ok_or_else(|| r.err("bad category"))?
             }
-            field::LICENCE_NO => x.licence_no = Some(v.text()),
+            field::LICENCE_NO => x.licence_no = Some(v.text_as()),
             field::LICENCE_ISSUED => x.licence_issued = v.date(),
             field::LICENCE_EXPIRES => x.licence_expires = v.date(),
-            field::ORGANIZER => x.organizer = v.text(),
+            field::ORGANIZER => x.organizer = v.text_as(),
             field::STUDENTS => x.students = v.int(),
             field::TEACHERS => x.teachers = v.int(),
             field::QUALIFIED_TEACHERS => x.qualified_teachers = v.int(),
@@ -558,6 +563,9 @@ pub(super) fn course_from<S: DecodedText>(
     }
     Ok(x)
 }
+
+#[cfg(test)]
+mod institution_tests;
 
 #[cfg(test)]
 mod tests {

@@ -77,7 +77,7 @@ fn publish(h: &Host, template: &str, file: &str, data: Map) -> RResult<()> {
 /// The institution id of a record or an id string.
 fn record_id(v: &Dynamic) -> RResult<String> {
     if let Some(i) = v.read_lock::<InstitutionRef>() {
-        return Ok(i.institution.id.clone());
+        return Ok(i.institution.id.to_string());
     }
     if v.is_string() {
         return Ok(v.to_string());
@@ -99,7 +99,7 @@ fn notice(h: &Host, kind: &str, i: Dynamic, data: Map) -> RResult<bool> {
     };
     let id = record_id(&i)?;
     let snap = h.snap();
-    let Some(x) = snap.reader.institution(&id).map_err(ledger_err)? else {
+    let Some(x) = snap.reader.institution_as(&id).map_err(ledger_err)? else {
         return err(format!("notice: no institution with id \"{id}\""));
     };
     let day = fmt_date(snap.as_of);

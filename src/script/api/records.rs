@@ -156,7 +156,7 @@ fn register_institution_methods(engine: &mut Engine) {
         },
     );
     engine.register_fn("lists", |i: &mut InstitutionRef| -> Array {
-        match i.snap.list_index().get(&i.institution.id) {
+        match i.snap.list_index().get(i.institution.id.as_str()) {
             Some(v) => v
                 .iter()
                 .filter(|e| e.on(i.snap.as_of))
@@ -277,7 +277,7 @@ pub fn institution_by_id(h: &Host, id: &str) -> RResult<Dynamic> {
             return Ok(Dynamic::from(InstitutionRef::new(x.clone(), s.clone())));
         }
     }
-    match snap.reader.institution(id).map_err(ledger_err)? {
+    match snap.reader.institution_as(id).map_err(ledger_err)? {
         Some(x) => {
             let x = Arc::new(x);
             *last = Some((x.clone(), snap.clone()));

@@ -25,7 +25,7 @@ impl Records {
         let snap = self.snap.clone();
         let d = snap.as_of;
         match self.kind {
-            RecordKind::Institutions => match self.snap.reader.institutions() {
+            RecordKind::Institutions => match self.snap.reader.institutions_as() {
                 Ok(it) => Box::new(it.map(move |r| {
                     r.map(|x| Dynamic::from(InstitutionRef::new(Arc::new(x), snap.clone())))
                         .map_err(ledger_err)

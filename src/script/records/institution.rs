@@ -6,23 +6,33 @@ use chrono::NaiveDate;
 use rhai::{Dynamic, INT};
 
 use super::props::{p, t, Prop};
-use super::{opt_date, opt_str, sym, Date, ScriptRecord};
-use crate::model::{Institution, Status};
+use super::{opt_date, sym, Date, ScriptRecord};
+use crate::model::{Institution, InstitutionOf, Status};
 use crate::script::state::Snapshot;
+
+/// An institution as scripts hold it: its texts are `CompactString`s, so an
+/// institution whose texts are 24 bytes or shorter (every one of the
+/// benchmark city's) is decoded without an allocation per text.
+pub type ScriptInstitution = InstitutionOf<compact_str::CompactString>;
 
 /// An institution as of a date.
 #[derive(Clone)]
 pub struct InstitutionRef {
     /// The stored institution.
-    pub institution: Arc<Institution>,
+    pub institution: Arc<ScriptInstitution>,
     /// The snapshot it was read from, whose date its derived fields are for.
     pub snap: Arc<Snapshot>,
 }
 
 impl InstitutionRef {
     /// The `institution` as seen from `snap`.
-    pub fn new(institution: Arc<Institution>, snap: Arc<Snapshot>) -> InstitutionRef {
+    pub fn new(institution: Arc<ScriptInstitution>, snap: Arc<Snapshot>) -> InstitutionRef {
         InstitutionRef { institution, snap }
+    }
+
+    /// An institution held as an [`Institution`] (one being scored) as seen from `snap`.
+    pub fn of(x: &Institution, snap: Arc<Snapshot>) -> InstitutionRef {
+        InstitutionRef::new(Arc::new(compact(x)), snap)
     }
 
     /// The licence held on the snapshot's date, if any.
@@ -47,6 +57,32 @@ impl InstitutionRef {
             .rev()
             .find(|c| c.date <= d)
             .map(|c| (c.date, c.status))
+    }
+}
+
+/// `x` with its texts as a script holds them.
+fn compact(x: &Institution) -> ScriptInstitution {
+    let t = |s: &String| compact_str::CompactString::from(s.as_str());
+    InstitutionOf {
+        id: t(&x.id),
+        name: t(&x.name),
+        uscc: x.uscc.as_ref().map(t),
+        district: t(&x.district),
+        street: t(&x.street),
+        address: t(&x.address),
+        category: x.category,
+        licence_no: x.licence_no.as_ref().map(t),
+        licence_issued: x.licence_issued,
+        licence_expires: x.licence_expires,
+        organizer: t(&x.organizer),
+        students: x.students,
+        teachers: x.teachers,
+        qualified_teachers: x.qualified_teachers,
+        area_m2: x.area_m2,
+        prepaid_fen: x.prepaid_fen,
+        fire_approved: x.fire_approved,
+        status: x.status,
+        status_date: x.status_date,
     }
 }
 
@@ -114,7 +150,10 @@ impl ScriptRecord for InstitutionRef {
         let get: fn(&Self) -> Dynamic = match name {
             "id" => |r| r.institution.id.as_str().into(),
             "name" => |r| r.institution.name.as_str().into(),
-            "uscc" => |r| opt_str(&r.institution.uscc),
+            "uscc" => |r| match &r.institution.uscc {
+                Some(s) => s.as_str().into(),
+                None => Dynamic::UNIT,
+            },
             "district" => |r| r.institution.district.as_str().into(),
             "street" => |r| r.institution.street.as_str().into(),
             "address" => |r| r.institution.address.as_str().into(),
@@ -159,5 +198,42 @@ impl ScriptRecord for InstitutionRef {
             _ => return None,
         };
         Some(get)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::codec::{decode_institution_as, encode_institution};
+    use crate::model::{parse_date, Category};
+
+    #[test]
+    fn an_institution_held_as_strings_is_the_one_the_compact_decoder_reads() {
+        let mut x = Institution {
+            id: "GZ-TH-00001".into(),
+            name: "广州市天河区某某教育培训中心有限公司".into(),
+            uscc: Some("91440101MA5CXXXX0X".into()),
+            district: "天河".into(),
+            street: String::new(),
+            address: "天河路".repeat(20),
+            category: Category::Subject,
+            licence_no: None,
+            licence_issued: None,
+            licence_expires: parse_date("2022-02-28").ok(),
+            organizer: "张三".into(),
+            students: 320,
+            teachers: 18,
+            qualified_teachers: 11,
+            area_m2: 412.5,
+            prepaid_fen: -5,
+            fire_approved: true,
+            status: Status::Closed,
+            status_date: parse_date("2018-11-29").unwrap(),
+        };
+        for licence in [None, Some(String::new()), Some("教民1440106".repeat(4))] {
+            x.licence_no = licence;
+            let read = decode_institution_as(&encode_institution(&x)).unwrap();
+            assert_eq!(compact(&x), read);
+        }
     }
 }

@@ -26,7 +26,7 @@ pub use course::{CourseRef, ScriptCourse, COURSE_PROPS};
 pub use date::Date;
 pub use finding::{FindingRef, FINDING_PROPS};
 pub use inspection::{InspectionRef, INSPECTION_PROPS};
-pub use institution::{InstitutionRef, INSTITUTION_PROPS};
+pub use institution::{InstitutionRef, ScriptInstitution, INSTITUTION_PROPS};
 pub use props::{Prop, PropType};
 
 /// A record type as scripts see it.
