@@ -129,7 +129,12 @@ impl PerThread {
     /// This thread's copy: the same text, its own count.
     #[inline]
     pub fn get(&self) -> Dynamic {
-        let i = COPY.with(|c| *c);
+        self.copy(COPY.with(|c| *c))
+    }
+
+    /// Copy `i`, made on first use.
+    #[inline]
+    fn copy(&self, i: usize) -> Dynamic {
         self.copies[i]
             .get_or_init(|| {
                 let first = self.copies[0].get().expect("set when made");
@@ -502,17 +507,13 @@ mod tests {
             assert_eq!(a.as_str(), "线上 online");
             assert!(a.ptr_eq(b));
         }
-        // Copies, not the one string: at most `COPIES` distinct ones.
-        let mut distinct: Vec<&ImmutableString> = Vec::new();
-        for (a, _) in others.iter().chain([&mine]) {
-            if !distinct.iter().any(|d| d.ptr_eq(a)) {
-                distinct.push(a);
-            }
+        // Each copy its own string with the same text (which thread takes
+        // which copy depends on every thread the process has started).
+        let all: Vec<ImmutableString> = (0..COPIES).map(|i| text(&c.copy(i))).collect();
+        for (i, a) in all.iter().enumerate() {
+            assert_eq!(a.as_str(), "线上 online");
+            assert!(all[..i].iter().all(|b| !b.ptr_eq(a)), "copy {i} is shared");
+            assert!(text(&c.copy(i)).ptr_eq(a), "copy {i} made twice");
         }
-        assert!(
-            distinct.len() > 1 && distinct.len() <= COPIES,
-            "{}",
-            distinct.len()
-        );
     }
 }

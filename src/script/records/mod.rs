@@ -24,6 +24,7 @@ pub use application::{ApplicationRef, APPLICATION_PROPS};
 pub use collection::{Records, RecordsIter};
 pub use course::{CourseRef, ScriptCourse, COURSE_PROPS};
 pub use date::Date;
+pub(crate) use finding::FINDING_DECODED;
 pub use finding::{FindingRef, FINDING_PROPS};
 pub use inspection::{InspectionRef, INSPECTION_PROPS};
 pub use institution::{InstitutionRef, ScriptInstitution, INSTITUTION_PROPS};

@@ -264,17 +264,7 @@ fn each(
 /// holds decoded (its kind, severity, dates, status, overdue): a text, kept in
 /// the stored bytes. A loop whose body reads none holds no bytes.
 fn reads_texts(name: &str, body: &[Stmt]) -> bool {
-    const DECODED: &[&str] = &[
-        "kind",
-        "severity",
-        "opened_on",
-        "deadline",
-        "rectified_on",
-        "verified_on",
-        "status",
-        "overdue",
-        "days_overdue",
-    ];
+    use crate::script::records::FINDING_DECODED as DECODED;
     let mut texts = false;
     for s in body {
         s.walk(&mut Vec::new(), &mut |path: &[rhai::ASTNode]| {
