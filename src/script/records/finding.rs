@@ -308,7 +308,7 @@ mod tests {
         for f in findings() {
             let whole = FindingRef::new(&f, as_of);
             let mut bare = FindingRef::without_texts(as_of);
-            bare.core = whole.core.clone();
+            bare.core = whole.core;
             for p in FINDING_PROPS {
                 let get = FindingRef::getter(p.name).unwrap();
                 let (a, b) = (get(&whole).to_string(), get(&bare).to_string());
