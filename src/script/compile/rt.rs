@@ -258,13 +258,7 @@ pub fn fast_binary(op: Op, a: &Dynamic, b: &Dynamic) -> Option<Dynamic> {
             Add => x.checked_add(y)?.into(),
             Sub => x.checked_sub(y)?.into(),
             Mul => x.checked_mul(y)?.into(),
-            Eq => (x == y).into(),
-            Ne => (x != y).into(),
-            Lt => (x < y).into(),
-            Le => (x <= y).into(),
-            Gt => (x > y).into(),
-            Ge => (x >= y).into(),
-            _ => return None,
+            _ => compare(op, x, y)?.into(),
         });
     }
     if a.is_unit() || b.is_unit() {
@@ -371,15 +365,23 @@ fn fast_date(op: Op, x: Date, b: &Dynamic) -> Option<Dynamic> {
 /// without the call; `None` for one it has not (Rhai's call gives the error).
 #[inline]
 pub fn date_pair(op: Op, x: Date, y: Date) -> Option<Dynamic> {
+    Some(match op {
+        Op::Sub => ((x.0 - y.0).num_days() as INT).into(),
+        _ => compare(op, x, y)?.into(),
+    })
+}
+
+/// `x op y` for a comparison operator; `None` for any other operator.
+#[inline]
+fn compare<T: PartialOrd>(op: Op, x: T, y: T) -> Option<bool> {
     use Op::*;
     Some(match op {
-        Sub => ((x.0 - y.0).num_days() as INT).into(),
-        Eq => (x == y).into(),
-        Ne => (x != y).into(),
-        Lt => (x < y).into(),
-        Le => (x <= y).into(),
-        Gt => (x > y).into(),
-        Ge => (x >= y).into(),
+        Eq => x == y,
+        Ne => x != y,
+        Lt => x < y,
+        Le => x <= y,
+        Gt => x > y,
+        Ge => x >= y,
         _ => return None,
     })
 }

@@ -17,8 +17,8 @@ use crate::common::root;
 
 const AS_OF: &str = "2019-02-20";
 
-/// The demo city, built once for the module.
-fn demo() -> &'static Path {
+/// The demo city, built once for this module and `compiled_rows`.
+pub(super) fn demo() -> &'static Path {
     static DEMO: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &DEMO
         .get_or_init(|| {

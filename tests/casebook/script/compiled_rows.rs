@@ -4,37 +4,13 @@
 //! as the interpreter's rows do, whatever the variables hold.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use assert_cmd::Command;
 
-const AS_OF: &str = "2019-02-20";
+// The demo city the compiled-against-interpreted tests share (built once).
+use super::compiled::demo;
 
-/// The demo city, built once for the module.
-fn demo() -> &'static Path {
-    static DEMO: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DEMO
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let db = dir.path().join("demo.redb");
-            let out = Command::cargo_bin("casebook")
-                .unwrap()
-                .env_remove("CASEBOOK_DB")
-                .current_dir(dir.path())
-                .arg("--db")
-                .arg(&db)
-                .arg("demo")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            (dir, db)
-        })
-        .1
-}
+const AS_OF: &str = "2019-02-20";
 
 /// What one run printed, how it ended, and the files it left under `--out`.
 #[derive(Debug, PartialEq)]
