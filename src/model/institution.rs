@@ -56,6 +56,33 @@ pub struct InstitutionOf<S> {
     pub status_date: NaiveDate,
 }
 
+impl<S> InstitutionOf<S> {
+    /// The same institution with each text made by `t` (another text type).
+    pub fn texts_as<T>(&self, t: impl Fn(&S) -> T) -> InstitutionOf<T> {
+        InstitutionOf {
+            id: t(&self.id),
+            name: t(&self.name),
+            uscc: self.uscc.as_ref().map(&t),
+            district: t(&self.district),
+            street: t(&self.street),
+            address: t(&self.address),
+            category: self.category,
+            licence_no: self.licence_no.as_ref().map(&t),
+            licence_issued: self.licence_issued,
+            licence_expires: self.licence_expires,
+            organizer: t(&self.organizer),
+            students: self.students,
+            teachers: self.teachers,
+            qualified_teachers: self.qualified_teachers,
+            area_m2: self.area_m2,
+            prepaid_fen: self.prepaid_fen,
+            fire_approved: self.fire_approved,
+            status: self.status,
+            status_date: self.status_date,
+        }
+    }
+}
+
 impl<S: std::ops::Deref<Target = str>> InstitutionOf<S> {
     /// Prepaid balance in yuan, as scripts and files see it.
     pub fn prepaid_yuan(&self) -> f64 {

@@ -78,6 +78,31 @@ pub struct CourseOf<S> {
     pub decided_on: Option<NaiveDate>,
 }
 
+impl<S> CourseOf<S> {
+    /// The same course filing with each text made by `t` (another text type).
+    pub fn texts_as<T>(&self, t: impl Fn(&S) -> T) -> CourseOf<T> {
+        CourseOf {
+            id: t(&self.id),
+            institution_id: t(&self.institution_id),
+            name: t(&self.name),
+            subject: t(&self.subject),
+            subject_type: self.subject_type,
+            grade: t(&self.grade),
+            mode: self.mode,
+            class_hours: self.class_hours,
+            fee_fen: self.fee_fen,
+            prepay_months: self.prepay_months,
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            daily_end_min: self.daily_end_min,
+            filed_on: self.filed_on,
+            status: self.status,
+            decision_reason: t(&self.decision_reason),
+            decided_on: self.decided_on,
+        }
+    }
+}
+
 impl Application {
     /// Checks the application on its own (the institution is checked by the ledger).
     pub fn validate(&self) -> Vec<FieldError> {

@@ -599,26 +599,7 @@ mod tests {
 
     /// `c`'s texts as `String`s, to compare with what the `String` decoder gives.
     fn as_strings(c: CourseOf<compact_str::CompactString>) -> Course {
-        let t = |s: &compact_str::CompactString| s.to_string();
-        CourseOf {
-            id: t(&c.id),
-            institution_id: t(&c.institution_id),
-            name: t(&c.name),
-            subject: t(&c.subject),
-            grade: t(&c.grade),
-            decision_reason: t(&c.decision_reason),
-            subject_type: c.subject_type,
-            mode: c.mode,
-            class_hours: c.class_hours,
-            fee_fen: c.fee_fen,
-            prepay_months: c.prepay_months,
-            starts_on: c.starts_on,
-            ends_on: c.ends_on,
-            daily_end_min: c.daily_end_min,
-            filed_on: c.filed_on,
-            status: c.status,
-            decided_on: c.decided_on,
-        }
+        c.texts_as(|s| s.to_string())
     }
 
     /// What both course decoders say of `full` (a format-1 record) and of

@@ -26,26 +26,7 @@ pub struct CourseRef {
 impl CourseRef {
     /// A course held as a [`Course`] (read by id, or one institution's) as the script sees it on `as_of`.
     pub fn of(c: Course, as_of: NaiveDate) -> CourseRef {
-        let t = |s: String| compact_str::CompactString::from(s);
-        let course = CourseOf {
-            id: t(c.id),
-            institution_id: t(c.institution_id),
-            name: t(c.name),
-            subject: t(c.subject),
-            subject_type: c.subject_type,
-            grade: t(c.grade),
-            mode: c.mode,
-            class_hours: c.class_hours,
-            fee_fen: c.fee_fen,
-            prepay_months: c.prepay_months,
-            starts_on: c.starts_on,
-            ends_on: c.ends_on,
-            daily_end_min: c.daily_end_min,
-            filed_on: c.filed_on,
-            status: c.status,
-            decision_reason: t(c.decision_reason),
-            decided_on: c.decided_on,
-        };
+        let course = c.texts_as(|s| compact_str::CompactString::from(s.as_str()));
         CourseRef {
             course: Arc::new(course),
             as_of,

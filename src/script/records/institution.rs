@@ -62,28 +62,7 @@ impl InstitutionRef {
 
 /// `x` with its texts as a script holds them.
 fn compact(x: &Institution) -> ScriptInstitution {
-    let t = |s: &String| compact_str::CompactString::from(s.as_str());
-    InstitutionOf {
-        id: t(&x.id),
-        name: t(&x.name),
-        uscc: x.uscc.as_ref().map(t),
-        district: t(&x.district),
-        street: t(&x.street),
-        address: t(&x.address),
-        category: x.category,
-        licence_no: x.licence_no.as_ref().map(t),
-        licence_issued: x.licence_issued,
-        licence_expires: x.licence_expires,
-        organizer: t(&x.organizer),
-        students: x.students,
-        teachers: x.teachers,
-        qualified_teachers: x.qualified_teachers,
-        area_m2: x.area_m2,
-        prepaid_fen: x.prepaid_fen,
-        fire_approved: x.fire_approved,
-        status: x.status,
-        status_date: x.status_date,
-    }
+    x.texts_as(|s| compact_str::CompactString::from(s.as_str()))
 }
 
 /// Institution properties (see [`ScriptRecord::PROPS`]).

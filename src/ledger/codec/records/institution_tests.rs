@@ -32,28 +32,7 @@ fn an_institution() -> Institution {
 
 /// `x`'s texts as `String`s, to compare with what the `String` decoder gives.
 fn as_strings(x: InstitutionOf<C>) -> Institution {
-    let t = |s: &C| s.to_string();
-    InstitutionOf {
-        id: t(&x.id),
-        name: t(&x.name),
-        uscc: x.uscc.as_ref().map(t),
-        district: t(&x.district),
-        street: t(&x.street),
-        address: t(&x.address),
-        licence_no: x.licence_no.as_ref().map(t),
-        organizer: t(&x.organizer),
-        category: x.category,
-        licence_issued: x.licence_issued,
-        licence_expires: x.licence_expires,
-        students: x.students,
-        teachers: x.teachers,
-        qualified_teachers: x.qualified_teachers,
-        area_m2: x.area_m2,
-        prepaid_fen: x.prepaid_fen,
-        fire_approved: x.fire_approved,
-        status: x.status,
-        status_date: x.status_date,
-    }
+    x.texts_as(|s| s.to_string())
 }
 
 /// What both institution decoders say of `b`; they must agree, error for error.
