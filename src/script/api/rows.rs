@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use rhai::{Array, Dynamic, Engine, Map};
 
 use crate::script::errors::{err, RResult};
-use crate::script::records::{prop, record_props, type_name, CourseRef, InstitutionRef};
+use crate::script::records::{prop, record_props, type_name};
 use crate::script::state::{Host, NewRow};
 
 /// Registers `emit` and `columns`.
@@ -63,84 +62,6 @@ pub(crate) fn emit_row<K: AsRef<str>>(h: &Host, keys: &[K], row: NewRow) {
     let mut out = h.out.lock().unwrap();
     out.rows.push_row(keys, row);
     drain(h, &mut out);
-}
-
-/// How a row keeps one property of one record type: its text, borrowed
-/// from the record; an enumerated code's text; a date.
-enum Read<R> {
-    Text(fn(&R) -> &str),
-    Code(fn(&R) -> &'static str),
-    Date(fn(&R) -> NaiveDate),
-}
-
-impl<R> Clone for Read<R> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<R> Copy for Read<R> {}
-
-/// A record property that `emit(#{…})` keeps in the row as the text or
-/// date the record holds, without a script string or a boxed date (see
-/// [`NewRow`]): for each record type, only where its getter is certain to
-/// give a string of that text or a date of that day, and nothing else.
-pub(crate) struct CellRead {
-    institution: Option<Read<InstitutionRef>>,
-    course: Option<Read<CourseRef>>,
-}
-
-/// The row reads of property `name`, if a record type has one.
-pub(crate) fn cell_read(name: &str) -> Option<CellRead> {
-    let institution: Option<Read<InstitutionRef>> = match name {
-        "id" => Some(Read::Text(|r| r.institution.id.as_str())),
-        "name" => Some(Read::Text(|r| r.institution.name.as_str())),
-        "district" => Some(Read::Text(|r| r.institution.district.as_str())),
-        "category" => Some(Read::Code(|r| r.institution.category.as_str())),
-        _ => None,
-    };
-    let course: Option<Read<CourseRef>> = match name {
-        "id" => Some(Read::Text(|r| r.course.id.as_str())),
-        "institution_id" => Some(Read::Text(|r| r.course.institution_id.as_str())),
-        "name" => Some(Read::Text(|r| r.course.name.as_str())),
-        "subject_type" => Some(Read::Code(|r| r.course.subject_type.as_str())),
-        "mode" => Some(Read::Code(|r| r.course.mode.as_str())),
-        "filed_on" => Some(Read::Date(|r| r.course.filed_on)),
-        "starts_on" => Some(Read::Date(|r| r.course.starts_on)),
-        "ends_on" => Some(Read::Date(|r| r.course.ends_on)),
-        _ => None,
-    };
-    (institution.is_some() || course.is_some()).then_some(CellRead {
-        institution,
-        course,
-    })
-}
-
-impl CellRead {
-    /// Sets cell `i` of `row` to `v`'s property if `v` is a record this
-    /// covers; false (and `row` unchanged) otherwise.
-    #[inline]
-    pub(crate) fn fill(&self, v: &Dynamic, row: &mut NewRow, i: usize) -> bool {
-        fn one<R: rhai::Variant + Clone>(
-            g: Option<Read<R>>,
-            v: &Dynamic,
-            row: &mut NewRow,
-            i: usize,
-        ) -> bool {
-            let Some(g) = g else {
-                return false;
-            };
-            let Some(r) = v.read_lock::<R>() else {
-                return false;
-            };
-            match g {
-                Read::Text(f) => row.set_text(i, f(&r)),
-                Read::Code(f) => row.set_static(i, f(&r)),
-                Read::Date(f) => row.set_date(i, f(&r)),
-            }
-            true
-        }
-        one(self.course, v, row, i) || one(self.institution, v, row, i)
-    }
 }
 
 /// Hands the rows gathered so far to the run's stream, if it streams.

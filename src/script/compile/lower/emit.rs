@@ -17,14 +17,14 @@ impl Lower<'_> {
     /// without building the map. A value that is a record's text or date
     /// read from a variable (`c.id`, `c.filed_on`) goes into the row as
     /// that text or date, without a script string or a boxed date
-    /// (`api::rows::cell_read`), and `join(variable, "text")` of an array
+    /// (`props::cell_read`), and `join(variable, "text")` of an array
     /// as its text; a variable holding anything else is read as the
     /// compiled expression reads it.
     pub(super) fn emit_literal(&mut self, items: &[(rhai::Ident, Expr)], pos: Position) -> C<Ex> {
         /// A value read straight into the row.
         enum Fast {
             /// `variable.property` of a record (the variable's slot).
-            Prop(usize, crate::script::api::rows::CellRead),
+            Prop(usize, crate::script::compile::props::CellRead),
             /// `join(variable, "separator")` (the call's position).
             Join(usize, ImmutableString, Position),
         }
@@ -52,7 +52,7 @@ impl Lower<'_> {
                 Expr::Dot(d, flags, _) if !flags.intersects(rhai::ASTFlags::NEGATED) => {
                     match &d.rhs {
                         Expr::Property(p, _) => local(self, &d.lhs)
-                            .zip(crate::script::api::rows::cell_read(&p.2))
+                            .zip(crate::script::compile::props::cell_read(&p.2))
                             .map(|(slot, read)| Fast::Prop(slot, read)),
                         _ => None,
                     }

@@ -109,59 +109,60 @@ impl Lower<'_> {
         self.typed.pop();
         let body = body?;
         let mpos = *mpos;
-        if !reads_texts(&var.name, fc.body.statements()) {
-            return Ok(Some(Box::new(move |f, rt| {
-                let t = target(f, rt)?;
-                let Some(inst) = t.read_lock::<crate::script::records::InstitutionRef>() else {
-                    return slow(f, rt);
-                };
-                rt.tick(pos)?;
-                rt.tick(mpos)?;
-                // Every finding decoded before the body runs, as `findings()` does.
-                let mut days = Vec::with_capacity(16);
-                crate::script::api::records::each_finding_days(&inst, &mut days)
-                    .map_err(|e| rt.at(e, mpos))?;
-                let as_of = inst.snap.as_of;
-                drop(inst);
-                f.findings[k] = Some(crate::script::records::FindingRef::without_texts(as_of));
-                for core in days {
-                    rt.tick(pos)?;
-                    f.findings[k].as_mut().expect("set above").core = core;
-                    match body(f, rt)? {
-                        Flow::Break => break,
-                        r @ Flow::Return(_) => return Ok(r),
-                        _ => {}
-                    }
-                }
-                Ok(Flow::Val(Dynamic::UNIT))
-            })));
-        }
+        let texts = reads_texts(&var.name, fc.body.statements());
         Ok(Some(Box::new(move |f, rt| {
+            use crate::script::records::FindingRef;
             let t = target(f, rt)?;
             let Some(inst) = t.read_lock::<crate::script::records::InstitutionRef>() else {
                 return slow(f, rt);
             };
             rt.tick(pos)?;
             rt.tick(mpos)?;
-            let mut list = Vec::with_capacity(16);
-            crate::script::api::records::each_finding(&inst, |x| {
-                list.push(x);
-                Ok(())
-            })
-            .map_err(|e| rt.at(e, mpos))?;
-            drop(inst);
-            for x in list {
-                rt.tick(pos)?;
-                f.findings[k] = Some(x);
-                match body(f, rt)? {
-                    Flow::Break => break,
-                    r @ Flow::Return(_) => return Ok(r),
-                    _ => {}
-                }
+            // Every finding decoded before the body runs, as `findings()` does.
+            if texts {
+                let mut list = Vec::with_capacity(16);
+                crate::script::api::records::each_finding(&inst, |x| {
+                    list.push(x);
+                    Ok(())
+                })
+                .map_err(|e| rt.at(e, mpos))?;
+                drop(inst);
+                return each_held(list, |s, x| *s = Some(x), k, &body, f, rt, pos);
             }
-            Ok(Flow::Val(Dynamic::UNIT))
+            let mut days = Vec::with_capacity(16);
+            crate::script::api::records::each_finding_days(&inst, &mut days)
+                .map_err(|e| rt.at(e, mpos))?;
+            let as_of = inst.snap.as_of;
+            drop(inst);
+            f.findings[k] = Some(FindingRef::without_texts(as_of));
+            let put = |s: &mut Option<FindingRef>, core| s.as_mut().expect("set above").core = core;
+            each_held(days, put, k, &body, f, rt, pos)
         })))
     }
+}
+
+/// The body of a loop over findings, once per item as the interpreter's
+/// `for` runs it (one operation each, `break` and `return`); `put` makes
+/// item the loop variable held in finding slot `k`.
+fn each_held<T>(
+    items: Vec<T>,
+    put: impl Fn(&mut Option<crate::script::records::FindingRef>, T),
+    k: usize,
+    body: &St,
+    f: &mut Frame,
+    rt: &Rt,
+    pos: Position,
+) -> R<Flow> {
+    for x in items {
+        rt.tick(pos)?;
+        put(&mut f.findings[k], x);
+        match body(f, rt)? {
+            Flow::Break => break,
+            r @ Flow::Return(_) => return Ok(r),
+            _ => {}
+        }
+    }
+    Ok(Flow::Val(Dynamic::UNIT))
 }
 
 impl Lower<'_> {
