@@ -176,27 +176,8 @@ impl Lower<'_> {
             "!=" => false,
             _ => return None,
         };
-        let [a, b] = &call.args[..] else {
-            return None;
-        };
-        let (prop, text) = match (a, b) {
-            (Expr::Dot(..), Expr::StringConstant(s, _)) => (a, s),
-            (Expr::StringConstant(s, _), Expr::Dot(..)) => (b, s),
-            _ => return None,
-        };
-        let Expr::Dot(d, flags, _) = prop else {
-            return None;
-        };
-        if flags.intersects(rhai::ASTFlags::NEGATED) {
-            return None;
-        }
-        let (Expr::Variable(v, _, _), Expr::Property(p, _)) = (&d.lhs, &d.rhs) else {
-            return None;
-        };
-        if !v.2.is_empty() {
-            return None;
-        }
-        let k = self.find_typed(&v.1)?;
+        let (var, prop, text, _) = super::text::prop_vs_text(call)?;
+        let k = self.find_typed(var)?;
         use crate::model::{FindingKind, FindingStatus};
         // The answer for each value of the property, at the index the closure
         // reads, worked out here from the text each value reads as: no text
@@ -210,7 +191,7 @@ impl Lower<'_> {
             }
             answers[i] = answer(x);
         };
-        let index: Index = match p.2.as_str() {
+        let index: Index = match prop.as_str() {
             "status" => {
                 // Every status: this match stops compiling when one is added.
                 let _every = |x: FindingStatus| match x {

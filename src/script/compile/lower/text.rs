@@ -39,31 +39,16 @@ impl Lower<'_> {
                 _ => return Ok(None),
             },
         };
-        let [a, b] = &call.args[..] else {
+        let Some((var, prop, text, first)) = prop_vs_text(call) else {
             return Ok(None);
         };
-        let (prop, text) = match (a, b, &cmp) {
-            (Expr::Dot(..), Expr::StringConstant(s, _), Cmp::Plain(_) | Cmp::Meaning(_, true)) => {
-                (a, s)
-            }
-            (Expr::StringConstant(s, _), Expr::Dot(..), Cmp::Plain(_) | Cmp::Meaning(_, false)) => {
-                (b, s)
-            }
-            _ => return Ok(None),
-        };
-        let Expr::Dot(d, flags, _) = prop else {
-            return Ok(None);
-        };
-        if flags.intersects(rhai::ASTFlags::NEGATED) {
+        if matches!(cmp, Cmp::Meaning(_, f) if f != first) {
             return Ok(None);
         }
-        let (Expr::Variable(v, _, _), Expr::Property(p, _)) = (&d.lhs, &d.rhs) else {
-            return Ok(None);
-        };
-        if !v.2.is_empty() || meant.is_some_and(|m| m != p.2.as_str()) {
+        if meant.is_some_and(|m| m != prop.as_str()) {
             return Ok(None);
         }
-        let (Some(slot), Some(read)) = (self.find(&v.1), super::super::props::text(&p.2)) else {
+        let (Some(slot), Some(read)) = (self.find(var), super::super::props::text(prop)) else {
             return Ok(None);
         };
         let text = text.clone();
@@ -90,7 +75,7 @@ impl Lower<'_> {
                     return Ok(None);
                 }
                 let vals: Vec<&'static Values> = enumerated_props()
-                    .filter(|(_, q)| q.name == p.2.as_str())
+                    .filter(|(_, q)| q.name == prop.as_str())
                     .filter_map(|(_, q)| q.ty.values())
                     .collect();
                 let args = self.args(&call.args)?;
@@ -123,6 +108,32 @@ impl Lower<'_> {
             }
         }
     }
+}
+
+/// `call`'s two arguments if they are `v.prop` of a plain variable and a
+/// text literal, either way round: the variable's name, the property, the
+/// text, and whether the property came first.
+pub(super) fn prop_vs_text(
+    call: &rhai::FnCallExpr,
+) -> Option<(&ImmutableString, &ImmutableString, &ImmutableString, bool)> {
+    let [a, b] = &call.args[..] else {
+        return None;
+    };
+    let (prop, text, first) = match (a, b) {
+        (Expr::Dot(..), Expr::StringConstant(s, _)) => (a, s, true),
+        (Expr::StringConstant(s, _), Expr::Dot(..)) => (b, s, false),
+        _ => return None,
+    };
+    let Expr::Dot(d, flags, _) = prop else {
+        return None;
+    };
+    if flags.intersects(rhai::ASTFlags::NEGATED) {
+        return None;
+    }
+    let (Expr::Variable(v, _, _), Expr::Property(p, _)) = (&d.lhs, &d.rhs) else {
+        return None;
+    };
+    v.2.is_empty().then_some((&v.1, &p.2, text, first))
 }
 
 /// One part of an interpolated string.
