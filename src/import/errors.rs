@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-use super::runs::{RunReader, RunWriter};
+use super::runs::{run_reader, RunReader, RunWriter};
 
 /// One problem in one row of an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +128,7 @@ impl RowErrors {
             Some(f) => self
                 .runs
                 .iter()
-                .map(|&(at, len)| RunReader::new(f, at, len))
+                .map(|&(at, len)| run_reader(f, at, len))
                 .collect(),
             None => Vec::new(),
         };

@@ -10,27 +10,11 @@ use std::os::unix::fs::FileExt;
 const BLOCK: usize = 16 << 10;
 
 /// One run of a temporary file, read back from its start.
-pub(super) struct RunReader<'a>(crate::runfile::RunReader<'a>);
+pub(super) use crate::runfile::RunReader;
 
-impl<'a> RunReader<'a> {
-    /// The run of `len` bytes at `start`.
-    pub(super) fn new(file: &'a File, start: u64, len: u64) -> Self {
-        RunReader(crate::runfile::RunReader::new(file, start, len, BLOCK))
-    }
-}
-
-impl<'a> std::ops::Deref for RunReader<'a> {
-    type Target = crate::runfile::RunReader<'a>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for RunReader<'_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
+/// The run of `len` bytes at `start` of `file`, read [`BLOCK`] bytes at a time.
+pub(super) fn run_reader(file: &File, start: u64, len: u64) -> RunReader<'_> {
+    RunReader::new(file, start, len, BLOCK)
 }
 
 /// Writes one run at the end of a temporary file, a block at a time.

@@ -18,7 +18,7 @@ use std::io;
 
 use sha2::{Digest, Sha256};
 
-use super::runs::{RunReader, RunWriter};
+use super::runs::{run_reader, RunReader, RunWriter};
 use crate::ledger::{pack_id, packed_is_long};
 
 /// Ids held in memory before they are written out: 7/8 of 2^19, the most a
@@ -240,7 +240,7 @@ impl SeenIds {
         let mut readers: Vec<RunReader> = s
             .bounds
             .iter()
-            .map(|&(start, len)| RunReader::new(&s.file, start, len))
+            .map(|&(start, len)| run_reader(&s.file, start, len))
             .collect();
         // A k-way merge: entries come out in order of key, then of line, so
         // the first of a key is the line its id was first on. A run holds a
